@@ -1,0 +1,124 @@
+// Pure state logic of the annotation widget: no DOM here, so it is easy to test.
+//
+// The kernel is the authority: its `queue` trait lists the tasks handed to front ends and not yet
+// answered, `history` the last decisions, `acks` the last message number it processed from each
+// front end. A key press must not wait for the kernel, so the view keeps its own unacknowledged
+// operations and re-applies them on top of the kernel's state every time it renders
+// ("optimistic update + rebase"). When the kernel acknowledges an operation it drops out of the
+// local list; if the kernel rejected it (say the database was locked), the kernel's state simply
+// shows the task again.
+
+export const ANSWERS = ["accept", "reject", "ignore"];
+
+/** Code-point aware slice: Python offsets count code points, JS strings count UTF-16 units. */
+export function cpSlice(chars, start, end) {
+  return chars.slice(start, end).join("");
+}
+
+/** Split a task's text into [before, span, after] around its first span (code-point offsets). */
+export function splitText(task) {
+  const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
+  const chars = Array.from(text);
+  const span = (task.spans || [])[0];
+  if (!span) return { before: text, span: "", after: "", spanObj: null };
+  const start = Math.max(0, Math.min(chars.length, Number(span.start) || 0));
+  const end = Math.max(start, Math.min(chars.length, Number(span.end) || 0));
+  return {
+    before: cpSlice(chars, 0, start),
+    span: cpSlice(chars, start, end),
+    after: cpSlice(chars, end, chars.length),
+    spanObj: span,
+  };
+}
+
+/** A history row for a task answered locally (same shape as the kernel's rows). */
+export function historyRow(task, answer) {
+  const { span, spanObj } = splitText(task);
+  return {
+    task_hash: task.task_hash,
+    text: task.text,
+    span_text: span,
+    label: spanObj ? spanObj.label : "",
+    answer,
+    score: spanObj ? spanObj.score ?? null : null,
+    source: spanObj ? spanObj.source ?? null : null,
+    pending: true,
+  };
+}
+
+/** Operations not yet acknowledged by the kernel (seq greater than the kernel's ack). */
+export function unacked(ops, acks, client) {
+  const done = (acks && acks[client]) || 0;
+  return ops.filter((op) => op.seq > done);
+}
+
+function emptyCounts() {
+  return { accept: 0, reject: 0, ignore: 0, total: 0 };
+}
+
+function bump(counts, answer, by) {
+  if (!counts || !ANSWERS.includes(answer)) return;
+  counts[answer] = (counts[answer] || 0) + by;
+  counts.total = (counts.total || 0) + by;
+}
+
+/**
+ * What the view shows: the kernel's state with the local, unacknowledged operations applied.
+ *
+ * server: {queue, history, progress}; ops: unacknowledged ops in order; cache: Map task_hash ->
+ * task of every task this view has seen (an undo brings one back before the kernel says so).
+ */
+export function derive(server, ops, cache) {
+  const queue = (server.queue || []).slice();
+  const history = (server.history || []).map((h) => ({ ...h }));
+  const progress = JSON.parse(JSON.stringify(server.progress || {}));
+  const session = progress.session || (progress.session = emptyCounts());
+  const dataset = progress.dataset || (progress.dataset = emptyCounts());
+  const count = (answer, by) => {
+    bump(session, answer, by);
+    bump(dataset, answer, by);
+  };
+  for (const op of ops) {
+    if (op.type === "answer") {
+      const i = queue.findIndex((t) => t.task_hash === op.task_hash);
+      const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
+      if (task) history.unshift(historyRow(task, op.answer));
+      count(op.answer, 1);
+    } else if (op.type === "undo") {
+      const last = history.shift();
+      if (!last) continue;
+      count(last.answer, -1);
+      const task = cache.get(last.task_hash);
+      if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
+    } else if (op.type === "change") {
+      const row = history.find((h) => h.task_hash === op.task_hash);
+      if (row && row.answer !== op.answer) {
+        count(row.answer, -1);
+        count(op.answer, 1);
+        row.answer = op.answer;
+        row.pending = true;
+      }
+    }
+  }
+  if (ops.length > 0 && session.accept + session.reject > 0) {
+    // Same definition as the kernel's: accepted share of the accept/reject decisions.
+    progress.accept_rate = session.accept / (session.accept + session.reject);
+  }
+  return { queue, history, progress, task: queue[0] || null };
+}
+
+// Stable colour per label: FNV-1a hash of the label into a palette of light backgrounds that keep
+// black text readable.
+export const PALETTE = [
+  "#ffd166", "#8ecae6", "#b5e48c", "#f4acb7", "#cdb4db", "#ffb703",
+  "#90e0ef", "#e9c46a", "#a8dadc", "#f7b267", "#c3f0ca", "#e5989b",
+];
+
+export function labelColor(label) {
+  let h = 0x811c9dc5;
+  for (const ch of String(label)) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return PALETTE[h % PALETTE.length];
+}

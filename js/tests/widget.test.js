@@ -1,0 +1,314 @@
+// Unit tests of the widget's view against a fake anywidget model, in happy-dom (node --test).
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+
+import { derive, labelColor, PALETTE, splitText } from "../state.js";
+import widget, { createView } from "../widget.js";
+import { FakeModel, key, makeTask, setupDom, tick } from "./fake-model.js";
+
+let dom;
+let view;
+
+beforeEach(() => {
+  dom = setupDom();
+});
+afterEach(async () => {
+  view?.destroy();
+  view = null;
+  await dom.window.happyDOM.abort();
+  dom.window.close();
+});
+
+function mount(state) {
+  const model = new FakeModel(state);
+  view = createView({ model, el: dom.el });
+  return { model, root: view.root, $: (sel) => view.root.querySelector(sel) };
+}
+
+const readyState = (n = 3) => ({
+  queue: Array.from({ length: n }, (_, i) => makeTask(i + 1)),
+  status: "ready",
+  progress: {
+    session: { accept: 0, reject: 0, ignore: 0, total: 0 },
+    dataset: { accept: 4, reject: 1, ignore: 0, total: 5 },
+    accept_rate: null, updates: 2, model_version: 2, source_total: 40, source_read: 10,
+  },
+});
+
+describe("task view", () => {
+  test("shows the text with the span highlighted, its label chip, score, source and meta", () => {
+    const task = makeTask(1, { score: 0.734, meta: { score: 0.734, source: "model", model_version: 3, section: "reviews" } });
+    const { root, $ } = mount({ queue: [task], status: "ready" });
+    assert.equal(root.dataset.state, "ready");
+    assert.equal($(".nba-text").textContent, "Text number 1 mentions gadget1PRODUCT here.");
+    assert.equal($(".nba-span-text").textContent, "gadget1");
+    assert.equal($(".nba-span-label").textContent, "PRODUCT");
+    assert.equal($(".nba-info .nba-chip").textContent, "PRODUCT");
+    assert.equal($(".nba-score").textContent, "score 0.73");
+    assert.equal($(".nba-source").textContent, "model");
+    const meta = [...root.querySelectorAll(".nba-meta-item")].map((i) => i.textContent);
+    assert.deepEqual(meta, ["model_version3", "sectionreviews"]);
+    assert.equal($(".nba-card").dataset.taskHash, task.task_hash);
+  });
+
+  test("a pattern candidate says so", () => {
+    const { $ } = mount({ queue: [makeTask(1, { source: "pattern", score: 1 })], status: "ready" });
+    assert.equal($(".nba-source").textContent, "pattern");
+    assert.ok($(".nba-source").classList.contains("nba-source-pattern"));
+  });
+
+  test("one label keeps one colour; the chip and the highlight share it", () => {
+    assert.equal(labelColor("PRODUCT"), labelColor("PRODUCT"));
+    assert.ok(PALETTE.includes(labelColor("DRUG")));
+    const colours = new Set(["PERSON", "ORG", "GPE", "PRODUCT", "DRUG", "LOC"].map(labelColor));
+    assert.ok(colours.size >= 4, "labels spread over the palette");
+    const { $ } = mount({ queue: [makeTask(1, { label: "DRUG" })], status: "ready" });
+    const want = labelColor("DRUG");
+    // happy-dom keeps the colour as written or as rgb(); compare through a probe element
+    const probe = dom.document.createElement("span");
+    probe.style.background = want;
+    assert.equal($(".nba-info .nba-chip").style.background, probe.style.background);
+    assert.equal($(".nba-span").style.background, probe.style.background);
+  });
+
+  test("offsets count code points, so emoji and astral characters before the span are right", () => {
+    const text = "😀😀 𝒳 Ünïcode café Tōkyō 東京 here";
+    const start = Array.from(text).indexOf("東");
+    const task = makeTask(1, { text, start, end: start + 2, label: "GPE" });
+    const { $ } = mount({ queue: [task], status: "ready" });
+    assert.equal($(".nba-span-text").textContent, "東京");
+    assert.deepEqual(splitText(task).before, "😀😀 𝒳 Ünïcode café Tōkyō ");
+  });
+
+  test("right-to-left text gets dir=auto and keeps its characters", () => {
+    const text = "ذهبت إلى القاهرة أمس";
+    const start = Array.from(text).indexOf("ا", 8);
+    const task = makeTask(1, { text, start, end: start + 7, label: "GPE" });
+    const { $ } = mount({ queue: [task], status: "ready" });
+    assert.equal($(".nba-text").getAttribute("dir"), "auto");
+    assert.equal($(".nba-span-text").textContent, "القاهرة");
+    assert.ok($(".nba-text").textContent.startsWith("ذهبت إلى "));
+  });
+
+  test("HTML in text, label and meta is shown literally and creates no elements", () => {
+    const evil = 'Buy <img src=x onerror=alert(1)> and <script>window.pwned=1</script> now';
+    const start = evil.indexOf("<img");
+    const task = makeTask(1, {
+      text: evil, start, end: start + "<img src=x onerror=alert(1)>".length,
+      label: "<b>LBL</b>", meta: { "<i>k</i>": "<script>x()</script>" },
+    });
+    const history = [{ task_hash: "9", text: evil, span_text: "<img src=x>", label: "<u>L</u>", answer: "accept" }];
+    const { root, $ } = mount({ queue: [task], status: "ready", history, error: "<img src=y onerror=alert(2)>" });
+    assert.equal($(".nba-text").textContent, evil.replace("alert(1)>", "alert(1)><b>LBL</b>"));
+    assert.equal($(".nba-span-text").textContent, "<img src=x onerror=alert(1)>");
+    assert.equal($(".nba-info .nba-chip").textContent, "<b>LBL</b>");
+    assert.equal($(".nba-meta dt").textContent, "<i>k</i>");
+    assert.equal($(".nba-meta dd").textContent, "<script>x()</script>");
+    assert.ok($(".nba-error").textContent.includes("<img src=y onerror=alert(2)>"));
+    assert.equal(root.querySelectorAll("img, script, b, i, u").length, 0);
+    assert.equal(dom.window.pwned, undefined);
+  });
+
+  test("long texts wrap inside the widget", () => {
+    const css = import.meta.dirname + "/../widget.css";
+    return import("node:fs").then(({ readFileSync }) => {
+      const source = readFileSync(css, "utf8");
+      const rule = source.match(/\.nba-text \{[^}]*\}/)[0];
+      assert.match(rule, /white-space: pre-wrap/);
+      assert.match(rule, /overflow-wrap: anywhere/);
+    });
+  });
+});
+
+describe("keys and buttons", () => {
+  test("the root is focusable, suppresses Lab shortcuts and shows its focus state", () => {
+    const { root, $ } = mount(readyState());
+    assert.equal(root.tabIndex, 0);
+    assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+    assert.equal($(".nba-focus-hint").textContent, "click here to use the keys");
+    $(".nba-card").dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    assert.equal(dom.document.activeElement, root);
+    assert.ok(root.classList.contains("nba-focused"));
+    assert.match($(".nba-focus-hint").textContent, /^keys active/);
+    root.blur();
+    assert.ok(!root.classList.contains("nba-focused"));
+  });
+
+  test("a, x, space answer and paint the next task at once, before the kernel replies", () => {
+    const { model, root, $ } = mount(readyState(4));
+    const hashes = model.get("queue").map((t) => t.task_hash);
+    root.focus();
+    key(dom.window, root, "a");
+    assert.equal($(".nba-card").dataset.taskHash, hashes[1]);
+    key(dom.window, root, "x");
+    assert.equal($(".nba-card").dataset.taskHash, hashes[2]);
+    const space = key(dom.window, root, " ");
+    assert.ok(space.defaultPrevented, "space must not scroll the page");
+    assert.equal($(".nba-card").dataset.taskHash, hashes[3]);
+    const sent = model.answers().map(({ type, task_hash, answer }) => ({ type, task_hash, answer }));
+    assert.deepEqual(sent, [
+      { type: "answer", task_hash: hashes[0], answer: "accept" },
+      { type: "answer", task_hash: hashes[1], answer: "reject" },
+      { type: "answer", task_hash: hashes[2], answer: "ignore" },
+    ]);
+    // optimistic history and counts, newest first
+    const rows = [...root.querySelectorAll(".nba-hist")].map((li) => li.dataset.answer);
+    assert.deepEqual(rows, ["ignore", "reject", "accept"]);
+    assert.equal($(".nba-counts-session .nba-count-total").textContent, "= 3");
+    assert.equal($(".nba-rate").textContent, "accept rate 50%");
+  });
+
+  test("backspace brings the last answered task back at once and asks the kernel to undo", () => {
+    const { model, root, $ } = mount(readyState(3));
+    const hashes = model.get("queue").map((t) => t.task_hash);
+    key(dom.window, root, "a");
+    const ev = key(dom.window, root, "Backspace");
+    assert.ok(ev.defaultPrevented);
+    assert.equal($(".nba-card").dataset.taskHash, hashes[0]);
+    assert.equal(root.querySelectorAll(".nba-hist").length, 0);
+    assert.deepEqual(model.answers().map((m) => m.type), ["answer", "undo"]);
+  });
+
+  test("keys with modifiers and key repeats are left alone", () => {
+    const { model, root } = mount(readyState());
+    const ev = key(dom.window, root, "a", { ctrlKey: true });
+    key(dom.window, root, "x", { repeat: true });
+    key(dom.window, root, "b");
+    assert.equal(ev.defaultPrevented, false);
+    assert.equal(model.answers().length, 0);
+  });
+
+  test("buttons do the same as the keys and keep focus on the root", () => {
+    const { model, root, $ } = mount(readyState(3));
+    const hashes = model.get("queue").map((t) => t.task_hash);
+    const click = (sel) => $(sel).dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    click(".nba-btn-reject");
+    click(".nba-btn-accept");
+    click(".nba-btn-undo");
+    click(".nba-btn-ignore");
+    assert.equal(dom.document.activeElement, root);
+    assert.equal($(".nba-btn-accept").tabIndex, -1);
+    assert.deepEqual(
+      model.answers().map((m) => [m.type, m.task_hash, m.answer]),
+      [["answer", hashes[0], "reject"], ["answer", hashes[1], "accept"], ["undo", undefined, undefined],
+        ["answer", hashes[1], "ignore"]],
+    );
+    assert.equal($(".nba-card").dataset.taskHash, hashes[2]);
+  });
+
+  test("clicking an answer in the history sends a change and shows it", () => {
+    const history = [{ task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" }];
+    const { model, root, $ } = mount({ ...readyState(), history });
+    const reject = $('.nba-hist .nba-hist-btn[data-answer="reject"]');
+    assert.equal($('.nba-hist .nba-hist-btn[data-answer="accept"]').getAttribute("aria-pressed"), "true");
+    reject.dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    assert.deepEqual(
+      model.answers().map(({ type, task_hash, answer }) => ({ type, task_hash, answer })),
+      [{ type: "change", task_hash: "77", answer: "reject" }],
+    );
+    assert.equal($(".nba-hist").dataset.answer, "reject");
+    assert.equal(dom.document.activeElement, root);
+  });
+});
+
+describe("kernel round trips", () => {
+  test("the kernel's acknowledgement replaces the optimistic state without a flicker", async () => {
+    const { model, root, $ } = mount(readyState(3));
+    const q = model.get("queue");
+    key(dom.window, root, "a");
+    const msg = model.answers()[0];
+    model.kernelUpdate({
+      queue: q.slice(1).concat([makeTask(9)]),
+      history: [{ task_hash: q[0].task_hash, text: q[0].text, span_text: "gadget1", label: "PRODUCT", answer: "accept" }],
+      acks: { [msg.client]: msg.seq },
+      progress: { ...readyState().progress, session: { accept: 1, reject: 0, ignore: 0, total: 1 } },
+    });
+    await tick();
+    assert.equal(view.pendingOps.length, 0);
+    assert.equal($(".nba-card").dataset.taskHash, q[1].task_hash);
+    assert.equal(root.querySelectorAll(".nba-hist").length, 1);
+    assert.equal($(".nba-counts-session .nba-count-total").textContent, "= 1");
+  });
+
+  test("an answer the kernel could not store brings its task back, with the reason", async () => {
+    const { model, root, $ } = mount(readyState(2));
+    const q = model.get("queue");
+    key(dom.window, root, "x");
+    const msg = model.answers()[0];
+    model.kernelUpdate({ acks: { [msg.client]: msg.seq }, notice: "DatabaseLockedError: locked" });
+    await tick();
+    assert.equal($(".nba-card").dataset.taskHash, q[0].task_hash);
+    assert.equal($(".nba-notice").textContent, "DatabaseLockedError: locked");
+    assert.equal($(".nba-notice").hidden, false);
+  });
+
+  test("tasks the kernel adds while answers are in flight do not bring answered ones back", async () => {
+    const { model, root, $ } = mount(readyState(3));
+    const q = model.get("queue");
+    key(dom.window, root, "a");
+    key(dom.window, root, "a");
+    // a refill arrives before the answers are processed: the kernel still lists them
+    model.kernelUpdate({ queue: q.concat([makeTask(4)]) });
+    await tick();
+    assert.equal($(".nba-card").dataset.taskHash, q[2].task_hash);
+  });
+
+  test("loading, no more tasks and kernel errors are shown clearly", async () => {
+    const { model, root, $ } = mount({ status: "loading" });
+    assert.equal(root.dataset.state, "loading");
+    assert.equal($(".nba-state").textContent, "Loading tasks…");
+    assert.ok($(".nba-btn-accept").disabled);
+    model.kernelUpdate({ status: "done" });
+    await tick();
+    assert.equal(root.dataset.state, "done");
+    assert.match($(".nba-state").textContent, /^No more tasks/);
+    model.kernelUpdate({ status: "error", error: "SourceError: line 3 of texts.jsonl is not JSON" });
+    await tick();
+    assert.equal(root.dataset.state, "error");
+    assert.equal($(".nba-error").textContent, "Error in the kernel: SourceError: line 3 of texts.jsonl is not JSON");
+    assert.equal($(".nba-error").hidden, false);
+  });
+
+  test("progress shows both counts, accept rate, model updates and an estimate", () => {
+    const state = readyState();
+    state.progress.session = { accept: 3, reject: 1, ignore: 2, total: 6 };
+    state.progress.accept_rate = 0.75;
+    const { $ } = mount(state);
+    assert.equal($(".nba-counts-session").textContent, "Session✓ 3✗ 1⊘ 2= 6");
+    assert.equal($(".nba-counts-dataset").textContent, "Dataset✓ 4✗ 1⊘ 0= 5");
+    assert.equal($(".nba-rate").textContent, "accept rate 75%");
+    assert.equal($(".nba-updates").textContent, "model updates 2");
+    assert.equal($(".nba-estimate").textContent, "25% of the source read (10 of 40 texts)");
+  });
+
+  test("a view rendered later (page reload) picks up the kernel's state and numbers its messages anew", () => {
+    const first = mount(readyState(3));
+    key(dom.window, first.root, "a");
+    const c1 = first.model.answers()[0].client;
+    view.destroy();
+    const { model, $ } = mount({ ...readyState(3), acks: { [c1]: 1 } });
+    key(dom.window, view.root, "a");
+    const msg = model.answers()[0];
+    assert.notEqual(msg.client, c1);
+    assert.equal($(".nba-card").dataset.taskHash, model.get("queue")[1].task_hash);
+  });
+
+  test("the anywidget entry point renders and cleans up", () => {
+    const model = new FakeModel(readyState());
+    const cleanup = widget.render({ model, el: dom.el });
+    assert.equal(dom.el.querySelectorAll(".nba-root").length, 1);
+    assert.deepEqual(model.sent.map((m) => m.type), ["hello"]);
+    cleanup();
+    assert.equal(dom.el.querySelectorAll(".nba-root").length, 0);
+  });
+});
+
+describe("derive", () => {
+  test("undo of an answer from another view waits for the kernel", () => {
+    const cache = new Map();
+    const server = { queue: [makeTask(2)], history: [{ task_hash: "5", answer: "accept", label: "X" }], progress: {} };
+    const out = derive(server, [{ type: "undo", seq: 1 }], cache);
+    assert.equal(out.history.length, 0);
+    assert.equal(out.task.task_hash, makeTask(2).task_hash);
+  });
+});

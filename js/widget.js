@@ -1,0 +1,384 @@
+// nbannotate's annotation widget: the anywidget front end of a teach session.
+//
+// Safety rule: every text that comes from data (task text, labels, meta, error messages) goes into
+// the DOM through textContent / createTextNode, never innerHTML.
+//
+// Speed rule: a key press paints the next task from the local queue synchronously; the answer
+// travels to the kernel as a custom message and the kernel's acknowledgement arrives later (see
+// state.js for how the two are reconciled).
+
+import { ANSWERS, derive, labelColor, splitText, unacked } from "./state.js";
+
+const KEYS = { a: "accept", x: "reject", " ": "ignore" };
+const UNDO_KEYS = new Set(["Backspace", "Delete"]);
+const CACHE_LIMIT = 500;
+
+const BUTTONS = [
+  { action: "accept", text: "Accept", key: "a", symbol: "✓" },
+  { action: "reject", text: "Reject", key: "x", symbol: "✗" },
+  { action: "ignore", text: "Ignore", key: "space", symbol: "⊘" },
+  { action: "undo", text: "Undo", key: "⌫", symbol: "↶" },
+];
+const ANSWER_SYMBOL = { accept: "✓", reject: "✗", ignore: "⊘" };
+
+/** Create an element; `text` is set with textContent (never parsed as HTML). */
+function h(doc, tag, cls, text) {
+  const el = doc.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== undefined && text !== null) el.textContent = String(text);
+  return el;
+}
+
+function fmtScore(score) {
+  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "–";
+}
+
+function fmtMeta(value) {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function newClientId() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * Build the view inside `el` for the anywidget `model`. Returns {root, destroy, state} (state is
+ * for tests and the latency benchmark).
+ */
+export function createView({ model, el }) {
+  const doc = el.ownerDocument;
+  const client = newClientId();
+  const cache = new Map(); // task_hash -> task, for instant undo
+  let ops = []; // local operations not yet acknowledged by the kernel
+  let seq = 0;
+  let current = null; // derived state last rendered
+  let scheduled = false;
+
+  // ---- skeleton -------------------------------------------------------------------------------
+  const root = h(doc, "div", "nba-root");
+  root.tabIndex = 0;
+  // Tells JupyterLab (Lumino) not to run its command shortcuts for keys pressed in here.
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.setAttribute("role", "group");
+  root.setAttribute("aria-label", "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.dataset.state = "loading";
+
+  const header = h(doc, "div", "nba-header");
+  const title = h(doc, "span", "nba-title");
+  const focusHint = h(doc, "span", "nba-focus-hint");
+  header.append(title, focusHint);
+
+  const main = h(doc, "div", "nba-main");
+  const card = h(doc, "div", "nba-card");
+  const info = h(doc, "div", "nba-info");
+  const textEl = h(doc, "p", "nba-text");
+  textEl.setAttribute("dir", "auto");
+  const metaEl = h(doc, "dl", "nba-meta");
+  const stateEl = h(doc, "div", "nba-state");
+  stateEl.setAttribute("role", "status");
+  card.append(info, textEl, metaEl, stateEl);
+
+  const buttons = h(doc, "div", "nba-buttons");
+  const buttonEls = {};
+  for (const b of BUTTONS) {
+    const btn = h(doc, "button", `nba-btn nba-btn-${b.action}`);
+    btn.type = "button";
+    btn.tabIndex = -1; // focus stays on the root, so the keys keep working after a click
+    btn.dataset.action = b.action;
+    btn.title = `${b.text} (${b.key})`;
+    btn.append(h(doc, "span", "nba-btn-symbol", b.symbol), h(doc, "span", "", ` ${b.text} `));
+    btn.append(h(doc, "kbd", "", b.key));
+    buttonEls[b.action] = btn;
+    buttons.append(btn);
+  }
+
+  const noticeEl = h(doc, "div", "nba-notice");
+  noticeEl.setAttribute("role", "alert");
+  const errorEl = h(doc, "div", "nba-error");
+  errorEl.setAttribute("role", "alert");
+  main.append(card, buttons, errorEl, noticeEl);
+
+  const side = h(doc, "div", "nba-side");
+  const progressEl = h(doc, "div", "nba-progress");
+  const historyTitle = h(doc, "div", "nba-side-title", "Last decisions (click to change)");
+  const historyEl = h(doc, "ol", "nba-history");
+  side.append(progressEl, historyTitle, historyEl);
+
+  const body = h(doc, "div", "nba-body");
+  body.append(main, side);
+  root.append(header, body);
+  el.append(root);
+
+  // ---- rendering ------------------------------------------------------------------------------
+  function server() {
+    return {
+      queue: model.get("queue") || [],
+      history: model.get("history") || [],
+      progress: model.get("progress") || {},
+    };
+  }
+
+  function remember(tasks) {
+    for (const t of tasks) {
+      if (t && t.task_hash !== undefined) cache.set(t.task_hash, t);
+    }
+    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
+  }
+
+  function renderTask(task) {
+    info.replaceChildren();
+    textEl.replaceChildren();
+    metaEl.replaceChildren();
+    if (!task) {
+      card.removeAttribute("data-task-hash");
+      return;
+    }
+    card.dataset.taskHash = task.task_hash;
+    const { before, span, after, spanObj } = splitText(task);
+    const label = spanObj ? String(spanObj.label ?? "") : "";
+    const color = labelColor(label);
+    const score = spanObj ? spanObj.score : undefined;
+    const source = (spanObj && spanObj.source) || (task.meta && task.meta.source) || "";
+
+    const chip = h(doc, "span", "nba-chip", label);
+    chip.style.background = color;
+    info.append(chip, h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
+
+    textEl.append(doc.createTextNode(before));
+    if (spanObj) {
+      const mark = h(doc, "mark", "nba-span");
+      mark.style.background = color;
+      mark.append(h(doc, "span", "nba-span-text", span));
+      mark.append(h(doc, "span", "nba-span-label", label));
+      textEl.append(mark);
+    }
+    textEl.append(doc.createTextNode(after));
+
+    const meta = task.meta || {};
+    for (const [key, value] of Object.entries(meta)) {
+      if (key === "score" || key === "source") continue; // shown above
+      const item = h(doc, "div", "nba-meta-item");
+      item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
+      metaEl.append(item);
+    }
+  }
+
+  function renderProgress(progress) {
+    progressEl.replaceChildren();
+    const row = (name, counts) => {
+      const c = counts || {};
+      const line = h(doc, "div", `nba-counts nba-counts-${name}`);
+      line.append(h(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+      for (const a of ANSWERS) {
+        const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${c[a] || 0}`);
+        n.dataset.answer = a;
+        n.title = a;
+        line.append(n);
+      }
+      line.append(h(doc, "span", "nba-count-total", `= ${c.total || 0}`));
+      return line;
+    };
+    progressEl.append(row("session", progress.session), row("dataset", progress.dataset));
+    const rate = progress.accept_rate;
+    const stats = h(doc, "div", "nba-stats");
+    stats.append(
+      h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "–"}`),
+      h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`),
+    );
+    progressEl.append(stats);
+    const total = progress.source_total;
+    if (typeof total === "number" && total > 0) {
+      const read = Math.min(total, progress.source_read || 0);
+      const bar = h(doc, "progress", "nba-bar");
+      bar.max = total;
+      bar.value = read;
+      const pct = Math.round((100 * read) / total);
+      progressEl.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+    }
+  }
+
+  function renderHistory(history) {
+    historyEl.replaceChildren();
+    for (const row of history) {
+      const li = h(doc, "li", `nba-hist nba-hist-${row.answer}`);
+      li.dataset.taskHash = row.task_hash;
+      li.dataset.answer = row.answer;
+      if (row.pending) li.classList.add("nba-pending");
+      const chip = h(doc, "span", "nba-chip nba-chip-small", row.label);
+      chip.style.background = labelColor(row.label);
+      const spanText = h(doc, "span", "nba-hist-span", row.span_text);
+      spanText.setAttribute("dir", "auto");
+      li.append(chip, spanText);
+      const choice = h(doc, "span", "nba-hist-choice");
+      for (const a of ANSWERS) {
+        const b = h(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
+        b.type = "button";
+        b.tabIndex = -1;
+        b.title = `change to ${a}`;
+        b.dataset.answer = a;
+        b.setAttribute("aria-pressed", String(a === row.answer));
+        choice.append(b);
+      }
+      li.append(choice);
+      historyEl.append(li);
+    }
+  }
+
+  function render() {
+    scheduled = false;
+    const s = server();
+    remember(s.queue);
+    ops = unacked(ops, model.get("acks"), client);
+    current = derive(s, ops, cache);
+    const status = model.get("status") || "loading";
+    const error = model.get("error") || "";
+
+    renderTask(current.task);
+    let state;
+    if (current.task) state = "ready";
+    else if (status === "error") state = "error";
+    else if (status === "done") state = "done";
+    else state = "loading";
+    root.dataset.state = state;
+    stateEl.textContent =
+      state === "loading"
+        ? "Loading tasks…"
+        : state === "done"
+          ? "No more tasks: the stream is exhausted. Your answers are saved."
+          : state === "error"
+            ? "The kernel could not produce more tasks (see the error below)."
+            : "";
+    for (const a of ANSWERS) buttonEls[a].disabled = !current.task;
+    buttonEls.undo.disabled = current.history.length === 0;
+
+    errorEl.textContent = error ? `Error in the kernel: ${error}` : "";
+    errorEl.hidden = !error;
+    const notice = model.get("notice") || "";
+    noticeEl.textContent = notice;
+    noticeEl.hidden = !notice;
+    title.textContent = `nbannotate · ${model.get("dataset") || ""}`;
+    renderProgress(current.progress);
+    renderHistory(current.history);
+  }
+
+  function scheduleRender() {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(render);
+  }
+
+  function renderFocus(event) {
+    // On focusout the element getting focus is event.relatedTarget (activeElement is not yet set).
+    const focused =
+      event && event.type === "focusout"
+        ? root.contains(event.relatedTarget)
+        : root.contains(doc.activeElement);
+    root.classList.toggle("nba-focused", focused);
+    focusHint.textContent = focused
+      ? "keys active: a accept · x reject · space ignore · ⌫ undo"
+      : "click here to use the keys";
+  }
+
+  // ---- actions --------------------------------------------------------------------------------
+  function send(op) {
+    ops.push(op);
+    model.send({ ...op, client });
+    render(); // paint now, from the local queue: no round trip on the key path
+  }
+
+  function answer(choice) {
+    if (!current || !current.task) return false;
+    send({ type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq });
+    return true;
+  }
+
+  function undo() {
+    if (!current || current.history.length === 0) return false;
+    send({ type: "undo", seq: ++seq });
+    return true;
+  }
+
+  function change(taskHash, choice) {
+    send({ type: "change", task_hash: taskHash, answer: choice, seq: ++seq });
+  }
+
+  function onKeyDown(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return; // leave copy, save, ... alone
+    let handled = false;
+    if (Object.hasOwn(KEYS, event.key)) {
+      if (!event.repeat) answer(KEYS[event.key]);
+      handled = true;
+    } else if (UNDO_KEYS.has(event.key)) {
+      if (!event.repeat) undo();
+      handled = true;
+    }
+    if (handled) {
+      event.preventDefault(); // no page scroll on space, no browser "back" on backspace
+      event.stopPropagation();
+    }
+  }
+
+  function onClick(event) {
+    const target = event.target instanceof doc.defaultView.Element ? event.target : null;
+    const btn = target && target.closest("button");
+    if (btn && root.contains(btn)) {
+      const li = btn.closest("li.nba-hist");
+      if (li) change(li.dataset.taskHash, btn.dataset.answer);
+      else if (btn.dataset.action === "undo") undo();
+      else if (btn.dataset.action) answer(btn.dataset.action);
+    }
+    root.focus({ preventScroll: true });
+  }
+
+  // Keep focus on the root when a button is pressed with the mouse (buttons are not focusable).
+  function onMouseDown(event) {
+    const target = event.target;
+    if (target && target.closest && target.closest("button")) event.preventDefault();
+  }
+
+  root.addEventListener("keydown", onKeyDown);
+  root.addEventListener("click", onClick);
+  root.addEventListener("mousedown", onMouseDown);
+  root.addEventListener("focusin", renderFocus);
+  root.addEventListener("focusout", renderFocus);
+
+  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset"];
+  for (const t of traits) model.on(`change:${t}`, scheduleRender);
+
+  render();
+  renderFocus();
+  model.send({ type: "hello", client });
+
+  return {
+    root,
+    client,
+    get state() {
+      return current;
+    },
+    get pendingOps() {
+      return ops.slice();
+    },
+    destroy() {
+      for (const t of traits) model.off(`change:${t}`, scheduleRender);
+      root.removeEventListener("keydown", onKeyDown);
+      root.removeEventListener("click", onClick);
+      root.removeEventListener("mousedown", onMouseDown);
+      root.remove();
+    },
+  };
+}
+
+function render({ model, el }) {
+  const view = createView({ model, el });
+  return () => view.destroy();
+}
+
+export default { render };

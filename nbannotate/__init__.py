@@ -1,0 +1,43 @@
+"""nbannotate: model-in-the-loop NER annotation inside Jupyter.
+
+    import nbannotate as nba
+    session = nba.teach("gadgets", source="comments.jsonl", model="blank:en",
+                        labels=["PRODUCT"], patterns="product_patterns.jsonl")
+    session                      # in a notebook: the annotation widget
+    nba.Database().dataset("gadgets").to_pandas()
+"""
+
+from .errors import (
+    AnswerError,
+    DatabaseLockedError,
+    DatasetError,
+    ModelError,
+    NBAnnotateError,
+    PatternError,
+    SourceError,
+    StoreError,
+    TrainingError,
+)
+from .recipes import teach
+from .session import TeachSession
+from .sources import Source
+from .store import Database, Dataset
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnswerError",
+    "Database",
+    "DatabaseLockedError",
+    "Dataset",
+    "DatasetError",
+    "ModelError",
+    "NBAnnotateError",
+    "PatternError",
+    "Source",
+    "SourceError",
+    "StoreError",
+    "TeachSession",
+    "TrainingError",
+    "teach",
+]

@@ -1,0 +1,125 @@
+"""Candidates: score texts with a beam search and turn each (span, label) into one task.
+
+A span's score is the summed probability of the beam parses that contain it (spaCy's
+``scored_ents``). Pattern matches are added beside the model's candidates; a span proposed by
+both is offered once, marked as a pattern match and carrying the model's score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .models import find_ner, upstream_docs
+from .patterns import PatternMatcher
+from .tasks import Task, doc_tokens, input_hash, make_task
+
+# Score given to a pattern match the model does not propose at all: maximally uncertain, so
+# prefer_uncertain offers it; the annotator's answer then teaches the model.
+PATTERN_ONLY_SCORE = 0.5
+
+
+def sentence_splitter(lang: str) -> Language:
+    """A small rule-based splitter; independent of the model so scoring never waits on it."""
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Language
+                    ) -> Iterator[dict[str, Any]]:
+    """Yield one item per sentence; meta keeps the original's meta plus the sentence index."""
+    for item in items:
+        text = item["text"]
+        doc = splitter(text)
+        sents = [s for s in doc.sents if s.text.strip()]
+        if len(sents) <= 1:
+            yield {"text": text, "meta": dict(item.get("meta") or {})}
+            continue
+        for i, sent in enumerate(sents):
+            meta = dict(item.get("meta") or {})
+            meta["sentence"] = i
+            yield {"text": sent.text, "meta": meta}
+
+
+def _useful(doc: Doc, start: int, end: int) -> bool:
+    """Drop candidates a person would never accept: punctuation- or space-only, space edges."""
+    span = doc[start:end]
+    if span[0].is_space or span[-1].is_space:
+        return False
+    return not all(t.is_punct or t.is_space for t in span)
+
+
+class CandidateScorer:
+    """Turns batches of source items into tasks, one per candidate span.
+
+    Not thread-safe: the caller holds the model lock around ``score`` (scoring while another
+    thread updates the model can segfault; see the notes on threads).
+    """
+
+    def __init__(self, nlp: Language, labels: Iterable[str], *, beam_width: int = 16,
+                 beam_density: float = 0.0001, patterns: PatternMatcher | None = None,
+                 min_score: float = 0.0) -> None:
+        if beam_width < 1:
+            raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
+        self.nlp = nlp
+        self.ner = find_ner(nlp)
+        self.labels = set(labels)
+        self.beam_width = beam_width
+        self.beam_density = beam_density
+        self.patterns = patterns
+        self.min_score = min_score
+
+    def span_scores(self, docs: list[Doc]) -> list[dict[tuple[int, int, str], float]]:
+        """Per doc, {(start_token, end_token, label): beam probability} for our labels."""
+        if self.ner is None or not docs:
+            return [{} for _ in docs]
+        beams = self.ner.beam_parse(docs, beam_width=self.beam_width,
+                                    beam_density=self.beam_density)
+        out = []
+        for scores in self.ner.scored_ents(beams):
+            out.append({k: min(1.0, float(v)) for k, v in scores.items()
+                        if k[2] in self.labels and v > self.min_score})
+        return out
+
+    def score(self, items: list[Mapping[str, Any]], version: int = 0) -> list[list[Task]]:
+        """One list of tasks per item, in the order of the item's text."""
+        docs = upstream_docs(self.nlp, [item["text"] for item in items])
+        all_scores = self.span_scores(docs)
+        result = []
+        for item, doc, scores in zip(items, docs, all_scores):
+            proposals: dict[tuple[int, int, str], tuple[float, str, str | None]] = {
+                key: (score, "model", None) for key, score in scores.items()
+            }
+            if self.patterns is not None:
+                for match in self.patterns(doc):
+                    key = (match.start, match.end, match.label)
+                    score = scores.get(key, PATTERN_ONLY_SCORE)
+                    proposals[key] = (score, "pattern", match.pattern_id)
+            result.append(self._tasks(item, doc, proposals, version))
+        return result
+
+    def _tasks(self, item: Mapping[str, Any], doc: Doc,
+               proposals: dict[tuple[int, int, str], tuple[float, str, str | None]],
+               version: int) -> list[Task]:
+        text = item["text"]
+        ih = input_hash(text)
+        tokens = doc_tokens(doc)
+        tasks = []
+        for (start, end, label), (score, source, pid) in sorted(proposals.items()):
+            if not _useful(doc, start, end):
+                continue
+            span = doc[start:end]
+            span_json = {"start": span.start_char, "end": span.end_char, "token_start": start,
+                         "token_end": end - 1, "label": label, "score": round(score, 6),
+                         "source": source}
+            meta = dict(item.get("meta") or {})
+            meta.update(score=round(score, 6), source=source, model_version=version)
+            if pid is not None:
+                meta["pattern"] = pid
+            tasks.append(make_task(text, tokens, [span_json], meta, in_hash=ih))
+        return tasks

@@ -1,0 +1,155 @@
+"""Answers -> spaCy training examples.
+
+All answers on one input text merge into one ``Example``:
+
+- binary answers (``ner`` view): an accepted span is that entity; a rejected span is known to be
+  wrong (``reference.spans[INCORRECT_SPANS_KEY]``); every other token is *missing*, not "O";
+- gold answers (``ner_manual`` view, accepted): the spans are the complete analysis, every other
+  token is "O"; rejected binary spans on the same text are kept as known-wrong;
+- ignored answers, and rejected gold tasks, are left out.
+
+When one span is answered more than once (accepted, later rejected, ...) the latest answer wins
+and the conflict is counted. Spans that do not align with the tokenizer, or that start or end on
+whitespace (spaCy raises E024 on them), are dropped and counted instead of crashing an update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.training import Example
+
+from .models import INCORRECT_SPANS_KEY
+from .tasks import input_hash, is_gold
+
+SpanKey = tuple[int, int, str]
+
+
+@dataclass
+class MergedAnnotation:
+    """What is known about one input text after merging its answers."""
+
+    text: str
+    input_hash: int
+    accept: dict[SpanKey, float] = field(default_factory=dict)  # span -> timestamp order
+    reject: dict[SpanKey, float] = field(default_factory=dict)
+    gold: list[SpanKey] | None = None  # complete analysis, when a gold answer exists
+    conflicts: int = 0
+    answers: int = 0
+
+
+@dataclass
+class ExampleStats:
+    examples: int = 0
+    answers: int = 0
+    ignored: int = 0
+    conflicts: int = 0
+    misaligned: int = 0
+    overlapping: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None = None
+                  ) -> list[MergedAnnotation]:
+    """Group answers by input text, in the order given (oldest first), latest answer winning."""
+    stats = stats if stats is not None else ExampleStats()
+    merged: dict[int, MergedAnnotation] = {}
+    for order, task in enumerate(tasks):
+        answer = task.get("answer")
+        if answer not in ("accept", "reject"):
+            stats.ignored += 1
+            continue
+        text = task["text"]
+        ih = task.get("_input_hash")
+        ih = input_hash(text) if ih is None else int(ih)
+        item = merged.get(ih)
+        if item is None:
+            item = merged[ih] = MergedAnnotation(text=text, input_hash=ih)
+        item.answers += 1
+        stats.answers += 1
+        spans = [(int(s["start"]), int(s["end"]), str(s["label"])) for s in task.get("spans") or []]
+        if is_gold(task):
+            if answer == "accept":
+                item.gold = spans
+            continue
+        for key in spans:
+            mine, other = (item.accept, item.reject) if answer == "accept" else (
+                item.reject, item.accept)
+            if key in other:
+                del other[key]
+                item.conflicts += 1
+                stats.conflicts += 1
+            mine[key] = order
+    return list(merged.values())
+
+
+def _span(doc: Doc, key: SpanKey, stats: ExampleStats) -> Span | None:
+    start, end, label = key
+    span = doc.char_span(start, end, label=label, alignment_mode="strict")
+    if span is None:  # tokenization differs from the annotation tool's: snap outward
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+    if span is None or len(span) == 0 or span[0].is_space or span[-1].is_space:
+        stats.misaligned += 1
+        return None
+    return span
+
+
+def _non_overlapping(spans: list[Span], stats: ExampleStats) -> list[Span]:
+    """Later spans win over earlier ones they overlap (spaCy entities cannot overlap)."""
+    taken: set[int] = set()
+    kept: list[Span] = []
+    for span in reversed(spans):
+        tokens = set(range(span.start, span.end))
+        if tokens & taken:
+            stats.overlapping += 1
+            continue
+        taken |= tokens
+        kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats | None = None
+                      ) -> Example | None:
+    """One Example for one merged text; None when nothing usable is left."""
+    stats = stats if stats is not None else ExampleStats()
+    predicted = nlp.make_doc(item.text)
+    reference = nlp.make_doc(item.text)
+    if item.gold is not None:
+        ents = [s for k in item.gold if (s := _span(reference, k, stats)) is not None]
+        default = "outside"
+    else:
+        ordered = sorted(item.accept, key=item.accept.__getitem__)
+        ents = [s for k in ordered if (s := _span(reference, k, stats)) is not None]
+        default = "missing"
+    ents = _non_overlapping(ents, stats)
+    accepted = {(s.start, s.end, s.label_) for s in ents}
+    rejected = [
+        s for k in item.reject
+        if (s := _span(reference, k, stats)) is not None and (s.start, s.end, s.label_)
+        not in accepted
+    ]
+    if not ents and not rejected and item.gold is None:
+        return None
+    reference.set_ents(ents, default=default)
+    if rejected:
+        reference.spans[INCORRECT_SPANS_KEY] = rejected
+    stats.examples += 1
+    return Example(predicted, reference)
+
+
+def answers_to_examples(nlp: Language, tasks: Iterable[Mapping[str, Any]]
+                        ) -> tuple[list[Example], ExampleStats]:
+    """Merge answers by input text and build one Example per text (see module docstring)."""
+    stats = ExampleStats()
+    examples = []
+    for item in merge_answers(tasks, stats):
+        example = merged_to_example(nlp, item, stats)
+        if example is not None:
+            examples.append(example)
+    return examples, stats

@@ -1,0 +1,164 @@
+"""Loading the spaCy pipeline a session works on.
+
+``load_model`` always returns a private copy in memory: the base model on disk (or the
+``Language`` object the caller passed) is never changed. The copy has an NER component that
+knows every requested label and learns from rejected spans (``INCORRECT_SPANS_KEY``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.pipeline import EntityRecognizer
+from spacy.tokens import Doc
+from spacy.training import Example
+
+from .errors import ModelError
+
+INCORRECT_SPANS_KEY = "incorrect_spans"
+ModelLike = str | Path | Language
+
+
+def _load_blank(lang: str) -> Language:
+    try:
+        spacy.util.get_lang_class(lang)
+    except Exception as err:
+        raise ModelError(
+            f"Unknown spaCy language code '{lang}' in 'blank:{lang}'. Use a code spaCy "
+            f"supports, such as 'blank:en', 'blank:de' or 'blank:xx' (multi-language)."
+        ) from err
+    try:
+        return spacy.blank(lang)
+    except ImportError as err:  # ja needs SudachiPy, th needs PyThaiNLP, ...
+        raise ModelError(
+            f"spaCy's blank '{lang}' pipeline needs an extra package: {err}"
+        ) from err
+
+
+def _copy_language(nlp: Language) -> Language:
+    """A deep copy of a Language, so the caller's object is never updated."""
+    try:
+        copy = spacy.util.load_model_from_config(nlp.config, auto_fill=False, validate=False)
+        return copy.from_bytes(nlp.to_bytes())
+    except Exception as err:
+        raise ModelError(
+            f"Could not copy the spacy.Language passed as model ({err}). Save it with "
+            f"nlp.to_disk(path) and pass the path instead."
+        ) from err
+
+
+def load_language(model: ModelLike) -> Language:
+    """Load ``model`` as a new Language object without adding anything to it.
+
+    ``model`` is ``"blank:<lang>"``, the name of an installed pipeline package, a pipeline
+    directory, or a ``spacy.Language`` (copied).
+    """
+    if isinstance(model, Language):
+        return _copy_language(model)
+    if not isinstance(model, (str, Path)):
+        raise ModelError(
+            f"model must be 'blank:<lang>', an installed pipeline name, a pipeline directory "
+            f"or a spacy.Language, not {type(model).__name__}."
+        )
+    name = str(model)
+    if name.startswith("blank:"):
+        return _load_blank(name.split(":", 1)[1].strip())
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.cfg").exists():
+            raise ModelError(
+                f"'{path}' is not a spaCy pipeline directory: it has no config.cfg. Point to "
+                f"the directory written by nlp.to_disk() or spacy train (e.g. .../model-best)."
+            )
+        try:
+            return spacy.load(path)
+        except Exception as err:
+            raise ModelError(f"Could not load the pipeline in '{path}': {err}") from err
+    if spacy.util.is_package(name):
+        try:
+            return spacy.load(name)
+        except Exception as err:
+            raise ModelError(f"Could not load the installed pipeline '{name}': {err}") from err
+    installed = sorted(spacy.util.get_installed_models())
+    raise ModelError(
+        f"Unknown model '{name}': it is not 'blank:<lang>', not an installed spaCy pipeline "
+        f"(installed: {', '.join(installed) or 'none'}) and not an existing directory. "
+        f"Use e.g. model='blank:en', a package name, or the path of a saved pipeline."
+    )
+
+
+def find_ner(nlp: Language) -> EntityRecognizer | None:
+    """The pipeline's entity recognizer ('ner', 'beam_ner' or any EntityRecognizer), if any."""
+    for _name, pipe in nlp.pipeline:
+        if isinstance(pipe, EntityRecognizer):
+            return pipe
+    return None
+
+
+def ner_labels(nlp: Language) -> list[str]:
+    ner = find_ner(nlp)
+    return list(ner.labels) if ner is not None else []
+
+
+def _is_initialized(nlp: Language, ner: EntityRecognizer) -> bool:
+    # Thinc has no public "initialized" flag; an uninitialized model fails to predict.
+    try:
+        ner.predict([nlp.make_doc("probe")])
+        return True
+    except Exception:
+        return False
+
+
+def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Language:
+    """A private, ready-to-update copy of ``model`` for NER with ``labels``.
+
+    Missing labels are added (the output layer is resized here, before any thread uses the
+    model). A pipeline without NER gets a new one when labels are given; otherwise ModelError.
+    """
+    labels = _check_labels(labels)
+    nlp = load_language(model)
+    ner = find_ner(nlp)
+    if ner is None:
+        if not labels:
+            raise ModelError(
+                f"The pipeline {model!r} has no NER component and no labels were given. "
+                f"Pass labels=[...] to add a new entity recognizer for them."
+            )
+        ner = nlp.add_pipe("ner", config={"incorrect_spans_key": INCORRECT_SPANS_KEY})
+    # The key of a loaded pipeline comes from its saved cfg; set it on the pipe itself.
+    ner.cfg["incorrect_spans_key"] = INCORRECT_SPANS_KEY
+    ner.moves.cfg["neg_key"] = INCORRECT_SPANS_KEY
+    missing = [label for label in labels if label not in ner.labels]
+    fresh = not _is_initialized(nlp, ner)
+    for label in missing:
+        ner.add_label(label)
+    if fresh:
+        if not ner.labels:
+            raise ModelError("The NER component has no labels: pass labels=[...].")
+        doc = nlp.make_doc("init")
+        ner.initialize(lambda: [Example(doc, doc)], nlp=nlp)
+    return nlp
+
+
+def _check_labels(labels: Iterable[str] | None) -> list[str]:
+    if labels is None:
+        return []
+    if isinstance(labels, str):
+        labels = [part.strip() for part in labels.split(",")]
+    out: list[str] = []
+    for label in labels:
+        if not isinstance(label, str) or not label.strip():
+            raise ModelError(f"Labels must be non-empty strings, got {label!r}.")
+        if label.strip() not in out:
+            out.append(label.strip())
+    return out
+
+
+def upstream_docs(nlp: Language, texts: list[str]) -> list[Doc]:
+    """Docs with every component before the NER applied (sentences, tok2vec listeners)."""
+    ner = find_ner(nlp)
+    names = [name for name, pipe in nlp.pipeline if pipe is ner]
+    return list(nlp.pipe(texts, disable=names))

@@ -1,0 +1,85 @@
+"""Recipes: one call that checks every input and returns a running session.
+
+Like Prodigy's recipes, ``teach`` assembles the parts (source, model, candidates, sorter,
+store, updater). Every argument is validated here, so bad input fails at this call with a clear
+message, before any thread starts or anything is stored.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import spacy
+
+from .candidates import CandidateScorer
+from .errors import ModelError
+from .models import ModelLike, find_ner, load_model
+from .patterns import PatternMatcher, PatternsLike, read_patterns
+from .session import TeachSession
+from .sorters import Sorter, get_sorter
+from .sources import Source
+from .store import Database
+
+
+def _database(db: Database | str | Path | None) -> Database:
+    if isinstance(db, Database):
+        return db
+    return Database() if db is None else Database(db)
+
+
+def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
+          labels: list[str] | str | None = None, patterns: PatternsLike | None = None, *,
+          db: Database | str | Path | None = None, beam_width: int = 16,
+          sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
+          split_sentences: bool = True, text_column: str = "text",
+          annotator: str | None = None, replay: int = 10, seed: int = 0) -> TeachSession:
+    """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
+
+    dataset: name of the dataset the answers go to (created if new).
+    source: texts: a list of strings or of {"text", "meta"} dicts, a DataFrame (``text_column``),
+        a JSONL file or a plain text file (one text a line). Files are read lazily.
+    model: "blank:<lang>", an installed pipeline, a pipeline directory or a spacy.Language.
+        The session updates its own copy in memory; nothing on disk changes.
+    labels: entity labels to annotate; missing ones are added to the model. Defaults to the
+        pattern labels and the model's NER labels.
+    patterns: match patterns (JSONL path or list of dicts) proposing candidates beside the
+        model's: with a blank model they bootstrap a new label.
+    db: a Database or a path (default ./nbannotate.duckdb).
+    sorter: "prefer_uncertain" (default), "prefer_high_scores", "none" or a callable.
+    batch_size: the model is updated every ``batch_size`` answers.
+
+    Displaying the returned session in a notebook shows the annotation widget.
+    """
+    if not isinstance(dataset, str) or not dataset.strip():
+        raise ValueError(f"dataset must be a non-empty name, got {dataset!r}.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    sort = get_sorter(sorter, bias)
+    src = Source(source, text_column=text_column)
+    pattern_list = read_patterns(patterns) if patterns is not None else []
+    wanted = _labels(labels, pattern_list, model)
+    spacy.util.fix_random_seed(seed)
+    nlp = load_model(model, wanted)
+    if not labels:  # default: the pattern labels and every label the model knows
+        wanted = list(dict.fromkeys([*wanted, *find_ner(nlp).labels]))
+    if not wanted:
+        raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
+    matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
+    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher)
+    database = _database(db)
+    ds = database.dataset(dataset, create=True)
+    return TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted, scorer=scorer,
+                        sorter=sort, batch_size=batch_size, split=split_sentences,
+                        annotator=annotator, replay=replay, seed=seed)
+
+
+def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]],
+            model: ModelLike) -> list[str]:
+    if isinstance(labels, str):
+        labels = [part.strip() for part in labels.split(",") if part.strip()]
+    if labels:
+        return list(dict.fromkeys(labels))
+    return list(dict.fromkeys(p["label"] for p in patterns))

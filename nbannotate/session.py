@@ -1,0 +1,387 @@
+"""The teach session: a spaCy pipeline, a stream of tasks and durable answers, headless.
+
+Threads and what they own:
+
+- a *producer* thread reads the source, scores batches of texts with the model (holding the
+  model lock), runs the sorter and keeps a short queue of ready tasks;
+- the *updater* thread (see ``updater.py``) updates the model every ``batch_size`` answers,
+  holding the same lock;
+- the caller's thread (a notebook cell, the widget's comm handler) calls ``next_task`` and
+  ``answer``, which touch only the ready queue and the store: they never wait for scoring or an
+  update, except for the very first tasks.
+
+After each model update the ready tasks scored by the old model are dropped and their texts
+re-scored first, so tasks offered after an update come from the updated model.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from spacy.language import Language
+
+from .candidates import CandidateScorer, sentence_splitter, split_sentences
+from .errors import AnswerError
+from .sorters import Sorter
+from .sources import Source
+from .store import Dataset
+from .tasks import ANSWERS, Task, input_hash
+from .updater import ModelUpdater, UpdateReport
+
+Item = dict[str, Any]
+
+
+class TeachSession:
+    """Binary NER annotation with a model in the loop. Create it with ``nbannotate.teach``."""
+
+    def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
+                 scorer: CandidateScorer, sorter: Sorter, batch_size: int = 10,
+                 split: bool = True, annotator: str | None = None, score_batch: int = 32,
+                 prefetch: int | None = None, replay: int = 10, seed: int = 0) -> None:
+        self.db_dataset = dataset
+        self.dataset = dataset.name
+        self.source = source
+        self.nlp = nlp
+        self.labels = list(labels)
+        self.scorer = scorer
+        self.sorter = sorter
+        self.batch_size = batch_size
+        self.split = split
+        self.annotator = annotator
+        self.session_id = f"{dataset.name}-{uuid.uuid4().hex[:8]}"
+        self.score_batch = score_batch
+        self.prefetch = prefetch or max(2 * batch_size, 8)
+        self.model_lock = threading.RLock()
+        self.error: BaseException | None = None
+
+        self._cond = threading.Condition()
+        self._ready: deque[tuple[Task, Item]] = deque()  # scored, sorted, not yet offered
+        self._front: deque[Task] = deque()  # undone tasks, offered again first
+        self._requeue: deque[Item] = deque()  # texts to re-score with the updated model
+        self._offered: dict[int, Task] = {}  # handed out, not answered
+        self._answered: set[int] = dataset.task_hashes()  # resume: never offer these again
+        self._seen_inputs: set[int] = set()
+        self._history: list[Task] = []  # this session's answers, oldest first
+        self._counts = dict.fromkeys(ANSWERS, 0)
+        self._version = 0
+        self._exhausted = False
+        self._stopped = False
+        self._read = 0
+
+        self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=replay,
+                                    seed=seed, on_update=self._on_update)
+        self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
+                                          daemon=True)
+        self._producer.start()
+
+    # -- the stream -----------------------------------------------------------------------
+    def _source_items(self) -> Iterator[Item]:
+        for item in self.source:
+            self._read += 1
+            yield item
+
+    def _items(self) -> Iterator[Item]:
+        items: Iterator[Item] = self._source_items()
+        if self.split:
+            items = split_sentences(items, sentence_splitter(self.nlp.lang))
+        return items
+
+    def _take(self, items: Iterator[Item]) -> list[Item]:
+        batch: list[Item] = []
+        while len(batch) < self.score_batch:
+            with self._cond:
+                item = self._requeue.popleft() if self._requeue else None
+            if item is None:
+                item = next(items, None)
+                if item is None:
+                    break
+                ih = input_hash(item["text"])
+                if ih in self._seen_inputs:  # a text repeated in the source is offered once
+                    continue
+                self._seen_inputs.add(ih)
+            batch.append(item)
+        return batch
+
+    def _produce(self) -> None:
+        try:
+            items = self._items()
+            while not self._stopped:
+                batch = self._take(items)
+                if not batch:
+                    with self._cond:
+                        if self._requeue:
+                            continue
+                        self._exhausted = True
+                        self._cond.notify_all()
+                    # An update may still requeue texts: wait for that, or for stop.
+                    with self._cond:
+                        self._cond.wait_for(lambda: self._stopped or bool(self._requeue))
+                        if self._stopped:
+                            return
+                        self._exhausted = False
+                    continue
+                with self.model_lock:
+                    version = self._version
+                    per_item = self.scorer.score(batch, version)
+                for i, (item, tasks) in enumerate(zip(batch, per_item)):
+                    if not self._emit(item, tasks, version):
+                        with self._cond:
+                            self._requeue.extendleft(reversed(batch[i:]))
+                        break
+        except BaseException as err:  # surfaced by next_task, at the caller
+            with self._cond:
+                self.error = err
+                self._cond.notify_all()
+
+    def _emit(self, item: Item, tasks: list[Task], version: int) -> bool:
+        """Offer the item's tasks that pass the sorter. False if the model changed meanwhile."""
+        for task in tasks:
+            th = task["_task_hash"]
+            with self._cond:
+                if th in self._answered or th in self._offered:
+                    continue
+            if not self.sorter(task["meta"]["score"]):
+                continue
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopped or version != self._version
+                                    or len(self._ready) < self.prefetch)
+                if self._stopped or version != self._version:
+                    return False
+                self._ready.append((task, item))
+                self._cond.notify_all()
+        return True
+
+    def _on_update(self, report: UpdateReport) -> None:
+        with self._cond:
+            self._version = report.version
+            stale_items: list[Item] = []
+            hashes: set[int] = set()
+            for _task, item in self._ready:
+                ih = input_hash(item["text"])
+                if ih not in hashes:
+                    hashes.add(ih)
+                    stale_items.append(item)
+            self._ready.clear()
+            self._requeue.extendleft(reversed(stale_items))
+            self._cond.notify_all()
+
+    # -- the annotator's calls ---------------------------------------------------------------
+    def next_task(self, timeout: float | None = None) -> Task | None:
+        """The next task to annotate, or None when the stream is exhausted.
+
+        Waits only while tasks are being scored (at the start, or when the annotator is faster
+        than the scorer); with ``timeout`` it returns None if nothing came in time.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._front:
+                    task = self._front.popleft()
+                    break
+                if self._ready:
+                    task, _item = self._ready.popleft()
+                    self._cond.notify_all()
+                    break
+                if self.error is not None:
+                    raise self.error
+                if self._exhausted or self._stopped:
+                    return None
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining if remaining is not None else 0.5)
+            self._offered[task["_task_hash"]] = task
+            return task
+
+    def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
+        """Up to ``n`` tasks (fewer at the end of the stream)."""
+        out = []
+        for _ in range(n):
+            task = self.next_task(timeout=timeout)
+            if task is None:
+                break
+            out.append(task)
+        return out
+
+    def __iter__(self) -> Iterator[Task]:
+        while (task := self.next_task()) is not None:
+            yield task
+
+    def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:
+        """Store ``answer`` ("accept", "reject" or "ignore") for a task, durably, then return.
+
+        The model update that the answer feeds runs later, in the background.
+        """
+        if answer not in ANSWERS:
+            raise AnswerError(
+                f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
+        task = self._resolve(task)
+        th = task["_task_hash"]
+        with self._cond:
+            if th in self._answered:
+                raise AnswerError(
+                    f"Task {th} was already answered. Use session.undo() or "
+                    f"session.change_answer({th}, ...) to change the answer.")
+            self._answered.add(th)  # claim it: a second, concurrent answer fails above
+        try:
+            stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
+                                         session_id=self.session_id)
+        except BaseException:
+            with self._cond:
+                self._answered.discard(th)
+            raise
+        with self._cond:
+            self._offered.pop(th, None)
+            self._history.append(stored)
+            self._counts[answer] += 1
+        self.updater.submit(stored)
+        return stored
+
+    def _resolve(self, task: Mapping[str, Any] | int) -> Task:
+        if isinstance(task, Mapping):
+            if "_task_hash" not in task or "text" not in task:
+                raise AnswerError("answer() takes a task from next_task() (a dict with "
+                                  "'text' and '_task_hash') or its task hash.")
+            return dict(task)
+        if isinstance(task, int) and not isinstance(task, bool):
+            with self._cond:
+                found = self._offered.get(task)
+                if found is None:
+                    for old in self._history:
+                        if old["_task_hash"] == task:
+                            found = old
+            if found is None:
+                raise AnswerError(f"No task with hash {task} was offered in this session.")
+            return dict(found)
+        raise AnswerError(f"answer() takes a task dict or a task hash, not {type(task).__name__}.")
+
+    def undo(self) -> Task | None:
+        """Remove this session's last answer from the store; its task is offered again next."""
+        with self._cond:
+            if not self._history:
+                return None
+            last = self._history.pop()
+        th = last["_task_hash"]
+        self.db_dataset.remove(th, session_id=self.session_id)
+        self.updater.retract(th)
+        task = {k: v for k, v in last.items()
+                if k not in ("answer", "_timestamp", "_session_id", "_annotator_id")}
+        with self._cond:
+            self._answered.discard(th)
+            self._counts[last["answer"]] -= 1
+            self._front.appendleft(task)
+            self._cond.notify_all()
+        return task
+
+    def change_answer(self, task_hash: int, answer: str) -> Task:
+        """Change the answer to a task this session answered earlier."""
+        if answer not in ANSWERS:
+            raise AnswerError(
+                f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
+        with self._cond:
+            matches = [t for t in self._history if t["_task_hash"] == task_hash]
+        if not matches:
+            raise AnswerError(f"Task {task_hash} was not answered in this session.")
+        old = matches[-1]
+        if old["answer"] == answer:
+            return old
+        stored = self.db_dataset.update_answer(task_hash, answer)
+        with self._cond:
+            self._counts[old["answer"]] -= 1
+            self._counts[answer] += 1
+            old["answer"] = answer
+        # The model learnt the old answer already (or will): teach it the new one too.
+        self.updater.retract(task_hash)
+        self.updater.submit(old)
+        return stored or old
+
+    def requeue(self, tasks: list[Mapping[str, Any]]) -> int:
+        """Offer again tasks that were handed out but never answered (e.g. a closed widget)."""
+        n = 0
+        with self._cond:
+            for task in reversed(tasks):
+                th = task["_task_hash"]
+                if th in self._answered or th not in self._offered:
+                    continue
+                self._offered.pop(th)
+                self._front.appendleft(dict(task))
+                n += 1
+            self._cond.notify_all()
+        return n
+
+    # -- state -------------------------------------------------------------------------------
+    def history(self, n: int = 20) -> list[dict[str, Any]]:
+        """This session's last ``n`` decisions, newest first."""
+        with self._cond:
+            last = list(itertools.islice(reversed(self._history), n))
+        out = []
+        for task in last:
+            span = (task.get("spans") or [{}])[0]
+            out.append({
+                "task_hash": task["_task_hash"], "text": task["text"],
+                "span_text": task["text"][span["start"]:span["end"]] if span else "",
+                "label": span.get("label"), "answer": task["answer"],
+                "score": span.get("score"), "source": span.get("source"),
+            })
+        return out
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """Counts for this session and the dataset, accept rate, updates, source position."""
+        with self._cond:
+            session = dict(self._counts)
+            exhausted = self._exhausted and not self._ready and not self._front
+        session["total"] = sum(session.values())
+        decided = session["accept"] + session["reject"]
+        return {
+            "session": session,
+            "dataset": self.db_dataset.counts(),
+            "accept_rate": session["accept"] / decided if decided else None,
+            "updates": self.updater.version,
+            "model_version": self._version,
+            "pending_update": self.updater.pending,
+            "source_total": self.source.total,
+            "source_read": self._read,
+            "exhausted": exhausted,
+            "update_errors": len(self.updater.errors),
+            "skipped_texts": self.source.stats.skipped,
+        }
+
+    def update_model(self, timeout: float | None = 60.0) -> None:
+        """Update the model now from every pending answer, and wait for it."""
+        self.updater.flush(timeout=timeout)
+
+    def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
+        """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""
+        from .models import upstream_docs
+
+        with self.model_lock:
+            docs = upstream_docs(self.nlp, texts)
+            scores = self.scorer.span_scores(docs)
+        return [{(d[s:e].start_char, d[s:e].end_char, label): v
+                 for (s, e, label), v in sc.items()} for d, sc in zip(docs, scores)]
+
+    def stop(self) -> None:
+        """Stop the background threads. Answers are already stored; nothing is lost."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self.updater.stop()
+        self._producer.join(timeout=30)
+
+    def __repr__(self) -> str:
+        p = self.progress
+        return (f"<TeachSession dataset={self.dataset!r} labels={self.labels} "
+                f"answers={p['session']['total']} updates={p['updates']}>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        # Imported here: the widget sits above the session (a thin view over it).
+        from .widget import AnnotationWidget
+
+        return AnnotationWidget(self)._repr_mimebundle_(**kwargs)

@@ -1,0 +1,782 @@
+"""Durable storage of answers in DuckDB, one row per answer with the full task JSON.
+
+::
+
+    db = Database()                       # ./nbannotate.duckdb, or $NBANNOTATE_DB
+    ds = db.dataset("gadgets", create=True)
+    ds.add(task, answer="accept")         # committed to disk when it returns
+    ds.to_pandas()
+
+Connections: DuckDB lets one process open a database file for writing. Within a process, every
+``Database`` on the same resolved file shares one connection (a module-level registry, counted by
+reference; the file is released when the last handle is closed). A file held by another process
+(another kernel or notebook) raises :class:`~nbannotate.errors.DatabaseLockedError`. Missing
+parent directories of a new database file are created. All methods are thread-safe: each database
+has one re-entrant lock around its connection, so the kernel thread can write while a background
+thread reads.
+
+Schema (created on first use)::
+
+    datasets(name VARCHAR PRIMARY KEY, created TIMESTAMP, meta JSON)
+    answers(id BIGINT (sequence nba_answer_id), dataset, input_hash BIGINT, task_hash BIGINT,
+            view_id, kind ('binary'|'gold'), answer, label, span_start, span_end, token_start,
+            token_end, span_text, score DOUBLE, annotator, session_id, created TIMESTAMP (UTC),
+            text, task JSON)
+
+For a binary task the label/span columns come from its single span (NULL without one); for a gold
+task (``_view_id == "ner_manual"``) they are NULL and the spans live in the task JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
+from .tasks import ANSWERS, is_gold, set_hashes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_PATH = "nbannotate.duckdb"
+ENV_VAR = "NBANNOTATE_DB"
+MEMORY = ":memory:"
+KINDS = ("binary", "gold")
+_MAX_NAME = 200
+_SEQ = "nba_answer_id"
+
+_COLUMNS = (
+    "id", "dataset", "input_hash", "task_hash", "view_id", "kind", "answer", "label",
+    "span_start", "span_end", "token_start", "token_end", "span_text", "score", "annotator",
+    "session_id", "created", "text", "task",
+)
+_SCHEMA = f"""
+CREATE SEQUENCE IF NOT EXISTS {_SEQ} START 1;
+CREATE TABLE IF NOT EXISTS datasets (
+    name VARCHAR PRIMARY KEY,
+    created TIMESTAMP NOT NULL,
+    meta JSON
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id BIGINT NOT NULL DEFAULT nextval('{_SEQ}'),
+    dataset VARCHAR NOT NULL,
+    input_hash BIGINT NOT NULL,
+    task_hash BIGINT NOT NULL,
+    view_id VARCHAR,
+    kind VARCHAR NOT NULL,
+    answer VARCHAR NOT NULL,
+    label VARCHAR,
+    span_start INTEGER,
+    span_end INTEGER,
+    token_start INTEGER,
+    token_end INTEGER,
+    span_text VARCHAR,
+    score DOUBLE,
+    annotator VARCHAR,
+    session_id VARCHAR,
+    created TIMESTAMP NOT NULL,
+    text VARCHAR NOT NULL,
+    task JSON NOT NULL
+);
+"""
+_INSERT_COLS = ", ".join(_COLUMNS)
+_INSERT_ONE = (f"INSERT INTO answers ({_INSERT_COLS}) VALUES (nextval('{_SEQ}'), "
+               + ", ".join("?" * (len(_COLUMNS) - 1)) + ")")
+# Types used when rows are inserted in bulk from a DataFrame (explicit casts: all-NULL columns).
+_BULK_TYPES = {
+    "id": "BIGINT", "dataset": "VARCHAR", "input_hash": "BIGINT", "task_hash": "BIGINT",
+    "view_id": "VARCHAR", "kind": "VARCHAR", "answer": "VARCHAR", "label": "VARCHAR",
+    "span_start": "INTEGER", "span_end": "INTEGER", "token_start": "INTEGER",
+    "token_end": "INTEGER", "span_text": "VARCHAR", "score": "DOUBLE", "annotator": "VARCHAR",
+    "session_id": "VARCHAR", "created": "TIMESTAMP", "text": "VARCHAR", "task": "JSON",
+}
+
+
+# -- connection registry ----------------------------------------------------------------------
+
+
+class _Shared:
+    """One DuckDB connection and its lock, shared by every Database on the same file."""
+
+    def __init__(self, key: str | None, conn: duckdb.DuckDBPyConnection) -> None:
+        self.key = key
+        self.conn = conn
+        self.lock = threading.RLock()
+        self.refs = 0
+
+
+_REGISTRY: dict[str, _Shared] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, turning DuckDB's errors into ones that say what to do."""
+    try:
+        return duckdb.connect(path)
+    except duckdb.Error as e:
+        msg = str(e)
+        low = msg.lower()
+        if "lock" in low:
+            pid = re.search(r"PID (\d+)", msg)
+            holder = f" (PID {pid.group(1)})" if pid else ""
+            raise DatabaseLockedError(
+                f"The database file {path!r} is held by another process{holder}, e.g. another "
+                "Jupyter kernel or notebook with an open nbannotate session. DuckDB lets only one "
+                "process use a database file. Close it there (session.close() / db.close(), or "
+                "shut down that kernel), or use a different file: Database('other.duckdb')."
+            ) from None
+        if "not a valid duckdb database" in low:
+            raise StoreError(
+                f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
+                "Database('nbannotate.duckdb'), or move that file away.") from None
+        if "permission denied" in low:
+            raise StoreError(
+                f"The database file {path!r} cannot be opened: permission denied. Fix its "
+                "permissions (it must be readable and writable) or use another path.") from None
+        raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
+
+
+def _acquire(path: str) -> _Shared:
+    if path == MEMORY:
+        shared = _Shared(None, _connect(MEMORY))
+        shared.refs = 1
+        return shared
+    with _REGISTRY_LOCK:
+        shared = _REGISTRY.get(path)
+        if shared is None:
+            shared = _Shared(path, _connect(path))
+            _REGISTRY[path] = shared
+        shared.refs += 1
+        return shared
+
+
+def _release(shared: _Shared) -> None:
+    with _REGISTRY_LOCK:
+        shared.refs -= 1
+        if shared.refs > 0:
+            return
+        if shared.key is not None:
+            _REGISTRY.pop(shared.key, None)
+    with shared.lock:
+        shared.conn.close()
+
+
+def close_all() -> None:
+    """Close every shared connection of this process (releases the files for other processes).
+
+    Database handles still open become unusable (their methods raise StoreError).
+    """
+    with _REGISTRY_LOCK:
+        items = list(_REGISTRY.values())
+        _REGISTRY.clear()
+    for shared in items:
+        with shared.lock:
+            shared.refs = 0
+            shared.conn.close()
+
+
+# -- task to row ------------------------------------------------------------------------------
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item") and callable(obj.item):
+        return obj.item()  # numpy scalar
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def _no_nan(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_nan(v) for v in obj]
+    return obj
+
+
+def _dumps(task: Mapping[str, Any]) -> str:
+    """Strict JSON (NaN/inf become null, so every JSON reader can load an export)."""
+    try:
+        return json.dumps(task, ensure_ascii=False, default=_json_default, allow_nan=False)
+    except ValueError:
+        return json.dumps(_no_nan(json.loads(json.dumps(task, default=_json_default))),
+                          ensure_ascii=False, allow_nan=False)
+
+
+def _check_answer(answer: Any, where: str = "") -> str:
+    if answer not in ANSWERS:
+        valid = ", ".join(repr(a) for a in ANSWERS)
+        if answer is None:
+            raise AnswerError(f"{where}the task has no answer. Pass answer= one of {valid}.")
+        raise AnswerError(f"{where}invalid answer {answer!r}: the answer must be one of {valid}.")
+    return str(answer)
+
+
+def _int_or_none(value: Any, field: str, where: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise AnswerError(
+            f"{where}span field {field!r} must be an integer, got {value!r}.") from None
+
+
+def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
+             session_id: str | None, keep_stamps: bool, where: str = "",
+             rehash: bool = False) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """Validate and stamp a copy of ``task``; return (stored task, row values without id)."""
+    if not isinstance(task, Mapping):
+        raise AnswerError(f"{where}a task must be a dict, got {type(task).__name__}.")
+    stored = dict(task)
+    ans = _check_answer(stored.get("answer") if answer is None else answer, where)
+    text = stored.get("text")
+    if not isinstance(text, str):
+        raise AnswerError(
+            f"{where}the task has no text (a 'text' string is required to store an answer); "
+            f"got {'no text key' if 'text' not in stored else type(text).__name__}.")
+    spans = stored.get("spans") or []
+    if not isinstance(spans, list) or not all(isinstance(s, Mapping) for s in spans):
+        raise AnswerError(f"{where}'spans' must be a list of dicts, got {spans!r:.80}.")
+    set_hashes(stored, overwrite=rehash)
+    stored["answer"] = ans
+    if not (keep_stamps and isinstance(stored.get("_timestamp"), (int, float))):
+        stored["_timestamp"] = int(time.time())
+    if session_id is not None or "_session_id" not in stored:
+        stored["_session_id"] = session_id
+    if annotator is not None or "_annotator_id" not in stored:
+        stored["_annotator_id"] = annotator
+    # One source of truth for the time (whole seconds, as Prodigy), so export/import round-trips.
+    created = datetime.fromtimestamp(stored["_timestamp"], timezone.utc).replace(tzinfo=None)
+
+    gold = is_gold(stored)
+    span = spans[0] if (not gold and len(spans) == 1) else None
+    label = start = end = tok_start = tok_end = span_text = None
+    score = None
+    if span is not None:
+        label = span.get("label")
+        start = _int_or_none(span.get("start"), "start", where)
+        end = _int_or_none(span.get("end"), "end", where)
+        tok_start = _int_or_none(span.get("token_start"), "token_start", where)
+        tok_end = _int_or_none(span.get("token_end"), "token_end", where)
+        span_text = span.get("text")
+        if span_text is None and start is not None and end is not None:
+            span_text = text[start:end]
+        score = span.get("score")
+    elif not gold and not spans and isinstance(stored.get("label"), str):
+        label = stored["label"]  # a text classification task
+    if score is None and not gold:
+        meta = stored.get("meta")
+        score = meta.get("score") if isinstance(meta, Mapping) else None
+    try:
+        score = None if score is None else float(score)
+    except (TypeError, ValueError):
+        score = None
+    if score is not None and not math.isfinite(score):
+        score = None
+    try:
+        payload = _dumps(stored)
+    except TypeError as e:
+        raise AnswerError(f"{where}the task cannot be stored as JSON: {e}.") from None
+    row = (
+        dataset, int(stored["_input_hash"]), int(stored["_task_hash"]), stored.get("_view_id"),
+        "gold" if gold else "binary", ans, None if label is None else str(label), start, end,
+        tok_start, tok_end, span_text, score, _str_or_none(stored["_annotator_id"]),
+        _str_or_none(stored["_session_id"]), created, text, payload,
+    )
+    return stored, row
+
+
+def _str_or_none(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise DatasetError(f"A dataset name must be a string, got {type(name).__name__} {name!r}.")
+    if not name.strip():
+        raise DatasetError("A dataset name must not be empty, e.g. dataset('gadgets').")
+    if name != name.strip() or any(ord(c) < 32 for c in name) or len(name) > _MAX_NAME:
+        raise DatasetError(
+            f"Invalid dataset name {name!r}: use at most {_MAX_NAME} characters, without "
+            "leading/trailing whitespace or control characters, e.g. 'gadgets_v2'.")
+    return name
+
+
+def _loads_many(payloads: list[str]) -> list[Any]:
+    """Parse many JSON texts in one C-level call instead of a Python loop per row."""
+    if not payloads:
+        return []
+    return json.loads("[" + ",".join(payloads) + "]")
+
+
+def _resolve(path: str | os.PathLike[str] | None) -> str:
+    if path is None:
+        path = os.environ.get(ENV_VAR) or DEFAULT_PATH
+    raw = os.fspath(path)
+    if not isinstance(raw, str) or not raw:
+        raise StoreError(f"The database path must be a non-empty string or Path, got {path!r}.")
+    if raw == MEMORY:
+        return MEMORY
+    p = Path(raw).expanduser().resolve()
+    if p.is_dir():
+        raise StoreError(
+            f"The database path {str(p)!r} is a directory. Pass a file path inside it, e.g. "
+            f"Database({str(p / DEFAULT_PATH)!r}).")
+    if not p.parent.exists():
+        # Created on purpose (documented): a fresh project dir like data/ needs no mkdir.
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"Cannot create the directory {str(p.parent)!r} for the database: "
+                             f"{e.strerror}. Use a path in an existing, writable directory."
+                             ) from None
+    return str(p)
+
+
+# -- public classes ---------------------------------------------------------------------------
+
+
+class Database:
+    """A DuckDB file (or ``":memory:"``) holding datasets of answers.
+
+    ``path`` defaults to ``$NBANNOTATE_DB`` if set, else ``./nbannotate.duckdb`` in the current
+    directory; missing parent directories are created. Handles on the same resolved file share
+    one connection in this process. Raises DatabaseLockedError when another process holds the
+    file, StoreError when the path is a directory or not a DuckDB database.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path: str = _resolve(path)
+        self._shared: _Shared | None = _acquire(self.path)
+        try:
+            self._init_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _conn(self) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
+        shared = self._shared
+        if shared is None or shared.refs <= 0:
+            raise StoreError(f"This Database ({self.path}) is closed. Open it again: "
+                             f"Database({self.path!r}).")
+        return shared.conn, shared.lock
+
+    def _init_schema(self) -> None:
+        conn, lock = self._conn()
+        with lock:
+            conn.execute(_SCHEMA)
+            cols = [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name='answers' "
+                "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall()]
+            if tuple(cols) != _COLUMNS:
+                raise StoreError(
+                    f"The database {self.path!r} has an 'answers' table that nbannotate did not "
+                    f"create (columns {cols}). Use another database file.")
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        conn, lock = self._conn()
+        with lock:
+            return conn.execute(sql, list(params)).fetchall()
+
+    def _transaction(self) -> _Transaction:
+        conn, lock = self._conn()
+        return _Transaction(conn, lock)
+
+    # -- datasets --------------------------------------------------------------------------
+
+    def datasets(self) -> list[str]:
+        """Names of all datasets, sorted."""
+        return [r[0] for r in self._query("SELECT name FROM datasets ORDER BY name")]
+
+    def __contains__(self, name: object) -> bool:
+        return bool(isinstance(name, str) and self._query(
+            "SELECT 1 FROM datasets WHERE name = ?", [name]))
+
+    def add_dataset(self, name: str, meta: Mapping[str, Any] | None = None) -> Dataset:
+        """Create a dataset (idempotent: an existing one is returned unchanged, meta kept)."""
+        _check_name(name)
+        if meta is not None and not isinstance(meta, Mapping):
+            raise DatasetError(f"Dataset meta must be a dict, got {type(meta).__name__}.")
+        created = datetime.now(timezone.utc).replace(tzinfo=None)
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                         [name, created, _dumps(dict(meta or {}))])
+        return Dataset(self, name)
+
+    def dataset(self, name: str, create: bool = False) -> Dataset:
+        """The dataset ``name``; with ``create=True`` it is created when missing.
+
+        Raises DatasetError for an unknown name (listing the known ones) without ``create``.
+        """
+        _check_name(name)
+        if create:
+            return self.add_dataset(name)
+        if name not in self:
+            known = self.datasets()
+            listing = ", ".join(repr(n) for n in known) if known else "none yet"
+            raise DatasetError(
+                f"No dataset {name!r} in {self.path}. Known datasets: {listing}. Use "
+                f"dataset({name!r}, create=True) to create it.")
+        return Dataset(self, name)
+
+    def drop_dataset(self, name: str) -> int:
+        """Delete a dataset and all its answers; returns how many answers were deleted."""
+        _check_name(name)
+        if name not in self:
+            raise DatasetError(f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
+                               f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}.")
+        with self._transaction() as conn:
+            n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?", [name]).fetchone()
+            conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
+            conn.execute("DELETE FROM datasets WHERE name = ?", [name])
+        return int(n[0]) if n else 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._shared is None or self._shared.refs <= 0
+
+    def close(self) -> None:
+        """Release this handle; the file is released when every handle on it is closed."""
+        shared, self._shared = self._shared, None
+        if shared is not None and shared.refs > 0:
+            _release(shared)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self.closed:
+            return f"Database({self.path!r}, closed)"
+        rows = self._query(
+            "SELECT d.name, count(a.id) FROM datasets d LEFT JOIN answers a ON a.dataset = d.name "
+            "GROUP BY d.name ORDER BY d.name")
+        listing = ", ".join(f"{n!r}: {c} answers" for n, c in rows[:20])
+        more = f", ... ({len(rows)} datasets)" if len(rows) > 20 else ""
+        return f"Database({self.path!r}, datasets={{{listing}{more}}})"
+
+
+class _Transaction:
+    """``with`` block holding the database lock around BEGIN ... COMMIT (ROLLBACK on error)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, lock: threading.RLock) -> None:
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> duckdb.DuckDBPyConnection:
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN TRANSACTION")
+        except BaseException:
+            self.lock.release()
+            raise
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self.lock.release()
+
+
+class Dataset:
+    """A named set of answers in a :class:`Database`. Get one with ``db.dataset(name)``."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.name = _check_name(name)
+        row = db._query("SELECT created, meta FROM datasets WHERE name = ?", [name])
+        if not row:
+            raise DatasetError(f"No dataset {name!r} in {db.path}.")
+        self.created: datetime = row[0][0].replace(tzinfo=timezone.utc)
+        self.meta: dict[str, Any] = json.loads(row[0][1]) if row[0][1] else {}
+
+    def _exists_check(self, conn: duckdb.DuckDBPyConnection) -> None:
+        if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", [self.name]).fetchall():
+            raise DatasetError(f"The dataset {self.name!r} was dropped from {self.db.path}. "
+                               f"Create it again: db.dataset({self.name!r}, create=True).")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, task: Mapping[str, Any], *, answer: str | None = None,
+            annotator: str | None = None, session_id: str | None = None) -> dict[str, Any]:
+        """Store one answer; the row is committed (durable) when this returns.
+
+        ``answer`` defaults to ``task["answer"]`` and must be one of tasks.ANSWERS (AnswerError
+        otherwise). The task needs ``"text"``; missing hashes are computed. The stored copy gets
+        ``answer``, ``_timestamp`` (int seconds), ``_session_id`` and ``_annotator_id`` (the
+        arguments, else the task's own values) and is returned. The caller's dict is not changed.
+        """
+        stored, row = _prepare(task, self.name, answer, annotator, session_id, keep_stamps=False)
+        with self.db._transaction() as conn:
+            self._exists_check(conn)
+            conn.execute(_INSERT_ONE, list(row))
+        return stored
+
+    def add_many(self, tasks: Iterable[Mapping[str, Any]], *, answer: str | None = None,
+                 annotator: str | None = None, session_id: str | None = None
+                 ) -> list[dict[str, Any]]:
+        """Store many answers in one transaction (all or nothing); returns the stored tasks."""
+        prepared = [_prepare(t, self.name, answer, annotator, session_id, keep_stamps=False,
+                             where=f"task {i}: ") for i, t in enumerate(tasks)]
+        self._insert_rows([row for _, row in prepared])
+        return [stored for stored, _ in prepared]
+
+    def _insert_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        with self.db._transaction() as conn:
+            self._exists_check(conn)
+            self._bulk_insert(conn, rows)
+
+    @staticmethod
+    def _bulk_insert(conn: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+        import pandas as pd
+
+        ids = sorted(r[0] for r in conn.execute(
+            f"SELECT nextval('{_SEQ}') FROM range(?)", [len(rows)]).fetchall())
+        cols = list(zip(*rows, strict=True))
+        data: dict[str, Any] = {"id": pd.array(ids, dtype="Int64")}
+        for name, values in zip(_COLUMNS[1:], cols, strict=True):
+            kind = _BULK_TYPES[name]
+            if kind in ("BIGINT", "INTEGER"):
+                data[name] = pd.array(values, dtype="Int64")
+            elif kind == "DOUBLE":
+                data[name] = pd.array(values, dtype="Float64")
+            elif kind == "TIMESTAMP":
+                data[name] = pd.to_datetime(list(values))
+            else:
+                data[name] = pd.Series(list(values), dtype=object)
+        frame = pd.DataFrame(data)
+        view = f"_nba_bulk_{threading.get_ident()}"
+        conn.register(view, frame)
+        try:
+            select = ", ".join(f"CAST({c} AS {_BULK_TYPES[c]})" for c in _COLUMNS)
+            conn.execute(f"INSERT INTO answers ({_INSERT_COLS}) SELECT {select} FROM {view} "
+                         "ORDER BY id")
+        finally:
+            conn.unregister(view)
+
+    def remove(self, task_hash: int, session_id: str | None = None) -> dict[str, Any] | None:
+        """Delete the latest answer with this task hash (and session, if given): undo.
+
+        Returns the removed task, or None when there was none.
+        """
+        sql = "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ?"
+        params: list[Any] = [self.name, int(task_hash)]
+        if session_id is not None:
+            sql += " AND session_id = ?"
+            params.append(session_id)
+        with self.db._transaction() as conn:
+            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
+        return json.loads(row[1])
+
+    def update_answer(self, task_hash: int, answer: str) -> dict[str, Any]:
+        """Change the answer of the latest answer with this task hash; returns the new task.
+
+        Raises AnswerError for an invalid answer or when no answer has this task hash.
+        """
+        ans = _check_answer(answer)
+        with self.db._transaction() as conn:
+            row = conn.execute(
+                "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ? "
+                "ORDER BY id DESC LIMIT 1", [self.name, int(task_hash)]).fetchone()
+            if row is None:
+                raise AnswerError(f"No answer with task hash {task_hash} in dataset "
+                                  f"{self.name!r}: nothing to change.")
+            task = json.loads(row[1])
+            task["answer"] = ans
+            conn.execute("UPDATE answers SET answer = ?, task = ? WHERE id = ?",
+                         [ans, _dumps(task), row[0]])
+        return task
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def task_hashes(self) -> set[int]:
+        """Task hashes answered in this dataset (to skip questions already asked)."""
+        return {r[0] for r in self.db._query(
+            "SELECT DISTINCT task_hash FROM answers WHERE dataset = ?", [self.name])}
+
+    def input_hashes(self) -> set[int]:
+        """Input hashes answered in this dataset."""
+        return {r[0] for r in self.db._query(
+            "SELECT DISTINCT input_hash FROM answers WHERE dataset = ?", [self.name])}
+
+    def answers(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The stored task JSONs (with answer), in insertion order; ``kind`` 'binary'/'gold'."""
+        sql, params = self._where(kind)
+        rows = self.db._query(f"SELECT task FROM answers {sql} ORDER BY id", params)
+        return _loads_many([r[0] for r in rows])
+
+    def _where(self, kind: str | None) -> tuple[str, list[Any]]:
+        if kind is None:
+            return "WHERE dataset = ?", [self.name]
+        if kind not in KINDS:
+            raise DatasetError(f"kind must be one of {KINDS} or None, got {kind!r}.")
+        return "WHERE dataset = ? AND kind = ?", [self.name, kind]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.answers())
+
+    def __len__(self) -> int:
+        return int(self.db._query("SELECT count(*) FROM answers WHERE dataset = ?",
+                                  [self.name])[0][0])
+
+    def counts(self) -> dict[str, int]:
+        """``{"accept": n, "reject": n, "ignore": n, "total": n}``."""
+        out = dict.fromkeys(ANSWERS, 0)
+        for ans, n in self.db._query(
+                "SELECT answer, count(*) FROM answers WHERE dataset = ? GROUP BY answer",
+                [self.name]):
+            out[ans] = int(n)
+        out["total"] = sum(out[a] for a in ANSWERS)
+        return out
+
+    def to_pandas(self, kind: str | None = None) -> pd.DataFrame:
+        """One row per answer, insertion order, with readable columns.
+
+        Columns: text, span_text, label, start, end, token_start, token_end, answer, score,
+        kind, view_id, annotator, session_id, timestamp (UTC pandas datetime), input_hash,
+        task_hash, spans (list of dicts), meta (dict). For gold answers the span columns are
+        empty and ``spans`` holds every span.
+        """
+        sql, params = self._where(kind)
+        conn, lock = self.db._conn()
+        with lock:
+            df = conn.execute(
+                "SELECT text, span_text, label, span_start AS start, span_end AS \"end\", "
+                "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
+                "created AS timestamp, input_hash, task_hash, "
+                "coalesce(CAST(json_extract(task, '$.spans') AS VARCHAR), '[]') AS spans, "
+                "coalesce(CAST(json_extract(task, '$.meta') AS VARCHAR), '{}') AS meta "
+                f"FROM answers {sql} ORDER BY id", params).df()
+        # One json.loads over the whole column, not one call per row.
+        df["spans"] = [s or [] for s in _loads_many(df["spans"].tolist())]
+        df["meta"] = [m if isinstance(m, dict) else {} for m in _loads_many(df["meta"].tolist())]
+        df["timestamp"] = df["timestamp"].dt.tz_localize("UTC")
+        for col in ("start", "end", "token_start", "token_end"):
+            df[col] = df[col].astype("Int64")
+        return df
+
+    # -- JSONL ------------------------------------------------------------------------------
+
+    def export_jsonl(self, path: str | os.PathLike[str]) -> int:
+        """Write one task JSON (with answer) a line, like ``prodigy db-out``; returns the count.
+
+        Written to a temporary file then renamed, so a failed export leaves no partial file.
+        Streams rows in chunks: memory does not grow with the dataset.
+        """
+        out = Path(path).expanduser()
+        if out.is_dir():
+            raise StoreError(f"Export path {str(out)!r} is a directory; pass a file path such "
+                             f"as {str(out / (self.name + '.jsonl'))!r}.")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        conn, lock = self.db._conn()
+        with lock:
+            cur = conn.cursor()  # own connection: streams without holding the lock
+        n = 0
+        try:
+            cur.execute("SELECT task FROM answers WHERE dataset = ? ORDER BY id", [self.name])
+            with open(tmp, "w", encoding="utf-8") as f:
+                while chunk := cur.fetchmany(10_000):
+                    f.write("".join(r[0] + "\n" for r in chunk))
+                    n += len(chunk)
+            os.replace(tmp, out)
+        finally:
+            cur.close()
+            if tmp.exists():
+                tmp.unlink()
+        return n
+
+    def import_jsonl(self, source: str | os.PathLike[str] | Iterable[Mapping[str, Any]], *,
+                     rehash: bool = False) -> int:
+        """Import answers from a Prodigy-style JSONL file (or an iterable of task dicts).
+
+        All or nothing, in one transaction. Every line needs ``text`` and ``answer`` (AnswerError
+        naming the line otherwise); missing hashes are computed (``rehash=True`` recomputes all
+        of them with nbannotate's hashes, e.g. for files from Prodigy); timestamps, session and
+        annotator ids are kept. Returns the number of answers imported.
+        """
+        rows: list[tuple[Any, ...]] = []
+        chunk = 20_000
+        with self.db._transaction() as conn:
+            self._exists_check(conn)
+            total = 0
+            for where, task in _read_tasks(source):
+                _, row = _prepare(task, self.name, None, None, None, keep_stamps=True,
+                                  where=where, rehash=rehash)
+                rows.append(row)
+                if len(rows) >= chunk:
+                    self._bulk_insert(conn, rows)
+                    total += len(rows)
+                    rows = []
+            if rows:
+                self._bulk_insert(conn, rows)
+                total += len(rows)
+        return total
+
+    def __repr__(self) -> str:
+        c = self.counts()
+        return (f"Dataset({self.name!r}, {c['total']} answers: {c['accept']} accept, "
+                f"{c['reject']} reject, {c['ignore']} ignore; created "
+                f"{self.created:%Y-%m-%d %H:%M} UTC)")
+
+
+def _read_tasks(source: Any) -> Iterator[tuple[str, Any]]:
+    """(position for errors, task) from a JSONL path or an iterable of dicts."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise SourceError(f"Cannot import {str(path)!r}: " + (
+                "it is a directory." if path.is_dir() else "no such file.")
+                + " Pass the path of a .jsonl file written by export_jsonl or prodigy db-out.")
+        with open(path, "rb") as f:
+            for n, raw in enumerate(f, start=1):
+                where = f"{str(path)!r}, line {n}: "
+                try:
+                    line = raw.decode("utf-8-sig" if n == 1 else "utf-8").strip()
+                except UnicodeDecodeError:
+                    raise SourceError(f"{where}not valid UTF-8.") from None
+                if not line:
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise SourceError(f"{where}not valid JSON ({e.msg} at column {e.colno})."
+                                      ) from None
+                yield where, obj
+    elif isinstance(source, Mapping) or not isinstance(source, Iterable):
+        raise SourceError("import_jsonl takes a path to a JSONL file or an iterable of task "
+                          f"dicts, got {type(source).__name__}.")
+    else:
+        for i, obj in enumerate(source):
+            yield f"task {i}: ", obj

@@ -1,0 +1,184 @@
+"""Updating the in-memory model from answers, in a background thread.
+
+``submit`` never waits: answers queue up, and every ``batch_size`` answers one update runs on a
+worker thread while the annotator goes on. The update and the scorer share ``model_lock``,
+because predicting while the optimizer writes weights (or resizes a layer) is unsafe.
+
+What an update learns from (see the notes on the teach loop): all answers so far on each text in
+the batch, merged into one example (accept = entity, reject = known wrong, rest missing), plus
+``replay`` earlier examples with accepted spans, so that the model keeps what it learnt and is
+not pulled only by the last ten answers. One bad example (spaCy's E024 on an odd span) is
+isolated and reported instead of failing the whole update or losing answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.language import Language
+from spacy.training import Example
+
+from .examples import ExampleStats, merge_answers, merged_to_example
+from .tasks import Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class UpdateReport:
+    version: int
+    answers: int
+    examples: int
+    loss: float
+    failed: list[str] = field(default_factory=list)
+
+
+class ModelUpdater:
+    """Batches answers and updates ``nlp`` with them on a worker thread."""
+
+    def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
+                 replay: int = 10, drop: float = 0.2, seed: int = 0,
+                 on_update: Callable[[UpdateReport], None] | None = None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        self.nlp = nlp
+        self.lock = model_lock
+        self.batch_size = batch_size
+        self.replay = replay
+        self.drop = drop
+        self.on_update = on_update
+        self.optimizer = nlp.resume_training()
+        self.version = 0
+        self.reports: list[UpdateReport] = []
+        self.errors: list[str] = []
+        self._random = random.Random(seed)
+        self._pending: list[Task] = []
+        self._answers: dict[int, list[Task]] = {}  # input hash -> answers, oldest first
+        self._cond = threading.Condition()
+        self._busy = False
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="nbannotate-updater",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- called from the annotator's thread: never blocks on an update ------------------
+    def submit(self, task: Mapping[str, Any]) -> None:
+        """Queue one answered task for the next update."""
+        with self._cond:
+            self._pending.append(dict(task))
+            if len(self._pending) >= self.batch_size:
+                self._cond.notify_all()
+
+    def retract(self, task_hash: int) -> bool:
+        """Forget an answer (undo). True if it had not reached the model yet."""
+        with self._cond:
+            for i in range(len(self._pending) - 1, -1, -1):
+                if self._pending[i]["_task_hash"] == task_hash:
+                    del self._pending[i]
+                    return True
+            for answers in self._answers.values():
+                for i in range(len(answers) - 1, -1, -1):
+                    if answers[i]["_task_hash"] == task_hash:
+                        del answers[i]
+                        return False
+        return False
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    def flush(self, timeout: float | None = 60.0) -> None:
+        """Update from every pending answer now, and wait until no update is running."""
+        with self._cond:
+            if self._pending:
+                self._force = True
+                self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
+
+    def wait_idle(self, timeout: float | None = 60.0) -> bool:
+        """Wait until no update is running or due."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not self._busy and len(self._pending) < self.batch_size, timeout=timeout)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join(timeout=30)
+
+    # -- worker -------------------------------------------------------------------------
+    _force = False
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopped or self._force
+                                    or len(self._pending) >= self.batch_size)
+                if self._stopped:
+                    return
+                batch, self._pending = self._pending, []
+                self._force = False
+                self._busy = True
+            try:
+                if batch:
+                    self._update(batch)
+            except Exception as err:  # never kill the loop; answers are safe in the store
+                log.exception("model update failed")
+                self.errors.append(f"update failed: {err}")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _examples(self, batch: list[Task]) -> list[Example]:
+        touched = []
+        with self._cond:
+            for task in batch:
+                ih = task["_input_hash"]
+                self._answers.setdefault(ih, []).append(task)
+                if ih not in touched:
+                    touched.append(ih)
+            others = [ih for ih, answers in self._answers.items()
+                      if ih not in touched and any(a.get("answer") == "accept" for a in answers)]
+            replayed = self._random.sample(others, min(self.replay, len(others)))
+            groups = [list(self._answers[ih]) for ih in touched + replayed]
+        stats = ExampleStats()
+        examples = []
+        for answers in groups:
+            for item in merge_answers(answers, stats):
+                example = merged_to_example(self.nlp, item, stats)
+                if example is not None:
+                    examples.append(example)
+        return examples
+
+    def _update(self, batch: list[Task]) -> None:
+        examples = self._examples(batch)
+        failed: list[str] = []
+        loss = 0.0
+        if examples:
+            with self.lock:
+                try:
+                    losses = self.nlp.update(examples, sgd=self.optimizer, drop=self.drop)
+                    loss = float(sum(losses.values()))
+                except Exception:
+                    # Isolate the example spaCy cannot learn from (e.g. E024), keep the others.
+                    for example in examples:
+                        try:
+                            losses = self.nlp.update([example], sgd=self.optimizer,
+                                                     drop=self.drop)
+                            loss += float(sum(losses.values()))
+                        except Exception as err:
+                            failed.append(f"{example.reference.text[:60]!r}: {err}")
+            self.errors.extend(failed)
+        self.version += 1
+        report = UpdateReport(self.version, len(batch), len(examples), loss, failed)
+        self.reports.append(report)
+        if self.on_update is not None:
+            self.on_update(report)

@@ -1,0 +1,397 @@
+"""The annotation widget: an anywidget front end over a teach session.
+
+The front end (``js/``, bundled into ``nbannotate/static/``) keeps the next few tasks, so a key
+press paints the next task at once and the answer travels to the kernel as a custom message. This
+module is the kernel side of that conversation.
+
+Protocol (front end -> kernel, custom messages, every one carries ``client`` and ``seq``)::
+
+    {"type": "hello"}                                   a view was rendered
+    {"type": "answer", "task_hash": str, "answer": "accept"|"reject"|"ignore"}
+    {"type": "undo"}
+    {"type": "change", "task_hash": str, "answer": ...}  change a past decision
+
+Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered, head first),
+``history`` (last decisions, newest first), ``progress`` (``session.progress``), ``status``
+("loading" | "ready" | "done" | "error"), ``error`` (a background error's message), ``notice``
+(why the last message could not be carried out) and ``acks`` (the last ``seq`` processed per
+front end, so a view can drop its optimistic copies of operations the kernel has carried out).
+Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
+
+Every widget of one session shares one :class:`_Feed`, which owns the tasks handed to front ends
+and not yet answered. Displaying the session again, or reloading the page, therefore shows the
+same outstanding tasks: none is lost, and a task answered in one view leaves every view.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from .errors import AnswerError
+from .tasks import ANSWERS
+
+STATIC = Path(__file__).parent / "static"
+
+#: Tasks each front end holds ahead of the one shown; enough to hide a model update.
+DEFAULT_QUEUE_SIZE = 6
+HISTORY_SIZE = 10
+_ACKS_KEPT = 16  # front ends (browser tabs, re-renders) whose last seq is remembered
+_REFILL_TIMEOUT = 0.5  # seconds next_task may block in the refill thread before it re-checks
+_POLL_INTERVAL = 1.0  # seconds between progress refreshes while idle (model updates run behind)
+
+_SESSION_METHODS = ("next_task", "answer", "undo", "change_answer", "history")
+
+
+def view_task(task: dict[str, Any]) -> dict[str, Any]:
+    """The part of a task the front end shows, with hashes as strings (JSON-safe for JS)."""
+    meta = dict(task.get("meta") or {})
+    spans = []
+    for span in task.get("spans") or []:
+        spans.append({
+            "start": int(span["start"]),
+            "end": int(span["end"]),
+            "label": str(span.get("label", "")),
+            "score": span.get("score", meta.get("score")),
+            "source": span.get("source", meta.get("source")),
+        })
+    return {
+        "task_hash": str(task["_task_hash"]),
+        "input_hash": str(task.get("_input_hash", "")),
+        "text": str(task.get("text", "")),
+        "spans": spans,
+        "meta": meta,
+    }
+
+
+def _history_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["task_hash"] = str(row["task_hash"])
+    return out
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class _Feed:
+    """Tasks of one session handed to front ends and not yet answered, plus the refill thread.
+
+    The comm handler (kernel's main thread) answers, undoes and changes answers; the refill thread
+    pulls new tasks with ``session.next_task``, which may block while tasks are scored. Both
+    publish the shared state to every live view under ``lock``, so updates leave in order.
+    """
+
+    def __init__(self, session: Any, size: int) -> None:
+        self.session = session
+        self.size = size
+        self.outstanding: list[dict[str, Any]] = []
+        self.answered: set[int] = set()  # answered through a widget and not undone
+        self.views: weakref.WeakSet[AnnotationWidget] = weakref.WeakSet()
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self.exhausted = False
+        self.error = ""
+        self.closed = False
+        self.started = False
+        self._thread: threading.Thread | None = None
+        self._last_progress: dict[str, Any] | None = None
+        self._last_session_error: BaseException | None = None
+
+    # ---- refill (background thread) -----------------------------------------------------------
+    def start(self) -> None:
+        with self.lock:
+            self.closed = False  # before the check: a closing thread that is still alive goes on
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(
+                target=self._run, name="nbannotate-widget-refill", daemon=True
+            )
+            self._thread.start()
+
+    def _needs_tasks(self) -> bool:
+        with self.lock:
+            return (
+                not self.closed and not self.exhausted and not self.error
+                and len(self.outstanding) < self.size
+            )
+
+    def _run(self) -> None:
+        while not self.closed:
+            if not self._needs_tasks():
+                self.wake.wait(_POLL_INTERVAL)
+                self.wake.clear()
+                if not self.closed:
+                    self._recheck_exhausted()
+                    self._refresh_if_changed()
+                continue
+            try:
+                task = self.session.next_task(timeout=_REFILL_TIMEOUT)
+            except Exception as exc:  # the producer failed: show it, stop asking
+                with self.lock:
+                    self.error = _error_text(exc)
+                    self.publish()
+                continue
+            if task is None:
+                if self._stream_exhausted():
+                    with self.lock:
+                        self.exhausted = True
+                        self.publish()
+                continue
+            with self.lock:
+                self._add(task)
+                self.publish()
+
+    def _recheck_exhausted(self) -> None:
+        """After the end of the stream, look again now and then: an undo offers a task again."""
+        with self.lock:
+            if not self.exhausted or self.error or len(self.outstanding) >= self.size:
+                return
+        try:
+            task = self.session.next_task(timeout=0)
+        except Exception as exc:
+            with self.lock:
+                self.error = _error_text(exc)
+                self.publish()
+            return
+        if task is not None:
+            with self.lock:
+                self.exhausted = False
+                self._add(task)
+                self.publish()
+
+    def _stream_exhausted(self) -> bool:
+        """True once next_task returned None because the stream is over (not a timeout)."""
+        progress = self._progress()
+        return bool(progress.get("exhausted", True))
+
+    def _add(self, task: dict[str, Any], front: bool = False) -> None:
+        """Hand a task to the front ends unless it is already out or answered through us."""
+        th = int(task["_task_hash"])
+        if th in self.answered or any(int(t["_task_hash"]) == th for t in self.outstanding):
+            return
+        if front:
+            self.outstanding.insert(0, task)
+        else:
+            self.outstanding.append(task)
+
+    def _refresh_if_changed(self) -> None:
+        progress = self._progress()
+        err = getattr(self.session, "error", None)
+        if progress != self._last_progress or err is not self._last_session_error:
+            with self.lock:
+                self.publish()
+
+    def _progress(self) -> dict[str, Any]:
+        try:
+            return dict(self.session.progress)
+        except Exception as exc:  # progress must never take the widget down
+            return {"progress_error": _error_text(exc)}
+
+    # ---- messages (kernel's main thread) ------------------------------------------------------
+    def find(self, th: int) -> dict[str, Any] | None:
+        return next((t for t in self.outstanding if int(t["_task_hash"]) == th), None)
+
+    def answer(self, th: int, answer: str) -> str:
+        """Store an answer; returns a notice ("" when all went well)."""
+        with self.lock:
+            if th in self.answered:
+                return ""  # a second view or a resent message: answered once, keep it that way
+            task = self.find(th)
+            try:
+                self.session.answer(task if task is not None else th, answer)
+            except AnswerError as exc:
+                # Already answered elsewhere or never offered: it must not be shown again.
+                if task is not None:
+                    self.outstanding.remove(task)
+                return _error_text(exc)
+            # Anything else (database locked, disk full) propagates: the task stays out.
+            if task is not None:
+                self.outstanding.remove(task)
+            self.answered.add(th)
+        self.wake.set()
+        return ""
+
+    def undo(self) -> str:
+        with self.lock:
+            task = self.session.undo()
+            if task is None:
+                return "Nothing to undo."
+            th = int(task["_task_hash"])
+            self.answered.discard(th)
+            # The session offers it again first: show it now, and drop the re-offer (_add dedupes).
+            self._add(task, front=True)  # the queue may run one over size until answered
+        return ""
+
+    def change(self, th: int, answer: str) -> str:
+        with self.lock:
+            self.session.change_answer(th, answer)
+        return ""
+
+    # ---- publishing ---------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        progress = self._progress()
+        self._last_progress = progress
+        err = getattr(self.session, "error", None)
+        self._last_session_error = err
+        try:
+            history = [_history_row(r) for r in self.session.history(HISTORY_SIZE)]
+        except Exception as exc:
+            history = []
+            self.error = self.error or _error_text(exc)
+        if self.outstanding:
+            status = "ready"
+        elif self.error:
+            status = "error"
+        elif self.exhausted:
+            status = "done"
+        else:
+            status = "loading"
+        error = self.error
+        if not error and err is not None and not self.outstanding and status != "done":
+            error = _error_text(err)
+        return {
+            "queue": [view_task(t) for t in self.outstanding],
+            "history": history,
+            "progress": progress,
+            "status": status,
+            "error": error,
+        }
+
+    def publish(self, acks: tuple[AnnotationWidget, str, int] | None = None,
+                notice: tuple[AnnotationWidget, str] | None = None) -> None:
+        """Send the shared state to every live view (one comm message per view)."""
+        with self.lock:
+            state = self.state()
+            for view in list(self.views):
+                with view.hold_sync():
+                    for name, value in state.items():
+                        setattr(view, name, value)
+                    if acks is not None and acks[0] is view:
+                        view._set_ack(acks[1], acks[2])
+                    if notice is not None and notice[0] is view:
+                        view.notice = notice[1]
+
+    def release(self) -> None:
+        """Stop refilling and hand the outstanding tasks back to the session."""
+        self.closed = True
+        self.wake.set()
+        with self.lock:
+            tasks, self.outstanding = self.outstanding, []
+        requeue = getattr(self.session, "requeue", None)
+        if tasks and callable(requeue):
+            requeue(tasks)
+
+
+_FEEDS: weakref.WeakKeyDictionary[Any, _Feed] = weakref.WeakKeyDictionary()
+_FEEDS_LOCK = threading.Lock()
+
+
+def _feed_for(session: Any, size: int) -> _Feed:
+    with _FEEDS_LOCK:
+        feed = _FEEDS.get(session)
+        if feed is None:
+            feed = _FEEDS[session] = _Feed(session, size)
+        else:
+            feed.size = max(feed.size, size)
+        return feed
+
+
+class AnnotationWidget(anywidget.AnyWidget):
+    """Keyboard-first NER annotation over a teach session (displaying a TeachSession shows it).
+
+    Keys while the widget has focus: ``a`` accept, ``x`` reject, ``space`` ignore, ``backspace``
+    undo; buttons do the same, and clicking a past decision changes it. Several widgets of one
+    session share its outstanding tasks, so re-displaying carries on where the session stands.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    queue = traitlets.List(traitlets.Dict()).tag(sync=True)
+    history = traitlets.List(traitlets.Dict()).tag(sync=True)
+    progress = traitlets.Dict().tag(sync=True)
+    status = traitlets.Unicode("loading").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    acks = traitlets.Dict().tag(sync=True)
+    dataset = traitlets.Unicode("").tag(sync=True)
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+
+    def __init__(self, session: Any, *, queue_size: int = DEFAULT_QUEUE_SIZE, **kwargs: Any):
+        missing = [m for m in _SESSION_METHODS if not callable(getattr(session, m, None))]
+        if missing:
+            raise TypeError(
+                f"AnnotationWidget needs a teach session (from nbannotate.teach(...)); got "
+                f"{type(session).__name__}, which lacks {', '.join(missing)}."
+            )
+        if not isinstance(queue_size, int) or not 1 <= queue_size <= 50:
+            raise ValueError(
+                f"queue_size must be an int from 1 to 50 (tasks held ahead); got {queue_size!r}."
+            )
+        super().__init__(
+            dataset=str(getattr(session, "dataset", "")),
+            labels=[str(x) for x in getattr(session, "labels", []) or []],
+            **kwargs,
+        )
+        self.session = session
+        self._feed = _feed_for(session, queue_size)
+        self._feed.views.add(self)
+        self.on_msg(self._on_msg)
+        self._feed.publish()
+        self._feed.start()
+
+    def _set_ack(self, client: str, seq: int) -> None:
+        acks = dict(self.acks)
+        acks.pop(client, None)
+        acks[client] = seq
+        while len(acks) > _ACKS_KEPT:
+            acks.pop(next(iter(acks)))
+        self.acks = acks
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Handle a message from the front end. Never raises: problems become a notice."""
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        client = str(content.get("client", ""))
+        seq = content.get("seq")
+        notice = ""
+        try:
+            if kind == "hello":
+                self._feed.start()
+            elif kind in ("answer", "change"):
+                answer = content.get("answer")
+                if answer not in ANSWERS:
+                    raise AnswerError(
+                        f"Unknown answer {answer!r}: use one of {', '.join(ANSWERS)}."
+                    )
+                th = int(content["task_hash"])
+                if kind == "answer":
+                    notice = self._feed.answer(th, answer)
+                else:
+                    notice = self._feed.change(th, answer)
+            elif kind == "undo":
+                notice = self._feed.undo()
+            else:
+                notice = f"Unknown message type {kind!r} from the front end."
+        except Exception as exc:  # shown in the widget; the kernel keeps running
+            notice = _error_text(exc)
+        acks = (self, client, int(seq)) if isinstance(seq, int) and client else None
+        self._feed.publish(acks=acks, notice=(self, notice))
+
+    def close(self) -> None:
+        """Close this view. The session's other views keep its outstanding tasks; when the last
+        view closes they go back to the session (``session.requeue``), so ``next_task`` or a new
+        widget offers them again."""
+        feed = getattr(self, "_feed", None)  # None if __init__ failed (close runs from __del__)
+        if feed is not None:
+            feed.views.discard(self)
+            if not feed.views:
+                feed.release()
+        super().close()

@@ -1,0 +1,35 @@
+"""A tiny synthetic product corpus and an oracle annotator for tests."""
+
+from __future__ import annotations
+
+import random
+
+PRODUCTS = ["iPhone", "Galaxy", "Pixel", "ThinkPad", "Kindle", "Walkman", "Xperia", "Surface"]
+PATTERN_PRODUCTS = ["iPhone", "Galaxy", "ThinkPad", "Kindle"]  # Pixel, Walkman... only learnt
+TEMPLATES = [
+    "I just bought the new {p} yesterday .",
+    "My {p} stopped working after a week .",
+    "Does anyone know if the {p} supports fast charging ?",
+    "The {p} is cheaper in Berlin this month .",
+    "Honestly the {p} was a waste of money .",
+    "We compared the {p} with an old laptop .",
+    "Is the {p} worth it for students ?",
+    "Her {p} fell into the lake on Sunday .",
+]
+
+
+def gadget_texts(n: int, seed: int = 0, products: list[str] = PRODUCTS) -> list[str]:
+    """Short texts, each naming one product, made unique by a trailing tag."""
+    rng = random.Random(seed)
+    return [rng.choice(TEMPLATES).format(p=rng.choice(products)) + f" #{seed}x{i}"
+            for i in range(n)]
+
+
+def product_patterns() -> list[dict]:
+    return [{"label": "PRODUCT", "pattern": [{"orth": p}]} for p in PATTERN_PRODUCTS]
+
+
+def oracle(task: dict) -> str:
+    """Accept exactly the product names, reject everything else."""
+    span = task["spans"][0]
+    return "accept" if task["text"][span["start"]:span["end"]] in PRODUCTS else "reject"

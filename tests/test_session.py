@@ -1,0 +1,337 @@
+"""The teach session, headless, with real spaCy pipelines and real DuckDB files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+import spacy
+
+import nbannotate as nba
+from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
+from nbannotate.tasks import input_hash, task_hash
+
+from gadgets import gadget_texts, oracle, product_patterns
+
+
+def run(session: nba.TeachSession, n: int, answer=oracle) -> list[dict]:
+    done = []
+    for _ in range(n):
+        task = session.next_task(timeout=60)
+        if task is None:
+            break
+        done.append(session.answer(task, answer(task)))
+    return done
+
+
+def stored_rows(db_path: Path, dataset: str) -> list[tuple]:
+    nba.store.close_all()  # release this process's handle so we can open the file read-only
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT task_hash, answer FROM answers WHERE dataset = ? ORDER BY id", [dataset]
+        ).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def session(db_path):
+    s = nba.teach("gadgets", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False)
+    yield s
+    s.stop()
+
+
+def test_task_json_is_prodigy_compatible(session):
+    task = session.next_task(timeout=60)
+    assert set(task) >= {"text", "meta", "tokens", "spans", "_input_hash", "_task_hash",
+                         "_view_id"}
+    (span,) = task["spans"]
+    tokens = task["tokens"]
+    assert span["label"] == "PRODUCT"
+    assert tokens[span["token_start"]]["start"] == span["start"]
+    assert tokens[span["token_end"]]["end"] == span["end"]
+    assert all(task["text"][t["start"]:t["end"]] == t["text"] for t in tokens)
+    assert 0.0 <= task["meta"]["score"] <= 1.0 and span["score"] == task["meta"]["score"]
+    assert span["source"] in ("model", "pattern")
+    assert task["_input_hash"] == input_hash(task["text"])
+    assert task["_task_hash"] == task_hash(task["_input_hash"], task["spans"])
+    json.dumps(task)  # plain JSON
+
+
+def test_patterns_are_offered_once_beside_model_candidates(session):
+    tasks = session.next_tasks(60)
+    keys = [(t["_input_hash"], t["spans"][0]["start"], t["spans"][0]["end"],
+             t["spans"][0]["label"]) for t in tasks]
+    assert len(keys) == len(set(keys))
+    sources = {t["spans"][0]["source"] for t in tasks}
+    assert sources == {"model", "pattern"}
+    pattern_spans = {t["text"][t["spans"][0]["start"]:t["spans"][0]["end"]]
+                     for t in tasks if t["spans"][0]["source"] == "pattern"}
+    assert pattern_spans <= {"iPhone", "Galaxy", "ThinkPad", "Kindle"}
+
+
+def test_answers_are_durable_and_undo_removes_the_last(session, db_path):
+    done = run(session, 12)
+    assert len(done) == 12
+    # durable: another connection sees each row as soon as answer() returned
+    last = session.undo()
+    assert last["_task_hash"] == done[-1]["_task_hash"]
+    again = session.next_task(timeout=5)
+    assert again["_task_hash"] == last["_task_hash"]  # undone task comes back first
+    session.answer(again, "ignore")
+    counts = session.progress["session"]
+    assert counts["total"] == 12 and counts["ignore"] == 1
+    rows = stored_rows(db_path, "gadgets")
+    assert [r[0] for r in rows] == [t["_task_hash"] for t in done[:-1]] + [last["_task_hash"]]
+    assert rows[-1][1] == "ignore"
+
+
+def test_bad_answers_are_refused_and_nothing_stored_is_damaged(session):
+    task = session.next_task(timeout=60)
+    with pytest.raises(AnswerError, match="accept"):
+        session.answer(task, "maybe")
+    session.answer(task, "accept")
+    with pytest.raises(AnswerError, match="already answered"):
+        session.answer(task, "reject")
+    with pytest.raises(AnswerError, match="offered"):
+        session.answer(12345, "accept")
+    assert session.progress["dataset"] == {"accept": 1, "reject": 0, "ignore": 0, "total": 1}
+
+
+def test_change_answer_updates_the_store(session):
+    task = session.next_task(timeout=60)
+    session.answer(task, "accept")
+    session.change_answer(task["_task_hash"], "reject")
+    assert session.history(1)[0]["answer"] == "reject"
+    assert session.progress["dataset"]["reject"] == 1
+    assert session.progress["dataset"]["accept"] == 0
+
+
+def test_resume_never_offers_an_answered_task(db_path):
+    texts = gadget_texts(40)
+    first = nba.teach("gadgets", texts, "blank:en", ["PRODUCT"], product_patterns(),
+                      db=db_path, split_sentences=False)
+    answered = {t["_task_hash"] for t in run(first, 30)}
+    first.stop()
+    nba.store.close_all()  # as after a kernel restart
+    second = nba.teach("gadgets", texts, "blank:en", ["PRODUCT"], product_patterns(),
+                       db=db_path, split_sentences=False)
+    try:
+        offered = {t["_task_hash"] for t in second.next_tasks(500, timeout=60)}
+    finally:
+        second.stop()
+    assert offered and not offered & answered
+
+
+def test_a_repeated_text_is_offered_once(db_path):
+    text = "I just bought the new iPhone yesterday ."
+    s = nba.teach("rep", [text, text, "Something else entirely .", text], "blank:en",
+                  ["PRODUCT"], product_patterns(), db=db_path, sorter="none")
+    try:
+        tasks = s.next_tasks(1000, timeout=60)
+    finally:
+        s.stop()
+    hashes = [t["_task_hash"] for t in tasks]
+    assert len(hashes) == len(set(hashes))
+    assert {t["text"] for t in tasks} == {text, "Something else entirely ."}
+
+
+def test_long_texts_are_split_into_sentences_unless_switched_off(db_path):
+    text = "I love my new iPhone. The Galaxy is fine too. Nobody asked about it."
+    s = nba.teach("split", [text], "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  sorter="none")
+    try:
+        texts = {t["text"] for t in s.next_tasks(200, timeout=60)}
+    finally:
+        s.stop()
+    assert texts <= {"I love my new iPhone.", "The Galaxy is fine too.",
+                     "Nobody asked about it."}
+    s = nba.teach("nosplit", [text], "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  sorter="none", split_sentences=False)
+    try:
+        assert {t["text"] for t in s.next_tasks(200, timeout=60)} == {text}
+    finally:
+        s.stop()
+
+
+def test_the_stream_ends_and_progress_says_so(db_path):
+    s = nba.teach("end", ["An iPhone here .", "", None, "   "], "blank:en", ["PRODUCT"],
+                  db=db_path, sorter="none")
+    try:
+        tasks = s.next_tasks(1000, timeout=60)
+        assert tasks and s.next_task(timeout=5) is None
+        progress = s.progress
+    finally:
+        s.stop()
+    assert progress["exhausted"] is True
+    assert progress["skipped_texts"] == 3  # empty and non-string texts: skipped and counted
+    assert progress["source_total"] == 4
+
+
+def _file_digest(directory: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            h.update(str(path.relative_to(directory)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_models_from_directory_language_and_package_are_never_changed(tmp_path, db_path,
+                                                                      monkeypatch):
+    base = spacy.blank("en")
+    base.add_pipe("ner").add_label("PRODUCT")
+    base.initialize()
+    model_dir = tmp_path / "base_model"
+    base.to_disk(model_dir)
+    before = _file_digest(model_dir)
+    base_bytes = base.to_bytes()
+
+    # An installed package: a module with load() and dist-info on sys.path, as pip leaves it.
+    site = tmp_path / "site"
+    pkg = site / "nba_test_pipe"
+    pkg.mkdir(parents=True)
+    base.to_disk(pkg / "en_test_pipe-0.0.1")
+    (pkg / "meta.json").write_text(json.dumps({"lang": "en", "name": "test_pipe",
+                                               "version": "0.0.1"}))
+    (pkg / "__init__.py").write_text(
+        "from spacy.util import load_model_from_init_py\n"
+        "def load(**overrides):\n    return load_model_from_init_py(__file__, **overrides)\n")
+    dist = site / "nba_test_pipe-0.0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nba_test_pipe\n"
+                                   "Version: 0.0.1\n")
+    monkeypatch.syspath_prepend(str(site))
+
+    for name, model in [("dir", str(model_dir)), ("lang", base), ("pkg", "nba_test_pipe")]:
+        s = nba.teach(name, gadget_texts(60), model, ["PRODUCT", "GADGET"], product_patterns(),
+                      db=db_path, batch_size=5, split_sentences=False)
+        try:
+            run(s, 20)
+            s.update_model()
+            assert s.progress["updates"] >= 4
+            assert set(s.labels) == {"PRODUCT", "GADGET"}
+        finally:
+            s.stop()
+    assert _file_digest(model_dir) == before
+    assert base.to_bytes() == base_bytes
+    assert "GADGET" not in base.get_pipe("ner").labels
+    assert "nba_test_pipe" in sys.modules
+
+
+def test_a_blank_model_learns_a_label_from_patterns(db_path):
+    """Accepting pattern matches teaches the model: it then proposes products no pattern
+    matches, on texts it has not seen; accepted kinds score higher, rejected kinds lower."""
+    s = nba.teach("learn", gadget_texts(600), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, seed=0)
+    held = ["I just bought the new Walkman yesterday .",
+            "Is the Xperia worth it for students ?",
+            "My Pixel stopped working after a week ."]
+    products = [(22, 29), (7, 13), (3, 8)]
+    rejected_kind = [(30, 39), (33, 37), (29, 33)]  # "yesterday", "students", "week"
+    try:
+        before = s.score_spans(held)
+        run(s, 200)
+        s.update_model()
+        after = s.score_spans(held)
+        assert s.progress["updates"] >= 20
+        # tasks offered after an update are scored by the updated model
+        fresh = s.next_task(timeout=60)
+        assert fresh["meta"]["model_version"] == s.progress["model_version"]
+    finally:
+        s.stop()
+    for scores_before, scores_after, (ps, pe), (rs, re_) in zip(before, after, products,
+                                                                rejected_kind):
+        product = (ps, pe, "PRODUCT")
+        assert scores_after.get(product, 0) > scores_before.get(product, 0)
+        # the product is now the model's best candidate in the sentence
+        assert max(scores_after, key=scores_after.get) == product
+        wrong = (rs, re_, "PRODUCT")
+        assert scores_after.get(wrong, 0) < max(scores_before.get(wrong, 0), 0.05)
+
+
+def test_fast_answers_during_updates_lose_nothing(db_path):
+    s = nba.teach("fast", gadget_texts(400), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, batch_size=2, split_sentences=False)
+    errors: list[BaseException] = []
+    answered: list[int] = []
+
+    def annotate() -> None:
+        try:
+            answered.extend(t["_task_hash"] for t in run(s, 150))
+        except BaseException as err:  # surfaced below
+            errors.append(err)
+
+    worker = threading.Thread(target=annotate)
+    worker.start()
+    worker.join(timeout=300)
+    try:
+        assert not errors and len(answered) == 150
+        s.update_model()
+        assert s.progress["updates"] >= 30
+    finally:
+        s.stop()
+    rows = stored_rows(db_path, "fast")
+    assert [r[0] for r in rows] == answered
+    assert len(set(answered)) == 150
+
+
+@pytest.mark.parametrize("sorter", ["prefer_uncertain", "prefer_high_scores", "none"])
+def test_every_sorter_keeps_the_stream_going(db_path, sorter):
+    s = nba.teach(sorter, gadget_texts(50), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, sorter=sorter, split_sentences=False)
+    try:
+        assert len(run(s, 40)) == 40
+    finally:
+        s.stop()
+
+
+def test_bad_inputs_fail_at_teach_with_clear_messages(tmp_path, db_path):
+    texts = gadget_texts(5)
+    with pytest.raises(SourceError, match="nope.jsonl"):
+        nba.teach("x", tmp_path / "nope.jsonl", "blank:en", ["PRODUCT"], db=db_path)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"txt": "no text key"}\n')
+    with pytest.raises(SourceError, match="line 2"):
+        nba.teach("x", bad, "blank:en", ["PRODUCT"], db=db_path)
+    with pytest.raises(ModelError, match="Unknown model"):
+        nba.teach("x", texts, "en_core_web_nonexistent", ["PRODUCT"], db=db_path)
+    with pytest.raises(ModelError, match="no NER component and no labels"):
+        nba.teach("x", texts, "blank:en", db=db_path)
+    with pytest.raises(PatternError, match="line 2"):
+        pats = tmp_path / "p.jsonl"
+        pats.write_text('{"label": "PRODUCT", "pattern": "iPhone"}\n{"label": "PRODUCT"}\n')
+        nba.teach("x", texts, "blank:en", ["PRODUCT"], pats, db=db_path)
+    with pytest.raises(PatternError, match="invalid token pattern"):
+        nba.teach("x", texts, "blank:en", ["PRODUCT"],
+                  [{"label": "PRODUCT", "pattern": [{"lowr": "x"}]}], db=db_path)
+    with pytest.raises(ValueError, match="sorter"):
+        nba.teach("x", texts, "blank:en", ["PRODUCT"], sorter="best_first", db=db_path)
+    # nothing was created by the failed calls
+    assert "x" not in nba.Database(db_path).datasets()
+
+
+def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
+    path = tmp_path / "big.jsonl"
+    lines = [json.dumps({"text": t}) for t in gadget_texts(300)]
+    lines.insert(250, "{not json")
+    path.write_text("\n".join(lines) + "\n")
+    s = nba.teach("deep", path, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  sorter="none", split_sentences=False)
+    try:
+        first = s.next_task(timeout=60)
+        s.answer(first, "accept")
+        with pytest.raises(SourceError, match="line 251"):
+            for _ in range(100000):
+                if s.next_task(timeout=60) is None:
+                    break
+    finally:
+        s.stop()
+    assert len(nba.Database(db_path).dataset("deep")) == 1  # the stored answer is intact

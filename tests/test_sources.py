@@ -1,0 +1,369 @@
+"""Sources: every accepted input form, lazy file reading, skipped texts, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nbannotate.errors import SourceError
+from nbannotate.sources import VALIDATE_LINES, Source
+
+
+def write_jsonl(path: Path, objs: list[object]) -> Path:
+    path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
+    return path
+
+
+# -- accepted forms ---------------------------------------------------------------------------
+
+
+def test_list_of_strings_yields_text_and_row():
+    src = Source(["Apple makes phones.", "Google makes search."])
+    assert list(src) == [
+        {"text": "Apple makes phones.", "meta": {"row": 0}},
+        {"text": "Google makes search.", "meta": {"row": 1}},
+    ]
+    assert src.total == 2
+    assert Source(("a", "b")).total == 2
+
+
+def test_list_of_dicts_keeps_meta_and_extra_keys():
+    src = Source([{"text": "One", "meta": {"id": 7}}, {"text": "Two", "source": "web"}])
+    items = list(src)
+    assert items[0] == {"text": "One", "meta": {"row": 0, "id": 7}}
+    assert items[1] == {"text": "Two", "meta": {"row": 1, "source": "web"}}
+
+
+def test_custom_text_column_for_dicts_and_jsonl(tmp_path):
+    assert list(Source([{"body": "hi"}], text_column="body")) == [
+        {"text": "hi", "meta": {"row": 0}}]
+    path = write_jsonl(tmp_path / "c.jsonl", [{"body": "x", "id": 1}])
+    assert list(Source(path, text_column="body")) == [
+        {"text": "x", "meta": {"line": 1, "id": 1}}]
+
+
+def test_dataframe_text_column_and_other_columns_in_meta():
+    df = pd.DataFrame({
+        "comment": ["Great phone", "Bad battery"],
+        "score": np.array([3, 5], dtype=np.int64),
+        "when": pd.to_datetime(["2024-01-02", "2024-03-04"]),
+    })
+    items = list(Source(df, text_column="comment"))
+    assert [i["text"] for i in items] == ["Great phone", "Bad battery"]
+    assert items[1]["meta"] == {"score": 5, "when": "2024-03-04T00:00:00", "row": 1}
+    # Meta must survive JSON (numpy ints are not JSON-serialisable as-is).
+    assert type(items[0]["meta"]["score"]) is int
+    json.dumps(items)
+    assert Source(df, text_column="comment").total == 2
+
+
+def test_dataframe_larger_than_a_chunk_keeps_positions():
+    df = pd.DataFrame({"text": [f"text {i}" for i in range(5000)]})
+    items = list(Source(df))
+    assert len(items) == 5000
+    assert items[4321] == {"text": "text 4321", "meta": {"row": 4321}}
+
+
+def test_series_is_a_list_of_texts():
+    src = Source(pd.Series(["a", None, "b"]))
+    assert [i["text"] for i in src] == ["a", "b"]
+    assert src.total == 3 and src.stats.skipped_non_string == 1
+
+
+def test_jsonl_file(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"text": "First", "meta": {"src": "a"}}\n\n   \n{"text": "Second"}\n',
+                    encoding="utf-8")
+    src = Source(path)
+    assert list(src) == [
+        {"text": "First", "meta": {"line": 1, "src": "a"}},
+        {"text": "Second", "meta": {"line": 4}},
+    ]
+    assert src.stats.read == 2 and src.stats.skipped == 0  # blank lines are not items
+    assert Source(str(path)).kind == "jsonl"
+    ndjson = write_jsonl(tmp_path / "x.ndjson", [{"text": "n"}])
+    assert list(Source(ndjson)) == [{"text": "n", "meta": {"line": 1}}]
+
+
+def test_jsonl_with_bom_and_crlf(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "caf\xc3\xa9"}\r\n{"text": "two"}\r\n')
+    assert [i["text"] for i in Source(path)] == ["café", "two"]
+
+
+def test_text_file_one_text_per_line(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("first line\n\n  \nsecond line\r\nlast without newline", encoding="utf-8")
+    src = Source(path)
+    assert list(src) == [
+        {"text": "first line", "meta": {"line": 1}},
+        {"text": "second line", "meta": {"line": 4}},
+        {"text": "last without newline", "meta": {"line": 5}},
+    ]
+    assert src.stats.skipped_empty == 2
+    assert src.total == 5
+
+
+def test_generator_and_callable_and_one_shot_error():
+    def gen():
+        yield "a"
+        yield {"text": "b", "meta": {"k": 1}}
+
+    src = Source(gen())
+    assert src.total is None
+    assert list(src) == [{"text": "a", "meta": {"row": 0}},
+                         {"text": "b", "meta": {"row": 1, "k": 1}}]
+    with pytest.raises(SourceError, match="one-shot iterator"):
+        list(src)
+    restartable = Source(gen)  # a function returning a fresh generator restarts
+    assert len(list(restartable)) == 2 and len(list(restartable)) == 2
+
+
+def test_iterating_twice_restarts_for_lists_and_files(tmp_path):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"text": f"t{i}"} for i in range(5)])
+    for src in (Source(["x", "y", "z"]), Source(path)):
+        it = iter(src)
+        first = next(it)
+        assert next(iter(src)) == first  # a new iteration starts at the beginning
+        assert len(list(src)) == src.total
+
+
+def test_source_of_source_is_a_copy():
+    inner = Source(["a", "b"])
+    assert list(Source(inner)) == list(inner)
+
+
+# -- skipped texts ----------------------------------------------------------------------------
+
+
+def test_empty_and_non_string_texts_are_skipped_and_counted():
+    src = Source(["ok", "", "   \n", None, 3, 2.5, float("nan"), True, {"text": None},
+                  {"text": ""}, np.int64(4), "fine"])
+    assert [i["text"] for i in src] == ["ok", "fine"]
+    assert src.stats.read == 2
+    assert src.stats.skipped_empty == 3
+    assert src.stats.skipped_non_string == 7
+    assert src.stats.skipped == 10
+    assert src.stats.as_dict()["skipped"] == 10
+
+
+def test_stats_reset_on_each_pass():
+    src = Source(["a", "", "b"])
+    list(src)
+    list(src)
+    assert (src.stats.read, src.stats.skipped_empty) == (2, 1)
+
+
+def test_dataframe_nan_and_none_texts_skipped():
+    df = pd.DataFrame({"text": ["a", None, np.nan, "", "b", pd.NA]}, dtype=object)
+    src = Source(df)
+    assert [i["meta"]["row"] for i in src] == [0, 4]
+    assert src.stats.skipped_non_string == 3 and src.stats.skipped_empty == 1
+
+
+def test_jsonl_non_string_texts_skipped(tmp_path):
+    path = write_jsonl(tmp_path / "n.jsonl", [{"text": None}, {"text": 12}, {"text": " "},
+                                              {"text": "real"}])
+    src = Source(path)
+    assert [i["text"] for i in src] == ["real"]
+    assert (src.stats.skipped_non_string, src.stats.skipped_empty) == (2, 1)
+
+
+# -- laziness ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_jsonl(tmp_path_factory) -> Path:
+    """200,000 lines, with a broken line far down: only a reader that reaches it fails."""
+    path = tmp_path_factory.mktemp("big") / "big.jsonl"
+    line = '{"text": "Some comment about the new phone number %d and its battery.", "meta": {}}\n'
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(line % i for i in range(150_000)))
+        f.write("{broken json\n")
+        f.write("".join(line % i for i in range(150_001, 200_000)))
+    return path
+
+
+def test_big_file_is_streamed_not_loaded(big_jsonl):
+    size = big_jsonl.stat().st_size
+    assert size > 10_000_000
+    tracemalloc.start()
+    try:
+        src = Source(big_jsonl)  # validates the head only: the broken line is not reached
+        it = iter(src)
+        first = [next(it) for _ in range(1000)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first[999]["meta"]["line"] == 1000
+    assert src.stats.read == 1000
+    # Holding the file (or its parsed lines) would take tens of MB; streaming stays tiny.
+    assert peak < 2_000_000, f"peak {peak} bytes while reading 1000 of 200,000 lines"
+    it.close()
+
+
+def test_big_file_total_counts_lines_without_parsing(big_jsonl):
+    src = Source(big_jsonl)
+    assert src.total == 200_000  # the broken line does not matter: no JSON parsing
+    assert src.total == 200_000
+
+
+def test_late_bad_line_raises_when_reached_with_its_line_number(big_jsonl):
+    src = Source(big_jsonl)
+    n = 0
+    with pytest.raises(SourceError) as err:
+        for _ in src:
+            n += 1
+    assert n == 150_000
+    assert "line 150001" in str(err.value) and "big.jsonl" in str(err.value)
+    assert "not valid JSON" in str(err.value)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def test_missing_file_names_path_and_what_exists(tmp_path):
+    (tmp_path / "comments.jsonl").write_text('{"text": "x"}\n')
+    with pytest.raises(SourceError) as err:
+        Source(tmp_path / "coments.jsonl")
+    msg = str(err.value)
+    assert "coments.jsonl" in msg and "does not exist" in msg and "comments.jsonl" in msg
+
+
+def test_string_that_looks_like_text_is_not_a_path():
+    with pytest.raises(SourceError, match="pass a list"):
+        Source("Apple is looking at buying a U.K. startup.\nSecond text.")
+
+
+def test_directory_is_rejected(tmp_path):
+    (tmp_path / "a.jsonl").write_text("")
+    with pytest.raises(SourceError, match="is a directory.*a.jsonl"):
+        Source(tmp_path)
+
+
+def test_csv_points_to_pandas(tmp_path):
+    (tmp_path / "t.csv").write_text("text\nhello\n")
+    with pytest.raises(SourceError, match="pandas.read_csv"):
+        Source(tmp_path / "t.csv")
+
+
+def _source_error_as_nobody(path: str) -> str:
+    """Run Source(path) in a forked child that dropped root privileges; return its error."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        msg = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            Source(path)
+        except SourceError as e:
+            msg = "SourceError: " + str(e)
+        except BaseException as e:  # report, never return into pytest in the child
+            msg = f"{type(e).__name__}: {e}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_unreadable_file(tmp_path):
+    if os.geteuid() == 0:
+        # Root reads any file, so check as an unprivileged user in a forked child.
+        d = tempfile.mkdtemp(dir="/tmp")
+        try:
+            os.chmod(d, 0o755)
+            path = Path(d) / "secret.jsonl"
+            path.write_text('{"text": "x"}\n')
+            os.chmod(path, 0o000)
+            msg = _source_error_as_nobody(str(path))
+        finally:
+            shutil.rmtree(d)
+        assert msg.startswith("SourceError"), msg
+    else:
+        path = tmp_path / "secret.jsonl"
+        path.write_text('{"text": "x"}\n')
+        os.chmod(path, 0o000)
+        with pytest.raises(SourceError) as err:
+            Source(path)
+        msg = str(err.value)
+    assert "secret.jsonl" in msg and "permission denied" in msg
+
+
+@pytest.mark.parametrize("obj, hint", [
+    (42, "int"), (None, "NoneType"), ({"text": "x"}, "wrap it in a list"),
+    (b"bytes", "Decode bytes"),
+])
+def test_unsupported_types_list_what_is_accepted(obj, hint):
+    with pytest.raises(SourceError) as err:
+        Source(obj)
+    assert hint in str(err.value) and "Accepted:" in str(err.value)
+    assert "DataFrame" in str(err.value) and ".jsonl" in str(err.value)
+
+
+def test_dataframe_without_text_column_names_its_columns():
+    with pytest.raises(SourceError) as err:
+        Source(pd.DataFrame({"body": ["x"], "id": [1]}))
+    assert "'body', 'id'" in str(err.value) and "text_column" in str(err.value)
+
+
+def test_bad_jsonl_head_fails_at_construction(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"text": "ok"}\n{"text": "ok"}\nnot json at all\n', encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        Source(path)
+    assert "bad.jsonl" in str(err.value) and "line 3" in str(err.value)
+
+
+def test_jsonl_object_without_text_names_line_and_keys(tmp_path):
+    path = write_jsonl(tmp_path / "nt.jsonl", [{"text": "a"}, {"body": "b", "id": 2}])
+    with pytest.raises(SourceError) as err:
+        Source(path)
+    msg = str(err.value)
+    assert "line 2" in msg and "no 'text' key" in msg and "'body'" in msg
+
+
+def test_jsonl_line_not_an_object(tmp_path):
+    path = tmp_path / "arr.jsonl"
+    path.write_text('{"text": "a"}\n["a", "b"]\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"line 2: expected a JSON object.*array"):
+        Source(path)
+
+
+def test_bad_line_after_the_validated_head_fails_lazily(tmp_path):
+    path = tmp_path / "late.jsonl"
+    lines = [json.dumps({"text": f"t{i}"}) for i in range(VALIDATE_LINES + 50)]
+    lines.append('{"no_text": 1}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    src = Source(path)  # the head is fine
+    with pytest.raises(SourceError, match=f"line {VALIDATE_LINES + 51}"):
+        list(src)
+    assert src.stats.read == VALIDATE_LINES + 50
+
+
+def test_decoding_error_names_the_line(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes(b"fine\nalso fine\ncaf\xe9 in latin-1\n")
+    with pytest.raises(SourceError, match="line 3: not valid UTF-8"):
+        Source(path)
+
+
+def test_list_item_of_wrong_type_and_dict_without_text():
+    with pytest.raises(SourceError, match="item 1 .* is a list"):
+        Source(["ok", ["nested"]])
+    with pytest.raises(SourceError, match="item 0 .*no 'text' key"):
+        Source([{"body": "x"}])
+    with pytest.raises(SourceError, match="'meta' must be an object"):
+        Source([{"text": "x", "meta": "oops"}])

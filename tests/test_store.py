@@ -1,0 +1,435 @@
+"""DuckDB store: real database files, real second processes, durability under SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from nbannotate.errors import (
+    AnswerError,
+    DatabaseLockedError,
+    DatasetError,
+    SourceError,
+    StoreError,
+)
+from nbannotate.store import Database, Dataset
+from nbannotate.tasks import VIEW_MANUAL, input_hash, make_task
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "I bought the new iPhone from Apple yesterday."
+
+
+def binary_task(text: str = TEXT, start: int = 17, end: int = 23, label: str = "PRODUCT",
+                score: float = 0.61, meta: dict | None = None) -> dict:
+    span = {"start": start, "end": end, "token_start": 3, "token_end": 3, "label": label,
+            "score": score}
+    return make_task(text, [], [span], meta=meta or {"score": score})
+
+
+def gold_task(text: str = TEXT) -> dict:
+    spans = [{"start": 17, "end": 23, "token_start": 3, "token_end": 3, "label": "PRODUCT"},
+             {"start": 29, "end": 34, "token_start": 5, "token_end": 5, "label": "ORG"}]
+    return make_task(text, [], spans, view_id=VIEW_MANUAL)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "test.duckdb")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def ds(db) -> Dataset:
+    return db.dataset("gadgets", create=True)
+
+
+def run_py(code: str, **kw) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def test_default_path_is_cwd_and_env_var_overrides(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NBANNOTATE_DB", raising=False)
+    with Database() as d:
+        assert d.path == str(tmp_path / "nbannotate.duckdb")
+    assert (tmp_path / "nbannotate.duckdb").exists()
+    monkeypatch.setenv("NBANNOTATE_DB", str(tmp_path / "env" / "other.duckdb"))
+    with Database() as d:
+        assert d.path == str(tmp_path / "env" / "other.duckdb")  # parent dir created
+    assert (tmp_path / "env" / "other.duckdb").exists()
+
+
+def test_memory_databases_are_separate():
+    a, b = Database(":memory:"), Database(":memory:")
+    a.add_dataset("x")
+    assert a.datasets() == ["x"] and b.datasets() == []
+    assert a.path == ":memory:"
+    a.close()
+    b.close()
+
+
+def test_handles_on_the_same_file_share_one_connection(tmp_path):
+    a = Database(tmp_path / "s.duckdb")
+    b = Database(str(tmp_path / "sub" / ".." / "s.duckdb"))  # same file, other spelling
+    a.dataset("d", create=True).add(binary_task(), answer="accept")
+    assert len(b.dataset("d")) == 1
+    a.close()
+    assert len(b.dataset("d")) == 1  # b still open
+    with pytest.raises(StoreError, match="closed"):
+        a.datasets()
+    b.close()
+    # Released: another process can now open the file.
+    p = run_py(f"""
+        from nbannotate.store import Database
+        print(len(Database({str(tmp_path / 's.duckdb')!r}).dataset('d')))
+    """)
+    out, err = p.communicate(timeout=60)
+    assert out.strip() == "1", err
+
+
+def test_file_held_by_another_process_raises_locked_error(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = run_py(f"""
+        import sys
+        from nbannotate.store import Database
+        db = Database({str(path)!r})
+        db.dataset("d", create=True)
+        print("ready", flush=True)
+        sys.stdin.readline()
+        db.close()
+    """)
+    try:
+        assert holder.stdout.readline().strip() == "ready", holder.stderr.read()
+        with pytest.raises(DatabaseLockedError) as err:
+            Database(path)
+        msg = str(err.value)
+        assert str(path) in msg
+        assert "another process" in msg and f"PID {holder.pid}" in msg
+        assert "kernel" in msg and "different file" in msg
+    finally:
+        holder.communicate("\n", timeout=60)
+    with Database(path) as d:  # free again once the other process let go
+        assert d.datasets() == ["d"]
+
+
+def test_bad_paths(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        Database(tmp_path)
+    junk = tmp_path / "notes.duckdb"
+    junk.write_text("these are my notes, not a database\n" * 200)
+    with pytest.raises(StoreError, match="not a DuckDB database"):
+        Database(junk)
+    assert junk.read_text().startswith("these are my notes")  # untouched
+
+
+def test_foreign_answers_table_is_rejected(tmp_path):
+    path = tmp_path / "foreign.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE answers (x INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="did not create"):
+        Database(path)
+
+
+# -- datasets ---------------------------------------------------------------------------------
+
+
+def test_dataset_lifecycle(db):
+    assert db.datasets() == []
+    with pytest.raises(DatasetError, match="none yet"):
+        db.dataset("gadgets")
+    ds = db.add_dataset("gadgets", meta={"labels": ["PRODUCT"]})
+    assert ds.name == "gadgets" and ds.meta == {"labels": ["PRODUCT"]}
+    assert ds.created.tzinfo is not None
+    assert abs(ds.created.timestamp() - time.time()) < 60
+    again = db.add_dataset("gadgets", meta={"other": 1})  # idempotent, meta kept
+    assert again.meta == {"labels": ["PRODUCT"]} and again.created == ds.created
+    db.dataset("drugs", create=True)
+    assert db.datasets() == ["drugs", "gadgets"] and "drugs" in db
+    with pytest.raises(DatasetError) as err:
+        db.dataset("gadget")
+    assert "'drugs', 'gadgets'" in str(err.value) and "create=True" in str(err.value)
+    ds.add(binary_task(), answer="accept")
+    assert db.drop_dataset("gadgets") == 1
+    assert db.datasets() == ["drugs"]
+    with pytest.raises(DatasetError, match="dropped"):
+        ds.add(binary_task(), answer="accept")
+    with pytest.raises(DatasetError, match="no such dataset"):
+        db.drop_dataset("gadgets")
+
+
+@pytest.mark.parametrize("name", ["", "   ", " padded", "a\nb", "x" * 201, 5, None])
+def test_invalid_dataset_names(db, name):
+    with pytest.raises(DatasetError):
+        db.dataset(name, create=True)
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+def test_add_stamps_and_returns_stored_task(ds):
+    task = binary_task(meta={"score": 0.61, "source": "reddit"})
+    before = dict(task)
+    stored = ds.add(task, answer="accept", annotator="alex", session_id="gadgets-1")
+    assert task == before  # the caller's dict is not changed
+    assert stored["answer"] == "accept"
+    assert stored["_annotator_id"] == "alex" and stored["_session_id"] == "gadgets-1"
+    assert isinstance(stored["_timestamp"], int) and abs(stored["_timestamp"] - time.time()) < 60
+    assert stored["_task_hash"] == task["_task_hash"]
+    assert ds.answers() == [stored]
+    assert len(ds) == 1
+
+
+def test_add_fills_missing_hashes_and_uses_task_answer(ds):
+    stored = ds.add({"text": "Plain text", "answer": "ignore"})
+    assert stored["_input_hash"] == input_hash("Plain text")
+    assert isinstance(stored["_task_hash"], int)
+    assert ds.counts() == {"accept": 0, "reject": 0, "ignore": 1, "total": 1}
+
+
+def test_bad_answers_raise_and_leave_rows_intact(ds):
+    ds.add(binary_task(), answer="accept")
+    with pytest.raises(AnswerError) as err:
+        ds.add(binary_task(start=29, end=34), answer="maybe")
+    assert "'maybe'" in str(err.value) and "'accept', 'reject', 'ignore'" in str(err.value)
+    with pytest.raises(AnswerError, match="no answer"):
+        ds.add(binary_task(start=29, end=34))
+    with pytest.raises(AnswerError, match="no text"):
+        ds.add({"spans": []}, answer="accept")
+    with pytest.raises(ValueError):  # AnswerError is a ValueError for generic handlers
+        ds.add({"text": None}, answer="accept")
+    with pytest.raises(AnswerError, match="must be a dict"):
+        ds.add("just a string", answer="accept")  # type: ignore[arg-type]
+    # A batch with one bad task stores nothing of the batch.
+    with pytest.raises(AnswerError, match="task 1"):
+        ds.add_many([{**binary_task(start=29, end=34), "answer": "reject"},
+                     {"text": "x", "answer": "nope"}])
+    assert len(ds) == 1 and ds.counts()["accept"] == 1
+
+
+def test_binary_row_columns_and_gold_row(ds, db):
+    ds.add(binary_task(), answer="accept", annotator="alex", session_id="s1")
+    ds.add(gold_task(), answer="accept")
+    ds.add(make_task("No entities here.", [], []), answer="reject")
+    df = ds.to_pandas()
+    b, g, empty = df.iloc[0], df.iloc[1], df.iloc[2]
+    assert (b.text, b.span_text, b.label, b.start, b.end) == (TEXT, "iPhone", "PRODUCT", 17, 23)
+    assert (b.token_start, b.token_end, b.score, b.kind) == (3, 3, 0.61, "binary")
+    assert (b.annotator, b.session_id, b.answer) == ("alex", "s1", "accept")
+    assert g.kind == "gold" and pd.isna(g.label) and pd.isna(g.start) and pd.isna(g.span_text)
+    assert [s["label"] for s in g.spans] == ["PRODUCT", "ORG"]
+    assert empty.spans == [] and pd.isna(empty.label)
+    assert [t["_view_id"] for t in ds.answers(kind="gold")] == [VIEW_MANUAL]
+    assert len(ds.answers(kind="binary")) == 2
+    with pytest.raises(DatasetError, match="kind"):
+        ds.answers(kind="silver")
+
+
+def test_remove_latest_and_by_session(ds):
+    t = binary_task()
+    ds.add(t, answer="accept", session_id="s1")
+    ds.add(t, answer="reject", session_id="s2")
+    removed = ds.remove(t["_task_hash"], session_id="s1")
+    assert removed is not None and removed["answer"] == "accept"
+    assert [a["_session_id"] for a in ds.answers()] == ["s2"]
+    assert ds.remove(t["_task_hash"], session_id="s1") is None
+    assert ds.remove(t["_task_hash"])["answer"] == "reject"
+    assert len(ds) == 0 and ds.task_hashes() == set()
+
+
+def test_update_answer_changes_latest(ds):
+    t = binary_task()
+    ds.add(t, answer="accept")
+    updated = ds.update_answer(t["_task_hash"], "reject")
+    assert updated["answer"] == "reject"
+    assert ds.answers()[0]["answer"] == "reject"
+    assert ds.counts() == {"accept": 0, "reject": 1, "ignore": 0, "total": 1}
+    assert ds.to_pandas().answer.tolist() == ["reject"]
+    with pytest.raises(AnswerError, match="'accept', 'reject', 'ignore'"):
+        ds.update_answer(t["_task_hash"], "maybe")
+    with pytest.raises(AnswerError, match="No answer with task hash 12345"):
+        ds.update_answer(12345, "accept")
+
+
+def test_hashes_counts_len(ds):
+    a, b = binary_task(), binary_task(start=29, end=34, label="ORG")
+    ds.add_many([a, b], answer="accept")
+    ds.add(binary_task(text="Other text with iPhone", start=16, end=22), answer="ignore")
+    assert ds.task_hashes() == {a["_task_hash"], b["_task_hash"],
+                                binary_task("Other text with iPhone", 16, 22)["_task_hash"]}
+    assert ds.input_hashes() == {input_hash(TEXT), input_hash("Other text with iPhone")}
+    assert ds.counts() == {"accept": 2, "reject": 0, "ignore": 1, "total": 3}
+    assert len(ds) == 3
+
+
+def test_to_pandas_columns_and_types(ds):
+    ds.add(binary_task(meta={"score": 0.61, "src": "r/phones"}), answer="accept")
+    df = ds.to_pandas()
+    assert list(df.columns) == [
+        "text", "span_text", "label", "start", "end", "token_start", "token_end", "answer",
+        "score", "kind", "view_id", "annotator", "session_id", "timestamp", "input_hash",
+        "task_hash", "spans", "meta"]
+    assert isinstance(df.timestamp.dtype, pd.DatetimeTZDtype)
+    assert abs(df.timestamp.iloc[0].timestamp() - time.time()) < 60
+    assert df.meta.iloc[0] == {"score": 0.61, "src": "r/phones"}
+    assert df.spans.iloc[0][0]["label"] == "PRODUCT"
+    assert df.input_hash.iloc[0] == input_hash(TEXT)
+    empty = ds.db.dataset("empty", create=True).to_pandas()
+    assert len(empty) == 0 and list(empty.columns) == list(df.columns)
+
+
+def test_to_pandas_100k_answers_is_fast(db):
+    ds = db.dataset("big", create=True)
+    tasks = [{"text": f"Text number {i} about a phone", "meta": {"i": i},
+              "spans": [{"start": 0, "end": 4, "token_start": 0, "token_end": 0,
+                         "label": "PRODUCT", "score": 0.5}]} for i in range(100_000)]
+    ds.add_many(tasks, answer="accept")
+    t0 = time.perf_counter()
+    df = ds.to_pandas()
+    elapsed = time.perf_counter() - t0
+    assert len(df) == 100_000
+    assert df.meta.iloc[99_999] == {"i": 99_999} and df.span_text.iloc[5] == "Text"
+    assert elapsed < 3.0, f"to_pandas took {elapsed:.2f}s for 100k answers"
+
+
+def test_threads_write_while_reading(ds):
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                ds.to_pandas()
+                len(ds)
+                ds.task_hashes()
+        except BaseException as e:  # surface in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(300):
+            ds.add(binary_task(text=f"Text {i} mentions iPhone.", start=0, end=4),
+                   answer="accept")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    assert len(ds) == 300 and len(ds.task_hashes()) == 300
+
+
+# -- durability -------------------------------------------------------------------------------
+
+
+def test_sigkill_loses_no_returned_answer(tmp_path):
+    path = tmp_path / "kill.duckdb"
+    writer = run_py(f"""
+        from nbannotate.store import Database
+        ds = Database({str(path)!r}).dataset("d", create=True)
+        i = 0
+        while True:
+            t = ds.add({{"text": f"text number {{i}}"}}, answer="accept")
+            print(t["_task_hash"], flush=True)  # printed only after add() returned
+            i += 1
+    """)
+    acknowledged: list[int] = []
+    try:
+        while len(acknowledged) < 60:
+            line = writer.stdout.readline()
+            assert line, writer.stderr.read()
+            acknowledged.append(int(line))
+    finally:
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(timeout=60)
+    # Lines already in the pipe were acknowledged too.
+    acknowledged += [int(x) for x in writer.stdout.read().split()]
+    assert writer.returncode == -signal.SIGKILL
+    with Database(path) as fresh:
+        stored = fresh.dataset("d").task_hashes()
+    assert set(acknowledged) <= stored
+    assert len(stored) >= len(acknowledged)
+
+
+# -- JSONL ------------------------------------------------------------------------------------
+
+
+def test_export_import_round_trip(ds, db, tmp_path):
+    ds.add(binary_task(), answer="accept", annotator="alex", session_id="s1")
+    ds.add(gold_task(), answer="accept")
+    ds.add(binary_task(start=29, end=34, label="ORG", score=0.2), answer="reject")
+    out = tmp_path / "out" / "gadgets.jsonl"
+    assert ds.export_jsonl(out) == 3
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["answer"] for x in lines] == ["accept", "accept", "reject"]
+    copy = db.dataset("copy", create=True)
+    assert copy.import_jsonl(out) == 3
+    assert copy.answers() == ds.answers()
+    cols = [c for c in ds.to_pandas().columns]
+    pd.testing.assert_frame_equal(copy.to_pandas()[cols], ds.to_pandas()[cols])
+
+
+def test_import_prodigy_style_without_hashes(ds, tmp_path):
+    path = tmp_path / "prodigy.jsonl"
+    path.write_text(
+        json.dumps({"text": "Apple rocks", "spans": [{"start": 0, "end": 5, "label": "ORG"}],
+                    "answer": "accept", "_timestamp": 1700000000}) + "\n\n"
+        + json.dumps({"text": "Pear", "answer": "reject", "_input_hash": 11,
+                      "_task_hash": 22}) + "\n", encoding="utf-8")
+    assert ds.import_jsonl(path) == 2
+    first, second = ds.answers()
+    assert first["_input_hash"] == input_hash("Apple rocks") and first["_timestamp"] == 1700000000
+    assert (second["_input_hash"], second["_task_hash"]) == (11, 22)  # kept as given
+    assert ds.to_pandas().timestamp.iloc[0] == pd.Timestamp(1700000000, unit="s", tz="UTC")
+    ds2 = ds.db.dataset("rehashed", create=True)
+    ds2.import_jsonl(path, rehash=True)
+    assert ds2.answers()[1]["_input_hash"] == input_hash("Pear")
+
+
+def test_import_errors_name_the_line_and_store_nothing(ds, tmp_path):
+    ds.add(binary_task(), answer="accept")
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"text": "a", "answer": "accept"}) + "\n"
+                    + json.dumps({"text": "b"}) + "\n", encoding="utf-8")
+    with pytest.raises(AnswerError, match=r"bad.jsonl', line 2: the task has no answer"):
+        ds.import_jsonl(path)
+    path.write_text(json.dumps({"text": "a", "answer": "accept"}) + "\n{oops\n",
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match="line 2: not valid JSON"):
+        ds.import_jsonl(path)
+    with pytest.raises(SourceError, match="no such file"):
+        ds.import_jsonl(tmp_path / "missing.jsonl")
+    assert len(ds) == 1  # the failed imports stored nothing
+
+
+def test_import_from_iterable(ds):
+    assert ds.import_jsonl([{"text": "x", "answer": "ignore"}]) == 1
+    with pytest.raises(AnswerError, match="task 0: invalid answer 'yes'"):
+        ds.import_jsonl([{"text": "y", "answer": "yes"}])
+
+
+def test_reprs(ds, db):
+    ds.add(binary_task(), answer="accept")
+    assert "'gadgets': 1 answers" in repr(db) and db.path in repr(db)
+    assert repr(ds).startswith("Dataset('gadgets', 1 answers: 1 accept, 0 reject, 0 ignore")
+    db.close()
+    assert "closed" in repr(db)

@@ -1,0 +1,304 @@
+"""Kernel side of the annotation widget: message handling against a real teach session.
+
+The front end's messages are played with ``send`` (one wrapper around ipywidgets' private
+``_handle_custom_msg``); what the front end would show is read from the synced traits; what is
+stored is read back from the DuckDB file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from itertools import count
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import nbannotate as nba
+from nbannotate import store
+from nbannotate.widget import STATIC, AnnotationWidget
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TEXTS = [
+    f"I bought an iPhone {i} and a Pixel phone in Berlin for my sister, number {i}."
+    for i in range(12)
+]
+PATTERNS = [
+    {"label": "PRODUCT", "pattern": [{"lower": "iphone"}]},
+    {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]},
+]
+
+_seq = count(1)
+
+
+def send(widget: AnnotationWidget, kind: str, client: str = "test-client", **content) -> None:
+    """Deliver a custom message from the front end, as the comm would."""
+    widget._handle_custom_msg({"type": kind, "client": client, "seq": next(_seq), **content}, [])
+
+
+def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def stored_answers(db_path: Path) -> list[tuple[int, str]]:
+    """(task_hash, answer) rows in the DuckDB file, oldest first, read with a fresh connection."""
+    store.close_all()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("SELECT task_hash, answer FROM answers ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "answers.duckdb"
+
+
+@pytest.fixture
+def session(db_path: Path):
+    s = nba.teach("gadgets", list(TEXTS), model="blank:en", labels=["PRODUCT"],
+                  patterns=PATTERNS, db=db_path, batch_size=3)
+    yield s
+    s.stop()
+    store.close_all()
+
+
+@pytest.fixture
+def widget(session):
+    w = AnnotationWidget(session, queue_size=4)
+    wait_for(lambda: len(w.queue) == 4, what="the queue to fill")
+    yield w
+    w.close()
+
+
+def hashes(w: AnnotationWidget) -> list[str]:
+    return [t["task_hash"] for t in w.queue]
+
+
+def test_queue_holds_view_tasks_with_string_hashes(widget, session):
+    assert widget.status == "ready"
+    assert widget.dataset == "gadgets" and widget.labels == ["PRODUCT"]
+    for task in widget.queue:
+        assert isinstance(task["task_hash"], str)  # 64-bit: a JS number would round it
+        assert int(task["task_hash"]) in session._offered
+        span = task["spans"][0]
+        assert task["text"] in TEXTS or any(task["text"] in t for t in TEXTS)
+        assert span["label"] == "PRODUCT" and span["source"] in ("model", "pattern")
+        assert 0.0 <= span["score"] <= 1.0
+    json.dumps(widget.queue)  # everything is JSON for the comm
+    assert widget.progress["session"]["total"] == 0
+
+
+def test_answer_is_stored_acknowledged_and_the_queue_topped_up(widget, db_path):
+    first = widget.queue[0]
+    send(widget, "answer", task_hash=first["task_hash"], answer="accept", seq=41)
+    assert first["task_hash"] not in hashes(widget)
+    assert widget.acks["test-client"] == 41
+    assert widget.history[0]["task_hash"] == first["task_hash"]
+    assert widget.history[0]["answer"] == "accept"
+    assert widget.progress["session"]["accept"] == 1
+    assert widget.notice == ""
+    wait_for(lambda: len(widget.queue) == 4, what="the refill")
+    assert stored_answers(db_path) == [(int(first["task_hash"]), "accept")]
+
+
+def test_accept_reject_ignore_undo_store_exactly_the_right_answers(widget, session, db_path):
+    a, x, space = widget.queue[:3]
+    send(widget, "answer", task_hash=a["task_hash"], answer="accept")
+    send(widget, "answer", task_hash=x["task_hash"], answer="reject")
+    send(widget, "answer", task_hash=space["task_hash"], answer="ignore")
+    send(widget, "undo")
+    assert widget.queue[0]["task_hash"] == space["task_hash"]  # the undone task, first
+    assert [h["answer"] for h in widget.history] == ["reject", "accept"]
+    # the session also offers the undone task again: it must not show up twice
+    time.sleep(0.3)
+    assert hashes(widget).count(space["task_hash"]) == 1
+    assert stored_answers(db_path) == [
+        (int(a["task_hash"]), "accept"), (int(x["task_hash"]), "reject")]
+
+
+def test_change_answer_from_the_history(widget, db_path):
+    t = widget.queue[0]
+    send(widget, "answer", task_hash=t["task_hash"], answer="accept")
+    send(widget, "change", task_hash=t["task_hash"], answer="reject")
+    assert widget.history[0]["answer"] == "reject"
+    assert widget.progress["session"]["reject"] == 1
+    assert widget.progress["session"]["accept"] == 0
+    assert stored_answers(db_path) == [(int(t["task_hash"]), "reject")]
+
+
+def test_a_task_is_never_answered_twice(widget, session, db_path):
+    t = widget.queue[0]
+    send(widget, "answer", task_hash=t["task_hash"], answer="accept", client="tab-1")
+    send(widget, "answer", task_hash=t["task_hash"], answer="reject", client="tab-2")
+    other = AnnotationWidget(session)
+    send(other, "answer", task_hash=t["task_hash"], answer="ignore")
+    other.close()
+    assert stored_answers(db_path) == [(int(t["task_hash"]), "accept")]
+
+
+def test_bad_messages_become_notices_and_store_nothing(widget, db_path):
+    t = widget.queue[0]
+    send(widget, "answer", task_hash=t["task_hash"], answer="maybe")
+    assert "AnswerError" in widget.notice and "'maybe'" in widget.notice
+    assert "accept, reject, ignore" in widget.notice
+    send(widget, "answer", task_hash="12345", answer="accept")
+    assert "AnswerError" in widget.notice and "12345" in widget.notice
+    send(widget, "dance")
+    assert widget.notice == "Unknown message type 'dance' from the front end."
+    send(widget, "undo")
+    assert widget.notice == "Nothing to undo."
+    widget._handle_custom_msg("not a dict", [])  # ignored, no exception into the kernel
+    assert hashes(widget)[0] == t["task_hash"]
+    assert stored_answers(db_path) == []
+
+
+def test_redisplay_carries_on_with_the_same_outstanding_tasks(widget, session, db_path):
+    before = hashes(widget)
+    again = AnnotationWidget(session, queue_size=4)  # the user displays the session again
+    assert hashes(again) == before
+    send(again, "answer", task_hash=before[0], answer="reject")
+    assert before[0] not in hashes(widget)  # gone from every view
+    wait_for(lambda: len(widget.queue) == 4 and hashes(again) == hashes(widget), what="sync")
+    again.close()
+    # every task handed out and not answered is still outstanding: none lost
+    outstanding = {int(h) for h in hashes(widget)}
+    assert outstanding == set(session._offered)
+    assert stored_answers(db_path) == [(int(before[0]), "reject")]
+
+
+def test_closing_the_last_view_gives_its_tasks_back_to_the_session(session):
+    w = AnnotationWidget(session, queue_size=3)
+    wait_for(lambda: len(w.queue) == 3, what="the queue")
+    held = [int(h) for h in hashes(w)]
+    w.close()
+    again = [session.next_task(timeout=5)["_task_hash"] for _ in held]
+    assert again == held
+
+
+def test_the_stream_runs_dry_then_says_no_more_tasks(db_path):
+    s = nba.teach("tiny", ["Apple makes the iPhone."], model="blank:en", labels=["PRODUCT"],
+                  patterns=PATTERNS, db=db_path, sorter="none")
+    try:
+        w = AnnotationWidget(s)
+        wait_for(lambda: w.status != "loading", what="the first task")
+        while w.queue:
+            send(w, "answer", task_hash=w.queue[0]["task_hash"], answer="reject")
+        wait_for(lambda: w.status == "done", what="status done")
+        assert w.queue == [] and w.error == ""
+        # an undo after the end brings the task back
+        send(w, "undo")
+        assert w.status == "ready" and len(w.queue) == 1
+        w.close()
+    finally:
+        s.stop()
+
+
+def test_a_background_error_is_shown_with_its_message(db_path):
+    def feed():  # a lazy source that fails after its first text
+        yield "I love my iPhone."
+        raise OSError("the network share went away")
+
+    s = nba.teach("broken", feed(), model="blank:en", labels=["PRODUCT"], patterns=PATTERNS,
+                  db=db_path, sorter="none")
+    try:
+        w = AnnotationWidget(s)
+        wait_for(lambda: w.error, what="the error")
+        assert w.error == "OSError: the network share went away"
+        while w.queue:  # tasks scored before the error stay answerable
+            send(w, "answer", task_hash=w.queue[0]["task_hash"], answer="accept")
+        assert w.status == "error"
+        w.close()
+    finally:
+        s.stop()
+
+
+class SlowSession:
+    """A session whose scorer is busy: next_task blocks as long as it is allowed to."""
+
+    dataset, labels = "slow", ["X"]
+    progress = {"session": {}, "dataset": {}, "exhausted": False}
+    error = None
+
+    def __init__(self) -> None:
+        self.calls: list[float | None] = []
+
+    def next_task(self, timeout=None):
+        self.calls.append(timeout)
+        time.sleep(timeout if timeout is not None else 3600)
+        return None
+
+    def answer(self, task, answer):
+        raise AssertionError("not reached")
+
+    def undo(self):
+        return None
+
+    def change_answer(self, task_hash, answer):
+        raise AssertionError("not reached")
+
+    def history(self, n=20):
+        return []
+
+
+def test_the_comm_handler_never_waits_for_scoring():
+    s = SlowSession()
+    t0 = time.perf_counter()
+    w = AnnotationWidget(s)
+    send(w, "hello")
+    send(w, "undo")
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 0.3, f"widget blocked the kernel for {elapsed:.2f}s"
+    assert w.status == "loading" and w.queue == []
+    wait_for(lambda: s.calls, what="the refill thread to ask")
+    assert all(c is not None and c <= 1.0 for c in s.calls)  # bounded waits, off the main thread
+    assert threading.current_thread() is threading.main_thread()
+    w.close()
+
+
+def test_only_a_session_is_accepted(session):
+    with pytest.raises(TypeError, match="needs a teach session.*lacks next_task"):
+        AnnotationWidget(object())
+    with pytest.raises(ValueError, match="queue_size must be an int from 1 to 50"):
+        AnnotationWidget(session, queue_size=0)
+
+
+def test_displaying_a_session_shows_the_widget(session):
+    bundle = session._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_esm_and_css_are_the_bundled_files_in_the_package():
+    assert str(AnnotationWidget._esm) == (STATIC / "widget.js").read_text()
+    assert str(AnnotationWidget._css) == (STATIC / "widget.css").read_text()
+    assert "data-lm-suppress-shortcuts" in str(AnnotationWidget._esm)
+
+
+def test_committed_bundle_equals_a_fresh_build(tmp_path):
+    """nbannotate/static/ must be rebuilt (npm run build) whenever js/ changes."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed, so the bundle cannot be rebuilt to compare")
+    esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
+    assert esbuild.exists(), "node_modules is missing: run `npm ci` at the repository root"
+    scripts = json.loads((ROOT / "package.json").read_text())["scripts"]
+    cmd = scripts["build"].replace("--outdir=nbannotate/static", f"--outdir={tmp_path}")
+    assert cmd != scripts["build"]
+    subprocess.run(cmd.replace("esbuild", str(esbuild), 1), shell=True, cwd=ROOT, check=True,
+                   timeout=60)
+    for name in ("widget.js", "widget.css"):
+        fresh = (tmp_path / name).read_text()
+        committed = (STATIC / name).read_text()
+        assert committed == fresh, f"nbannotate/static/{name} is stale: run `npm run build`"
