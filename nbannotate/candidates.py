@@ -63,7 +63,7 @@ class CandidateScorer:
 
     def __init__(self, nlp: Language, labels: Iterable[str], *, beam_width: int = 16,
                  beam_density: float = 0.0001, patterns: PatternMatcher | None = None,
-                 min_score: float = 0.0) -> None:
+                 min_score: float = 0.0, whole: float | None = None) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
@@ -73,25 +73,50 @@ class CandidateScorer:
         self.beam_density = beam_density
         self.patterns = patterns
         self.min_score = min_score
+        # A whole analysis says "O" about every other token, so offer it only when the model
+        # knows no label beyond the ones being annotated.
+        model_labels = set(self.ner.labels) if self.ner is not None else set()
+        self.whole = whole if model_labels <= self.labels else None
 
-    def span_scores(self, docs: list[Doc]) -> list[dict[tuple[int, int, str], float]]:
-        """Per doc, {(start_token, end_token, label): beam probability} for our labels."""
-        if self.ner is None or not docs:
-            return [{} for _ in docs]
-        beams = self.ner.beam_parse(docs, beam_width=self.beam_width,
-                                    beam_density=self.beam_density)
+    def _beams(self, docs: list[Doc]) -> list[Any]:
+        return self.ner.beam_parse(docs, beam_width=self.beam_width,
+                                   beam_density=self.beam_density)
+
+    def _span_scores(self, beams: list[Any]) -> list[dict[tuple[int, int, str], float]]:
         out = []
         for scores in self.ner.scored_ents(beams):
             out.append({k: min(1.0, float(v)) for k, v in scores.items()
                         if k[2] in self.labels and v > self.min_score})
         return out
 
+    def span_scores(self, docs: list[Doc]) -> list[dict[tuple[int, int, str], float]]:
+        """Per doc, {(start_token, end_token, label): beam probability} for our labels."""
+        if self.ner is None or not docs:
+            return [{} for _ in docs]
+        return self._span_scores(self._beams(docs))
+
+    def best_analyses(self, beams: list[Any]) -> list[tuple[float, tuple[tuple, ...]]]:
+        """Per beam, the most probable set of entities and its summed probability."""
+        out = []
+        for beam in beams:
+            totals: dict[tuple[tuple, ...], float] = {}
+            for prob, ents in self.ner.moves.get_beam_parses(beam):
+                key = tuple(sorted(tuple(e) for e in ents))
+                totals[key] = totals.get(key, 0.0) + float(prob)
+            best = max(totals.items(), key=lambda kv: kv[1]) if totals else ((), 0.0)
+            out.append((min(1.0, best[1]), best[0]))
+        return out
+
     def score(self, items: list[Mapping[str, Any]], version: int = 0) -> list[list[Task]]:
         """One list of tasks per item, in the order of the item's text."""
         docs = upstream_docs(self.nlp, [item["text"] for item in items])
-        all_scores = self.span_scores(docs)
+        if self.ner is None or not docs:
+            return [[] for _ in items]
+        beams = self._beams(docs)
+        all_scores = self._span_scores(beams)
+        analyses = self.best_analyses(beams) if self.whole is not None else [None] * len(docs)
         result = []
-        for item, doc, scores in zip(items, docs, all_scores):
+        for item, doc, scores, analysis in zip(items, docs, all_scores, analyses):
             proposals: dict[tuple[int, int, str], tuple[float, str, str | None]] = {
                 key: (score, "model", None) for key, score in scores.items()
             }
@@ -100,8 +125,27 @@ class CandidateScorer:
                     key = (match.start, match.end, match.label)
                     score = scores.get(key, PATTERN_ONLY_SCORE)
                     proposals[key] = (score, "pattern", match.pattern_id)
-            result.append(self._tasks(item, doc, proposals, version))
+            tasks = self._tasks(item, doc, proposals, version)
+            if analysis is not None and analysis[0] >= self.whole:
+                tasks.insert(0, self._whole_task(item, doc, analysis, scores, version))
+            result.append(tasks)
         return result
+
+    def _whole_task(self, item: Mapping[str, Any], doc: Doc,
+                    analysis: tuple[float, tuple[tuple, ...]],
+                    scores: dict[tuple[int, int, str], float], version: int) -> Task:
+        """One question for the model's best analysis: are these (or: no) entities all?"""
+        prob, ents = analysis
+        spans = []
+        for start, end, label in ents:
+            span = doc[start:end]
+            spans.append({"start": span.start_char, "end": span.end_char, "token_start": start,
+                          "token_end": end - 1, "label": label,
+                          "score": round(scores.get((start, end, label), prob), 6),
+                          "source": "model"})
+        meta = dict(item.get("meta") or {})
+        meta.update(score=round(prob, 6), source="model", model_version=version, whole=True)
+        return make_task(item["text"], doc_tokens(doc), spans, meta)
 
     def _tasks(self, item: Mapping[str, Any], doc: Doc,
                proposals: dict[tuple[int, int, str], tuple[float, str, str | None]],

@@ -33,7 +33,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           db: Database | str | Path | None = None, beam_width: int = 16,
           sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
           split_sentences: bool = True, text_column: str = "text",
-          annotator: str | None = None, replay: int = 10, seed: int = 0) -> TeachSession:
+          annotator: str | None = None, replay: int = 10, seed: int = 0,
+          whole: float | None = 0.5) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -48,6 +49,10 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     db: a Database or a path (default ./nbannotate.duckdb).
     sorter: "prefer_uncertain" (default), "prefer_high_scores", "none" or a callable.
     batch_size: the model is updated every ``batch_size`` answers.
+    whole: also ask, once per sentence, whether the model's most probable analysis (all its
+        entities, or none) is complete and right, when that analysis has at least this
+        probability. One accept gives a fully annotated sentence, worth several binary answers.
+        None: ask about single spans only, as Prodigy's ner.teach does.
 
     Displaying the returned session in a notebook shows the annotation widget.
     """
@@ -68,7 +73,9 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     if not wanted:
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
-    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher)
+    if whole is not None and not 0.0 <= whole <= 1.0:
+        raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
+    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole)
     database = _database(db)
     ds = database.dataset(dataset, create=True)
     return TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted, scorer=scorer,

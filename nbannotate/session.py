@@ -31,7 +31,7 @@ from .errors import AnswerError
 from .sorters import Sorter
 from .sources import Source
 from .store import Dataset
-from .tasks import ANSWERS, Task, input_hash
+from .tasks import ANSWERS, Task, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
@@ -67,6 +67,9 @@ class TeachSession:
         self._offered: dict[int, Task] = {}  # handed out, not answered
         self._answered: set[int] = dataset.task_hashes()  # resume: never offer these again
         self._seen_inputs: set[int] = set()
+        # Texts with an accepted complete analysis: nothing more to ask about them.
+        self._complete: set[int] = {t["_input_hash"] for t in dataset.answers(kind="gold")
+                                    if t.get("answer") == "accept"}
         self._history: list[Task] = []  # this session's answers, oldest first
         self._counts = dict.fromkeys(ANSWERS, 0)
         self._version = 0
@@ -146,7 +149,8 @@ class TeachSession:
             with self._cond:
                 if th in self._answered or th in self._offered:
                     continue
-            if not self.sorter(task["meta"]["score"]):
+            # Whole analyses are gated by their own threshold in the scorer, not the sorter.
+            if not is_whole(task) and not self.sorter(task["meta"]["score"]):
                 continue
             with self._cond:
                 self._cond.wait_for(lambda: self._stopped or version != self._version
@@ -187,6 +191,8 @@ class TeachSession:
                 if self._ready:
                     task, _item = self._ready.popleft()
                     self._cond.notify_all()
+                    if task["_input_hash"] in self._complete:
+                        continue  # answered completely meanwhile: skip its other questions
                     break
                 if self.error is not None:
                     raise self.error
@@ -238,6 +244,8 @@ class TeachSession:
             raise
         with self._cond:
             self._offered.pop(th, None)
+            if answer == "accept" and is_gold(stored):
+                self._complete.add(stored["_input_hash"])
             self._history.append(stored)
             self._counts[answer] += 1
         self.updater.submit(stored)
@@ -274,6 +282,8 @@ class TeachSession:
                 if k not in ("answer", "_timestamp", "_session_id", "_annotator_id")}
         with self._cond:
             self._answered.discard(th)
+            if last["answer"] == "accept" and is_gold(last):
+                self._complete.discard(last["_input_hash"])
             self._counts[last["answer"]] -= 1
             self._front.appendleft(task)
             self._cond.notify_all()
@@ -322,12 +332,16 @@ class TeachSession:
             last = list(itertools.islice(reversed(self._history), n))
         out = []
         for task in last:
-            span = (task.get("spans") or [{}])[0]
+            spans = task.get("spans") or []
+            span = spans[0] if len(spans) == 1 and not is_whole(task) else {}
             out.append({
                 "task_hash": task["_task_hash"], "text": task["text"],
                 "span_text": task["text"][span["start"]:span["end"]] if span else "",
                 "label": span.get("label"), "answer": task["answer"],
-                "score": span.get("score"), "source": span.get("source"),
+                "score": task.get("meta", {}).get("score"),
+                "source": task.get("meta", {}).get("source"), "whole": is_whole(task),
+                "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
+                          for s in spans],
             })
         return out
 

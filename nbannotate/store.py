@@ -36,6 +36,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -373,33 +374,47 @@ class Database:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _conn(self) -> tuple[duckdb.DuckDBPyConnection, threading.RLock]:
+    def _closed_error(self) -> StoreError:
+        return StoreError(f"This Database ({self.path}) is closed. Open it again: "
+                          f"Database({self.path!r}).")
+
+    @contextmanager
+    def _locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, with this database's lock held (re-checked: closing takes it too)."""
         shared = self._shared
-        if shared is None or shared.refs <= 0:
-            raise StoreError(f"This Database ({self.path}) is closed. Open it again: "
-                             f"Database({self.path!r}).")
-        return shared.conn, shared.lock
+        if shared is None:
+            raise self._closed_error()
+        with shared.lock:
+            if shared.refs <= 0:
+                raise self._closed_error()
+            yield shared.conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT under the lock; ROLLBACK (and re-raise) on any error."""
+        with self._locked() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def _init_schema(self) -> None:
-        conn, lock = self._conn()
-        with lock:
+        with self._locked() as conn:
             conn.execute(_SCHEMA)
             cols = [r[0] for r in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_name='answers' "
                 "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall()]
-            if tuple(cols) != _COLUMNS:
-                raise StoreError(
-                    f"The database {self.path!r} has an 'answers' table that nbannotate did not "
-                    f"create (columns {cols}). Use another database file.")
+        if tuple(cols) != _COLUMNS:
+            raise StoreError(
+                f"The database {self.path!r} has an 'answers' table that nbannotate did not "
+                f"create (columns {cols}). Use another database file.")
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
-        conn, lock = self._conn()
-        with lock:
+        with self._locked() as conn:
             return conn.execute(sql, list(params)).fetchall()
-
-    def _transaction(self) -> _Transaction:
-        conn, lock = self._conn()
-        return _Transaction(conn, lock)
 
     # -- datasets --------------------------------------------------------------------------
 
@@ -477,31 +492,6 @@ class Database:
         listing = ", ".join(f"{n!r}: {c} answers" for n, c in rows[:20])
         more = f", ... ({len(rows)} datasets)" if len(rows) > 20 else ""
         return f"Database({self.path!r}, datasets={{{listing}{more}}})"
-
-
-class _Transaction:
-    """``with`` block holding the database lock around BEGIN ... COMMIT (ROLLBACK on error)."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection, lock: threading.RLock) -> None:
-        self.conn, self.lock = conn, lock
-
-    def __enter__(self) -> duckdb.DuckDBPyConnection:
-        self.lock.acquire()
-        try:
-            self.conn.execute("BEGIN TRANSACTION")
-        except BaseException:
-            self.lock.release()
-            raise
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        try:
-            if exc_type is None:
-                self.conn.execute("COMMIT")
-            else:
-                self.conn.execute("ROLLBACK")
-        finally:
-            self.lock.release()
 
 
 class Dataset:
@@ -669,8 +659,7 @@ class Dataset:
         empty and ``spans`` holds every span.
         """
         sql, params = self._where(kind)
-        conn, lock = self.db._conn()
-        with lock:
+        with self.db._locked() as conn:
             df = conn.execute(
                 "SELECT text, span_text, label, span_start AS start, span_end AS \"end\", "
                 "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
@@ -700,8 +689,7 @@ class Dataset:
                              f"as {str(out / (self.name + '.jsonl'))!r}.")
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".tmp")
-        conn, lock = self.db._conn()
-        with lock:
+        with self.db._locked() as conn:
             cur = conn.cursor()  # own connection: streams without holding the lock
         n = 0
         try:

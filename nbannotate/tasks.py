@@ -24,6 +24,9 @@ from spacy.tokens import Doc, Span
 ANSWERS = ("accept", "reject", "ignore")
 VIEW_BINARY = "ner"
 VIEW_MANUAL = "ner_manual"
+# Hash namespace of "is this the complete analysis?" questions, so that a whole analysis with
+# one entity never shares a task hash with the binary question about that entity.
+VIEW_WHOLE = "ner_whole"
 
 Task = dict[str, Any]
 
@@ -79,20 +82,26 @@ def make_task(text: str, tokens: list[dict[str, Any]], spans: list[dict[str, Any
               in_hash: int | None = None) -> Task:
     """Build a task dict with both hashes set."""
     ih = input_hash(text) if in_hash is None else in_hash
+    meta = dict(meta or {})
     return {
         "text": text,
-        "meta": dict(meta or {}),
+        "meta": meta,
         "tokens": tokens,
         "spans": spans,
         "_input_hash": ih,
-        "_task_hash": task_hash(ih, spans, view_id),
+        "_task_hash": task_hash(ih, spans, VIEW_WHOLE if meta.get("whole") else view_id),
         "_view_id": view_id,
     }
 
 
+def is_whole(task: Mapping[str, Any]) -> bool:
+    """True for a task asking whether its spans are the text's complete analysis."""
+    return bool((task.get("meta") or {}).get("whole"))
+
+
 def set_hashes(task: Task, overwrite: bool = False) -> Task:
     """Fill in missing hashes of a task (imported JSONL may lack them). Returns the task."""
-    view = task.get("_view_id") or VIEW_BINARY
+    view = VIEW_WHOLE if is_whole(task) else (task.get("_view_id") or VIEW_BINARY)
     if overwrite or "_input_hash" not in task:
         task["_input_hash"] = input_hash(task["text"])
     if overwrite or "_task_hash" not in task:
@@ -101,5 +110,6 @@ def set_hashes(task: Task, overwrite: bool = False) -> Task:
 
 
 def is_gold(task: Mapping[str, Any]) -> bool:
-    """True for a complete (manual/correct) annotation, whose unmarked tokens are not entities."""
-    return task.get("_view_id") == VIEW_MANUAL
+    """True for a complete annotation (manual, correct, or an accepted-or-not whole analysis):
+    when accepted, its unmarked tokens are not entities."""
+    return task.get("_view_id") == VIEW_MANUAL or is_whole(task)

@@ -1,0 +1,322 @@
+"""Shared helpers for the benchmark scripts: corpora, splits, the oracle annotator, timing.
+
+The corpora are read from ``../shared/data`` relative to the project root (see
+``/work/shared/data/README.md``): the Broad Twitter Corpus (Derczynski, Bontcheva, Roberts,
+COLING 2016) and WNUT 2017 emerging entities (Derczynski, Nichols, van Erp, Limsopatham 2017).
+When the folder is missing, ``load_corpus`` exits with a message that says where it looked and
+how to point the scripts elsewhere (``NBANNOTATE_DATA``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+
+if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+SpanKey = tuple[int, int, str]
+
+CORPORA = {
+    "btc": {
+        "files": ["btc/btc.jsonl"],
+        "cite": "Broad Twitter Corpus: L. Derczynski, K. Bontcheva, I. Roberts. Broad Twitter "
+                "Corpus: A Diverse Named Entity Recognition Resource. COLING 2016.",
+    },
+    "wnut17": {
+        "files": ["wnut17/train.jsonl", "wnut17/dev.jsonl", "wnut17/test.jsonl"],
+        "cite": "WNUT17: L. Derczynski, E. Nichols, M. van Erp, N. Limsopatham. Results of the "
+                "WNUT2017 Shared Task on Novel and Emerging Entity Recognition. W-NUT 2017.",
+    },
+}
+
+
+class DataMissing(SystemExit):
+    """Raised (exit status 2) when the shared corpora cannot be found."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = 2
+
+
+def data_dir() -> Path:
+    """The shared data folder: $NBANNOTATE_DATA or ../shared/data next to the project root."""
+    path = Path(os.environ.get("NBANNOTATE_DATA", DEFAULT_DATA))
+    if not path.is_dir():
+        raise DataMissing(
+            f"The shared NER corpora are missing: expected a folder at {path} "
+            f"(../shared/data relative to the project root {ROOT}). Put the btc/ and wnut17/ "
+            f"folders there, or set NBANNOTATE_DATA=/path/to/data.")
+    return path
+
+
+@dataclass
+class Sentence:
+    """One gold sentence: text (tokens joined by single spaces), tokens, gold spans."""
+
+    text: str
+    tokens: list[str]
+    spans: list[SpanKey]
+    part: str = ""  # the corpus file it came from (wnut17: train / dev / test)
+
+    @property
+    def gold(self) -> frozenset[SpanKey]:
+        return frozenset(self.spans)
+
+
+@dataclass
+class Corpus:
+    name: str
+    sentences: list[Sentence]
+    labels: list[str]
+    cite: str
+
+    def part(self, name: str) -> list[Sentence]:
+        return [s for s in self.sentences if s.part == name]
+
+
+def load_corpus(name: str) -> Corpus:
+    """Read one shared corpus. Texts repeated in a corpus are kept once (the first)."""
+    if name not in CORPORA:
+        raise SystemExit(f"Unknown corpus {name!r}: use one of {', '.join(CORPORA)}.")
+    root = data_dir()
+    sentences: list[Sentence] = []
+    seen: set[str] = set()
+    labels: dict[str, None] = {}
+    for rel in CORPORA[name]["files"]:
+        path = root / rel
+        if not path.is_file():
+            raise DataMissing(f"Corpus file {path} is missing (corpus {name!r}; see "
+                              f"{root / 'README.md'}).")
+        part = Path(rel).stem
+        with path.open(encoding="utf8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                text = rec["text"]
+                if not text.strip() or text in seen:
+                    continue
+                seen.add(text)
+                spans = [(int(s["start"]), int(s["end"]), str(s["label"])) for s in rec["spans"]]
+                for s in spans:
+                    labels.setdefault(s[2])
+                sentences.append(Sentence(text, list(rec["tokens"]), spans, part))
+    return Corpus(name, sentences, sorted(labels), CORPORA[name]["cite"])
+
+
+@dataclass
+class Split:
+    """seed (gold, starts the model) / pool (the stream) / dev (train()'s model selection) /
+    test (reported scores). Disjoint by text."""
+
+    seed: list[Sentence]
+    pool: list[Sentence]
+    dev: list[Sentence]
+    test: list[Sentence]
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
+               n_dev: int = 300, n_test: int = 1000) -> Split:
+    """A seeded split. WNUT17 keeps its official parts: seed+pool from train, dev from dev,
+    test from test; BTC (one file) is shuffled and cut."""
+    rng = random.Random(seed)
+    if corpus.name == "wnut17":
+        train, dev, test = (list(corpus.part(p)) for p in ("train", "dev", "test"))
+        for part in (train, dev, test):
+            rng.shuffle(part)
+        out = Split(train[:n_seed], train[n_seed:n_seed + n_pool], dev[:n_dev], test[:n_test])
+    else:
+        sents = list(corpus.sentences)
+        rng.shuffle(sents)
+        a, b = n_test, n_test + n_dev
+        out = Split(sents[b:b + n_seed], sents[b + n_seed:b + n_seed + n_pool], sents[a:b],
+                    sents[:a])
+    out.sizes = {k: len(getattr(out, k)) for k in ("seed", "pool", "dev", "test")}
+    return out
+
+
+# -- tasks for the store ---------------------------------------------------------------------
+
+_TOKENIZER = None
+
+
+def _tokenizer():
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        import spacy
+
+        _TOKENIZER = spacy.blank("en")
+    return _TOKENIZER
+
+
+def gold_task(sent: Sentence) -> dict[str, Any]:
+    """A complete (ner_manual, accepted) annotation of one sentence, as an annotator saves it."""
+    from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task
+
+    doc = _tokenizer().make_doc(sent.text)
+    spans = []
+    for start, end, label in sent.spans:
+        span = doc.char_span(start, end, alignment_mode="expand")
+        spans.append({"start": start, "end": end, "label": label,
+                      "token_start": span.start if span is not None else None,
+                      "token_end": span.end - 1 if span is not None else None})
+    return make_task(sent.text, doc_tokens(doc), spans, {"source": "gold"}, view_id=VIEW_MANUAL)
+
+
+def add_gold(db: Any, dataset: str, sentences: Iterable[Sentence]) -> int:
+    """Store sentences as accepted gold annotations in ``dataset`` (created if new)."""
+    tasks = [gold_task(s) for s in sentences]
+    ds = db.dataset(dataset, create=True)
+    if tasks:
+        ds.add_many(tasks, answer="accept")
+    return len(tasks)
+
+
+# -- the simulated annotator -----------------------------------------------------------------
+
+
+class Oracle:
+    """Answers tasks from gold spans.
+
+    Per-span task: accept iff its (start, end, label) is a gold span of the sentence.
+    Whole-analysis task (``meta["whole"]``): accept iff its set of spans equals the sentence's
+    gold set exactly (an empty analysis of an entity-free sentence is accepted).
+    """
+
+    def __init__(self, sentences: Iterable[Sentence]) -> None:
+        self.gold: dict[str, frozenset[SpanKey]] = {s.text: s.gold for s in sentences}
+        self.counts = {"accept": 0, "reject": 0, "whole_accept": 0, "whole_reject": 0}
+
+    def __call__(self, task: Mapping[str, Any]) -> str:
+        gold = self.gold.get(task["text"])
+        if gold is None:
+            raise KeyError(f"The oracle has no gold for text {task['text'][:60]!r}: the "
+                           f"session split or changed a text (run teach with "
+                           f"split_sentences=False).")
+        spans = {(int(s["start"]), int(s["end"]), str(s["label"])) for s in task["spans"]}
+        whole = bool((task.get("meta") or {}).get("whole"))
+        if whole:
+            answer = "accept" if spans == gold else "reject"
+            self.counts["whole_" + answer] += 1
+        else:
+            answer = "accept" if spans and spans <= gold else "reject"
+        self.counts[answer] += 1
+        return answer
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+
+def gold_examples(nlp: Any, sentences: Sequence[Sentence]) -> list[Any]:
+    """Fully annotated examples (every token O or entity) on spaCy's tokenization; a gold span
+    that cuts a spaCy token is widened to whole tokens (rare on these pre-tokenized texts)."""
+    from spacy.training import Example
+
+    out = []
+    for s in sentences:
+        ref = nlp.make_doc(s.text)
+        ents = [ref.char_span(a, b, label=lab, alignment_mode="expand") for a, b, lab in s.spans]
+        ents = spacy_filter([e for e in ents if e is not None])
+        ref.set_ents(ents, default="outside")
+        out.append(Example(nlp.make_doc(s.text), ref))
+    return out
+
+
+def spacy_filter(spans: list[Any]) -> list[Any]:
+    from spacy.util import filter_spans
+
+    return sorted(filter_spans(spans), key=lambda e: e.start)
+
+
+def ents_prf(nlp: Any, examples: list[Any]) -> dict[str, float]:
+    """ents_p / ents_r / ents_f of ``nlp`` on gold examples (spaCy's scorer)."""
+    scores = nlp.evaluate(examples)
+    return {k: float(scores.get(k) or 0.0) for k in ("ents_p", "ents_r", "ents_f")}
+
+
+# -- timing, stats, machine ------------------------------------------------------------------
+
+
+class Timer:
+    """``with Timer() as t: ...``; then ``t.seconds``."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return float("nan"), float("nan")
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    import duckdb
+    import spacy
+
+    return {"date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "nproc": os.cpu_count(), "ram_gb": ram, "cpu": cpu,
+            "python": platform.python_version(), "spacy": spacy.__version__,
+            "duckdb": duckdb.__version__, "platform": platform.platform()}
+
+
+def write_json(name: str, payload: Mapping[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / name
+    path.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf8")
+    return path
+
+
+def table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A GitHub-flavoured markdown table (also readable in a terminal)."""
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |"
+    sep = "| " + " | ".join("-" * w for w in widths) + " |"
+    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    return "\n".join([line, sep, *body])

@@ -1,0 +1,162 @@
+"""The annotation widget in real JupyterLab and real Chromium, over a real teach session.
+
+Each test writes a notebook that starts a session (blank:en model, a small pattern list, a
+DuckDB file in the server's temporary root), runs it, drives the widget with the keyboard and the
+mouse as a person would, and checks what the kernel and the DuckDB file hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SETUP = """\
+import nbannotate as nba
+texts = {texts!r}
+patterns = [{{"label": "PRODUCT", "pattern": [{{"lower": "iphone"}}]}},
+            {{"label": "PRODUCT", "pattern": [{{"lower": "pixel"}}]}}]
+session = nba.teach({dataset!r}, texts, model="blank:en", labels=["PRODUCT"],
+                    patterns=patterns, db={db!r}, batch_size=3, sorter={sorter!r})
+session"""
+
+TEXTS = [f"My iPhone {i} broke, so I bought a Pixel from shop number {i} in Berlin."
+         for i in range(20)]
+
+CARD = ".nba-root >> nth={n} >> .nba-card"
+
+
+def setup_cell(lab, name: str, texts=TEXTS, sorter: str = "prefer_uncertain") -> tuple[str, Path]:
+    db = lab.root / f"{name}.duckdb"
+    return SETUP.format(texts=list(texts), dataset=name, db=str(db), sorter=sorter), db
+
+
+def current(page, n: int = 0) -> str:
+    return page.locator(CARD.format(n=n)).get_attribute("data-task-hash")
+
+
+def wait_ready(page, n: int = 0) -> None:
+    page.locator(f".nba-root >> nth={n}").and_(
+        page.locator('[data-state="ready"]')).wait_for(timeout=60_000)
+
+
+def kernel_json(nb, expr: str):
+    return json.loads(nb.execute(f"import json; print(json.dumps({expr}))"))
+
+
+def wait_kernel(nb, expr: str, want, timeout: float = 20.0):
+    """Poll an expression on the kernel until it equals ``want`` (answers travel async)."""
+    import time
+
+    end = time.monotonic() + timeout
+    got = None
+    while time.monotonic() < end:
+        got = kernel_json(nb, expr)
+        if got == want:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"kernel: {expr} = {got!r}, wanted {want!r}")
+
+
+def db_rows(nb, db: Path) -> list[tuple[str, str]]:
+    """Release the kernel's hold on the DuckDB file, then read it from this process."""
+    nb.execute("session.stop(); from nbannotate import store; store.close_all()")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT task_hash, answer FROM answers ORDER BY id").fetchall()
+    finally:
+        con.close()
+    return [(str(h), a) for h, a in rows]
+
+
+HISTORY = "sorted([str(r['task_hash']), r['answer']] for r in session.history(50))"
+
+
+def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
+    code, db = setup_cell(lab, "keys")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    cells = nb.cell_count()
+    root = page.locator(".nba-root")
+    hint = root.locator(".nba-focus-hint")
+    assert hint.text_content() == "click here to use the keys"
+    root.locator(".nba-text").click()
+    assert hint.text_content().startswith("keys active")
+    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+
+    t1 = current(page)
+    page.keyboard.press("a")
+    t2 = current(page)  # painted from the local queue, no waiting for the kernel
+    page.keyboard.press("x")
+    t3 = current(page)
+    page.keyboard.press("Space")
+    t4 = current(page)
+    assert len({t1, t2, t3, t4}) == 4
+    page.keyboard.press("Backspace")
+    assert current(page) == t3  # undo brings the ignored task back at once
+    root.locator(".nba-btn-accept").click()
+    assert current(page) == t4
+    root.locator(".nba-btn-reject").click()
+    assert current(page) not in (t1, t2, t3, t4)
+    # change a past decision in the history list
+    root.locator(f'.nba-hist[data-task-hash="{t1}"] .nba-hist-btn-ignore').click()
+
+    expected = sorted([[t1, "ignore"], [t2, "reject"], [t3, "accept"], [t4, "reject"]])
+    wait_kernel(nb, HISTORY, expected)
+    assert root.locator(".nba-counts-session .nba-count-total").text_content() == "= 4"
+    assert nb.cell_count() == cells, "the keys added or removed notebook cells"
+    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+    assert not [e for e in nb.page_errors if "nba" in e or "widget" in e.lower()]
+    assert sorted(map(list, db_rows(nb, db))) == expected
+
+
+def test_html_in_texts_renders_inert(lab, notebook):
+    evil = ('Buy an iPhone <img src=x onerror="window.__xss=1;alert(1)"> now '
+            '<script>window.__xss=2</script> and a <b>Pixel</b>.')
+    code, _db = setup_cell(lab, "xss", texts=[evil], sorter="none")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    text = page.locator(".nba-root .nba-text").text_content()
+    assert '<img src=x onerror="window.__xss=1;alert(1)">' in text
+    assert "<script>window.__xss=2</script>" in text
+    assert page.locator(".nba-root img, .nba-root script, .nba-root b").count() == 0
+    page.wait_for_timeout(300)  # an injected onerror would have fired by now
+    assert page.evaluate("window.__xss") is None
+    assert nb.dialogs == []
+
+
+def test_redisplay_and_reload_carry_on_without_losing_or_repeating(lab, notebook):
+    code, db = setup_cell(lab, "reload")
+    nb = notebook([code, "session  # displayed again"])
+    page = nb.page
+    wait_ready(page, 0)
+    wait_ready(page, 1)
+    t1 = current(page, 0)
+    assert current(page, 1) == t1  # both views show the session's outstanding tasks
+    page.locator(".nba-root >> nth=0 >> .nba-text").click()
+    page.keyboard.press("a")
+    t2 = current(page, 0)
+    page.wait_for_function(
+        "h => document.querySelectorAll('.nba-card')[1].dataset.taskHash === h", arg=t2)
+
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(300)
+    page.reload()
+    nb.wait_idle()
+    wait_ready(page, 0)
+    assert current(page, 0) == t2  # the unanswered task is still first: nothing lost
+    page.locator(".nba-root >> nth=0 >> .nba-text").click()
+    page.keyboard.press("x")
+    wait_kernel(nb, HISTORY, sorted([[t1, "accept"], [t2, "reject"]]))
+    # every task handed out and not answered is still held by the widgets
+    held = kernel_json(nb, "sorted(str(h) for h in session._offered)")
+    shown = page.evaluate(
+        "[...document.querySelectorAll('.nba-card')].map(c => c.dataset.taskHash)")
+    assert shown[0] in held
+    assert db_rows(nb, db) == [(t1, "accept"), (t2, "reject")]
