@@ -60,6 +60,8 @@ export function createView({ model, el }) {
   let seq = 0;
   let current = null; // derived state last rendered
   let scheduled = false;
+  // What is on screen, so a render only touches the parts that changed (the key path stays short).
+  const painted = { taskHash: undefined, progress: "", history: "" };
 
   // ---- skeleton -------------------------------------------------------------------------------
   const root = h(doc, "div", "nba-root");
@@ -241,7 +243,11 @@ export function createView({ model, el }) {
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
 
-    renderTask(current.task);
+    const taskHash = current.task ? current.task.task_hash : null; // the hash covers the task
+    if (taskHash !== painted.taskHash) {
+      painted.taskHash = taskHash;
+      renderTask(current.task);
+    }
     let state;
     if (current.task) state = "ready";
     else if (status === "error") state = "error";
@@ -265,8 +271,16 @@ export function createView({ model, el }) {
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
     title.textContent = `nbannotate · ${model.get("dataset") || ""}`;
-    renderProgress(current.progress);
-    renderHistory(current.history);
+    const progressKey = JSON.stringify(current.progress);
+    if (progressKey !== painted.progress) {
+      painted.progress = progressKey;
+      renderProgress(current.progress);
+    }
+    const historyKey = JSON.stringify(current.history);
+    if (historyKey !== painted.history) {
+      painted.history = historyKey;
+      renderHistory(current.history);
+    }
   }
 
   function scheduleRender() {

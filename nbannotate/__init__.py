@@ -18,10 +18,12 @@ from .errors import (
     StoreError,
     TrainingError,
 )
-from .recipes import teach
+from .manual import ManualSession
+from .recipes import correct, manual, teach
 from .session import TeachSession
 from .sources import Source
 from .store import Database, Dataset
+from .train import TrainResult, train, train_curve
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,7 @@ __all__ = [
     "Database",
     "DatabaseLockedError",
     "Dataset",
+    "ManualSession",
     "DatasetError",
     "ModelError",
     "NBAnnotateError",
@@ -39,5 +42,10 @@ __all__ = [
     "StoreError",
     "TeachSession",
     "TrainingError",
+    "correct",
+    "manual",
     "teach",
+    "train",
+    "train_curve",
+    "TrainResult",
 ]

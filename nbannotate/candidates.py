@@ -14,7 +14,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .models import find_ner, upstream_docs
+from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
 
@@ -73,6 +73,10 @@ class CandidateScorer:
         self.beam_density = beam_density
         self.patterns = patterns
         self.min_score = min_score
+        # Until its first update, a freshly initialized NER proposes noise: offer only its best
+        # candidate per text (beside every pattern match) so the first minutes are not spent
+        # rejecting junk. The session clears this after the first update.
+        self.untrained = is_fresh(nlp)
         # A whole analysis says "O" about every other token, so offer it only when the model
         # knows no label beyond the ones being annotated.
         model_labels = set(self.ner.labels) if self.ner is not None else set()
@@ -117,8 +121,11 @@ class CandidateScorer:
         analyses = self.best_analyses(beams) if self.whole is not None else [None] * len(docs)
         result = []
         for item, doc, scores, analysis in zip(items, docs, all_scores, analyses):
+            model_keys = sorted(scores, key=scores.__getitem__, reverse=True)
+            if self.untrained:
+                model_keys = [k for k in model_keys if _useful(doc, k[0], k[1])][:1]
             proposals: dict[tuple[int, int, str], tuple[float, str, str | None]] = {
-                key: (score, "model", None) for key, score in scores.items()
+                key: (scores[key], "model", None) for key in model_keys
             }
             if self.patterns is not None:
                 for match in self.patterns(doc):

@@ -140,7 +140,14 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
             raise ModelError("The NER component has no labels: pass labels=[...].")
         doc = nlp.make_doc("init")
         ner.initialize(lambda: [Example(doc, doc)], nlp=nlp)
+    # Remembered on our private copy: a fresh NER's suggestions are noise until it has learnt.
+    nlp.meta.setdefault("nbannotate", {})["fresh_ner"] = fresh
     return nlp
+
+
+def is_fresh(nlp: Language) -> bool:
+    """True when ``load_model`` had to initialize the NER: it has learnt nothing yet."""
+    return bool(nlp.meta.get("nbannotate", {}).get("fresh_ner"))
 
 
 def _check_labels(labels: Iterable[str] | None) -> list[str]:

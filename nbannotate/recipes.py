@@ -14,7 +14,8 @@ import spacy
 
 from .candidates import CandidateScorer
 from .errors import ModelError
-from .models import ModelLike, find_ner, load_model
+from .manual import ManualSession
+from .models import ModelLike, find_ner, load_language, load_model
 from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .session import TeachSession
 from .sorters import Sorter, get_sorter
@@ -90,3 +91,40 @@ def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]],
     if labels:
         return list(dict.fromkeys(labels))
     return list(dict.fromkeys(p["label"] for p in patterns))
+
+
+def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike | None = None,
+           patterns: PatternsLike | None = None, *, db: Database | str | Path | None = None,
+           split_sentences: bool = True, text_column: str = "text",
+           annotator: str | None = None) -> ManualSession:
+    """Annotate whole texts by hand (Prodigy's ``ner.manual``); patterns pre-highlight.
+
+    ``model`` only provides the tokenizer (default: blank English). Each accepted text is stored
+    with all its spans as a complete (gold) annotation.
+    """
+    wanted = _labels(labels, [], model)
+    if not wanted:
+        raise ValueError("manual() needs labels=[...]: the labels the annotator can choose.")
+    src = Source(source, text_column=text_column)
+    nlp = load_language(model if model is not None else "blank:en")
+    matcher = PatternMatcher(nlp, patterns, wanted) if patterns is not None else None
+    ds = _database(db).dataset(dataset, create=True)
+    return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, patterns=matcher,
+                         split=split_sentences, annotator=annotator)
+
+
+def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str | None = None,
+            *, db: Database | str | Path | None = None, update: bool = False,
+            split_sentences: bool = True, text_column: str = "text",
+            annotator: str | None = None, batch_size: int = 10) -> ManualSession:
+    """Correct the model's entities (Prodigy's ``ner.correct``), stored as gold annotations.
+
+    With ``update=True`` the in-memory model learns from each accepted annotation, like teach.
+    """
+    src = Source(source, text_column=text_column)
+    nlp = load_model(model, _labels(labels, [], model))
+    wanted = _labels(labels, [], model) or list(find_ner(nlp).labels)
+    ds = _database(db).dataset(dataset, create=True)
+    return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, use_model=True,
+                         update=update, split=split_sentences, annotator=annotator,
+                         batch_size=batch_size)

@@ -149,8 +149,10 @@ class TeachSession:
             with self._cond:
                 if th in self._answered or th in self._offered:
                     continue
-            # Whole analyses are gated by their own threshold in the scorer, not the sorter.
-            if not is_whole(task) and not self.sorter(task["meta"]["score"]):
+            # Whole analyses are gated by their own threshold in the scorer, and pattern matches
+            # are always asked (they bootstrap a label): only model candidates are sorted.
+            if task["meta"]["source"] == "model" and not is_whole(task) \
+                    and not self.sorter(task["meta"]["score"]):
                 continue
             with self._cond:
                 self._cond.wait_for(lambda: self._stopped or version != self._version
@@ -162,6 +164,7 @@ class TeachSession:
         return True
 
     def _on_update(self, report: UpdateReport) -> None:
+        self.scorer.untrained = False
         with self._cond:
             self._version = report.version
             stale_items: list[Item] = []

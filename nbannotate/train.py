@@ -676,7 +676,8 @@ class _Prepared:
     names: list[str] = field(default_factory=list)
 
 
-def _prepare(datasets: str | Sequence[str], base_model: ModelLike, eval_dataset: str | None,
+def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
+             eval_dataset: str | Sequence[str] | None,
              eval_split: float, labels: Iterable[str] | str | None, seed: int,
              db: Database | str | Path | None) -> _Prepared:
     names = _names(datasets, "datasets")
@@ -816,8 +817,7 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*W(086|087|113).*")
                 nlp = init_nlp(run_cfg)
-                if ner_name not in cfg["training"]["frozen_components"]:
-                    _add_labels(nlp, ner_name, prep.labels)
+                _add_labels(nlp, ner_name, prep.labels)
                 workdir = stage / "training"
                 workdir.mkdir()
                 spacy_train(nlp, workdir, stdout=sink, stderr=sink)
@@ -879,7 +879,8 @@ def _point_config_at(cfg: Any, old: str | None, new: str | None) -> None:
 
 
 def _add_labels(nlp: Language, ner_name: str, labels: list[str]) -> None:
-    """A fresh NER learns its labels from the data; add any given label the data lacks."""
+    """Every label the NER must know, before the first update (a fresh NER only learned the
+    labels of accepted spans; one seen only in rejections would be unknown)."""
     ner = nlp.get_pipe(ner_name)
     for label in labels:
         if label not in ner.labels:
@@ -891,7 +892,7 @@ def train(
     output_dir: str | Path,
     base_model: ModelLike = "blank:en",
     *,
-    eval_dataset: str | None = None,
+    eval_dataset: str | Sequence[str] | None = None,
     eval_split: float = 0.2,
     labels: Iterable[str] | str | None = None,
     epochs: int = DEFAULT_EPOCHS,
@@ -1026,7 +1027,7 @@ def train_curve(
     *,
     fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
     output_dir: str | Path | None = None,
-    eval_dataset: str | None = None,
+    eval_dataset: str | Sequence[str] | None = None,
     eval_split: float = 0.2,
     labels: Iterable[str] | str | None = None,
     epochs: int = DEFAULT_EPOCHS,
@@ -1060,6 +1061,8 @@ def train_curve(
         root = Path(tmp.name)
     else:
         root = Path(output_dir).expanduser().resolve()
+    for frac in fracs:  # refuse a bad output_dir before the first (slow) run
+        _check_output(root / f"{frac * 100:.0f}", prep.base.directory, overwrite)
     try:
         rows, results = [], []
         for frac in fracs:
@@ -1068,7 +1071,6 @@ def train_curve(
             if not any(eg.reference.ents for eg in subset):
                 subset = order[:n - 1] + [next(eg for eg in order if eg.reference.ents)]
             out = root / f"{frac * 100:.0f}"
-            _check_output(out, prep.base.directory, overwrite)
             res = _run(prep, subset, out, overwrite=overwrite, epochs=epochs, dropout=dropout,
                        batch_size=batch_size, patience=patience, seed=seed, progress=progress,
                        desc=f"{frac * 100:.0f}%")

@@ -1,7 +1,8 @@
 """Updating the in-memory model from answers, in a background thread.
 
 ``submit`` never waits: answers queue up, and every ``batch_size`` answers one update runs on a
-worker thread while the annotator goes on. The update and the scorer share ``model_lock``,
+worker thread while the annotator goes on (if answers come faster than updates run, updates
+queue up; each still learns from exactly ``batch_size`` answers). The update and the scorer share ``model_lock``,
 because predicting while the optimizer writes weights (or resizes a layer) is unsafe.
 
 What an update learns from (see the notes on the teach loop): all answers so far on each text in
@@ -96,6 +97,9 @@ class ModelUpdater:
     def flush(self, timeout: float | None = 60.0) -> None:
         """Update from every pending answer now, and wait until no update is running."""
         with self._cond:
+            # Full batches first, as they would have run anyway; then the remainder.
+            self._cond.wait_for(
+                lambda: not self._busy and len(self._pending) < self.batch_size, timeout=timeout)
             if self._pending:
                 self._force = True
                 self._cond.notify_all()
@@ -123,7 +127,10 @@ class ModelUpdater:
                                     or len(self._pending) >= self.batch_size)
                 if self._stopped:
                     return
-                batch, self._pending = self._pending, []
+                # Exactly batch_size answers an update, however fast they come, so the model
+                # learns the same way at any annotation speed; a flush takes the rest too.
+                size = len(self._pending) if self._force else self.batch_size
+                batch, self._pending = self._pending[:size], self._pending[size:]
                 self._force = False
                 self._busy = True
             try:

@@ -98,7 +98,6 @@ class _Feed:
         self.exhausted = False
         self.error = ""
         self.closed = False
-        self.started = False
         self._thread: threading.Thread | None = None
         self._last_progress: dict[str, Any] | None = None
         self._last_session_error: BaseException | None = None
@@ -142,8 +141,14 @@ class _Feed:
                     with self.lock:
                         self.exhausted = True
                         self.publish()
+                else:  # timed out, or the session was stopped: do not spin
+                    self.wake.wait(_REFILL_TIMEOUT)
+                    self.wake.clear()
                 continue
             with self.lock:
+                if self.closed:  # released meanwhile: the task goes back to the session
+                    self._give_back([task])
+                    return
                 self._add(task)
                 self.publish()
 
@@ -283,6 +288,9 @@ class _Feed:
         self.wake.set()
         with self.lock:
             tasks, self.outstanding = self.outstanding, []
+            self._give_back(tasks)
+
+    def _give_back(self, tasks: list[dict[str, Any]]) -> None:
         requeue = getattr(self.session, "requeue", None)
         if tasks and callable(requeue):
             requeue(tasks)

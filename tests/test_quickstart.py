@@ -97,6 +97,7 @@ def test_example_data_is_valid() -> None:
     assert any(isinstance(p["pattern"], list) for p in patterns)
 
 
+@pytest.mark.slow
 def test_quickstart_runs_and_shows_the_loop(executed: tuple[Any, Path]) -> None:
     nb, _ = executed
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
@@ -136,6 +137,7 @@ def test_quickstart_runs_and_shows_the_loop(executed: tuple[Any, Path]) -> None:
     assert "PRODUCT" in table and ("reject" in table or "accept" in table)
 
 
+@pytest.mark.slow
 def test_answers_are_in_the_duckdb_file(executed: tuple[Any, Path]) -> None:
     _, workdir = executed
     path = workdir / "quickstart.duckdb"
@@ -153,6 +155,7 @@ def test_answers_are_in_the_duckdb_file(executed: tuple[Any, Path]) -> None:
     assert df["task_hash"].is_unique
 
 
+@pytest.mark.slow
 def test_trained_pipeline_is_saved_and_loads(executed: tuple[Any, Path]) -> None:
     nb, workdir = executed
     report = _result(_cell(nb, "from nbannotate.train import train"))

@@ -215,7 +215,8 @@ def test_models_from_directory_language_and_package_are_never_changed(tmp_path, 
         try:
             run(s, 20)
             s.update_model()
-            assert s.progress["updates"] >= 4
+            assert [r.answers for r in s.updater.reports] == [5, 5, 5, 5]
+            assert not s.updater.errors
             assert set(s.labels) == {"PRODUCT", "GADGET"}
         finally:
             s.stop()
@@ -237,10 +238,10 @@ def test_a_blank_model_learns_a_label_from_patterns(db_path):
     rejected_kind = [(30, 39), (33, 37), (29, 33)]  # "yesterday", "students", "week"
     try:
         before = s.score_spans(held)
-        run(s, 200)
+        run(s, 300)
         s.update_model()
         after = s.score_spans(held)
-        assert s.progress["updates"] >= 10  # batches merge when answers outpace updates
+        assert s.progress["updates"] == 30
         # tasks offered after an update are scored by the updated model
         fresh = s.next_task(timeout=60)
         assert fresh["meta"]["model_version"] == s.progress["model_version"]
@@ -249,7 +250,7 @@ def test_a_blank_model_learns_a_label_from_patterns(db_path):
     for scores_before, scores_after, (ps, pe), (rs, re_) in zip(before, after, products,
                                                                 rejected_kind):
         product = (ps, pe, "PRODUCT")
-        assert scores_after.get(product, 0) > scores_before.get(product, 0)
+        assert scores_after.get(product, 0) > max(scores_before.get(product, 0), 0.5)
         # the product is now the model's best candidate in the sentence
         assert max(scores_after, key=scores_after.get) == product
         wrong = (rs, re_, "PRODUCT")
@@ -274,7 +275,7 @@ def test_fast_answers_during_updates_lose_nothing(db_path):
     try:
         assert not errors and len(answered) == 150
         s.update_model()
-        assert s.progress["updates"] >= 30
+        assert s.progress["updates"] == 75
     finally:
         s.stop()
     rows = stored_rows(db_path, "fast")

@@ -268,6 +268,23 @@ def test_the_comm_handler_never_waits_for_scoring():
     w.close()
 
 
+class StoppedSession(SlowSession):
+    """A stopped session: next_task returns None at once, and the stream is not over."""
+
+    def next_task(self, timeout=None):
+        self.calls.append(timeout)
+        return None
+
+
+def test_a_stopped_session_does_not_make_the_widget_spin():
+    s = StoppedSession()
+    w = AnnotationWidget(s)
+    time.sleep(1.0)
+    w.close()
+    assert 1 <= len(s.calls) <= 4, f"next_task was called {len(s.calls)} times in 1 s"
+    assert w.status == "loading"
+
+
 def test_only_a_session_is_accepted(session):
     with pytest.raises(TypeError, match="needs a teach session.*lacks next_task"):
         AnnotationWidget(object())

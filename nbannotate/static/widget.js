@@ -143,6 +143,7 @@ function createView({ model, el }) {
   let seq = 0;
   let current = null;
   let scheduled = false;
+  const painted = { taskHash: void 0, progress: "", history: "" };
   const root = h(doc, "div", "nba-root");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -304,7 +305,11 @@ function createView({ model, el }) {
     current = derive(s, ops, cache);
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
-    renderTask(current.task);
+    const taskHash = current.task ? current.task.task_hash : null;
+    if (taskHash !== painted.taskHash) {
+      painted.taskHash = taskHash;
+      renderTask(current.task);
+    }
     let state;
     if (current.task) state = "ready";
     else if (status === "error") state = "error";
@@ -320,8 +325,16 @@ function createView({ model, el }) {
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
     title.textContent = `nbannotate \xB7 ${model.get("dataset") || ""}`;
-    renderProgress(current.progress);
-    renderHistory(current.history);
+    const progressKey = JSON.stringify(current.progress);
+    if (progressKey !== painted.progress) {
+      painted.progress = progressKey;
+      renderProgress(current.progress);
+    }
+    const historyKey = JSON.stringify(current.history);
+    if (historyKey !== painted.history) {
+      painted.history = historyKey;
+      renderHistory(current.history);
+    }
   }
   function scheduleRender() {
     if (scheduled) return;
