@@ -31,14 +31,44 @@ export function splitText(task) {
   };
 }
 
+/** True for a "is this the complete analysis?" task (all the sentence's entities, or none). */
+export function isWhole(task) {
+  return Boolean(task && task.meta && task.meta.whole);
+}
+
+/**
+ * Split a task's text into segments, each {text} or {text, span} for every span, in order
+ * (code-point offsets; overlapping spans are skipped, as spaCy entities cannot overlap).
+ */
+export function segments(task) {
+  const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
+  const chars = Array.from(text);
+  const spans = [...(task.spans || [])].sort((a, b) => Number(a.start) - Number(b.start));
+  const out = [];
+  let pos = 0;
+  for (const span of spans) {
+    const start = Math.max(pos, Math.min(chars.length, Number(span.start) || 0));
+    const end = Math.max(start, Math.min(chars.length, Number(span.end) || 0));
+    if (start < Number(span.start) || end === start) continue;
+    if (start > pos) out.push({ text: cpSlice(chars, pos, start) });
+    out.push({ text: cpSlice(chars, start, end), span });
+    pos = end;
+  }
+  if (pos < chars.length) out.push({ text: cpSlice(chars, pos, chars.length) });
+  return out;
+}
+
 /** A history row for a task answered locally (same shape as the kernel's rows). */
 export function historyRow(task, answer) {
-  const { span, spanObj } = splitText(task);
+  const whole = isWhole(task);
+  const { span, spanObj } = whole ? { span: "", spanObj: null } : splitText(task);
   return {
     task_hash: task.task_hash,
     text: task.text,
     span_text: span,
     label: spanObj ? spanObj.label : "",
+    whole,
+    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: s.span.label })) : [],
     answer,
     score: spanObj ? spanObj.score ?? null : null,
     source: spanObj ? spanObj.source ?? null : null,

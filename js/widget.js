@@ -7,7 +7,7 @@
 // travels to the kernel as a custom message and the kernel's acknowledgement arrives later (see
 // state.js for how the two are reconciled).
 
-import { ANSWERS, derive, labelColor, splitText, unacked } from "./state.js";
+import { ANSWERS, derive, isWhole, labelColor, segments, unacked } from "./state.js";
 
 const KEYS = { a: "accept", x: "reject", " ": "ignore" };
 const UNDO_KEYS = new Set(["Backspace", "Delete"]);
@@ -143,26 +143,38 @@ export function createView({ model, el }) {
       return;
     }
     card.dataset.taskHash = task.task_hash;
-    const { before, span, after, spanObj } = splitText(task);
+    const whole = isWhole(task);
+    const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
-    const color = labelColor(label);
-    const score = spanObj ? spanObj.score : undefined;
+    const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : undefined;
     const source = (spanObj && spanObj.source) || (task.meta && task.meta.source) || "";
 
-    const chip = h(doc, "span", "nba-chip", label);
-    chip.style.background = color;
-    info.append(chip, h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (whole) {
+      // One question about the whole sentence: are these ALL its entities (or: none)?
+      const n = (task.spans || []).length;
+      info.append(h(doc, "span", "nba-whole-prompt",
+        n ? "Complete analysis? Accept if these are all the entities" :
+          "No entities? Accept if the text has none"));
+    } else {
+      const chip = h(doc, "span", "nba-chip", label);
+      chip.style.background = labelColor(label);
+      info.append(chip);
+    }
+    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
 
-    textEl.append(doc.createTextNode(before));
-    if (spanObj) {
+    for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {
+      if (!seg.span) {
+        textEl.append(doc.createTextNode(seg.text));
+        continue;
+      }
+      const segLabel = String(seg.span.label ?? "");
       const mark = h(doc, "mark", "nba-span");
-      mark.style.background = color;
-      mark.append(h(doc, "span", "nba-span-text", span));
-      mark.append(h(doc, "span", "nba-span-label", label));
+      mark.style.background = labelColor(segLabel);
+      mark.append(h(doc, "span", "nba-span-text", seg.text));
+      mark.append(h(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
     }
-    textEl.append(doc.createTextNode(after));
 
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
@@ -214,9 +226,12 @@ export function createView({ model, el }) {
       li.dataset.taskHash = row.task_hash;
       li.dataset.answer = row.answer;
       if (row.pending) li.classList.add("nba-pending");
-      const chip = h(doc, "span", "nba-chip nba-chip-small", row.label);
-      chip.style.background = labelColor(row.label);
-      const spanText = h(doc, "span", "nba-hist-span", row.span_text);
+      const whole = Boolean(row.whole);
+      const chip = h(doc, "span", "nba-chip nba-chip-small", whole ? "whole" : row.label);
+      chip.style.background = whole ? "#888" : labelColor(row.label);
+      const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
+      const spanText = h(doc, "span", "nba-hist-span",
+        whole ? wholeText || "no entities" : row.span_text);
       spanText.setAttribute("dir", "auto");
       li.append(chip, spanText);
       const choice = h(doc, "span", "nba-hist-choice");

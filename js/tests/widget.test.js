@@ -51,6 +51,29 @@ describe("task view", () => {
     assert.equal($(".nba-card").dataset.taskHash, task.task_hash);
   });
 
+  test("a whole analysis shows every entity and asks if they are all", () => {
+    const text = "Apple <b>TV</b> and Pixel 8 and Kindle";
+    const task = {
+      ...makeTask(7, { text }),
+      spans: [
+        { start: 0, end: 15, label: "PRODUCT", score: 0.9, source: "model" },
+        { start: 20, end: 27, label: "PRODUCT", score: 0.8, source: "model" },
+        { start: 32, end: 38, label: "BRAND", score: 0.7, source: "model" },
+      ],
+      meta: { score: 0.81, source: "model", whole: true },
+    };
+    const { root, $ } = mount({ queue: [task], status: "ready" });
+    const marks = [...root.querySelectorAll(".nba-span-text")].map((m) => m.textContent);
+    assert.deepEqual(marks, ["Apple <b>TV</b>", "Pixel 8", "Kindle"]);
+    assert.equal(root.querySelectorAll("b").length, 0);
+    assert.match($(".nba-whole-prompt").textContent, /all the entities/);
+    assert.equal($(".nba-text").textContent.replace(/PRODUCT|BRAND/g, ""), text);
+    const none = { ...makeTask(8), spans: [], meta: { score: 0.9, source: "model", whole: true } };
+    const other = mount({ queue: [none], status: "ready" });
+    assert.match(other.$(".nba-whole-prompt").textContent, /No entities/);
+    assert.equal(other.root.querySelectorAll(".nba-span").length, 0);
+  });
+
   test("a pattern candidate says so", () => {
     const { $ } = mount({ queue: [makeTask(1, { source: "pattern", score: 1 })], status: "ready" });
     assert.equal($(".nba-source").textContent, "pattern");

@@ -17,13 +17,36 @@ function splitText(task) {
     spanObj: span
   };
 }
+function isWhole(task) {
+  return Boolean(task && task.meta && task.meta.whole);
+}
+function segments(task) {
+  const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
+  const chars = Array.from(text);
+  const spans = [...task.spans || []].sort((a, b) => Number(a.start) - Number(b.start));
+  const out = [];
+  let pos = 0;
+  for (const span of spans) {
+    const start = Math.max(pos, Math.min(chars.length, Number(span.start) || 0));
+    const end = Math.max(start, Math.min(chars.length, Number(span.end) || 0));
+    if (start < Number(span.start) || end === start) continue;
+    if (start > pos) out.push({ text: cpSlice(chars, pos, start) });
+    out.push({ text: cpSlice(chars, start, end), span });
+    pos = end;
+  }
+  if (pos < chars.length) out.push({ text: cpSlice(chars, pos, chars.length) });
+  return out;
+}
 function historyRow(task, answer) {
-  const { span, spanObj } = splitText(task);
+  const whole = isWhole(task);
+  const { span, spanObj } = whole ? { span: "", spanObj: null } : splitText(task);
   return {
     task_hash: task.task_hash,
     text: task.text,
     span_text: span,
     label: spanObj ? spanObj.label : "",
+    whole,
+    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: s.span.label })) : [],
     answer,
     score: spanObj ? spanObj.score ?? null : null,
     source: spanObj ? spanObj.source ?? null : null,
@@ -212,24 +235,38 @@ function createView({ model, el }) {
       return;
     }
     card.dataset.taskHash = task.task_hash;
-    const { before, span, after, spanObj } = splitText(task);
+    const whole = isWhole(task);
+    const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
-    const color = labelColor(label);
-    const score = spanObj ? spanObj.score : void 0;
+    const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : void 0;
     const source = spanObj && spanObj.source || task.meta && task.meta.source || "";
-    const chip = h(doc, "span", "nba-chip", label);
-    chip.style.background = color;
-    info.append(chip, h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (whole) {
+      const n = (task.spans || []).length;
+      info.append(h(
+        doc,
+        "span",
+        "nba-whole-prompt",
+        n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"
+      ));
+    } else {
+      const chip = h(doc, "span", "nba-chip", label);
+      chip.style.background = labelColor(label);
+      info.append(chip);
+    }
+    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
-    textEl.append(doc.createTextNode(before));
-    if (spanObj) {
+    for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {
+      if (!seg.span) {
+        textEl.append(doc.createTextNode(seg.text));
+        continue;
+      }
+      const segLabel = String(seg.span.label ?? "");
       const mark = h(doc, "mark", "nba-span");
-      mark.style.background = color;
-      mark.append(h(doc, "span", "nba-span-text", span));
-      mark.append(h(doc, "span", "nba-span-label", label));
+      mark.style.background = labelColor(segLabel);
+      mark.append(h(doc, "span", "nba-span-text", seg.text));
+      mark.append(h(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
     }
-    textEl.append(doc.createTextNode(after));
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
       if (key === "score" || key === "source") continue;
@@ -278,9 +315,16 @@ function createView({ model, el }) {
       li.dataset.taskHash = row.task_hash;
       li.dataset.answer = row.answer;
       if (row.pending) li.classList.add("nba-pending");
-      const chip = h(doc, "span", "nba-chip nba-chip-small", row.label);
-      chip.style.background = labelColor(row.label);
-      const spanText = h(doc, "span", "nba-hist-span", row.span_text);
+      const whole = Boolean(row.whole);
+      const chip = h(doc, "span", "nba-chip nba-chip-small", whole ? "whole" : row.label);
+      chip.style.background = whole ? "#888" : labelColor(row.label);
+      const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
+      const spanText = h(
+        doc,
+        "span",
+        "nba-hist-span",
+        whole ? wholeText || "no entities" : row.span_text
+      );
       spanText.setAttribute("dir", "auto");
       li.append(chip, spanText);
       const choice = h(doc, "span", "nba-hist-choice");
