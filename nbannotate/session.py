@@ -329,6 +329,11 @@ class TeachSession:
         return n
 
     # -- state -------------------------------------------------------------------------------
+    def outstanding(self) -> list[Task]:
+        """Tasks handed out by next_task and not answered yet (e.g. held by a widget)."""
+        with self._cond:
+            return list(self._offered.values())
+
     def history(self, n: int = 20) -> list[dict[str, Any]]:
         """This session's last ``n`` decisions, newest first."""
         with self._cond:

@@ -92,7 +92,7 @@ def test_queue_holds_view_tasks_with_string_hashes(widget, session):
     assert widget.dataset == "gadgets" and widget.labels == ["PRODUCT"]
     for task in widget.queue:
         assert isinstance(task["task_hash"], str)  # 64-bit: a JS number would round it
-        assert int(task["task_hash"]) in session._offered
+        assert int(task["task_hash"]) in {t["_task_hash"] for t in session.outstanding()}
         span = task["spans"][0]
         assert task["text"] in TEXTS or any(task["text"] in t for t in TEXTS)
         assert span["label"] == "PRODUCT" and span["source"] in ("model", "pattern")
@@ -175,7 +175,7 @@ def test_redisplay_carries_on_with_the_same_outstanding_tasks(widget, session, d
     again.close()
     # every task handed out and not answered is still outstanding: none lost
     outstanding = {int(h) for h in hashes(widget)}
-    assert outstanding == set(session._offered)
+    assert outstanding == {t["_task_hash"] for t in session.outstanding()}
     assert stored_answers(db_path) == [(int(before[0]), "reject")]
 
 

@@ -163,7 +163,7 @@ def test_redisplay_and_reload_carry_on_without_losing_or_repeating(lab, notebook
     page.keyboard.press("x")
     wait_kernel(nb, HISTORY, sorted([[t1, "accept"], [t2, "reject"]]))
     # every task handed out and not answered is still held by the widgets
-    held = kernel_json(nb, "sorted(str(h) for h in session._offered)")
+    held = kernel_json(nb, "sorted(str(t[\"_task_hash\"]) for t in session.outstanding())")
     shown = page.evaluate(
         "[...document.querySelectorAll('.nba-card')].map(c => c.dataset.taskHash)")
     assert shown[0] in held

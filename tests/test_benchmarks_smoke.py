@@ -1,0 +1,84 @@
+"""Smoke tests: each benchmark script's --quick mode runs as a user would run it and reports.
+
+They run the scripts as subprocesses (``python benchmarks/x.py --quick``) and check the exit
+status and the figures printed and written, so a broken benchmark fails here rather than on the
+day someone wants numbers. The learning benchmark needs the shared corpora (../shared/data);
+when they are missing it must say so clearly, which is tested too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def run(script: str, *args: str, env: dict[str, str] | None = None,
+        timeout: float = 150) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+
+
+def _ok(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n" \
+                                 f"{proc.stderr[-4000:]}"
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_learning_quick_reports_scores_and_targets(shared_data: Path) -> None:
+    out = _ok(run("learning.py", "--quick", "--silent"))
+    assert "Starting model (seed gold only)" in out
+    assert "whole/uncertain" in out and "gold N/4 sentences" in out
+    assert "Targets:" in out
+    payload = json.loads((RESULTS / "learning_quick.json").read_text())
+    unit = payload["units"][0]
+    assert "error" not in unit, unit.get("traceback")
+    stats = unit["configs"]["whole/uncertain"]["stats"]
+    assert stats["decisions"] == 80  # the oracle answered every task up to the last checkpoint
+    assert stats["accept"] + stats["reject"] == 80
+    assert set(unit["configs"]["whole/uncertain"]["final"]) == {"40", "80"}
+    assert payload["machine"]["nproc"] >= 1
+    assert (RESULTS / "learning_quick.png").stat().st_size > 10_000
+
+
+def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
+    proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")},
+               timeout=60)
+    assert proc.returncode == 2
+    assert "shared NER corpora are missing" in proc.stderr
+    assert str(tmp_path / "nowhere") in proc.stderr and "NBANNOTATE_DATA" in proc.stderr
+
+
+@pytest.mark.slow
+def test_loop_speed_quick_reports_throughput_latency_memory(shared_data: Path) -> None:
+    out = _ok(run("loop_speed.py", "--quick"))
+    assert "nlp.pipe (greedy)" in out and "beam 16" in out
+    assert "answer() latency" in out and "Model update of 10 answers" in out
+    res = json.loads((RESULTS / "loop_speed_quick.json").read_text())
+    tps = res["texts_per_second"]
+    assert all(v > 0 for v in tps.values())
+    assert res["loop"]["answer_ms_p50"] > 0 and res["loop"]["update_errors"] == 0
+    small, big = res["memory"]
+    assert big["file_lines"] == 100_000 and small["file_lines"] == 2_000
+    # The session streams the file: it reads only what it needs, and memory does not follow
+    # the file's size (50x more lines, < 25% more peak memory).
+    assert big["source_read"] < 1_000
+    assert big["maxrss_mb"] < 1.25 * small["maxrss_mb"]
+
+
+@pytest.mark.slow
+def test_store_speed_quick_reports_rows_per_second() -> None:
+    out = _ok(run("store_speed.py", "--quick"))
+    assert "add_many" in out and "to_pandas()" in out and "rows/s" in out
+    res = json.loads((RESULTS / "store_speed_quick.json").read_text())["results"]
+    assert res["rows"] == 10_000
+    assert res["add_many_rows_per_s"] > 0 and res["to_pandas_rows_per_s"] > 0
