@@ -2,8 +2,9 @@
 
 ``submit`` never waits: answers queue up, and every ``batch_size`` answers one update runs on a
 worker thread while the annotator goes on (if answers come faster than updates run, updates
-queue up; each still learns from exactly ``batch_size`` answers). The update and the scorer share ``model_lock``,
-because predicting while the optimizer writes weights (or resizes a layer) is unsafe.
+queue up; each still learns from exactly ``batch_size`` answers). The update and the scorer
+share ``model_lock``, because predicting while the optimizer writes weights (or resizes a
+layer) is unsafe.
 
 What an update learns from (see the notes on the teach loop): all answers so far on each text in
 the batch, merged into one example (accept = entity, reject = known wrong, rest missing), plus
