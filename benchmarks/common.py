@@ -45,12 +45,18 @@ CORPORA = {
 }
 
 
-class DataMissing(SystemExit):
-    """Raised (exit status 2) when the shared corpora cannot be found."""
+class DataMissing(Exception):
+    """The shared corpora cannot be found (``run_main`` prints it and exits with status 2)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.code = 2
+
+def run_main(main: Any) -> None:
+    """Run a script's ``main()`` and exit with its status; missing data: message + status 2."""
+    try:
+        code = main()
+    except DataMissing as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
+    sys.exit(code)
 
 
 def data_dir() -> Path:

@@ -142,7 +142,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         res: dict[str, Any] = {"final": {}, "in_loop": [], "touched_gold": {}, "stats": {}}
         touched: dict[str, None] = {}
         accepted_gold: set[tuple[str, int, int, str]] = set()
-        decisions = 0
+        decisions = duplicates = 0
+        answered: set[int] = set()
         loop_seconds = 0.0
         try:
             res["in_loop"].append((0, _in_loop_f(session, loop_examples)))
@@ -152,8 +153,14 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                 if task is None:
                     _log(args, f"{cfg_name}: stream ended after {decisions} decisions")
                     break
+                if task["_task_hash"] in answered:
+                    # Session bug (reported): after a model update an item can be requeued
+                    # twice and the same task offered again; answering it raises AnswerError.
+                    duplicates += 1
+                    continue
                 answer = oracle(task)
                 session.answer(task, answer)
+                answered.add(task["_task_hash"])
                 decisions += 1
                 touched.setdefault(task["text"])
                 if answer == "accept":
@@ -191,7 +198,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
             "whole_reject": oracle.counts["whole_reject"],
             "gold_entities_accepted": len(accepted_gold),
             "gold_entities_in_touched_texts": gold_in_touched,
-            "updates": progress["updates"], "update_errors": progress["update_errors"],
+            "duplicate_offers": duplicates, "updates": progress["updates"],
+            "update_errors": progress["update_errors"],
             "loop_seconds": round(loop_seconds, 1),
             "decisions_per_second": round(decisions / loop_seconds, 1) if loop_seconds else None,
         }
@@ -314,11 +322,13 @@ def report(summary: dict[str, Any], units: list[dict[str, Any]]) -> str:
                                    st["accept"], st["whole_accept"], st["whole_reject"],
                                    f"{st['gold_entities_accepted']}/"
                                    f"{st['gold_entities_in_touched_texts']}",
-                                   st["update_errors"], st["decisions_per_second"]])
+                                   st["update_errors"], st.get("duplicate_offers", 0),
+                                   st["decisions_per_second"]])
         lines.append("\nLoop statistics:\n")
         lines.append(C.table(["config", "seed", "decisions", "texts", "accepts",
                               "whole acc", "whole rej", "gold ents accepted/in texts",
-                              "update errors", "decisions/s"], stats_rows))
+                              "update errors", "repeated offers", "decisions/s"],
+                             stats_rows))
         lines.append("\nTargets:\n")
         lines.extend(f"- {k}: {'MET' if v else 'not met'}" for k, v in s["targets"].items())
     for u in units:
@@ -474,4 +484,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    C.run_main(main)

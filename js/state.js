@@ -58,8 +58,19 @@ export function segments(task) {
   return out;
 }
 
-/** A history row for a task answered locally (same shape as the kernel's rows). */
-export function historyRow(task, answer) {
+/**
+ * A history row for a task answered locally (same shape as the kernel's rows). `spans`: the
+ * edited spans sent with a manual answer.
+ */
+export function historyRow(task, answer, spans) {
+  if (task.view_id === "ner_manual") {
+    const chars = Array.from(typeof task.text === "string" ? task.text : String(task.text ?? ""));
+    return {
+      task_hash: task.task_hash, text: task.text, span_text: "", label: null, whole: false,
+      manual: true, answer, score: null, source: null, pending: true,
+      spans: (spans || task.spans || []).map((s) => ({ text: cpSlice(chars, s.start, s.end), label: s.label })),
+    };
+  }
   const whole = isWhole(task);
   const { span, spanObj } = whole ? { span: "", spanObj: null } : splitText(task);
   return {
@@ -112,7 +123,7 @@ export function derive(server, ops, cache) {
     if (op.type === "answer") {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
-      if (task) history.unshift(historyRow(task, op.answer));
+      if (task) history.unshift(historyRow(task, op.answer, op.spans));
       count(op.answer, 1);
     } else if (op.type === "undo") {
       const last = history.shift();

@@ -6,7 +6,12 @@
 // Speed rule: a key press paints the next task from the local queue synchronously; the answer
 // travels to the kernel as a custom message and the kernel's acknowledgement arrives later (see
 // state.js for how the two are reconciled).
+//
+// Two views, chosen per task by its view_id: "ner" (teach: one candidate span, accept or reject)
+// and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js).
 
+import { isManual, wireSpans } from "./manual.js";
+import { createManualEditor } from "./manual-view.js";
 import { ANSWERS, derive, isWhole, labelColor, segments, unacked } from "./state.js";
 
 const KEYS = { a: "accept", x: "reject", " ": "ignore" };
@@ -85,7 +90,14 @@ export function createView({ model, el }) {
   const metaEl = h(doc, "dl", "nba-meta");
   const stateEl = h(doc, "div", "nba-state");
   stateEl.setAttribute("role", "status");
-  card.append(info, textEl, metaEl, stateEl);
+  const manualMsg = h(doc, "div", "nba-manual-msg");
+  manualMsg.setAttribute("role", "alert");
+  manualMsg.hidden = true;
+  card.append(info, textEl, manualMsg, metaEl, stateEl);
+  const edits = new Map(); // task_hash -> edited spans of a manual task (kept for undo)
+  const editor = createManualEditor({
+    doc, info, textEl, msgEl: manualMsg, edits, labels: () => model.get("labels") || [],
+  });
 
   const buttons = h(doc, "div", "nba-buttons");
   const buttonEls = {};
@@ -134,15 +146,35 @@ export function createView({ model, el }) {
     while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
   }
 
+  function renderMeta(task) {
+    const meta = task.meta || {};
+    for (const [key, value] of Object.entries(meta)) {
+      if (key === "score" || key === "source") continue; // shown above
+      const item = h(doc, "div", "nba-meta-item");
+      item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
+      metaEl.append(item);
+    }
+  }
+
   function renderTask(task) {
     info.replaceChildren();
     textEl.replaceChildren();
+    textEl.classList.remove("nba-manual-text");
     metaEl.replaceChildren();
+    editor.clear();
     if (!task) {
       card.removeAttribute("data-task-hash");
+      card.removeAttribute("data-view");
       return;
     }
     card.dataset.taskHash = task.task_hash;
+    card.dataset.view = isManual(task) ? "manual" : "teach";
+    if (isManual(task)) {
+      while (edits.size > CACHE_LIMIT) edits.delete(edits.keys().next().value);
+      editor.show(task);
+      renderMeta(task);
+      return;
+    }
     const whole = isWhole(task);
     const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
@@ -175,14 +207,7 @@ export function createView({ model, el }) {
       mark.append(h(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
     }
-
-    const meta = task.meta || {};
-    for (const [key, value] of Object.entries(meta)) {
-      if (key === "score" || key === "source") continue; // shown above
-      const item = h(doc, "div", "nba-meta-item");
-      item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
-      metaEl.append(item);
-    }
+    renderMeta(task);
   }
 
   function renderProgress(progress) {
@@ -226,8 +251,10 @@ export function createView({ model, el }) {
       li.dataset.taskHash = row.task_hash;
       li.dataset.answer = row.answer;
       if (row.pending) li.classList.add("nba-pending");
-      const whole = Boolean(row.whole);
-      const chip = h(doc, "span", "nba-chip nba-chip-small", whole ? "whole" : row.label);
+      const manual = Boolean(row.manual);
+      const whole = Boolean(row.whole) || manual; // all the text's entities: list them
+      const chip = h(doc, "span", "nba-chip nba-chip-small",
+        manual ? "text" : whole ? "whole" : row.label);
       chip.style.background = whole ? "#888" : labelColor(row.label);
       const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
       const spanText = h(doc, "span", "nba-hist-span",
@@ -311,9 +338,12 @@ export function createView({ model, el }) {
         ? root.contains(event.relatedTarget)
         : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
-    focusHint.textContent = focused
-      ? "keys active: a accept · x reject · space ignore · ⌫ undo"
-      : "click here to use the keys";
+    const manual = model.get("mode") === "manual";
+    focusHint.textContent = !focused
+      ? "click here to use the keys"
+      : manual
+        ? "keys active: drag or shift+←/→ select · 1–9 label · click a span: remove · a accept · x reject · space ignore · ⌫ undo"
+        : "keys active: a accept · x reject · space ignore · ⌫ undo";
   }
 
   // ---- actions --------------------------------------------------------------------------------
@@ -325,7 +355,10 @@ export function createView({ model, el }) {
 
   function answer(choice) {
     if (!current || !current.task) return false;
-    send({ type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq });
+    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq };
+    // A manual answer carries the whole annotation: every span of the text as edited here.
+    if (isManual(current.task)) op.spans = wireSpans(editor.spans);
+    send(op);
     return true;
   }
 
@@ -342,7 +375,9 @@ export function createView({ model, el }) {
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return; // leave copy, save, ... alone
     let handled = false;
-    if (Object.hasOwn(KEYS, event.key)) {
+    if (current && isManual(current.task) && editor.onKey(event)) {
+      handled = true;
+    } else if (Object.hasOwn(KEYS, event.key)) {
       if (!event.repeat) answer(KEYS[event.key]);
       handled = true;
     } else if (UNDO_KEYS.has(event.key)) {
@@ -361,6 +396,7 @@ export function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
+      else if (btn.dataset.label !== undefined) editor.chooseLabel(btn.dataset.label);
       else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
@@ -371,15 +407,22 @@ export function createView({ model, el }) {
   function onMouseDown(event) {
     const target = event.target;
     if (target && target.closest && target.closest("button")) event.preventDefault();
+    editor.onMouseDown(event);
+  }
+
+  // On the document: a drag that starts in the text may end outside the widget.
+  function onMouseUp(event) {
+    if (current && isManual(current.task)) editor.onMouseUp(event);
   }
 
   root.addEventListener("keydown", onKeyDown);
   root.addEventListener("click", onClick);
   root.addEventListener("mousedown", onMouseDown);
+  doc.addEventListener("mouseup", onMouseUp, true);
   root.addEventListener("focusin", renderFocus);
   root.addEventListener("focusout", renderFocus);
 
-  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset"];
+  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset", "mode"];
   for (const t of traits) model.on(`change:${t}`, scheduleRender);
 
   render();
@@ -395,11 +438,13 @@ export function createView({ model, el }) {
     get pendingOps() {
       return ops.slice();
     },
+    editor,
     destroy() {
       for (const t of traits) model.off(`change:${t}`, scheduleRender);
       root.removeEventListener("keydown", onKeyDown);
       root.removeEventListener("click", onClick);
       root.removeEventListener("mousedown", onMouseDown);
+      doc.removeEventListener("mouseup", onMouseUp, true);
       root.remove();
     },
   };

@@ -23,12 +23,13 @@ from .recipes import correct, manual, teach
 from .session import TeachSession
 from .sources import Source
 from .store import Database, Dataset
-from .train import TrainResult, train, train_curve
+from .train import CurveResult, TrainResult, train, train_curve
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnswerError",
+    "CurveResult",
     "Database",
     "DatabaseLockedError",
     "Dataset",

@@ -1,4 +1,4 @@
-"""The annotation widget: an anywidget front end over a teach session.
+"""The annotation widget: an anywidget front end over a teach, manual or correct session.
 
 The front end (``js/``, bundled into ``nbannotate/static/``) keeps the next few tasks, so a key
 press paints the next task at once and the answer travels to the kernel as a custom message. This
@@ -7,7 +7,8 @@ module is the kernel side of that conversation.
 Protocol (front end -> kernel, custom messages, every one carries ``client`` and ``seq``)::
 
     {"type": "hello"}                                   a view was rendered
-    {"type": "answer", "task_hash": str, "answer": "accept"|"reject"|"ignore"}
+    {"type": "answer", "task_hash": str, "answer": "accept"|"reject"|"ignore",
+     "spans": [{"start", "end", "label"}, ...]}        spans: manual/correct tasks only
     {"type": "undo"}
     {"type": "change", "task_hash": str, "answer": ...}  change a past decision
 
@@ -17,6 +18,11 @@ Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered
 (why the last message could not be carried out) and ``acks`` (the last ``seq`` processed per
 front end, so a view can drop its optimistic copies of operations the kernel has carried out).
 Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
+
+The front end picks the view per task by ``view_id``: "ner" (one candidate span, teach) or
+"ner_manual" (manual/correct: the text as tokens, every span editable). A manual answer carries
+the edited spans; spans the kernel refuses (overlap, unknown label) leave the task on screen with
+the reason in ``notice``.
 
 Every widget of one session shares one :class:`_Feed`, which owns the tasks handed to front ends
 and not yet answered. Displaying the session again, or reloading the page, therefore shows the
@@ -34,7 +40,8 @@ import anywidget
 import traitlets
 
 from .errors import AnswerError
-from .tasks import ANSWERS
+from .manual import ManualSession
+from .tasks import ANSWERS, VIEW_BINARY, VIEW_MANUAL
 
 STATIC = Path(__file__).parent / "static"
 
@@ -51,22 +58,32 @@ _SESSION_METHODS = ("next_task", "answer", "undo", "change_answer", "history")
 def view_task(task: dict[str, Any]) -> dict[str, Any]:
     """The part of a task the front end shows, with hashes as strings (JSON-safe for JS)."""
     meta = dict(task.get("meta") or {})
+    manual = task.get("_view_id") == VIEW_MANUAL
     spans = []
     for span in task.get("spans") or []:
-        spans.append({
+        out = {
             "start": int(span["start"]),
             "end": int(span["end"]),
             "label": str(span.get("label", "")),
             "score": span.get("score", meta.get("score")),
             "source": span.get("source", meta.get("source")),
-        })
-    return {
+        }
+        if manual:
+            out["token_start"] = int(span["token_start"])
+            out["token_end"] = int(span["token_end"])
+        spans.append(out)
+    view = {
         "task_hash": str(task["_task_hash"]),
         "input_hash": str(task.get("_input_hash", "")),
+        "view_id": VIEW_MANUAL if manual else VIEW_BINARY,
         "text": str(task.get("text", "")),
         "spans": spans,
         "meta": meta,
     }
+    if manual:  # the manual view shows tokens (code-point offsets) and the label choices
+        view["tokens"] = [[int(t["start"]), int(t["end"])] for t in task.get("tokens") or []]
+        view["labels"] = [str(x) for x in task.get("labels") or []]
+    return view
 
 
 def _history_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -202,14 +219,23 @@ class _Feed:
     def find(self, th: int) -> dict[str, Any] | None:
         return next((t for t in self.outstanding if int(t["_task_hash"]) == th), None)
 
-    def answer(self, th: int, answer: str) -> str:
-        """Store an answer; returns a notice ("" when all went well)."""
+    def answer(self, th: int, answer: str, spans: list[dict[str, Any]] | None = None) -> str:
+        """Store an answer (with the edited spans of a manual task); returns a notice ("" when
+        all went well)."""
         with self.lock:
             if th in self.answered:
                 return ""  # a second view or a resent message: answered once, keep it that way
             task = self.find(th)
+            if spans is not None and task is not None:
+                try:  # refused spans (overlap, unknown label): the task stays, with the reason
+                    self.session.check_spans(task, spans)
+                except AnswerError as exc:
+                    return _error_text(exc)
             try:
-                self.session.answer(task if task is not None else th, answer)
+                if spans is None:
+                    self.session.answer(task if task is not None else th, answer)
+                else:
+                    self.session.answer(task if task is not None else th, answer, spans=spans)
             except AnswerError as exc:
                 # Already answered elsewhere or never offered: it must not be shown again.
                 if task is not None:
@@ -296,6 +322,16 @@ class _Feed:
             requeue(tasks)
 
 
+def _spans(raw: Any) -> list[dict[str, Any]] | None:
+    """The edited spans of a manual answer (None: not a manual answer)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
+        raise AnswerError(f"'spans' must be a list of span objects, got {raw!r:.80}.")
+    return [{"start": s.get("start"), "end": s.get("end"), "label": s.get("label")}
+            for s in raw]
+
+
 _FEEDS: weakref.WeakKeyDictionary[Any, _Feed] = weakref.WeakKeyDictionary()
 _FEEDS_LOCK = threading.Lock()
 
@@ -311,11 +347,14 @@ def _feed_for(session: Any, size: int) -> _Feed:
 
 
 class AnnotationWidget(anywidget.AnyWidget):
-    """Keyboard-first NER annotation over a teach session (displaying a TeachSession shows it).
+    """Keyboard-first NER annotation over a session (displaying a session shows it).
 
     Keys while the widget has focus: ``a`` accept, ``x`` reject, ``space`` ignore, ``backspace``
     undo; buttons do the same, and clicking a past decision changes it. Several widgets of one
     session share its outstanding tasks, so re-displaying carries on where the session stands.
+    Over a manual/correct session (:class:`~nbannotate.manual.ManualSession`) the view edits
+    every span of the text: drag or shift+arrows to select, number keys or a label button to
+    label, a click on a span removes it; accept stores the whole annotation.
     """
 
     _esm = STATIC / "widget.js"
@@ -330,12 +369,14 @@ class AnnotationWidget(anywidget.AnyWidget):
     acks = traitlets.Dict().tag(sync=True)
     dataset = traitlets.Unicode("").tag(sync=True)
     labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    #: "teach" (binary answers about one span) or "manual" (manual and correct sessions).
+    mode = traitlets.Unicode("teach").tag(sync=True)
 
     def __init__(self, session: Any, *, queue_size: int = DEFAULT_QUEUE_SIZE, **kwargs: Any):
         missing = [m for m in _SESSION_METHODS if not callable(getattr(session, m, None))]
         if missing:
             raise TypeError(
-                f"AnnotationWidget needs a teach session (from nbannotate.teach(...)); got "
+                f"AnnotationWidget needs a session (from nbannotate.teach, manual or correct); got "
                 f"{type(session).__name__}, which lacks {', '.join(missing)}."
             )
         if not isinstance(queue_size, int) or not 1 <= queue_size <= 50:
@@ -345,6 +386,7 @@ class AnnotationWidget(anywidget.AnyWidget):
         super().__init__(
             dataset=str(getattr(session, "dataset", "")),
             labels=[str(x) for x in getattr(session, "labels", []) or []],
+            mode="manual" if isinstance(session, ManualSession) else "teach",
             **kwargs,
         )
         self.session = session
@@ -381,7 +423,7 @@ class AnnotationWidget(anywidget.AnyWidget):
                     )
                 th = int(content["task_hash"])
                 if kind == "answer":
-                    notice = self._feed.answer(th, answer)
+                    notice = self._feed.answer(th, answer, _spans(content.get("spans")))
                 else:
                     notice = self._feed.change(th, answer)
             elif kind == "undo":

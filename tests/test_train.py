@@ -95,7 +95,8 @@ def test_gold_training_writes_a_loadable_pipeline_and_reports_scores(db, tmp_pat
     assert isinstance(result, TrainResult)
     assert result.output_dir == out.resolve()
     # The progress bar was drawn (stderr, as tqdm does outside a notebook).
-    assert "train" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "train:" in err and "batch" in err
     epochs = result.scores["epochs"]
     assert [r["epoch"] for r in epochs] == [0, 1, 2, 3, 4]
     assert result.scores["eval"] == "gold"
@@ -131,11 +132,13 @@ def test_gold_training_writes_a_loadable_pipeline_and_reports_scores(db, tmp_pat
     assert repr(result).startswith("TrainResult(output_dir=")
 
 
-def test_eval_dataset_is_used_and_its_texts_leave_training(db, tmp_path):
+def test_eval_dataset_is_used_and_its_texts_leave_training(db, tmp_path, capsys):
     data = corpus(40)
     add(db, "train", [gold(t, e) for t, e in data], answer="accept")
     add(db, "test", [gold(t, e) for t, e in data[30:]], answer="accept")
+    capsys.readouterr()
     result = train("train", tmp_path / "out", db=db, eval_dataset="test", **FAST)
+    assert "batch" not in capsys.readouterr().err  # progress=False: no bar
     assert result.stats["eval_texts"] == 10 and result.stats["train_texts"] == 30
     assert result.stats["train_texts_also_in_eval"] == 10
     dev = {d.text for d in docbin_docs(tmp_path / "out" / "dev.spacy")}

@@ -37,7 +37,23 @@ function segments(task) {
   if (pos < chars.length) out.push({ text: cpSlice(chars, pos, chars.length) });
   return out;
 }
-function historyRow(task, answer) {
+function historyRow(task, answer, spans) {
+  if (task.view_id === "ner_manual") {
+    const chars = Array.from(typeof task.text === "string" ? task.text : String(task.text ?? ""));
+    return {
+      task_hash: task.task_hash,
+      text: task.text,
+      span_text: "",
+      label: null,
+      whole: false,
+      manual: true,
+      answer,
+      score: null,
+      source: null,
+      pending: true,
+      spans: (spans || task.spans || []).map((s) => ({ text: cpSlice(chars, s.start, s.end), label: s.label }))
+    };
+  }
   const whole = isWhole(task);
   const { span, spanObj } = whole ? { span: "", spanObj: null } : splitText(task);
   return {
@@ -67,7 +83,7 @@ function bump(counts, answer, by) {
 }
 function derive(server, ops, cache) {
   const queue = (server.queue || []).slice();
-  const history = (server.history || []).map((h2) => ({ ...h2 }));
+  const history = (server.history || []).map((h3) => ({ ...h3 }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
   const session = progress.session || (progress.session = emptyCounts());
   const dataset = progress.dataset || (progress.dataset = emptyCounts());
@@ -79,7 +95,7 @@ function derive(server, ops, cache) {
     if (op.type === "answer") {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
-      if (task) history.unshift(historyRow(task, op.answer));
+      if (task) history.unshift(historyRow(task, op.answer, op.spans));
       count(op.answer, 1);
     } else if (op.type === "undo") {
       const last = history.shift();
@@ -88,7 +104,7 @@ function derive(server, ops, cache) {
       const task = cache.get(last.task_hash);
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
     } else if (op.type === "change") {
-      const row = history.find((h2) => h2.task_hash === op.task_hash);
+      const row = history.find((h3) => h3.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
         count(row.answer, -1);
         count(op.answer, 1);
@@ -117,12 +133,369 @@ var PALETTE = [
   "#e5989b"
 ];
 function labelColor(label) {
-  let h2 = 2166136261;
+  let h3 = 2166136261;
   for (const ch of String(label)) {
-    h2 ^= ch.codePointAt(0);
-    h2 = Math.imul(h2, 16777619) >>> 0;
+    h3 ^= ch.codePointAt(0);
+    h3 = Math.imul(h3, 16777619) >>> 0;
   }
-  return PALETTE[h2 % PALETTE.length];
+  return PALETTE[h3 % PALETTE.length];
+}
+
+// js/manual.js
+var VIEW_MANUAL = "ner_manual";
+function isManual(task) {
+  return Boolean(task && task.view_id === VIEW_MANUAL);
+}
+var SPACE = /^\s*$/u;
+function tokenize(task) {
+  const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
+  const chars = Array.from(text);
+  const raw = Array.isArray(task.tokens) ? task.tokens : [];
+  const tokens = [];
+  for (let i = 0; i < raw.length; i++) {
+    const [start, end] = Array.isArray(raw[i]) ? raw[i] : [raw[i].start, raw[i].end];
+    const next = i + 1 < raw.length ? Array.isArray(raw[i + 1]) ? raw[i + 1][0] : raw[i + 1].start : chars.length;
+    const tokText = cpSlice(chars, start, end);
+    tokens.push({ i, start, end, text: tokText, space: SPACE.test(tokText), gap: cpSlice(chars, end, next) });
+  }
+  const lead = tokens.length ? cpSlice(chars, 0, tokens[0].start) : text;
+  return { tokens, lead, length: chars.length };
+}
+function snapRange(tokens, a, b) {
+  const s = Math.min(a, b);
+  const e = Math.max(a, b);
+  if (s === e) return null;
+  let first = null;
+  let last = null;
+  for (const t of tokens) {
+    if (t.space || t.end <= s || t.start >= e) continue;
+    if (first === null) first = t.i;
+    last = t.i;
+  }
+  return first === null ? null : [first, last];
+}
+function makeSpan(tokens, ts, te, label) {
+  return { start: tokens[ts].start, end: tokens[te].end, token_start: ts, token_end: te, label };
+}
+function findOverlap(spans, ts, te, except = null) {
+  return spans.find((s) => s !== except && s.token_start <= te && ts <= s.token_end) || null;
+}
+function spanAt(spans, i) {
+  return spans.find((s) => s.token_start <= i && i <= s.token_end) || null;
+}
+function initialSpans(task, tokens) {
+  const out = [];
+  for (const s of task.spans || []) {
+    let ts = Number.isInteger(s.token_start) ? s.token_start : null;
+    let te = Number.isInteger(s.token_end) ? s.token_end : null;
+    if (ts === null || te === null) {
+      const snapped = snapRange(tokens, Number(s.start), Number(s.end));
+      if (!snapped) continue;
+      [ts, te] = snapped;
+    }
+    if (!tokens[ts] || !tokens[te] || findOverlap(out, ts, te)) continue;
+    out.push({ ...makeSpan(tokens, ts, te, String(s.label ?? "")), source: s.source ?? null });
+  }
+  return sortSpans(out);
+}
+function sortSpans(spans) {
+  return spans.sort((x, y) => x.token_start - y.token_start);
+}
+function stepToken(tokens, from, dir) {
+  if (!tokens.length) return null;
+  if (from === null || from === void 0) {
+    const order = dir > 0 ? tokens : [...tokens].reverse();
+    const t = order.find((x) => !x.space);
+    return t ? t.i : null;
+  }
+  for (let i = from + dir; i >= 0 && i < tokens.length; i += dir) {
+    if (!tokens[i].space) return i;
+  }
+  return from;
+}
+function wireSpans(spans) {
+  return spans.map((s) => ({ start: s.start, end: s.end, label: s.label }));
+}
+
+// js/manual-view.js
+var TEXT_NODE = 3;
+var PRECEDING = 2;
+function h(doc, tag, cls, text) {
+  const el = doc.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== void 0 && text !== null) el.textContent = String(text);
+  return el;
+}
+function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
+  let task = null;
+  let tokens = [];
+  let lead = "";
+  let length = 0;
+  let spans = [];
+  let cursor = null;
+  let anchor = null;
+  let active = null;
+  let pressMark = null;
+  let pressInText = false;
+  function labelList() {
+    const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
+    return own.map(String);
+  }
+  function say(text) {
+    msgEl.textContent = text || "";
+    msgEl.hidden = !text;
+  }
+  function show(t) {
+    task = t;
+    ({ tokens, lead, length } = tokenize(t));
+    if (!edits.has(t.task_hash)) edits.set(t.task_hash, initialSpans(t, tokens));
+    spans = edits.get(t.task_hash);
+    cursor = null;
+    anchor = null;
+    const names = labelList();
+    if (!names.includes(active)) active = names[0] ?? null;
+    say("");
+    paint();
+  }
+  function clear() {
+    task = null;
+    say("");
+  }
+  function selection() {
+    if (anchor === null || cursor === null) return null;
+    return [Math.min(anchor, cursor), Math.max(anchor, cursor)];
+  }
+  function paintLabels() {
+    info.replaceChildren();
+    const bar = h(doc, "span", "nba-labels");
+    bar.setAttribute("role", "radiogroup");
+    bar.setAttribute("aria-label", "Label for new spans");
+    labelList().forEach((name, k) => {
+      const b = h(doc, "button", "nba-label-btn");
+      b.type = "button";
+      b.tabIndex = -1;
+      b.dataset.label = name;
+      b.setAttribute("role", "radio");
+      b.setAttribute("aria-checked", String(name === active));
+      b.style.background = labelColor(name);
+      if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
+      b.append(h(doc, "span", "nba-label-name", name));
+      b.title = k < 9 ? `${name} (key ${k + 1})` : name;
+      bar.append(b);
+    });
+    info.append(bar);
+    const sources = [...new Set(spans.map((s) => s.source).filter(Boolean))];
+    if (sources.length) {
+      info.append(h(doc, "span", `nba-source nba-source-${sources[0]}`, `pre-highlighted: ${sources.join(", ")}`));
+    }
+  }
+  function tokenEl(t, sel) {
+    const el = h(doc, "span", "nba-tok", t.text);
+    el.dataset.i = String(t.i);
+    el.dataset.start = String(t.start);
+    el.dataset.end = String(t.end);
+    if (t.space) el.classList.add("nba-tok-space");
+    if (t.i === cursor) el.classList.add("nba-cursor");
+    if (sel && sel[0] <= t.i && t.i <= sel[1]) el.classList.add("nba-sel");
+    return el;
+  }
+  function gapEl(start, text) {
+    const el = h(doc, "span", "nba-gap", text);
+    el.dataset.start = String(start);
+    el.dataset.end = String(start + Array.from(text).length);
+    return el;
+  }
+  function paintText() {
+    textEl.replaceChildren();
+    textEl.classList.add("nba-manual-text");
+    const sel = selection();
+    if (lead) textEl.append(gapEl(0, lead));
+    let i = 0;
+    while (i < tokens.length) {
+      const span = spans.find((s) => s.token_start === i);
+      if (!span) {
+        const t = tokens[i];
+        textEl.append(tokenEl(t, sel));
+        if (t.gap) textEl.append(gapEl(t.end, t.gap));
+        i += 1;
+        continue;
+      }
+      const mark = h(doc, "mark", "nba-span");
+      mark.dataset.start = String(span.start);
+      mark.dataset.end = String(span.end);
+      mark.dataset.label = span.label;
+      mark.title = `${span.label}: click to remove`;
+      mark.style.background = labelColor(span.label);
+      for (let j = span.token_start; j <= span.token_end; j++) {
+        const t = tokens[j];
+        mark.append(tokenEl(t, sel));
+        if (j < span.token_end && t.gap) mark.append(gapEl(t.end, t.gap));
+      }
+      mark.append(h(doc, "span", "nba-span-label", span.label));
+      textEl.append(mark);
+      const last = tokens[span.token_end];
+      if (last.gap) textEl.append(gapEl(last.end, last.gap));
+      i = span.token_end + 1;
+    }
+  }
+  function paint() {
+    paintLabels();
+    paintText();
+  }
+  function add(ts, te, label) {
+    const clash = findOverlap(spans, ts, te);
+    const wanted = tokens.slice(ts, te + 1).map((t) => t.text + (t.i < te ? t.gap : "")).join("");
+    if (clash) {
+      const clashText = tokens.slice(clash.token_start, clash.token_end + 1).map((t) => t.text + (t.i < clash.token_end ? t.gap : "")).join("");
+      say(`Refused: \u201C${wanted}\u201D would overlap \u201C${clashText}\u201D (${clash.label}). Entities cannot overlap: click that span to remove it first.`);
+      return false;
+    }
+    if (label === null || label === void 0) {
+      say("No label to give: the session has no labels.");
+      return false;
+    }
+    spans.push(makeSpan(tokens, ts, te, label));
+    sortSpans(spans);
+    say("");
+    return true;
+  }
+  function chooseLabel(label) {
+    active = label;
+    const sel = selection();
+    if (sel) {
+      if (add(sel[0], sel[1], label)) anchor = null;
+    } else {
+      const span = cursor === null ? null : spanAt(spans, cursor);
+      if (span) span.label = label;
+      say("");
+    }
+    paint();
+  }
+  function removeSpan(span) {
+    spans.splice(spans.indexOf(span), 1);
+    say("");
+    paint();
+  }
+  function onMouseDown(event) {
+    if (!task || event.button !== 0) return;
+    const target = event.target;
+    pressInText = Boolean(target && textEl.contains(target));
+    pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
+  }
+  function onMouseUp(event) {
+    if (!task || event.button !== 0 || !pressInText) return false;
+    pressInText = false;
+    const win = doc.defaultView;
+    const sel = win.getSelection ? win.getSelection() : null;
+    if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
+      const a = pointToChar(sel.anchorNode, sel.anchorOffset);
+      const b = pointToChar(sel.focusNode, sel.focusOffset);
+      sel.removeAllRanges();
+      pressMark = null;
+      if (a === null || b === null) return true;
+      const snapped = snapRange(tokens, a, b);
+      if (!snapped) return true;
+      anchor = null;
+      if (add(snapped[0], snapped[1], active)) cursor = snapped[1];
+      paint();
+      return true;
+    }
+    const target = event.target;
+    const mark = target && target.closest ? target.closest("mark.nba-span") : null;
+    if (mark && mark === pressMark && textEl.contains(mark)) {
+      const start = Number(mark.dataset.start);
+      const span = spans.find((s) => s.start === start);
+      pressMark = null;
+      if (span) removeSpan(span);
+      return true;
+    }
+    pressMark = null;
+    return false;
+  }
+  function pointToChar(node, offset) {
+    if (!node) return null;
+    if (node !== textEl && !textEl.contains(node)) {
+      return textEl.compareDocumentPosition(node) & PRECEDING ? 0 : length;
+    }
+    if (node.nodeType === TEXT_NODE) {
+      const holder = node.parentElement;
+      if (holder.classList.contains("nba-span-label")) return Number(holder.parentElement.dataset.end);
+      if (holder.dataset.start === void 0) return null;
+      return Number(holder.dataset.start) + Array.from(node.data.slice(0, offset)).length;
+    }
+    if (node.classList && node.classList.contains("nba-span-label")) return Number(node.parentElement.dataset.end);
+    const child = node.childNodes[offset];
+    if (child) {
+      if (child.classList && child.classList.contains("nba-span-label")) return Number(node.dataset.end);
+      if (child.dataset && child.dataset.start !== void 0) return Number(child.dataset.start);
+      return null;
+    }
+    if (node === textEl) return length;
+    return node.dataset && node.dataset.end !== void 0 ? Number(node.dataset.end) : null;
+  }
+  function onKey(event) {
+    if (!task) return false;
+    const k = event.key;
+    if (k === "ArrowRight" || k === "ArrowLeft") {
+      const dir = k === "ArrowRight" ? 1 : -1;
+      if (event.shiftKey) {
+        if (cursor === null) {
+          cursor = stepToken(tokens, null, dir);
+          anchor = cursor;
+        } else {
+          if (anchor === null) anchor = cursor;
+          cursor = stepToken(tokens, cursor, dir);
+        }
+      } else {
+        cursor = stepToken(tokens, cursor, dir);
+        anchor = null;
+      }
+      say("");
+      paintText();
+      return true;
+    }
+    if (/^[1-9]$/.test(k)) {
+      const names = labelList();
+      const n = Number(k);
+      if (n > names.length) {
+        say(`No label ${n}: the labels are ${names.map((x, j) => `${j + 1} ${x}`).join(", ")}.`);
+      } else {
+        chooseLabel(names[n - 1]);
+      }
+      return true;
+    }
+    if (k === "Enter") {
+      if (selection()) chooseLabel(active);
+      return true;
+    }
+    if (k === "Escape") {
+      anchor = null;
+      say("");
+      paintText();
+      return true;
+    }
+    return false;
+  }
+  return {
+    show,
+    clear,
+    onKey,
+    onMouseDown,
+    onMouseUp,
+    chooseLabel,
+    get spans() {
+      return task ? spans : [];
+    },
+    get active() {
+      return active;
+    },
+    get cursor() {
+      return cursor;
+    },
+    get selection() {
+      return selection();
+    }
+  };
 }
 
 // js/widget.js
@@ -136,7 +509,7 @@ var BUTTONS = [
   { action: "undo", text: "Undo", key: "\u232B", symbol: "\u21B6" }
 ];
 var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
-function h(doc, tag, cls, text) {
+function h2(doc, tag, cls, text) {
   const el = doc.createElement(tag);
   if (cls) el.className = cls;
   if (text !== void 0 && text !== null) el.textContent = String(text);
@@ -167,49 +540,61 @@ function createView({ model, el }) {
   let current = null;
   let scheduled = false;
   const painted = { taskHash: void 0, progress: "", history: "" };
-  const root = h(doc, "div", "nba-root");
+  const root = h2(doc, "div", "nba-root");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
-  const header = h(doc, "div", "nba-header");
-  const title = h(doc, "span", "nba-title");
-  const focusHint = h(doc, "span", "nba-focus-hint");
+  const header = h2(doc, "div", "nba-header");
+  const title = h2(doc, "span", "nba-title");
+  const focusHint = h2(doc, "span", "nba-focus-hint");
   header.append(title, focusHint);
-  const main = h(doc, "div", "nba-main");
-  const card = h(doc, "div", "nba-card");
-  const info = h(doc, "div", "nba-info");
-  const textEl = h(doc, "p", "nba-text");
+  const main = h2(doc, "div", "nba-main");
+  const card = h2(doc, "div", "nba-card");
+  const info = h2(doc, "div", "nba-info");
+  const textEl = h2(doc, "p", "nba-text");
   textEl.setAttribute("dir", "auto");
-  const metaEl = h(doc, "dl", "nba-meta");
-  const stateEl = h(doc, "div", "nba-state");
+  const metaEl = h2(doc, "dl", "nba-meta");
+  const stateEl = h2(doc, "div", "nba-state");
   stateEl.setAttribute("role", "status");
-  card.append(info, textEl, metaEl, stateEl);
-  const buttons = h(doc, "div", "nba-buttons");
+  const manualMsg = h2(doc, "div", "nba-manual-msg");
+  manualMsg.setAttribute("role", "alert");
+  manualMsg.hidden = true;
+  card.append(info, textEl, manualMsg, metaEl, stateEl);
+  const edits = /* @__PURE__ */ new Map();
+  const editor = createManualEditor({
+    doc,
+    info,
+    textEl,
+    msgEl: manualMsg,
+    edits,
+    labels: () => model.get("labels") || []
+  });
+  const buttons = h2(doc, "div", "nba-buttons");
   const buttonEls = {};
   for (const b of BUTTONS) {
-    const btn = h(doc, "button", `nba-btn nba-btn-${b.action}`);
+    const btn = h2(doc, "button", `nba-btn nba-btn-${b.action}`);
     btn.type = "button";
     btn.tabIndex = -1;
     btn.dataset.action = b.action;
     btn.title = `${b.text} (${b.key})`;
-    btn.append(h(doc, "span", "nba-btn-symbol", b.symbol), h(doc, "span", "", ` ${b.text} `));
-    btn.append(h(doc, "kbd", "", b.key));
+    btn.append(h2(doc, "span", "nba-btn-symbol", b.symbol), h2(doc, "span", "", ` ${b.text} `));
+    btn.append(h2(doc, "kbd", "", b.key));
     buttonEls[b.action] = btn;
     buttons.append(btn);
   }
-  const noticeEl = h(doc, "div", "nba-notice");
+  const noticeEl = h2(doc, "div", "nba-notice");
   noticeEl.setAttribute("role", "alert");
-  const errorEl = h(doc, "div", "nba-error");
+  const errorEl = h2(doc, "div", "nba-error");
   errorEl.setAttribute("role", "alert");
   main.append(card, buttons, errorEl, noticeEl);
-  const side = h(doc, "div", "nba-side");
-  const progressEl = h(doc, "div", "nba-progress");
-  const historyTitle = h(doc, "div", "nba-side-title", "Last decisions (click to change)");
-  const historyEl = h(doc, "ol", "nba-history");
+  const side = h2(doc, "div", "nba-side");
+  const progressEl = h2(doc, "div", "nba-progress");
+  const historyTitle = h2(doc, "div", "nba-side-title", "Last decisions (click to change)");
+  const historyEl = h2(doc, "ol", "nba-history");
   side.append(progressEl, historyTitle, historyEl);
-  const body = h(doc, "div", "nba-body");
+  const body = h2(doc, "div", "nba-body");
   body.append(main, side);
   root.append(header, body);
   el.append(root);
@@ -226,15 +611,34 @@ function createView({ model, el }) {
     }
     while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
   }
+  function renderMeta(task) {
+    const meta = task.meta || {};
+    for (const [key, value] of Object.entries(meta)) {
+      if (key === "score" || key === "source") continue;
+      const item = h2(doc, "div", "nba-meta-item");
+      item.append(h2(doc, "dt", "", key), h2(doc, "dd", "", fmtMeta(value)));
+      metaEl.append(item);
+    }
+  }
   function renderTask(task) {
     info.replaceChildren();
     textEl.replaceChildren();
+    textEl.classList.remove("nba-manual-text");
     metaEl.replaceChildren();
+    editor.clear();
     if (!task) {
       card.removeAttribute("data-task-hash");
+      card.removeAttribute("data-view");
       return;
     }
     card.dataset.taskHash = task.task_hash;
+    card.dataset.view = isManual(task) ? "manual" : "teach";
+    if (isManual(task)) {
+      while (edits.size > CACHE_LIMIT) edits.delete(edits.keys().next().value);
+      editor.show(task);
+      renderMeta(task);
+      return;
+    }
     const whole = isWhole(task);
     const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
@@ -242,84 +646,84 @@ function createView({ model, el }) {
     const source = spanObj && spanObj.source || task.meta && task.meta.source || "";
     if (whole) {
       const n = (task.spans || []).length;
-      info.append(h(
+      info.append(h2(
         doc,
         "span",
         "nba-whole-prompt",
         n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"
       ));
     } else {
-      const chip = h(doc, "span", "nba-chip", label);
+      const chip = h2(doc, "span", "nba-chip", label);
       chip.style.background = labelColor(label);
       info.append(chip);
     }
-    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
-    if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
+    info.append(h2(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (source) info.append(h2(doc, "span", `nba-source nba-source-${source}`, String(source)));
     for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {
       if (!seg.span) {
         textEl.append(doc.createTextNode(seg.text));
         continue;
       }
       const segLabel = String(seg.span.label ?? "");
-      const mark = h(doc, "mark", "nba-span");
+      const mark = h2(doc, "mark", "nba-span");
       mark.style.background = labelColor(segLabel);
-      mark.append(h(doc, "span", "nba-span-text", seg.text));
-      mark.append(h(doc, "span", "nba-span-label", segLabel));
+      mark.append(h2(doc, "span", "nba-span-text", seg.text));
+      mark.append(h2(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
     }
-    const meta = task.meta || {};
-    for (const [key, value] of Object.entries(meta)) {
-      if (key === "score" || key === "source") continue;
-      const item = h(doc, "div", "nba-meta-item");
-      item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
-      metaEl.append(item);
-    }
+    renderMeta(task);
   }
   function renderProgress(progress) {
     progressEl.replaceChildren();
     const row = (name, counts) => {
       const c = counts || {};
-      const line = h(doc, "div", `nba-counts nba-counts-${name}`);
-      line.append(h(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+      const line = h2(doc, "div", `nba-counts nba-counts-${name}`);
+      line.append(h2(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
       for (const a of ANSWERS) {
-        const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${c[a] || 0}`);
+        const n = h2(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${c[a] || 0}`);
         n.dataset.answer = a;
         n.title = a;
         line.append(n);
       }
-      line.append(h(doc, "span", "nba-count-total", `= ${c.total || 0}`));
+      line.append(h2(doc, "span", "nba-count-total", `= ${c.total || 0}`));
       return line;
     };
     progressEl.append(row("session", progress.session), row("dataset", progress.dataset));
     const rate = progress.accept_rate;
-    const stats = h(doc, "div", "nba-stats");
+    const stats = h2(doc, "div", "nba-stats");
     stats.append(
-      h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "\u2013"}`),
-      h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
+      h2(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "\u2013"}`),
+      h2(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
     );
     progressEl.append(stats);
     const total = progress.source_total;
     if (typeof total === "number" && total > 0) {
       const read = Math.min(total, progress.source_read || 0);
-      const bar = h(doc, "progress", "nba-bar");
+      const bar = h2(doc, "progress", "nba-bar");
       bar.max = total;
       bar.value = read;
       const pct = Math.round(100 * read / total);
-      progressEl.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+      progressEl.append(bar, h2(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
     }
   }
   function renderHistory(history) {
     historyEl.replaceChildren();
     for (const row of history) {
-      const li = h(doc, "li", `nba-hist nba-hist-${row.answer}`);
+      const li = h2(doc, "li", `nba-hist nba-hist-${row.answer}`);
       li.dataset.taskHash = row.task_hash;
       li.dataset.answer = row.answer;
       if (row.pending) li.classList.add("nba-pending");
-      const whole = Boolean(row.whole);
-      const chip = h(doc, "span", "nba-chip nba-chip-small", whole ? "whole" : row.label);
+      const manual = Boolean(row.manual);
+      const whole = Boolean(row.whole) || manual;
+      const chip = h2(
+        doc,
+        "span",
+        "nba-chip nba-chip-small",
+        manual ? "text" : whole ? "whole" : row.label
+      );
       chip.style.background = whole ? "#888" : labelColor(row.label);
       const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
-      const spanText = h(
+      const spanText = h2(
         doc,
         "span",
         "nba-hist-span",
@@ -327,9 +731,9 @@ function createView({ model, el }) {
       );
       spanText.setAttribute("dir", "auto");
       li.append(chip, spanText);
-      const choice = h(doc, "span", "nba-hist-choice");
+      const choice = h2(doc, "span", "nba-hist-choice");
       for (const a of ANSWERS) {
-        const b = h(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
+        const b = h2(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
         b.type = "button";
         b.tabIndex = -1;
         b.title = `change to ${a}`;
@@ -388,7 +792,8 @@ function createView({ model, el }) {
   function renderFocus(event) {
     const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
-    focusHint.textContent = focused ? "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "click here to use the keys";
+    const manual = model.get("mode") === "manual";
+    focusHint.textContent = !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click a span: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
   }
   function send(op) {
     ops.push(op);
@@ -397,7 +802,9 @@ function createView({ model, el }) {
   }
   function answer(choice) {
     if (!current || !current.task) return false;
-    send({ type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq });
+    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq };
+    if (isManual(current.task)) op.spans = wireSpans(editor.spans);
+    send(op);
     return true;
   }
   function undo() {
@@ -411,7 +818,9 @@ function createView({ model, el }) {
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let handled = false;
-    if (Object.hasOwn(KEYS, event.key)) {
+    if (current && isManual(current.task) && editor.onKey(event)) {
+      handled = true;
+    } else if (Object.hasOwn(KEYS, event.key)) {
       if (!event.repeat) answer(KEYS[event.key]);
       handled = true;
     } else if (UNDO_KEYS.has(event.key)) {
@@ -429,6 +838,7 @@ function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
+      else if (btn.dataset.label !== void 0) editor.chooseLabel(btn.dataset.label);
       else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
@@ -437,13 +847,18 @@ function createView({ model, el }) {
   function onMouseDown(event) {
     const target = event.target;
     if (target && target.closest && target.closest("button")) event.preventDefault();
+    editor.onMouseDown(event);
+  }
+  function onMouseUp(event) {
+    if (current && isManual(current.task)) editor.onMouseUp(event);
   }
   root.addEventListener("keydown", onKeyDown);
   root.addEventListener("click", onClick);
   root.addEventListener("mousedown", onMouseDown);
+  doc.addEventListener("mouseup", onMouseUp, true);
   root.addEventListener("focusin", renderFocus);
   root.addEventListener("focusout", renderFocus);
-  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset"];
+  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset", "mode"];
   for (const t of traits) model.on(`change:${t}`, scheduleRender);
   render2();
   renderFocus();
@@ -457,11 +872,13 @@ function createView({ model, el }) {
     get pendingOps() {
       return ops.slice();
     },
+    editor,
     destroy() {
       for (const t of traits) model.off(`change:${t}`, scheduleRender);
       root.removeEventListener("keydown", onKeyDown);
       root.removeEventListener("click", onClick);
       root.removeEventListener("mousedown", onMouseDown);
+      doc.removeEventListener("mouseup", onMouseUp, true);
       root.remove();
     }
   };

@@ -1,0 +1,298 @@
+// Unit tests of the manual view (manual and correct sessions) against a fake anywidget model, in
+// happy-dom (node --test). Mouse selections are made with the DOM Selection API between a
+// mousedown and a mouseup, as a browser does on a drag.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, test } from "node:test";
+
+import { initialSpans, snapRange, stepToken, tokenize } from "../manual.js";
+import { createView } from "../widget.js";
+import { FakeModel, key, setupDom } from "./fake-model.js";
+
+let dom;
+let view;
+
+beforeEach(() => {
+  dom = setupDom();
+});
+afterEach(async () => {
+  view?.destroy();
+  view = null;
+  await dom.window.happyDOM.abort();
+  dom.window.close();
+});
+
+/** Tokens like spaCy's: words and punctuation; one space is a token's trailing whitespace,
+ * any other whitespace (a line break, two spaces) is a token of its own. */
+function spacyTokens(text) {
+  const chars = Array.from(text);
+  const tokens = [];
+  let i = 0;
+  while (i < chars.length) {
+    if (chars[i] === " " && tokens.length && i > 0 && chars[i - 1] !== " " && !/\s/.test(chars[i - 1])) {
+      i += 1; // trailing whitespace of the previous token
+      continue;
+    }
+    const start = i;
+    if (/\s/.test(chars[i])) {
+      while (i < chars.length && /\s/.test(chars[i]) && !(chars[i] === " " && i + 1 < chars.length && !/\s/.test(chars[i + 1]) && i > start)) i += 1;
+    } else if (/[.,!?]/.test(chars[i])) {
+      i += 1;
+    } else {
+      while (i < chars.length && !/\s|[.,!?]/.test(chars[i])) i += 1;
+    }
+    tokens.push([start, i]);
+  }
+  return tokens;
+}
+
+let n = 0;
+function manualTask(text, spans = [], labels = ["PRODUCT", "BRAND"]) {
+  n += 1;
+  return {
+    task_hash: String(2000000000000000000n + BigInt(n)),
+    input_hash: String(n),
+    view_id: "ner_manual",
+    text,
+    tokens: spacyTokens(text),
+    spans,
+    labels,
+    meta: {},
+  };
+}
+
+function mount(tasks, extra = {}) {
+  const model = new FakeModel({ queue: tasks, status: "ready", mode: "manual", labels: ["PRODUCT", "BRAND"], ...extra });
+  view = createView({ model, el: dom.el });
+  const root = view.root;
+  root.focus();
+  return { model, root, $: (sel) => root.querySelector(sel), $$: (sel) => [...root.querySelectorAll(sel)] };
+}
+
+const tok = (root, i) => root.querySelector(`.nba-tok[data-i="${i}"]`);
+
+function mouse(type, target) {
+  target.dispatchEvent(new dom.window.MouseEvent(type, { bubbles: true, cancelable: true, button: 0 }));
+}
+
+/** Drag from (node, offset) to (node, offset): mousedown, the browser's selection, mouseup. */
+function drag(startNode, startOffset, endNode, endOffset) {
+  const downOn = startNode.nodeType === 3 ? startNode.parentElement : startNode;
+  const upOn = endNode.nodeType === 3 ? endNode.parentElement : endNode;
+  mouse("mousedown", downOn);
+  dom.window.getSelection().setBaseAndExtent(startNode, startOffset, endNode, endOffset);
+  mouse("mouseup", upOn);
+  mouse("click", upOn);
+}
+
+const marks = (root) => [...root.querySelectorAll(".nba-text mark.nba-span")].map((m) => [
+  [...m.querySelectorAll(".nba-tok, .nba-gap")].map((x) => x.textContent).join(""),
+  m.querySelector(".nba-span-label").textContent,
+]);
+
+const answers = (model) => model.sent.filter((m) => m.type === "answer");
+
+describe("manual view", () => {
+  test("shows the text as tokens, pre-highlighted spans and numbered label buttons", () => {
+    const text = "My iPhone and my Pixel broke.";
+    const task = manualTask(text, [{ start: 3, end: 9, token_start: 1, token_end: 1, label: "PRODUCT", source: "pattern" }]);
+    const { root, $, $$ } = mount([task]);
+    assert.equal($(".nba-card").dataset.view, "manual");
+    assert.equal($(".nba-text").textContent.replace("PRODUCT", ""), text);
+    assert.deepEqual($$(".nba-tok").map((t) => t.textContent), ["My", "iPhone", "and", "my", "Pixel", "broke", "."]);
+    assert.deepEqual(marks(root), [["iPhone", "PRODUCT"]]);
+    assert.deepEqual($$(".nba-label-btn").map((b) => b.textContent), ["1PRODUCT", "2BRAND"]);
+    assert.equal($('.nba-label-btn[aria-checked="true"]').dataset.label, "PRODUCT");
+    assert.match($(".nba-source").textContent, /pattern/);
+    assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+    assert.match($(".nba-focus-hint").textContent, /1–9 label/);
+  });
+
+  test("a mouse drag makes a span snapped to whole tokens; a number key relabels it; accept sends every span", () => {
+    const text = "My iPhone and my Pixel broke.";
+    const task = manualTask(text, [{ start: 3, end: 9, token_start: 1, token_end: 1, label: "PRODUCT", source: "pattern" }]);
+    const { root, model, $ } = mount([task]);
+    // from the middle of "my" to the middle of "Pixel": snaps to "my Pixel"
+    drag(tok(root, 3).firstChild, 1, tok(root, 4).firstChild, 2);
+    assert.deepEqual(marks(root), [["iPhone", "PRODUCT"], ["my Pixel", "PRODUCT"]]);
+    assert.equal(dom.window.getSelection().isCollapsed, true, "the browser selection is cleared");
+    key(dom.window, root, "2");
+    assert.deepEqual(marks(root), [["iPhone", "PRODUCT"], ["my Pixel", "BRAND"]]);
+    assert.equal($('.nba-label-btn[aria-checked="true"]').dataset.label, "BRAND");
+    key(dom.window, root, "a");
+    assert.deepEqual(answers(model), [{
+      type: "answer", task_hash: task.task_hash, answer: "accept", seq: 1, client: view.client,
+      spans: [{ start: 3, end: 9, label: "PRODUCT" }, { start: 14, end: 22, label: "BRAND" }],
+    }]);
+    assert.equal(root.dataset.state, "loading");
+    const row = root.querySelector(".nba-hist");
+    assert.equal(row.querySelector(".nba-chip").textContent, "text");
+    assert.equal(row.querySelector(".nba-hist-span").textContent, "iPhone (PRODUCT), my Pixel (BRAND)");
+  });
+
+  test("shift+arrow keys select tokens and a number key labels the selection", () => {
+    const task = manualTask("I bought Apple Watch Series 9 today.");
+    const { root, model, $$ } = mount([task]);
+    key(dom.window, root, "ArrowRight"); // cursor on "I"
+    key(dom.window, root, "ArrowRight"); // "bought"
+    key(dom.window, root, "ArrowRight"); // "Apple"
+    assert.ok(tok(root, 2).classList.contains("nba-cursor"));
+    for (let i = 0; i < 3; i++) key(dom.window, root, "ArrowRight", { shiftKey: true });
+    assert.deepEqual($$(".nba-sel").map((t) => t.textContent), ["Apple", "Watch", "Series", "9"]);
+    key(dom.window, root, "ArrowLeft", { shiftKey: true });
+    assert.deepEqual($$(".nba-sel").map((t) => t.textContent), ["Apple", "Watch", "Series"]);
+    const ev = key(dom.window, root, "2");
+    assert.ok(ev.defaultPrevented);
+    assert.deepEqual(marks(root), [["Apple Watch Series", "BRAND"]]);
+    assert.equal($$(".nba-sel").length, 0);
+    // a plain arrow moves the cursor and drops a selection; Enter labels with the active label
+    key(dom.window, root, "ArrowRight");
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    key(dom.window, root, "Enter");
+    assert.deepEqual(marks(root), [["Apple Watch Series", "BRAND"], ["9 today", "BRAND"]]);
+    key(dom.window, root, "1"); // cursor inside the new span: relabel it
+    assert.deepEqual(marks(root), [["Apple Watch Series", "BRAND"], ["9 today", "PRODUCT"]]);
+    assert.equal(model.sent.filter((m) => m.type !== "hello").length, 0, "edits stay local until an answer");
+  });
+
+  test("a click on a span removes it; a label button labels like its number key", () => {
+    const task = manualTask("Pixel and iPhone", [
+      { start: 0, end: 5, token_start: 0, token_end: 0, label: "PRODUCT" },
+      { start: 10, end: 16, token_start: 2, token_end: 2, label: "PRODUCT" },
+    ]);
+    const { root, model, $ } = mount([task]);
+    const label = root.querySelectorAll("mark.nba-span")[0].querySelector(".nba-span-label");
+    mouse("mousedown", label);
+    mouse("mouseup", label);
+    mouse("click", label);
+    assert.deepEqual(marks(root), [["iPhone", "PRODUCT"]]);
+    $('.nba-label-btn[data-label="BRAND"]').click();
+    assert.equal($('.nba-label-btn[aria-checked="true"]').dataset.label, "BRAND");
+    drag(tok(root, 0).firstChild, 0, tok(root, 0).firstChild, 5);
+    assert.deepEqual(marks(root), [["Pixel", "BRAND"], ["iPhone", "PRODUCT"]]);
+    assert.equal(dom.document.activeElement, root, "focus stays on the root for the keys");
+    $(".nba-btn-accept").click();
+    assert.deepEqual(answers(model)[0].spans, [{ start: 0, end: 5, label: "BRAND" }, { start: 10, end: 16, label: "PRODUCT" }]);
+  });
+
+  test("a span that would overlap another is refused with a visible message", () => {
+    const task = manualTask("Apple Watch Series 9 is out", [{ start: 0, end: 11, token_start: 0, token_end: 1, label: "PRODUCT" }]);
+    const { root, model, $ } = mount([task]);
+    assert.equal($(".nba-manual-msg").hidden, true);
+    drag(tok(root, 1).firstChild, 2, tok(root, 3).firstChild, 1); // "Watch Series 9"
+    assert.deepEqual(marks(root), [["Apple Watch", "PRODUCT"]], "nothing changed");
+    const msg = $(".nba-manual-msg");
+    assert.equal(msg.hidden, false);
+    assert.equal(msg.getAttribute("role"), "alert");
+    assert.match(msg.textContent, /“Watch Series 9” would overlap “Apple Watch” \(PRODUCT\)/);
+    // the keyboard path is refused the same way
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    key(dom.window, root, "1");
+    assert.match(msg.textContent, /would overlap “Apple Watch”/);
+    // a valid span clears the message
+    drag(tok(root, 2).firstChild, 0, tok(root, 3).firstChild, 1);
+    assert.equal(msg.hidden, true);
+    assert.deepEqual(marks(root), [["Apple Watch", "PRODUCT"], ["Series 9", "PRODUCT"]]);
+    assert.equal(answers(model).length, 0);
+  });
+
+  test("a selection across a line break or in whitespace snaps to the words it touches", () => {
+    const text = "Visit Berlin\nor  Paris now";
+    const task = manualTask(text);
+    const { root, model } = mount([task]);
+    const words = [...root.querySelectorAll(".nba-tok")].map((t) => JSON.stringify(t.textContent));
+    assert.deepEqual(words, ['"Visit"', '"Berlin"', '"\\n"', '"or"', '" "', '"Paris"', '"now"']);
+    // from the line break to the middle of "or": the whitespace token is trimmed
+    drag(tok(root, 2).firstChild, 0, tok(root, 3).firstChild, 1);
+    // from the space after "Visit" across "Berlin" into the line break
+    const gap = root.querySelector('.nba-gap[data-start="5"]');
+    drag(gap.firstChild, 0, tok(root, 2).firstChild, 1);
+    // only whitespace: nothing
+    drag(tok(root, 4).firstChild, 0, tok(root, 4).firstChild, 1);
+    // a drag that ends beyond the text clamps to its end
+    drag(tok(root, 5).firstChild, 2, root.querySelector(".nba-buttons"), 0);
+    key(dom.window, root, "a");
+    assert.deepEqual(answers(model)[0].spans, [
+      { start: 6, end: 12, label: "PRODUCT" },
+      { start: 13, end: 15, label: "PRODUCT" },
+      { start: 17, end: 26, label: "PRODUCT" },
+    ]);
+    assert.equal(text.slice(17, 26), "Paris now");
+  });
+
+  test("offsets count code points (emoji before a span), text with HTML stays text", () => {
+    const text = "😀 <b>Pixel</b> 東京";
+    const task = manualTask(text);
+    const { root, model } = mount([task]);
+    assert.equal(root.querySelectorAll(".nba-text b").length, 0);
+    const last = [...root.querySelectorAll(".nba-tok")].at(-1);
+    assert.equal(last.textContent, "東京");
+    drag(last.firstChild, 0, last.firstChild, 2);
+    key(dom.window, root, "a");
+    const [span] = answers(model)[0].spans;
+    assert.deepEqual(Array.from(text).slice(span.start, span.end).join(""), "東京");
+  });
+
+  test("undo brings the text back with the spans it was answered with", () => {
+    const t1 = manualTask("Pixel phones");
+    const t2 = manualTask("Kindle readers");
+    const { root, model, $ } = mount([t1, t2]);
+    drag(tok(root, 0).firstChild, 0, tok(root, 0).firstChild, 3);
+    key(dom.window, root, "a");
+    assert.equal($(".nba-card").dataset.taskHash, t2.task_hash);
+    key(dom.window, root, "Backspace");
+    assert.equal($(".nba-card").dataset.taskHash, t1.task_hash);
+    assert.deepEqual(marks(root), [["Pixel", "PRODUCT"]]);
+    assert.deepEqual(model.sent.at(-1), { type: "undo", seq: 2, client: view.client });
+    // reject and ignore also send the annotation
+    key(dom.window, root, "x");
+    key(dom.window, root, " ");
+    assert.deepEqual(answers(model).slice(1).map((a) => [a.answer, a.spans]), [
+      ["reject", [{ start: 0, end: 5, label: "PRODUCT" }]],
+      ["ignore", []],
+    ]);
+  });
+
+  test("a refusal from the kernel leaves the task and its edits on screen with the reason", async () => {
+    const task = manualTask("Pixel phones");
+    const { root, model, $ } = mount([task]);
+    drag(tok(root, 1).firstChild, 0, tok(root, 1).firstChild, 2);
+    key(dom.window, root, "a");
+    model.kernelUpdate({ acks: { [view.client]: 1 }, notice: "AnswerError: Unknown label 'X'" });
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal($(".nba-card").dataset.taskHash, task.task_hash);
+    assert.deepEqual(marks(root), [["phones", "PRODUCT"]]);
+    assert.match($(".nba-notice").textContent, /Unknown label/);
+  });
+
+  test("number keys without such a label say so; Escape drops a selection; teach keys still work", () => {
+    const task = manualTask("Pixel phones");
+    const { root, $, $$ } = mount([task]);
+    key(dom.window, root, "7");
+    assert.match($(".nba-manual-msg").textContent, /No label 7: the labels are 1 PRODUCT, 2 BRAND/);
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    assert.equal($$(".nba-sel").length, 1);
+    key(dom.window, root, "Escape");
+    assert.equal($$(".nba-sel").length, 0);
+    assert.equal($(".nba-manual-msg").hidden, true);
+  });
+});
+
+describe("manual logic", () => {
+  test("snapRange trims whitespace tokens and ignores pure whitespace", () => {
+    const { tokens } = tokenize({ text: "a\n b", tokens: [[0, 1], [1, 3], [3, 4]] });
+    assert.deepEqual(tokens.map((t) => t.space), [false, true, false]);
+    assert.deepEqual(snapRange(tokens, 0, 4), [0, 2]);
+    assert.deepEqual(snapRange(tokens, 1, 4), [2, 2]);
+    assert.equal(snapRange(tokens, 1, 3), null);
+    assert.equal(snapRange(tokens, 2, 2), null);
+    assert.equal(stepToken(tokens, 0, 1), 2);
+    assert.equal(stepToken(tokens, 2, 1), 2);
+  });
+
+  test("initial spans get token offsets and drop overlaps", () => {
+    const task = { text: "ab cd ef", tokens: [[0, 2], [3, 5], [6, 8]],
+      spans: [{ start: 1, end: 4, label: "X" }, { start: 3, end: 8, label: "Y" }] };
+    const spans = initialSpans(task, tokenize(task).tokens);
+    assert.deepEqual(spans.map((s) => [s.start, s.end, s.token_start, s.token_end, s.label]), [[0, 5, 0, 1, "X"]]);
+  });
+});
