@@ -342,7 +342,7 @@ export function createView({ model, el }) {
     focusHint.textContent = !focused
       ? "click here to use the keys"
       : manual
-        ? "keys active: drag or shift+←/→ select · 1–9 label · click a span: remove · a accept · x reject · space ignore · ⌫ undo"
+        ? "keys active: drag or shift+←/→ select · 1–9 label · click span: remove · a accept · x reject · space ignore · ⌫ undo"
         : "keys active: a accept · x reject · space ignore · ⌫ undo";
   }
 

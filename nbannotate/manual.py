@@ -118,20 +118,27 @@ class ManualSession:
                 task = self._front.popleft()
                 self._offered[task["_task_hash"]] = task
                 return task
+            item = None
             try:
-                for item in self._items:
-                    ih = input_hash(item["text"])
+                for candidate in self._items:
+                    ih = input_hash(candidate["text"])
                     if ih in self._seen or ih in self._done:
                         continue
                     self._seen.add(ih)
-                    task = self._task(item)
-                    self._offered[task["_task_hash"]] = task
-                    return task
+                    item = candidate
+                    break
             except Exception as exc:
                 self.error = exc
                 raise
-            self._exhausted = True
-        return None
+            if item is None:
+                self._exhausted = True
+                return None
+        # Made outside the session lock: the model may be busy with an update (correct), and
+        # answers must not wait for it.
+        task = self._task(item)
+        with self._lock:
+            self._offered[task["_task_hash"]] = task
+        return task
 
     def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
         """Up to ``n`` tasks (fewer at the end of the source)."""

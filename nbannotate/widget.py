@@ -376,7 +376,8 @@ class AnnotationWidget(anywidget.AnyWidget):
         missing = [m for m in _SESSION_METHODS if not callable(getattr(session, m, None))]
         if missing:
             raise TypeError(
-                f"AnnotationWidget needs a session (from nbannotate.teach, manual or correct); got "
+                f"AnnotationWidget needs a teach session (nbannotate.teach) or a manual one "
+                f"(nbannotate.manual, nbannotate.correct); got "
                 f"{type(session).__name__}, which lacks {', '.join(missing)}."
             )
         if not isinstance(queue_size, int) or not 1 <= queue_size <= 50:

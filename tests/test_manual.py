@@ -64,3 +64,60 @@ def test_correct_prehighlights_the_model_and_can_update_it(db_path, tmp_path):
     assert s.progress["updates"] == 1
     s.stop()
     assert nba.Database(db_path).dataset("corr").answers()[0]["_view_id"] == "ner_manual"
+
+
+def test_session_api_mirrors_teach_history_change_requeue_progress(db_path):
+    texts = ["My iPhone broke .", "A Pixel is nice .", "Nothing here ."]
+    s = nba.manual("gold", texts, "PRODUCT,BRAND", patterns=product_patterns(), db=db_path,
+                   split_sentences=False)
+    assert s.progress["exhausted"] is False and s.progress["source_total"] == 3
+    t1, t2 = s.next_tasks(2)
+    assert t1["labels"] == ["PRODUCT", "BRAND"] and t1["_view_id"] == "ner_manual"
+    assert {t["_task_hash"] for t in s.outstanding()} == {t1["_task_hash"], t2["_task_hash"]}
+    # answer by task hash; the stored answer keeps the offered task hash, spans edited
+    stored = s.answer(t1["_task_hash"], "accept",
+                      spans=[{"start": 3, "end": 9, "label": "BRAND"}])
+    assert stored["_task_hash"] == t1["_task_hash"] and stored["spans"][0]["label"] == "BRAND"
+    with pytest.raises(AnswerError, match="already annotated"):
+        s.answer(t1, "accept")
+    with pytest.raises(AnswerError, match="No task with hash 5 is waiting"):
+        s.answer(5, "accept")
+    with pytest.raises(AnswerError, match="spans must be a list"):
+        s.answer(t2, "accept", spans="Pixel")
+    assert s.history() == [{
+        "task_hash": t1["_task_hash"], "text": texts[0], "span_text": "", "label": None,
+        "answer": "accept", "score": None, "source": None, "whole": False, "manual": True,
+        "spans": [{"text": "iPhone", "label": "BRAND"}]}]
+    s.change_answer(t1["_task_hash"], "reject")
+    assert [t["answer"] for t in nba.Database(db_path).dataset("gold").answers()] == ["reject"]
+    assert s.progress["session"] == {"accept": 0, "reject": 1, "ignore": 0, "total": 1}
+    with pytest.raises(AnswerError, match="was not answered"):
+        s.change_answer(t2["_task_hash"], "accept")
+    # a closed widget gives its tasks back: offered again first
+    assert s.requeue([t2]) == 1 and s.outstanding() == []
+    assert s.next_task()["_task_hash"] == t2["_task_hash"]
+    s.answer(t2, "ignore")
+    t3 = s.next_task()
+    s.answer(t3, "accept")
+    assert s.next_task() is None and s.progress["exhausted"] is True
+    assert s.progress["source_read"] == 3 and s.progress["accept_rate"] == 0.5
+    undone = s.undo()  # the last text comes back: the stream is no longer exhausted
+    assert undone["_task_hash"] == t3["_task_hash"] and s.progress["exhausted"] is False
+    assert "answers=2" in repr(s)
+
+
+def test_bad_source_input_fails_at_the_call_or_as_the_sessions_error(db_path, tmp_path):
+    path = tmp_path / "texts.jsonl"
+    path.write_text('{"text": "My iPhone broke ."}\n{"text": oops}\n', encoding="utf8")
+    with pytest.raises(nba.SourceError, match="line 2"):
+        nba.manual("gold", str(path), ["PRODUCT"], db=db_path)
+
+    def texts():  # a one-shot iterator is read lazily: its bad item surfaces in next_task
+        yield "My iPhone broke ."
+        yield {"meta": {"id": 2}}
+
+    s = nba.manual("gold", texts(), ["PRODUCT"], db=db_path, split_sentences=False)
+    assert s.next_task()["text"] == "My iPhone broke ." and s.error is None
+    with pytest.raises(nba.SourceError):
+        s.next_task()
+    assert isinstance(s.error, nba.SourceError)

@@ -359,3 +359,25 @@ def test_whole_analysis_accept_is_a_complete_annotation(db_path):
     for task in accepted:
         assert {(x["start"], x["end"], x["label"]) for x in task["spans"]} == \
             gold_spans(task["text"])
+
+
+def test_a_database_locked_by_another_process_fails_at_teach(db_path):
+    import subprocess
+    import time
+
+    from nbannotate.errors import DatabaseLockedError
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(60)", str(db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        start = time.monotonic()
+        with pytest.raises(DatabaseLockedError, match="another process"):
+            nba.teach("locked", gadget_texts(5), "blank:en", ["PRODUCT"], db=db_path)
+        assert time.monotonic() - start < 30
+    finally:
+        holder.kill()
+        holder.wait()

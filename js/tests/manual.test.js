@@ -28,13 +28,13 @@ function spacyTokens(text) {
   const tokens = [];
   let i = 0;
   while (i < chars.length) {
-    if (chars[i] === " " && tokens.length && i > 0 && chars[i - 1] !== " " && !/\s/.test(chars[i - 1])) {
-      i += 1; // trailing whitespace of the previous token
-      continue;
-    }
     const start = i;
     if (/\s/.test(chars[i])) {
-      while (i < chars.length && /\s/.test(chars[i]) && !(chars[i] === " " && i + 1 < chars.length && !/\s/.test(chars[i + 1]) && i > start)) i += 1;
+      if (chars[i] === " " && i > 0 && !/\s/.test(chars[i - 1])) {
+        i += 1; // one space after a word: that word's trailing whitespace
+        continue;
+      }
+      while (i < chars.length && /\s/.test(chars[i])) i += 1;
     } else if (/[.,!?]/.test(chars[i])) {
       i += 1;
     } else {

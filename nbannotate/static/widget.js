@@ -793,7 +793,7 @@ function createView({ model, el }) {
     const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
     const manual = model.get("mode") === "manual";
-    focusHint.textContent = !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click a span: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+    focusHint.textContent = !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
   }
   function send(op) {
     ops.push(op);

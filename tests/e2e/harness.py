@@ -175,6 +175,28 @@ class Notebook:
                }""",
             [code, timeout])
 
+    def kernel_json(self, expr: str) -> Any:
+        """The value of a JSON-serialisable expression on the notebook's kernel."""
+        return json.loads(self.execute(f"import json; print(json.dumps({expr}))"))
+
+    def wait_kernel(self, expr: str, want: Any, timeout: float = 20.0) -> Any:
+        """Poll an expression on the kernel until it equals ``want`` (answers travel async)."""
+        end = time.monotonic() + timeout
+        got = None
+        while time.monotonic() < end:
+            got = self.kernel_json(expr)
+            if got == want:
+                return got
+            time.sleep(0.1)
+        raise AssertionError(f"kernel: {expr} = {got!r}, wanted {want!r}")
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        """Press the left mouse button at ``start``, move to ``end`` in steps, release."""
+        self.page.mouse.move(*start)
+        self.page.mouse.down()
+        self.page.mouse.move(*end, steps=6)
+        self.page.mouse.up()
+
     def shutdown(self) -> None:
         try:
             self.page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
