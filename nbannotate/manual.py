@@ -114,8 +114,10 @@ class ManualSession:
         (e.g. a SourceError on a bad JSONL line), which is also kept in ``error``.
         """
         with self._lock:
-            if self._front:
+            while self._front:
                 task = self._front.popleft()
+                if task["_input_hash"] in self._done:
+                    continue  # answered meanwhile (a widget shows an undone task at once)
                 self._offered[task["_task_hash"]] = task
                 return task
             item = None
@@ -240,6 +242,7 @@ class ManualSession:
             raise
         with self._lock:
             self._offered.pop(task["_task_hash"], None)
+            self._front = deque(t for t in self._front if t["_input_hash"] != ih)
             self._history.append(stored)
             self._counts[answer] += 1
         if self.updater is not None and answer == "accept":

@@ -134,8 +134,10 @@ class TeachSession:
                     per_item = self.scorer.score(batch, version)
                 for i, (item, tasks) in enumerate(zip(batch, per_item)):
                     if not self._emit(item, tasks, version):
-                        with self._cond:
-                            self._requeue.extendleft(reversed(batch[i:]))
+                        with self._cond:  # _on_update may have requeued some of them already
+                            queued = {input_hash(x["text"]) for x in self._requeue}
+                            rest = [x for x in batch[i:] if input_hash(x["text"]) not in queued]
+                            self._requeue.extendleft(reversed(rest))
                         break
         except BaseException as err:  # surfaced by next_task, at the caller
             with self._cond:
@@ -196,6 +198,9 @@ class TeachSession:
                     self._cond.notify_all()
                     if task["_input_hash"] in self._complete:
                         continue  # answered completely meanwhile: skip its other questions
+                    th = task["_task_hash"]
+                    if th in self._answered or th in self._offered:
+                        continue  # a text re-scored after an update can repeat a question
                     break
                 if self.error is not None:
                     raise self.error

@@ -246,3 +246,15 @@ def test_correct_shows_the_models_entities_and_stores_the_corrections(product_mo
         w.close()
         s.stop()
         store.close_all()
+
+
+def test_an_undone_text_answered_again_at_once_is_not_offered_a_third_time(widget, session):
+    th = widget.queue[0]["task_hash"]
+    send(widget, "answer", task_hash=th, answer="accept", spans=[])
+    send(widget, "undo")  # the widget shows it again before the session re-offers it
+    send(widget, "answer", task_hash=th, answer="reject", spans=[])
+    again = session.next_task()  # what the refill thread would ask for next
+    assert again is None or str(again["_task_hash"]) != th
+    assert th not in [t["task_hash"] for t in widget.queue]
+    assert str(th) not in {str(t["_task_hash"]) for t in session.outstanding()}
+    assert [r["answer"] for r in session.history()] == ["reject"]
