@@ -74,7 +74,9 @@ export function createView({ model, el }) {
   // Tells JupyterLab (Lumino) not to run its command shortcuts for keys pressed in here.
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.setAttribute("aria-label", model.get("mode") === "manual"
+    ? "Manual annotation: drag or shift+arrows select, 1-9 label, a accept, x reject, space ignore, backspace undo"
+    : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
 
   const header = h(doc, "div", "nba-header");

@@ -16,7 +16,8 @@ Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered
 ``history`` (last decisions, newest first), ``progress`` (``session.progress``), ``status``
 ("loading" | "ready" | "done" | "error"), ``error`` (a background error's message), ``notice``
 (why the last message could not be carried out) and ``acks`` (the last ``seq`` processed per
-front end, so a view can drop its optimistic copies of operations the kernel has carried out).
+front end, so a view can drop its optimistic copies of operations the kernel has carried out),
+plus ``dataset``, ``labels`` and ``mode`` ("teach" or "manual", set once from the session type).
 Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
 
 The front end picks the view per task by ``view_id``: "ner" (one candidate span, teach) or

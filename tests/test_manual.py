@@ -121,3 +121,19 @@ def test_bad_source_input_fails_at_the_call_or_as_the_sessions_error(db_path, tm
     with pytest.raises(nba.SourceError):
         s.next_task()
     assert isinstance(s.error, nba.SourceError)
+
+
+def test_manual_annotations_train_and_evaluate_as_gold(db_path, tmp_path):
+    texts = [f"{name} bought a {gadget} in shop {i} ." for i, (name, gadget) in enumerate(
+        [(n, g) for n in ("Anna", "Ben", "Carl", "Dora") for g in ("Pixel", "iPhone", "Kindle")])]
+    for dataset, chunk in (("seed", texts[:9]), ("eval", texts[9:])):
+        s = nba.manual(dataset, chunk, ["PRODUCT"], db=db_path, split_sentences=False)
+        for task in s:
+            gadget = next(g for g in ("Pixel", "iPhone", "Kindle") if g in task["text"])
+            start = task["text"].index(gadget)
+            s.answer(task, "accept", spans=[{"start": start, "end": start + len(gadget),
+                                             "label": "PRODUCT"}])
+    result = nba.train("seed", tmp_path / "out", db=db_path, eval_dataset="eval", epochs=2,
+                       progress=False)
+    assert result.scores["eval"] == "gold"
+    assert result.stats["eval_texts"] == 3 and result.stats["train_texts"] == 9

@@ -544,7 +544,7 @@ function createView({ model, el }) {
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.setAttribute("aria-label", model.get("mode") === "manual" ? "Manual annotation: drag or shift+arrows select, 1-9 label, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
   const header = h2(doc, "div", "nba-header");
   const title = h2(doc, "span", "nba-title");
