@@ -131,7 +131,8 @@ def run_memory(model: Path, lines: list[int], n_tasks: int, labels: list[str],
 # -- in-process measurements -------------------------------------------------------------------
 
 
-def throughput(session: Any, texts: list[str], rounds: int) -> dict[str, float]:
+def throughput(session: Any, texts: list[str], rounds: int
+               ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Texts/s: nlp.pipe vs CandidateScorer.score (whole on/off) vs span_scores, interleaved."""
     from nbannotate.candidates import CandidateScorer
     from nbannotate.models import upstream_docs
@@ -166,7 +167,9 @@ def throughput(session: Any, texts: list[str], rounds: int) -> dict[str, float]:
                 with C.Timer() as t:
                     fn()
                 times[name].append(t.seconds)
-    return {name: round(len(texts) / statistics.median(ts), 1) for name, ts in times.items()}
+    return {name: round(len(texts) / statistics.median(ts), 1) for name, ts in times.items()}, {
+        name: [round(len(texts) / max(ts), 1), round(len(texts) / min(ts), 1)]
+        for name, ts in times.items()}
 
 
 def update_and_answer(session: Any, oracle: C.Oracle, rounds: int) -> dict[str, Any]:
@@ -223,7 +226,7 @@ def update_and_answer(session: Any, oracle: C.Oracle, rounds: int) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--texts", type=int, default=1000, help="texts per throughput round")
-    p.add_argument("--rounds", type=int, default=3, help="throughput rounds (median)")
+    p.add_argument("--rounds", type=int, default=5, help="throughput rounds (median)")
     p.add_argument("--updates", type=int, default=40, help="updates of 10 answers to time")
     p.add_argument("--memory-lines", default="10000,1000000")
     p.add_argument("--memory-tasks", type=int, default=3000)
@@ -262,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                             db=db, split_sentences=False)
         try:
             res["threads"] = threading.active_count()
-            res["texts_per_second"] = throughput(session, texts, args.rounds)
+            res["texts_per_second"], res["texts_per_second_range"] = throughput(
+                session, texts, args.rounds)
             res["loop"] = update_and_answer(session, C.Oracle(split.pool), args.updates)
         finally:
             session.stop()
@@ -275,8 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Pipeline: train() on {len(split.seed)} BTC sentences, {args.epochs} epochs "
           f"({res['train_seconds']} s). Throughput on {len(texts)} BTC sentences, "
           f"median of {args.rounds}:\n")
-    print(C.table(["what", "texts/s", "vs nlp.pipe"],
-                  [[k, v, f"{v / greedy:.2f}x"] for k, v in tps.items()]))
+    spread = res["texts_per_second_range"]
+    print(C.table(["what", "texts/s (median)", "min-max", "vs nlp.pipe"],
+                  [[k, v, f"{spread[k][0]}-{spread[k][1]}", f"{v / greedy:.2f}x"]
+                   for k, v in tps.items()]))
     lp = res["loop"]
     print(f"\nModel update of 10 answers ({lp['rounds']} updates, "
           f"{lp['examples_per_update_mean']} examples each incl. replay): nlp.update "

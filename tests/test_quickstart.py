@@ -105,7 +105,7 @@ def test_quickstart_runs_and_shows_the_loop(executed: tuple[Any, Path]) -> None:
     assert not errors
 
     # The data preview is a DataFrame of the example texts.
-    preview = _cell(nb, "import nbannotate as nba")
+    preview = _cell(nb, "import pandas as pd")
     assert "text/html" in preview.outputs[-1].data
     assert "Galaxy S24 Ultra" in _text(preview)
 
