@@ -13,7 +13,7 @@ from typing import Any
 import spacy
 
 from .candidates import CandidateScorer
-from .errors import ModelError
+from .errors import DatasetError, ModelError
 from .manual import ManualSession
 from .models import ModelLike, find_ner, load_language, load_model
 from .patterns import PatternMatcher, PatternsLike, read_patterns
@@ -35,7 +35,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
           split_sentences: bool = True, text_column: str = "text",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
-          whole: float | None = 0.5) -> TeachSession:
+          whole: float | None = 0.5, replay_gold: str | list[str] | None = None,
+          gold_per_update: int = 3) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -54,6 +55,9 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         entities, or none) is complete and right, when that analysis has at least this
         probability. One accept gives a fully annotated sentence, worth several binary answers.
         None: ask about single spans only, as Prodigy's ner.teach does.
+    replay_gold: dataset name(s) of complete annotations (from manual/correct, or imported)
+        mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop
+        model's precision up while it learns from binary answers.
 
     Displaying the returned session in a notebook shows the annotation widget.
     """
@@ -78,10 +82,26 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
     scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole)
     database = _database(db)
+    gold = _gold_answers(database, replay_gold)
     ds = database.dataset(dataset, create=True)
     return TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted, scorer=scorer,
                         sorter=sort, batch_size=batch_size, split=split_sentences,
-                        annotator=annotator, replay=replay, seed=seed)
+                        annotator=annotator, replay=replay, seed=seed, gold=gold,
+                        gold_per_update=gold_per_update)
+
+
+def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str, Any]]:
+    if names is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for name in [names] if isinstance(names, str) else list(names):
+        gold = [t for t in db.dataset(name).answers(kind="gold") if t.get("answer") == "accept"]
+        if not gold:
+            raise DatasetError(
+                f"replay_gold: dataset {name!r} has no accepted complete annotations. Use a "
+                f"dataset made with nba.manual / nba.correct, or imported gold (ner_manual).")
+        out.extend(gold)
+    return out
 
 
 def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]],

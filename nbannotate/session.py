@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
@@ -43,7 +43,8 @@ class TeachSession:
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  scorer: CandidateScorer, sorter: Sorter, batch_size: int = 10,
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
-                 prefetch: int | None = None, replay: int = 10, seed: int = 0) -> None:
+                 prefetch: int | None = None, replay: int = 10, seed: int = 0,
+                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3) -> None:
         self.db_dataset = dataset
         self.dataset = dataset.name
         self.source = source
@@ -78,7 +79,8 @@ class TeachSession:
         self._read = 0
 
         self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=replay,
-                                    seed=seed, on_update=self._on_update)
+                                    seed=seed, gold=gold, gold_per_update=gold_per_update,
+                                    on_update=self._on_update)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
                                           daemon=True)
         self._producer.start()

@@ -9,7 +9,8 @@ layer) is unsafe.
 What an update learns from (see the notes on the teach loop): all answers so far on each text in
 the batch, merged into one example (accept = entity, reject = known wrong, rest missing), plus
 ``replay`` earlier examples with accepted spans, so that the model keeps what it learnt and is
-not pulled only by the last ten answers. One bad example (spaCy's E024 on an odd span) is
+not pulled only by the last ten answers, plus ``gold_per_update`` complete annotations from
+``gold`` (a seed set, say), if given. One bad example (spaCy's E024 on an odd span) is
 isolated and reported instead of failing the whole update or losing answers.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ class ModelUpdater:
 
     def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
                  replay: int = 10, drop: float = 0.2, seed: int = 0,
+                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
                  on_update: Callable[[UpdateReport], None] | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -54,6 +56,10 @@ class ModelUpdater:
         self.replay = replay
         self.drop = drop
         self.on_update = on_update
+        # Complete annotations (e.g. a seed set) mixed into every update: they say "not an
+        # entity" where binary answers say nothing, which keeps precision from collapsing.
+        self.gold = [item for item in merge_answers(gold) if item.gold is not None]
+        self.gold_per_update = gold_per_update
         self.optimizer = nlp.resume_training()
         self.version = 0
         self.reports: list[UpdateReport] = []
@@ -157,13 +163,14 @@ class ModelUpdater:
                       if ih not in touched and any(a.get("answer") == "accept" for a in answers)]
             replayed = self._random.sample(others, min(self.replay, len(others)))
             groups = [list(self._answers[ih]) for ih in touched + replayed]
+            gold = self._random.sample(self.gold, min(self.gold_per_update, len(self.gold)))
         stats = ExampleStats()
+        items = [item for answers in groups for item in merge_answers(answers, stats)]
         examples = []
-        for answers in groups:
-            for item in merge_answers(answers, stats):
-                example = merged_to_example(self.nlp, item, stats)
-                if example is not None:
-                    examples.append(example)
+        for item in items + gold:
+            example = merged_to_example(self.nlp, item, stats)
+            if example is not None:
+                examples.append(example)
         return examples
 
     def _update(self, batch: list[Task]) -> None:

@@ -381,3 +381,30 @@ def test_a_database_locked_by_another_process_fails_at_teach(db_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_replay_gold_mixes_complete_annotations_into_every_update(db_path):
+    from nbannotate.errors import DatasetError
+    from nbannotate.tasks import VIEW_MANUAL, make_task
+
+    db = nba.Database(db_path)
+    seed = db.dataset("seed", create=True)
+    for text in gadget_texts(20, seed=5):
+        spans = [{"start": s, "end": e, "label": lab} for s, e, lab in sorted(gold_spans(text))]
+        seed.add(make_task(text, [], spans, view_id=VIEW_MANUAL), answer="accept")
+    db.dataset("binary_only", create=True)
+    with pytest.raises(DatasetError, match="no accepted complete annotations"):
+        nba.teach("t", gadget_texts(50), "blank:en", ["PRODUCT"], db=db,
+                  replay_gold="binary_only")
+    with pytest.raises(DatasetError, match="nope"):
+        nba.teach("t", gadget_texts(50), "blank:en", ["PRODUCT"], db=db, replay_gold="nope")
+    s = nba.teach("t", gadget_texts(100), "blank:en", ["PRODUCT"], product_patterns(), db=db,
+                  replay_gold="seed", gold_per_update=4, replay=0, split_sentences=False)
+    try:
+        answered = run(s, 30)
+        s.update_model()
+        reports = s.updater.reports
+    finally:
+        s.stop()
+    texts_per_batch = [len({t["text"] for t in answered[i:i + 10]}) for i in (0, 10, 20)]
+    assert [r.examples for r in reports] == [n + 4 for n in texts_per_batch]
