@@ -16,28 +16,27 @@ re-scored first, so tasks offered after an update come from the updated model.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
 
-from .candidates import CandidateScorer, sentence_splitter, split_sentences
+from .base_session import BaseSession, check_answer
+from .candidates import CandidateScorer
 from .errors import AnswerError
 from .sorters import Sorter
 from .sources import Source
 from .store import Dataset
-from .tasks import ANSWERS, Task, input_hash, is_gold, is_whole
+from .tasks import Task, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
 
 
-class TeachSession:
+class TeachSession(BaseSession):
     """Binary NER annotation with a model in the loop. Create it with ``nbannotate.teach``."""
 
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
@@ -45,58 +44,33 @@ class TeachSession:
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3) -> None:
-        self.db_dataset = dataset
-        self.dataset = dataset.name
-        self.source = source
-        self.nlp = nlp
-        self.labels = list(labels)
+        super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
+                         annotator=annotator)
         self.scorer = scorer
         self.sorter = sorter
         self.batch_size = batch_size
-        self.split = split
-        self.annotator = annotator
-        self.session_id = f"{dataset.name}-{uuid.uuid4().hex[:8]}"
         self.score_batch = score_batch
         self.prefetch = prefetch or max(2 * batch_size, 8)
-        self.model_lock = threading.RLock()
-        self.error: BaseException | None = None
 
-        self._cond = threading.Condition()
         self._ready: deque[tuple[Task, Item]] = deque()  # scored, sorted, not yet offered
-        self._front: deque[Task] = deque()  # undone tasks, offered again first
         self._requeue: deque[Item] = deque()  # texts to re-score with the updated model
-        self._offered: dict[int, Task] = {}  # handed out, not answered
         self._answered: set[int] = dataset.task_hashes()  # resume: never offer these again
         self._seen_inputs: set[int] = set()
         # Texts with an accepted complete analysis: nothing more to ask about them.
         self._complete: set[int] = {t["_input_hash"] for t in dataset.answers(kind="gold")
                                     if t.get("answer") == "accept"}
-        self._history: list[Task] = []  # this session's answers, oldest first
-        self._counts = dict.fromkeys(ANSWERS, 0)
         self._version = 0
         self._exhausted = False
         self._stopped = False
-        self._read = 0
 
-        self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=replay,
-                                    seed=seed, gold=gold, gold_per_update=gold_per_update,
-                                    on_update=self._on_update)
+        self.updater: ModelUpdater = ModelUpdater(
+            nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
+            gold_per_update=gold_per_update, on_update=self._on_update)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
                                           daemon=True)
         self._producer.start()
 
     # -- the stream -----------------------------------------------------------------------
-    def _source_items(self) -> Iterator[Item]:
-        for item in self.source:
-            self._read += 1
-            yield item
-
-    def _items(self) -> Iterator[Item]:
-        items: Iterator[Item] = self._source_items()
-        if self.split:
-            items = split_sentences(items, sentence_splitter(self.nlp.lang))
-        return items
-
     def _take(self, items: Iterator[Item]) -> list[Item]:
         batch: list[Item] = []
         while len(batch) < self.score_batch:
@@ -215,28 +189,12 @@ class TeachSession:
             self._offered[task["_task_hash"]] = task
             return task
 
-    def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
-        """Up to ``n`` tasks (fewer at the end of the stream)."""
-        out = []
-        for _ in range(n):
-            task = self.next_task(timeout=timeout)
-            if task is None:
-                break
-            out.append(task)
-        return out
-
-    def __iter__(self) -> Iterator[Task]:
-        while (task := self.next_task()) is not None:
-            yield task
-
     def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:
         """Store ``answer`` ("accept", "reject" or "ignore") for a task, durably, then return.
 
         The model update that the answer feeds runs later, in the background.
         """
-        if answer not in ANSWERS:
-            raise AnswerError(
-                f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
+        check_answer(answer)
         task = self._resolve(task)
         th = task["_task_hash"]
         with self._cond:
@@ -253,134 +211,50 @@ class TeachSession:
                 self._answered.discard(th)
             raise
         with self._cond:
-            self._offered.pop(th, None)
             if answer == "accept" and is_gold(stored):
                 self._complete.add(stored["_input_hash"])
-            self._history.append(stored)
-            self._counts[answer] += 1
+        self._record(stored)
         self.updater.submit(stored)
         return stored
 
-    def _resolve(self, task: Mapping[str, Any] | int) -> Task:
-        if isinstance(task, Mapping):
-            if "_task_hash" not in task or "text" not in task:
-                raise AnswerError("answer() takes a task from next_task() (a dict with "
-                                  "'text' and '_task_hash') or its task hash.")
-            return dict(task)
-        if isinstance(task, int) and not isinstance(task, bool):
-            with self._cond:
-                found = self._offered.get(task)
-                if found is None:
-                    for old in self._history:
-                        if old["_task_hash"] == task:
-                            found = old
-            if found is None:
-                raise AnswerError(f"No task with hash {task} was offered in this session.")
-            return dict(found)
-        raise AnswerError(f"answer() takes a task dict or a task hash, not {type(task).__name__}.")
+    # -- hooks of BaseSession ---------------------------------------------------------------
+    def _forget(self, task: Task) -> None:
+        self._answered.discard(task["_task_hash"])
+        if task["answer"] == "accept" and is_gold(task):
+            self._complete.discard(task["_input_hash"])
 
-    def undo(self) -> Task | None:
-        """Remove this session's last answer from the store; its task is offered again next."""
-        with self._cond:
-            if not self._history:
-                return None
-            last = self._history.pop()
-        th = last["_task_hash"]
-        self.db_dataset.remove(th, session_id=self.session_id)
-        self.updater.retract(th)
-        task = {k: v for k, v in last.items()
-                if k not in ("answer", "_timestamp", "_session_id", "_annotator_id")}
-        with self._cond:
-            self._answered.discard(th)
-            if last["answer"] == "accept" and is_gold(last):
-                self._complete.discard(last["_input_hash"])
-            self._counts[last["answer"]] -= 1
-            self._front.appendleft(task)
-            self._cond.notify_all()
-        return task
+    def _changed(self, task: Task, answer: str) -> None:
+        if is_gold(task):
+            if answer == "accept":
+                self._complete.add(task["_input_hash"])
+            else:
+                self._complete.discard(task["_input_hash"])
 
-    def change_answer(self, task_hash: int, answer: str) -> Task:
-        """Change the answer to a task this session answered earlier."""
-        if answer not in ANSWERS:
-            raise AnswerError(
-                f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
-        with self._cond:
-            matches = [t for t in self._history if t["_task_hash"] == task_hash]
-        if not matches:
-            raise AnswerError(f"Task {task_hash} was not answered in this session.")
-        old = matches[-1]
-        if old["answer"] == answer:
-            return old
-        stored = self.db_dataset.update_answer(task_hash, answer)
-        with self._cond:
-            self._counts[old["answer"]] -= 1
-            self._counts[answer] += 1
-            old["answer"] = answer
+    def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.
-        self.updater.retract(task_hash)
-        self.updater.submit(old)
-        return stored or old
+        self.updater.submit(task)
 
-    def requeue(self, tasks: list[Mapping[str, Any]]) -> int:
-        """Offer again tasks that were handed out but never answered (e.g. a closed widget)."""
-        n = 0
-        with self._cond:
-            for task in reversed(tasks):
-                th = task["_task_hash"]
-                if th in self._answered or th not in self._offered:
-                    continue
-                self._offered.pop(th)
-                self._front.appendleft(dict(task))
-                n += 1
-            self._cond.notify_all()
-        return n
-
-    # -- state -------------------------------------------------------------------------------
-    def outstanding(self) -> list[Task]:
-        """Tasks handed out by next_task and not answered yet (e.g. held by a widget)."""
-        with self._cond:
-            return list(self._offered.values())
-
-    def history(self, n: int = 20) -> list[dict[str, Any]]:
-        """This session's last ``n`` decisions, newest first."""
-        with self._cond:
-            last = list(itertools.islice(reversed(self._history), n))
-        out = []
-        for task in last:
-            spans = task.get("spans") or []
-            span = spans[0] if len(spans) == 1 and not is_whole(task) else {}
-            out.append({
-                "task_hash": task["_task_hash"], "text": task["text"],
-                "span_text": task["text"][span["start"]:span["end"]] if span else "",
-                "label": span.get("label"), "answer": task["answer"],
-                "score": task.get("meta", {}).get("score"),
-                "source": task.get("meta", {}).get("source"), "whole": is_whole(task),
-                "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
-                          for s in spans],
-            })
-        return out
+    def _history_row(self, task: Task) -> dict[str, Any]:
+        spans = task.get("spans") or []
+        span = spans[0] if len(spans) == 1 and not is_whole(task) else {}
+        return {
+            "task_hash": task["_task_hash"], "text": task["text"],
+            "span_text": task["text"][span["start"]:span["end"]] if span else "",
+            "label": span.get("label"), "answer": task["answer"],
+            "score": task.get("meta", {}).get("score"),
+            "source": task.get("meta", {}).get("source"), "whole": is_whole(task),
+            "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
+                      for s in spans],
+        }
 
     @property
     def progress(self) -> dict[str, Any]:
         """Counts for this session and the dataset, accept rate, updates, source position."""
+        out = super().progress
         with self._cond:
-            session = dict(self._counts)
-            exhausted = self._exhausted and not self._ready and not self._front
-        session["total"] = sum(session.values())
-        decided = session["accept"] + session["reject"]
-        return {
-            "session": session,
-            "dataset": self.db_dataset.counts(),
-            "accept_rate": session["accept"] / decided if decided else None,
-            "updates": self.updater.version,
-            "model_version": self._version,
-            "pending_update": self.updater.pending,
-            "source_total": self.source.total,
-            "source_read": self._read,
-            "exhausted": exhausted,
-            "update_errors": len(self.updater.errors),
-            "skipped_texts": self.source.stats.skipped,
-        }
+            out["exhausted"] = self._exhausted and not self._ready and not self._front
+        out["model_version"] = self._version
+        return out
 
     def update_model(self, timeout: float | None = 60.0) -> None:
         """Update the model now from every pending answer, and wait for it."""
@@ -401,16 +275,5 @@ class TeachSession:
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        self.updater.stop()
+        super().stop()
         self._producer.join(timeout=30)
-
-    def __repr__(self) -> str:
-        p = self.progress
-        return (f"<TeachSession dataset={self.dataset!r} labels={self.labels} "
-                f"answers={p['session']['total']} updates={p['updates']}>")
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        # Imported here: the widget sits above the session (a thin view over it).
-        from .widget import AnnotationWidget
-
-        return AnnotationWidget(self)._repr_mimebundle_(**kwargs)

@@ -80,7 +80,7 @@ def test_session_api_mirrors_teach_history_change_requeue_progress(db_path):
     assert stored["_task_hash"] == t1["_task_hash"] and stored["spans"][0]["label"] == "BRAND"
     with pytest.raises(AnswerError, match="already annotated"):
         s.answer(t1, "accept")
-    with pytest.raises(AnswerError, match="No task with hash 5 is waiting"):
+    with pytest.raises(AnswerError, match="No task with hash 5 was offered"):
         s.answer(5, "accept")
     with pytest.raises(AnswerError, match="spans must be a list"):
         s.answer(t2, "accept", spans="Pixel")

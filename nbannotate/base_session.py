@@ -1,0 +1,256 @@
+"""What every annotation session shares: this session's answers, undo, changing a decision,
+tasks handed out but not answered, and the notebook display.
+
+``TeachSession`` (binary questions from a model in the loop) and ``ManualSession`` (complete
+annotations) differ in how they make tasks and what an answer means; the bookkeeping of answers
+is the same and lives here, under one lock, so the widget can treat both alike.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from spacy.language import Language
+
+from .candidates import sentence_splitter, split_sentences
+from .errors import AnswerError
+from .sources import Source
+from .store import Dataset
+from .tasks import ANSWERS, Task
+from .updater import ModelUpdater
+
+# Keys the store adds to an answered task; removed when a task is offered again.
+_STAMPS = ("answer", "_timestamp", "_session_id", "_annotator_id")
+
+
+def check_answer(answer: Any) -> str:
+    """``answer`` if it is "accept", "reject" or "ignore"; AnswerError otherwise."""
+    if answer not in ANSWERS:
+        raise AnswerError(
+            f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
+    return answer
+
+
+def unanswered(task: Mapping[str, Any]) -> Task:
+    """A copy of a stored task without the answer's stamps, ready to be offered again."""
+    return {k: v for k, v in task.items() if k not in _STAMPS}
+
+
+class BaseSession:
+    """Answers of one annotation session, over a dataset in the store.
+
+    Subclasses set ``updater`` (or None), implement ``next_task`` and ``answer``, and may
+    override the hooks ``_forget`` (an answer was undone), ``_relearn`` (an answer changed) and
+    ``_reoffer`` (an undone task is about to be offered again).
+    """
+
+    kind = "session"
+    required_keys: tuple[str, ...] = ("_task_hash", "text")
+
+    def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
+                 split: bool = True, annotator: str | None = None) -> None:
+        self.db_dataset = dataset
+        self.dataset = dataset.name
+        self.source = source
+        self.nlp = nlp
+        self.labels = list(labels)
+        self.split = split
+        self.annotator = annotator
+        self.session_id = f"{dataset.name}-{uuid.uuid4().hex[:8]}"
+        #: Hold it to use ``nlp`` while the session runs: updates and scoring hold it too.
+        self.model_lock = threading.RLock()
+        #: The last background error (e.g. a bad line deep in a JSONL file); next_task raises it.
+        self.error: BaseException | None = None
+        self.updater: ModelUpdater | None = None
+        self._cond = threading.Condition(threading.RLock())
+        self._front: deque[Task] = deque()  # undone or requeued tasks, offered again first
+        self._offered: dict[int, Task] = {}  # task hash -> handed out, not answered
+        self._history: list[Task] = []  # this session's answers, oldest first
+        self._counts = dict.fromkeys(ANSWERS, 0)
+        self._read = 0
+
+    # -- the source -------------------------------------------------------------------------
+    def _items(self) -> Iterator[dict[str, Any]]:
+        """Source items (counted, for progress), split into sentences unless told not to."""
+        def counted() -> Iterator[dict[str, Any]]:
+            for item in self.source:
+                self._read += 1
+                yield item
+
+        items: Iterator[dict[str, Any]] = counted()
+        if self.split:
+            items = split_sentences(items, sentence_splitter(self.nlp.lang))
+        return items
+
+    # -- tasks ------------------------------------------------------------------------------
+    def next_task(self, timeout: float | None = None) -> Task | None:
+        raise NotImplementedError
+
+    def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
+        """Up to ``n`` tasks (fewer at the end of the stream)."""
+        out = []
+        while len(out) < n and (task := self.next_task(timeout=timeout)) is not None:
+            out.append(task)
+        return out
+
+    def __iter__(self) -> Iterator[Task]:
+        while (task := self.next_task()) is not None:
+            yield task
+
+    # -- answers ----------------------------------------------------------------------------
+    def _resolve(self, task: Mapping[str, Any] | int) -> Task:
+        """The task an answer is about: a task dict, or the hash of one this session knows."""
+        if isinstance(task, Mapping):
+            if any(key not in task for key in self.required_keys):
+                raise AnswerError(
+                    f"answer() takes a task from next_task() (a dict with "
+                    f"{', '.join(map(repr, self.required_keys))}) or its task hash.")
+            return dict(task)
+        if isinstance(task, int) and not isinstance(task, bool):
+            with self._cond:
+                found = self._offered.get(task) or next(
+                    (t for t in reversed(self._history) if t["_task_hash"] == task), None)
+            if found is None:
+                raise AnswerError(f"No task with hash {task} was offered in this session.")
+            return dict(found)
+        raise AnswerError(f"answer() takes a task dict or a task hash, not {type(task).__name__}.")
+
+    def _record(self, stored: Task) -> None:
+        """Book an answer the store has just made durable."""
+        with self._cond:
+            self._offered.pop(stored["_task_hash"], None)
+            self._history.append(stored)
+            self._counts[stored["answer"]] += 1
+
+    def undo(self) -> Task | None:
+        """Remove this session's last answer from the store; its task is offered again first.
+
+        Returns that task, or None when there is nothing to undo.
+        """
+        with self._cond:
+            if not self._history:
+                return None
+            last = self._history.pop()
+        try:
+            self.db_dataset.remove(last["_task_hash"], session_id=self.session_id)
+        except BaseException:
+            with self._cond:
+                self._history.append(last)
+            raise
+        if self.updater is not None:
+            self.updater.retract(last["_task_hash"])
+        task = self._reoffer(unanswered(last))
+        with self._cond:
+            self._counts[last["answer"]] -= 1
+            self._forget(last)
+            self._front.appendleft(task)
+            self._cond.notify_all()
+        return task
+
+    def change_answer(self, task_hash: int, answer: str) -> Task:
+        """Change the answer to a task this session answered earlier."""
+        check_answer(answer)
+        with self._cond:
+            old = next((t for t in reversed(self._history) if t["_task_hash"] == task_hash),
+                       None)
+        if old is None:
+            raise AnswerError(f"Task {task_hash} was not answered in this session.")
+        if old["answer"] == answer:
+            return old
+        stored = self.db_dataset.update_answer(task_hash, answer)
+        with self._cond:
+            self._counts[old["answer"]] -= 1
+            self._counts[answer] += 1
+            self._changed(old, answer)
+            old["answer"] = answer
+        if self.updater is not None:
+            self.updater.retract(task_hash)
+            self._relearn(old)
+        return stored or old
+
+    def requeue(self, tasks: list[Mapping[str, Any]]) -> int:
+        """Offer again tasks that were handed out but never answered (e.g. a closed widget)."""
+        n = 0
+        with self._cond:
+            for task in reversed(tasks):
+                th = task["_task_hash"]
+                if th not in self._offered:  # answered meanwhile, or not ours
+                    continue
+                self._offered.pop(th)
+                self._front.appendleft(dict(task))
+                n += 1
+            self._cond.notify_all()
+        return n
+
+    # -- hooks ------------------------------------------------------------------------------
+    def _forget(self, task: Task) -> None:
+        """An answer was undone (called under the lock)."""
+
+    def _changed(self, task: Task, answer: str) -> None:
+        """An answer is about to change to ``answer`` (called under the lock)."""
+
+    def _relearn(self, task: Task) -> None:
+        """The model should learn the changed answer of ``task`` (already retracted)."""
+
+    def _reoffer(self, task: Task) -> Task:
+        return task
+
+    # -- state ------------------------------------------------------------------------------
+    def outstanding(self) -> list[Task]:
+        """Tasks handed out by next_task and not answered yet (e.g. held by a widget)."""
+        with self._cond:
+            return list(self._offered.values())
+
+    def _history_row(self, task: Task) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def history(self, n: int = 20) -> list[dict[str, Any]]:
+        """This session's last ``n`` decisions, newest first."""
+        with self._cond:
+            last = list(itertools.islice(reversed(self._history), n))
+        return [self._history_row(task) for task in last]
+
+    def _session_counts(self) -> dict[str, Any]:
+        with self._cond:
+            session: dict[str, Any] = dict(self._counts)
+        session["total"] = sum(session.values())
+        return session
+
+    @property
+    def progress(self) -> dict[str, Any]:
+        """Counts for this session and the dataset, accept rate, model updates, source read."""
+        session = self._session_counts()
+        decided = session["accept"] + session["reject"]
+        updater = self.updater
+        return {
+            "session": session,
+            "dataset": self.db_dataset.counts(),
+            "accept_rate": session["accept"] / decided if decided else None,
+            "updates": updater.version if updater else 0,
+            "pending_update": updater.pending if updater else 0,
+            "update_errors": len(updater.errors) if updater else 0,
+            "source_total": self.source.total,
+            "source_read": self._read,
+            "skipped_texts": self.source.stats.skipped,
+        }
+
+    def stop(self) -> None:
+        """Stop the background threads. Answers are already stored; nothing is lost."""
+        if self.updater is not None:
+            self.updater.stop()
+
+    def __repr__(self) -> str:
+        p = self.progress
+        return (f"<{type(self).__name__} dataset={self.dataset!r} labels={self.labels} "
+                f"answers={p['session']['total']} updates={p['updates']}>")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """In a notebook, displaying a session shows the annotation widget."""
+        from .widget import AnnotationWidget  # lazy: the widget is a view above the session
+
+        return AnnotationWidget(self)._repr_mimebundle_(**kwargs)
