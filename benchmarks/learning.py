@@ -352,6 +352,9 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
     except ImportError:
         print("matplotlib is not installed: no plot (pip install matplotlib).")
         return None
+    colors = {"span/uncertain": "tab:orange", "whole/uncertain": "tab:green",
+              "whole/random": "tab:purple", "gold N/4 sentences": "tab:blue",
+              "gold on touched sentences": "tab:red"}
     n = len(summary)
     fig, axes = plt.subplots(2, n, figsize=(6.5 * n, 8), squeeze=False)
     for col, (corpus_name, s) in enumerate(summary.items()):
@@ -361,10 +364,11 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
             means = [100 * C.mean_sd(by_n[k])[0] for k in ns]
             sds = [100 * C.mean_sd(by_n[k])[1] for k in ns]
             style = "--" if row.startswith("gold") else "-"
-            ax.errorbar(ns, means, yerr=sds, label=row, linestyle=style, marker="o", capsize=3)
+            ax.errorbar(ns, means, yerr=sds, label=row, linestyle=style, marker="o", capsize=3,
+                        color=colors.get(row))
         ax.axhline(100 * C.mean_sd(s["start"])[0], color="grey", linestyle=":",
                    label="starting model")
-        ax.set_xscale("log")
+        ax.set_xticks(s["checkpoints"])
         ax.set_title(f"{corpus_name}: train() on seed + answers, test F")
         ax.set_xlabel("decisions N")
         ax.set_ylabel("ents_f x100")
@@ -372,10 +376,10 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         ax = axes[1][col]
         for cfg, curve in s["in_loop"].items():
             ns = sorted(curve)
-            ax.plot(ns, [100 * C.mean_sd(curve[k])[0] for k in ns], marker=".", label=cfg)
-        ax.axhline(100 * C.mean_sd(s["start"])[0], color="grey", linestyle=":",
-                   label="starting model (full test)")
-        ax.set_title(f"{corpus_name}: in-loop model F (500 test sentences)")
+            ax.plot(ns, [100 * C.mean_sd(curve[k])[0] for k in ns], marker=".", label=cfg,
+                    color=colors.get(cfg))
+        ax.set_xticks(sorted({k for c in s["in_loop"].values() for k in c}))
+        ax.set_title(f"{corpus_name}: in-loop model F (500 test sentences; 0 = start)")
         ax.set_xlabel("decisions")
         ax.set_ylabel("ents_f x100")
         ax.legend(fontsize=8)

@@ -187,6 +187,10 @@ class BaseSession:
             self._cond.notify_all()
         return n
 
+    def settled(self, task: Mapping[str, Any]) -> bool:
+        """True when a task needs no answer any more (a front end drops it)."""
+        return False
+
     # -- hooks ------------------------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         """An answer was undone (called under the lock)."""

@@ -63,7 +63,8 @@ class CandidateScorer:
 
     def __init__(self, nlp: Language, labels: Iterable[str], *, beam_width: int = 16,
                  beam_density: float = 0.0001, patterns: PatternMatcher | None = None,
-                 min_score: float = 0.0, whole: float | None = None) -> None:
+                 min_score: float = 0.0, whole: float | None = None,
+                 whole_alternatives: int = 1, whole_alternative_min: float = 0.05) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
@@ -81,6 +82,8 @@ class CandidateScorer:
         # knows no label beyond the ones being annotated.
         model_labels = set(self.ner.labels) if self.ner is not None else set()
         self.whole = whole if model_labels <= self.labels else None
+        self.whole_alternatives = whole_alternatives
+        self.whole_alternative_min = whole_alternative_min
 
     def _beams(self, docs: list[Doc]) -> list[Any]:
         return self.ner.beam_parse(docs, beam_width=self.beam_width,
@@ -99,16 +102,17 @@ class CandidateScorer:
             return [{} for _ in docs]
         return self._span_scores(self._beams(docs))
 
-    def best_analyses(self, beams: list[Any]) -> list[tuple[float, tuple[tuple, ...]]]:
-        """Per beam, the most probable set of entities and its summed probability."""
+    def best_analyses(self, beams: list[Any], k: int = 1
+                      ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
+        """Per beam, the ``k`` most probable sets of entities with their summed probability."""
         out = []
         for beam in beams:
             totals: dict[tuple[tuple, ...], float] = {}
             for prob, ents in self.ner.moves.get_beam_parses(beam):
                 key = tuple(sorted(tuple(e) for e in ents))
                 totals[key] = totals.get(key, 0.0) + float(prob)
-            best = max(totals.items(), key=lambda kv: kv[1]) if totals else ((), 0.0)
-            out.append((min(1.0, best[1]), best[0]))
+            ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:k]
+            out.append([(min(1.0, p), ents) for ents, p in ranked])
         return out
 
     def score(self, items: list[Mapping[str, Any]], version: int = 0) -> list[list[Task]]:
@@ -118,7 +122,8 @@ class CandidateScorer:
             return [[] for _ in items]
         beams = self._beams(docs)
         all_scores = self._span_scores(beams)
-        analyses = self.best_analyses(beams) if self.whole is not None else [None] * len(docs)
+        analyses = (self.best_analyses(beams, self.whole_alternatives) if self.whole is not None
+                    else [[] for _ in docs])
         result = []
         for item, doc, scores, analysis in zip(items, docs, all_scores, analyses):
             model_keys = sorted(scores, key=scores.__getitem__, reverse=True)
@@ -133,8 +138,13 @@ class CandidateScorer:
                     score = scores.get(key, PATTERN_ONLY_SCORE)
                     proposals[key] = (score, "pattern", match.pattern_id)
             tasks = self._tasks(item, doc, proposals, version)
-            if analysis is not None and analysis[0] >= self.whole:
-                tasks.insert(0, self._whole_task(item, doc, analysis, scores, version))
+            # The best analysis if it is likely enough; then, if it is rejected, the next ones
+            # the beam found (a boundary or label fixed), while they stay likely enough.
+            wholes = []
+            if analysis and analysis[0][0] >= self.whole:
+                wholes = [self._whole_task(item, doc, a, scores, version) for i, a in
+                          enumerate(analysis) if i == 0 or a[0] >= self.whole_alternative_min]
+            tasks[:0] = wholes
             result.append(tasks)
         return result
 

@@ -193,6 +193,10 @@ class ManualSession(BaseSession):
             self.updater.submit(stored)
         return stored
 
+    def settled(self, task: Mapping[str, Any]) -> bool:
+        """True when the task's text is annotated already."""
+        return task["_input_hash"] in self._done
+
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         self._done.discard(task["_input_hash"])

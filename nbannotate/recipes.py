@@ -35,7 +35,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
           split_sentences: bool = True, text_column: str = "text",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
-          whole: float | None = 0.5, replay_gold: str | list[str] | None = None,
+          whole: float | None = 0.5, whole_alternatives: int = 1, replay_gold: str | list[str] | None = None,
           gold_per_update: int = 3) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
@@ -55,6 +55,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         entities, or none) is complete and right, when that analysis has at least this
         probability. One accept gives a fully annotated sentence, worth several binary answers.
         None: ask about single spans only, as Prodigy's ner.teach does.
+    whole_alternatives: when a whole analysis is rejected, offer up to this many analyses of
+        the sentence in all (the beam's next most probable ones: a boundary or a label fixed).
     replay_gold: dataset name(s) of complete annotations (from manual/correct, or imported)
         mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop
         model's precision up while it learns from binary answers.
@@ -80,7 +82,11 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
     if whole is not None and not 0.0 <= whole <= 1.0:
         raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
-    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole)
+    if not isinstance(whole_alternatives, int) or whole_alternatives < 1:
+        raise ValueError(f"whole_alternatives must be a positive integer, got "
+                         f"{whole_alternatives!r}.")
+    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole,
+                             whole_alternatives=whole_alternatives)
     database = _database(db)
     gold = _gold_answers(database, replay_gold)
     ds = database.dataset(dataset, create=True)

@@ -168,15 +168,16 @@ class TeachSession(BaseSession):
             while True:
                 if self._front:
                     task = self._front.popleft()
+                    if self.settled(task):
+                        continue
                     break
                 if self._ready:
                     task, _item = self._ready.popleft()
                     self._cond.notify_all()
-                    if task["_input_hash"] in self._complete:
-                        continue  # answered completely meanwhile: skip its other questions
-                    th = task["_task_hash"]
-                    if th in self._answered or th in self._offered:
-                        continue  # a text re-scored after an update can repeat a question
+                    # A text re-scored after an update can repeat a question, and a text
+                    # answered completely meanwhile needs no more questions.
+                    if self.settled(task) or task["_task_hash"] in self._offered:
+                        continue
                     break
                 if self.error is not None:
                     raise self.error
@@ -213,9 +214,16 @@ class TeachSession(BaseSession):
         with self._cond:
             if answer == "accept" and is_gold(stored):
                 self._complete.add(stored["_input_hash"])
+                # Its other questions, handed out already, need no answer any more.
+                for other in [t for t in self._offered.values() if self.settled(t)]:
+                    self._offered.pop(other["_task_hash"], None)
         self._record(stored)
         self.updater.submit(stored)
         return stored
+
+    def settled(self, task: Mapping[str, Any]) -> bool:
+        """True when a task needs no answer: answered, or its text answered completely."""
+        return task["_task_hash"] in self._answered or task["_input_hash"] in self._complete
 
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:

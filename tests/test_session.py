@@ -353,6 +353,7 @@ def test_whole_analysis_accept_is_a_complete_annotation(db_path):
         s.stop()
     complete = {t["_input_hash"] for t in accepted}
     assert not [t for t in later if t["_input_hash"] in complete]
+    assert not [t for t in s.outstanding() if t["_input_hash"] in complete]
     df = nba.Database(db_path).dataset("whole").to_pandas()
     gold = df[df["kind"] == "gold"]
     assert len(gold) == len(wholes)
@@ -408,3 +409,19 @@ def test_replay_gold_mixes_complete_annotations_into_every_update(db_path):
         s.stop()
     texts_per_batch = [len({t["text"] for t in answered[i:i + 10]}) for i in (0, 10, 20)]
     assert [r.examples for r in reports] == [n + 4 for n in texts_per_batch]
+
+
+def test_the_scorer_offers_the_best_analyses_first_in_order():
+    from nbannotate.candidates import CandidateScorer
+    from nbannotate.models import load_model
+
+    nlp = load_model("blank:en", ["PRODUCT"])  # untrained: many analyses are likely
+    scorer = CandidateScorer(nlp, ["PRODUCT"], whole=0.0, whole_alternatives=3,
+                             whole_alternative_min=0.0)
+    (tasks,) = scorer.score([{"text": "I just bought the new Walkman yesterday ."}])
+    wholes = [t for t in tasks if t["meta"].get("whole")]
+    assert len(wholes) == 3 and tasks[:3] == wholes
+    assert len({json.dumps(t["spans"]) for t in wholes}) == 3
+    scores = [t["meta"]["score"] for t in wholes]
+    assert scores == sorted(scores, reverse=True)
+    assert len({t["_task_hash"] for t in tasks}) == len(tasks)

@@ -74,6 +74,21 @@ describe("task view", () => {
     assert.equal(other.root.querySelectorAll(".nba-span").length, 0);
   });
 
+  test("accepting a complete analysis drops the other questions about its text at once", () => {
+    const whole = { ...makeTask(1), input_hash: "77", meta: { score: 0.9, whole: true } };
+    const alternative = { ...makeTask(2), input_hash: "77", meta: { score: 0.1, whole: true } };
+    const span = { ...makeTask(3), input_hash: "77" };
+    const other = { ...makeTask(4), input_hash: "88" };
+    const server = { queue: [whole, alternative, span, other], history: [], progress: {} };
+    const accepted = derive(server, [{ type: "answer", task_hash: whole.task_hash, answer: "accept" }],
+      new Map());
+    assert.deepEqual(accepted.queue.map((t) => t.task_hash), [other.task_hash]);
+    const rejected = derive(server, [{ type: "answer", task_hash: whole.task_hash, answer: "reject" }],
+      new Map());
+    assert.deepEqual(rejected.queue.map((t) => t.task_hash),
+      [alternative.task_hash, span.task_hash, other.task_hash]);
+  });
+
   test("a pattern candidate says so", () => {
     const { $ } = mount({ queue: [makeTask(1, { source: "pattern", score: 1 })], status: "ready" });
     assert.equal($(".nba-source").textContent, "pattern");

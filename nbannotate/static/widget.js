@@ -96,6 +96,11 @@ function derive(server, ops, cache) {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
+      if (task && op.answer === "accept" && isWhole(task)) {
+        for (let j = queue.length - 1; j >= 0; j--) {
+          if (queue[j].input_hash === task.input_hash) queue.splice(j, 1);
+        }
+      }
       count(op.answer, 1);
     } else if (op.type === "undo") {
       const last = history.shift();
