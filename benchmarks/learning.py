@@ -20,7 +20,8 @@ Protocol (also in benchmarks/README.md and BENCHMARKS.md). For each corpus and s
 Configurations: ``span/uncertain`` (per-span questions only, ``whole=None``: Prodigy's
 ner.teach), ``whole/uncertain`` (the product default: also the model's best whole analysis,
 ``whole=0.5``) and ``whole/random`` (same candidates, a random 50% of span candidates kept
-instead of the uncertainty sorter).
+instead of the uncertainty sorter) and ``whole/uncertain+gold`` (the default plus the seed gold
+mixed into every in-loop update, ``replay_gold="seed"``).
 
 Prints a table, writes ``benchmarks/results/learning.json`` and PNG plots. Exit status 0.
 """
@@ -47,6 +48,8 @@ CONFIGS = {
     "span/uncertain": {"whole": None, "sorter": "prefer_uncertain"},
     "whole/uncertain": {"whole": 0.5, "sorter": "prefer_uncertain"},
     "whole/random": {"whole": 0.5, "sorter": "random"},
+    # The default plus the seed gold mixed into every in-loop update (teach(replay_gold=...)).
+    "whole/uncertain+gold": {"whole": 0.5, "sorter": "prefer_uncertain", "replay_gold": "seed"},
 }
 DEFAULT_CONFIG = "whole/uncertain"
 
@@ -138,7 +141,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         dataset = "teach_" + cfg_name.replace("/", "_")
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
                             db=db, sorter=sorter, whole=cfg["whole"], split_sentences=False,
-                            seed=seed, beam_width=args.beam_width, replay=args.replay)
+                            seed=seed, beam_width=args.beam_width, replay=args.replay,
+                            replay_gold=cfg.get("replay_gold"))
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
             session.updater.optimizer.learn_rate = args.learn_rate
         res: dict[str, Any] = {"final": {}, "in_loop": [], "touched_gold": {}, "stats": {}}
@@ -393,7 +397,7 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--corpora", default="btc,wnut17", help="comma-separated: btc,wnut17")
-    p.add_argument("--seeds", default="0,1", help="comma-separated seeds")
+    p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     p.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated configurations")
     p.add_argument("--checkpoints", default="250,500,1000,2000")
     p.add_argument("--max-decisions", type=int, default=1000,
@@ -459,7 +463,8 @@ def finish(units: list[dict[str, Any]], args: argparse.Namespace, seconds: float
     path = C.write_json(f"{args.out}.json", payload)
     png = plot(summary, C.RESULTS / f"{args.out}.png") if summary else None
     if not quiet:
-        print(f"\nWrote {path}" + (f" and {png}" if png else "") + f" in {seconds:.0f} s.")
+        print(f"\nWrote {path}" + (f" and {png}" if png else "") +
+              (" from saved units." if args.summarize else f" in {seconds:.0f} s."))
     return 1 if any("error" in u for u in units) else 0
 
 
@@ -475,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         if not units:
             raise SystemExit(f"No unit results in {UNITS} for {args.out}: run without "
                              f"--summarize first.")
+        # "seconds" is then the sum of the units' own times (they may have run in parallel).
         return finish(units, args, sum(u.get("seconds", 0) for u in units))
     UNITS.mkdir(parents=True, exist_ok=True)
     units: list[dict[str, Any]] = []

@@ -240,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(memory_child(model, path, int(n), labels.split(","))))
         return 0
     if args.quick:
-        args.texts, args.rounds, args.updates = 96, 1, 3
-        args.memory_lines, args.memory_tasks, args.epochs = "2000,100000", 80, 1
+        args.texts, args.rounds, args.updates = 64, 1, 3
+        args.memory_lines, args.memory_tasks, args.epochs = "2000,100000", 50, 1
 
     import nbannotate as nba
     from nbannotate.train import train
