@@ -21,6 +21,8 @@ from .tasks import Task, doc_tokens, input_hash, make_task
 # Score given to a pattern match the model does not propose at all: maximally uncertain, so
 # prefer_uncertain offers it; the annotator's answer then teaches the model.
 PATTERN_ONLY_SCORE = 0.5
+# Below this share of texts with an entity in their best analysis, empty analyses are not asked.
+MIN_FINDS_ENTITIES = 0.1
 
 
 def sentence_splitter(lang: str) -> Language:
@@ -84,6 +86,10 @@ class CandidateScorer:
         self.whole = whole if model_labels <= self.labels else None
         self.whole_alternatives = whole_alternatives
         self.whole_alternative_min = whole_alternative_min
+        # Share of recent texts whose best analysis has an entity (moving average). A model
+        # that finds almost nothing anywhere cannot be trusted to say "no entities here":
+        # accepting its empty analyses would only teach it to find nothing (seen on WNUT17).
+        self.finds_entities = 0.5
 
     def _beams(self, docs: list[Doc]) -> list[Any]:
         return self.ner.beam_parse(docs, beam_width=self.beam_width,
@@ -141,6 +147,10 @@ class CandidateScorer:
             # The best analysis if it is likely enough; then, if it is rejected, the next ones
             # the beam found (a boundary or label fixed), while they stay likely enough.
             wholes = []
+            if analysis:
+                self.finds_entities += 0.02 * (bool(analysis[0][1]) - self.finds_entities)
+            if analysis and not analysis[0][1] and self.finds_entities < MIN_FINDS_ENTITIES:
+                analysis = []  # an empty analysis from a model that finds nothing: not asked
             if analysis and analysis[0][0] >= self.whole:
                 wholes = [self._whole_task(item, doc, a, scores, version) for i, a in
                           enumerate(analysis) if i == 0 or a[0] >= self.whole_alternative_min]

@@ -35,8 +35,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
           split_sentences: bool = True, text_column: str = "text",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
-          whole: float | None = 0.5, whole_alternatives: int = 1, replay_gold: str | list[str] | None = None,
-          gold_per_update: int = 3) -> TeachSession:
+          whole: float | None = 0.5, whole_alternatives: int = 1,
+          replay_gold: str | list[str] | None = None, gold_per_update: int = 3) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).

@@ -425,3 +425,19 @@ def test_the_scorer_offers_the_best_analyses_first_in_order():
     scores = [t["meta"]["score"] for t in wholes]
     assert scores == sorted(scores, reverse=True)
     assert len({t["_task_hash"] for t in tasks}) == len(tasks)
+
+
+def test_a_model_that_finds_nothing_is_not_asked_whether_texts_have_no_entities():
+    from nbannotate.candidates import CandidateScorer
+    from nbannotate.models import load_model
+
+    nlp = load_model("blank:en", ["PRODUCT"])
+    scorer = CandidateScorer(nlp, ["PRODUCT"], whole=0.0)
+    scorer.best_analyses = lambda beams, k=1: [[(0.99, ())] for _ in beams]  # finds nothing
+    asked = [t for _ in range(20)
+             for tasks in scorer.score([{"text": "Nothing to see here ."}] * 10)
+             for t in tasks if t["meta"].get("whole")]
+    assert scorer.finds_entities < 0.1
+    assert 0 < len(asked) < 100  # only until it has shown, over ~80 texts, that it finds nothing
+    assert not [t for t in scorer.score([{"text": "Still nothing ."}])[0]
+                if t["meta"].get("whole")]
