@@ -1,41 +1,57 @@
-"""pytest fixtures for the end-to-end tests: real JupyterLab, real kernel, real Chromium.
+"""pytest fixtures for the end-to-end tests: real JupyterLab / Notebook 7, real kernel, real
+Chromium.
 
-One Lab server and one browser are shared by the whole pytest session (they take ~4 s to start);
-each test gets its own browser context, writes its own notebook into the server's temporary root
-and shuts its kernels down afterwards (the machine has two cores). See harness.py.
+One Lab server, one Notebook 7 server and one browser are shared by the whole pytest session
+(each takes a few seconds to start, and only when a test asks for it); each test gets its own
+browser context, writes its own notebook into the server's temporary root and shuts its kernels
+down afterwards (the machine has two cores). See harness.py.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import CHROMIUM, Lab, Notebook, launch_chromium  # noqa: E402
+from harness import CHROMIUM, Lab, Notebook, Notebook7, launch_chromium  # noqa: E402
+
+
+def _need_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
+                    "(or set NBANNOTATE_CHROMIUM)")
 
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
-                    "(or set NBANNOTATE_CHROMIUM)")
+    _need_chromium()
     server = Lab(tmp_path_factory.mktemp("lab"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def browser(lab: Lab) -> Iterator[Any]:
+def notebook7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
+    """A Jupyter Notebook 7 server (``jupyter notebook``), shared by the session."""
+    _need_chromium()
+    server = Notebook7(tmp_path_factory.mktemp("notebook7"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    _need_chromium()
     # Chromium writes under $HOME even with a temporary profile.
     old_home = os.environ.get("HOME")
-    os.environ["HOME"] = lab.env["HOME"]
+    os.environ["HOME"] = str(tmp_path_factory.mktemp("chromium-home"))
     try:
         with sync_playwright() as pw:
             b = launch_chromium(pw)
@@ -46,17 +62,16 @@ def browser(lab: Lab) -> Iterator[Any]:
             os.environ["HOME"] = old_home
 
 
-@pytest.fixture
-def notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """Factory: notebook(cells) writes a notebook, opens it and runs all cells."""
+def _notebook_factory(server: Lab, browser: Any,
+                      request: pytest.FixtureRequest) -> Iterator[Callable[..., Notebook]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     opened: list[Notebook] = []
 
     def make(cells: list[str], run: bool = True) -> Notebook:
         name = f"{request.node.name}.ipynb".replace("[", "_").replace("]", "_")
-        lab.write_notebook(name, cells)
-        nb = Notebook(lab, page, name)
+        server.write_notebook(name, cells)
+        nb = Notebook(server, page, name)
         nb.open()
         if run:
             nb.run_all()
@@ -67,3 +82,16 @@ def notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Iterator
     for nb in opened:
         nb.shutdown()
     context.close()
+
+
+@pytest.fixture
+def notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Factory: notebook(cells) writes a notebook, opens it in Lab and runs all cells."""
+    yield from _notebook_factory(lab, browser, request)
+
+
+@pytest.fixture
+def notebook7(notebook7_server: Notebook7, browser: Any,
+              request: pytest.FixtureRequest) -> Iterator[Any]:
+    """Factory: notebook7(cells) writes a notebook, opens it in Notebook 7 and runs all cells."""
+    yield from _notebook_factory(notebook7_server, browser, request)

@@ -36,6 +36,10 @@ def _free_port() -> int:
 class Lab:
     """A running JupyterLab server with a temporary root directory."""
 
+    APP = "lab"  # the ``jupyter`` subcommand
+    APP_ARGS = ["--LabApp.extension_manager=readonly"]
+    URL = "/lab/tree/{name}?reset&token={token}"
+
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.root = tmp / "root"
@@ -44,10 +48,10 @@ class Lab:
         self.port = _free_port()
         self.env = lab_env(tmp)
         cmd = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            sys.executable, "-m", "jupyter", self.APP, "--no-browser", "--allow-root",
             "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}", "--expose-app-in-browser",
-            "--LabApp.extension_manager=readonly", "--ServerApp.log_level=WARN",
+            *self.APP_ARGS, "--ServerApp.log_level=WARN",
         ]
         self.log = open(tmp / "lab.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log,
@@ -58,20 +62,20 @@ class Lab:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited at start:\n{self.logs()}")
+                raise RuntimeError(f"jupyter {self.APP} exited at start:\n{self.logs()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"jupyter lab did not listen within {timeout}s:\n{self.logs()}")
+        raise RuntimeError(f"jupyter {self.APP} did not listen within {timeout}s:\n{self.logs()}")
 
     def logs(self) -> str:
         self.log.flush()
         return (self.tmp / "lab.log").read_text(errors="replace")[-5000:]
 
     def url(self, notebook: str) -> str:
-        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?reset&token={self.token}"
+        return f"http://127.0.0.1:{self.port}" + self.URL.format(name=notebook, token=self.token)
 
     def write_notebook(self, name: str, cells: list[str]) -> Path:
         nb = {
@@ -99,6 +103,16 @@ class Lab:
             self.proc.kill()
             self.proc.wait(timeout=5)
         self.log.close()
+
+
+class Notebook7(Lab):
+    """A running Jupyter Notebook 7 server (the ``notebook`` package): one document per tab,
+    ``/notebooks/NAME.ipynb``. Its page exposes ``window.jupyterapp`` like Lab's, with the
+    notebook panel as ``shell.currentWidget``, so :class:`Notebook` drives both."""
+
+    APP = "notebook"
+    APP_ARGS: list[str] = []
+    URL = "/notebooks/{name}?token={token}"
 
 
 def lab_env(tmp: Path) -> dict[str, str]:
@@ -132,9 +146,14 @@ class Notebook:
     def __init__(self, lab: Lab, page: Any, name: str) -> None:
         self.lab, self.page, self.name = lab, page, name
         self.page_errors: list[str] = []
+        self.page_error_stacks: list[str] = []  # same order as page_errors
         self.dialogs: list[str] = []
-        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("pageerror", self._on_page_error)
         page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def _on_page_error(self, error: Any) -> None:
+        self.page_errors.append(str(error))
+        self.page_error_stacks.append(getattr(error, "stack", None) or "")
 
     def open(self) -> None:
         self.page.goto(self.lab.url(self.name))
