@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
-from itertools import count
 from pathlib import Path
 
 import duckdb
@@ -30,22 +28,7 @@ TEXTS = [
 PATTERNS = [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]},
             {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]}]
 
-_seq = count(1)
-
-
-def send(widget: AnnotationWidget, kind: str, client: str = "test-client", **content) -> None:
-    """Deliver a custom message from the front end, as the comm would."""
-    widget._handle_custom_msg({"type": kind, "client": client, "seq": next(_seq), **content}, [])
-
-
-def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+from widget_helpers import send, wait_for  # noqa: E402
 
 
 def stored(db_path: Path, dataset: str = "gold") -> list[tuple]:
