@@ -32,7 +32,6 @@ PATTERNS = [
     {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]},
 ]
 
-from widget_helpers import send, wait_for  # noqa: E402
 
 
 def stored_answers(db_path: Path) -> list[tuple[int, str]]:

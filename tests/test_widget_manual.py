@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import spacy
 from spacy.training import Example
+from widget_helpers import send, wait_for
 
 import nbannotate as nba
 from nbannotate import store
@@ -28,7 +29,6 @@ TEXTS = [
 PATTERNS = [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]},
             {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]}]
 
-from widget_helpers import send, wait_for  # noqa: E402
 
 
 def stored(db_path: Path, dataset: str = "gold") -> list[tuple]:
