@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from widget_helpers import send, wait_for
 
 import nbannotate as nba
 from nbannotate import store
