@@ -43,7 +43,8 @@ class TeachSession(BaseSession):
                  scorer: CandidateScorer, sorter: Sorter, batch_size: int = 10,
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
-                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3) -> None:
+                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
+                 learn_rate: float | None = None) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
         self.scorer = scorer
@@ -65,7 +66,7 @@ class TeachSession(BaseSession):
 
         self.updater: ModelUpdater = ModelUpdater(
             nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
-            gold_per_update=gold_per_update, on_update=self._on_update)
+            gold_per_update=gold_per_update, learn_rate=learn_rate, on_update=self._on_update)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
                                           daemon=True)
         self._producer.start()

@@ -47,6 +47,7 @@ class ModelUpdater:
     def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
                  replay: int = 10, drop: float = 0.2, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
+                 learn_rate: float | None = None,
                  on_update: Callable[[UpdateReport], None] | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -61,6 +62,8 @@ class ModelUpdater:
         self.gold = [item for item in merge_answers(gold) if item.gold is not None]
         self.gold_per_update = gold_per_update
         self.optimizer = nlp.resume_training()
+        if learn_rate is not None:
+            self.optimizer.learn_rate = learn_rate
         self.version = 0
         self.reports: list[UpdateReport] = []
         self.errors: list[str] = []

@@ -441,3 +441,19 @@ def test_a_model_that_finds_nothing_is_not_asked_whether_texts_have_no_entities(
     assert 0 < len(asked) < 100  # only until it has shown, over ~80 texts, that it finds nothing
     assert not [t for t in scorer.score([{"text": "Still nothing ."}])[0]
                 if t["meta"].get("whole")]
+
+
+def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
+    texts = gadget_texts(20)
+    spans_only = nba.teach("lr1", texts, "blank:en", ["PRODUCT"], db=db_path, whole=None)
+    default = nba.teach("lr2", texts, "blank:en", ["PRODUCT"], db=db_path)
+    chosen = nba.teach("lr3", texts, "blank:en", ["PRODUCT"], db=db_path, learn_rate=0.01)
+    try:
+        assert spans_only.updater.optimizer.learn_rate == 0.0005
+        assert default.updater.optimizer.learn_rate == 0.001
+        assert chosen.updater.optimizer.learn_rate == 0.01
+    finally:
+        for s in (spans_only, default, chosen):
+            s.stop()
+    with pytest.raises(ValueError, match="learn_rate"):
+        nba.teach("lr4", texts, "blank:en", ["PRODUCT"], db=db_path, learn_rate=0)
