@@ -21,19 +21,11 @@ from .candidates import sentence_splitter, split_sentences
 from .errors import AnswerError
 from .sources import Source
 from .store import Dataset
-from .tasks import ANSWERS, Task
+from .tasks import ANSWERS, Task, check_answer
 from .updater import ModelUpdater
 
 # Keys the store adds to an answered task; removed when a task is offered again.
 _STAMPS = ("answer", "_timestamp", "_session_id", "_annotator_id")
-
-
-def check_answer(answer: Any) -> str:
-    """``answer`` if it is "accept", "reject" or "ignore"; AnswerError otherwise."""
-    if answer not in ANSWERS:
-        raise AnswerError(
-            f"Unknown answer {answer!r}: use one of {', '.join(map(repr, ANSWERS))}.")
-    return answer
 
 
 def unanswered(task: Mapping[str, Any]) -> Task:

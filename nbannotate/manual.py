@@ -22,12 +22,12 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .base_session import BaseSession, check_answer
+from .base_session import BaseSession
 from .errors import AnswerError
 from .patterns import PatternMatcher
 from .sources import Source
 from .store import Dataset
-from .tasks import VIEW_MANUAL, Task, doc_tokens, input_hash, make_task
+from .tasks import VIEW_MANUAL, Task, check_answer, doc_tokens, input_hash, make_task
 from .updater import ModelUpdater
 
 

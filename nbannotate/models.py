@@ -118,7 +118,7 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
     Missing labels are added (the output layer is resized here, before any thread uses the
     model). A pipeline without NER gets a new one when labels are given; otherwise ModelError.
     """
-    labels = _check_labels(labels)
+    labels = normalize_labels(labels)
     nlp = load_language(model)
     ner = find_ner(nlp)
     if ner is None:
@@ -150,15 +150,17 @@ def is_fresh(nlp: Language) -> bool:
     return bool(nlp.meta.get("nbannotate", {}).get("fresh_ner"))
 
 
-def _check_labels(labels: Iterable[str] | None) -> list[str]:
+def normalize_labels(labels: Iterable[str] | str | None,
+                     error: type[Exception] = ModelError) -> list[str]:
+    """Labels as a de-duplicated list; "A, B" is accepted too. ``error`` names a bad label."""
     if labels is None:
         return []
     if isinstance(labels, str):
-        labels = [part.strip() for part in labels.split(",")]
+        labels = [part.strip() for part in labels.split(",") if part.strip()]
     out: list[str] = []
     for label in labels:
         if not isinstance(label, str) or not label.strip():
-            raise ModelError(f"Labels must be non-empty strings, got {label!r}.")
+            raise error(f"Labels must be non-empty strings, got {label!r}.")
         if label.strip() not in out:
             out.append(label.strip())
     return out

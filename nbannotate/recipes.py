@@ -15,7 +15,7 @@ import spacy
 from .candidates import CandidateScorer
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
-from .models import ModelLike, find_ner, load_language, load_model
+from .models import ModelLike, find_ner, load_language, load_model, normalize_labels
 from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .session import TeachSession
 from .sorters import Sorter, get_sorter
@@ -83,7 +83,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     sort = get_sorter(sorter, bias)
     src = Source(source, text_column=text_column)
     pattern_list = read_patterns(patterns) if patterns is not None else []
-    wanted = _labels(labels, pattern_list, model)
+    wanted = _labels(labels, pattern_list)
     spacy.util.fix_random_seed(seed)
     nlp = load_model(model, wanted)
     if not labels:  # default: the pattern labels and every label the model knows
@@ -121,13 +121,9 @@ def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str,
     return out
 
 
-def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]],
-            model: ModelLike) -> list[str]:
-    if isinstance(labels, str):
-        labels = [part.strip() for part in labels.split(",") if part.strip()]
-    if labels:
-        return list(dict.fromkeys(labels))
-    return list(dict.fromkeys(p["label"] for p in patterns))
+def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]]) -> list[str]:
+    """The requested labels, or else the pattern labels."""
+    return normalize_labels(labels) or list(dict.fromkeys(p["label"] for p in patterns))
 
 
 def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike | None = None,
@@ -139,7 +135,7 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
     ``model`` only provides the tokenizer (default: blank English). Each accepted text is stored
     with all its spans as a complete (gold) annotation.
     """
-    wanted = _labels(labels, [], model)
+    wanted = _labels(labels, [])
     if not wanted:
         raise ValueError("manual() needs labels=[...]: the labels the annotator can choose.")
     src = Source(source, text_column=text_column)
@@ -159,8 +155,9 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     With ``update=True`` the in-memory model learns from each accepted annotation, like teach.
     """
     src = Source(source, text_column=text_column)
-    nlp = load_model(model, _labels(labels, [], model))
-    wanted = _labels(labels, [], model) or list(find_ner(nlp).labels)
+    requested = _labels(labels, [])
+    nlp = load_model(model, requested)
+    wanted = requested or list(find_ner(nlp).labels)
     ds = _database(db).dataset(dataset, create=True)
     return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, use_model=True,
                          update=update, split=split_sentences, annotator=annotator,

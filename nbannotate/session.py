@@ -24,13 +24,14 @@ from typing import Any
 
 from spacy.language import Language
 
-from .base_session import BaseSession, check_answer
+from .base_session import BaseSession
 from .candidates import CandidateScorer
 from .errors import AnswerError
+from .models import upstream_docs
 from .sorters import Sorter
 from .sources import Source
 from .store import Dataset
-from .tasks import Task, input_hash, is_gold, is_whole
+from .tasks import Task, check_answer, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
@@ -271,8 +272,6 @@ class TeachSession(BaseSession):
 
     def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
         """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""
-        from .models import upstream_docs
-
         with self.model_lock:
             docs = upstream_docs(self.nlp, texts)
             scores = self.scorer.span_scores(docs)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
-from .tasks import ANSWERS, is_gold, set_hashes
+from .tasks import ANSWERS, check_answer, is_gold, set_hashes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,15 +220,6 @@ def _dumps(task: Mapping[str, Any]) -> str:
                           ensure_ascii=False, allow_nan=False)
 
 
-def _check_answer(answer: Any, where: str = "") -> str:
-    if answer not in ANSWERS:
-        valid = ", ".join(repr(a) for a in ANSWERS)
-        if answer is None:
-            raise AnswerError(f"{where}the task has no answer. Pass answer= one of {valid}.")
-        raise AnswerError(f"{where}invalid answer {answer!r}: the answer must be one of {valid}.")
-    return str(answer)
-
-
 def _int_or_none(value: Any, field: str, where: str) -> int | None:
     if value is None:
         return None
@@ -246,7 +237,7 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     if not isinstance(task, Mapping):
         raise AnswerError(f"{where}a task must be a dict, got {type(task).__name__}.")
     stored = dict(task)
-    ans = _check_answer(stored.get("answer") if answer is None else answer, where)
+    ans = check_answer(stored.get("answer") if answer is None else answer, where)
     text = stored.get("text")
     if not isinstance(text, str):
         raise AnswerError(
@@ -594,7 +585,7 @@ class Dataset:
 
         Raises AnswerError for an invalid answer or when no answer has this task hash.
         """
-        ans = _check_answer(answer)
+        ans = check_answer(answer)
         with self.db._transaction() as conn:
             row = conn.execute(
                 "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ? "

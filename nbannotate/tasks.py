@@ -21,6 +21,8 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
+from .errors import AnswerError
+
 ANSWERS = ("accept", "reject", "ignore")
 VIEW_BINARY = "ner"
 VIEW_MANUAL = "ner_manual"
@@ -29,6 +31,16 @@ VIEW_MANUAL = "ner_manual"
 VIEW_WHOLE = "ner_whole"
 
 Task = dict[str, Any]
+
+
+def check_answer(answer: Any, where: str = "") -> str:
+    """``answer`` if it is "accept", "reject" or "ignore"; AnswerError naming them otherwise."""
+    if answer not in ANSWERS:
+        valid = ", ".join(repr(a) for a in ANSWERS)
+        if answer is None:
+            raise AnswerError(f"{where}the task has no answer. Pass answer= one of {valid}.")
+        raise AnswerError(f"{where}invalid answer {answer!r}: the answer must be one of {valid}.")
+    return str(answer)
 
 
 def _hash64(payload: str) -> int:

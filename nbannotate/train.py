@@ -53,7 +53,7 @@ from spacy.training import Example
 
 from .errors import DatasetError, TrainingError
 from .examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
-from .models import INCORRECT_SPANS_KEY, ModelLike, find_ner, load_language
+from .models import INCORRECT_SPANS_KEY, ModelLike, find_ner, load_language, normalize_labels
 from .store import Database
 from .tasks import is_gold
 
@@ -692,7 +692,7 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
     _check_usable(tasks, names, "The datasets" if len(names) > 1 else "The dataset")
     if eval_names:
         _check_usable(eval_tasks, eval_names, "The eval dataset")
-    wanted = _check_labels(labels)
+    wanted = normalize_labels(labels, TrainingError)
     tasks, dropped = _filter_labels(tasks, set(wanted) if wanted else None)
     eval_tasks, eval_dropped = _filter_labels(eval_tasks, set(wanted) if wanted else None)
 
@@ -752,20 +752,6 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
     s["examples"] = len(train_examples) + len(eval_examples)
     return _Prepared(base, train_items, eval_items, train_examples, eval_examples, final_labels,
                      s, _eval_kind(eval_items), names)
-
-
-def _check_labels(labels: Iterable[str] | str | None) -> list[str]:
-    if labels is None:
-        return []
-    if isinstance(labels, str):
-        labels = [p.strip() for p in labels.split(",")]
-    out: list[str] = []
-    for label in labels:
-        if not isinstance(label, str) or not label.strip():
-            raise TrainingError(f"labels must be non-empty strings, got {label!r}.")
-        if label.strip() not in out:
-            out.append(label.strip())
-    return out
 
 
 def _check_numbers(epochs: int, dropout: float, batch_size: int, patience: int) -> None:
