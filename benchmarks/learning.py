@@ -52,6 +52,8 @@ CONFIGS = {
     "whole/uncertain+gold": {"whole": 0.5, "sorter": "prefer_uncertain", "replay_gold": "seed"},
 }
 DEFAULT_CONFIG = "whole/uncertain"
+RAW = " (raw weights)"  # in-loop row: the last weights instead of their average
+SILVER = " +silver"  # row suffix: the same train() with the starting model's silver added
 
 
 class RandomSorter:
@@ -83,10 +85,15 @@ def _train_f(db: Any, datasets: list[str], out: Path, split: C.Split, args: argp
     return scores
 
 
-def _in_loop_f(session: Any, examples: list[Any]) -> float:
+def _in_loop_f(session: Any, examples: list[Any], raw: bool = False) -> float:
+    """The in-loop model's F as the loop uses it (``session.model()``: averaged weights), or
+    with its raw last weights."""
     session.update_model(timeout=120)
-    with session.model_lock:  # the updater and the scorer share the model
-        return C.ents_prf(session.nlp, examples)["ents_f"]
+    if raw:
+        with session.model_lock:  # the updater and the scorer share the model
+            return C.ents_prf(session.nlp, examples)["ents_f"]
+    with session.model() as nlp:
+        return C.ents_prf(nlp, examples)["ents_f"]
 
 
 def _log(args: argparse.Namespace, msg: str) -> None:
@@ -101,7 +108,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     import nbannotate as nba
 
     corpus = C.load_corpus(corpus_name)
-    split = C.make_split(corpus, seed, n_seed=args.n_seed, n_pool=args.n_pool,
+    n_seed = args.n_seed_wnut17 if corpus_name == "wnut17" else args.n_seed
+    split = C.make_split(corpus, seed, n_seed=n_seed, n_pool=args.n_pool,
                          n_dev=args.n_dev, n_test=args.n_test)
     checkpoints = [n for n in args.checkpoints if n <= args.max_decisions]
     tmp = tempfile.TemporaryDirectory(prefix=f"nba-learn-{corpus_name}-{seed}-")
@@ -120,11 +128,22 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     out["start"] = start
     _log(args, f"{corpus_name} seed {seed}: starting model F={start['ents_f']:.3f} "
                f"({start['train_seconds']} s)")
+    silver: list[str] = []
+    if args.silver:  # the starting model's confident analyses of the pool (no human effort)
+        out["silver"] = nba.silver("silver", [s.text for s in split.pool], str(root / "start"),
+                                   threshold=args.silver, db=db, split_sentences=False,
+                                   beam_width=args.beam_width)
+        gold_of = {s.text: s.gold for s in split.pool}
+        out["silver"]["exact"] = sum(
+            frozenset((x["start"], x["end"], x["label"]) for x in t["spans"]) == gold_of[t["text"]]
+            for t in db.dataset("silver").answers())
+        silver = ["silver"]
+        _log(args, f"{corpus_name} seed {seed}: silver {out['silver']}")
 
     # Equal effort: gold for N/4 pool sentences (nested: the first N/4 of one shuffled order).
     order = list(split.pool)
     random.Random(seed + 1000).shuffle(order)
-    out["gold_quarter"] = {}
+    out["gold_quarter"], out["gold_quarter_silver"] = {}, {}
     for n in [] if args.in_loop_only else checkpoints:
         name = f"gold_{n}"
         C.add_gold(db, name, order[:n // 4])
@@ -132,6 +151,9 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                                           test_examples)
         _log(args, f"{corpus_name} seed {seed}: gold N/4={n // 4} sentences "
                    f"F={out['gold_quarter'][n]['ents_f']:.3f}")
+        if silver:
+            out["gold_quarter_silver"][n] = _train_f(db, ["seed", name, *silver], root / name,
+                                                     split, args, seed, test_examples)
 
     source = [{"text": s.text, "meta": {"i": i}} for i, s in enumerate(split.pool)]
     for cfg_name in args.configs:
@@ -139,13 +161,15 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         oracle = C.Oracle(split.pool)
         sorter = RandomSorter(0.5, seed) if cfg["sorter"] == "random" else cfg["sorter"]
         dataset = "teach_" + cfg_name.replace("/", "_")
+        extra = {"average": args.average} if args.average != "default" else {}
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
                             db=db, sorter=sorter, whole=cfg["whole"], split_sentences=False,
                             seed=seed, beam_width=args.beam_width, replay=args.replay,
-                            replay_gold=cfg.get("replay_gold"))
+                            replay_gold=cfg.get("replay_gold"), **extra)
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
             session.updater.optimizer.learn_rate = args.learn_rate
-        res: dict[str, Any] = {"final": {}, "in_loop": [], "touched_gold": {}, "stats": {}}
+        res: dict[str, Any] = {"final": {}, "final_silver": {}, "in_loop": [], "in_loop_raw": [],
+                               "touched_gold": {}, "stats": {}}
         touched: dict[str, None] = {}
         accepted_gold: set[tuple[str, int, int, str]] = set()
         decisions = duplicates = 0
@@ -153,6 +177,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         loop_seconds = 0.0
         try:
             res["in_loop"].append((0, _in_loop_f(session, loop_examples)))
+            res["in_loop_raw"].append((0, _in_loop_f(session, loop_examples, raw=True)))
             tic = time.perf_counter()
             while decisions < checkpoints[-1]:
                 task = session.next_task(timeout=300)
@@ -177,10 +202,16 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                     loop_seconds += time.perf_counter() - tic
                     if at_eval:
                         res["in_loop"].append((decisions, _in_loop_f(session, loop_examples)))
+                        res["in_loop_raw"].append(
+                            (decisions, _in_loop_f(session, loop_examples, raw=True)))
                     if decisions in checkpoints and not args.in_loop_only:
                         res["final"][decisions] = _train_f(
                             db, ["seed", dataset], root / f"m_{dataset}", split, args, seed,
                             test_examples)
+                        if silver and cfg_name == DEFAULT_CONFIG:  # time: the default only
+                            res["final_silver"][decisions] = _train_f(
+                                db, ["seed", dataset, *silver], root / f"m_{dataset}", split,
+                                args, seed, test_examples)
                         if cfg_name == DEFAULT_CONFIG:
                             name = f"touched_{decisions}"
                             sents = [s for s in split.pool if s.text in touched]
@@ -259,15 +290,21 @@ def summarize(units: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
             for n in cps:
                 gq = _get(u["gold_quarter"], n)
                 add("gold N/4 sentences", n, gq["ents_f"] if gq else None)
+                gq = _get(u.get("gold_quarter_silver", {}), n)
+                add("gold N/4 sentences" + SILVER, n, gq["ents_f"] if gq else None)
                 for cfg, res in u["configs"].items():
                     if n in res["final"] or str(n) in res["final"]:
                         add(cfg, n, _get(res["final"], n)["ents_f"])
+                    fs = _get(res.get("final_silver", {}), n)
+                    add(cfg + SILVER, n, fs["ents_f"] if fs else None)
                     tg = _get(res["touched_gold"], n)
                     if tg is not None:
                         add("gold on touched sentences", n, tg["ents_f"])
             for cfg, res in u["configs"].items():
                 for n, f in res["in_loop"]:
                     loop_curves.setdefault(cfg, {}).setdefault(int(n), []).append(f)
+                for n, f in res.get("in_loop_raw", []):
+                    loop_curves.setdefault(cfg + RAW, {}).setdefault(int(n), []).append(f)
         start = [u["start"]["ents_f"] for u in runs]
         mean = {row: {n: C.mean_sd(v)[0] for n, v in by_n.items()} for row, by_n in rows.items()}
         loop_mean = {cfg: {n: C.mean_sd(v)[0] for n, v in c.items()}
@@ -288,7 +325,7 @@ def _targets(mean: dict[str, dict[int, float]], loop: dict[str, dict[int, float]
              start: float, cps: list[int]) -> dict[str, Any]:
     big = [n for n in cps if n >= 500]
     out: dict[str, Any] = {}
-    for cfg in loop:
+    for cfg in [c for c in loop if not c.endswith(RAW)]:
         # Compared with the same model on the same 500 sentences at decision 0 (the starting
         # model inside the session), not with ``start``, which is on the full test set.
         curve = [loop[cfg][n] for n in sorted(loop[cfg])]
@@ -299,7 +336,7 @@ def _targets(mean: dict[str, dict[int, float]], loop: dict[str, dict[int, float]
             out[f"{unc} > {rnd} at every N>=500"] = all(
                 mean[unc].get(n, -1) > mean[rnd].get(n, 2) for n in big)
     for cfg in mean:
-        if cfg in CONFIGS and big:
+        if cfg.removesuffix(SILVER) in CONFIGS and big:
             out[f"{cfg} >= gold N/4 at every N>=500"] = all(
                 mean[cfg].get(n, -1) >= mean["gold N/4 sentences"].get(n, 2) for n in big)
     return out
@@ -311,7 +348,8 @@ def report(summary: dict[str, Any], units: list[dict[str, Any]]) -> str:
         cps = s["checkpoints"]
         lines.append(f"\n### {corpus_name} (seeds {s['seeds']}; test ents_f x100, mean ± sd)\n")
         lines.append(f"Starting model (seed gold only): {_fmt(s['start'])}\n")
-        order = [*[c for c in CONFIGS if c in s["final"]], "gold N/4 sentences",
+        order = [*[c + x for c in CONFIGS for x in ("", SILVER) if c + x in s["final"]],
+                 "gold N/4 sentences", "gold N/4 sentences" + SILVER,
                  "gold on touched sentences"]
         body = [[row, *[_fmt(s["final"].get(row, {}).get(n, [])) for n in cps]]
                 for row in order if row in s["final"]]
@@ -406,6 +444,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--beam-width", type=int, default=16)
     p.add_argument("--n-seed", type=int, default=200)
+    p.add_argument("--n-seed-wnut17", type=int, default=1000,
+                   help="WNUT17's seed size: at 200 sentences its starting model scores F 0")
     p.add_argument("--n-pool", type=int, default=3000)
     p.add_argument("--n-dev", type=int, default=300)
     p.add_argument("--n-test", type=int, default=1000)
@@ -413,6 +453,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--loop-eval-every", type=int, default=250)
     p.add_argument("--learn-rate", type=float, default=None,
                    help="variant: set the session updater's Adam learn rate (default: spaCy's)")
+    p.add_argument("--silver", type=float, default=None, metavar="THRESHOLD",
+                   help="also train() with nba.silver() analyses of the pool by the starting "
+                        "model at this threshold (rows '+silver')")
+    p.add_argument("--average", default="default",
+                   help="variant: teach(average=...), the decay of the weight average the loop "
+                        "predicts with, or 'none'")
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
     p.add_argument("--in-loop-only", action="store_true",
                    help="skip train() at checkpoints and the gold baselines: in-loop F only")
@@ -430,6 +476,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.n_seed, args.n_pool, args.n_dev, args.n_test = 100, 200, 50, 100
         args.loop_test, args.loop_eval_every = 100, 40
         args.out = "learning_quick"
+    if args.average != "default":
+        args.average = None if args.average == "none" else float(args.average)
     args.corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]

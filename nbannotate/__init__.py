@@ -19,7 +19,7 @@ from .errors import (
     TrainingError,
 )
 from .manual import ManualSession
-from .recipes import correct, manual, teach
+from .recipes import correct, manual, silver, teach
 from .session import TeachSession
 from .sources import Source
 from .store import Database, Dataset
@@ -45,6 +45,7 @@ __all__ = [
     "TrainingError",
     "correct",
     "manual",
+    "silver",
     "teach",
     "train",
     "train_curve",

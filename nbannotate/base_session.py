@@ -8,6 +8,7 @@ is the same and lives here, under one lock, so the widget can treat both alike.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import uuid
@@ -234,6 +235,18 @@ class BaseSession:
             "source_read": self._read,
             "skipped_texts": self.source.stats.skipped,
         }
+
+    @contextlib.contextmanager
+    def model(self) -> Iterator[Language]:
+        """The in-loop model as the session predicts with it, locked against updates for the
+        block: ``with session.model() as nlp: doc = nlp(text)``. With updates on, its weights
+        are their moving average over the updates (see ``updater.ModelUpdater.averaged``)."""
+        with self.model_lock:
+            if self.updater is None:
+                yield self.nlp
+            else:
+                with self.updater.averaged():
+                    yield self.nlp
 
     def stop(self) -> None:
         """Stop the background threads. Answers are already stored; nothing is lost."""

@@ -6,6 +6,8 @@ All answers on one input text merge into one ``Example``:
   wrong (``reference.spans[INCORRECT_SPANS_KEY]``); every other token is *missing*, not "O";
 - gold answers (``ner_manual`` view, accepted): the spans are the complete analysis, every other
   token is "O"; rejected binary spans on the same text are kept as known-wrong;
+- silver analyses (gold tasks with ``meta["silver"]``: a model's confident analysis, not a
+  person's) count as gold only for texts no person has answered: human answers always win;
 - ignored answers, and rejected gold tasks, are left out.
 
 When one span is answered more than once (accepted, later rejected, ...) the latest answer wins
@@ -38,8 +40,17 @@ class MergedAnnotation:
     accept: dict[SpanKey, float] = field(default_factory=dict)  # span -> timestamp order
     reject: dict[SpanKey, float] = field(default_factory=dict)
     gold: list[SpanKey] | None = None  # complete analysis, when a gold answer exists
+    silver: list[SpanKey] | None = None  # a model's complete analysis (used when nothing else)
     conflicts: int = 0
     answers: int = 0
+
+    @property
+    def complete(self) -> list[SpanKey] | None:
+        """The complete analysis training uses: the gold one, else the silver one when no
+        person answered a binary question on the text; None when only spans are known."""
+        if self.gold is not None:
+            return self.gold
+        return self.silver if not self.accept and not self.reject else None
 
 
 @dataclass
@@ -76,7 +87,10 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
         spans = [(int(s["start"]), int(s["end"]), str(s["label"])) for s in task.get("spans") or []]
         if is_gold(task):
             if answer == "accept":
-                item.gold = spans
+                if (task.get("meta") or {}).get("silver"):
+                    item.silver = spans
+                else:
+                    item.gold = spans
             continue
         for key in spans:
             mine, other = (item.accept, item.reject) if answer == "accept" else (
@@ -120,8 +134,9 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
     stats = stats if stats is not None else ExampleStats()
     predicted = nlp.make_doc(item.text)
     reference = nlp.make_doc(item.text)
-    if item.gold is not None:
-        ents = [s for k in item.gold if (s := _span(reference, k, stats)) is not None]
+    gold = item.complete
+    if gold is not None:
+        ents = [s for k in gold if (s := _span(reference, k, stats)) is not None]
         default = "outside"
     else:
         ordered = sorted(item.accept, key=item.accept.__getitem__)
@@ -134,7 +149,7 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
         if (s := _span(reference, k, stats)) is not None and (s.start, s.end, s.label_)
         not in accepted
     ]
-    if not ents and not rejected and item.gold is None:
+    if not ents and not rejected and gold is None:
         return None
     reference.set_ents(ents, default=default)
     if rejected:

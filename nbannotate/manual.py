@@ -57,7 +57,7 @@ class ManualSession(BaseSession):
     # -- stream -----------------------------------------------------------------------------
     def _task(self, item: Mapping[str, Any]) -> Task:
         text = item["text"]
-        with self.model_lock:
+        with self.model():
             doc: Doc = self.nlp(text) if self.use_model else self.nlp.make_doc(text)
         spans: list[dict[str, Any]] = []
         if self.use_model:

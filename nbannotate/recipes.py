@@ -7,20 +7,24 @@ message, before any thread starts or anything is stored.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import spacy
 
+from . import candidates
 from .candidates import CandidateScorer
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
 from .models import ModelLike, find_ner, load_language, load_model, normalize_labels
 from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .session import TeachSession
+from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
 from .sources import Source
 from .store import Database
+from .tasks import input_hash
 
 # In-loop step size when only binary span answers teach the model (no whole analyses).
 WHOLE_NONE_LEARN_RATE = 0.0005
@@ -40,7 +44,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
           replay_gold: str | list[str] | None = None, gold_per_update: int = 3,
-          learn_rate: float | None = None) -> TeachSession:
+          learn_rate: float | None = None, average: float | None = 0.9) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -104,7 +108,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     return TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted, scorer=scorer,
                         sorter=sort, batch_size=batch_size, split=split_sentences,
                         annotator=annotator, replay=replay, seed=seed, gold=gold,
-                        gold_per_update=gold_per_update, learn_rate=learn_rate)
+                        gold_per_update=gold_per_update, learn_rate=learn_rate,
+                        average=average)
 
 
 def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str, Any]]:
@@ -162,3 +167,59 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, use_model=True,
                          update=update, split=split_sentences, annotator=annotator,
                          batch_size=batch_size)
+
+
+def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.9,
+           db: Database | str | Path | None = None, beam_width: int = 16,
+           split_sentences: bool = True, text_column: str = "text",
+           batch_size: int = 64) -> dict[str, int]:
+    """Store the model's confident whole analyses of ``source`` as silver annotations.
+
+    Each text whose most probable analysis has at least ``threshold`` of the beam's
+    probability is stored in ``dataset`` as one complete annotation marked
+    ``meta["silver"]``. Pass the dataset to ``train()`` beside the answers: a person's answers
+    on a text always win over its silver analysis, so silver only adds texts nobody judged.
+    Texts already in ``dataset`` are skipped, so the call can be repeated. Returns counts:
+    texts analysed, stored, stored with entities, skipped.
+    """
+    if not isinstance(dataset, str) or not dataset.strip():
+        raise ValueError(f"dataset must be a non-empty name, got {dataset!r}.")
+    if not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be a probability in (0, 1], e.g. 0.9; got "
+                         f"{threshold!r}.")
+    if not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    src = Source(source, text_column=text_column)
+    nlp = load_language(model)
+    ner = find_ner(nlp)
+    if ner is None or not ner.labels:
+        raise ModelError(f"silver() needs a trained entity recognizer, and {model!r} has "
+                         f"{'no NER component' if ner is None else 'no entity labels'}. Train "
+                         f"one first (nba.train) and pass its output directory.")
+    ds = _database(db).dataset(dataset, create=True)
+    done = ds.input_hashes()
+    items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang))
+             if split_sentences else iter(src))
+    skipped = 0
+
+    def fresh() -> Any:
+        nonlocal skipped
+        for item in items:
+            if input_hash(item["text"]) in done:
+                skipped += 1
+                continue
+            done.add(input_hash(item["text"]))
+            yield item
+
+    stats = SilverStats()
+    tasks = list(silver_tasks(nlp, fresh(), threshold, beam_width=beam_width,
+                              batch_size=batch_size, stats=stats))
+    if tasks:
+        ds.add_many(tasks, answer="accept")
+    elif stats.texts:
+        warnings.warn(f"silver(): none of the {stats.texts} texts has an analysis with "
+                      f"probability >= {threshold}, so nothing was stored in {dataset!r}. A model "
+                      f"trained on binary answers alone is rarely sure a text has no other "
+                      f"entity: train it with some complete annotations, or lower threshold.",
+                      stacklevel=2)
+    return {**stats.as_dict(), "skipped": skipped}

@@ -45,7 +45,7 @@ class TeachSession(BaseSession):
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None) -> None:
+                 learn_rate: float | None = None, average: float | None = 0.9) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
         self.scorer = scorer
@@ -67,7 +67,8 @@ class TeachSession(BaseSession):
 
         self.updater: ModelUpdater = ModelUpdater(
             nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
-            gold_per_update=gold_per_update, learn_rate=learn_rate, on_update=self._on_update)
+            gold_per_update=gold_per_update, learn_rate=learn_rate,
+            average=average, on_update=self._on_update)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
                                           daemon=True)
         self._producer.start()
@@ -107,7 +108,7 @@ class TeachSession(BaseSession):
                             return
                         self._exhausted = False
                     continue
-                with self.model_lock:
+                with self.model():
                     version = self._version
                     per_item = self.scorer.score(batch, version)
                 for i, (item, tasks) in enumerate(zip(batch, per_item)):
@@ -272,7 +273,7 @@ class TeachSession(BaseSession):
 
     def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
         """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""
-        with self.model_lock:
+        with self.model():
             docs = upstream_docs(self.nlp, texts)
             scores = self.scorer.span_scores(docs)
         return [{(d[s:e].start_char, d[s:e].end_char, label): v

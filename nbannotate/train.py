@@ -453,7 +453,7 @@ def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleSta
         eg = merged_to_example(nlp, item, stats)
         if eg is None:
             continue
-        if item.gold is not None and item.input_hash in dropped:
+        if item.complete is not None and item.input_hash in dropped:
             ref = eg.reference
             missing = [s for k in dropped[item.input_hash]
                        if (s := ref.char_span(k[0], k[1], alignment_mode="expand")) is not None]
@@ -483,21 +483,21 @@ def _split(items: list[MergedAnnotation], eval_split: float, seed: int
 def _accepted(items: Iterable[MergedAnnotation]) -> set[str]:
     labels: set[str] = set()
     for it in items:
-        labels |= {k[2] for k in (it.gold or [])} | {k[2] for k in it.accept}
+        labels |= {k[2] for k in (it.complete or [])} | {k[2] for k in it.accept}
     return labels
 
 
 def _all_labels(items: Iterable[MergedAnnotation]) -> set[str]:
     labels: set[str] = set()
     for it in items:
-        labels |= {k[2] for k in (it.gold or [])} | {k[2] for k in it.accept}
+        labels |= {k[2] for k in (it.complete or [])} | {k[2] for k in it.accept}
         labels |= {k[2] for k in it.reject}
     return labels
 
 
 def _eval_kind(items: list[MergedAnnotation]) -> str:
-    gold = sum(it.gold is not None for it in items)
-    binary = sum(it.gold is None and bool(it.accept or it.reject) for it in items)
+    gold = sum(it.complete is not None for it in items)
+    binary = sum(it.complete is None and bool(it.accept or it.reject) for it in items)
     if gold and binary:
         return "mixed"
     return "gold" if gold else "binary"
@@ -747,7 +747,7 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
         eval_conflicts=eval_stats.conflicts, train_texts_also_in_eval=overlap,
         labels_added_to_base=[lb for lb in final_labels if base_ner is not None
                               and lb not in base_labels],
-        gold_train_texts=sum(it.gold is not None for it in train_items),
+        gold_train_texts=sum(it.complete is not None for it in train_items),
     )
     s["examples"] = len(train_examples) + len(eval_examples)
     return _Prepared(base, train_items, eval_items, train_examples, eval_examples, final_labels,

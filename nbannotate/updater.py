@@ -16,6 +16,7 @@ isolated and reported instead of failing the whole update or losing answers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -27,6 +28,7 @@ from spacy.language import Language
 from spacy.training import Example
 
 from .examples import ExampleStats, merge_answers, merged_to_example
+from .models import is_fresh
 from .tasks import Task
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ class ModelUpdater:
     def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
                  replay: int = 10, drop: float = 0.2, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None,
+                 learn_rate: float | None = None, average: float | None = 0.9,
                  on_update: Callable[[UpdateReport], None] | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -59,11 +61,15 @@ class ModelUpdater:
         self.on_update = on_update
         # Complete annotations (e.g. a seed set) mixed into every update: they say "not an
         # entity" where binary answers say nothing, which keeps precision from collapsing.
-        self.gold = [item for item in merge_answers(gold) if item.gold is not None]
+        self.gold = [item for item in merge_answers(gold) if item.complete is not None]
         self.gold_per_update = gold_per_update
         self.optimizer = nlp.resume_training()
         if learn_rate is not None:
             self.optimizer.learn_rate = learn_rate
+        if average is not None and not 0.0 <= average < 1.0:
+            raise ValueError(f"average must be a decay in [0, 1) or None, got {average!r}.")
+        self.average = average
+        self._averages = WeightAverage(nlp, average, fresh=is_fresh(nlp)) if average else None
         self.version = 0
         self.reports: list[UpdateReport] = []
         self.errors: list[str] = []
@@ -98,6 +104,13 @@ class ModelUpdater:
                         del answers[i]
                         return False
         return False
+
+    def averaged(self) -> contextlib.AbstractContextManager[Any]:
+        """Within it, ``nlp`` predicts with the moving average of its weights over the updates
+        (what the loop scores with); the caller holds the model lock."""
+        if self._averages is None:
+            return contextlib.nullcontext()
+        return self.nlp.use_params(self._averages.params)
 
     @property
     def pending(self) -> int:
@@ -194,9 +207,53 @@ class ModelUpdater:
                             loss += float(sum(losses.values()))
                         except Exception as err:
                             failed.append(f"{example.reference.text[:60]!r}: {err}")
+                if self._averages is not None:
+                    self._averages.step()
             self.errors.extend(failed)
         self.version += 1
         report = UpdateReport(self.version, len(batch), len(examples), loss, failed)
         self.reports.append(report)
         if self.on_update is not None:
             self.on_update(report)
+
+
+
+class WeightAverage:
+    """An exponential moving average of a pipeline's weights, starting from its current ones.
+
+    One update of ten answers moves the weights a lot, and Adam's first steps on a resumed
+    model are its largest; predicting with ``decay * average + (1 - decay) * new`` after every
+    update keeps the loop's model steady (BTC, BENCHMARKS.md). Keys are thinc's
+    ``(node.id, name)``, so ``nlp.use_params(average.params)`` applies them.
+    """
+
+    def __init__(self, nlp: Language, decay: float, fresh: bool = False) -> None:
+        self.decay = decay
+        # A fresh model's starting weights are noise: then the average follows the new weights
+        # closely at first (thinc's schedule, (1 + t) / (10 + t)) and reaches ``decay`` later.
+        self.fresh = fresh
+        self.steps = 0
+        self.params: dict[tuple[int, str], Any] = {}
+        self._nodes: list[tuple[tuple[int, str], Any, str]] = []
+        for _name, pipe in nlp.pipeline:
+            model = getattr(pipe, "model", None)
+            if model is None or not hasattr(model, "walk"):
+                continue
+            for node in model.walk():
+                for param in node.param_names:
+                    if node.has_param(param) and (node.id, param) not in self.params:
+                        self.params[(node.id, param)] = node.get_param(param).copy()
+                        self._nodes.append(((node.id, param), node, param))
+
+    def step(self) -> None:
+        """Move the average towards the current weights (call after each update)."""
+        self.steps += 1
+        decay = min(self.decay, (1 + self.steps) / (10 + self.steps)) if self.fresh else self.decay
+        for key, node, param in self._nodes:
+            avg = self.params[key]
+            weights = node.get_param(param)
+            if avg.shape != weights.shape:  # a layer was resized (a new label): restart it
+                self.params[key] = weights.copy()
+                continue
+            avg *= decay
+            avg += (1.0 - decay) * weights

@@ -52,8 +52,8 @@ def test_correct_prehighlights_the_model_and_can_update_it(db_path, tmp_path):
         t = teach.next_task(timeout=60)
         teach.answer(t, oracle(t))
     teach.update_model()
-    with teach.model_lock:
-        teach.nlp.to_disk(tmp_path / "model")
+    with teach.model() as nlp:
+        nlp.to_disk(tmp_path / "model")
     teach.stop()
     s = nba.correct("corr", ["I just bought the new Pixel yesterday ."], str(tmp_path / "model"),
                     ["PRODUCT"], db=db_path, update=True, batch_size=1)

@@ -51,8 +51,24 @@ def test_store_and_train_examples_run(tmp_path, monkeypatch):
     exec(compile(store, "README store", "exec"), scope)
     assert len(scope["db"].dataset("copy")) == 40
     assert scope["ds"].counts()["total"] == 40
+    # Complete annotations too (pattern pre-highlights accepted, as in nba.manual), so that the
+    # trained model is confident on some texts: the silver example below needs that.
+    manual = nba.manual("gadgets", "notebooks/data/gadgets.jsonl", labels=["PRODUCT"],
+                        patterns="notebooks/data/product_patterns.jsonl", db="gadgets.duckdb")
+    for _ in range(200):
+        task = manual.next_task(timeout=60)
+        if task is None:
+            break
+        manual.answer(task, "accept")
+    manual.stop()
     train_block = python_blocks("Training: `train()` and `train_curve()`")[0]
-    exec(compile(train_block.replace('db="gadgets.duckdb")', 'db="gadgets.duckdb", epochs=2)'),
-                 "README train", "exec"), scope)
+    # Full epochs: the silver example below needs a model confident on some texts.
+    exec(compile(train_block, "README train", "exec"), scope)
     assert "PRODUCT" in scope["nlp"].get_pipe("ner").labels
+    silver_block = python_blocks("Training: `train()` and `train_curve()`")[1]
+    assert "nba.silver(" in silver_block
+    exec(compile(silver_block.replace('db="gadgets.duckdb")\n', 'db="gadgets.duckdb", epochs=2)\n'),
+                 "README silver", "exec"), scope)
+    assert scope["stats"]["kept"] == len(scope["db"].dataset("gadgets-silver")) > 0
+    assert (tmp_path / "models" / "gadgets-silver" / "config.cfg").is_file()
     nba.store.close_all()

@@ -457,3 +457,35 @@ def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
             s.stop()
     with pytest.raises(ValueError, match="learn_rate"):
         nba.teach("lr4", texts, "blank:en", ["PRODUCT"], db=db_path, learn_rate=0)
+
+
+def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
+    """session.model() gives the model the loop scores with: before any update the starting
+    weights, after updates their moving average (not the last update's weights, which stay
+    the ones trained and come back after the block). average=False: the last weights."""
+    s = nba.teach("avg", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False)
+    plain = nba.teach("avg_off", gadget_texts(300), "blank:en", ["PRODUCT"],
+                      product_patterns(), db=db_path, split_sentences=False, average=False)
+    try:
+        with s.model_lock:
+            start = s.nlp.get_pipe("ner").model.to_bytes()
+        with s.model() as nlp:
+            assert nlp.get_pipe("ner").model.to_bytes() == start
+        for session in (s, plain):
+            run(session, 60)
+            session.update_model()
+        with s.model_lock:
+            last = s.nlp.get_pipe("ner").model.to_bytes()
+        with s.model() as nlp:
+            averaged = nlp.get_pipe("ner").model.to_bytes()
+        with s.model_lock:
+            assert s.nlp.get_pipe("ner").model.to_bytes() == last
+        assert len({start, last, averaged}) == 3
+        with plain.model_lock:
+            last = plain.nlp.get_pipe("ner").model.to_bytes()
+        with plain.model() as nlp:
+            assert nlp.get_pipe("ner").model.to_bytes() == last
+    finally:
+        s.stop()
+        plain.stop()
