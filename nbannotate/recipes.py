@@ -44,7 +44,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
           replay_gold: str | list[str] | None = None, gold_per_update: int = 3,
-          learn_rate: float | None = None, average: float | None = 0.9) -> TeachSession:
+          learn_rate: float | None = None, average: float | None = 0.97) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -71,6 +71,11 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     learn_rate: the in-loop optimizer's step size. Default: spaCy's (0.001), or 0.0005 with
         ``whole=None``, where binary span answers alone pull the model harder (BTC, in-loop F
         at 1,000 decisions: 26 with 0.001, 42 with 0.0005; BENCHMARKS.md).
+    average: the loop scores with an exponential moving average of the weights over the
+        updates, ``average * old + (1 - average) * new`` after each update, starting from the
+        model's weights (a fresh model's follow the updates closely at first). The last
+        update's weights alone swing with every ten answers. None: use the last weights.
+        ``session.model()`` gives the model as the loop uses it.
 
     Displaying the returned session in a notebook shows the annotation widget.
     """
@@ -84,6 +89,10 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         learn_rate = WHOLE_NONE_LEARN_RATE
     if learn_rate is not None and not learn_rate > 0:
         raise ValueError(f"learn_rate must be positive, got {learn_rate!r}.")
+    if average is not None and not (isinstance(average, (int, float))
+                                    and 0.0 <= average < 1.0):
+        raise ValueError(f"average must be a decay in [0, 1) such as 0.97, or None to predict "
+                         f"with the last weights; got {average!r}.")
     sort = get_sorter(sorter, bias)
     src = Source(source, text_column=text_column)
     pattern_list = read_patterns(patterns) if patterns is not None else []

@@ -49,7 +49,7 @@ class ModelUpdater:
     def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
                  replay: int = 10, drop: float = 0.2, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.9,
+                 learn_rate: float | None = None, average: float | None = 0.97,
                  on_update: Callable[[UpdateReport], None] | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")

@@ -457,6 +457,10 @@ def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
             s.stop()
     with pytest.raises(ValueError, match="learn_rate"):
         nba.teach("lr4", texts, "blank:en", ["PRODUCT"], db=db_path, learn_rate=0)
+    with pytest.raises(ValueError, match="average must be a decay"):
+        nba.teach("lr5", texts, "blank:en", ["PRODUCT"], db=db_path, average=1.0)
+    assert "lr4" not in nba.Database(db_path).datasets() and "lr5" not in \
+        nba.Database(db_path).datasets()
 
 
 def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
