@@ -121,6 +121,13 @@ class CandidateScorer:
             out.append([(min(1.0, p), ents) for ents, p in ranked])
         return out
 
+    def analyses(self, docs: list[Doc], k: int = 1
+                 ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
+        """Per doc, the ``k`` most probable analyses (sets of entities) and their probability."""
+        if self.ner is None or not docs:
+            return [[] for _ in docs]
+        return self.best_analyses(self._beams(docs), k)
+
     def score(self, items: list[Mapping[str, Any]], version: int = 0) -> list[list[Task]]:
         """One list of tasks per item, in the order of the item's text."""
         docs = upstream_docs(self.nlp, [item["text"] for item in items])

@@ -45,7 +45,7 @@ def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: f
 
     def flush() -> Iterator[Task]:
         docs = upstream_docs(nlp, [item["text"] for item in batch])
-        analyses = scorer.best_analyses(scorer._beams(docs), 1)
+        analyses = scorer.analyses(docs, 1)
         for item, doc, best in zip(batch, docs, analyses):
             stats.texts += 1
             if not best or best[0][0] < threshold:
