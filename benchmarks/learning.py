@@ -395,8 +395,15 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         print("matplotlib is not installed: no plot (pip install matplotlib).")
         return None
     colors = {"span/uncertain": "tab:orange", "whole/uncertain": "tab:green",
-              "whole/random": "tab:purple", "gold N/4 sentences": "tab:blue",
-              "gold on touched sentences": "tab:red"}
+              "whole/random": "tab:purple", "whole/uncertain+gold": "tab:brown",
+              "gold N/4 sentences": "tab:blue", "gold on touched sentences": "tab:red"}
+
+    def style(row: str) -> tuple[str | None, str]:
+        """A row's colour is its base configuration's; silver and raw-weight rows are dotted."""
+        base = row.removesuffix(SILVER).removesuffix(RAW)
+        dotted = row != base
+        return colors.get(base), ":" if dotted else "--" if base.startswith("gold") else "-"
+
     n = len(summary)
     fig, axes = plt.subplots(2, n, figsize=(6.5 * n, 8), squeeze=False)
     for col, (corpus_name, s) in enumerate(summary.items()):
@@ -405,9 +412,9 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
             ns = sorted(by_n)
             means = [100 * C.mean_sd(by_n[k])[0] for k in ns]
             sds = [100 * C.mean_sd(by_n[k])[1] for k in ns]
-            style = "--" if row.startswith("gold") else "-"
-            ax.errorbar(ns, means, yerr=sds, label=row, linestyle=style, marker="o", capsize=3,
-                        color=colors.get(row))
+            color, line = style(row)
+            ax.errorbar(ns, means, yerr=sds, label=row, linestyle=line, marker="o", capsize=3,
+                        color=color)
         ax.axhline(100 * C.mean_sd(s["start"])[0], color="grey", linestyle=":",
                    label="starting model")
         ax.set_xticks(s["checkpoints"])
@@ -418,8 +425,9 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         ax = axes[1][col]
         for cfg, curve in s["in_loop"].items():
             ns = sorted(curve)
+            color, line = style(cfg)
             ax.plot(ns, [100 * C.mean_sd(curve[k])[0] for k in ns], marker=".", label=cfg,
-                    color=colors.get(cfg))
+                    color=color, linestyle=line)
         ax.set_xticks(sorted({k for c in s["in_loop"].values() for k in c}))
         ax.set_title(f"{corpus_name}: in-loop model F (500 test sentences; 0 = start)")
         ax.set_xlabel("decisions")
