@@ -217,7 +217,6 @@ class ModelUpdater:
             self.on_update(report)
 
 
-
 class WeightAverage:
     """An exponential moving average of a pipeline's weights, starting from its current ones.
 
