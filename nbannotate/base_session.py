@@ -241,12 +241,9 @@ class BaseSession:
         """The in-loop model as the session predicts with it, locked against updates for the
         block: ``with session.model() as nlp: doc = nlp(text)``. With updates on, its weights
         are their moving average over the updates (see ``updater.ModelUpdater.averaged``)."""
-        with self.model_lock:
-            if self.updater is None:
-                yield self.nlp
-            else:
-                with self.updater.averaged():
-                    yield self.nlp
+        averaged = self.updater.averaged() if self.updater else contextlib.nullcontext()
+        with self.model_lock, averaged:
+            yield self.nlp
 
     def stop(self) -> None:
         """Stop the background threads. Answers are already stored; nothing is lost."""

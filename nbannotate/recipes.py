@@ -30,6 +30,16 @@ from .tasks import input_hash
 WHOLE_NONE_LEARN_RATE = 0.0005
 
 
+def _check_dataset(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"dataset must be a non-empty name, got {name!r}.")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+
 def _database(db: Database | str | Path | None) -> Database:
     if isinstance(db, Database):
         return db
@@ -79,12 +89,12 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
 
     Displaying the returned session in a notebook shows the annotation widget.
     """
-    if not isinstance(dataset, str) or not dataset.strip():
-        raise ValueError(f"dataset must be a non-empty name, got {dataset!r}.")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    if not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    _check_dataset(dataset)
+    _positive_int("batch_size", batch_size)
+    _positive_int("beam_width", beam_width)
+    _positive_int("whole_alternatives", whole_alternatives)
+    if whole is not None and not 0.0 <= whole <= 1.0:
+        raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
     if learn_rate is None and whole is None:
         learn_rate = WHOLE_NONE_LEARN_RATE
     if learn_rate is not None and not learn_rate > 0:
@@ -104,11 +114,6 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     if not wanted:
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
-    if whole is not None and not 0.0 <= whole <= 1.0:
-        raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
-    if not isinstance(whole_alternatives, int) or whole_alternatives < 1:
-        raise ValueError(f"whole_alternatives must be a positive integer, got "
-                         f"{whole_alternatives!r}.")
     scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole,
                              whole_alternatives=whole_alternatives)
     database = _database(db)
@@ -191,13 +196,11 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     Texts already in ``dataset`` are skipped, so the call can be repeated. Returns counts:
     texts analysed, stored, stored with entities, skipped.
     """
-    if not isinstance(dataset, str) or not dataset.strip():
-        raise ValueError(f"dataset must be a non-empty name, got {dataset!r}.")
+    _check_dataset(dataset)
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold must be a probability in (0, 1], e.g. 0.9; got "
                          f"{threshold!r}.")
-    if not isinstance(beam_width, int) or beam_width < 1:
-        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    _positive_int("beam_width", beam_width)
     src = Source(source, text_column=text_column)
     nlp = load_language(model)
     ner = find_ner(nlp)
@@ -214,10 +217,11 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     def fresh() -> Any:
         nonlocal skipped
         for item in items:
-            if input_hash(item["text"]) in done:
+            ih = input_hash(item["text"])
+            if ih in done:
                 skipped += 1
                 continue
-            done.add(input_hash(item["text"]))
+            done.add(ih)
             yield item
 
     stats = SilverStats()

@@ -17,7 +17,7 @@ from spacy.language import Language
 
 from .candidates import CandidateScorer
 from .models import find_ner, upstream_docs
-from .tasks import VIEW_MANUAL, Task, doc_tokens, make_task
+from .tasks import VIEW_MANUAL, Task, doc_tokens, make_task, span_dict
 
 
 @dataclass
@@ -51,11 +51,7 @@ def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: f
             if not best or best[0][0] < threshold:
                 continue
             prob, ents = best[0]
-            spans = []
-            for start, end, label in ents:
-                span = doc[start:end]
-                spans.append({"start": span.start_char, "end": span.end_char,
-                              "token_start": start, "token_end": end - 1, "label": label})
+            spans = [span_dict(doc[start:end], label) for start, end, label in ents]
             stats.kept += 1
             stats.with_entities += bool(spans)
             meta = dict(item.get("meta") or {})

@@ -66,9 +66,6 @@ class ModelUpdater:
         self.optimizer = nlp.resume_training()
         if learn_rate is not None:
             self.optimizer.learn_rate = learn_rate
-        if average is not None and not 0.0 <= average < 1.0:
-            raise ValueError(f"average must be a decay in [0, 1) or None, got {average!r}.")
-        self.average = average
         self._averages = WeightAverage(nlp, average, fresh=is_fresh(nlp)) if average else None
         self.version = 0
         self.reports: list[UpdateReport] = []

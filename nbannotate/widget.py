@@ -247,9 +247,7 @@ class _Feed:
                 self.outstanding.remove(task)
             self.answered.add(th)
             # An accepted complete analysis settles its text's other questions.
-            settled = getattr(self.session, "settled", None)
-            if callable(settled):
-                self.outstanding = [t for t in self.outstanding if not settled(t)]
+            self.outstanding = [t for t in self.outstanding if not self.session.settled(t)]
         self.wake.set()
         return ""
 

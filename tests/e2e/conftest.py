@@ -27,21 +27,23 @@ def _need_chromium() -> None:
                     "(or set NBANNOTATE_CHROMIUM)")
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+def _serve(server_class: Any, directory: Path) -> Iterator[Any]:
+    """A Jupyter server for the test session, stopped at its end."""
     _need_chromium()
-    server = Lab(tmp_path_factory.mktemp("lab"))
+    server = server_class(directory)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    yield from _serve(Lab, tmp_path_factory.mktemp("lab"))
 
 
 @pytest.fixture(scope="session")
 def notebook7_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebook7]:
     """A Jupyter Notebook 7 server (``jupyter notebook``), shared by the session."""
-    _need_chromium()
-    server = Notebook7(tmp_path_factory.mktemp("notebook7"))
-    yield server
-    server.stop()
+    yield from _serve(Notebook7, tmp_path_factory.mktemp("notebook7"))
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,18 @@ def wait_ready(page, n: int = 0) -> None:
         page.locator('[data-state="ready"]')).wait_for(timeout=60_000)
 
 
+def focus_keys(page):
+    """Click into the widget; the hint says the keys are active and the widget has the focus.
+    Returns the widget's root locator."""
+    root = page.locator(".nba-root")
+    hint = root.locator(".nba-focus-hint")
+    assert hint.text_content() == "click here to use the keys"
+    root.locator(".nba-text").click()
+    assert hint.text_content().startswith("keys active")
+    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+    return root
+
+
 def kernel_json(nb, expr: str):
     return json.loads(nb.execute(f"import json; print(json.dumps({expr}))"))
 
@@ -82,12 +94,7 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     page = nb.page
     wait_ready(page)
     cells = nb.cell_count()
-    root = page.locator(".nba-root")
-    hint = root.locator(".nba-focus-hint")
-    assert hint.text_content() == "click here to use the keys"
-    root.locator(".nba-text").click()
-    assert hint.text_content().startswith("keys active")
-    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+    root = focus_keys(page)
 
     t1 = current(page)
     page.keyboard.press("a")
