@@ -131,6 +131,9 @@ def test_quickstart_runs_and_shows_the_loop(executed: tuple[Any, Path]) -> None:
     history = _cell(nb, "pd.DataFrame(session.history(5))")
     assert "text/html" in history.outputs[-1].data
     assert "taken back:" in _text(_cell(nb, "undone = session.undo()"))
+    # The in-loop model, as the loop scores with it: a list of (text, label) entities.
+    ents = ast.literal_eval(_result(_cell(nb, "with session.model() as nlp:")))
+    assert isinstance(ents, list) and all(label == "PRODUCT" for _, label in ents)
 
     # The DataFrame the user sees has rows of PRODUCT answers.
     table = _text(_cell(nb, 'db = nba.Database("quickstart.duckdb")'))
