@@ -54,7 +54,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
           replay_gold: str | list[str] | None = None, gold_per_update: int = 3,
-          learn_rate: float | None = None, average: float | None = 0.97) -> TeachSession:
+          learn_rate: float | None = None, average: float | None = 0.99) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -101,7 +101,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         raise ValueError(f"learn_rate must be positive, got {learn_rate!r}.")
     if average is not None and not (isinstance(average, (int, float))
                                     and 0.0 <= average < 1.0):
-        raise ValueError(f"average must be a decay in [0, 1) such as 0.97, or None to predict "
+        raise ValueError(f"average must be a decay in [0, 1) such as 0.99, or None to predict "
                          f"with the last weights; got {average!r}.")
     sort = get_sorter(sorter, bias)
     src = Source(source, text_column=text_column)

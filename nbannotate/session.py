@@ -45,7 +45,7 @@ class TeachSession(BaseSession):
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.97) -> None:
+                 learn_rate: float | None = None, average: float | None = 0.99) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
         self.scorer = scorer

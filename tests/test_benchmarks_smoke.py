@@ -50,6 +50,15 @@ def test_learning_quick_reports_scores_and_targets(shared_data: Path) -> None:
     assert (RESULTS / "learning_quick.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
+def test_gold_curve_quick_trains_each_size(shared_data: Path) -> None:
+    out = _ok(run("gold_curve.py", "--quick", "--silent"))
+    assert "gold sentences" in out and "test F" in out
+    payload = json.loads((RESULTS / "gold_curve_quick.json").read_text())
+    assert [r["sentences"] for r in payload["rows"]] == [50, 100]
+    assert all(0.0 <= r["ents_f"] <= 1.0 and r["seconds"] > 0 for r in payload["rows"])
+
+
 def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
     proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")},
                timeout=60)

@@ -411,6 +411,44 @@ def test_replay_gold_mixes_complete_annotations_into_every_update(db_path):
     assert [r.examples for r in reports] == [n + 4 for n in texts_per_batch]
 
 
+def test_no_entity_texts_are_at_most_half_of_the_replay():
+    import threading
+
+    from nbannotate.models import load_model
+    from nbannotate.tasks import make_task
+    from nbannotate.updater import ModelUpdater
+
+    def answered(text, spans, answer, whole=False):
+        spans = [{"start": a, "end": b, "label": "PRODUCT"} for a, b in spans]
+        return {**make_task(text, [], spans, {"whole": True} if whole else {}), "answer": answer}
+
+    history = [
+        answered("I love my Walkman .", [(10, 17)], "accept"),  # an accepted span
+        *(answered(f"Nothing to see here , {i} .", [], "accept", whole=True) for i in range(3)),
+        answered("My Zune broke .", [(3, 7)], "accept"),  # accepted, then rejected: no entity
+        answered("My Zune broke .", [(3, 7)], "reject"),
+        answered("A Kindle , maybe .", [(2, 8)], "reject"),  # nothing accepted: never replayed
+    ]
+    nlp = load_model("blank:en", ["PRODUCT"])
+    updater = ModelUpdater(nlp, threading.RLock(), batch_size=len(history), replay=10)
+    try:
+        for task in history:
+            updater.submit(task)
+        updater.flush()
+        updater.submit(answered("The Pixel is new .", [(4, 9)], "accept"))
+        updater.flush()
+        updater.submit(answered("The iPod is old .", [(4, 8)], "accept", whole=True))
+        updater.flush()
+    finally:
+        updater.stop()
+    first, second, third = updater.reports
+    assert first.examples == 6  # every answered text once
+    # 5 replayable texts, 4 of them without an entity: 2 of those, and the Walkman text.
+    assert second.examples == 1 + 1 + 2
+    # Now 3 with an entity (Walkman, Pixel; the iPod analysis is the new text) of 6.
+    assert third.examples == 1 + 2 + 3
+
+
 def test_the_scorer_offers_the_best_analyses_first_in_order():
     from nbannotate.candidates import CandidateScorer
     from nbannotate.models import load_model
@@ -466,11 +504,11 @@ def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
 def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
     """session.model() gives the model the loop scores with: before any update the starting
     weights, after updates their moving average (not the last update's weights, which stay
-    the ones trained and come back after the block). average=False: the last weights."""
+    the ones trained and come back after the block). average=None: the last weights."""
     s = nba.teach("avg", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
                   db=db_path, split_sentences=False)
     plain = nba.teach("avg_off", gadget_texts(300), "blank:en", ["PRODUCT"],
-                      product_patterns(), db=db_path, split_sentences=False, average=False)
+                      product_patterns(), db=db_path, split_sentences=False, average=None)
     try:
         with s.model_lock:
             start = s.nlp.get_pipe("ner").model.to_bytes()
