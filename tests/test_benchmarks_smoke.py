@@ -59,6 +59,18 @@ def test_gold_curve_quick_trains_each_size(shared_data: Path) -> None:
     assert all(0.0 <= r["ents_f"] <= 1.0 and r["seconds"] > 0 for r in payload["rows"])
 
 
+@pytest.mark.slow
+def test_replay_variants_run_the_learning_benchmark_patched(shared_data: Path) -> None:
+    bad = run("replay_variants.py", "--replay-variant", "most", "--quick", timeout=60)
+    assert bad.returncode != 0 and "--replay-variant must be one of all, entities" in bad.stderr
+    out = _ok(run("replay_variants.py", "--replay-variant", "all", "--quick", "--in-loop-only",
+                  "--silent"))
+    assert "In-loop model" in out
+    unit = json.loads((RESULTS / "learning_quick.json").read_text())["units"][0]
+    assert "error" not in unit, unit.get("traceback")
+    assert unit["configs"]["whole/uncertain"]["stats"]["decisions"] == 80
+
+
 def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
     proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")},
                timeout=60)
