@@ -6,7 +6,7 @@ with the learning protocol's own split and train() settings: for each corpus and
 from ``blank:en`` on the first n sentences of the seed + pool part (seed first, then the pool
 in its shuffled order), for each n in ``--sizes``, scored on the same test sentences.
 
-Prints a table, writes ``benchmarks/results/gold_curve.json``. Exit status 0.
+Prints a table, writes ``benchmarks/results/gold_curve.json`` (``--out``). Exit status 0.
 """
 
 from __future__ import annotations
@@ -74,9 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-dev", type=int, default=300)
     p.add_argument("--n-test", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="smoke mode: btc, tiny sizes")
+    p.add_argument("--out", default="gold_curve", help="results file stem in benchmarks/results")
     p.add_argument("--silent", action="store_true")
     args = p.parse_args(argv)
-    out = "gold_curve"
+    out = args.out
     if args.quick:
         args.corpora, args.seeds, args.sizes = "btc", "0", "50,100"
         args.epochs, args.patience, args.n_dev, args.n_test = 2, 0, 50, 100
