@@ -445,7 +445,7 @@ def test_no_entity_texts_are_at_most_half_of_the_replay():
     assert first.examples == 6  # every answered text once
     # 5 replayable texts, 4 of them without an entity: 2 of those, and the Walkman text.
     assert second.examples == 1 + 1 + 2
-    # Now 3 with an entity (Walkman, Pixel; the iPod analysis is the new text) of 6.
+    # 6 replayable texts (the iPod one is new): both with an entity, 3 (half) of the 4 without.
     assert third.examples == 1 + 2 + 3
 
 
