@@ -20,6 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as C  # noqa: E402
+import learning  # noqa: E402
 
 SIZES = {"btc": "200,400,800,1600,3200", "wnut17": "1000,1500,2000,all"}
 
@@ -29,7 +30,6 @@ def run(corpus_name: str, seed: int, sizes: list[str], args: argparse.Namespace
     import spacy
 
     import nbannotate as nba
-    from nbannotate.train import train
 
     corpus = C.load_corpus(corpus_name)
     n_seed = args.n_seed_wnut17 if corpus_name == "wnut17" else args.n_seed
@@ -45,16 +45,14 @@ def run(corpus_name: str, seed: int, sizes: list[str], args: argparse.Namespace
             n = len(train_part) if size == "all" else min(int(size), len(train_part))
             name = f"gold_{n}"
             C.add_gold(db, name, train_part[:n])
-            with C.Timer() as t:
-                train([name], Path(tmp) / name, base_model="blank:en", eval_dataset="dev",
-                      db=db, epochs=args.epochs, patience=args.patience, seed=seed,
-                      progress=False, overwrite=True)
-            scores = C.ents_prf(spacy.load(Path(tmp) / name), test)
+            # The learning benchmark's own train() + test scoring, so the settings match.
+            scores = learning._train_f(db, [name], Path(tmp) / name, split, args, seed, test)
+            seconds = scores.pop("train_seconds")
             rows.append({"corpus": corpus_name, "seed": seed, "sentences": n,
-                         "seconds": round(t.seconds, 1), **scores})
+                         "seconds": seconds, **scores})
             if not args.silent:
                 print(f"{corpus_name} seed {seed}: {n} gold sentences F={scores['ents_f']:.3f} "
-                      f"({t.seconds:.0f} s)", flush=True)
+                      f"({seconds:.0f} s)", flush=True)
         db.close()
     return rows
 

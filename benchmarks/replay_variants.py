@@ -27,7 +27,7 @@ import learning  # noqa: E402
 
 from nbannotate import updater  # noqa: E402
 
-ENV = "NBANNOTATE_REPLAY_VARIANT"  # read at import: worker processes (spawn) import this file
+ENV = "NBANNOTATE_REPLAY_VARIANT"
 VARIANTS = ("all", "entities", "capped")
 
 
@@ -42,11 +42,14 @@ def _sample_entities(self: updater.ModelUpdater, accepted: dict[int, list[Any]]
     return [accepted[ih] for ih in self._random.sample(known, min(self.replay, len(known)))]
 
 
-_variant = os.environ.get(ENV, "capped")
-if _variant == "all":
-    updater.ModelUpdater._replay_sample = _sample_all
-elif _variant == "entities":
-    updater.ModelUpdater._replay_sample = _sample_entities
+def _patch(variant: str) -> None:
+    if variant == "all":
+        updater.ModelUpdater._replay_sample = _sample_all
+    elif variant == "entities":
+        updater.ModelUpdater._replay_sample = _sample_entities
+
+
+_patch(os.environ.get(ENV, "capped"))  # in spawned workers, which import this file
 
 
 def main() -> int:
@@ -59,9 +62,8 @@ def main() -> int:
     if variant not in VARIANTS:
         raise SystemExit(f"--replay-variant must be one of {', '.join(VARIANTS)}, got "
                          f"{variant!r}.")
-    if variant != _variant:  # patch this process and the workers it spawns alike
-        os.environ[ENV] = variant
-        os.execv(sys.executable, [sys.executable, __file__, *sys.argv[1:]])
+    os.environ[ENV] = variant  # inherited by the workers learning.py spawns (--jobs)
+    _patch(variant)
     return learning.main(argv)
 
 

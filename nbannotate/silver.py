@@ -33,14 +33,12 @@ class SilverStats:
 def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: float = 0.9,
                  *, beam_width: int = 16, batch_size: int = 64,
                  stats: SilverStats | None = None) -> Iterator[Task]:
-    """One complete ``ner_manual`` task per item whose best analysis reaches ``threshold``."""
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be a probability in (0, 1], got {threshold!r}.")
-    ner = find_ner(nlp)
-    if ner is None:
-        raise ValueError("The model has no NER component: it cannot give silver analyses.")
+    """One complete ``ner_manual`` task per item whose best analysis reaches ``threshold``.
+
+    ``nlp`` has a trained NER and ``threshold`` is in (0, 1]: ``recipes.silver`` checks both
+    where the user passed them, before anything is stored."""
     stats = stats if stats is not None else SilverStats()
-    scorer = CandidateScorer(nlp, list(ner.labels), beam_width=beam_width)
+    scorer = CandidateScorer(nlp, list(find_ner(nlp).labels), beam_width=beam_width)
     batch: list[Mapping[str, Any]] = []
 
     def flush() -> Iterator[Task]:
