@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -144,7 +145,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     order = list(split.pool)
     random.Random(seed + 1000).shuffle(order)
     out["gold_quarter"], out["gold_quarter_silver"] = {}, {}
-    for n in [] if args.in_loop_only else checkpoints:
+    for n in [] if args.in_loop_only or args.no_baselines else checkpoints:
         name = f"gold_{n}"
         C.add_gold(db, name, order[:n // 4])
         out["gold_quarter"][n] = _train_f(db, ["seed", name], root / name, split, args, seed,
@@ -162,8 +163,10 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         sorter = RandomSorter(0.5, seed) if cfg["sorter"] == "random" else cfg["sorter"]
         dataset = "teach_" + cfg_name.replace("/", "_")
         extra = {"average": args.average} if args.average != "default" else {}
+        whole = cfg["whole"] if cfg["whole"] is None or args.whole is None else args.whole
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
-                            db=db, sorter=sorter, whole=cfg["whole"], split_sentences=False,
+                            db=db, sorter=sorter, whole=whole, split_sentences=False,
+                            whole_alternatives=args.whole_alternatives,
                             seed=seed, beam_width=args.beam_width, replay=args.replay,
                             replay_gold=cfg.get("replay_gold"), **extra)
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
@@ -212,7 +215,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                             res["final_silver"][decisions] = _train_f(
                                 db, ["seed", dataset, *silver], root / f"m_{dataset}", split,
                                 args, seed, test_examples)
-                        if cfg_name == DEFAULT_CONFIG:
+                        if cfg_name == DEFAULT_CONFIG and not args.no_baselines:
                             name = f"touched_{decisions}"
                             sents = [s for s in split.pool if s.text in touched]
                             C.add_gold(db, name, sents)
@@ -245,6 +248,12 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         out["configs"][cfg_name] = res
     out["seconds"] = round(time.perf_counter() - t0, 1)
     db.close()
+    if args.keep:  # the answers and the starting model, for offline train() experiments
+        keep = Path(args.keep) / f"{args.out}_{corpus_name}_{seed}"
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True)
+        shutil.copy2(root / "answers.duckdb", keep / "answers.duckdb")
+        shutil.copytree(root / "start", keep / "start")
     tmp.cleanup()
     return out
 
@@ -335,8 +344,8 @@ def _targets(mean: dict[str, dict[int, float]], loop: dict[str, dict[int, float]
         if unc in mean and rnd in mean and big:
             out[f"{unc} > {rnd} at every N>=500"] = all(
                 mean[unc].get(n, -1) > mean[rnd].get(n, 2) for n in big)
-    for cfg in mean:
-        if cfg.removesuffix(SILVER) in CONFIGS and big:
+    for cfg in mean:  # (no gold rows with --no-baselines)
+        if cfg.removesuffix(SILVER) in CONFIGS and big and "gold N/4 sentences" in mean:
             out[f"{cfg} >= gold N/4 at every N>=500"] = all(
                 mean[cfg].get(n, -1) >= mean["gold N/4 sentences"].get(n, 2) for n in big)
     return out
@@ -467,9 +476,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--average", default="default",
                    help="variant: teach(average=...), the decay of the weight average the loop "
                         "predicts with, or 'none'")
+    p.add_argument("--whole", type=float, default=None,
+                   help="variant: teach(whole=...) for the configurations that ask whole analyses")
+    p.add_argument("--whole-alternatives", type=int, default=1,
+                   help="teach(whole_alternatives=...)")
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
     p.add_argument("--in-loop-only", action="store_true",
                    help="skip train() at checkpoints and the gold baselines: in-loop F only")
+    p.add_argument("--keep", default=None, metavar="DIR",
+                   help="copy each unit's answer database and starting model into DIR")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the gold baselines (gold N/4, gold on touched texts): variants "
+                        "compared with an earlier run of the same seeds")
     p.add_argument("--jobs", type=int, default=1, help="(corpus, seed) units run in parallel")
     p.add_argument("--quick", action="store_true", help="smoke mode: tiny sizes, < 60 s")
     p.add_argument("--out", default="learning", help="results file stem in benchmarks/results")

@@ -103,3 +103,19 @@ def test_store_speed_quick_reports_rows_per_second() -> None:
     res = json.loads((RESULTS / "store_speed_quick.json").read_text())["results"]
     assert res["rows"] == 10_000
     assert res["add_many_rows_per_s"] > 0 and res["to_pandas_rows_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data: Path) -> None:
+    out = _ok(run("train_variants.py", "--quick", "--silent"))
+    assert "minus base (paired)" in out
+    payload = json.loads((RESULTS / "train_variants_quick.json").read_text())
+    (unit,) = payload["units"]
+    row = unit["80"]
+    assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
+                        "finetune"}
+    assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
+    # The loop's 80 answers leave partially answered texts, and the start model completes some.
+    assert row["complete_start_stats"]["partial_texts"] > 0
+    assert 0 < row["complete_start_stats"]["completed"] <= row["complete_start_stats"][
+        "partial_texts"]

@@ -1,0 +1,270 @@
+"""train() variants on saved answers: does another use of the same binary answers score higher?
+
+Paired: every variant trains on the very answers one loop gave (``learning.py --keep DIR``
+saves each unit's answer database and starting model), with the same seed, so the loop's own
+noise is out of the comparison. For each seed and each checkpoint N, the first N answers of the
+default configuration are taken, and ``train()`` (the learning protocol's settings) runs:
+
+- ``base``: seed gold + the answers (what learning.py reports);
+- ``complete_start``: + each partially answered text completed by the starting model: the most
+  probable beam analysis that keeps every accepted span and no rejected span (and is not a
+  rejected whole analysis), stored as a complete annotation;
+- ``complete_pass1``: the same, completed by the ``base`` model (trained on the answers);
+- ``complete_pass1_silver``: + silver (``nba.silver`` at 0.9) from the ``base`` model on the
+  pool texts the loop never touched (two rounds of self-training);
+- ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``.
+
+Prints a table of mean F and mean paired difference to ``base``; writes
+``benchmarks/results/train_variants.json``. Exit status 0. ``--rates-only``: instead, the share
+of the loop's span questions accepted per beam-score bin (how well the scores the sorter reads
+predict the answers), written to ``train_variants_rates.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common as C  # noqa: E402
+import learning  # noqa: E402
+
+VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "finetune")
+DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
+
+
+def _spans_by_text(answers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per text: accepted and rejected spans, rejected whole analyses, and whether complete."""
+    out: dict[str, dict[str, Any]] = {}
+    for t in answers:
+        d = out.setdefault(t["text"], {"accept": [], "reject": [], "wrong": [], "done": False})
+        if (t.get("meta") or {}).get("whole"):
+            if t["answer"] == "accept":
+                d["done"] = True
+            elif t["answer"] == "reject":
+                d["wrong"].append(t["spans"])
+        elif t["answer"] in ("accept", "reject"):
+            d[t["answer"]].extend(t["spans"])
+    return out
+
+
+def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
+                ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Complete annotations for the partially answered texts: the most probable beam analysis
+    consistent with every answer on the text."""
+    from nbannotate.candidates import CandidateScorer
+    from nbannotate.models import find_ner, upstream_docs
+    from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task, span_dict
+
+    def keys(doc: Any, spans: list[dict[str, Any]]) -> frozenset[tuple[int, int, str]]:
+        out = set()
+        for s in spans:
+            span = doc.char_span(int(s["start"]), int(s["end"]), alignment_mode="expand")
+            if span is not None:
+                out.add((span.start, span.end, str(s["label"])))
+        return frozenset(out)
+
+    known = _spans_by_text(answers)
+    texts = [text for text, d in known.items() if not d["done"]]
+    ner = find_ner(nlp)
+    scorer = CandidateScorer(nlp, list(ner.labels), beam_width=beam_width)
+    tasks: list[dict[str, Any]] = []
+    stats = {"partial_texts": len(texts), "completed": 0}
+    for i in range(0, len(texts), 64):
+        batch = texts[i:i + 64]
+        docs = upstream_docs(nlp, batch)
+        for text, doc, beam in zip(batch, docs, scorer._beams(docs)):
+            d = known[text]
+            accepted, rejected = keys(doc, d["accept"]), keys(doc, d["reject"])
+            wrong = {keys(doc, w) for w in d["wrong"]}
+            totals: dict[frozenset[tuple[int, int, str]], float] = {}
+            for prob, ents in ner.moves.get_beam_parses(beam):
+                parse = frozenset(tuple(e) for e in ents)
+                totals[parse] = totals.get(parse, 0.0) + float(prob)
+            fits = [(p, parse) for parse, p in totals.items()
+                    if accepted <= parse and not parse & rejected and parse not in wrong]
+            if not fits:
+                continue
+            best = max(fits, key=lambda x: x[0])[1]
+            spans = [span_dict(doc[a:b], label) for a, b, label in sorted(best)]
+            tasks.append(make_task(text, doc_tokens(doc), spans, {"completed": True},
+                                   view_id=VIEW_MANUAL))
+            stats["completed"] += 1
+    return tasks, stats
+
+
+def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    import spacy
+
+    import nbannotate as nba
+
+    src = Path(args.keep) / f"{args.stem}_btc_{seed}"
+    if not (src / "answers.duckdb").is_file():
+        raise SystemExit(f"No saved unit in {src}: run learning.py --keep {args.keep} --out "
+                         f"{args.stem} --seeds {seed} first.")
+    split = C.make_split(C.load_corpus("btc"), seed, n_seed=args.n_seed, n_pool=args.n_pool,
+                         n_dev=args.n_dev, n_test=args.n_test)
+    test = C.gold_examples(spacy.blank("en"), split.test)
+    out: dict[str, Any] = {"seed": seed}
+    with tempfile.TemporaryDirectory(prefix="nba-variants-") as tmp:
+        root = Path(tmp)
+        shutil.copy2(src / "answers.duckdb", root / "answers.duckdb")
+        db = nba.Database(root / "answers.duckdb")
+        answers = db.dataset(DATASET).answers()
+        start = spacy.load(src / "start")
+
+        def f(datasets: list[str], name: str, base: str = "blank:en") -> float:
+            nba.train(datasets, root / name, base_model=base, eval_dataset="dev", db=db,
+                      epochs=args.epochs, patience=args.patience, seed=seed, progress=False,
+                      overwrite=True)
+            return C.ents_prf(spacy.load(root / name), test)["ents_f"]
+
+        for n in args.checkpoints:
+            row: dict[str, Any] = {}
+            ans = f"answers_{n}"
+            db.dataset(ans, create=True).add_many(answers[:n])
+            row["base"] = f(["seed", ans], f"base_{n}")
+            if "finetune" in args.variants:
+                row["finetune"] = f(["seed", ans], f"ft_{n}", base=str(src / "start"))
+            if "complete_start" in args.variants:
+                tasks, row["complete_start_stats"] = completions(start, answers[:n])
+                db.dataset(f"cs_{n}", create=True).add_many(tasks, answer="accept")
+                row["complete_start"] = f(["seed", ans, f"cs_{n}"], f"cs_{n}")
+            if {"complete_pass1", "complete_pass1_silver"} & set(args.variants):
+                pass1 = spacy.load(root / f"base_{n}")
+                tasks, row["complete_pass1_stats"] = completions(pass1, answers[:n])
+                db.dataset(f"cp_{n}", create=True).add_many(tasks, answer="accept")
+                row["complete_pass1"] = f(["seed", ans, f"cp_{n}"], f"cp_{n}")
+                if "complete_pass1_silver" in args.variants:
+                    touched = {t["text"] for t in answers[:n]}
+                    untouched = [s.text for s in split.pool if s.text not in touched]
+                    row["silver_pass1"] = nba.silver(
+                        f"sp_{n}", untouched, pass1, threshold=0.9, db=db,
+                        split_sentences=False)
+                    silver = [f"sp_{n}"] if row["silver_pass1"]["kept"] else []
+                    row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver],
+                                                     f"cps_{n}")
+            out[str(n)] = row
+            if not args.silent:
+                print(f"seed {seed} N={n}: " + " ".join(
+                    f"{v}={100 * row[v]:.1f}" for v in args.variants if v in row), flush=True)
+        db.close()
+    return out
+
+
+def accept_rates(args: argparse.Namespace) -> int:
+    """Accepted share of the model's span questions per score bin, over the saved answers."""
+    import nbannotate as nba
+
+    counts = [[0, 0] for _ in range(10)]  # per bin: accepted, answered
+    for seed in args.seeds:
+        src = Path(args.keep) / f"{args.stem}_btc_{seed}" / "answers.duckdb"
+        with tempfile.TemporaryDirectory(prefix="nba-rates-") as tmp:
+            shutil.copy2(src, Path(tmp) / "a.duckdb")
+            db = nba.Database(Path(tmp) / "a.duckdb")
+            for t in db.dataset(DATASET).answers()[:max(args.checkpoints)]:
+                meta = t.get("meta") or {}
+                if meta.get("whole") or meta.get("source") != "model" or \
+                        t["answer"] not in ("accept", "reject"):
+                    continue
+                b = min(9, int(float(meta["score"]) * 10))
+                counts[b][0] += t["answer"] == "accept"
+                counts[b][1] += 1
+            db.close()
+    rows = [[f"{b / 10:.1f}-{(b + 1) / 10:.1f}", n, acc, f"{100 * acc / n:.0f}%" if n else "-"]
+            for b, (acc, n) in enumerate(counts)]
+    text = C.table(["beam score", "span questions", "accepted", "accepted share"], rows)
+    print(text)
+    settings = {k: v for k, v in vars(args).items() if k != "silent"}
+    path = C.write_json(f"{args.out}_rates.json", {"machine": C.machine(), "settings": settings,
+                                                   "counts": counts, "report": text})
+    print(f"\nWrote {path}.")
+    return 0
+
+
+def _job(job: tuple[int, argparse.Namespace]) -> dict[str, Any]:
+    return run_seed(*job)
+
+
+def _quick(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="nba-variants-quick-") as keep:
+        learning.main(["--quick", "--silent", "--keep", keep])
+        return main(["--keep", keep, "--stem", "learning_quick", "--seeds", "0",
+                     "--checkpoints", "80", "--epochs", "2", "--patience", "0",
+                     "--n-seed", "100", "--n-pool", "200", "--n-dev", "50", "--n-test", "100",
+                     "--out", "train_variants_quick", *(["--silent"] if args.silent else [])])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--keep", help="the directory learning.py --keep wrote")
+    p.add_argument("--stem", default="learning", help="learning.py's --out of that run")
+    p.add_argument("--seeds", default="0,1,2,3")
+    p.add_argument("--checkpoints", default="500,1000,2000")
+    p.add_argument("--variants", default=",".join(VARIANTS))
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--n-seed", type=int, default=200)
+    p.add_argument("--n-pool", type=int, default=3000)
+    p.add_argument("--n-dev", type=int, default=300)
+    p.add_argument("--n-test", type=int, default=1000)
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--out", default="train_variants", help="results file stem")
+    p.add_argument("--rates-only", action="store_true",
+                   help="only the accepted share of span questions per beam-score bin")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke mode: learning.py --quick saves its answers, then every variant "
+                        "trains briefly on them")
+    p.add_argument("--silent", action="store_true")
+    args = p.parse_args(argv)
+    if args.quick:
+        return _quick(args)
+    if not args.keep:
+        p.error("--keep DIR is required (the directory learning.py --keep DIR wrote)")
+    args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    args.checkpoints = [int(n) for n in args.checkpoints.split(",") if n.strip()]
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    for v in args.variants:
+        if v not in VARIANTS:
+            p.error(f"unknown variant {v!r}: use {', '.join(VARIANTS)}")
+    if "base" not in args.variants:
+        args.variants.insert(0, "base")
+    if args.rates_only:
+        return accept_rates(args)
+    with C.Timer() as t:
+        jobs = [(s, args) for s in args.seeds]
+        if args.jobs > 1:
+            with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
+                units = list(pool.map(_job, jobs))
+        else:
+            units = [_job(j) for j in jobs]
+    rows = []
+    for n in args.checkpoints:
+        for v in args.variants:
+            fs = [u[str(n)][v] for u in units]
+            diffs = [u[str(n)][v] - u[str(n)]["base"] for u in units]
+            m, sd = C.mean_sd(fs)
+            dm, dsd = C.mean_sd(diffs)
+            rows.append([n, v, f"{100 * m:.1f} ± {100 * sd:.1f}",
+                         "" if v == "base" else f"{100 * dm:+.1f} ± {100 * dsd:.1f}",
+                         " ".join(f"{100 * x:+.1f}" for x in diffs) if v != "base" else ""])
+    text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"],
+                   rows)
+    print(text)
+    settings = {k: v for k, v in vars(args).items() if k != "silent"}
+    path = C.write_json(f"{args.out}.json", {"machine": C.machine(), "settings": settings,
+                                             "seconds": round(t.seconds, 1), "units": units,
+                                             "report": text})
+    print(f"\nWrote {path} in {t.seconds:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    C.run_main(main)
