@@ -163,8 +163,6 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         sorter = RandomSorter(0.5, seed) if cfg["sorter"] == "random" else cfg["sorter"]
         dataset = "teach_" + cfg_name.replace("/", "_")
         extra = {"average": args.average} if args.average != "default" else {}
-        if args.no_calibrate:
-            extra["calibrate"] = False
         whole = cfg["whole"] if cfg["whole"] is None or args.whole is None else args.whole
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
                             db=db, sorter=sorter, whole=whole, split_sentences=False,
@@ -482,8 +480,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="variant: teach(whole=...) for the configurations that ask whole analyses")
     p.add_argument("--whole-alternatives", type=int, default=1,
                    help="teach(whole_alternatives=...)")
-    p.add_argument("--no-calibrate", action="store_true",
-                   help="variant: teach(calibrate=False), the sorter reads raw beam scores")
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
     p.add_argument("--in-loop-only", action="store_true",
                    help="skip train() at checkpoints and the gold baselines: in-loop F only")

@@ -14,7 +14,6 @@ from typing import Any
 import spacy
 
 from . import candidates
-from .calibration import ScoreCalibrator
 from .candidates import CandidateScorer
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
@@ -55,8 +54,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
           replay_gold: str | list[str] | None = None, gold_per_update: int = 3,
-          learn_rate: float | None = None, average: float | None = 0.99,
-          calibrate: bool = True) -> TeachSession:
+          learn_rate: float | None = None, average: float | None = 0.99) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -88,9 +86,6 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         model's weights (a fresh model's follow the updates closely at first). The last
         update's weights alone swing with every ten answers. None: use the last weights.
         ``session.model()`` gives the model as the loop uses it.
-    calibrate: the sorter reads each span's accept rate learnt from the answers so far
-        (``session.calibrator``, per score bin) instead of the raw beam score, which ranks
-        spans but is not the chance that one is right. False: the raw score, as Prodigy.
 
     Displaying the returned session in a notebook shows the annotation widget.
     """
@@ -128,7 +123,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
                         sorter=sort, batch_size=batch_size, split=split_sentences,
                         annotator=annotator, replay=replay, seed=seed, gold=gold,
                         gold_per_update=gold_per_update, learn_rate=learn_rate,
-                        average=average, calibrator=ScoreCalibrator() if calibrate else None)
+                        average=average)
 
 
 def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str, Any]]:

@@ -25,7 +25,6 @@ from typing import Any
 from spacy.language import Language
 
 from .base_session import BaseSession
-from .calibration import ScoreCalibrator
 from .candidates import CandidateScorer
 from .errors import AnswerError
 from .models import upstream_docs
@@ -46,16 +45,11 @@ class TeachSession(BaseSession):
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.99,
-                 calibrator: ScoreCalibrator | None = None) -> None:
+                 learn_rate: float | None = None, average: float | None = 0.99) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
         self.scorer = scorer
         self.sorter = sorter
-        # The sorter reads the calibrated score (the learnt accept rate) when there is one.
-        self.calibrator = calibrator
-        if calibrator is not None:  # resuming: what the earlier answers taught still holds
-            calibrator.observe_tasks(dataset.answers(kind="binary"))
         self.batch_size = batch_size
         self.score_batch = score_batch
         self.prefetch = prefetch or max(2 * batch_size, 8)
@@ -138,12 +132,9 @@ class TeachSession(BaseSession):
                     continue
             # Whole analyses are gated by their own threshold in the scorer, and pattern matches
             # are always asked (they bootstrap a label): only model candidates are sorted.
-            if task["meta"]["source"] == "model" and not is_whole(task):
-                score = task["meta"]["score"]
-                if self.calibrator is not None:  # what the sorter reads, kept with the answer
-                    score = task["meta"]["p_accept"] = round(self.calibrator(score), 6)
-                if not self.sorter(score):
-                    continue
+            if task["meta"]["source"] == "model" and not is_whole(task) \
+                    and not self.sorter(task["meta"]["score"]):
+                continue
             with self._cond:
                 self._cond.wait_for(lambda: self._stopped or version != self._version
                                     or len(self._ready) < self.prefetch)
@@ -230,8 +221,6 @@ class TeachSession(BaseSession):
                 for other in [t for t in self._offered.values() if self.settled(t)]:
                     self._offered.pop(other["_task_hash"], None)
         self._record(stored)
-        if self.calibrator is not None:
-            self.calibrator.observe_task(stored)
         self.updater.submit(stored)
         return stored
 
@@ -242,15 +231,10 @@ class TeachSession(BaseSession):
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         self._answered.discard(task["_task_hash"])
-        if self.calibrator is not None:
-            self.calibrator.observe_task(task, -1)
         if task["answer"] == "accept" and is_gold(task):
             self._complete.discard(task["_input_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
-        if self.calibrator is not None:  # take the old answer back, count the new one
-            self.calibrator.observe_task(task, -1)
-            self.calibrator.observe_task({**task, "answer": answer})
         if is_gold(task):
             if answer == "accept":
                 self._complete.add(task["_input_hash"])

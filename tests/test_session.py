@@ -14,7 +14,6 @@ import spacy
 from gadgets import gadget_texts, gold_spans, oracle, product_patterns
 
 import nbannotate as nba
-from nbannotate.calibration import is_model_span
 from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
 from nbannotate.tasks import input_hash, task_hash
 
@@ -532,43 +531,3 @@ def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
     finally:
         s.stop()
         plain.stop()
-
-
-def test_the_sorter_reads_the_accept_rate_learnt_from_the_answers(db_path):
-    read: list[float] = []
-
-    def sorter(score: float) -> bool:
-        read.append(score)
-        return True
-
-    def start(**kwargs) -> nba.TeachSession:
-        return nba.teach("cal", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
-                         db=db_path, split_sentences=False, sorter=sorter, **kwargs)
-
-    s = start()
-    try:
-        done = run(s, 120, answer=lambda task: "reject")
-        spans = [t for t in done if is_model_span(t)]
-        assert len(spans) >= 20
-        # Each model span keeps the value the sorter read: its score pulled down by the rejects.
-        assert set(read) >= {t["meta"]["p_accept"] for t in spans}
-        assert all(t["meta"]["p_accept"] <= t["meta"]["score"] for t in spans)
-        assert sum(t["meta"]["p_accept"] < 0.9 * t["meta"]["score"] for t in spans[-10:]) >= 5
-        assert sum(row["answers"] for row in s.calibrator.table()) == len(spans)
-        last = s.undo()
-        assert sum(row["answers"] for row in s.calibrator.table()) == \
-            len(spans) - is_model_span(done[-1])
-        s.answer(last, "reject")
-    finally:
-        s.stop()
-    resumed = start()  # a kernel restart: what the answers taught still holds
-    try:
-        assert sum(row["answers"] for row in resumed.calibrator.table()) == len(spans)
-    finally:
-        resumed.stop()
-    raw = start(calibrate=False)  # Prodigy's way: the raw beam score
-    try:
-        assert raw.calibrator is None
-        assert not any("p_accept" in t["meta"] for t in run(raw, 20, answer=lambda t: "reject"))
-    finally:
-        raw.stop()
