@@ -12,6 +12,7 @@ default configuration are taken, and ``train()`` (the learning protocol's settin
 - ``complete_pass1``: the same, completed by the ``base`` model (trained on the answers);
 - ``complete_pass1_silver``: + silver (``nba.silver`` at 0.9) from the ``base`` model on the
   pool texts the loop never touched (two rounds of self-training);
+- ``silver_pass1``: ``base`` + that silver, without the completions;
 - ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``.
 
 Prints a table of mean F and mean paired difference to ``base``; writes
@@ -36,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as C  # noqa: E402
 import learning  # noqa: E402
 
-VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "finetune")
+VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
+            "finetune")
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 
 
@@ -80,15 +82,13 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     for i in range(0, len(texts), 64):
         batch = texts[i:i + 64]
         docs = upstream_docs(nlp, batch)
-        for text, doc, beam in zip(batch, docs, scorer._beams(docs)):
+        # Every analysis the beam found (its sets of entities, summed probability).
+        for text, doc, found in zip(batch, docs, scorer.analyses(docs, k=beam_width)):
             d = known[text]
             accepted, rejected = keys(doc, d["accept"]), keys(doc, d["reject"])
             wrong = {keys(doc, w) for w in d["wrong"]}
-            totals: dict[frozenset[tuple[int, int, str]], float] = {}
-            for prob, ents in ner.moves.get_beam_parses(beam):
-                parse = frozenset(tuple(e) for e in ents)
-                totals[parse] = totals.get(parse, 0.0) + float(prob)
-            fits = [(p, parse) for parse, p in totals.items()
+            fits = [(p, frozenset(ents)) for p, ents in found]
+            fits = [(p, parse) for p, parse in fits
                     if accepted <= parse and not parse & rejected and parse not in wrong]
             if not fits:
                 continue
@@ -137,20 +137,22 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 tasks, row["complete_start_stats"] = completions(start, answers[:n])
                 db.dataset(f"cs_{n}", create=True).add_many(tasks, answer="accept")
                 row["complete_start"] = f(["seed", ans, f"cs_{n}"], f"cs_{n}")
+            pass1 = spacy.load(root / f"base_{n}")
             if {"complete_pass1", "complete_pass1_silver"} & set(args.variants):
-                pass1 = spacy.load(root / f"base_{n}")
                 tasks, row["complete_pass1_stats"] = completions(pass1, answers[:n])
                 db.dataset(f"cp_{n}", create=True).add_many(tasks, answer="accept")
                 row["complete_pass1"] = f(["seed", ans, f"cp_{n}"], f"cp_{n}")
-                if "complete_pass1_silver" in args.variants:
-                    touched = {t["text"] for t in answers[:n]}
-                    untouched = [s.text for s in split.pool if s.text not in touched]
-                    row["silver_pass1"] = nba.silver(
-                        f"sp_{n}", untouched, pass1, threshold=0.9, db=db,
-                        split_sentences=False)
-                    silver = [f"sp_{n}"] if row["silver_pass1"]["kept"] else []
-                    row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver],
-                                                     f"cps_{n}")
+            silver: list[str] = []
+            if {"complete_pass1_silver", "silver_pass1"} & set(args.variants):
+                touched = {t["text"] for t in answers[:n]}
+                untouched = [s.text for s in split.pool if s.text not in touched]
+                row["silver_pass1_stats"] = nba.silver(
+                    f"sp_{n}", untouched, pass1, threshold=0.9, db=db, split_sentences=False)
+                silver = [f"sp_{n}"] if row["silver_pass1_stats"]["kept"] else []
+            if "complete_pass1_silver" in args.variants:
+                row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver], f"cps_{n}")
+            if "silver_pass1" in args.variants:
+                row["silver_pass1"] = f(["seed", ans, *silver], f"sp_{n}")
             out[str(n)] = row
             if not args.silent:
                 print(f"seed {seed} N={n}: " + " ".join(
