@@ -13,7 +13,10 @@ default configuration are taken, and ``train()`` (the learning protocol's settin
 - ``complete_pass1_silver``: + silver (``nba.silver`` at 0.9) from the ``base`` model on the
   pool texts the loop never touched (two rounds of self-training);
 - ``silver_pass1``: ``base`` + that silver, without the completions;
-- ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``.
+- ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``;
+- ``gold_quarter``: the equal-effort baseline, seed gold + gold for N/4 pool sentences (the
+  same sentences as learning.py's), and ``gold_quarter_silver_pass1``: that plus silver from
+  its own model on the rest of the pool, for the two-round silver on both sides.
 
 Prints a table of mean F and mean paired difference to ``base``; writes
 ``benchmarks/results/train_variants.json``. Exit status 0. ``--rates-only``: instead, the share
@@ -24,6 +27,7 @@ predict the answers), written to ``train_variants_rates.json``.
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import sys
 import tempfile
@@ -38,7 +42,7 @@ import common as C  # noqa: E402
 import learning  # noqa: E402
 
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
-            "finetune")
+            "finetune", "gold_quarter", "gold_quarter_silver_pass1")
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 
 
@@ -153,6 +157,20 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver], f"cps_{n}")
             if "silver_pass1" in args.variants:
                 row["silver_pass1"] = f(["seed", ans, *silver], f"sp_{n}")
+            if {"gold_quarter", "gold_quarter_silver_pass1"} & set(args.variants):
+                order = list(split.pool)  # learning.py's equal-effort sentences
+                random.Random(seed + 1000).shuffle(order)
+                C.add_gold(db, f"gq_{n}", order[:n // 4])
+                row["gold_quarter"] = f(["seed", f"gq_{n}"], f"gq_{n}")
+                if "gold_quarter_silver_pass1" in args.variants:
+                    chosen = {s.text for s in order[:n // 4]}
+                    row["gold_quarter_silver_stats"] = nba.silver(
+                        f"gqs_{n}", [s.text for s in split.pool if s.text not in chosen],
+                        spacy.load(root / f"gq_{n}"), threshold=0.9, db=db,
+                        split_sentences=False)
+                    gsilver = [f"gqs_{n}"] if row["gold_quarter_silver_stats"]["kept"] else []
+                    row["gold_quarter_silver_pass1"] = f(["seed", f"gq_{n}", *gsilver],
+                                                         f"gqs_{n}")
             out[str(n)] = row
             if not args.silent:
                 print(f"seed {seed} N={n}: " + " ".join(

@@ -113,7 +113,7 @@ def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data:
     (unit,) = payload["units"]
     row = unit["80"]
     assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
-                        "silver_pass1", "finetune"}
+                        "silver_pass1", "finetune", "gold_quarter", "gold_quarter_silver_pass1"}
     assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
     # The loop's 80 answers leave partially answered texts, and the start model completes some.
     assert row["complete_start_stats"]["partial_texts"] > 0
