@@ -317,6 +317,12 @@ def write_json(name: str, payload: Mapping[str, Any]) -> Path:
     return path
 
 
+def write_results(name: str, args: Any, **payload: Any) -> Path:
+    """A script's results file: the machine and the settings it ran with, then ``payload``."""
+    settings = {k: v for k, v in vars(args).items() if k != "silent"}
+    return write_json(name, {"machine": machine(), "settings": settings, **payload})
+
+
 def table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured markdown table (also readable in a terminal)."""
     rows = [[str(c) for c in r] for r in rows]

@@ -99,10 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                                " ".join(f"{100 * f:.1f}" for f in fs)])
     text = C.table(["corpus", "gold sentences", "test F (mean ± sd)", "per seed"], table_rows)
     print(text)
-    settings = {k: v for k, v in vars(args).items() if k != "silent"}
-    path = C.write_json(f"{out}.json", {"machine": C.machine(), "settings": settings,
-                                        "seconds": round(t.seconds, 1), "rows": rows,
-                                        "report": text})
+    path = C.write_results(f"{out}.json", args, seconds=round(t.seconds, 1), rows=rows,
+                           report=text)
     print(f"\nWrote {path} in {t.seconds:.0f} s.")
     return 0
 

@@ -530,11 +530,9 @@ def finish(units: list[dict[str, Any]], args: argparse.Namespace, seconds: float
     text = report(summary, units)
     if not quiet:
         print(text)
-    settings = {k: v for k, v in vars(args).items() if k != "silent"}
-    payload = {"machine": C.machine(), "settings": settings, "seconds": round(seconds, 1),
-               "cite": {c: C.CORPORA[c]["cite"] for c in args.corpora},
-               "summary": summary, "units": units, "report": text}
-    path = C.write_json(f"{args.out}.json", payload)
+    path = C.write_results(f"{args.out}.json", args, seconds=round(seconds, 1),
+                           cite={c: C.CORPORA[c]["cite"] for c in args.corpora},
+                           summary=summary, units=units, report=text)
     png = plot(summary, C.RESULTS / f"{args.out}.png") if summary else None
     if not quiet:
         print(f"\nWrote {path}" + (f" and {png}" if png else "") +

@@ -46,18 +46,12 @@ VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver",
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 
 
-def _spans_by_text(answers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per text: accepted and rejected spans, rejected whole analyses, and whether complete."""
-    out: dict[str, dict[str, Any]] = {}
+def _rejected_wholes(answers: list[dict[str, Any]]) -> dict[str, list[list[dict[str, Any]]]]:
+    """Per text, the span lists of its rejected whole analyses (``merge_answers`` drops them)."""
+    out: dict[str, list[list[dict[str, Any]]]] = {}
     for t in answers:
-        d = out.setdefault(t["text"], {"accept": [], "reject": [], "wrong": [], "done": False})
-        if (t.get("meta") or {}).get("whole"):
-            if t["answer"] == "accept":
-                d["done"] = True
-            elif t["answer"] == "reject":
-                d["wrong"].append(t["spans"])
-        elif t["answer"] in ("accept", "reject"):
-            d[t["answer"]].extend(t["spans"])
+        if (t.get("meta") or {}).get("whole") and t["answer"] == "reject":
+            out.setdefault(t["text"], []).append(t["spans"])
     return out
 
 
@@ -66,19 +60,25 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     """Complete annotations for the partially answered texts: the most probable beam analysis
     consistent with every answer on the text."""
     from nbannotate.candidates import CandidateScorer
+    from nbannotate.examples import merge_answers
     from nbannotate.models import find_ner, upstream_docs
     from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task, span_dict
 
-    def keys(doc: Any, spans: list[dict[str, Any]]) -> frozenset[tuple[int, int, str]]:
+    def keys(doc: Any, spans: Any) -> frozenset[tuple[int, int, str]]:
+        """Character spans (start, end, label) -> token spans of ``doc``."""
         out = set()
-        for s in spans:
-            span = doc.char_span(int(s["start"]), int(s["end"]), alignment_mode="expand")
+        for start, end, label in spans:
+            span = doc.char_span(start, end, alignment_mode="expand")
             if span is not None:
-                out.add((span.start, span.end, str(s["label"])))
+                out.add((span.start, span.end, label))
         return frozenset(out)
 
-    known = _spans_by_text(answers)
-    texts = [text for text, d in known.items() if not d["done"]]
+    def chars(spans: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
+        return [(int(s["start"]), int(s["end"]), str(s["label"])) for s in spans]
+
+    partial = {m.text: m for m in merge_answers(answers) if m.gold is None}
+    wholes = _rejected_wholes(answers)
+    texts = list(partial)
     ner = find_ner(nlp)
     scorer = CandidateScorer(nlp, list(ner.labels), beam_width=beam_width)
     tasks: list[dict[str, Any]] = []
@@ -88,12 +88,11 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
         docs = upstream_docs(nlp, batch)
         # Every analysis the beam found (its sets of entities, summed probability).
         for text, doc, found in zip(batch, docs, scorer.analyses(docs, k=beam_width)):
-            d = known[text]
-            accepted, rejected = keys(doc, d["accept"]), keys(doc, d["reject"])
-            wrong = {keys(doc, w) for w in d["wrong"]}
-            fits = [(p, frozenset(ents)) for p, ents in found]
-            fits = [(p, parse) for p, parse in fits
-                    if accepted <= parse and not parse & rejected and parse not in wrong]
+            item = partial[text]
+            accepted, rejected = keys(doc, item.accept), keys(doc, item.reject)
+            wrong = {keys(doc, chars(w)) for w in wholes.get(text, [])}
+            fits = [(p, parse) for p, ents in found if accepted <= (parse := frozenset(ents))
+                    and not parse & rejected and parse not in wrong]
             if not fits:
                 continue
             best = max(fits, key=lambda x: x[0])[1]
@@ -141,7 +140,8 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 tasks, row["complete_start_stats"] = completions(start, answers[:n])
                 db.dataset(f"cs_{n}", create=True).add_many(tasks, answer="accept")
                 row["complete_start"] = f(["seed", ans, f"cs_{n}"], f"cs_{n}")
-            pass1 = spacy.load(root / f"base_{n}")
+            if {"complete_pass1", "complete_pass1_silver", "silver_pass1"} & set(args.variants):
+                pass1 = spacy.load(root / f"base_{n}")  # the base model, for its guesses
             if {"complete_pass1", "complete_pass1_silver"} & set(args.variants):
                 tasks, row["complete_pass1_stats"] = completions(pass1, answers[:n])
                 db.dataset(f"cp_{n}", create=True).add_many(tasks, answer="accept")
@@ -202,9 +202,7 @@ def accept_rates(args: argparse.Namespace) -> int:
             for b, (acc, n) in enumerate(counts)]
     text = C.table(["beam score", "span questions", "accepted", "accepted share"], rows)
     print(text)
-    settings = {k: v for k, v in vars(args).items() if k != "silent"}
-    path = C.write_json(f"{args.out}_rates.json", {"machine": C.machine(), "settings": settings,
-                                                   "counts": counts, "report": text})
+    path = C.write_results(f"{args.out}_rates.json", args, counts=counts, report=text)
     print(f"\nWrote {path}.")
     return 0
 
@@ -278,10 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"],
                    rows)
     print(text)
-    settings = {k: v for k, v in vars(args).items() if k != "silent"}
-    path = C.write_json(f"{args.out}.json", {"machine": C.machine(), "settings": settings,
-                                             "seconds": round(t.seconds, 1), "units": units,
-                                             "report": text})
+    path = C.write_results(f"{args.out}.json", args, seconds=round(t.seconds, 1), units=units,
+                           report=text)
     print(f"\nWrote {path} in {t.seconds:.0f} s.")
     return 0
 
