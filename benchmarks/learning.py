@@ -162,7 +162,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         oracle = C.Oracle(split.pool)
         sorter = RandomSorter(0.5, seed) if cfg["sorter"] == "random" else cfg["sorter"]
         dataset = "teach_" + cfg_name.replace("/", "_")
-        extra = {"average": args.average} if args.average != "default" else {}
+        extra = {k: v for k in ("average", "complete") if (v := getattr(args, k)) != "default"}
         whole = cfg["whole"] if cfg["whole"] is None or args.whole is None else args.whole
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
                             db=db, sorter=sorter, whole=whole, split_sentences=False,
@@ -177,6 +177,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         accepted_gold: set[tuple[str, int, int, str]] = set()
         decisions = duplicates = 0
         answered: set[int] = set()
+        completions: list[tuple[float, float, bool]] = []
         loop_seconds = 0.0
         try:
             res["in_loop"].append((0, _in_loop_f(session, loop_examples)))
@@ -193,6 +194,9 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                     duplicates += 1
                     continue
                 answer = oracle(task)
+                if task["meta"].get("completion"):  # (share, beam probability, accepted?)
+                    completions.append((task["meta"]["score"], task["meta"]["beam_probability"],
+                                        answer == "accept"))
                 session.answer(task, answer)
                 answered.add(task["_task_hash"])
                 decisions += 1
@@ -238,11 +242,15 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
             "whole_reject": oracle.counts["whole_reject"],
             "gold_entities_accepted": len(accepted_gold),
             "gold_entities_in_touched_texts": gold_in_touched,
+            "completion_accept": sum(c[2] for c in completions),
+            "completion_reject": sum(not c[2] for c in completions),
             "duplicate_offers": duplicates, "updates": progress["updates"],
             "update_errors": progress["update_errors"],
             "loop_seconds": round(loop_seconds, 1),
             "decisions_per_second": round(decisions / loop_seconds, 1) if loop_seconds else None,
         }
+        if completions:
+            res["completions"] = completions
         if session.updater.errors:
             res["stats"]["first_update_errors"] = session.updater.errors[:3]
         out["configs"][cfg_name] = res
@@ -480,6 +488,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="variant: teach(whole=...) for the configurations that ask whole analyses")
     p.add_argument("--whole-alternatives", type=int, default=1,
                    help="teach(whole_alternatives=...)")
+    p.add_argument("--complete", default="default", metavar="SHARE",
+                   help="variant: teach(complete=...), completion questions after span answers "
+                        "('none': off)")
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
     p.add_argument("--in-loop-only", action="store_true",
                    help="skip train() at checkpoints and the gold baselines: in-loop F only")
@@ -502,8 +513,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.n_seed, args.n_pool, args.n_dev, args.n_test = 100, 200, 50, 100
         args.loop_test, args.loop_eval_every = 100, 40
         args.out = "learning_quick"
-    if args.average != "default":
-        args.average = None if args.average == "none" else float(args.average)
+    for name in ("average", "complete"):
+        if (value := getattr(args, name)) != "default":
+            setattr(args, name, None if value == "none" else float(value))
     args.corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
     args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     args.configs = [c.strip() for c in args.configs.split(",") if c.strip()]

@@ -59,7 +59,7 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
                 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Complete annotations for the partially answered texts: the most probable beam analysis
     consistent with every answer on the text."""
-    from nbannotate.candidates import CandidateScorer
+    from nbannotate.candidates import CandidateScorer, consistent_analysis
     from nbannotate.examples import merge_answers
     from nbannotate.models import find_ner, upstream_docs
     from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task, span_dict
@@ -91,11 +91,10 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
             item = partial[text]
             accepted, rejected = keys(doc, item.accept), keys(doc, item.reject)
             wrong = {keys(doc, chars(w)) for w in wholes.get(text, [])}
-            fits = [(p, parse) for p, ents in found if accepted <= (parse := frozenset(ents))
-                    and not parse & rejected and parse not in wrong]
-            if not fits:
+            fit = consistent_analysis(found, accepted, rejected, wrong)
+            if fit is None:
                 continue
-            best = max(fits, key=lambda x: x[0])[1]
+            best = fit[2]
             spans = [span_dict(doc[a:b], label) for a, b, label in sorted(best)]
             tasks.append(make_task(text, doc_tokens(doc), spans, {"completed": True},
                                    view_id=VIEW_MANUAL))

@@ -185,10 +185,14 @@ export function createView({ model, el }) {
 
     if (whole) {
       // One question about the whole sentence: are these ALL its entities (or: none)?
+      // A completion follows the text's span answers: kept accepts, the rest the model's.
       const n = (task.spans || []).length;
-      info.append(h(doc, "span", "nba-whole-prompt",
-        n ? "Complete analysis? Accept if these are all the entities" :
-          "No entities? Accept if the text has none"));
+      const completion = Boolean(task.meta && task.meta.completion);
+      info.append(h(doc, "span", "nba-whole-prompt", completion
+        ? (n ? "Complete now? Accept if these (your accepts, the rest the model's guess) are all the entities" :
+          "No entities at all? Accept if the text has none")
+        : (n ? "Complete analysis? Accept if these are all the entities" :
+          "No entities? Accept if the text has none")));
     } else {
       const chip = h(doc, "span", "nba-chip", label);
       chip.style.background = labelColor(label);

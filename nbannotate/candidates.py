@@ -7,7 +7,8 @@ both is offered once, marked as a pattern match and carrying the model's score.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
+from dataclasses import dataclass, field
 from typing import Any
 
 import spacy
@@ -23,6 +24,35 @@ from .tasks import Task, doc_tokens, input_hash, make_task
 PATTERN_ONLY_SCORE = 0.5
 # Below this share of texts with an entity in their best analysis, empty analyses are not asked.
 MIN_FINDS_ENTITIES = 0.1
+
+TokenKey = tuple[int, int, str]  # (start token, end token exclusive, label)
+Analysis = tuple[float, tuple[TokenKey, ...]]  # a set of entities and its beam probability
+
+
+@dataclass
+class ScoredText:
+    """One source item after scoring: its tasks in text order, its tokens and, when the scorer
+    asks completion questions, every analysis the beam found (most probable first)."""
+
+    item: Mapping[str, Any]
+    tasks: list[Task]
+    tokens: list[dict[str, Any]] = field(default_factory=list)
+    analyses: list[Analysis] = field(default_factory=list)
+
+
+def consistent_analysis(analyses: Iterable[Analysis], accepted: Set[TokenKey],
+                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]] = frozenset()
+                        ) -> tuple[float, float, tuple[TokenKey, ...]] | None:
+    """The most probable analysis that keeps every accepted span and no rejected one, and is
+    not a whole analysis known to be wrong: ``(share, probability, entities)``, where ``share``
+    is its probability among the consistent analyses. None when no analysis fits."""
+    fits = [(p, ents) for p, ents in analyses if accepted <= (parse := frozenset(ents))
+            and not parse & rejected and parse not in wrong]
+    total = sum(p for p, _ in fits)
+    if not fits or total <= 0:
+        return None
+    prob, ents = max(fits, key=lambda x: x[0])
+    return min(1.0, prob / total), prob, tuple(sorted(ents))
 
 
 def sentence_splitter(lang: str) -> Language:
@@ -66,7 +96,8 @@ class CandidateScorer:
     def __init__(self, nlp: Language, labels: Iterable[str], *, beam_width: int = 16,
                  beam_density: float = 0.0001, patterns: PatternMatcher | None = None,
                  min_score: float = 0.0, whole: float | None = None,
-                 whole_alternatives: int = 1, whole_alternative_min: float = 0.05) -> None:
+                 whole_alternatives: int = 1, whole_alternative_min: float = 0.05,
+                 complete: float | None = None) -> None:
         if beam_width < 1:
             raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
@@ -86,6 +117,8 @@ class CandidateScorer:
         self.whole = whole if model_labels <= self.labels else None
         self.whole_alternatives = whole_alternatives
         self.whole_alternative_min = whole_alternative_min
+        # Completion questions say "O" about the rest of the text too: same condition.
+        self.complete = complete if model_labels <= self.labels else None
         # Share of recent texts whose best analysis has an entity (moving average). A model
         # that finds almost nothing anywhere cannot be trusted to say "no entities here":
         # accepting its empty analyses would only teach it to find nothing (seen on WNUT17).
@@ -130,15 +163,21 @@ class CandidateScorer:
 
     def score(self, items: list[Mapping[str, Any]], version: int = 0) -> list[list[Task]]:
         """One list of tasks per item, in the order of the item's text."""
+        return [scored.tasks for scored in self.score_texts(items, version)]
+
+    def score_texts(self, items: list[Mapping[str, Any]], version: int = 0
+                    ) -> list[ScoredText]:
+        """Score a batch: per item its tasks and, for completion questions, its analyses."""
         docs = upstream_docs(self.nlp, [item["text"] for item in items])
         if self.ner is None or not docs:
-            return [[] for _ in items]
+            return [ScoredText(item, []) for item in items]
         beams = self._beams(docs)
         all_scores = self._span_scores(beams)
-        analyses = (self.best_analyses(beams, self.whole_alternatives) if self.whole is not None
-                    else [[] for _ in docs])
+        k = max(self.whole_alternatives if self.whole is not None else 0,
+                self.beam_width if self.complete is not None else 0)
+        analyses = self.best_analyses(beams, k) if k else [[] for _ in docs]
         result = []
-        for item, doc, scores, analysis in zip(items, docs, all_scores, analyses):
+        for item, doc, scores, found in zip(items, docs, all_scores, analyses):
             model_keys = sorted(scores, key=scores.__getitem__, reverse=True)
             if self.untrained:
                 model_keys = [k for k in model_keys if _useful(doc, k[0], k[1])][:1]
@@ -150,43 +189,71 @@ class CandidateScorer:
                     key = (match.start, match.end, match.label)
                     score = scores.get(key, PATTERN_ONLY_SCORE)
                     proposals[key] = (score, "pattern", match.pattern_id)
-            tasks = self._tasks(item, doc, proposals, version)
+            tokens = doc_tokens(doc)
+            tasks = self._tasks(item, doc, tokens, proposals, version)
             # The best analysis if it is likely enough; then, if it is rejected, the next ones
             # the beam found (a boundary or label fixed), while they stay likely enough.
+            analysis = found[:self.whole_alternatives] if self.whole is not None else []
             wholes = []
             if analysis:
                 self.finds_entities += 0.02 * (bool(analysis[0][1]) - self.finds_entities)
-            if analysis and not analysis[0][1] and self.finds_entities < MIN_FINDS_ENTITIES:
+            if analysis and not analysis[0][1] and not self.trusted_empty:
                 analysis = []  # an empty analysis from a model that finds nothing: not asked
             if analysis and analysis[0][0] >= self.whole:
-                wholes = [self._whole_task(item, doc, a, scores, version) for i, a in
-                          enumerate(analysis) if i == 0 or a[0] >= self.whole_alternative_min]
+                wholes = [self.whole_task(item, tokens, ents, prob, version,
+                                          {k: scores.get(k, prob) for k in ents})
+                          for i, (prob, ents) in enumerate(analysis)
+                          if i == 0 or prob >= self.whole_alternative_min]
             tasks[:0] = wholes
-            result.append(tasks)
+            result.append(ScoredText(item, tasks, tokens,
+                                     found if self.complete is not None else []))
         return result
 
-    def _whole_task(self, item: Mapping[str, Any], doc: Doc,
-                    analysis: tuple[float, tuple[tuple, ...]],
-                    scores: dict[tuple[int, int, str], float], version: int) -> Task:
-        """One question for the model's best analysis: are these (or: no) entities all?"""
-        prob, ents = analysis
+    @property
+    def trusted_empty(self) -> bool:
+        """Whether the model finds entities often enough to be asked "no entities here?"."""
+        return self.finds_entities >= MIN_FINDS_ENTITIES
+
+    def completion_task(self, scored: ScoredText, accepted: Set[TokenKey],
+                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]],
+                        version: int = 0) -> Task | None:
+        """After a text's span questions: its most probable analysis that agrees with the
+        answers, asked as a whole question ("are these all its entities?"), when that analysis
+        holds at least ``complete`` of the probability of the analyses that agree. None when
+        completion questions are off, nothing fits, or the fit is not likely enough."""
+        if self.complete is None:
+            return None
+        found = consistent_analysis(scored.analyses, accepted, rejected, wrong)
+        if found is None:
+            return None
+        share, prob, ents = found
+        if share < self.complete or (not ents and not self.trusted_empty):
+            return None
+        return self.whole_task(scored.item, scored.tokens, ents, share, version, {},
+                               completion=True, beam_probability=prob)
+
+    def whole_task(self, item: Mapping[str, Any], tokens: list[dict[str, Any]],
+                   ents: Iterable[TokenKey], prob: float, version: int,
+                   scores: Mapping[TokenKey, float], completion: bool = False,
+                   beam_probability: float | None = None) -> Task:
+        """One question about a whole analysis: are these (or: no) entities all?"""
         spans = []
         for start, end, label in ents:
-            span = doc[start:end]
-            spans.append({"start": span.start_char, "end": span.end_char, "token_start": start,
-                          "token_end": end - 1, "label": label,
+            spans.append({"start": tokens[start]["start"], "end": tokens[end - 1]["end"],
+                          "token_start": start, "token_end": end - 1, "label": label,
                           "score": round(scores.get((start, end, label), prob), 6),
                           "source": "model"})
         meta = dict(item.get("meta") or {})
         meta.update(score=round(prob, 6), source="model", model_version=version, whole=True)
-        return make_task(item["text"], doc_tokens(doc), spans, meta)
+        if completion:  # asked after the text's span answers, and agreeing with them
+            meta.update(completion=True, beam_probability=round(beam_probability or 0.0, 6))
+        return make_task(item["text"], tokens, spans, meta)
 
-    def _tasks(self, item: Mapping[str, Any], doc: Doc,
+    def _tasks(self, item: Mapping[str, Any], doc: Doc, tokens: list[dict[str, Any]],
                proposals: dict[tuple[int, int, str], tuple[float, str, str | None]],
                version: int) -> list[Task]:
         text = item["text"]
         ih = input_hash(text)
-        tokens = doc_tokens(doc)
         tasks = []
         for (start, end, label), (score, source, pid) in sorted(proposals.items()):
             if not _useful(doc, start, end):

@@ -53,7 +53,8 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           split_sentences: bool = True, text_column: str = "text",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
-          replay_gold: str | list[str] | None = None, gold_per_update: int = 3,
+          complete: float | None = 0.5, replay_gold: str | list[str] | None = None,
+          gold_per_update: int = 3,
           learn_rate: float | None = None, average: float | None = 0.99) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
@@ -75,6 +76,12 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         None: ask about single spans only, as Prodigy's ner.teach does.
     whole_alternatives: when a whole analysis is rejected, offer up to this many analyses of
         the sentence in all (the beam's next most probable ones: a boundary or a label fixed).
+    complete: after the span questions on a sentence are answered, ask once whether the
+        model's most probable analysis that agrees with those answers is complete (a whole
+        question: accepted spans kept, rejected ones left out, the rest filled in by the
+        model), when that analysis holds at least this share of the probability of the
+        analyses that agree (default 0.5). One accept makes the sentence a complete annotation
+        instead of a few binary answers. None: no completion questions.
     replay_gold: dataset name(s) of complete annotations (from manual/correct, or imported)
         mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop
         model's precision up while it learns from binary answers.
@@ -93,8 +100,11 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     _positive_int("batch_size", batch_size)
     _positive_int("beam_width", beam_width)
     _positive_int("whole_alternatives", whole_alternatives)
-    if whole is not None and not 0.0 <= whole <= 1.0:
-        raise ValueError(f"whole must be a probability between 0 and 1 or None, got {whole!r}.")
+    for name, value in (("whole", whole), ("complete", complete)):
+        if value is not None and not (isinstance(value, (int, float))
+                                      and 0.0 <= value <= 1.0):
+            raise ValueError(f"{name} must be a probability between 0 and 1 or None, "
+                             f"got {value!r}.")
     if learn_rate is None and whole is None:
         learn_rate = WHOLE_NONE_LEARN_RATE
     if learn_rate is not None and not learn_rate > 0:
@@ -115,7 +125,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
     scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole,
-                             whole_alternatives=whole_alternatives)
+                             whole_alternatives=whole_alternatives, complete=complete)
     database = _database(db)
     gold = _gold_answers(database, replay_gold)
     ds = database.dataset(dataset, create=True)

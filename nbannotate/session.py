@@ -12,6 +12,11 @@ Threads and what they own:
 
 After each model update the ready tasks scored by the old model are dropped and their texts
 re-scored first, so tasks offered after an update come from the updated model.
+
+Completion questions (``complete``): when every question offered about a text has been answered
+and at least one was about a span, the session asks once more about that text, as a whole
+question: the most probable analysis of the beam that agrees with the answers. Choosing it is
+pure Python over the analyses kept from scoring, so ``answer`` never waits for the model.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from spacy.language import Language
 
 from .base_session import BaseSession
-from .candidates import CandidateScorer
+from .candidates import CandidateScorer, ScoredText, TokenKey
 from .errors import AnswerError
 from .models import upstream_docs
 from .sorters import Sorter
@@ -35,6 +40,35 @@ from .tasks import Task, check_answer, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
+
+
+class OpenText:
+    """A text with questions offered: its latest scoring and the answers given about it."""
+
+    def __init__(self, scored: ScoredText) -> None:
+        self.scored = scored
+        self.spans: dict[int, tuple[TokenKey, str]] = {}  # task hash -> (span, answer)
+        self.wrong: dict[int, frozenset[TokenKey]] = {}  # task hash -> rejected whole analysis
+
+    def note(self, task: Mapping[str, Any], answer: str | None) -> None:
+        """Record (or, with None, forget) the answer to one of the text's questions."""
+        th = task["_task_hash"]
+        keys = frozenset((s["token_start"], s["token_end"] + 1, s["label"])
+                         for s in task.get("spans") or [])
+        self.spans.pop(th, None)
+        self.wrong.pop(th, None)
+        if answer is None or answer == "ignore":
+            return
+        if is_whole(task):
+            if answer == "reject":
+                self.wrong[th] = keys
+        elif len(keys) == 1:
+            self.spans[th] = (next(iter(keys)), answer)
+
+    def agreed(self) -> tuple[set[TokenKey], set[TokenKey]]:
+        accepted = {k for k, a in self.spans.values() if a == "accept"}
+        rejected = {k for k, a in self.spans.values() if a == "reject"} - accepted
+        return accepted, rejected
 
 
 class TeachSession(BaseSession):
@@ -61,6 +95,10 @@ class TeachSession(BaseSession):
         # Texts with an accepted complete analysis: nothing more to ask about them.
         self._complete: set[int] = {t["_input_hash"] for t in dataset.answers(kind="gold")
                                     if t.get("answer") == "accept"}
+        # Completion questions: texts with questions out, and texts asked about already.
+        self._open: dict[int, OpenText] = {}
+        self._completion_asked: set[int] = set()
+        self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
         self._exhausted = False
         self._stopped = False
@@ -79,6 +117,8 @@ class TeachSession(BaseSession):
         while len(batch) < self.score_batch:
             with self._cond:
                 item = self._requeue.popleft() if self._requeue else None
+                if item is not None:
+                    self._scoring.add(input_hash(item["text"]))
             if item is None:
                 item = next(items, None)
                 if item is None:
@@ -110,38 +150,53 @@ class TeachSession(BaseSession):
                     continue
                 with self.model():
                     version = self._version
-                    per_item = self.scorer.score(batch, version)
-                for i, (item, tasks) in enumerate(zip(batch, per_item)):
-                    if not self._emit(item, tasks, version):
+                    per_item = self.scorer.score_texts(batch, version)
+                for i, (item, scored) in enumerate(zip(batch, per_item)):
+                    if not self._emit(item, scored, version):
                         with self._cond:  # _on_update may have requeued some of them already
                             queued = {input_hash(x["text"]) for x in self._requeue}
                             rest = [x for x in batch[i:] if input_hash(x["text"]) not in queued]
                             self._requeue.extendleft(reversed(rest))
+                            self._scoring.clear()
                         break
         except BaseException as err:  # surfaced by next_task, at the caller
             with self._cond:
                 self.error = err
                 self._cond.notify_all()
 
-    def _emit(self, item: Item, tasks: list[Task], version: int) -> bool:
+    def _emit(self, item: Item, scored: ScoredText, version: int) -> bool:
         """Offer the item's tasks that pass the sorter. False if the model changed meanwhile."""
-        for task in tasks:
+        ih = input_hash(item["text"])
+        offer = []
+        for task in scored.tasks:
             th = task["_task_hash"]
             with self._cond:
-                if th in self._answered or th in self._offered:
+                if self.settled(task) or th in self._offered:
                     continue
             # Whole analyses are gated by their own threshold in the scorer, and pattern matches
             # are always asked (they bootstrap a label): only model candidates are sorted.
             if task["meta"]["source"] == "model" and not is_whole(task) \
                     and not self.sorter(task["meta"]["score"]):
                 continue
+            offer.append(task)
+        try:
             with self._cond:
-                self._cond.wait_for(lambda: self._stopped or version != self._version
-                                    or len(self._ready) < self.prefetch)
-                if self._stopped or version != self._version:
-                    return False
-                self._ready.append((task, item))
-                self._cond.notify_all()
+                if offer and self.scorer.complete is not None:
+                    if (text := self._open.get(ih)) is None:
+                        self._open[ih] = OpenText(scored)
+                    else:  # re-scored after an update: keep its answers, take new analyses
+                        text.scored = scored
+            for task in offer:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopped or version != self._version
+                                        or len(self._ready) < self.prefetch)
+                    if self._stopped or version != self._version:
+                        return False
+                    self._ready.append((task, item))
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._scoring.discard(ih)
         return True
 
     def _on_update(self, report: UpdateReport) -> None:
@@ -217,22 +272,61 @@ class TeachSession(BaseSession):
         with self._cond:
             if answer == "accept" and is_gold(stored):
                 self._complete.add(stored["_input_hash"])
+                self._open.pop(stored["_input_hash"], None)
                 # Its other questions, handed out already, need no answer any more.
                 for other in [t for t in self._offered.values() if self.settled(t)]:
                     self._offered.pop(other["_task_hash"], None)
         self._record(stored)
+        self._maybe_complete(stored, answer)
         self.updater.submit(stored)
         return stored
 
     def settled(self, task: Mapping[str, Any]) -> bool:
-        """True when a task needs no answer: answered, or its text answered completely."""
-        return task["_task_hash"] in self._answered or task["_input_hash"] in self._complete
+        """True when a task needs no answer: answered, its text answered completely, or its
+        text's completion question asked (after that, nothing more is asked about it)."""
+        return (task["_task_hash"] in self._answered or task["_input_hash"] in self._complete
+                or (task["_input_hash"] in self._completion_asked
+                    and not (task.get("meta") or {}).get("completion")))
+
+    # -- completion questions -----------------------------------------------------------------
+    def _questions_out(self, ih: int) -> bool:
+        """Whether a question about text ``ih`` is queued, handed out or about to be queued."""
+        return (ih in self._scoring
+                or any(t["_input_hash"] == ih for t, _ in self._ready)
+                or any(t["_input_hash"] == ih for t in self._front)
+                or any(t["_input_hash"] == ih for t in self._offered.values())
+                or any(input_hash(x["text"]) == ih for x in self._requeue))
+
+    def _maybe_complete(self, task: Mapping[str, Any], answer: str) -> None:
+        """After the last open question on a text, queue its completion question first."""
+        ih = task["_input_hash"]
+        with self._cond:
+            text = self._open.get(ih)
+            if text is None:
+                return
+            text.note(task, answer)
+            if self._questions_out(ih):
+                return
+            del self._open[ih]
+            if not text.spans or ih in self._complete:
+                return
+            self._completion_asked.add(ih)
+            accepted, rejected = text.agreed()
+            question = self.scorer.completion_task(text.scored, accepted, rejected,
+                                                   set(text.wrong.values()), self._version)
+            if question is not None and question["_task_hash"] not in self._answered:
+                self._front.append(question)
+                self._cond.notify_all()
 
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         self._answered.discard(task["_task_hash"])
         if task["answer"] == "accept" and is_gold(task):
             self._complete.discard(task["_input_hash"])
+        if (text := self._open.get(task["_input_hash"])) is not None:
+            text.note(task, None)
+        if not task["meta"].get("completion"):  # its text is open again: ask the undone one
+            self._completion_asked.discard(task["_input_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
         if is_gold(task):
@@ -240,6 +334,8 @@ class TeachSession(BaseSession):
                 self._complete.add(task["_input_hash"])
             else:
                 self._complete.discard(task["_input_hash"])
+        if (text := self._open.get(task["_input_hash"])) is not None:
+            text.note(task, answer)
 
     def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.

@@ -72,6 +72,10 @@ describe("task view", () => {
     const other = mount({ queue: [none], status: "ready" });
     assert.match(other.$(".nba-whole-prompt").textContent, /No entities/);
     assert.equal(other.root.querySelectorAll(".nba-span").length, 0);
+    const completion = { ...task, meta: { ...task.meta, completion: true } };
+    const after = mount({ queue: [completion], status: "ready" });
+    assert.match(after.$(".nba-whole-prompt").textContent, /Complete now\?.*your accepts/);
+    assert.equal(after.root.querySelectorAll(".nba-span").length, 3);
   });
 
   test("accepting a complete analysis drops the other questions about its text at once", () => {

@@ -651,12 +651,8 @@ function createView({ model, el }) {
     const source = spanObj && spanObj.source || task.meta && task.meta.source || "";
     if (whole) {
       const n = (task.spans || []).length;
-      info.append(h2(
-        doc,
-        "span",
-        "nba-whole-prompt",
-        n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"
-      ));
+      const completion = Boolean(task.meta && task.meta.completion);
+      info.append(h2(doc, "span", "nba-whole-prompt", completion ? n ? "Complete now? Accept if these (your accepts, the rest the model's guess) are all the entities" : "No entities at all? Accept if the text has none" : n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"));
     } else {
       const chip = h2(doc, "span", "nba-chip", label);
       chip.style.background = labelColor(label);

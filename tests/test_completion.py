@@ -1,0 +1,115 @@
+"""Completion questions: after a text's span answers, its analysis that agrees with them."""
+
+from __future__ import annotations
+
+import pytest
+from gadgets import gadget_texts, gold_spans, oracle, product_patterns
+
+import nbannotate as nba
+from nbannotate.candidates import consistent_analysis
+
+
+def keys(task: dict) -> set[tuple[int, int, str]]:
+    return {(s["start"], s["end"], s["label"]) for s in task["spans"]}
+
+
+def test_the_consistent_analysis_keeps_accepts_drops_rejects_and_known_wrong_wholes():
+    a, b, c = (0, 1, "X"), (2, 3, "X"), (4, 6, "Y")
+    analyses = [(0.5, (a, b)), (0.2, (a,)), (0.2, (b, c)), (0.1, (a, c))]
+    # Nothing answered: the best analysis, holding half of all the probability.
+    assert consistent_analysis(analyses, set(), set()) == (pytest.approx(0.5), 0.5, (a, b))
+    # b rejected: of the analyses without b, (a,) is the most probable: 0.2 of 0.3.
+    share, prob, ents = consistent_analysis(analyses, {a}, {b})
+    assert ents == (a,) and prob == 0.2 and share == pytest.approx(2 / 3)
+    # ... and once (a,) was rejected as a whole, only (a, c) is left.
+    assert consistent_analysis(analyses, {a}, {b}, {frozenset({a})}) == (
+        pytest.approx(1.0), 0.1, (a, c))
+    # Accepted c with a rejected: nothing in the beam agrees.
+    assert consistent_analysis(analyses, {c}, {a, b}) is None
+    assert consistent_analysis([], set(), set()) is None
+
+
+def run(session: nba.TeachSession, n: int) -> list[dict]:
+    done = []
+    for _ in range(n):
+        task = session.next_task(timeout=60)
+        if task is None:
+            break
+        done.append(session.answer(task, oracle(task)))
+    return done
+
+
+def test_after_a_texts_span_answers_its_completion_is_asked_once(db_path):
+    """A user answers the span questions on a sentence; right after the last one the session
+    asks whether the model's analysis that agrees with those answers is the whole truth."""
+    s = nba.teach("complete", gadget_texts(800), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, complete=0.0)
+    try:
+        done = run(s, 300)
+        later = s.next_tasks(30, timeout=60)
+    finally:
+        s.stop()
+    asked = [(i, t) for i, t in enumerate(done) if t["meta"].get("completion")]
+    assert len(asked) >= 5, "no completion questions were asked"
+    texts = [t["_input_hash"] for _, t in asked]
+    assert len(texts) == len(set(texts)), "a text was asked to be completed twice"
+    for i, task in asked:
+        assert task["meta"]["whole"] and 0.0 <= task["meta"]["score"] <= 1.0
+        before = [t for t in done[:i] if t["_input_hash"] == task["_input_hash"]]
+        spans = [t for t in before if not t["meta"].get("whole")]
+        assert spans, "a completion was asked about a text without span answers"
+        # Asked right after the text's last question, and agreeing with every answer on it.
+        assert done[i - 1]["_input_hash"] == task["_input_hash"]
+        assert {k for t in spans if t["answer"] == "accept" for k in keys(t)} <= keys(task)
+        assert not {k for t in spans if t["answer"] == "reject" for k in keys(t)} & keys(task)
+        assert not [t for t in done[i + 1:] + later if t["_input_hash"] == task["_input_hash"]]
+    accepted = [t for _, t in asked if t["answer"] == "accept"]
+    assert accepted, "the oracle never accepted a completion"
+    for task in accepted:
+        assert keys(task) == gold_spans(task["text"])
+    # An accepted completion is a complete annotation of its text, like a whole analysis.
+    df = nba.Database(db_path).dataset("complete").to_pandas()
+    completed = df[df["task_hash"].isin([t["_task_hash"] for t in accepted])]
+    assert len(completed) == len(accepted) and set(completed["kind"]) == {"gold"}
+
+
+def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(db_path):
+    s = nba.teach("undo", gadget_texts(400), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, complete=0.0)
+    try:
+        last = None
+        for _ in range(300):
+            task = s.next_task(timeout=60)
+            if task["meta"].get("completion"):
+                break
+            last = s.answer(task, oracle(task))
+        else:
+            pytest.fail("no completion question in 300 tasks")
+        assert last["_input_hash"] == task["_input_hash"]
+        undone = s.undo()
+        assert undone["_task_hash"] == last["_task_hash"]
+        again = s.next_task(timeout=60)
+        assert again["_task_hash"] == last["_task_hash"]
+        s.answer(again, oracle(again))
+        # The completion handed out before the undo is still out, and can be answered.
+        assert [t["_task_hash"] for t in s.outstanding()] == [task["_task_hash"]]
+        assert s.answer(task, oracle(task))["meta"]["completion"]
+    finally:
+        s.stop()
+
+
+def test_complete_none_asks_no_completion_questions(db_path):
+    s = nba.teach("plain", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, complete=None)
+    try:
+        done = run(s, 120)
+    finally:
+        s.stop()
+    assert done and not [t for t in done if t["meta"].get("completion")]
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, "high"])
+def test_a_bad_completion_share_fails_at_teach(db_path, value):
+    with pytest.raises(ValueError, match="complete must be a probability between 0 and 1"):
+        nba.teach("bad", gadget_texts(5), "blank:en", ["PRODUCT"], db=db_path, complete=value)
+    assert "bad" not in nba.Database(db_path).datasets()
