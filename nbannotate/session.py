@@ -40,6 +40,9 @@ from .tasks import Task, check_answer, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
+# Texts kept for completion questions at once; beyond this the oldest are dropped (a text
+# whose questions were all dropped unanswered, e.g. after re-scoring, would stay forever).
+MAX_OPEN_TEXTS = 2000
 
 
 class OpenText:
@@ -186,6 +189,8 @@ class TeachSession(BaseSession):
                         self._open[ih] = OpenText(scored)
                     else:  # re-scored after an update: keep its answers, take new analyses
                         text.scored = scored
+                    while len(self._open) > MAX_OPEN_TEXTS:
+                        del self._open[next(iter(self._open))]
             for task in offer:
                 with self._cond:
                     self._cond.wait_for(lambda: self._stopped or version != self._version
@@ -325,7 +330,7 @@ class TeachSession(BaseSession):
             self._complete.discard(task["_input_hash"])
         if (text := self._open.get(task["_input_hash"])) is not None:
             text.note(task, None)
-        if not task["meta"].get("completion"):  # its text is open again: ask the undone one
+        if not (task.get("meta") or {}).get("completion"):  # open again: ask the undone one
             self._completion_asked.discard(task["_input_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:

@@ -113,3 +113,18 @@ def test_a_bad_completion_share_fails_at_teach(db_path, value):
     with pytest.raises(ValueError, match="complete must be a probability between 0 and 1"):
         nba.teach("bad", gadget_texts(5), "blank:en", ["PRODUCT"], db=db_path, complete=value)
     assert "bad" not in nba.Database(db_path).datasets()
+
+
+def test_texts_waiting_for_answers_are_bounded(db_path, monkeypatch):
+    """Texts handed out and never answered (a closed widget) do not pile up in memory."""
+    import nbannotate.session as session_module
+
+    monkeypatch.setattr(session_module, "MAX_OPEN_TEXTS", 5)
+    s = nba.teach("bounded", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False)
+    try:
+        tasks = s.next_tasks(60, timeout=60)
+        assert len({t["_input_hash"] for t in tasks}) > 5
+        assert len(s._open) <= 5
+    finally:
+        s.stop()
