@@ -165,7 +165,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         extra = {k: v for k in ("average", "complete") if (v := getattr(args, k)) != "default"}
         whole = cfg["whole"] if cfg["whole"] is None or args.whole is None else args.whole
         session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
-                            db=db, sorter=sorter, whole=whole, split_sentences=False,
+                            db=db, sorter=sorter, bias=args.bias, whole=whole,
+                            split_sentences=False,
                             whole_alternatives=args.whole_alternatives,
                             seed=seed, beam_width=args.beam_width, replay=args.replay,
                             replay_gold=cfg.get("replay_gold"), **extra)
@@ -488,6 +489,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="variant: teach(whole=...) for the configurations that ask whole analyses")
     p.add_argument("--whole-alternatives", type=int, default=1,
                    help="teach(whole_alternatives=...)")
+    p.add_argument("--bias", type=float, default=0.0,
+                   help="variant: teach(bias=...), the uncertainty sorter's centre 0.5 + bias")
     p.add_argument("--complete", default="default", metavar="SHARE",
                    help="variant: teach(complete=...), completion questions after span answers "
                         "('none': off)")
