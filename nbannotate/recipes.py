@@ -102,7 +102,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     _positive_int("whole_alternatives", whole_alternatives)
     for name, value in (("whole", whole), ("complete", complete)):
         if value is not None and not (isinstance(value, (int, float))
-                                      and 0.0 <= value <= 1.0):
+                                      and not isinstance(value, bool) and 0.0 <= value <= 1.0):
             raise ValueError(f"{name} must be a probability between 0 and 1 or None, "
                              f"got {value!r}.")
     if learn_rate is None and whole is None:

@@ -108,7 +108,7 @@ def test_complete_none_asks_no_completion_questions(db_path):
     assert done and not [t for t in done if t["meta"].get("completion")]
 
 
-@pytest.mark.parametrize("value", [1.5, -0.1, "high"])
+@pytest.mark.parametrize("value", [1.5, -0.1, "high", True])
 def test_a_bad_completion_share_fails_at_teach(db_path, value):
     with pytest.raises(ValueError, match="complete must be a probability between 0 and 1"):
         nba.teach("bad", gadget_texts(5), "blank:en", ["PRODUCT"], db=db_path, complete=value)
