@@ -38,6 +38,7 @@ class ScoredText:
     tasks: list[Task]
     tokens: list[dict[str, Any]] = field(default_factory=list)
     analyses: list[Analysis] = field(default_factory=list)
+    version: int = 0  # the model version that scored it
 
 
 def consistent_analysis(analyses: Iterable[Analysis], accepted: Set[TokenKey],
@@ -170,7 +171,7 @@ class CandidateScorer:
         """Score a batch: per item its tasks and, for completion questions, its analyses."""
         docs = upstream_docs(self.nlp, [item["text"] for item in items])
         if self.ner is None or not docs:
-            return [ScoredText(item, []) for item in items]
+            return [ScoredText(item, [], version=version) for item in items]
         beams = self._beams(docs)
         all_scores = self._span_scores(beams)
         k = max(self.whole_alternatives if self.whole is not None else 0,
@@ -206,7 +207,7 @@ class CandidateScorer:
                           if i == 0 or prob >= self.whole_alternative_min]
             tasks[:0] = wholes
             result.append(ScoredText(item, tasks, tokens,
-                                     found if self.complete is not None else []))
+                                     found if self.complete is not None else [], version))
         return result
 
     @property
@@ -215,8 +216,8 @@ class CandidateScorer:
         return self.finds_entities >= MIN_FINDS_ENTITIES
 
     def completion_task(self, scored: ScoredText, accepted: Set[TokenKey],
-                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]],
-                        version: int = 0) -> Task | None:
+                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]]
+                        ) -> Task | None:
         """After a text's span questions: its most probable analysis that agrees with the
         answers, asked as a whole question ("are these all its entities?"), when that analysis
         holds at least ``complete`` of the probability of the analyses that agree. None when
@@ -229,7 +230,7 @@ class CandidateScorer:
         share, prob, ents = found
         if share < self.complete or (not ents and not self.trusted_empty):
             return None
-        return self.whole_task(scored.item, scored.tokens, ents, share, version, {},
+        return self.whole_task(scored.item, scored.tokens, ents, share, scored.version, {},
                                completion=True, beam_probability=prob)
 
     def whole_task(self, item: Mapping[str, Any], tokens: list[dict[str, Any]],

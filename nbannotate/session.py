@@ -318,7 +318,7 @@ class TeachSession(BaseSession):
             self._completion_asked.add(ih)
             accepted, rejected = text.agreed()
             question = self.scorer.completion_task(text.scored, accepted, rejected,
-                                                   set(text.wrong.values()), self._version)
+                                                   set(text.wrong.values()))
             if question is not None and question["_task_hash"] not in self._answered:
                 self._front.append(question)
                 self._cond.notify_all()

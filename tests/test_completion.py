@@ -98,9 +98,9 @@ def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(db_pat
         s.stop()
 
 
-def test_complete_none_asks_no_completion_questions(db_path):
+def test_no_completion_questions_unless_asked_for(db_path):
     s = nba.teach("plain", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, complete=None)
+                  db=db_path, split_sentences=False)
     try:
         done = run(s, 120)
     finally:
@@ -121,7 +121,7 @@ def test_texts_waiting_for_answers_are_bounded(db_path, monkeypatch):
 
     monkeypatch.setattr(session_module, "MAX_OPEN_TEXTS", 5)
     s = nba.teach("bounded", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+                  db=db_path, split_sentences=False, complete=0.5)
     try:
         tasks = s.next_tasks(60, timeout=60)
         assert len({t["_input_hash"] for t in tasks}) > 5
