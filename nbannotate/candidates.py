@@ -201,8 +201,7 @@ class CandidateScorer:
             if analysis and not analysis[0][1] and not self.trusted_empty:
                 analysis = []  # an empty analysis from a model that finds nothing: not asked
             if analysis and analysis[0][0] >= self.whole:
-                wholes = [self.whole_task(item, tokens, ents, prob, version,
-                                          {k: scores.get(k, prob) for k in ents})
+                wholes = [self.whole_task(item, tokens, ents, prob, version, scores)
                           for i, (prob, ents) in enumerate(analysis)
                           if i == 0 or prob >= self.whole_alternative_min]
             tasks[:0] = wholes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from gadgets import answer_tasks as run
 from gadgets import gadget_texts, gold_spans, oracle, product_patterns
 
 import nbannotate as nba
@@ -27,16 +28,6 @@ def test_the_consistent_analysis_keeps_accepts_drops_rejects_and_known_wrong_who
     # Accepted c with a rejected: nothing in the beam agrees.
     assert consistent_analysis(analyses, {c}, {a, b}) is None
     assert consistent_analysis([], set(), set()) is None
-
-
-def run(session: nba.TeachSession, n: int) -> list[dict]:
-    done = []
-    for _ in range(n):
-        task = session.next_task(timeout=60)
-        if task is None:
-            break
-        done.append(session.answer(task, oracle(task)))
-    return done
 
 
 def test_after_a_texts_span_answers_its_completion_is_asked_once(db_path):

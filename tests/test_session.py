@@ -11,21 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 import spacy
-from gadgets import gadget_texts, gold_spans, oracle, product_patterns
+from gadgets import answer_tasks as run
+from gadgets import gadget_texts, gold_spans, product_patterns
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
 from nbannotate.tasks import input_hash, task_hash
-
-
-def run(session: nba.TeachSession, n: int, answer=oracle) -> list[dict]:
-    done = []
-    for _ in range(n):
-        task = session.next_task(timeout=60)
-        if task is None:
-            break
-        done.append(session.answer(task, answer(task)))
-    return done
 
 
 def stored_rows(db_path: Path, dataset: str) -> list[tuple]:
