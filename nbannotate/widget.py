@@ -194,12 +194,19 @@ class _Feed:
         return bool(progress.get("exhausted", True))
 
     def _add(self, task: dict[str, Any], front: bool = False) -> None:
-        """Hand a task to the front ends unless it is already out or answered through us."""
+        """Hand a task to the front ends unless it is already out or answered through us.
+
+        A completion question goes second: right after the card the person is looking at, not
+        behind the whole prefetched queue (the text is still in mind), and not first, where it
+        would replace the card under their fingers.
+        """
         th = int(task["_task_hash"])
         if th in self.answered or any(int(t["_task_hash"]) == th for t in self.outstanding):
             return
         if front:
             self.outstanding.insert(0, task)
+        elif (task.get("meta") or {}).get("completion"):
+            self.outstanding.insert(1, task)
         else:
             self.outstanding.append(task)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from gadgets import gadget_texts, oracle, trained_gadget_model
 from widget_helpers import send, wait_for
 
 import nbannotate as nba
@@ -111,6 +112,41 @@ def test_accept_reject_ignore_undo_store_exactly_the_right_answers(widget, sessi
     assert hashes(widget).count(space["task_hash"]) == 1
     assert stored_answers(db_path) == [
         (int(a["task_hash"]), "accept"), (int(x["task_hash"]), "reject")]
+
+
+def test_a_completion_question_comes_right_after_the_card_on_screen(tmp_path, db_path):
+    """Not behind the prefetched queue (the text is still in mind), and not in place of the
+    card the person is looking at."""
+    model = trained_gadget_model(tmp_path / "model")
+    s = nba.teach("complete", gadget_texts(12, seed=7), model=str(model), labels=["PRODUCT"],
+                  db=db_path, whole=None, complete=0.0, sorter="prefer_high_scores",
+                  split_sentences=False)
+    w = AnnotationWidget(s, queue_size=5)
+    try:
+        wait_for(lambda: len(w.queue) == 5, what="the queue to fill")
+        first = w.queue[0]
+        assert not first["meta"].get("completion")
+        while w.queue[0]["text"] == first["text"]:  # every question on the first text
+            task = w.queue[0]
+            send(w, "answer", task_hash=task["task_hash"], answer=oracle(task))
+        on_screen = w.queue[0]["task_hash"]
+        wait_for(lambda: any(t["meta"].get("completion") for t in w.queue),
+                 what="the completion question")
+        assert w.queue[0]["task_hash"] == on_screen
+        question = w.queue[1]
+        assert question["meta"].get("completion") and question["text"] == first["text"]
+        assert [sp["label"] for sp in question["spans"]] == ["PRODUCT"]
+        send(w, "answer", task_hash=on_screen, answer=oracle(w.queue[0]))
+        assert w.queue[0]["task_hash"] == question["task_hash"]
+        send(w, "answer", task_hash=question["task_hash"], answer="accept")
+        assert w.history[0]["whole"] and w.history[0]["answer"] == "accept"
+        assert all(t["text"] != first["text"] for t in w.queue)
+    finally:
+        w.close()
+        s.stop()
+    df = nba.Database(db_path).dataset("complete").to_pandas()
+    row = df[df["task_hash"] == int(question["task_hash"])]
+    assert list(row["answer"]) == ["accept"] and list(row["kind"]) == ["gold"]
 
 
 def test_change_answer_from_the_history(widget, db_path):

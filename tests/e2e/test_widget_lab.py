@@ -175,3 +175,67 @@ def test_redisplay_and_reload_carry_on_without_losing_or_repeating(lab, notebook
         "[...document.querySelectorAll('.nba-card')].map(c => c.dataset.taskHash)")
     assert shown[0] in held
     assert db_rows(nb, db) == [(t1, "accept"), (t2, "reject")]
+
+
+COMPLETE_SETUP = """\
+import nbannotate as nba
+session = nba.teach({dataset!r}, {texts!r}, model={model!r}, labels=["PRODUCT"], db={db!r},
+                    whole=None, complete=0.0, sorter="prefer_high_scores",
+                    split_sentences=False)
+session"""
+
+
+def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(lab, notebook):
+    """teach(complete=...): after the span answers on a text, the next card but one asks
+    whether those entities are all of them; accepting it makes the text a gold annotation."""
+    from gadgets import gadget_texts, gold_spans, trained_gadget_model
+
+    model = trained_gadget_model(lab.root / "gadget-model")
+    texts = gadget_texts(8, seed=7)
+    db = lab.root / "complete.duckdb"
+    nb = notebook([COMPLETE_SETUP.format(dataset="complete", texts=texts, model=str(model),
+                                         db=str(db))])
+    page = nb.page
+    wait_ready(page)
+    root = focus_keys(page)
+    prompt = root.locator(".nba-whole-prompt")
+
+    def task(th: str) -> dict:
+        return kernel_json(nb, f"[t for t in session.outstanding() "
+                               f"if str(t['_task_hash']) == {th!r}][0]")
+
+    t_a = current(page)
+    first = task(t_a)
+    assert not first["meta"].get("whole") and prompt.count() == 0
+    page.keyboard.press("a")  # the model's one span on the text: the product
+    t_b = current(page)
+    completions = ("[str(t['_task_hash']) for t in session.outstanding() "
+                   "if t['meta'].get('completion')]")
+    for _ in range(200):  # the completion question reaches the widget's queue
+        if got := kernel_json(nb, completions):
+            break
+        page.wait_for_timeout(100)
+    [t_c] = got
+    assert task(t_c)["text"] == first["text"]
+    assert current(page) == t_b, "the completion replaced the card on screen"
+    page.keyboard.press("a")
+    page.wait_for_function(
+        "h => document.querySelector('.nba-card').dataset.taskHash === h", arg=t_c)
+    assert prompt.text_content().startswith("Complete now?")
+    marked = root.locator(".nba-text .nba-span-text").all_text_contents()
+    assert marked == [first["text"][s:e] for s, e, _ in sorted(gold_spans(first["text"]))]
+    page.keyboard.press("a")
+    assert current(page) != t_c
+    page.keyboard.press("Backspace")  # undo brings the completion back, then accept it again
+    assert current(page) == t_c
+    page.keyboard.press("a")
+    wait_kernel(nb, "len(session.history(50))", 3)
+    assert nb.page_errors == []
+    nb.execute("session.stop(); from nbannotate import store; store.close_all()")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute("SELECT task_hash, answer, kind FROM answers ORDER BY id").fetchall()
+    finally:
+        con.close()
+    assert [(str(h), a, k) for h, a, k in rows] == [
+        (t_a, "accept", "binary"), (t_b, "accept", "binary"), (t_c, "accept", "gold")]
