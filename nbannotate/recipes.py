@@ -53,7 +53,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           split_sentences: bool = True, text_column: str = "text",
           annotator: str | None = None, replay: int = 10, seed: int = 0,
           whole: float | None = 0.5, whole_alternatives: int = 1,
-          complete: float | None = None, replay_gold: str | list[str] | None = None,
+          complete: float | None = 0.5, replay_gold: str | list[str] | None = None,
           gold_per_update: int = 3,
           learn_rate: float | None = None, average: float | None = 0.99) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
@@ -80,8 +80,10 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         model's most probable analysis that agrees with those answers is complete (a whole
         question: accepted spans kept, rejected ones left out, the rest filled in by the
         model), when that analysis holds at least this share of the probability of the
-        analyses that agree (0.5 is a good value). One accept makes the sentence a complete
-        annotation instead of a few binary answers. None (default): no completion questions.
+        analyses that agree. One accept makes the sentence a complete annotation instead of
+        a few binary answers. With patterns, they start once 20 spans the model proposed
+        itself (not pattern matches) were accepted in the session. None: no completion
+        questions.
     replay_gold: dataset name(s) of complete annotations (from manual/correct, or imported)
         mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop
         model's precision up while it learns from binary answers.

@@ -74,6 +74,20 @@ class OpenText:
         return accepted, rejected
 
 
+# With patterns, completion questions wait until this many spans the model proposed by itself
+# (not pattern matches) were accepted in the session: while a label is bootstrapped from
+# patterns, they spent decisions on texts already answered and the model learnt to find the
+# entities no pattern matches more slowly (BENCHMARKS.md).
+COMPLETE_AFTER_MODEL_ACCEPTS = 20
+
+
+def _model_accept(task: Mapping[str, Any], answer: str | None) -> bool:
+    """An accepted single-span question whose span the model proposed."""
+    spans = task.get("spans") or []
+    return (answer == "accept" and not is_whole(task) and len(spans) == 1
+            and spans[0].get("source") == "model")
+
+
 class TeachSession(BaseSession):
     """Binary NER annotation with a model in the loop. Create it with ``nbannotate.teach``."""
 
@@ -101,6 +115,8 @@ class TeachSession(BaseSession):
         # Completion questions: texts with questions out, and texts asked about already.
         self._open: dict[int, OpenText] = {}
         self._completion_asked: set[int] = set()
+        self._model_accepts = 0  # in this session: the gate is about this session's model
+        self._complete_after = COMPLETE_AFTER_MODEL_ACCEPTS if scorer.patterns else 0
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
         self._exhausted = False
@@ -282,6 +298,9 @@ class TeachSession(BaseSession):
                 for other in [t for t in self._offered.values() if self.settled(t)]:
                     self._offered.pop(other["_task_hash"], None)
         self._record(stored)
+        if _model_accept(stored, answer):
+            with self._cond:
+                self._model_accepts += 1
         self._maybe_complete(stored, answer)
         self.updater.submit(stored)
         return stored
@@ -313,7 +332,8 @@ class TeachSession(BaseSession):
             if self._questions_out(ih):
                 return
             del self._open[ih]
-            if not text.spans or ih in self._complete:
+            if (not text.spans or ih in self._complete
+                    or self._model_accepts < self._complete_after):
                 return
             self._completion_asked.add(ih)
             accepted, rejected = text.agreed()
@@ -326,6 +346,7 @@ class TeachSession(BaseSession):
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         self._answered.discard(task["_task_hash"])
+        self._model_accepts -= _model_accept(task, task["answer"])
         if task["answer"] == "accept" and is_gold(task):
             self._complete.discard(task["_input_hash"])
         if (text := self._open.get(task["_input_hash"])) is not None:
@@ -334,6 +355,7 @@ class TeachSession(BaseSession):
             self._completion_asked.discard(task["_input_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
+        self._model_accepts += _model_accept(task, answer) - _model_accept(task, task["answer"])
         if is_gold(task):
             if answer == "accept":
                 self._complete.add(task["_input_hash"])

@@ -71,6 +71,35 @@ def test_replay_variants_run_the_learning_benchmark_patched(shared_data: Path) -
     assert unit["configs"]["whole/uncertain"]["stats"]["decisions"] == 80
 
 
+@pytest.mark.slow
+def test_bootstrap_quick_compares_completions_on_a_new_label() -> None:
+    out = _ok(run("bootstrap.py", "--quick", "--silent"))
+    assert "score of unseen products" in out
+    rows = json.loads((RESULTS / "bootstrap_quick.json").read_text())["rows"]
+    assert sorted((r["config"], r["seed"]) for r in rows) == [
+        (c, s) for c in ("gated", "none", "ungated") for s in (0, 1)]
+    for r in rows:
+        assert 0.0 <= r["min_unseen"] <= r["mean_unseen"] <= 1.0
+        answered = sum(r[k] for k in r if k.endswith(("_accept", "_reject")))
+        assert answered == 60  # every decision answered and counted once
+    assert not [r for r in rows if r["config"] == "none" and r["completion_reject"]
+                + r["completion_accept"]]
+
+
+@pytest.mark.slow
+def test_beam_coverage_quick_reports_recall_by_width(shared_data: Path) -> None:
+    out = _ok(run("beam_coverage.py", "--quick", "--silent"))
+    assert "gold entities among the candidates" in out and "Greedy parse" in out
+    rows = json.loads((RESULTS / "beam_coverage_quick.json").read_text())["rows"]
+    assert {(r["width"], r["threshold"]) for r in rows} >= {(4, 0.0), (16, 0.0), (16, 0.5)}
+    for width in (4, 16):
+        recall = [r["recall"] for r in rows if r["width"] == width]
+        assert recall == sorted(recall, reverse=True)  # a higher threshold keeps fewer
+    any4, any16 = ([r["recall"] for r in rows if r["width"] == w and r["threshold"] == 0.0][0]
+                   for w in (4, 16))
+    assert 0.0 < any4 <= any16 <= 1.0  # a wider beam holds at least as many gold entities
+
+
 def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
     proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")},
                timeout=60)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from gadgets import answer_tasks as run
-from gadgets import gadget_texts, gold_spans, oracle, product_patterns
+from gadgets import gadget_texts, gold_spans, oracle, product_patterns, trained_gadget_model
 
 import nbannotate as nba
 from nbannotate.candidates import consistent_analysis
+from nbannotate.session import COMPLETE_AFTER_MODEL_ACCEPTS
 
 
 def keys(task: dict) -> set[tuple[int, int, str]]:
@@ -89,14 +90,36 @@ def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(db_pat
         s.stop()
 
 
-def test_no_completion_questions_unless_asked_for(db_path):
-    s = nba.teach("plain", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+def test_no_completion_questions_with_complete_none(tmp_path, db_path):
+    model = trained_gadget_model(tmp_path / "model")  # would ask them at once with complete=0.5
+    s = nba.teach("plain", gadget_texts(200), str(model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, whole=None, complete=None)
     try:
-        done = run(s, 120)
+        done = run(s, 60)
     finally:
         s.stop()
-    assert done and not [t for t in done if t["meta"].get("completion")]
+    assert len(done) == 60 and not [t for t in done if t["meta"].get("completion")]
+
+
+def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_path):
+    """Bootstrapping a label from patterns, completion questions wait until the annotator has
+    accepted 20 spans that the model proposed itself; accepted pattern matches do not count."""
+    s = nba.teach("gate", gadget_texts(800), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, complete=0.0)
+    try:
+        done = run(s, 300)
+    finally:
+        s.stop()
+    first = next((i for i, t in enumerate(done) if t["meta"].get("completion")), None)
+    assert first is not None, "no completion question in 300 decisions"
+
+    def accepted_from(source: str) -> int:
+        return sum(1 for t in done[:first] if t["answer"] == "accept"
+                   and not t["meta"].get("whole") and t["spans"][0]["source"] == source)
+
+    assert COMPLETE_AFTER_MODEL_ACCEPTS == 20
+    assert accepted_from("model") >= 20
+    assert accepted_from("pattern") >= 20  # they did not open the gate
 
 
 @pytest.mark.parametrize("value", [1.5, -0.1, "high", True])
