@@ -11,7 +11,9 @@ the product span is reported (mean and the weakest). Configurations:
 - ``gated``: ``complete=0.5`` (the default): with patterns, completion questions start once
   20 spans the model proposed itself were accepted;
 - ``ungated``: ``complete=0.5`` with that wait switched off (what the fifth session shipped
-  as opt-in).
+  as opt-in);
+- ``ungated-nolearn``: the same, but the in-loop model is not updated with the completion
+  answers (is the loss in what the completed sentences teach, or in the decisions they take?).
 
 Prints a table, writes ``benchmarks/results/bootstrap.json`` (``--out``). Exit status 0.
 """
@@ -39,7 +41,7 @@ from gadgets import (  # noqa: E402
     product_patterns,
 )
 
-CONFIGS = ("none", "gated", "ungated")
+CONFIGS = ("none", "gated", "ungated", "ungated-nolearn")
 UNSEEN = [p for p in PRODUCTS if p not in PATTERN_PRODUCTS]
 
 
@@ -65,8 +67,11 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
                       ["PRODUCT"], product_patterns(), db=Path(tmp) / "answers.duckdb",
                       split_sentences=False, seed=seed,
                       complete=None if config == "none" else 0.5)
-        if config == "ungated":
+        if config.startswith("ungated"):
             s._complete_after = 0  # the measured alternative: completions from the start
+        if config == "ungated-nolearn":
+            submit = s.updater.submit
+            s.updater.submit = lambda t: None if t["meta"].get("completion") else submit(t)
         tic = time.perf_counter()
         try:
             for _ in range(args.decisions):
@@ -100,7 +105,7 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--configs", default=",".join(CONFIGS))
+    p.add_argument("--configs", default=",".join(CONFIGS[:3]))
     p.add_argument("--seeds", default="0,1,2,3,4,5,6,7")
     p.add_argument("--decisions", type=int, default=300)
     p.add_argument("--texts", type=int, default=600)
