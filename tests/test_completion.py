@@ -90,15 +90,25 @@ def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(db_pat
         s.stop()
 
 
-def test_no_completion_questions_with_complete_none(tmp_path, db_path):
-    model = trained_gadget_model(tmp_path / "model")  # would ask them at once with complete=0.5
+@pytest.mark.parametrize("complete", ["default", None])
+def test_completion_questions_are_on_by_default_and_off_with_none(tmp_path, db_path, complete):
+    model = trained_gadget_model(tmp_path / "model")  # no patterns: nothing to wait for
+    extra = {} if complete == "default" else {"complete": complete}
     s = nba.teach("plain", gadget_texts(200), str(model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, whole=None, complete=None)
+                  split_sentences=False, whole=None, **extra)
     try:
         done = run(s, 60)
     finally:
         s.stop()
-    assert len(done) == 60 and not [t for t in done if t["meta"].get("completion")]
+    asked = [t for t in done if t["meta"].get("completion")]
+    assert len(done) == 60
+    if complete is None:
+        assert not asked
+    else:  # one per text with a span answer, right after the text's span questions
+        assert len(asked) >= 20
+        for i, task in enumerate(done):
+            if task["meta"].get("completion"):
+                assert i > 0 and done[i - 1]["text"] == task["text"]
 
 
 def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_path):
