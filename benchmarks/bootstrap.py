@@ -8,8 +8,9 @@ sentences (every template with each of the 4 products no pattern matches), and t
 the product span is reported (mean and the weakest). Configurations:
 
 - ``none``: ``complete=None``, no completion questions;
-- ``gated``: ``complete=0.5`` (the default): with patterns, completion questions start once
-  20 spans the model proposed itself were accepted;
+- ``gated``: ``complete=0.5`` (the default): completion questions start once 20 spans the
+  model proposed itself were accepted, and are asked while at least 1 in 10 of the latest 100
+  such spans is accepted;
 - ``ungated``: ``complete=0.5`` with that wait switched off (what the fifth session shipped
   as opt-in);
 - ``ungated-nolearn``: the same, but the in-loop model is not updated with the completion
@@ -68,7 +69,7 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
                       split_sentences=False, seed=seed,
                       complete=None if config == "none" else 0.5)
         if config.startswith("ungated"):
-            s._complete_after = 0  # the measured alternative: completions from the start
+            s._proposals.trusted = lambda: True  # the alternative: completions from the start
         if config == "ungated-nolearn":
             submit = s.updater.submit
             s.updater.submit = lambda t: None if t["meta"].get("completion") else submit(t)

@@ -170,6 +170,8 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                             whole_alternatives=args.whole_alternatives,
                             seed=seed, beam_width=args.beam_width, replay=args.replay,
                             replay_gold=cfg.get("replay_gold"), **extra)
+        if args.no_completion_gate:  # variant: completion questions whatever the model's record
+            session._proposals.trusted = lambda: True
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
             session.updater.optimizer.learn_rate = args.learn_rate
         res: dict[str, Any] = {"final": {}, "final_silver": {}, "in_loop": [], "in_loop_raw": [],
@@ -494,6 +496,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--complete", default="default", metavar="SHARE",
                    help="variant: teach(complete=...), completion questions after span answers "
                         "('none': off)")
+    p.add_argument("--no-completion-gate", action="store_true",
+                   help="variant: ask completion questions from the start, whatever share of "
+                        "the model's own span proposals is accepted")
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
     p.add_argument("--in-loop-only", action="store_true",
                    help="skip train() at checkpoints and the gold baselines: in-loop F only")

@@ -81,8 +81,9 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         question: accepted spans kept, rejected ones left out, the rest filled in by the
         model), when that analysis holds at least this share of the probability of the
         analyses that agree. One accept makes the sentence a complete annotation instead of
-        a few binary answers. With patterns, they start once 20 spans the model proposed
-        itself (not pattern matches) were accepted in the session. None: no completion
+        a few binary answers. Asked only while the model's guesses are often right: once
+        20 spans it proposed itself (not pattern matches) were accepted in the session, and
+        while at least 1 in 10 of its latest 100 proposals is accepted. None: no completion
         questions.
     replay_gold: dataset name(s) of complete annotations (from manual/correct, or imported)
         mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop

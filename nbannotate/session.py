@@ -74,18 +74,48 @@ class OpenText:
         return accepted, rejected
 
 
-# With patterns, completion questions wait until this many spans the model proposed by itself
-# (not pattern matches) were accepted in the session: while a label is bootstrapped from
-# patterns, they spent decisions on texts already answered and the model learnt to find the
-# entities no pattern matches more slowly (BENCHMARKS.md).
+# Completion questions offer the model's guess for the rest of a sentence, so they are asked
+# only while the model's own guesses are often right: once this many of the span questions it
+# proposed (pattern matches do not count) were accepted in the session, and while at least this
+# share of the latest ones is. Asked regardless, they spent the decisions of a label bootstrapped
+# from patterns on sentences already answered, and held back a weak model (WNUT17), where
+# binary answers alone let it rise (BENCHMARKS.md).
 COMPLETE_AFTER_MODEL_ACCEPTS = 20
+COMPLETE_MIN_ACCEPT_RATE = 0.1
+RECENT_PROPOSALS = 100
 
 
-def _model_accept(task: Mapping[str, Any], answer: str | None) -> bool:
-    """An accepted single-span question whose span the model proposed."""
-    spans = task.get("spans") or []
-    return (answer == "accept" and not is_whole(task) and len(spans) == 1
-            and spans[0].get("source") == "model")
+class ModelProposals:
+    """Answers to the single-span questions the model proposed, in this session (the gate is
+    about this session's model)."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.recent: dict[int, bool] = {}  # task hash -> accepted, oldest first
+
+    @staticmethod
+    def _counts(task: Mapping[str, Any], answer: str | None) -> bool:
+        spans = task.get("spans") or []
+        return (answer in ("accept", "reject") and not is_whole(task) and len(spans) == 1
+                and spans[0].get("source") == "model")
+
+    def add(self, task: Mapping[str, Any], answer: str) -> None:
+        if self._counts(task, answer):
+            self.accepted += answer == "accept"
+            self.recent[task["_task_hash"]] = answer == "accept"
+            while len(self.recent) > RECENT_PROPOSALS:
+                del self.recent[next(iter(self.recent))]
+
+    def remove(self, task: Mapping[str, Any], answer: str | None) -> None:
+        if self._counts(task, answer):
+            self.accepted -= answer == "accept"
+            self.recent.pop(task["_task_hash"], None)
+
+    def trusted(self) -> bool:
+        """Whether the model's guesses are right often enough to ask completion questions."""
+        recent = len(self.recent)
+        return (self.accepted >= COMPLETE_AFTER_MODEL_ACCEPTS and recent > 0
+                and sum(self.recent.values()) >= COMPLETE_MIN_ACCEPT_RATE * recent)
 
 
 class TeachSession(BaseSession):
@@ -115,8 +145,7 @@ class TeachSession(BaseSession):
         # Completion questions: texts with questions out, and texts asked about already.
         self._open: dict[int, OpenText] = {}
         self._completion_asked: set[int] = set()
-        self._model_accepts = 0  # in this session: the gate is about this session's model
-        self._complete_after = COMPLETE_AFTER_MODEL_ACCEPTS if scorer.patterns else 0
+        self._proposals = ModelProposals()
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
         self._exhausted = False
@@ -298,9 +327,8 @@ class TeachSession(BaseSession):
                 for other in [t for t in self._offered.values() if self.settled(t)]:
                     self._offered.pop(other["_task_hash"], None)
         self._record(stored)
-        if _model_accept(stored, answer):
-            with self._cond:
-                self._model_accepts += 1
+        with self._cond:
+            self._proposals.add(stored, answer)
         self._maybe_complete(stored, answer)
         self.updater.submit(stored)
         return stored
@@ -333,7 +361,7 @@ class TeachSession(BaseSession):
                 return
             del self._open[ih]
             if (not text.spans or ih in self._complete
-                    or self._model_accepts < self._complete_after):
+                    or not self._proposals.trusted()):
                 return
             self._completion_asked.add(ih)
             accepted, rejected = text.agreed()
@@ -346,7 +374,7 @@ class TeachSession(BaseSession):
     # -- hooks of BaseSession ---------------------------------------------------------------
     def _forget(self, task: Task) -> None:
         self._answered.discard(task["_task_hash"])
-        self._model_accepts -= _model_accept(task, task["answer"])
+        self._proposals.remove(task, task["answer"])
         if task["answer"] == "accept" and is_gold(task):
             self._complete.discard(task["_input_hash"])
         if (text := self._open.get(task["_input_hash"])) is not None:
@@ -355,7 +383,8 @@ class TeachSession(BaseSession):
             self._completion_asked.discard(task["_input_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
-        self._model_accepts += _model_accept(task, answer) - _model_accept(task, task["answer"])
+        self._proposals.remove(task, task["answer"])
+        self._proposals.add(task, answer)
         if is_gold(task):
             if answer == "accept":
                 self._complete.add(task["_input_hash"])

@@ -81,3 +81,14 @@ def trained_gadget_model(path: Path, n: int = 200, epochs: int = 10) -> Path:
             nlp.update(examples[i:i + 16], drop=0.1)
     nlp.to_disk(path)
     return path
+
+
+def open_completion_gate(session) -> int:
+    """Accept the model's span questions until completion questions start (from the 20th
+    accepted span the model proposed) and accept the first one; returns the answers given."""
+    for n in range(1, 200):
+        task = session.next_task(timeout=60)
+        session.answer(task, "accept")
+        if task["meta"].get("completion"):
+            return n
+    raise AssertionError("no completion question after 200 accepted tasks")

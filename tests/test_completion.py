@@ -31,11 +31,12 @@ def test_the_consistent_analysis_keeps_accepts_drops_rejects_and_known_wrong_who
     assert consistent_analysis([], set(), set()) is None
 
 
-def test_after_a_texts_span_answers_its_completion_is_asked_once(db_path):
+def test_after_a_texts_span_answers_its_completion_is_asked_once(tmp_path, db_path):
     """A user answers the span questions on a sentence; right after the last one the session
     asks whether the model's analysis that agrees with those answers is the whole truth."""
-    s = nba.teach("complete", gadget_texts(800), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, complete=0.0)
+    model = trained_gadget_model(tmp_path / "model", epochs=2)  # right often, not always
+    s = nba.teach("complete", gadget_texts(800), str(model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, whole=None, complete=0.0)
     try:
         done = run(s, 300)
         later = s.next_tasks(30, timeout=60)
@@ -65,9 +66,10 @@ def test_after_a_texts_span_answers_its_completion_is_asked_once(db_path):
     assert len(completed) == len(accepted) and set(completed["kind"]) == {"gold"}
 
 
-def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(db_path):
-    s = nba.teach("undo", gadget_texts(400), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, complete=0.0)
+def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(tmp_path, db_path):
+    model = trained_gadget_model(tmp_path / "model", epochs=2)
+    s = nba.teach("undo", gadget_texts(400), str(model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, whole=None, complete=0.0)
     try:
         last = None
         for _ in range(300):
@@ -130,6 +132,64 @@ def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_pa
     assert COMPLETE_AFTER_MODEL_ACCEPTS == 20
     assert accepted_from("model") >= 20
     assert accepted_from("pattern") >= 20  # they did not open the gate
+
+
+def test_without_patterns_completions_start_after_20_accepted_model_spans(tmp_path, db_path):
+    model = trained_gadget_model(tmp_path / "model")  # one confident span per sentence
+    s = nba.teach("rate", gadget_texts(100), str(model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, whole=None)
+    spans = 0
+    asked_after = []  # span questions answered when each completion question came
+    try:
+        for _ in range(60):
+            task = s.next_task(timeout=60)
+            if task["meta"].get("completion"):
+                asked_after.append(spans)
+            else:
+                assert task["spans"][0]["source"] == "model"
+                spans += 1
+            s.answer(task, "accept")
+    finally:
+        s.stop()
+    assert asked_after[0] == 20  # right after the 20th accepted span, then after every one
+    assert asked_after == list(range(20, 20 + len(asked_after))) and len(asked_after) >= 15
+
+
+def test_the_gate_follows_the_share_of_the_models_latest_spans_accepted():
+    """Completions are asked while at least 1 in 10 of the latest 100 span questions the model
+    proposed was accepted; pattern matches, whole questions and ignores do not count; undo and
+    changed answers are taken back."""
+    from nbannotate.session import ModelProposals
+
+    hashes = iter(range(1, 10_000))
+
+    def task(source: str = "model", whole: bool = False) -> dict:
+        return {"_task_hash": next(hashes), "meta": {"whole": whole},
+                "spans": [{"start": 0, "end": 1, "label": "X", "source": source}]}
+
+    p = ModelProposals()
+    accepted = [task() for _ in range(19)]
+    for t in accepted:
+        p.add(t, "accept")
+    p.add(task("pattern"), "accept")
+    p.add(task(whole=True), "accept")
+    p.add(task(), "ignore")
+    assert not p.trusted()  # 19 of the model's own
+    twentieth = task()
+    p.add(twentieth, "accept")
+    assert p.trusted()
+    p.remove(twentieth, "accept")  # undone
+    assert not p.trusted()
+    p.add(twentieth, "accept")
+    rejected = [task() for _ in range(91)]
+    for t in rejected[:90]:
+        p.add(t, "reject")
+    assert p.trusted()  # the latest 100: 10 accepted, 90 rejected
+    p.add(rejected[90], "reject")
+    assert not p.trusted()  # 9 of the latest 100
+    p.remove(rejected[90], "reject")
+    p.add(rejected[90], "accept")  # changed to accept
+    assert p.trusted() and p.accepted == 21
 
 
 @pytest.mark.parametrize("value", [1.5, -0.1, "high", True])

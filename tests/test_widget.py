@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from gadgets import gadget_texts, oracle, trained_gadget_model
+from gadgets import gadget_texts, open_completion_gate, oracle, trained_gadget_model
 from widget_helpers import send, wait_for
 
 import nbannotate as nba
@@ -118,9 +118,10 @@ def test_a_completion_question_comes_right_after_the_card_on_screen(tmp_path, db
     """Not behind the prefetched queue (the text is still in mind), and not in place of the
     card the person is looking at."""
     model = trained_gadget_model(tmp_path / "model")
-    s = nba.teach("complete", gadget_texts(12, seed=7), model=str(model), labels=["PRODUCT"],
+    s = nba.teach("complete", gadget_texts(40, seed=7), model=str(model), labels=["PRODUCT"],
                   db=db_path, whole=None, complete=0.0, sorter="prefer_high_scores",
                   split_sentences=False)
+    assert open_completion_gate(s) == 21  # from code: 20 spans, then the first completion
     w = AnnotationWidget(s, queue_size=5)
     try:
         wait_for(lambda: len(w.queue) == 5, what="the queue to fill")
