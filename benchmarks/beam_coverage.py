@@ -42,9 +42,7 @@ def run(corpus_name: str, seed: int, args: argparse.Namespace) -> list[dict[str,
     import nbannotate as nba
 
     corpus = C.load_corpus(corpus_name)
-    n_seed = args.n_seed_wnut17 if corpus_name == "wnut17" else args.n_seed
-    split = C.make_split(corpus, seed, n_seed=n_seed, n_pool=args.n_pool, n_dev=args.n_dev,
-                         n_test=args.n_test)
+    split = C.protocol_split(corpus, seed, args)
     pool = split.pool[:args.texts]
     rows = []
     with tempfile.TemporaryDirectory(prefix="nba-coverage-") as tmp:
@@ -89,13 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0,1,2,3")
     p.add_argument("--widths", default="16,32,64")
     p.add_argument("--texts", type=int, default=1500, help="pool sentences scored")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--n-seed", type=int, default=200)
-    p.add_argument("--n-seed-wnut17", type=int, default=1000)
-    p.add_argument("--n-pool", type=int, default=3000)
-    p.add_argument("--n-dev", type=int, default=300)
-    p.add_argument("--n-test", type=int, default=1000)
+    C.add_protocol_args(p)
     p.add_argument("--quick", action="store_true", help="smoke mode: 1 seed, tiny sizes")
     p.add_argument("--out", default="beam_coverage", help="results file stem")
     p.add_argument("--silent", action="store_true")

@@ -69,7 +69,7 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
                       split_sentences=False, seed=seed,
                       complete=None if config == "none" else 0.5)
         if config.startswith("ungated"):
-            s._proposals.trusted = lambda: True  # the alternative: completions from the start
+            C.ask_completions_always(s)  # the alternative: completions from the start
         if config == "ungated-nolearn":
             submit = s.updater.submit
             s.updater.submit = lambda t: None if t["meta"].get("completion") else submit(t)

@@ -155,6 +155,33 @@ def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
     return out
 
 
+def add_protocol_args(p: Any, wnut17: bool = True) -> None:
+    """The learning protocol's split sizes and train() settings, shared by every script that
+    trains or splits as ``learning.py`` does (so their numbers stay comparable)."""
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--n-seed", type=int, default=200)
+    if wnut17:
+        p.add_argument("--n-seed-wnut17", type=int, default=1000,
+                       help="WNUT17's seed size: at 200 sentences its starting model scores F 0")
+    p.add_argument("--n-pool", type=int, default=3000)
+    p.add_argument("--n-dev", type=int, default=300)
+    p.add_argument("--n-test", type=int, default=1000)
+
+
+def protocol_split(corpus: Corpus, seed: int, args: Any) -> Split:
+    """``make_split`` with the sizes of ``add_protocol_args`` (WNUT17's own seed size)."""
+    n_seed = args.n_seed_wnut17 if corpus.name == "wnut17" else args.n_seed
+    return make_split(corpus, seed, n_seed=n_seed, n_pool=args.n_pool, n_dev=args.n_dev,
+                      n_test=args.n_test)
+
+
+def ask_completions_always(session: Any) -> None:
+    """Benchmark variant: completion questions from the first answer, whatever share of the
+    model's own span proposals is accepted (the rule ``teach`` applies by default)."""
+    session._proposals.trusted = lambda: True
+
+
 # -- tasks for the store ---------------------------------------------------------------------
 
 _TOKENIZER = None

@@ -109,9 +109,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     import nbannotate as nba
 
     corpus = C.load_corpus(corpus_name)
-    n_seed = args.n_seed_wnut17 if corpus_name == "wnut17" else args.n_seed
-    split = C.make_split(corpus, seed, n_seed=n_seed, n_pool=args.n_pool,
-                         n_dev=args.n_dev, n_test=args.n_test)
+    split = C.protocol_split(corpus, seed, args)
     checkpoints = [n for n in args.checkpoints if n <= args.max_decisions]
     tmp = tempfile.TemporaryDirectory(prefix=f"nba-learn-{corpus_name}-{seed}-")
     root = Path(tmp.name)
@@ -171,7 +169,7 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                             seed=seed, beam_width=args.beam_width, replay=args.replay,
                             replay_gold=cfg.get("replay_gold"), **extra)
         if args.no_completion_gate:  # variant: completion questions whatever the model's record
-            session._proposals.trusted = lambda: True
+            C.ask_completions_always(session)
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
             session.updater.optimizer.learn_rate = args.learn_rate
         res: dict[str, Any] = {"final": {}, "final_silver": {}, "in_loop": [], "in_loop_raw": [],
@@ -468,15 +466,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--checkpoints", default="250,500,1000,2000")
     p.add_argument("--max-decisions", type=int, default=1000,
                    help="drop checkpoints above this (default 1000: fits the time budget)")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--patience", type=int, default=3)
+    C.add_protocol_args(p)
     p.add_argument("--beam-width", type=int, default=16)
-    p.add_argument("--n-seed", type=int, default=200)
-    p.add_argument("--n-seed-wnut17", type=int, default=1000,
-                   help="WNUT17's seed size: at 200 sentences its starting model scores F 0")
-    p.add_argument("--n-pool", type=int, default=3000)
-    p.add_argument("--n-dev", type=int, default=300)
-    p.add_argument("--n-test", type=int, default=1000)
     p.add_argument("--loop-test", type=int, default=500)
     p.add_argument("--loop-eval-every", type=int, default=250)
     p.add_argument("--learn-rate", type=float, default=None,

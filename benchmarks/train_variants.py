@@ -111,8 +111,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
     if not (src / "answers.duckdb").is_file():
         raise SystemExit(f"No saved unit in {src}: run learning.py --keep {args.keep} --out "
                          f"{args.stem} --seeds {seed} first.")
-    split = C.make_split(C.load_corpus("btc"), seed, n_seed=args.n_seed, n_pool=args.n_pool,
-                         n_dev=args.n_dev, n_test=args.n_test)
+    split = C.protocol_split(C.load_corpus("btc"), seed, args)
     test = C.gold_examples(spacy.blank("en"), split.test)
     out: dict[str, Any] = {"seed": seed}
     with tempfile.TemporaryDirectory(prefix="nba-variants-") as tmp:
@@ -226,12 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0,1,2,3")
     p.add_argument("--checkpoints", default="500,1000,2000")
     p.add_argument("--variants", default=",".join(VARIANTS))
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--n-seed", type=int, default=200)
-    p.add_argument("--n-pool", type=int, default=3000)
-    p.add_argument("--n-dev", type=int, default=300)
-    p.add_argument("--n-test", type=int, default=1000)
+    C.add_protocol_args(p, wnut17=False)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default="train_variants", help="results file stem")
     p.add_argument("--rates-only", action="store_true",

@@ -320,6 +320,7 @@ class TeachSession(BaseSession):
                 self._answered.discard(th)
             raise
         with self._cond:
+            self._proposals.add(stored, answer)
             if answer == "accept" and is_gold(stored):
                 self._complete.add(stored["_input_hash"])
                 self._open.pop(stored["_input_hash"], None)
@@ -327,8 +328,6 @@ class TeachSession(BaseSession):
                 for other in [t for t in self._offered.values() if self.settled(t)]:
                     self._offered.pop(other["_task_hash"], None)
         self._record(stored)
-        with self._cond:
-            self._proposals.add(stored, answer)
         self._maybe_complete(stored, answer)
         self.updater.submit(stored)
         return stored

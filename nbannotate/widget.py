@@ -422,33 +422,33 @@ class AnnotationWidget(anywidget.AnyWidget):
         kind = content.get("type")
         client = str(content.get("client", ""))
         seq = content.get("seq")
-        notice = ""
         acks = (self, client, int(seq)) if isinstance(seq, int) and client else None
         # The operation and the state that acknowledges it go out together: if the refill
         # thread published in between, the view would get the new state without the ack and
         # apply its own copy of the operation a second time (an undo would undo two answers).
         with self._feed.lock:
             try:
-                if kind == "hello":
-                    self._feed.start()
-                elif kind in ("answer", "change"):
-                    answer = content.get("answer")
-                    if answer not in ANSWERS:
-                        raise AnswerError(
-                            f"Unknown answer {answer!r}: use one of {', '.join(ANSWERS)}."
-                        )
-                    th = int(content["task_hash"])
-                    if kind == "answer":
-                        notice = self._feed.answer(th, answer, _spans(content.get("spans")))
-                    else:
-                        notice = self._feed.change(th, answer)
-                elif kind == "undo":
-                    notice = self._feed.undo()
-                else:
-                    notice = f"Unknown message type {kind!r} from the front end."
+                notice = self._apply(kind, content)
             except Exception as exc:  # shown in the widget; the kernel keeps running
                 notice = _error_text(exc)
             self._feed.publish(acks=acks, notice=(self, notice))
+
+    def _apply(self, kind: Any, content: Any) -> str:
+        """Carry out one front-end message; returns the notice to show ("" when all is well)."""
+        if kind == "hello":
+            self._feed.start()
+            return ""
+        if kind == "undo":
+            return self._feed.undo()
+        if kind not in ("answer", "change"):
+            return f"Unknown message type {kind!r} from the front end."
+        answer = content.get("answer")
+        if answer not in ANSWERS:
+            raise AnswerError(f"Unknown answer {answer!r}: use one of {', '.join(ANSWERS)}.")
+        th = int(content["task_hash"])
+        if kind == "answer":
+            return self._feed.answer(th, answer, _spans(content.get("spans")))
+        return self._feed.change(th, answer)
 
     def close(self) -> None:
         """Close this view. The session's other views keep its outstanding tasks; when the last

@@ -74,15 +74,16 @@ def wait_kernel(nb, expr: str, want, timeout: float = 20.0):
     raise AssertionError(f"kernel: {expr} = {got!r}, wanted {want!r}")
 
 
-def db_rows(nb, db: Path) -> list[tuple[str, str]]:
-    """Release the kernel's hold on the DuckDB file, then read it from this process."""
+def db_rows(nb, db: Path, columns: str = "task_hash, answer") -> list[tuple]:
+    """Release the kernel's hold on the DuckDB file, then read it from this process (the task
+    hash, first, as a string)."""
     nb.execute("session.stop(); from nbannotate import store; store.close_all()")
     con = duckdb.connect(str(db), read_only=True)
     try:
-        rows = con.execute("SELECT task_hash, answer FROM answers ORDER BY id").fetchall()
+        rows = con.execute(f"SELECT {columns} FROM answers ORDER BY id").fetchall()
     finally:
         con.close()
-    return [(str(h), a) for h, a in rows]
+    return [(str(r[0]), *r[1:]) for r in rows]
 
 
 HISTORY = "sorted([str(r['task_hash']), r['answer']] for r in session.history(50))"
@@ -233,12 +234,7 @@ def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(la
     page.keyboard.press("a")
     wait_kernel(nb, "len(session.history(50))", 24)
     assert nb.page_errors == []
-    nb.execute("session.stop(); from nbannotate import store; store.close_all()")
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rows = con.execute("SELECT task_hash, answer, kind FROM answers ORDER BY id").fetchall()
-    finally:
-        con.close()
+    rows = db_rows(nb, db, "task_hash, answer, kind")
     assert len(rows) == 24
-    assert [(str(h), a, k) for h, a, k in rows[-3:]] == [
+    assert rows[-3:] == [
         (t_a, "accept", "binary"), (t_b, "accept", "binary"), (t_c, "accept", "gold")]
