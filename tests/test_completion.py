@@ -116,14 +116,14 @@ def test_completion_questions_are_on_by_default_and_off_with_none(tmp_path, db_p
 def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_path):
     """Bootstrapping a label from patterns, completion questions wait until the annotator has
     accepted 20 spans that the model proposed itself; accepted pattern matches do not count."""
-    s = nba.teach("gate", gadget_texts(800), "blank:en", ["PRODUCT"], product_patterns(),
+    s = nba.teach("gate", gadget_texts(1200), "blank:en", ["PRODUCT"], product_patterns(),
                   db=db_path, split_sentences=False, complete=0.0)
     try:
-        done = run(s, 300)
+        done = run(s, 600)  # the first one came after 235-297 decisions in 8 runs
     finally:
         s.stop()
     first = next((i for i, t in enumerate(done) if t["meta"].get("completion")), None)
-    assert first is not None, "no completion question in 300 decisions"
+    assert first is not None, "no completion question in 600 decisions"
 
     def accepted_from(source: str) -> int:
         return sum(1 for t in done[:first] if t["answer"] == "accept"
