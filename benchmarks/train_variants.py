@@ -14,6 +14,14 @@ default configuration are taken, and ``train()`` (the learning protocol's settin
   pool texts the loop never touched (two rounds of self-training);
 - ``silver_pass1``: ``base`` + that silver, without the completions;
 - ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``;
+- ``binary_weight_2``: ``base`` data, each text known only from binary answers (with an
+  accepted span) trained on twice per epoch (train()'s ``binary_weight=2``; the default, 1,
+  trains on every text once);
+- ``beam``: ``base`` data, trained as spaCy's ``beam_ner`` (width 16, every update through the
+  beam: a global objective over the analyses that agree with the answers) instead of the greedy
+  ``ner``; ``gold_quarter_beam``: the same for the equal-effort gold. train() has no option for
+  this (it was measured, not adopted), so the variant patches train()'s config builder. A
+  training that spaCy aborts is recorded as missing (``null``), and the means skip it;
 - ``gold_quarter``: the equal-effort baseline, seed gold + gold for N/4 pool sentences (the
   same sentences as learning.py's), and ``gold_quarter_silver_pass1``: that plus silver from
   its own model on the rest of the pool, for the two-round silver on both sides.
@@ -27,10 +35,13 @@ predict the answers), written to ``train_variants_rates.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import random
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -42,7 +53,27 @@ import common as C  # noqa: E402
 import learning  # noqa: E402
 
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
-            "finetune", "gold_quarter", "gold_quarter_silver_pass1")
+            "finetune", "binary_weight_2", "beam", "gold_quarter", "gold_quarter_silver_pass1",
+            "gold_quarter_beam")
+BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
+
+
+@contextlib.contextmanager
+def beam_training() -> Iterator[None]:
+    """train() builds its NER as spaCy's ``beam_ner`` (``BEAM``) while the block runs."""
+    mod = importlib.import_module("nbannotate.train")  # the package exports train() by name
+    build = mod._build_config
+
+    def beam_config(*a: Any, **k: Any) -> tuple[Any, str]:
+        cfg, name = build(*a, **k)
+        cfg["components"][name].update(factory="beam_ner", **BEAM)
+        return cfg, name
+
+    mod._build_config = beam_config
+    try:
+        yield
+    finally:
+        mod._build_config = build
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 
 
@@ -102,6 +133,10 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     return tasks, stats
 
 
+def _pct(f: float | None, sign: bool = False) -> str:
+    return "-" if f is None else f"{100 * f:{'+' if sign else ''}.1f}"
+
+
 def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
     import spacy
 
@@ -121,10 +156,18 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
         answers = db.dataset(DATASET).answers()
         start = spacy.load(src / "start")
 
-        def f(datasets: list[str], name: str, base: str = "blank:en") -> float:
-            nba.train(datasets, root / name, base_model=base, eval_dataset="dev", db=db,
-                      epochs=args.epochs, patience=args.patience, seed=seed, progress=False,
-                      overwrite=True)
+        def f(datasets: list[str], name: str, base: str = "blank:en", beam: bool = False,
+              **train_args: Any) -> float | None:
+            with beam_training() if beam else contextlib.nullcontext():
+                try:
+                    nba.train(datasets, root / name, base_model=base, eval_dataset="dev", db=db,
+                              epochs=args.epochs, patience=args.patience, seed=seed,
+                              progress=False, overwrite=True, **train_args)
+                except nba.TrainingError as err:
+                    if not beam:
+                        raise
+                    out.setdefault("aborted", []).append(f"{name}: {err!r}"[:300])
+                    return None
             return C.ents_prf(spacy.load(root / name), test)["ents_f"]
 
         for n in args.checkpoints:
@@ -132,6 +175,10 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
             ans = f"answers_{n}"
             db.dataset(ans, create=True).add_many(answers[:n])
             row["base"] = f(["seed", ans], f"base_{n}")
+            if "binary_weight_2" in args.variants:
+                row["binary_weight_2"] = f(["seed", ans], f"bw2_{n}", binary_weight=2)
+            if "beam" in args.variants:
+                row["beam"] = f(["seed", ans], f"beam_{n}", beam=True)
             if "finetune" in args.variants:
                 row["finetune"] = f(["seed", ans], f"ft_{n}", base=str(src / "start"))
             if "complete_start" in args.variants:
@@ -155,11 +202,14 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver], f"cps_{n}")
             if "silver_pass1" in args.variants:
                 row["silver_pass1"] = f(["seed", ans, *silver], f"sp_{n}")
-            if {"gold_quarter", "gold_quarter_silver_pass1"} & set(args.variants):
+            if {"gold_quarter", "gold_quarter_silver_pass1", "gold_quarter_beam"} & \
+                    set(args.variants):
                 order = list(split.pool)  # learning.py's equal-effort sentences
                 random.Random(seed + 1000).shuffle(order)
                 C.add_gold(db, f"gq_{n}", order[:n // 4])
                 row["gold_quarter"] = f(["seed", f"gq_{n}"], f"gq_{n}")
+                if "gold_quarter_beam" in args.variants:
+                    row["gold_quarter_beam"] = f(["seed", f"gq_{n}"], f"gqb_{n}", beam=True)
                 if "gold_quarter_silver_pass1" in args.variants:
                     chosen = {s.text for s in order[:n // 4]}
                     row["gold_quarter_silver_stats"] = nba.silver(
@@ -172,7 +222,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
             out[str(n)] = row
             if not args.silent:
                 print(f"seed {seed} N={n}: " + " ".join(
-                    f"{v}={100 * row[v]:.1f}" for v in args.variants if v in row), flush=True)
+                    f"{v}={_pct(row[v])}" for v in args.variants if v in row), flush=True)
         db.close()
     return out
 
@@ -259,13 +309,18 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in args.checkpoints:
         for v in args.variants:
-            fs = [u[str(n)][v] for u in units]
-            diffs = [u[str(n)][v] - u[str(n)]["base"] for u in units]
+            # A beam training spaCy aborted is missing (None): means over the seeds that ran.
+            fs = [u[str(n)][v] for u in units if u[str(n)][v] is not None]
+            diffs = [u[str(n)][v] - u[str(n)]["base"] for u in units
+                     if u[str(n)][v] is not None]
             m, sd = C.mean_sd(fs)
             dm, dsd = C.mean_sd(diffs)
-            rows.append([n, v, f"{100 * m:.1f} ± {100 * sd:.1f}",
+            missing = f" ({len(units) - len(fs)} aborted)" if len(fs) < len(units) else ""
+            rows.append([n, v, f"{100 * m:.1f} ± {100 * sd:.1f}{missing}",
                          "" if v == "base" else f"{100 * dm:+.1f} ± {100 * dsd:.1f}",
-                         " ".join(f"{100 * x:+.1f}" for x in diffs) if v != "base" else ""])
+                         " ".join(_pct(u[str(n)][v] - u[str(n)]["base"], sign=True)
+                                  if u[str(n)][v] is not None else "-" for u in units)
+                         if v != "base" else ""])
     text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"],
                    rows)
     print(text)

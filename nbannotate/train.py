@@ -61,6 +61,12 @@ DEFAULT_EPOCHS = 10
 DEFAULT_DROPOUT = 0.1
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_PATIENCE = 3
+# How many times per epoch a text known only from binary answers (with an accepted span) is
+# trained on. Such a text says nothing about its unanswered tokens, so it gives a smaller
+# update than a complete annotation; but twice did not train better models on BTC over 16
+# seeds (BENCHMARKS.md, table 4), so the default is once.
+DEFAULT_BINARY_WEIGHT = 1
+BINARY_FLAG = "nbannotate_binary"
 MARKER = "nbannotate_train.json"
 CODE_FILE = "nbannotate_spacy.py"
 TRAINING_CFG = "training.cfg"
@@ -453,6 +459,8 @@ def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleSta
         eg = merged_to_example(nlp, item, stats)
         if eg is None:
             continue
+        if item.complete is None and item.accept:
+            eg.reference.user_data[BINARY_FLAG] = True  # read by _run (binary_weight)
         if item.complete is not None and item.input_hash in dropped:
             ref = eg.reference
             missing = [s for k in dropped[item.input_hash]
@@ -748,13 +756,16 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
         labels_added_to_base=[lb for lb in final_labels if base_ner is not None
                               and lb not in base_labels],
         gold_train_texts=sum(it.complete is not None for it in train_items),
+        binary_train_texts=sum(bool(eg.reference.user_data.get(BINARY_FLAG))
+                               for eg in train_examples),
     )
     s["examples"] = len(train_examples) + len(eval_examples)
     return _Prepared(base, train_items, eval_items, train_examples, eval_examples, final_labels,
                      s, _eval_kind(eval_items), names)
 
 
-def _check_numbers(epochs: int, dropout: float, batch_size: int, patience: int) -> None:
+def _check_numbers(epochs: int, dropout: float, batch_size: int, patience: int,
+                   binary_weight: int) -> None:
     if not isinstance(epochs, int) or epochs < 1:
         raise TrainingError(f"epochs must be a positive integer, got {epochs!r}.")
     if not 0.0 <= float(dropout) < 1.0:
@@ -764,11 +775,15 @@ def _check_numbers(epochs: int, dropout: float, batch_size: int, patience: int) 
     if not isinstance(patience, int) or patience < 0:
         raise TrainingError(f"patience must be an integer >= 0 (0: no early stopping), got "
                             f"{patience!r}.")
+    if isinstance(binary_weight, bool) or not isinstance(binary_weight, int) or \
+            binary_weight < 1:
+        raise TrainingError(f"binary_weight must be a positive integer (1: every text once), "
+                            f"got {binary_weight!r}.")
 
 
 def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite: bool,
          epochs: int, dropout: float, batch_size: int, patience: int, seed: int,
-         progress: bool, desc: str = "train") -> TrainResult:
+         binary_weight: int, progress: bool, desc: str = "train") -> TrainResult:
     """Train on ``train_examples`` and write the result to ``out`` (checked by the caller)."""
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -786,9 +801,11 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
         else:
             stage_ref = base_ref
         train_path, dev_path = stage / "train.spacy", stage / "dev.spacy"
-        DocBin(docs=[eg.reference for eg in train_examples]).to_disk(train_path)
+        docs = [eg.reference for eg in train_examples
+                for _ in range(binary_weight if eg.reference.user_data.get(BINARY_FLAG) else 1)]
+        DocBin(docs=docs).to_disk(train_path)
         DocBin(docs=[eg.reference for eg in prep.eval_examples]).to_disk(dev_path)
-        steps_per_epoch = math.ceil(len(train_examples) / batch_size)
+        steps_per_epoch = math.ceil(len(docs) / batch_size)
         cfg, ner_name = _build_config(prep.base, stage_ref, prep.labels, prep.eval_kind, epochs,
                                       dropout, batch_size, patience, seed, steps_per_epoch)
         cfg["paths"]["train"] = str(train_path)
@@ -810,7 +827,9 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
         except TrainingError:
             raise
         except Exception as err:
-            raise TrainingError(f"spaCy training failed: {err}") from err
+            # Some of spaCy's (thinc's) failures are bare assertions: name the exception then.
+            raise TrainingError(f"spaCy training failed: {str(err) or type(err).__name__} "
+                                f"(the output directory was not written)") from err
         finally:
             _ACTIVE.monitor = None
             monitor.close()
@@ -886,6 +905,7 @@ def train(
     batch_size: int = DEFAULT_BATCH_SIZE,
     patience: int = DEFAULT_PATIENCE,
     seed: int = 0,
+    binary_weight: int = DEFAULT_BINARY_WEIGHT,
     db: Database | str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -901,16 +921,20 @@ def train(
     an accepted span or be known by the base NER (TrainingError otherwise). Labels the base NER
     lacks are added to it. ``epochs``: passes over the shuffled training data; ``patience``:
     stop after this many epochs without a better eval score (0: never); ``batch_size``: texts
-    per update; ``dropout``; ``seed``. ``db``: a Database, a database path, or None for
-    ``Database()``. ``overwrite``: replace a previous train() output in ``output_dir``.
-    ``progress``: show a progress bar (tqdm; a widget in a notebook).
+    per update; ``dropout``; ``seed``. ``binary_weight``: how many times per epoch a text
+    known only from binary answers, with an accepted span, is trained on (default 1: once,
+    like every other text; such a text teaches nothing about its unanswered tokens, and a
+    larger weight makes up for that).
+    ``db``: a Database, a database path, or None for ``Database()``. ``overwrite``: replace a
+    previous train() output in ``output_dir``. ``progress``: show a progress bar (tqdm; a
+    widget in a notebook).
 
     The best epoch's pipeline is saved (by eval ents_f; with binary eval answers, the mean of
     ents_f and the binary accuracy). Raises DatasetError (unknown/empty dataset, only ignored
     answers), TrainingError (no accepted span, unknown labels, bad output_dir or arguments) and
     ModelError (a base model that cannot be loaded), before any training starts.
     """
-    _check_numbers(epochs, dropout, batch_size, patience)
+    _check_numbers(epochs, dropout, batch_size, patience, binary_weight)
     out = Path(output_dir).expanduser().resolve()
     if isinstance(base_model, (str, Path)) and not str(base_model).startswith("blank:"):
         # Refuse a bad output_dir before the (slow) load of the base model.
@@ -920,6 +944,7 @@ def train(
     prep = _prepare(datasets, base_model, eval_dataset, eval_split, labels, seed, db)
     _check_output(out, prep.base.directory, overwrite)
     return _run(prep, prep.train_examples, out, overwrite=overwrite, epochs=epochs,
+                binary_weight=binary_weight,
                 dropout=dropout, batch_size=batch_size, patience=patience, seed=seed,
                 progress=progress)
 
@@ -1021,6 +1046,7 @@ def train_curve(
     batch_size: int = DEFAULT_BATCH_SIZE,
     patience: int = DEFAULT_PATIENCE,
     seed: int = 0,
+    binary_weight: int = DEFAULT_BINARY_WEIGHT,
     db: Database | str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -1034,7 +1060,7 @@ def train_curve(
     is deleted. ``plot``: build ``result.figure`` with matplotlib; when matplotlib is missing a
     warning says so and the figure is None (the scores are still returned and printed).
     """
-    _check_numbers(epochs, dropout, batch_size, patience)
+    _check_numbers(epochs, dropout, batch_size, patience, binary_weight)
     fracs = sorted({float(f) for f in fractions})
     if not fracs or fracs[0] <= 0 or fracs[-1] > 1:
         raise TrainingError(f"fractions must be in (0, 1], got {list(fractions)!r}.")
@@ -1058,6 +1084,7 @@ def train_curve(
                 subset = order[:n - 1] + [next(eg for eg in order if eg.reference.ents)]
             out = root / f"{frac * 100:.0f}"
             res = _run(prep, subset, out, overwrite=overwrite, epochs=epochs, dropout=dropout,
+                       binary_weight=binary_weight,
                        batch_size=batch_size, patience=patience, seed=seed, progress=progress,
                        desc=f"{frac * 100:.0f}%")
             b = res.best

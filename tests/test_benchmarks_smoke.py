@@ -142,8 +142,12 @@ def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data:
     (unit,) = payload["units"]
     row = unit["80"]
     assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
-                        "silver_pass1", "finetune", "gold_quarter", "gold_quarter_silver_pass1"}
+                        "silver_pass1", "finetune", "binary_weight_2", "beam", "gold_quarter",
+                        "gold_quarter_silver_pass1", "gold_quarter_beam"}
     assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
+    # A beam training spaCy aborts is recorded as missing, with the reason.
+    for v in ("beam", "gold_quarter_beam"):
+        assert (row[v] is not None and 0.0 <= row[v] <= 1.0) or unit.get("aborted")
     # The loop's 80 answers leave partially answered texts, and the start model completes some.
     assert row["complete_start_stats"]["partial_texts"] > 0
     assert 0 < row["complete_start_stats"]["completed"] <= row["complete_start_stats"][

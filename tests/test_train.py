@@ -169,6 +169,7 @@ def test_binary_answers_train_with_missing_tokens_and_report_accuracy(db, tmp_pa
     docs = docbin_docs(out / "train.spacy")
     assert all(any(t.ent_iob_ == "" for t in d) for d in docs)
     assert all(len(d.ents) == 2 for d in docs)
+    assert len(docs) == 40 and result.stats["binary_train_texts"] == 40
     assert sum(len(d.spans.get(INCORRECT_SPANS_KEY, [])) for d in docs) == 40
     nlp = spacy.load(out)
     assert nlp.get_pipe("ner").cfg["incorrect_spans_key"] == INCORRECT_SPANS_KEY
@@ -197,6 +198,34 @@ def test_mixed_data_counts_conflicts_latest_wins(db, tmp_path):
     rejected = {(x.start_char, x.end_char, x.label_)
                 for x in doc.spans.get(INCORRECT_SPANS_KEY, [])}
     assert (s, e, lb) not in rejected
+
+
+def test_binary_weight_repeats_texts_known_only_from_binary_accepts(db, tmp_path):
+    data = corpus(30)
+    add(db, "gold", [gold(t, e) for t, e in data[:10]], answer="accept")
+    teach = binary_answers(10, offset=10)  # accepted spans (and a rejected one) per text
+    only_rejected = [binary(t, 0, len(t.split(" ")[0]), "CITY", "reject") for t, _ in data[20:]]
+    add(db, "teach", teach + only_rejected)
+    eval_set = [gold(t, e) for t, e in corpus(5, offset=40)]
+    add(db, "eval", eval_set, answer="accept")
+
+    def seen(out: Path) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in docbin_docs(out / "train.spacy"):
+            counts[d.text] = counts.get(d.text, 0) + 1
+        return counts
+
+    result = train(["gold", "teach"], tmp_path / "w3", db=db, eval_dataset="eval",
+                   binary_weight=3, **FAST)
+    counts = seen(tmp_path / "w3")
+    assert result.stats["binary_train_texts"] == 10
+    assert {counts[t] for t, _ in data[:10]} == {1}  # complete annotations: once
+    assert {counts[t] for t, _ in data[10:20]} == {3}  # binary, with an accepted span
+    assert {counts[t] for t, _ in data[20:]} == {1}  # only a rejection: once
+    # The default, 1, trains on every text once.
+    train(["gold", "teach"], tmp_path / "w1", db=db, eval_dataset="eval", **FAST)
+    assert set(seen(tmp_path / "w1").values()) == {1}
+    assert len(seen(tmp_path / "w1")) == 30
 
 
 def test_rerun_with_spacy_train_cli(db, tmp_path):
@@ -341,6 +370,11 @@ def test_bad_inputs_raise_clear_errors(db, tmp_path):
         train("ok", out, base_model="blank:zz", db=db, **FAST)
     with pytest.raises(TrainingError, match="epochs"):
         train("ok", out, db=db, epochs=0)
+    for bad in (0, 1.5, True):
+        with pytest.raises(TrainingError, match="binary_weight"):
+            train("ok", out, db=db, binary_weight=bad)
+        with pytest.raises(TrainingError, match="binary_weight"):
+            train_curve("ok", db=db, binary_weight=bad)
     with pytest.raises(TrainingError, match="eval_split"):
         train("ok", out, db=db, eval_split=1.5, **FAST)
     assert not out.exists()  # nothing was written by a refused call
@@ -409,3 +443,18 @@ def test_train_curve_without_matplotlib_says_so(db, tmp_path, monkeypatch):
     assert curve.figure is None and len(curve.rows) == 1
     with pytest.raises(TrainingError, match="matplotlib"):
         curve.plot()
+
+
+def test_a_failure_inside_spacy_names_the_exception_and_writes_nothing(db, tmp_path,
+                                                                     monkeypatch):
+    add(db, "teach", binary_answers(20))
+
+    def bare_assertion(*args, **kwargs):  # thinc fails some beam updates with a bare assert
+        raise AssertionError()
+
+    monkeypatch.setattr("spacy.training.loop.train", bare_assertion)
+    out = tmp_path / "out"
+    with pytest.raises(TrainingError, match="spaCy training failed: AssertionError"):
+        train("teach", out, db=db, **FAST)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if not p.name.startswith("nba.duckdb")]
