@@ -55,6 +55,7 @@ import learning  # noqa: E402
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
             "finetune", "binary_weight_2", "beam", "gold_quarter", "gold_quarter_silver_pass1",
             "gold_quarter_beam")
+DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
 
 
@@ -74,7 +75,6 @@ def beam_training() -> Iterator[None]:
         yield
     finally:
         mod._build_config = build
-DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 
 
 def _rejected_wholes(answers: list[dict[str, Any]]) -> dict[str, list[list[dict[str, Any]]]]:
