@@ -304,7 +304,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[k]
 
 
-def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+def mean_sd(values: Sequence[float | None]) -> tuple[float, float]:
     vals = [v for v in values if v is not None]
     if not vals:
         return float("nan"), float("nan")

@@ -310,17 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.checkpoints:
         for v in args.variants:
             # A beam training spaCy aborted is missing (None): means over the seeds that ran.
-            fs = [u[str(n)][v] for u in units if u[str(n)][v] is not None]
-            diffs = [u[str(n)][v] - u[str(n)]["base"] for u in units
-                     if u[str(n)][v] is not None]
-            m, sd = C.mean_sd(fs)
+            diffs = [None if u[str(n)][v] is None else u[str(n)][v] - u[str(n)]["base"]
+                     for u in units]
+            m, sd = C.mean_sd([u[str(n)][v] for u in units])  # mean_sd skips None
             dm, dsd = C.mean_sd(diffs)
-            missing = f" ({len(units) - len(fs)} aborted)" if len(fs) < len(units) else ""
+            aborted = diffs.count(None)
+            missing = f" ({aborted} aborted)" if aborted else ""
             rows.append([n, v, f"{100 * m:.1f} ± {100 * sd:.1f}{missing}",
                          "" if v == "base" else f"{100 * dm:+.1f} ± {100 * dsd:.1f}",
-                         " ".join(_pct(u[str(n)][v] - u[str(n)]["base"], sign=True)
-                                  if u[str(n)][v] is not None else "-" for u in units)
-                         if v != "base" else ""])
+                         "" if v == "base" else " ".join(_pct(d, sign=True) for d in diffs)])
     text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"],
                    rows)
     print(text)
