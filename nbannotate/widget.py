@@ -4,7 +4,9 @@ The front end (``js/``, bundled into ``nbannotate/static/``) keeps the next few 
 press paints the next task at once and the answer travels to the kernel as a custom message. This
 module is the kernel side of that conversation.
 
-Protocol (front end -> kernel, custom messages, every one carries ``client`` and ``seq``)::
+Protocol (front end -> kernel, custom messages, every one carries ``client``; an operation also
+carries ``seq``, 1, 2, ... per front end, and is carried out in that order whatever order the
+messages arrive in)::
 
     {"type": "hello"}                                   a view was rendered
     {"type": "answer", "task_hash": str, "answer": "accept"|"reject"|"ignore",
@@ -332,6 +334,49 @@ class _Feed:
             requeue(tasks)
 
 
+class _InOrder:
+    """Each front end's operations, released in the order it sent them (its ``seq``: 1, 2, ...).
+
+    The transport does not keep that order. With ipykernel 7 and JupyterLab or Notebook 7, a
+    comm's messages go through the kernel's main shell until the comm's own subshell is up, and
+    through the subshell after that; the two are separate threads, so a key pressed later can
+    overtake one queued behind a running cell. An undo means "undo my last answer", so order
+    matters. An operation that arrives early waits here for the ones before it, which do arrive:
+    a busy main thread delays messages, it does not drop them. One seen before is not released
+    again (a resent message is carried out once).
+    """
+
+    def __init__(self, kept: int = _ACKS_KEPT) -> None:
+        self.kept = kept
+        self.done: dict[str, int] = {}  # client -> last seq released
+        self.early: dict[str, dict[int, dict[str, Any]]] = {}  # client -> seq -> message
+
+    def push(self, client: str, seq: int, content: dict[str, Any]) -> list[tuple[int, Any]]:
+        """Take message ``seq`` of ``client``; returns the (seq, message) pairs ready now, in
+        order: none while an earlier one is missing or when this one was released before."""
+        if client not in self.done:
+            self.done[client] = 0
+            while len(self.done) > self.kept:  # forget the longest-known front end
+                oldest = next(iter(self.done))
+                del self.done[oldest]
+                self.early.pop(oldest, None)
+        if seq <= self.done[client]:
+            return []
+        early = self.early.setdefault(client, {})
+        early[seq] = content
+        ready = []
+        while (nxt := self.done[client] + 1) in early:
+            ready.append((nxt, early.pop(nxt)))
+            self.done[client] = nxt
+        if not early:
+            self.early.pop(client, None)
+        return ready
+
+    def waiting(self, client: str) -> int:
+        """How many of ``client``'s messages wait for an earlier one."""
+        return len(self.early.get(client, {}))
+
+
 def _spans(raw: Any) -> list[dict[str, Any]] | None:
     """The edited spans of a manual answer (None: not a manual answer)."""
     if raw is None:
@@ -401,6 +446,7 @@ class AnnotationWidget(anywidget.AnyWidget):
             **kwargs,
         )
         self.session = session
+        self._inbox = _InOrder()
         self._feed = _feed_for(session, queue_size)
         self._feed.views.add(self)
         self.on_msg(self._on_msg)
@@ -419,19 +465,25 @@ class AnnotationWidget(anywidget.AnyWidget):
         """Handle a message from the front end. Never raises: problems become a notice."""
         if not isinstance(content, dict):
             return
-        kind = content.get("type")
         client = str(content.get("client", ""))
         seq = content.get("seq")
-        acks = (self, client, int(seq)) if isinstance(seq, int) and client else None
-        # The operation and the state that acknowledges it go out together: if the refill
-        # thread published in between, the view would get the new state without the ack and
-        # apply its own copy of the operation a second time (an undo would undo two answers).
+        # Held under the feed lock: messages may arrive on two kernel threads (see _InOrder).
         with self._feed.lock:
-            try:
-                notice = self._apply(kind, content)
-            except Exception as exc:  # shown in the widget; the kernel keeps running
-                notice = _error_text(exc)
-            self._feed.publish(acks=acks, notice=(self, notice))
+            if isinstance(seq, int) and not isinstance(seq, bool) and client:
+                ready = self._inbox.push(client, seq, content)
+            else:  # "hello", or a message without a number: nothing to keep in order
+                ready = [(None, content)]
+            for n, message in ready:
+                try:
+                    notice = self._apply(message.get("type"), message)
+                except Exception as exc:  # shown in the widget; the kernel keeps running
+                    notice = _error_text(exc)
+                # The operation and the state that acknowledges it go out together: if the
+                # refill thread published in between, the view would get the new state without
+                # the ack and apply its own copy of the operation a second time (an undo would
+                # undo two answers).
+                acks = (self, client, n) if n is not None else None
+                self._feed.publish(acks=acks, notice=(self, notice))
 
     def _apply(self, kind: Any, content: Any) -> str:
         """Carry out one front-end message; returns the notice to show ("" when all is well)."""

@@ -97,8 +97,8 @@ def test_accept_stores_every_span_with_exact_char_and_token_offsets(widget, sess
     spans = [{"start": 3, "end": 9, "label": "PRODUCT"},
              {"start": 30, "end": 38, "label": "PRODUCT"},  # " a Pixel " -> "a Pixel"
              {"start": 41, "end": 48, "label": "GPE"}]
-    send(widget, "answer", task_hash=task["task_hash"], answer="accept", spans=spans, seq=7)
-    assert widget.notice == "" and widget.acks["test-client"] == 7
+    send(widget, "answer", task_hash=task["task_hash"], answer="accept", spans=spans)
+    assert widget.notice == "" and widget.acks["test-client"] == 1
     assert task["task_hash"] not in [t["task_hash"] for t in widget.queue]
     assert widget.history[0]["manual"] is True
     assert widget.history[0]["spans"] == [{"text": "iPhone", "label": "PRODUCT"},
