@@ -49,6 +49,8 @@ CONFIGS = {
     "span/uncertain": {"whole": None, "sorter": "prefer_uncertain"},
     "whole/uncertain": {"whole": 0.5, "sorter": "prefer_uncertain"},
     "whole/random": {"whole": 0.5, "sorter": "random"},
+    # Variant: the questions the model is surest of first (more accepted entities per decision).
+    "whole/high": {"whole": 0.5, "sorter": "prefer_high_scores"},
     # The default plus the seed gold mixed into every in-loop update (teach(replay_gold=...)).
     "whole/uncertain+gold": {"whole": 0.5, "sorter": "prefer_uncertain", "replay_gold": "seed"},
 }
@@ -414,6 +416,7 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         return None
     colors = {"span/uncertain": "tab:orange", "whole/uncertain": "tab:green",
               "whole/random": "tab:purple", "whole/uncertain+gold": "tab:brown",
+              "whole/high": "tab:olive",
               "gold N/4 sentences": "tab:blue", "gold on touched sentences": "tab:red"}
 
     def style(row: str) -> tuple[str | None, str]:
