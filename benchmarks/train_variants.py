@@ -22,6 +22,11 @@ default configuration are taken, and ``train()`` (the learning protocol's settin
   ``ner``; ``gold_quarter_beam``: the same for the equal-effort gold. train() has no option for
   this (it was measured, not adopted), so the variant patches train()'s config builder. A
   training that spaCy aborts is recorded as missing (``null``), and the means skip it;
+- ``cap_empty``: ``base`` without the answers on some texts confirmed to have no entity (a
+  whole or completion question accepted with no span), chosen at random until they are at most
+  a third of the completely answered texts. The whole question is asked where the model is
+  sure, so about 60% of those texts are empty, against 31% of random pool sentences;
+- ``no_span_rejects``: ``base`` without the rejected span questions (the negative evidence);
 - ``gold_quarter``: the equal-effort baseline, seed gold + gold for N/4 pool sentences (the
   same sentences as learning.py's), and ``gold_quarter_silver_pass1``: that plus silver from
   its own model on the rest of the pool, for the two-round silver on both sides.
@@ -54,7 +59,7 @@ import learning  # noqa: E402
 
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
             "finetune", "binary_weight_2", "beam", "gold_quarter", "gold_quarter_silver_pass1",
-            "gold_quarter_beam")
+            "gold_quarter_beam", "cap_empty", "no_span_rejects")
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
 
@@ -133,6 +138,23 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     return tasks, stats
 
 
+def _is_whole(answer: dict[str, Any]) -> bool:
+    return bool((answer.get("meta") or {}).get("whole"))
+
+
+def cap_empty(answers: list[dict[str, Any]], seed: int, share: float = 1 / 3
+              ) -> list[dict[str, Any]]:
+    """``answers`` without every answer on randomly chosen texts confirmed empty (an accepted
+    whole question without spans), until those are at most ``share`` of the complete texts."""
+    complete = {a["text"] for a in answers if _is_whole(a) and a["answer"] == "accept"}
+    empty = sorted({a["text"] for a in answers
+                    if _is_whole(a) and a["answer"] == "accept" and not a.get("spans")})
+    keep = int(share / (1 - share) * (len(complete) - len(empty)))
+    random.Random(seed).shuffle(empty)
+    drop = set(empty[keep:])
+    return [a for a in answers if a["text"] not in drop]
+
+
 def _pct(f: float | None, sign: bool = False) -> str:
     return "-" if f is None else f"{100 * f:{'+' if sign else ''}.1f}"
 
@@ -179,6 +201,13 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 row["binary_weight_2"] = f(["seed", ans], f"bw2_{n}", binary_weight=2)
             if "beam" in args.variants:
                 row["beam"] = f(["seed", ans], f"beam_{n}", beam=True)
+            if "cap_empty" in args.variants:
+                db.dataset(f"ce_{n}", create=True).add_many(cap_empty(answers[:n], seed))
+                row["cap_empty"] = f(["seed", f"ce_{n}"], f"ce_{n}")
+            if "no_span_rejects" in args.variants:
+                db.dataset(f"nr_{n}", create=True).add_many(
+                    [a for a in answers[:n] if _is_whole(a) or a["answer"] != "reject"])
+                row["no_span_rejects"] = f(["seed", f"nr_{n}"], f"nr_{n}")
             if "finetune" in args.variants:
                 row["finetune"] = f(["seed", ans], f"ft_{n}", base=str(src / "start"))
             if "complete_start" in args.variants:
