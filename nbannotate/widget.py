@@ -351,7 +351,8 @@ class _InOrder:
         self.done: dict[str, int] = {}  # client -> last seq released
         self.early: dict[str, dict[int, dict[str, Any]]] = {}  # client -> seq -> message
 
-    def push(self, client: str, seq: int, content: dict[str, Any]) -> list[tuple[int, Any]]:
+    def push(self, client: str, seq: int, content: dict[str, Any]
+             ) -> list[tuple[int | None, dict[str, Any]]]:
         """Take message ``seq`` of ``client``; returns the (seq, message) pairs ready now, in
         order: none while an earlier one is missing or when this one was released before."""
         if client not in self.done:
@@ -364,17 +365,13 @@ class _InOrder:
             return []
         early = self.early.setdefault(client, {})
         early[seq] = content
-        ready = []
+        ready: list[tuple[int | None, dict[str, Any]]] = []
         while (nxt := self.done[client] + 1) in early:
             ready.append((nxt, early.pop(nxt)))
             self.done[client] = nxt
         if not early:
             self.early.pop(client, None)
         return ready
-
-    def waiting(self, client: str) -> int:
-        """How many of ``client``'s messages wait for an earlier one."""
-        return len(self.early.get(client, {}))
 
 
 def _spans(raw: Any) -> list[dict[str, Any]] | None:
