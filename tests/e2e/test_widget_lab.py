@@ -131,6 +131,45 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     assert sorted(map(list, db_rows(nb, db))) == expected
 
 
+BUSY_CELL = """() => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  window.__busy = 'sent';
+  const future = kernel.requestExecute(
+    {code: "print('started', flush=True); import time; time.sleep(12)", store_history: false});
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') window.__busy = 'running';
+  };
+  future.done.then(() => { window.__busy = 'done'; });
+}"""
+
+
+def test_answers_are_stored_while_another_cell_runs(lab, notebook):
+    """A cell keeps the kernel's main thread busy: the widget's answers are still stored and
+    acknowledged at once, not held until the cell ends (ipykernel 7 and Lab run a widget's
+    messages in a subshell of their own)."""
+    code, db = setup_cell(lab, "busy")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    root = focus_keys(page)
+    page.evaluate(BUSY_CELL)  # started, not awaited
+    page.wait_for_function("window.__busy === 'running'")
+    t1 = current(page)
+    page.keyboard.press("a")
+    t2 = current(page)
+    page.keyboard.press("x")
+    # The kernel acknowledges an answer once DuckDB holds it; the view then stops showing
+    # the history row as pending.
+    page.wait_for_function(
+        """() => document.querySelectorAll('.nba-root .nba-hist').length === 2
+                 && document.querySelectorAll('.nba-root .nba-hist.nba-pending').length === 0""",
+        timeout=8_000)
+    assert page.evaluate("window.__busy") == "running", "the cell ended before the answers"
+    assert root.locator(".nba-counts-session .nba-count-total").text_content() == "= 2"
+    page.wait_for_function("window.__busy === 'done'", timeout=30_000)
+    assert db_rows(nb, db) == [(t1, "accept"), (t2, "reject")]
+
+
 def test_html_in_texts_renders_inert(lab, notebook):
     evil = ('Buy an iPhone <img src=x onerror="window.__xss=1;alert(1)"> now '
             '<script>window.__xss=2</script> and a <b>Pixel</b>.')
