@@ -34,6 +34,7 @@ same outstanding tasks: none is lost, and a task answered in one view leaves eve
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import weakref
 from pathlib import Path
@@ -121,6 +122,8 @@ class _Feed:
         self._thread: threading.Thread | None = None
         self._last_progress: dict[str, Any] | None = None
         self._last_session_error: BaseException | None = None
+        #: The context of the last front-end message handled (see ``publish``).
+        self.reply_context: contextvars.Context | None = None
 
     # ---- refill (background thread) -----------------------------------------------------------
     def start(self) -> None:
@@ -308,17 +311,30 @@ class _Feed:
 
     def publish(self, acks: tuple[AnnotationWidget, str, int] | None = None,
                 notice: tuple[AnnotationWidget, str] | None = None) -> None:
-        """Send the shared state to every live view (one comm message per view)."""
+        """Send the shared state to every live view (one comm message per view).
+
+        Sent as a reply to the last front-end message, from whichever thread: ipykernel 7 routes
+        a comm's next incoming messages to the subshell of the request its last outgoing message
+        answered. Sent from the refill thread in the main shell's context, the state would pull
+        the widget's messages back onto the main thread, where they wait for any running cell.
+        """
         with self.lock:
-            state = self.state()
-            for view in list(self.views):
-                with view.hold_sync():
-                    for name, value in state.items():
-                        setattr(view, name, value)
-                    if acks is not None and acks[0] is view:
-                        view._set_ack(acks[1], acks[2])
-                    if notice is not None and notice[0] is view:
-                        view.notice = notice[1]
+            if self.reply_context is None:
+                self._send_state(acks, notice)
+            else:
+                self.reply_context.copy().run(self._send_state, acks, notice)
+
+    def _send_state(self, acks: tuple[AnnotationWidget, str, int] | None,
+                    notice: tuple[AnnotationWidget, str] | None) -> None:
+        state = self.state()
+        for view in list(self.views):
+            with view.hold_sync():
+                for name, value in state.items():
+                    setattr(view, name, value)
+                if acks is not None and acks[0] is view:
+                    view._set_ack(acks[1], acks[2])
+                if notice is not None and notice[0] is view:
+                    view.notice = notice[1]
 
     def release(self) -> None:
         """Stop refilling and hand the outstanding tasks back to the session."""
@@ -466,6 +482,7 @@ class AnnotationWidget(anywidget.AnyWidget):
         seq = content.get("seq")
         # Held under the feed lock: messages may arrive on two kernel threads (see _InOrder).
         with self._feed.lock:
+            self._feed.reply_context = contextvars.copy_context()
             if isinstance(seq, int) and not isinstance(seq, bool) and client:
                 ready = self._inbox.push(client, seq, content)
             else:  # "hello", or a message without a number: nothing to keep in order
