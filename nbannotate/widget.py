@@ -354,11 +354,12 @@ class _InOrder:
     """Each front end's operations, released in the order it sent them (its ``seq``: 1, 2, ...).
 
     The transport does not keep that order. With ipykernel 7 and JupyterLab or Notebook 7, a
-    comm's messages go through the kernel's main shell until the comm's own subshell is up, and
-    through the subshell after that; the two are separate threads, so a key pressed later can
-    overtake one queued behind a running cell. An undo means "undo my last answer", so order
-    matters. An operation that arrives early waits here for the ones before it, which do arrive:
-    a busy main thread delays messages, it does not drop them. One seen before is not released
+    comm's messages are carried out by the kernel's main shell or by a subshell (ipykernel
+    routes each one by the request the comm's last outgoing message answered, see
+    ``_Feed.publish``); the two are separate threads, so a key pressed later can overtake one
+    queued behind a running cell. An undo means "undo my last answer", so order matters. An
+    operation that arrives early waits here for the ones before it, which do arrive: a busy
+    main thread delays messages, it does not drop them. One seen before is not released
     again (a resent message is carried out once).
     """
 

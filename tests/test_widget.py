@@ -115,8 +115,8 @@ def test_accept_reject_ignore_undo_store_exactly_the_right_answers(widget, sessi
 
 
 def test_operations_are_carried_out_in_the_order_the_view_sent_them(widget, db_path):
-    """The transport may deliver a view's messages out of order (with ipykernel 7, through the
-    main shell until the comm's subshell is up, then through the subshell). An undo must still
+    """The transport may deliver a view's messages out of order (with ipykernel 7, some through
+    the main shell and some through a subshell: two threads). An undo must still
     undo the view's last answer: here the reject (2) arrives after the ignore (3), as it did in
     a CI run where the undo then took back the reject instead of the ignore."""
     a, x, space = widget.queue[:3]
