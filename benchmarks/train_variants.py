@@ -57,6 +57,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common as C  # noqa: E402
 import learning  # noqa: E402
 
+from nbannotate.tasks import is_whole  # noqa: E402
+
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
             "finetune", "binary_weight_2", "beam", "gold_quarter", "gold_quarter_silver_pass1",
             "gold_quarter_beam", "cap_empty", "no_span_rejects")
@@ -86,7 +88,7 @@ def _rejected_wholes(answers: list[dict[str, Any]]) -> dict[str, list[list[dict[
     """Per text, the span lists of its rejected whole analyses (``merge_answers`` drops them)."""
     out: dict[str, list[list[dict[str, Any]]]] = {}
     for t in answers:
-        if (t.get("meta") or {}).get("whole") and t["answer"] == "reject":
+        if is_whole(t) and t["answer"] == "reject":
             out.setdefault(t["text"], []).append(t["spans"])
     return out
 
@@ -138,17 +140,13 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     return tasks, stats
 
 
-def _is_whole(answer: dict[str, Any]) -> bool:
-    return bool((answer.get("meta") or {}).get("whole"))
-
-
 def cap_empty(answers: list[dict[str, Any]], seed: int, share: float = 1 / 3
               ) -> list[dict[str, Any]]:
     """``answers`` without every answer on randomly chosen texts confirmed empty (an accepted
     whole question without spans), until those are at most ``share`` of the complete texts."""
-    complete = {a["text"] for a in answers if _is_whole(a) and a["answer"] == "accept"}
+    complete = {a["text"] for a in answers if is_whole(a) and a["answer"] == "accept"}
     empty = sorted({a["text"] for a in answers
-                    if _is_whole(a) and a["answer"] == "accept" and not a.get("spans")})
+                    if is_whole(a) and a["answer"] == "accept" and not a.get("spans")})
     keep = int(share / (1 - share) * (len(complete) - len(empty)))
     random.Random(seed).shuffle(empty)
     drop = set(empty[keep:])
@@ -206,7 +204,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 row["cap_empty"] = f(["seed", f"ce_{n}"], f"ce_{n}")
             if "no_span_rejects" in args.variants:
                 db.dataset(f"nr_{n}", create=True).add_many(
-                    [a for a in answers[:n] if _is_whole(a) or a["answer"] != "reject"])
+                    [a for a in answers[:n] if is_whole(a) or a["answer"] != "reject"])
                 row["no_span_rejects"] = f(["seed", f"nr_{n}"], f"nr_{n}")
             if "finetune" in args.variants:
                 row["finetune"] = f(["seed", ans], f"ft_{n}", base=str(src / "start"))

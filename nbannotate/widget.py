@@ -309,7 +309,7 @@ class _Feed:
             "error": error,
         }
 
-    def publish(self, acks: tuple[AnnotationWidget, str, int] | None = None,
+    def publish(self, acks: tuple[AnnotationWidget, dict[str, int]] | None = None,
                 notice: tuple[AnnotationWidget, str] | None = None) -> None:
         """Send the shared state to every live view (one comm message per view).
 
@@ -324,7 +324,7 @@ class _Feed:
             else:
                 self.reply_context.copy().run(self._send_state, acks, notice)
 
-    def _send_state(self, acks: tuple[AnnotationWidget, str, int] | None,
+    def _send_state(self, acks: tuple[AnnotationWidget, dict[str, int]] | None,
                     notice: tuple[AnnotationWidget, str] | None) -> None:
         state = self.state()
         for view in list(self.views):
@@ -332,7 +332,7 @@ class _Feed:
                 for name, value in state.items():
                     setattr(view, name, value)
                 if acks is not None and acks[0] is view:
-                    view._set_ack(acks[1], acks[2])
+                    view.acks = acks[1]
                 if notice is not None and notice[0] is view:
                     view.notice = notice[1]
 
@@ -368,10 +368,9 @@ class _InOrder:
         self.done: dict[str, int] = {}  # client -> last seq released
         self.early: dict[str, dict[int, dict[str, Any]]] = {}  # client -> seq -> message
 
-    def push(self, client: str, seq: int, content: dict[str, Any]
-             ) -> list[tuple[int | None, dict[str, Any]]]:
-        """Take message ``seq`` of ``client``; returns the (seq, message) pairs ready now, in
-        order: none while an earlier one is missing or when this one was released before."""
+    def push(self, client: str, seq: int, content: dict[str, Any]) -> list[dict[str, Any]]:
+        """Take message ``seq`` of ``client``; returns the messages ready now, in order: none
+        while an earlier one is missing or when this one was released before."""
         if client not in self.done:
             self.done[client] = 0
             while len(self.done) > self.kept:  # forget the longest-known front end
@@ -382,13 +381,17 @@ class _InOrder:
             return []
         early = self.early.setdefault(client, {})
         early[seq] = content
-        ready: list[tuple[int | None, dict[str, Any]]] = []
+        ready = []
         while (nxt := self.done[client] + 1) in early:
-            ready.append((nxt, early.pop(nxt)))
+            ready.append(early.pop(nxt))
             self.done[client] = nxt
         if not early:
             self.early.pop(client, None)
         return ready
+
+    def acks(self) -> dict[str, int]:
+        """The last seq released per front end (the widget's ``acks`` trait)."""
+        return {client: seq for client, seq in self.done.items() if seq}
 
 
 def _spans(raw: Any) -> list[dict[str, Any]] | None:
@@ -467,14 +470,6 @@ class AnnotationWidget(anywidget.AnyWidget):
         self._feed.publish()
         self._feed.start()
 
-    def _set_ack(self, client: str, seq: int) -> None:
-        acks = dict(self.acks)
-        acks.pop(client, None)
-        acks[client] = seq
-        while len(acks) > _ACKS_KEPT:
-            acks.pop(next(iter(acks)))
-        self.acks = acks
-
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Handle a message from the front end. Never raises: problems become a notice."""
         if not isinstance(content, dict):
@@ -487,18 +482,19 @@ class AnnotationWidget(anywidget.AnyWidget):
             if isinstance(seq, int) and not isinstance(seq, bool) and client:
                 ready = self._inbox.push(client, seq, content)
             else:  # "hello", or a message without a number: nothing to keep in order
-                ready = [(None, content)]
-            for n, message in ready:
+                ready = [content]
+            if not ready:  # early (waits for an earlier one) or seen before
+                return
+            for message in ready:
                 try:
                     notice = self._apply(message.get("type"), message)
                 except Exception as exc:  # shown in the widget; the kernel keeps running
                     notice = _error_text(exc)
-                # The operation and the state that acknowledges it go out together: if the
-                # refill thread published in between, the view would get the new state without
-                # the ack and apply its own copy of the operation a second time (an undo would
-                # undo two answers).
-                acks = (self, client, n) if n is not None else None
-                self._feed.publish(acks=acks, notice=(self, notice))
+            # The operations and the state that acknowledges them go out together: if the
+            # refill thread published in between, the view would get the new state without the
+            # ack and apply its own copy of an operation a second time (an undo would undo two
+            # answers).
+            self._feed.publish(acks=(self, self._inbox.acks()), notice=(self, notice))
 
     def _apply(self, kind: Any, content: Any) -> str:
         """Carry out one front-end message; returns the notice to show ("" when all is well)."""
