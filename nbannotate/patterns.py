@@ -124,7 +124,10 @@ class PatternMatcher:
     def __call__(self, doc: Doc) -> list[PatternMatch]:
         seen: set[tuple[int, int, str]] = set()
         out = []
-        for match_id, start, end in [*self.matcher(doc), *self.phrase_matcher(doc)]:
+        # An empty Matcher warns (spaCy W036) on every call: run only the ones with patterns.
+        matches = [*(self.matcher(doc) if len(self.matcher) else ()),
+                   *(self.phrase_matcher(doc) if len(self.phrase_matcher) else ())]
+        for match_id, start, end in matches:
             label, pid = self._ids[doc.vocab.strings[match_id]]
             if (start, end, label) in seen:
                 continue

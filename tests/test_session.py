@@ -6,6 +6,7 @@ import hashlib
 import json
 import sys
 import threading
+import warnings
 from pathlib import Path
 
 import duckdb
@@ -310,6 +311,20 @@ def test_bad_inputs_fail_at_teach_with_clear_messages(tmp_path, db_path):
         nba.teach("x", texts, "blank:en", ["PRODUCT"], sorter="best_first", db=db_path)
     # nothing was created by the failed calls
     assert "x" not in nba.Database(db_path).datasets()
+
+
+@pytest.mark.parametrize("pattern", ["iPhone", [{"lower": "iphone"}]],
+                         ids=["phrase only", "token only"])
+def test_patterns_of_one_kind_raise_no_spacy_warning(db_path, pattern):
+    """A pattern list of only phrases (or only token patterns) leaves one of spaCy's matchers
+    empty; running it would warn (W036) on every text the stream reads."""
+    session = nba.teach("one_kind", gadget_texts(30), "blank:en", ["PRODUCT"],
+                        [{"label": "PRODUCT", "pattern": pattern}], db=db_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        tasks = session.next_tasks(60)
+    assert any(t["spans"][0]["source"] == "pattern" and
+               t["text"][t["spans"][0]["start"]:t["spans"][0]["end"]] == "iPhone" for t in tasks)
 
 
 def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
