@@ -14,9 +14,9 @@ default configuration are taken, and ``train()`` (the learning protocol's settin
   pool texts the loop never touched (two rounds of self-training);
 - ``silver_pass1``: ``base`` + that silver, without the completions;
 - ``finetune``: ``base`` data, but train() from the starting model instead of ``blank:en``;
-- ``binary_weight_2``: ``base`` data, each text known only from binary answers (with an
-  accepted span) trained on twice per epoch (train()'s ``binary_weight=2``; the default, 1,
-  trains on every text once);
+- ``binary_weight_2``, ``binary_weight_3``: ``base`` data, each text known only from binary
+  answers (with an accepted span) trained on twice (three times) per epoch (train()'s
+  ``binary_weight``; the default, 1, trains on every text once);
 - ``beam``: ``base`` data, trained as spaCy's ``beam_ner`` (width 16, every update through the
   beam: a global objective over the analyses that agree with the answers) instead of the greedy
   ``ner``; ``gold_quarter_beam``: the same for the equal-effort gold. train() has no option for
@@ -60,8 +60,8 @@ import learning  # noqa: E402
 from nbannotate.tasks import is_whole  # noqa: E402
 
 VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
-            "finetune", "binary_weight_2", "beam", "gold_quarter", "gold_quarter_silver_pass1",
-            "gold_quarter_beam", "cap_empty", "no_span_rejects")
+            "finetune", "binary_weight_2", "binary_weight_3", "beam", "gold_quarter",
+            "gold_quarter_silver_pass1", "gold_quarter_beam", "cap_empty", "no_span_rejects")
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
 
@@ -195,8 +195,10 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
             ans = f"answers_{n}"
             db.dataset(ans, create=True).add_many(answers[:n])
             row["base"] = f(["seed", ans], f"base_{n}")
-            if "binary_weight_2" in args.variants:
-                row["binary_weight_2"] = f(["seed", ans], f"bw2_{n}", binary_weight=2)
+            for v in args.variants:
+                if v.startswith("binary_weight_"):  # train(binary_weight=<the number>)
+                    w = int(v.rsplit("_", 1)[1])
+                    row[v] = f(["seed", ans], f"bw{w}_{n}", binary_weight=w)
             if "beam" in args.variants:
                 row["beam"] = f(["seed", ans], f"beam_{n}", beam=True)
             if "cap_empty" in args.variants:

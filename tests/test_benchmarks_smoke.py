@@ -142,7 +142,8 @@ def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data:
     (unit,) = payload["units"]
     row = unit["80"]
     assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
-                        "silver_pass1", "finetune", "binary_weight_2", "beam", "gold_quarter",
+                        "silver_pass1", "finetune", "binary_weight_2", "binary_weight_3", "beam",
+                        "gold_quarter",
                         "gold_quarter_silver_pass1", "gold_quarter_beam"}
     assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
     # A beam training spaCy aborts is recorded as missing, with the reason.
@@ -152,3 +153,13 @@ def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data:
     assert row["complete_start_stats"]["partial_texts"] > 0
     assert 0 < row["complete_start_stats"]["completed"] <= row["complete_start_stats"][
         "partial_texts"]
+
+
+def test_paired_joins_saved_runs_seed_by_seed() -> None:
+    """paired.py reads the committed learning.py units: run G against gold for N/4 sentences."""
+    out = _ok(run("paired.py", "--seeds", "0-1", "--a", "exp_gate:whole/uncertain",
+                  "--b", "learning2000c:gold_quarter"))
+    rows = [line for line in out.splitlines() if line.startswith("| 500 ")]
+    assert len(rows) == 1 and "| 2 " in rows[0] and " of 2 " in rows[0]
+    bad = run("paired.py", "--a", "exp_gate", "--b", "learning2000c:gold_quarter")
+    assert bad.returncode != 0 and "not STEM:WHAT" in bad.stderr
