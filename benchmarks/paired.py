@@ -4,7 +4,8 @@ Each side names where a seed's F comes from, as a list of ``STEM:WHAT`` sources 
 (the first run that has the seed wins). ``WHAT`` is a configuration of that run
 (``whole/uncertain``, ``whole/random``, ...) or a baseline: ``gold_quarter`` (gold for N/4
 sentences), ``touched_gold`` (gold on the sentences the default stream touched). A stem matches
-``learning_units/<stem>_<corpus>_<seed>.json`` and the ``_a``/``_b`` halves of a run side by side.
+``learning_units/<stem>_<corpus>_<seed>.json`` and the parts of a run side by side
+(``<stem>_a``, ``<stem>_b``, ...).
 
     python benchmarks/paired.py --seeds 0-31 \\
         --a exp_gate:whole/uncertain,exp_s32:whole/uncertain \\
@@ -33,11 +34,12 @@ BASELINES = ("gold_quarter", "touched_gold")
 
 
 def unit(stem: str, corpus: str, seed: int) -> dict[str, Any] | None:
-    for name in (stem, f"{stem}_a", f"{stem}_b"):
-        path = UNITS / f"{name}_{corpus}_{seed}.json"
-        if path.is_file():
-            return json.loads(path.read_text())
-    return None
+    """The seed's unit of run ``stem``, or of one of its parts run side by side (``stem_a``,
+    ``stem_b``, ...: one letter, so ``exp_gate`` does not pick up ``exp_gate_random_a``)."""
+    paths = [UNITS / f"{stem}_{corpus}_{seed}.json",
+             *sorted(UNITS.glob(f"{stem}_[a-z]_{corpus}_{seed}.json"))]
+    path = next((p for p in paths if p.is_file()), None)
+    return None if path is None else json.loads(path.read_text())
 
 
 def score(u: dict[str, Any], what: str, n: int) -> float | None:
