@@ -143,8 +143,7 @@ def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data:
     row = unit["80"]
     assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
                         "silver_pass1", "finetune", "binary_weight_2", "binary_weight_3", "beam",
-                        "gold_quarter",
-                        "gold_quarter_silver_pass1", "gold_quarter_beam"}
+                        "gold_quarter", "gold_quarter_silver_pass1", "gold_quarter_beam"}
     assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
     # A beam training spaCy aborts is recorded as missing, with the reason.
     for v in ("beam", "gold_quarter_beam"):
