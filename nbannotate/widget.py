@@ -52,7 +52,10 @@ STATIC = Path(__file__).parent / "static"
 #: Tasks each front end holds ahead of the one shown; enough to hide a model update.
 DEFAULT_QUEUE_SIZE = 6
 HISTORY_SIZE = 10
-_ACKS_KEPT = 16  # front ends (browser tabs, re-renders) whose last seq is remembered
+_ACKS_KEPT = 16  # front ends (browser tabs, re-renders) in the acks trait: the latest active
+#: Front ends whose last seq the kernel remembers. One forgotten and then heard from again would
+#: wait for operations 1, 2, ... it sent long ago, so this is far more than a session re-renders.
+_CLIENTS_KEPT = 1024
 _REFILL_TIMEOUT = 0.5  # seconds next_task may block in the refill thread before it re-checks
 _POLL_INTERVAL = 1.0  # seconds between progress refreshes while idle (model updates run behind)
 
@@ -363,20 +366,21 @@ class _InOrder:
     again (a resent message is carried out once).
     """
 
-    def __init__(self, kept: int = _ACKS_KEPT) -> None:
+    def __init__(self, kept: int = _CLIENTS_KEPT, acked: int = _ACKS_KEPT) -> None:
         self.kept = kept
-        self.done: dict[str, int] = {}  # client -> last seq released
+        self.acked = acked
+        #: client -> last seq released, the front end heard from most recently last
+        self.done: dict[str, int] = {}
         self.early: dict[str, dict[int, dict[str, Any]]] = {}  # client -> seq -> message
 
     def push(self, client: str, seq: int, content: dict[str, Any]) -> list[dict[str, Any]]:
         """Take message ``seq`` of ``client``; returns the messages ready now, in order: none
         while an earlier one is missing or when this one was released before."""
-        if client not in self.done:
-            self.done[client] = 0
-            while len(self.done) > self.kept:  # forget the longest-known front end
-                oldest = next(iter(self.done))
-                del self.done[oldest]
-                self.early.pop(oldest, None)
+        self.done[client] = self.done.pop(client, 0)  # now the most recent
+        while len(self.done) > self.kept:  # forget the front end silent for longest
+            oldest = next(iter(self.done))
+            del self.done[oldest]
+            self.early.pop(oldest, None)
         if seq <= self.done[client]:
             return []
         early = self.early.setdefault(client, {})
@@ -390,8 +394,15 @@ class _InOrder:
         return ready
 
     def acks(self) -> dict[str, int]:
-        """The last seq released per front end (the widget's ``acks`` trait)."""
-        return {client: seq for client, seq in self.done.items() if seq}
+        """The last seq released per front end, for the ``acked`` most recently heard from (the
+        widget's ``acks`` trait, sent with every state update)."""
+        recent = []
+        for client in reversed(self.done):  # newest first; stop early: called per message
+            if self.done[client]:
+                recent.append((client, self.done[client]))
+                if len(recent) == self.acked:
+                    break
+        return dict(reversed(recent))
 
 
 def _spans(raw: Any) -> list[dict[str, Any]] | None:

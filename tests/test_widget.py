@@ -143,6 +143,20 @@ def test_operations_are_carried_out_in_the_order_the_view_sent_them(widget, db_p
                                        (int(space["task_hash"]), "accept")]
 
 
+def test_a_view_open_for_long_keeps_working_while_other_views_come_and_go(widget, db_path):
+    """Every re-render or reloaded page is a new front end. One that stays open must not be
+    forgotten among them: its next operation would wait for numbers it sent long ago."""
+    a, b = widget.queue[:2]
+    send(widget, "answer", task_hash=a["task_hash"], answer="accept")
+    for i in range(40):  # more front ends than the acks trait holds
+        send(widget, "hello", client=f"view-{i}")  # numbered here, as their operations are
+    send(widget, "answer", task_hash=b["task_hash"], answer="reject")
+    assert widget.acks["test-client"] == 2
+    assert len(widget.acks) <= 16  # the trait goes with every state update: it stays small
+    assert stored_answers(db_path) == [(int(a["task_hash"]), "accept"),
+                                       (int(b["task_hash"]), "reject")]
+
+
 def test_a_completion_question_comes_right_after_the_card_on_screen(tmp_path, db_path):
     """Not behind the prefetched queue (the text is still in mind), and not in place of the
     card the person is looking at."""
