@@ -24,6 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+UNITS = RESULTS / "learning_units"  # learning.py's results, one file per (corpus, seed)
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 if str(ROOT) not in sys.path:  # run as `python benchmarks/x.py` from a checkout

@@ -530,11 +530,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-UNITS = C.RESULTS / "learning_units"
-
-
 def _unit_path(args: argparse.Namespace, corpus_name: str, seed: int) -> Path:
-    return UNITS / f"{args.out}_{corpus_name}_{seed}.json"
+    return C.UNITS / f"{args.out}_{corpus_name}_{seed}.json"
 
 
 def finish(units: list[dict[str, Any]], args: argparse.Namespace, seconds: float,
@@ -564,11 +561,11 @@ def main(argv: list[str] | None = None) -> int:
         units = [json.loads(_unit_path(args, c, s).read_text()) for c, s, _ in jobs
                  if _unit_path(args, c, s).exists()]
         if not units:
-            raise SystemExit(f"No unit results in {UNITS} for {args.out}: run without "
+            raise SystemExit(f"No unit results in {C.UNITS} for {args.out}: run without "
                              f"--summarize first.")
         # "seconds" is then the sum of the units' own times (they may have run in parallel).
         return finish(units, args, sum(u.get("seconds", 0) for u in units))
-    UNITS.mkdir(parents=True, exist_ok=True)
+    C.UNITS.mkdir(parents=True, exist_ok=True)
     units: list[dict[str, Any]] = []
 
     def done(unit: dict[str, Any]) -> None:  # saved as it completes: a killed run keeps it

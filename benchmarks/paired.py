@@ -29,15 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as C  # noqa: E402
 
-UNITS = C.RESULTS / "learning_units"
 BASELINES = ("gold_quarter", "touched_gold")
 
 
 def unit(stem: str, corpus: str, seed: int) -> dict[str, Any] | None:
     """The seed's unit of run ``stem``, or of one of its parts run side by side (``stem_a``,
     ``stem_b``, ...: one letter, so ``exp_gate`` does not pick up ``exp_gate_random_a``)."""
-    paths = [UNITS / f"{stem}_{corpus}_{seed}.json",
-             *sorted(UNITS.glob(f"{stem}_[a-z]_{corpus}_{seed}.json"))]
+    paths = [C.UNITS / f"{stem}_{corpus}_{seed}.json",
+             *sorted(C.UNITS.glob(f"{stem}_[a-z]_{corpus}_{seed}.json"))]
     path = next((p for p in paths if p.is_file()), None)
     return None if path is None else json.loads(path.read_text())
 
