@@ -159,6 +159,9 @@ def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
 def add_protocol_args(p: Any, wnut17: bool = True) -> None:
     """The learning protocol's split sizes and train() settings, shared by every script that
     trains or splits as ``learning.py`` does (so their numbers stay comparable)."""
+    p.add_argument("--base", default="blank:en",
+                   help="train()'s base_model for every model the protocol trains: 'blank:en' "
+                        "or a pipeline directory, e.g. word vectors from vectors.py")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--patience", type=int, default=3)
     p.add_argument("--n-seed", type=int, default=200)
@@ -278,6 +281,12 @@ def spacy_filter(spans: list[Any]) -> list[Any]:
 
 def ents_prf(nlp: Any, examples: list[Any]) -> dict[str, float]:
     """ents_p / ents_r / ents_f of ``nlp`` on gold examples (spaCy's scorer)."""
+    from spacy.training import Example
+
+    # A pipeline with word vectors reads them from each doc's vocab: examples made with
+    # another vocab (a blank probe) get their texts made again with this pipeline's.
+    examples = [eg if eg.predicted.vocab is nlp.vocab
+                else Example(nlp.make_doc(eg.reference.text), eg.reference) for eg in examples]
     scores = nlp.evaluate(examples)
     return {k: float(scores.get(k) or 0.0) for k in ("ents_p", "ents_r", "ents_f")}
 

@@ -5,7 +5,8 @@ Protocol (also in benchmarks/README.md and BENCHMARKS.md). For each corpus and s
 1. Split (seeded): ``seed`` gold sentences (200), a ``pool`` the stream reads (3,000), ``dev``
    (300, only for train()'s choice of the best epoch) and ``test`` (1,000, every reported F).
    WNUT17 keeps its official parts (seed+pool from train, dev from dev, test from test).
-2. ``train()`` a starting model on the seed gold, from ``blank:en``.
+2. ``train()`` a starting model on the seed gold, from ``blank:en`` (``--base``: another
+   base, e.g. the word vectors of ``vectors.py``; every train() below uses it too).
 3. For each configuration, ``nba.teach`` over the shuffled pool starting from that model; an
    oracle answers every task from the gold spans (per-span task: accept iff (start, end, label)
    is gold; whole-analysis task: accept iff its span set equals the gold set). At every
@@ -78,7 +79,7 @@ def _train_f(db: Any, datasets: list[str], out: Path, split: C.Split, args: argp
     from nbannotate.train import train
 
     with C.Timer() as t:
-        train(datasets, out, base_model="blank:en", eval_dataset="dev", db=db,
+        train(datasets, out, base_model=args.base, eval_dataset="dev", db=db,
               epochs=args.epochs, patience=args.patience, seed=seed, progress=False,
               overwrite=True)
     nlp = spacy.load(out)

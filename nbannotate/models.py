@@ -116,7 +116,8 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
     """A private, ready-to-update copy of ``model`` for NER with ``labels``.
 
     Missing labels are added (the output layer is resized here, before any thread uses the
-    model). A pipeline without NER gets a new one when labels are given; otherwise ModelError.
+    model). A pipeline without NER gets a new one when labels are given (reading the
+    pipeline's word vectors, if it has any); otherwise ModelError.
     """
     labels = normalize_labels(labels)
     nlp = load_language(model)
@@ -127,7 +128,10 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
                 f"The pipeline {model!r} has no NER component and no labels were given. "
                 f"Pass labels=[...] to add a new entity recognizer for them."
             )
-        ner = nlp.add_pipe("ner", config={"incorrect_spans_key": INCORRECT_SPANS_KEY})
+        config: dict = {"incorrect_spans_key": INCORRECT_SPANS_KEY}
+        if nlp.vocab.vectors.shape[0]:  # the pipeline's word vectors become features
+            config["model"] = {"tok2vec": {"pretrained_vectors": True}}
+        ner = nlp.add_pipe("ner", config=config)
     # The key of a loaded pipeline comes from its saved cfg; set it on the pipe itself.
     ner.cfg["incorrect_spans_key"] = INCORRECT_SPANS_KEY
     ner.moves.cfg["neg_key"] = INCORRECT_SPANS_KEY

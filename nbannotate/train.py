@@ -581,6 +581,12 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
     frozen_keys: set[str] = set()
     nlp = base.nlp
     cfg = init_config(lang=nlp.lang, pipeline=["ner"], optimize="efficiency")
+    # A base's word vectors are features of a new NER's tok2vec: spaCy's efficiency config
+    # leaves them out, and they are most of what a pipeline of vectors alone has to give.
+    # A base with vectors always has a ``base_ref`` (train() saves one passed in memory).
+    if nlp.vocab.vectors.shape[0] and base_ref is not None:
+        embed = cfg["components"]["tok2vec"]["model"]["embed"]
+        embed["include_static_vectors"] = True
     cfg["nlp"]["tokenizer"] = dict(nlp.config["nlp"]["tokenizer"])
     scorer = {"@scorers": SCORER_NAME, "incorrect_spans_key": INCORRECT_SPANS_KEY}
     ner_pipe = find_ner(nlp)
@@ -793,9 +799,11 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         base_ref = prep.base.ref
-        if base_ref is None and prep.base.nlp.pipe_names:
-            # An in-memory Language with components: saved so spaCy can source from it.
-            prep.base.nlp.to_disk(stage / "base_model")
+        base_nlp = prep.base.nlp
+        if base_ref is None and (base_nlp.pipe_names or base_nlp.vocab.vectors.shape[0]):
+            # An in-memory Language with components or vectors: saved so spaCy can source
+            # from it.
+            base_nlp.to_disk(stage / "base_model")
             base_ref = str(out / "base_model")
             stage_ref = str(stage / "base_model")
         else:

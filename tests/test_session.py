@@ -218,6 +218,36 @@ def test_models_from_directory_language_and_package_are_never_changed(tmp_path, 
     assert "nba_test_pipe" in sys.modules
 
 
+def test_a_pipeline_of_word_vectors_bootstraps_a_label_that_reads_them(tmp_path, db_path):
+    """A pipeline of vectors alone (``spacy init vectors``) with patterns: the new NER takes
+    the vectors as features, learns in the loop, and the directory is never changed."""
+    import numpy as np
+
+    base = spacy.blank("en")
+    rng = np.random.default_rng(0)
+    words = {t.text for text in gadget_texts(200) for t in base.make_doc(text)}
+    for word in sorted(words):
+        base.vocab.set_vector(word, rng.normal(size=8).astype("float32"))
+    model_dir = tmp_path / "vectors"
+    base.to_disk(model_dir)
+    before = _file_digest(model_dir)
+    s = nba.teach("vectors", gadget_texts(200), str(model_dir), ["PRODUCT"],
+                  product_patterns(), db=db_path, batch_size=5, split_sentences=False)
+    try:
+        ner_config = s.nlp.get_pipe_config("ner")
+        assert ner_config["model"]["tok2vec"]["pretrained_vectors"] is True
+        text = "My Pixel stopped working after a week ."
+        first = s.score_spans([text])
+        run(s, 30)
+        s.update_model()
+        assert [r.answers for r in s.updater.reports] == [5] * 6
+        assert not s.updater.errors
+        assert s.score_spans([text]) != first  # the updates changed the model
+    finally:
+        s.stop()
+    assert _file_digest(model_dir) == before
+
+
 def test_a_blank_model_learns_a_label_from_patterns(db_path):
     """Accepting pattern matches teaches the model: it then proposes products no pattern
     matches, on texts it has not seen; accepted kinds score higher, rejected kinds lower."""

@@ -344,6 +344,56 @@ def test_base_model_as_language_object(db, tmp_path):
     assert spacy.load(result.output_dir).pipe_names == ["tok2vec", "ner"]
 
 
+def test_a_base_of_word_vectors_gives_the_new_ner_its_vectors(db, tmp_path):
+    """A pipeline of word vectors alone (``spacy init vectors``) as the base: the trained NER
+    reads the vectors, they ship with the output, and the teach loop updates such a model."""
+    import numpy as np
+
+    base = spacy.blank("en")
+    rng = np.random.default_rng(0)
+    words = sorted({t.text for text, _ in corpus(60) for t in NLP.make_doc(text)})
+    for word in words:
+        base.vocab.set_vector(word, rng.normal(size=16).astype("float32"))
+    base_dir = tmp_path / "vectors_base"
+    base.to_disk(base_dir)
+    before = tree_hash(base_dir)
+    add(db, "gold", [gold(t, e) for t, e in corpus(40)], answer="accept")
+    out = tmp_path / "out"
+    train("gold", out, base_model=str(base_dir), db=db, **FAST)
+    assert tree_hash(base_dir) == before
+    trained = spacy.load(out)
+    embed = trained.config["components"]["tok2vec"]["model"]["embed"]
+    assert embed["include_static_vectors"] is True
+    assert np.array_equal(trained.vocab.vectors.data, spacy.load(base_dir).vocab.vectors.data)
+    # The NER's features change with a word's vector: the vectors are read, not only stored.
+    tok2vec = trained.get_pipe("tok2vec")
+    first = tok2vec.predict([trained.make_doc("Grace Lee flew to Oslo .")])[0].copy()
+    trained.vocab.set_vector("Oslo", np.zeros(16, dtype="float32"))
+    second = tok2vec.predict([trained.make_doc("Grace Lee flew to Oslo .")])[0]
+    assert not np.allclose(first[4], second[4])
+    # The same base passed in memory (it has no directory to load the vectors from).
+    in_memory = spacy.load(train("gold", tmp_path / "out2", base_model=base, db=db,
+                                 **FAST).output_dir)
+    assert in_memory.config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"]
+    assert np.array_equal(in_memory.vocab.vectors.data, base.vocab.vectors.data)
+
+    import nbannotate as nba
+
+    s = nba.teach("loop", [t for t, _ in corpus(30, offset=60)], str(out),
+                  ["PERSON", "CITY"], db=db.path, batch_size=5, split_sentences=False)
+    try:
+        for _ in range(10):
+            task = s.next_task(timeout=60)
+            assert task is not None
+            s.answer(task, "accept" if task["spans"] and task["spans"][0]["label"] == "PERSON"
+                     else "reject")
+        s.update_model()
+        assert [r.answers for r in s.updater.reports] == [5, 5]
+        assert not s.updater.errors
+    finally:
+        s.stop()
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 
