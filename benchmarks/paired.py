@@ -19,6 +19,7 @@ status 0.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -32,6 +33,7 @@ import common as C  # noqa: E402
 BASELINES = ("gold_quarter", "touched_gold")
 
 
+@functools.cache  # read once, though every checkpoint asks
 def unit(stem: str, corpus: str, seed: int) -> dict[str, Any] | None:
     """The seed's unit of run ``stem``, or of one of its parts run side by side (``stem_a``,
     ``stem_b``, ...: one letter, so ``exp_gate`` does not pick up ``exp_gate_random_a``)."""

@@ -98,6 +98,11 @@ def find_ner(nlp: Language) -> EntityRecognizer | None:
     return None
 
 
+def has_vectors(nlp: Language) -> bool:
+    """True when the pipeline has word vectors, which a new NER should read as features."""
+    return bool(nlp.vocab.vectors.shape[0])
+
+
 def ner_labels(nlp: Language) -> list[str]:
     ner = find_ner(nlp)
     return list(ner.labels) if ner is not None else []
@@ -129,7 +134,7 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
                 f"Pass labels=[...] to add a new entity recognizer for them."
             )
         config: dict = {"incorrect_spans_key": INCORRECT_SPANS_KEY}
-        if nlp.vocab.vectors.shape[0]:  # the pipeline's word vectors become features
+        if has_vectors(nlp):
             config["model"] = {"tok2vec": {"pretrained_vectors": True}}
         ner = nlp.add_pipe("ner", config=config)
     # The key of a loaded pipeline comes from its saved cfg; set it on the pipe itself.

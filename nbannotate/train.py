@@ -53,7 +53,14 @@ from spacy.training import Example
 
 from .errors import DatasetError, TrainingError
 from .examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
-from .models import INCORRECT_SPANS_KEY, ModelLike, find_ner, load_language, normalize_labels
+from .models import (
+    INCORRECT_SPANS_KEY,
+    ModelLike,
+    find_ner,
+    has_vectors,
+    load_language,
+    normalize_labels,
+)
 from .store import Database
 from .tasks import is_gold
 
@@ -584,7 +591,7 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
     # A base's word vectors are features of a new NER's tok2vec: spaCy's efficiency config
     # leaves them out, and they are most of what a pipeline of vectors alone has to give.
     # A base with vectors always has a ``base_ref`` (train() saves one passed in memory).
-    if nlp.vocab.vectors.shape[0] and base_ref is not None:
+    if has_vectors(nlp) and base_ref is not None:
         embed = cfg["components"]["tok2vec"]["model"]["embed"]
         embed["include_static_vectors"] = True
     cfg["nlp"]["tokenizer"] = dict(nlp.config["nlp"]["tokenizer"])
@@ -633,7 +640,7 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
         cfg["initialize"]["before_init"] = {
             "@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": base_ref,
             "vocab": base_ref}
-        if nlp.vocab.vectors.shape[0]:
+        if has_vectors(nlp):
             cfg["paths"]["vectors"] = base_ref
     t = cfg["training"]
     t["seed"] = seed
@@ -800,7 +807,7 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
     try:
         base_ref = prep.base.ref
         base_nlp = prep.base.nlp
-        if base_ref is None and (base_nlp.pipe_names or base_nlp.vocab.vectors.shape[0]):
+        if base_ref is None and (base_nlp.pipe_names or has_vectors(base_nlp)):
             # An in-memory Language with components or vectors: saved so spaCy can source
             # from it.
             base_nlp.to_disk(stage / "base_model")
