@@ -260,10 +260,13 @@ def test_a_blank_model_learns_a_label_from_patterns(db_path):
     rejected_kind = [(30, 39), (33, 37), (29, 33)]  # "yesterday", "students", "week"
     try:
         before = s.score_spans(held)
-        run(s, 300)
+        # 400 answers, not 300: the updates run beside the stream, so which model version
+        # scores which text varies from run to run; at 300 the weakest held-out product
+        # scored 0.44-0.97 over 32 runs (2 below 0.5), at 400 it scored 0.998 or more in 24.
+        run(s, 400)
         s.update_model()
         after = s.score_spans(held)
-        assert s.progress["updates"] == 30
+        assert s.progress["updates"] == 40
         # tasks offered after an update are scored by the updated model (a completion question
         # is built from its text's earlier scoring: it keeps that version)
         fresh = s.next_task(timeout=60)
