@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 import re
 import threading
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
-from .tasks import ANSWERS, check_answer, is_gold, set_hashes
+from .tasks import ANSWERS, check_answer, input_hash, is_gold, set_hashes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +55,7 @@ ENV_VAR = "NBANNOTATE_DB"
 MEMORY = ":memory:"
 KINDS = ("binary", "gold")
 _MAX_NAME = 200
+_MAX_TIMESTAMP = 253_402_300_800  # 10000-01-01 in seconds: larger ones are milliseconds
 _SEQ = "nba_answer_id"
 
 _COLUMNS = (
@@ -122,6 +124,8 @@ _REGISTRY_LOCK = threading.Lock()
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB file, turning DuckDB's errors into ones that say what to do."""
+    if path != MEMORY:
+        _check_is_duckdb(path)
     try:
         return duckdb.connect(path)
     except duckdb.Error as e:
@@ -145,6 +149,24 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
                 f"The database file {path!r} cannot be opened: permission denied. Fix its "
                 "permissions (it must be readable and writable) or use another path.") from None
         raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
+
+
+def _check_is_duckdb(path: str) -> None:
+    """Refuse an existing file that is not a DuckDB database before DuckDB opens it: DuckDB
+    opens a CSV, JSON or Parquet file as an in-memory database with a view over it, so
+    answers stored "in" it would vanish when the kernel stops."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return  # a new database
+    except OSError:
+        return  # unreadable: duckdb.connect says why, in words _connect turns into advice
+    if head and head[8:12] != b"DUCK":
+        raise StoreError(
+            f"The file {path!r} exists but is not a DuckDB database (is it a data file, e.g. "
+            "the JSONL or CSV source?). Answers are stored in a DuckDB file: pass another path, "
+            "e.g. db='answers.duckdb'.")
 
 
 def _acquire(path: str) -> _Shared:
@@ -232,8 +254,12 @@ def _int_or_none(value: Any, field: str, where: str) -> int | None:
 
 def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
              session_id: str | None, keep_stamps: bool, where: str = "",
-             rehash: bool = False) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    """Validate and stamp a copy of ``task``; return (stored task, row values without id)."""
+             rehash: bool | None = False) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """Validate and stamp a copy of ``task``; return (stored task, row values without id).
+
+    ``rehash``: True recomputes both hashes, False keeps those given, None recomputes them
+    when the input hash is not nbannotate's for the text (see ``Dataset.import_jsonl``).
+    """
     if not isinstance(task, Mapping):
         raise AnswerError(f"{where}a task must be a dict, got {type(task).__name__}.")
     stored = dict(task)
@@ -246,9 +272,35 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     spans = stored.get("spans") or []
     if not isinstance(spans, list) or not all(isinstance(s, Mapping) for s in spans):
         raise AnswerError(f"{where}'spans' must be a list of dicts, got {spans!r:.80}.")
+    for i, span in enumerate(spans):
+        _check_span(span, text, f"{where}span {i} ")
+    meta = stored.get("meta")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise AnswerError(f"{where}'meta' must be a dict (or absent), got {meta!r:.80}.")
+    for key in ("_input_hash", "_task_hash"):
+        value = stored.get(key)
+        if key in stored and (isinstance(value, bool) or not isinstance(value, int)):
+            raise AnswerError(f"{where}{key!r} must be an integer, got {value!r:.40}. Leave it "
+                              "out to have it computed from the text and spans.")
+    if rehash is None:
+        # Hashes from another tool (Prodigy's db-out) would keep answered texts from being
+        # recognised (resume asks them again, train() does not merge them with ours):
+        # recompute them, keeping the originals beside.
+        foreign = "_input_hash" in stored and stored["_input_hash"] != input_hash(text)
+        if foreign:
+            stored["_source_input_hash"] = stored["_input_hash"]
+            if "_task_hash" in stored:
+                stored["_source_task_hash"] = stored["_task_hash"]
+        rehash = foreign
     set_hashes(stored, overwrite=rehash)
     stored["answer"] = ans
-    if not (keep_stamps and isinstance(stored.get("_timestamp"), (int, float))):
+    stamp = stored.get("_timestamp")
+    if keep_stamps and isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        if not 0 <= stamp < _MAX_TIMESTAMP:
+            hint = " (milliseconds? divide by 1000)" if stamp >= _MAX_TIMESTAMP else ""
+            raise AnswerError(f"{where}'_timestamp' must be seconds since 1970 (as Prodigy "
+                              f"writes it), got {stamp!r}{hint}.")
+    else:
         stored["_timestamp"] = int(time.time())
     if session_id is not None or "_session_id" not in stored:
         stored["_session_id"] = session_id
@@ -293,6 +345,25 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
         _str_or_none(stored["_session_id"]), created, text, payload,
     )
     return stored, row
+
+
+def _check_span(span: Mapping[str, Any], text: str, where: str) -> None:
+    """AnswerError unless ``span`` has integer offsets inside ``text`` and a label: a bad span
+    stored now would make train() fail (or learn a label named 'None') much later."""
+    offsets = []
+    for name in ("start", "end"):
+        value = span.get(name)
+        if isinstance(value, (bool, float, str)) or not hasattr(value, "__index__"):
+            raise AnswerError(f"{where}needs an integer {name!r} (a character offset), got "
+                              f"{value!r:.40}.")
+        offsets.append(operator.index(value))  # numpy integers too
+    start, end = offsets
+    if not 0 <= start < end <= len(text):
+        raise AnswerError(f"{where}({start}, {end}) is not a non-empty character range of the "
+                          f"text (length {len(text)}): need 0 <= start < end <= length.")
+    label = span.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise AnswerError(f"{where}needs a non-empty 'label' string, got {label!r:.40}.")
 
 
 def _str_or_none(v: Any) -> str | None:
@@ -697,13 +768,18 @@ class Dataset:
         return n
 
     def import_jsonl(self, source: str | os.PathLike[str] | Iterable[Mapping[str, Any]], *,
-                     rehash: bool = False) -> int:
+                     rehash: bool | None = None) -> int:
         """Import answers from a Prodigy-style JSONL file (or an iterable of task dicts).
 
-        All or nothing, in one transaction. Every line needs ``text`` and ``answer`` (AnswerError
-        naming the line otherwise); missing hashes are computed (``rehash=True`` recomputes all
-        of them with nbannotate's hashes, e.g. for files from Prodigy); timestamps, session and
-        annotator ids are kept. Returns the number of answers imported.
+        All or nothing, in one transaction. Every line needs ``text`` and ``answer``, and its
+        spans integer ``start`` < ``end`` inside the text and a ``label`` (AnswerError naming
+        the line otherwise). Hashes: missing ones are computed; by default (``rehash=None``)
+        hashes made by another tool, e.g. Prodigy's ``db-out``, are recomputed with
+        nbannotate's, so that teach() does not ask those texts again and train() merges them
+        with other answers on the same text; the originals are kept as ``_source_input_hash``
+        and ``_source_task_hash``. ``rehash=True`` recomputes every hash, ``False`` keeps them
+        all as given. Timestamps (seconds), session and annotator ids are kept. Returns the
+        number of answers imported.
         """
         rows: list[tuple[Any, ...]] = []
         chunk = 20_000

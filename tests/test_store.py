@@ -150,6 +150,20 @@ def test_bad_paths(tmp_path):
     assert junk.read_text().startswith("these are my notes")  # untouched
 
 
+@pytest.mark.parametrize("name, content", [
+    ("source.jsonl", '{"text": "I love my iPhone"}\n'),
+    ("source.csv", "text\nI love my iPhone\n"),
+])
+def test_a_data_file_passed_as_the_database_is_refused(tmp_path, name, content):
+    """DuckDB itself would open a JSONL or CSV file as an in-memory database with a view over
+    it: every answer stored there would be gone when the kernel stops."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(StoreError, match="not a DuckDB database .*db='answers.duckdb'"):
+        Database(path)
+    assert path.read_text(encoding="utf-8") == content
+
+
 def test_foreign_answers_table_is_rejected(tmp_path):
     path = tmp_path / "foreign.duckdb"
     con = duckdb.connect(str(path))
@@ -409,11 +423,69 @@ def test_import_prodigy_style_without_hashes(ds, tmp_path):
     assert ds.import_jsonl(path) == 2
     first, second = ds.answers()
     assert first["_input_hash"] == input_hash("Apple rocks") and first["_timestamp"] == 1700000000
-    assert (second["_input_hash"], second["_task_hash"]) == (11, 22)  # kept as given
+    # another tool's hashes are recomputed (so resume and train() know the text), and kept
+    assert second["_input_hash"] == input_hash("Pear")
+    assert (second["_source_input_hash"], second["_source_task_hash"]) == (11, 22)
     assert ds.to_pandas().timestamp.iloc[0] == pd.Timestamp(1700000000, unit="s", tz="UTC")
-    ds2 = ds.db.dataset("rehashed", create=True)
-    ds2.import_jsonl(path, rehash=True)
-    assert ds2.answers()[1]["_input_hash"] == input_hash("Pear")
+    kept = ds.db.dataset("as_given", create=True)
+    kept.import_jsonl(path, rehash=False)
+    assert (kept.answers()[1]["_input_hash"], kept.answers()[1]["_task_hash"]) == (11, 22)
+    ours = ds.db.dataset("ours", create=True)
+    ours.import_jsonl(ds.answers())  # nbannotate's own hashes: nothing to recompute
+    assert [a["_task_hash"] for a in ours.answers()] == [a["_task_hash"] for a in ds.answers()]
+    assert "_source_input_hash" not in ours.answers()[0]
+
+
+def test_answers_imported_from_prodigy_are_not_asked_again_and_merge(tmp_path):
+    """A Prodigy db-out line carries Prodigy's own hashes: after the import, teach must not
+    ask that text's answered question again, and train() must see one text, not two."""
+    import nbannotate as nba
+    from nbannotate.examples import merge_answers
+
+    text = "I bought an iPhone today."
+    line = {"text": text, "_input_hash": 1386283540, "_task_hash": -1705634219,
+            "spans": [{"start": 12, "end": 18, "token_start": 3, "token_end": 3,
+                       "label": "PRODUCT"}],
+            "meta": {"score": 0.5}, "_view_id": "ner", "answer": "accept",
+            "_timestamp": 1700000000}
+    path = tmp_path / "prodigy_export.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    db = Database(tmp_path / "x.duckdb")
+    db.dataset("gadgets", create=True).import_jsonl(path)
+    s = nba.teach("gadgets", [text], "blank:en", ["PRODUCT"],
+                  [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}], db=db, whole=None)
+    asked = []
+    try:
+        while (task := s.next_task(timeout=30)) is not None:
+            asked.append(task["text"][task["spans"][0]["start"]:task["spans"][0]["end"]])
+            s.answer(task, "reject")
+    finally:
+        s.stop()
+    assert "iPhone" not in asked
+    merged = merge_answers(db.dataset("gadgets").answers())
+    assert [item.text for item in merged] == [text]
+    db.close()
+
+
+@pytest.mark.parametrize("change, error", [
+    ({"spans": [{"start": 0, "end": 5}]}, "span 0 needs a non-empty 'label'"),
+    ({"spans": [{"start": 0, "end": 5, "label": None}]}, "span 0 needs a non-empty 'label'"),
+    ({"spans": [{"start": 5, "end": 2, "label": "ORG"}]}, r"span 0 \(5, 2\) is not a non-empty"),
+    ({"spans": [{"start": 0, "end": 99, "label": "ORG"}]}, r"span 0 \(0, 99\) .*length 11"),
+    ({"spans": [{"start": "0", "end": 5, "label": "ORG"}]}, "span 0 needs an integer 'start'"),
+    ({"meta": "x"}, "'meta' must be a dict"),
+    ({"_input_hash": "abc"}, "'_input_hash' must be an integer"),
+    ({"_timestamp": 1700000000000}, "'_timestamp' must be seconds since 1970 .*milliseconds"),
+])
+def test_import_refuses_bad_fields_naming_the_line(ds, tmp_path, change, error):
+    ds.add(binary_task(), answer="accept")
+    good = {"text": "Apple rocks", "answer": "accept"}
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, **change}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(AnswerError, match="bad.jsonl', line 2: " + error):
+        ds.import_jsonl(path)
+    assert len(ds) == 1  # all or nothing: the good line 1 is not stored either
 
 
 def test_import_errors_name_the_line_and_store_nothing(ds, tmp_path):
