@@ -4,7 +4,13 @@
 // selection becomes a span with the active label at once, a keyboard selection when a number key
 // (or Enter) is pressed. Number keys 1..9 / label buttons pick the label: of the pending selection,
 // else of the span under the cursor (a new span has the cursor on it), and for the next spans.
-// A click on a span removes it. Overlaps are refused with a visible message.
+// A click on a span, or r with the cursor on it, removes it. Overlaps are refused with a visible
+// message.
+//
+// Speed (long texts): moving the cursor or the selection only toggles classes on the painted
+// tokens; a repaint builds the text in a fragment and inserts it with dir="auto" taken off
+// meanwhile (Chromium resolves a dir=auto element's direction again for every node inserted
+// under it: O(length^2) a paint).
 //
 // Safety rule as in widget.js: text goes into the DOM through textContent only.
 
@@ -36,6 +42,10 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   let active = null; // label for new spans
   let pressMark = null; // span mark under the last mousedown in the text (click = remove)
   let pressInText = false;
+  let removedByClick = false; // the last click removed a span (see onMouseDown)
+  let tokEls = []; // token index -> its painted element
+  let gapEls = []; // token index -> the painted gap after it (undefined: none)
+  let painted = { cursor: null, sel: null }; // cursor and selection as painted on tokEls
 
   function labelList() {
     const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
@@ -54,6 +64,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     spans = edits.get(t.task_hash);
     cursor = null;
     anchor = null;
+    removedByClick = false;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -96,14 +107,13 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     }
   }
 
-  function tokenEl(t, sel) {
+  function tokenEl(t) {
     const el = h(doc, "span", "nba-tok", t.text);
     el.dataset.i = String(t.i);
     el.dataset.start = String(t.start);
     el.dataset.end = String(t.end);
     if (t.space) el.classList.add("nba-tok-space");
-    if (t.i === cursor) el.classList.add("nba-cursor");
-    if (sel && sel[0] <= t.i && t.i <= sel[1]) el.classList.add("nba-sel");
+    tokEls[t.i] = el;
     return el;
   }
 
@@ -115,17 +125,19 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   }
 
   function paintText() {
-    textEl.replaceChildren();
     textEl.classList.add("nba-manual-text");
-    const sel = selection();
-    if (lead) textEl.append(gapEl(0, lead));
+    const out = doc.createDocumentFragment();
+    tokEls = new Array(tokens.length);
+    gapEls = new Array(tokens.length);
+    const byStart = new Map(spans.map((s) => [s.token_start, s]));
+    if (lead) out.append(gapEl(0, lead));
     let i = 0;
     while (i < tokens.length) {
-      const span = spans.find((s) => s.token_start === i);
+      const span = byStart.get(i);
       if (!span) {
         const t = tokens[i];
-        textEl.append(tokenEl(t, sel));
-        if (t.gap) textEl.append(gapEl(t.end, t.gap));
+        out.append(tokenEl(t));
+        if (t.gap) out.append((gapEls[i] = gapEl(t.end, t.gap)));
         i += 1;
         continue;
       }
@@ -133,19 +145,52 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       mark.dataset.start = String(span.start);
       mark.dataset.end = String(span.end);
       mark.dataset.label = span.label;
-      mark.title = `${span.label}: click to remove`;
+      mark.title = `${span.label}: click to remove (or r with the cursor on it)`;
       mark.style.background = labelColor(span.label);
       for (let j = span.token_start; j <= span.token_end; j++) {
         const t = tokens[j];
-        mark.append(tokenEl(t, sel));
-        if (j < span.token_end && t.gap) mark.append(gapEl(t.end, t.gap));
+        mark.append(tokenEl(t));
+        if (j < span.token_end && t.gap) mark.append((gapEls[j] = gapEl(t.end, t.gap)));
       }
       mark.append(h(doc, "span", "nba-span-label", span.label));
-      textEl.append(mark);
+      out.append(mark);
       const last = tokens[span.token_end];
-      if (last.gap) textEl.append(gapEl(last.end, last.gap));
+      if (last.gap) out.append((gapEls[span.token_end] = gapEl(last.end, last.gap)));
       i = span.token_end + 1;
     }
+    // dir="auto" off while inserting: Chromium resolves the direction again for every node
+    // inserted under such an element, even from a fragment (O(length^2)); set back, once.
+    const dir = textEl.getAttribute("dir");
+    textEl.removeAttribute("dir");
+    textEl.replaceChildren(out);
+    if (dir !== null) textEl.setAttribute("dir", dir);
+    painted = { cursor: null, sel: null };
+    paintCursor();
+  }
+
+  /** The painted tokens of a selection and the gaps between them, each with its class. */
+  function selected(range) {
+    const els = new Map();
+    if (!range) return els;
+    for (let i = range[0]; i <= range[1]; i++) {
+      els.set(tokEls[i], "nba-sel");
+      if (i < range[1] && gapEls[i]) els.set(gapEls[i], "nba-sel-gap");
+    }
+    return els;
+  }
+
+  /** Cursor and selection: classes on the painted tokens, changed where they moved. */
+  function paintCursor() {
+    const sel = selection();
+    const now = selected(sel);
+    const before = selected(painted.sel);
+    for (const [el, cls] of before) if (!now.has(el)) el.classList.remove(cls);
+    for (const [el, cls] of now) if (!before.has(el)) el.classList.add(cls);
+    if (painted.cursor !== cursor) {
+      if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
+      if (cursor !== null) tokEls[cursor].classList.add("nba-cursor");
+    }
+    painted = { cursor, sel };
   }
 
   function paint() {
@@ -161,7 +206,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       const clashText = tokens.slice(clash.token_start, clash.token_end + 1)
         .map((t) => t.text + (t.i < clash.token_end ? t.gap : "")).join("");
       say(`Refused: “${wanted}” would overlap “${clashText}” (${clash.label}). Entities cannot ` +
-        "overlap: click that span to remove it first.");
+        "overlap: remove that span first (click it, or r with the cursor on it).");
       return false;
     }
     if (label === null || label === undefined) {
@@ -196,6 +241,15 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   /** Mouse: a drag in the text makes a span with the active label; a click on a span removes it. */
   function onMouseDown(event) {
     if (!task || event.button !== 0) return;
+    if (event.detail > 1 && removedByClick) {
+      // The next click of a double-click on a span: its first click removed the span, and the
+      // browser's word selection would now make a new span of the word under the pointer.
+      event.preventDefault();
+      pressInText = false;
+      pressMark = null;
+      return;
+    }
+    removedByClick = false;
     const target = event.target;
     pressInText = Boolean(target && textEl.contains(target));
     pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
@@ -225,7 +279,10 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       const start = Number(mark.dataset.start);
       const span = spans.find((s) => s.start === start);
       pressMark = null;
-      if (span) removeSpan(span);
+      if (span) {
+        removeSpan(span);
+        removedByClick = true;
+      }
       return true;
     }
     pressMark = null;
@@ -259,7 +316,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   /** Keys of the manual view; returns true when the key was handled here. */
   function onKey(event) {
     if (!task) return false;
-    const k = event.key;
+    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: R = r
     if (k === "ArrowRight" || k === "ArrowLeft") {
       const dir = k === "ArrowRight" ? 1 : -1;
       if (event.shiftKey) {
@@ -275,7 +332,13 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
         anchor = null;
       }
       say("");
-      paintText();
+      paintCursor();
+      return true;
+    }
+    if (k === "r") {
+      const span = cursor === null ? null : spanAt(spans, cursor);
+      if (span) removeSpan(span);
+      else say("No span under the cursor to remove: move the cursor onto one with ←/→.");
       return true;
     }
     if (/^[1-9]$/.test(k)) {
@@ -295,7 +358,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     if (k === "Escape") {
       anchor = null;
       say("");
-      paintText();
+      paintCursor();
       return true;
     }
     return false;

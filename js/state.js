@@ -47,9 +47,11 @@ export function segments(task) {
   const out = [];
   let pos = 0;
   for (const span of spans) {
-    const start = Math.max(pos, Math.min(chars.length, Number(span.start) || 0));
+    const wanted = Number(span.start) || 0;
+    if (pos > 0 && wanted < pos) continue; // overlaps the span before
+    const start = Math.max(pos, Math.min(chars.length, wanted));
     const end = Math.max(start, Math.min(chars.length, Number(span.end) || 0));
-    if (start < Number(span.start) || end === start) continue;
+    if (end === start) continue;
     if (start > pos) out.push({ text: cpSlice(chars, pos, start) });
     out.push({ text: cpSlice(chars, start, end), span });
     pos = end;

@@ -25,6 +25,13 @@ const BUTTONS = [
   { action: "undo", text: "Undo", key: "⌫", symbol: "↶" },
 ];
 const ANSWER_SYMBOL = { accept: "✓", reject: "✗", ignore: "⊘" };
+const ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
+// Meta keys not listed under the text: score and source are shown above it, the others are the
+// kernel's flags for a completion question (its prompt says what it is) or a silver analysis.
+const HIDDEN_META = new Set(["score", "source", "whole", "completion", "beam_probability", "silver"]);
+const LOST =
+  "Lost the connection to the kernel (restarted?): run the cell again to carry on. " +
+  "The answers acknowledged so far are saved.";
 
 /** Create an element; `text` is set with textContent (never parsed as HTML). */
 function h(doc, tag, cls, text) {
@@ -75,7 +82,7 @@ export function createView({ model, el }) {
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", model.get("mode") === "manual"
-    ? "Manual annotation: drag or shift+arrows select, 1-9 label, a accept, x reject, space ignore, backspace undo"
+    ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
     : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
 
@@ -119,7 +126,11 @@ export function createView({ model, el }) {
   noticeEl.setAttribute("role", "alert");
   const errorEl = h(doc, "div", "nba-error");
   errorEl.setAttribute("role", "alert");
-  main.append(card, buttons, errorEl, noticeEl);
+  const lostEl = h(doc, "div", "nba-lost");
+  lostEl.setAttribute("role", "alert");
+  lostEl.hidden = true;
+  main.append(card, buttons, lostEl, errorEl, noticeEl);
+  let lost = false; // model.send threw: the kernel (and the widget's comm) is gone
 
   const side = h(doc, "div", "nba-side");
   const progressEl = h(doc, "div", "nba-progress");
@@ -151,7 +162,7 @@ export function createView({ model, el }) {
   function renderMeta(task) {
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
-      if (key === "score" || key === "source") continue; // shown above
+      if (HIDDEN_META.has(key)) continue;
       const item = h(doc, "div", "nba-meta-item");
       item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
       metaEl.append(item);
@@ -267,6 +278,8 @@ export function createView({ model, el }) {
         whole ? wholeText || "no entities" : row.span_text);
       spanText.setAttribute("dir", "auto");
       li.append(chip, spanText);
+      // The buttons are symbols: name them with the decision and what it was about.
+      const what = `${chip.textContent}: ${spanText.textContent}`;
       const choice = h(doc, "span", "nba-hist-choice");
       for (const a of ANSWERS) {
         const b = h(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
@@ -274,7 +287,11 @@ export function createView({ model, el }) {
         b.tabIndex = -1;
         b.title = `change to ${a}`;
         b.dataset.answer = a;
+        b.disabled = lost;
         b.setAttribute("aria-pressed", String(a === row.answer));
+        b.setAttribute("aria-label", a === row.answer
+          ? `${ANSWERED[a]} — ${what}`
+          : `change to ${a} — ${what}`);
         choice.append(b);
       }
       li.append(choice);
@@ -297,7 +314,8 @@ export function createView({ model, el }) {
       renderTask(current.task);
     }
     let state;
-    if (current.task) state = "ready";
+    if (lost) state = "lost";
+    else if (current.task) state = "ready";
     else if (status === "error") state = "error";
     else if (status === "done") state = "done";
     else state = "loading";
@@ -310,8 +328,10 @@ export function createView({ model, el }) {
           : state === "error"
             ? "The kernel could not produce more tasks (see the error below)."
             : "";
-    for (const a of ANSWERS) buttonEls[a].disabled = !current.task;
-    buttonEls.undo.disabled = current.history.length === 0;
+    for (const a of ANSWERS) buttonEls[a].disabled = lost || !current.task;
+    buttonEls.undo.disabled = lost || current.history.length === 0;
+    lostEl.textContent = lost ? LOST : "";
+    lostEl.hidden = !lost;
 
     errorEl.textContent = error ? `Error in the kernel: ${error}` : "";
     errorEl.hidden = !error;
@@ -324,7 +344,7 @@ export function createView({ model, el }) {
       painted.progress = progressKey;
       renderProgress(current.progress);
     }
-    const historyKey = JSON.stringify(current.history);
+    const historyKey = JSON.stringify([lost, current.history]); // lost: its buttons turn off
     if (historyKey !== painted.history) {
       painted.history = historyKey;
       renderHistory(current.history);
@@ -345,23 +365,43 @@ export function createView({ model, el }) {
         : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
     const manual = model.get("mode") === "manual";
-    focusHint.textContent = !focused
-      ? "click here to use the keys"
-      : manual
-        ? "keys active: drag or shift+←/→ select · 1–9 label · click span: remove · a accept · x reject · space ignore · ⌫ undo"
-        : "keys active: a accept · x reject · space ignore · ⌫ undo";
+    focusHint.textContent = lost
+      ? "keys off: no connection to the kernel"
+      : !focused
+        ? "click here to use the keys"
+        : manual
+          ? "keys active: drag or shift+←/→ select · 1–9 label · click span or r: remove · a accept · x reject · space ignore · ⌫ undo"
+          : "keys active: a accept · x reject · space ignore · ⌫ undo";
   }
 
   // ---- actions --------------------------------------------------------------------------------
+  /** Send a message to the kernel; false (and the view says so) when the comm is gone. */
+  function post(content) {
+    if (lost) return false;
+    try {
+      model.send({ ...content, client });
+      return true;
+    } catch {
+      // After a kernel restart the widget stays on the page but its comm is closed: every send
+      // throws ("Cannot send"). Nothing can reach the kernel any more, so stop taking answers.
+      lost = true;
+      render();
+      renderFocus();
+      return false;
+    }
+  }
+
   function send(op) {
+    op.seq = seq + 1;
+    if (!post(op)) return; // not sent: not applied either, and its number stays free
+    seq = op.seq;
     ops.push(op);
-    model.send({ ...op, client });
     render(); // paint now, from the local queue: no round trip on the key path
   }
 
   function answer(choice) {
     if (!current || !current.task) return false;
-    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq };
+    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice };
     // A manual answer carries the whole annotation: every span of the text as edited here.
     if (isManual(current.task)) op.spans = wireSpans(editor.spans);
     send(op);
@@ -370,21 +410,22 @@ export function createView({ model, el }) {
 
   function undo() {
     if (!current || current.history.length === 0) return false;
-    send({ type: "undo", seq: ++seq });
+    send({ type: "undo" });
     return true;
   }
 
   function change(taskHash, choice) {
-    send({ type: "change", task_hash: taskHash, answer: choice, seq: ++seq });
+    send({ type: "change", task_hash: taskHash, answer: choice });
   }
 
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return; // leave copy, save, ... alone
     let handled = false;
+    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: A = a
     if (current && isManual(current.task) && editor.onKey(event)) {
       handled = true;
-    } else if (Object.hasOwn(KEYS, event.key)) {
-      if (!event.repeat) answer(KEYS[event.key]);
+    } else if (Object.hasOwn(KEYS, k)) {
+      if (!event.repeat) answer(KEYS[k]);
       handled = true;
     } else if (UNDO_KEYS.has(event.key)) {
       if (!event.repeat) undo();
@@ -433,7 +474,7 @@ export function createView({ model, el }) {
 
   render();
   renderFocus();
-  model.send({ type: "hello", client });
+  post({ type: "hello" });
 
   return {
     root,

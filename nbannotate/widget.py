@@ -437,7 +437,8 @@ class AnnotationWidget(anywidget.AnyWidget):
     session share its outstanding tasks, so re-displaying carries on where the session stands.
     Over a manual/correct session (:class:`~nbannotate.manual.ManualSession`) the view edits
     every span of the text: drag or shift+arrows to select, number keys or a label button to
-    label, a click on a span removes it; accept stores the whole annotation.
+    label, a click on a span (or ``r`` with the cursor on it) removes it; accept stores the
+    whole annotation.
     """
 
     _esm = STATIC / "widget.js"
@@ -496,16 +497,22 @@ class AnnotationWidget(anywidget.AnyWidget):
                 ready = [content]
             if not ready:  # early (waits for an earlier one) or seen before
                 return
+            # Several operations can be released together (one arrived early): keep every
+            # failure's notice, not just the last operation's.
+            notices = []
             for message in ready:
                 try:
                     notice = self._apply(message.get("type"), message)
                 except Exception as exc:  # shown in the widget; the kernel keeps running
                     notice = _error_text(exc)
+                if notice:
+                    notices.append(notice)
             # The operations and the state that acknowledges them go out together: if the
             # refill thread published in between, the view would get the new state without the
             # ack and apply its own copy of an operation a second time (an undo would undo two
             # answers).
-            self._feed.publish(acks=(self, self._inbox.acks()), notice=(self, notice))
+            self._feed.publish(acks=(self, self._inbox.acks()),
+                               notice=(self, " ".join(notices)))
 
     def _apply(self, kind: Any, content: Any) -> str:
         """Carry out one front-end message; returns the notice to show ("" when all is well)."""

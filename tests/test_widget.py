@@ -229,6 +229,18 @@ def test_bad_messages_become_notices_and_store_nothing(widget, db_path):
     assert stored_answers(db_path) == []
 
 
+def test_a_failure_released_with_a_later_operation_keeps_its_notice(widget, db_path):
+    """An operation that arrived early waits for the one before it; when that one fails, both
+    are carried out together and the failure must still be shown (the later, successful
+    operation's empty notice used to overwrite it)."""
+    t = widget.queue[0]
+    send(widget, "answer", task_hash=t["task_hash"], answer="accept", seq=2)  # early: waits
+    send(widget, "answer", task_hash="12345", answer="accept", seq=1)  # fails
+    assert widget.acks["test-client"] == 2
+    assert "AnswerError" in widget.notice and "12345" in widget.notice
+    assert stored_answers(db_path) == [(int(t["task_hash"]), "accept")]
+
+
 def test_redisplay_carries_on_with_the_same_outstanding_tasks(widget, session, db_path):
     before = hashes(widget)
     again = AnnotationWidget(session, queue_size=4)  # the user displays the session again

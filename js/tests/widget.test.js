@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 
-import { derive, labelColor, PALETTE, splitText } from "../state.js";
+import { derive, labelColor, PALETTE, segments, splitText } from "../state.js";
 import widget, { createView } from "../widget.js";
 import { FakeModel, key, makeTask, setupDom, tick } from "./fake-model.js";
 
@@ -91,6 +91,28 @@ describe("task view", () => {
       new Map());
     assert.deepEqual(rejected.queue.map((t) => t.task_hash),
       [alternative.task_hash, span.task_hash, other.task_hash]);
+  });
+
+  test("a completion question lists the text's meta, not the kernel's flags", () => {
+    const meta = { score: 0.6, source: "model", model_version: 2, whole: true, completion: true, beam_probability: 0.41, row: 7 };
+    const task = { ...makeTask(1), spans: [], meta };
+    const { root, $ } = mount({ queue: [task], status: "ready" });
+    assert.match($(".nba-whole-prompt").textContent, /^No entities at all\?/);
+    const items = [...root.querySelectorAll(".nba-meta-item")].map((i) => i.textContent);
+    assert.deepEqual(items, ["model_version2", "row7"]);
+  });
+
+  test("overlapping spans of a whole analysis: the first is shown, the overlapping one skipped", () => {
+    const text = "Apple TV Plus rocks";
+    const task = {
+      ...makeTask(1, { text }),
+      spans: [{ start: 0, end: 8, label: "PRODUCT" }, { start: 6, end: 13, label: "BRAND" }],
+      meta: { score: 0.5, source: "model", whole: true },
+    };
+    assert.deepEqual(segments(task).map((x) => [x.text, x.span?.label]),
+      [["Apple TV", "PRODUCT"], [" Plus rocks", undefined]]);
+    const { root } = mount({ queue: [task], status: "ready" });
+    assert.deepEqual([...root.querySelectorAll(".nba-span-text")].map((m) => m.textContent), ["Apple TV"]);
   });
 
   test("a pattern candidate says so", () => {
@@ -211,6 +233,14 @@ describe("keys and buttons", () => {
     assert.deepEqual(model.answers().map((m) => m.type), ["answer", "undo"]);
   });
 
+  test("with Caps Lock on, A and X answer like a and x", () => {
+    const { model, root } = mount(readyState(3));
+    const ev = key(dom.window, root, "A", { getModifierState: (k) => k === "CapsLock" });
+    key(dom.window, root, "X");
+    assert.ok(ev.defaultPrevented);
+    assert.deepEqual(model.answers().map((m) => m.answer), ["accept", "reject"]);
+  });
+
   test("keys with modifiers and key repeats are left alone", () => {
     const { model, root } = mount(readyState());
     const ev = key(dom.window, root, "a", { ctrlKey: true });
@@ -238,6 +268,21 @@ describe("keys and buttons", () => {
     assert.equal($(".nba-card").dataset.taskHash, hashes[2]);
   });
 
+  test("the history's buttons are named by the decision and its span", () => {
+    const history = [
+      { task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" },
+      { task_hash: "78", text: "t", whole: true, spans: [], answer: "reject" },
+    ];
+    const { root } = mount({ ...readyState(), history });
+    const names = [...root.querySelectorAll(".nba-hist")].map((li) =>
+      [...li.querySelectorAll(".nba-hist-btn")].map((b) => b.getAttribute("aria-label")));
+    assert.deepEqual(names, [
+      ["accepted — ORG: Acme", "change to reject — ORG: Acme", "change to ignore — ORG: Acme"],
+      ["change to accept — whole: no entities", "rejected — whole: no entities",
+        "change to ignore — whole: no entities"],
+    ]);
+  });
+
   test("clicking an answer in the history sends a change and shows it", () => {
     const history = [{ task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" }];
     const { model, root, $ } = mount({ ...readyState(), history });
@@ -254,6 +299,36 @@ describe("keys and buttons", () => {
 });
 
 describe("kernel round trips", () => {
+  test("when the kernel is gone (restarted), the view says so and stops taking answers", () => {
+    const history = [{ task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" }];
+    const { model, root, $ } = mount({ ...readyState(3), history });
+    const hashes = model.get("queue").map((t) => t.task_hash);
+    let tries = 0;
+    model.send = () => { // what the comm does after a kernel restart
+      tries += 1;
+      throw new Error("Cannot send");
+    };
+    const errors = [];
+    dom.window.addEventListener("error", (e) => errors.push(e.message));
+    const space = key(dom.window, root, " ");
+    assert.ok(space.defaultPrevented, "space must not scroll the page");
+    assert.deepEqual(errors, [], "no uncaught error");
+    assert.equal(root.dataset.state, "lost");
+    assert.equal($(".nba-lost").hidden, false);
+    assert.equal($(".nba-lost").getAttribute("role"), "alert");
+    assert.match($(".nba-lost").textContent,
+      /^Lost the connection to the kernel \(restarted\?\): run the cell again/);
+    assert.match($(".nba-focus-hint").textContent, /no connection to the kernel/);
+    // the answer was not applied: it never reached the kernel
+    assert.equal($(".nba-card").dataset.taskHash, hashes[0]);
+    assert.equal($(".nba-counts-session .nba-count-total").textContent, "= 0");
+    assert.deepEqual(view.pendingOps, []);
+    for (const b of root.querySelectorAll(".nba-btn, .nba-hist-btn")) assert.ok(b.disabled, b.className);
+    for (const k of ["a", "x", "Backspace"]) assert.ok(key(dom.window, root, k).defaultPrevented);
+    assert.equal(tries, 1, "nothing more is sent");
+    assert.equal($(".nba-card").dataset.taskHash, hashes[0]);
+  });
+
   test("the kernel's acknowledgement replaces the optimistic state without a flicker", async () => {
     const { model, root, $ } = mount(readyState(3));
     const q = model.get("queue");

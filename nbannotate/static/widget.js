@@ -27,9 +27,11 @@ function segments(task) {
   const out = [];
   let pos = 0;
   for (const span of spans) {
-    const start = Math.max(pos, Math.min(chars.length, Number(span.start) || 0));
+    const wanted = Number(span.start) || 0;
+    if (pos > 0 && wanted < pos) continue;
+    const start = Math.max(pos, Math.min(chars.length, wanted));
     const end = Math.max(start, Math.min(chars.length, Number(span.end) || 0));
-    if (start < Number(span.start) || end === start) continue;
+    if (end === start) continue;
     if (start > pos) out.push({ text: cpSlice(chars, pos, start) });
     out.push({ text: cpSlice(chars, start, end), span });
     pos = end;
@@ -242,6 +244,10 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   let active = null;
   let pressMark = null;
   let pressInText = false;
+  let removedByClick = false;
+  let tokEls = [];
+  let gapEls = [];
+  let painted = { cursor: null, sel: null };
   function labelList() {
     const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
     return own.map(String);
@@ -257,6 +263,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     spans = edits.get(t.task_hash);
     cursor = null;
     anchor = null;
+    removedByClick = false;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -294,14 +301,13 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       info.append(h(doc, "span", `nba-source nba-source-${sources[0]}`, `pre-highlighted: ${sources.join(", ")}`));
     }
   }
-  function tokenEl(t, sel) {
+  function tokenEl(t) {
     const el = h(doc, "span", "nba-tok", t.text);
     el.dataset.i = String(t.i);
     el.dataset.start = String(t.start);
     el.dataset.end = String(t.end);
     if (t.space) el.classList.add("nba-tok-space");
-    if (t.i === cursor) el.classList.add("nba-cursor");
-    if (sel && sel[0] <= t.i && t.i <= sel[1]) el.classList.add("nba-sel");
+    tokEls[t.i] = el;
     return el;
   }
   function gapEl(start, text) {
@@ -311,17 +317,19 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     return el;
   }
   function paintText() {
-    textEl.replaceChildren();
     textEl.classList.add("nba-manual-text");
-    const sel = selection();
-    if (lead) textEl.append(gapEl(0, lead));
+    const out = doc.createDocumentFragment();
+    tokEls = new Array(tokens.length);
+    gapEls = new Array(tokens.length);
+    const byStart = new Map(spans.map((s) => [s.token_start, s]));
+    if (lead) out.append(gapEl(0, lead));
     let i = 0;
     while (i < tokens.length) {
-      const span = spans.find((s) => s.token_start === i);
+      const span = byStart.get(i);
       if (!span) {
         const t = tokens[i];
-        textEl.append(tokenEl(t, sel));
-        if (t.gap) textEl.append(gapEl(t.end, t.gap));
+        out.append(tokenEl(t));
+        if (t.gap) out.append(gapEls[i] = gapEl(t.end, t.gap));
         i += 1;
         continue;
       }
@@ -329,19 +337,46 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       mark.dataset.start = String(span.start);
       mark.dataset.end = String(span.end);
       mark.dataset.label = span.label;
-      mark.title = `${span.label}: click to remove`;
+      mark.title = `${span.label}: click to remove (or r with the cursor on it)`;
       mark.style.background = labelColor(span.label);
       for (let j = span.token_start; j <= span.token_end; j++) {
         const t = tokens[j];
-        mark.append(tokenEl(t, sel));
-        if (j < span.token_end && t.gap) mark.append(gapEl(t.end, t.gap));
+        mark.append(tokenEl(t));
+        if (j < span.token_end && t.gap) mark.append(gapEls[j] = gapEl(t.end, t.gap));
       }
       mark.append(h(doc, "span", "nba-span-label", span.label));
-      textEl.append(mark);
+      out.append(mark);
       const last = tokens[span.token_end];
-      if (last.gap) textEl.append(gapEl(last.end, last.gap));
+      if (last.gap) out.append(gapEls[span.token_end] = gapEl(last.end, last.gap));
       i = span.token_end + 1;
     }
+    const dir = textEl.getAttribute("dir");
+    textEl.removeAttribute("dir");
+    textEl.replaceChildren(out);
+    if (dir !== null) textEl.setAttribute("dir", dir);
+    painted = { cursor: null, sel: null };
+    paintCursor();
+  }
+  function selected(range) {
+    const els = /* @__PURE__ */ new Map();
+    if (!range) return els;
+    for (let i = range[0]; i <= range[1]; i++) {
+      els.set(tokEls[i], "nba-sel");
+      if (i < range[1] && gapEls[i]) els.set(gapEls[i], "nba-sel-gap");
+    }
+    return els;
+  }
+  function paintCursor() {
+    const sel = selection();
+    const now = selected(sel);
+    const before = selected(painted.sel);
+    for (const [el, cls] of before) if (!now.has(el)) el.classList.remove(cls);
+    for (const [el, cls] of now) if (!before.has(el)) el.classList.add(cls);
+    if (painted.cursor !== cursor) {
+      if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
+      if (cursor !== null) tokEls[cursor].classList.add("nba-cursor");
+    }
+    painted = { cursor, sel };
   }
   function paint() {
     paintLabels();
@@ -352,7 +387,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     const wanted = tokens.slice(ts, te + 1).map((t) => t.text + (t.i < te ? t.gap : "")).join("");
     if (clash) {
       const clashText = tokens.slice(clash.token_start, clash.token_end + 1).map((t) => t.text + (t.i < clash.token_end ? t.gap : "")).join("");
-      say(`Refused: \u201C${wanted}\u201D would overlap \u201C${clashText}\u201D (${clash.label}). Entities cannot overlap: click that span to remove it first.`);
+      say(`Refused: \u201C${wanted}\u201D would overlap \u201C${clashText}\u201D (${clash.label}). Entities cannot overlap: remove that span first (click it, or r with the cursor on it).`);
       return false;
     }
     if (label === null || label === void 0) {
@@ -383,6 +418,13 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   }
   function onMouseDown(event) {
     if (!task || event.button !== 0) return;
+    if (event.detail > 1 && removedByClick) {
+      event.preventDefault();
+      pressInText = false;
+      pressMark = null;
+      return;
+    }
+    removedByClick = false;
     const target = event.target;
     pressInText = Boolean(target && textEl.contains(target));
     pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
@@ -411,7 +453,10 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       const start = Number(mark.dataset.start);
       const span = spans.find((s) => s.start === start);
       pressMark = null;
-      if (span) removeSpan(span);
+      if (span) {
+        removeSpan(span);
+        removedByClick = true;
+      }
       return true;
     }
     pressMark = null;
@@ -440,7 +485,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   }
   function onKey(event) {
     if (!task) return false;
-    const k = event.key;
+    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (k === "ArrowRight" || k === "ArrowLeft") {
       const dir = k === "ArrowRight" ? 1 : -1;
       if (event.shiftKey) {
@@ -456,7 +501,13 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
         anchor = null;
       }
       say("");
-      paintText();
+      paintCursor();
+      return true;
+    }
+    if (k === "r") {
+      const span = cursor === null ? null : spanAt(spans, cursor);
+      if (span) removeSpan(span);
+      else say("No span under the cursor to remove: move the cursor onto one with \u2190/\u2192.");
       return true;
     }
     if (/^[1-9]$/.test(k)) {
@@ -476,7 +527,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     if (k === "Escape") {
       anchor = null;
       say("");
-      paintText();
+      paintCursor();
       return true;
     }
     return false;
@@ -514,6 +565,9 @@ var BUTTONS = [
   { action: "undo", text: "Undo", key: "\u232B", symbol: "\u21B6" }
 ];
 var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
+var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
+var HIDDEN_META = /* @__PURE__ */ new Set(["score", "source", "whole", "completion", "beam_probability", "silver"]);
+var LOST = "Lost the connection to the kernel (restarted?): run the cell again to carry on. The answers acknowledged so far are saved.";
 function h2(doc, tag, cls, text) {
   const el = doc.createElement(tag);
   if (cls) el.className = cls;
@@ -549,7 +603,7 @@ function createView({ model, el }) {
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", model.get("mode") === "manual" ? "Manual annotation: drag or shift+arrows select, 1-9 label, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.setAttribute("aria-label", model.get("mode") === "manual" ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
   const header = h2(doc, "div", "nba-header");
   const title = h2(doc, "span", "nba-title");
@@ -593,7 +647,11 @@ function createView({ model, el }) {
   noticeEl.setAttribute("role", "alert");
   const errorEl = h2(doc, "div", "nba-error");
   errorEl.setAttribute("role", "alert");
-  main.append(card, buttons, errorEl, noticeEl);
+  const lostEl = h2(doc, "div", "nba-lost");
+  lostEl.setAttribute("role", "alert");
+  lostEl.hidden = true;
+  main.append(card, buttons, lostEl, errorEl, noticeEl);
+  let lost = false;
   const side = h2(doc, "div", "nba-side");
   const progressEl = h2(doc, "div", "nba-progress");
   const historyTitle = h2(doc, "div", "nba-side-title", "Last decisions (click to change)");
@@ -619,7 +677,7 @@ function createView({ model, el }) {
   function renderMeta(task) {
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
-      if (key === "score" || key === "source") continue;
+      if (HIDDEN_META.has(key)) continue;
       const item = h2(doc, "div", "nba-meta-item");
       item.append(h2(doc, "dt", "", key), h2(doc, "dd", "", fmtMeta(value)));
       metaEl.append(item);
@@ -732,6 +790,7 @@ function createView({ model, el }) {
       );
       spanText.setAttribute("dir", "auto");
       li.append(chip, spanText);
+      const what = `${chip.textContent}: ${spanText.textContent}`;
       const choice = h2(doc, "span", "nba-hist-choice");
       for (const a of ANSWERS) {
         const b = h2(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
@@ -739,7 +798,9 @@ function createView({ model, el }) {
         b.tabIndex = -1;
         b.title = `change to ${a}`;
         b.dataset.answer = a;
+        b.disabled = lost;
         b.setAttribute("aria-pressed", String(a === row.answer));
+        b.setAttribute("aria-label", a === row.answer ? `${ANSWERED[a]} \u2014 ${what}` : `change to ${a} \u2014 ${what}`);
         choice.append(b);
       }
       li.append(choice);
@@ -760,14 +821,17 @@ function createView({ model, el }) {
       renderTask(current.task);
     }
     let state;
-    if (current.task) state = "ready";
+    if (lost) state = "lost";
+    else if (current.task) state = "ready";
     else if (status === "error") state = "error";
     else if (status === "done") state = "done";
     else state = "loading";
     root.dataset.state = state;
     stateEl.textContent = state === "loading" ? "Loading tasks\u2026" : state === "done" ? "No more tasks: the stream is exhausted. Your answers are saved." : state === "error" ? "The kernel could not produce more tasks (see the error below)." : "";
-    for (const a of ANSWERS) buttonEls[a].disabled = !current.task;
-    buttonEls.undo.disabled = current.history.length === 0;
+    for (const a of ANSWERS) buttonEls[a].disabled = lost || !current.task;
+    buttonEls.undo.disabled = lost || current.history.length === 0;
+    lostEl.textContent = lost ? LOST : "";
+    lostEl.hidden = !lost;
     errorEl.textContent = error ? `Error in the kernel: ${error}` : "";
     errorEl.hidden = !error;
     const notice = model.get("notice") || "";
@@ -779,7 +843,7 @@ function createView({ model, el }) {
       painted.progress = progressKey;
       renderProgress(current.progress);
     }
-    const historyKey = JSON.stringify(current.history);
+    const historyKey = JSON.stringify([lost, current.history]);
     if (historyKey !== painted.history) {
       painted.history = historyKey;
       renderHistory(current.history);
@@ -794,35 +858,50 @@ function createView({ model, el }) {
     const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
     const manual = model.get("mode") === "manual";
-    focusHint.textContent = !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+    focusHint.textContent = lost ? "keys off: no connection to the kernel" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+  }
+  function post(content) {
+    if (lost) return false;
+    try {
+      model.send({ ...content, client });
+      return true;
+    } catch {
+      lost = true;
+      render2();
+      renderFocus();
+      return false;
+    }
   }
   function send(op) {
+    op.seq = seq + 1;
+    if (!post(op)) return;
+    seq = op.seq;
     ops.push(op);
-    model.send({ ...op, client });
     render2();
   }
   function answer(choice) {
     if (!current || !current.task) return false;
-    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice, seq: ++seq };
+    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice };
     if (isManual(current.task)) op.spans = wireSpans(editor.spans);
     send(op);
     return true;
   }
   function undo() {
     if (!current || current.history.length === 0) return false;
-    send({ type: "undo", seq: ++seq });
+    send({ type: "undo" });
     return true;
   }
   function change(taskHash, choice) {
-    send({ type: "change", task_hash: taskHash, answer: choice, seq: ++seq });
+    send({ type: "change", task_hash: taskHash, answer: choice });
   }
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let handled = false;
+    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (current && isManual(current.task) && editor.onKey(event)) {
       handled = true;
-    } else if (Object.hasOwn(KEYS, event.key)) {
-      if (!event.repeat) answer(KEYS[event.key]);
+    } else if (Object.hasOwn(KEYS, k)) {
+      if (!event.repeat) answer(KEYS[k]);
       handled = true;
     } else if (UNDO_KEYS.has(event.key)) {
       if (!event.repeat) undo();
@@ -863,7 +942,7 @@ function createView({ model, el }) {
   for (const t of traits) model.on(`change:${t}`, scheduleRender);
   render2();
   renderFocus();
-  model.send({ type: "hello", client });
+  post({ type: "hello" });
   return {
     root,
     client,

@@ -130,6 +130,25 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     assert nb.page_errors == []
     assert sorted(map(list, db_rows(nb, db))) == expected
 
+    # A kernel restart leaves the widget on the page with its comm closed: it must say so and
+    # take no more answers (each key used to throw "Cannot send" and space scrolled the page).
+    page.evaluate("window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    nb.wait_idle()
+    root.locator(".nba-text").click()
+    page.evaluate("""() => window.addEventListener('keydown', (e) => setTimeout(() => {
+                       window.__prevented = e.defaultPrevented; }), true)""")
+    on_screen = current(page)
+    page.keyboard.press("Space")
+    page.wait_for_function("window.__prevented !== undefined")
+    assert page.evaluate("window.__prevented"), "space went on to scroll the page"
+    assert root.get_attribute("data-state") == "lost"
+    assert root.locator(".nba-lost").text_content().startswith(
+        "Lost the connection to the kernel (restarted?): run the cell again")
+    page.keyboard.press("a")
+    assert current(page) == on_screen
+    assert root.locator(".nba-btn-accept").is_disabled()
+    assert nb.page_errors == []
+
 
 BUSY_CELL = """() => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
