@@ -42,3 +42,7 @@ class DatasetError(NBAnnotateError, ValueError):
 
 class TrainingError(NBAnnotateError, ValueError):
     """Training cannot run with these inputs."""
+
+
+class SessionError(NBAnnotateError, RuntimeError):
+    """The session was stopped (or closed) and cannot do what was asked."""

@@ -7,7 +7,8 @@ All answers on one input text merge into one ``Example``:
 - gold answers (``ner_manual`` view, accepted): the spans are the complete analysis, every other
   token is "O"; rejected binary spans on the same text are kept as known-wrong;
 - silver analyses (gold tasks with ``meta["silver"]``: a model's confident analysis, not a
-  person's) count as gold only for texts no person has answered: human answers always win;
+  person's) count as gold only for texts no person has answered: any accept or reject by a
+  person on the text (a rejected analysis too) wins, and the silver analysis is left out;
 - ignored answers, and rejected gold tasks, are left out.
 
 When one span is answered more than once (accepted, later rejected, ...) the latest answer wins
@@ -41,16 +42,23 @@ class MergedAnnotation:
     reject: dict[SpanKey, float] = field(default_factory=dict)
     gold: list[SpanKey] | None = None  # complete analysis, when a gold answer exists
     silver: list[SpanKey] | None = None  # a model's complete analysis (used when nothing else)
+    human: bool = False  # a person accepted or rejected something on this text
     conflicts: int = 0
     answers: int = 0
 
     @property
     def complete(self) -> list[SpanKey] | None:
         """The complete analysis training uses: the gold one, else the silver one when no
-        person answered a binary question on the text; None when only spans are known."""
+        person answered anything on the text; None when only spans are known."""
         if self.gold is not None:
             return self.gold
-        return self.silver if not self.accept and not self.reject else None
+        return None if self.human else self.silver
+
+    @property
+    def silver_only(self) -> bool:
+        """True when only a model's analysis is known about the text: nothing to score a
+        model against (training on it is fine, evaluating on it measures self-agreement)."""
+        return not self.human and self.silver is not None
 
 
 @dataclass
@@ -85,9 +93,13 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
         item.answers += 1
         stats.answers += 1
         spans = [(int(s["start"]), int(s["end"]), str(s["label"])) for s in task.get("spans") or []]
+        silver = is_gold(task) and bool((task.get("meta") or {}).get("silver"))
+        # Even a person's rejected analysis outranks silver: it may be the very analysis the
+        # silver one repeats.
+        item.human = item.human or not silver
         if is_gold(task):
             if answer == "accept":
-                if (task.get("meta") or {}).get("silver"):
+                if silver:
                     item.silver = spans
                 else:
                     item.gold = spans

@@ -418,9 +418,13 @@ class TeachSession(BaseSession):
         out["model_version"] = self._version
         return out
 
-    def update_model(self, timeout: float | None = 60.0) -> None:
-        """Update the model now from every pending answer, and wait for it."""
-        self.updater.flush(timeout=timeout)
+    def update_model(self, timeout: float | None = 60.0) -> bool:
+        """Update the model now from every pending answer, and wait for it (at most
+        ``timeout`` seconds; None: no limit). True when every answer has reached the model;
+        False, with a RuntimeWarning, when the timeout passed first (the update goes on in the
+        background). After ``stop()``, with answers that never reached the model, raises
+        SessionError at once (they are stored)."""
+        return self.updater.flush(timeout=timeout)
 
     def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
         """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""

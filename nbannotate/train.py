@@ -10,8 +10,10 @@ How it works (spaCy's own machinery, so ``python -m spacy train`` can rerun it):
 
 1. The answers of every dataset are merged per input text (``examples.merge_answers``: accepted
    spans are entities, rejected spans known-wrong, other tokens missing; gold texts complete;
-   latest answer wins). Texts are split into train/eval by input hash, seeded, so no text is on
-   both sides (or ``eval_dataset`` is the eval set and its texts are removed from training).
+   latest answer wins; a person's answers outrank silver analyses). Texts a person answered
+   are split into train/eval by input hash, seeded, so no text is on both sides; silver-only
+   texts always train (or ``eval_dataset`` is the eval set and its texts are removed from
+   training).
 2. The examples are written as ``train.spacy``/``dev.spacy`` (DocBin keeps missing entity tags
    and the rejected spans in ``doc.spans["incorrect_spans"]``).
 3. A spaCy config is generated: spaCy's efficiency NER config (``spacy init config -p ner -o
@@ -35,6 +37,8 @@ import inspect
 import io
 import json
 import math
+import numbers
+import os
 import random
 import shutil
 import tempfile
@@ -51,7 +55,7 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from .errors import DatasetError, TrainingError
+from .errors import DatasetError, StoreError, TrainingError
 from .examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
 from .models import (
     INCORRECT_SPANS_KEY,
@@ -61,7 +65,7 @@ from .models import (
     load_language,
     normalize_labels,
 )
-from .store import Database
+from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database
 from .tasks import is_gold
 
 DEFAULT_EPOCHS = 10
@@ -93,14 +97,16 @@ BINARY_KEY = "ents_binary_acc"
 def binary_scores(examples, incorrect_spans_key="incorrect_spans"):
     """Accuracy of the predicted entities against binary accept/reject decisions.
 
-    For each example that is not a complete annotation (some token has missing entity tags):
+    For each example known only from binary answers (no token is "O" and some are missing):
     an accepted span (a reference entity) is right when exactly that span and label is
     predicted; a rejected span (``reference.spans[key]``) is right when it is not predicted.
     """
     counts = {"accept_correct": 0, "accept_total": 0, "reject_correct": 0, "reject_total": 0}
     for eg in examples:
         ref = eg.reference
-        if all(token.ent_iob != 0 for token in ref):  # complete (gold) annotation
+        # A complete annotation says "O" somewhere (or has no missing tag at all); binary
+        # answers never do. (Inline: this function is copied into nbannotate_spacy.py.)
+        if any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref):
             continue
         predicted = {(e.start_char, e.end_char, e.label_) for e in eg.predicted.ents}
         for span in ref.ents:
@@ -117,12 +123,22 @@ def binary_scores(examples, incorrect_spans_key="incorrect_spans"):
 
 
 def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans"):
-    """spaCy's NER scores plus ``ents_binary_acc`` / ``ents_binary`` (see binary_scores)."""
+    """spaCy's NER scores on the complete annotations, plus ``ents_binary_acc`` /
+    ``ents_binary`` on the binary ones (see binary_scores).
+
+    On a binary example spaCy's P/R/F would count only the predictions that overlap an
+    accepted span (the other tokens are missing), so precision looks near perfect and F is no
+    entity F: those examples are scored by accuracy alone, and P/R/F are None without any
+    complete annotation.
+    """
     from spacy.scorer import get_ner_prf
 
     def score(examples, **kwargs):
         examples = list(examples)
-        return {**get_ner_prf(examples, **kwargs),
+        complete = [eg for eg in examples
+                    if any(t.ent_iob == 2 for t in eg.reference)
+                    or all(t.ent_iob != 0 for t in eg.reference)]
+        return {**get_ner_prf(complete, **kwargs),
                 **binary_scores(examples, incorrect_spans_key)}
 
     return score
@@ -282,8 +298,10 @@ class TrainResult:
 
     - ``output_dir``: the trained pipeline (``spacy.load(output_dir)``).
     - ``scores``: ``{"epochs": [...], "best": {...}, "eval": "gold"|"binary"|"mixed"}``. Each
-      record has ``epoch``, ``step``, ``ents_p``, ``ents_r``, ``ents_f`` (None when the eval
-      set has no complete annotation to score them on), ``ents_per_type`` (label -> p/r/f),
+      record has ``epoch``, ``step``, ``ents_p``, ``ents_r``, ``ents_f`` (scored on the eval
+      texts with a complete annotation only; None when there is none, as on binary-only eval
+      data, where the other tokens are unknown and no true entity F exists),
+      ``ents_per_type`` (label -> p/r/f),
       ``binary`` (None, or ``accuracy`` with ``correct``/``incorrect``/``total`` and
       ``accept_correct``/``accept_total``/``reject_correct``/``reject_total``), ``loss``.
       Record 0 is the evaluation after the first batch; record k after epoch k (spaCy evaluates
@@ -395,11 +413,26 @@ def _html_table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
-    """The database to read, and whether train() opened it (and must close it)."""
-    if db is None:
-        return Database(), True
-    if isinstance(db, (str, Path)):
-        return Database(db), True
+    """The database to read, and whether train() opened it (and must close it).
+
+    train() only reads: opening a missing file would create an empty database (and its
+    directories), and the error would then be a puzzling "unknown dataset"."""
+    if db is None or isinstance(db, (str, os.PathLike)):
+        raw = (os.environ.get(ENV_VAR) or DEFAULT_PATH) if db is None else os.fspath(db)
+        if raw == MEMORY:
+            raise StoreError(
+                "db=':memory:' would open a new, empty in-memory database. Pass the Database "
+                "object that holds the answers instead (db=database).")
+        path = Path(raw).expanduser().resolve() if raw else None
+        if path is not None and not path.exists():
+            given = (f"db was not given, so the default database is read (${ENV_VAR}, else "
+                     f"{DEFAULT_PATH} in the current directory)" if db is None else
+                     f"db={os.fspath(db)!r}")
+            raise StoreError(
+                f"No database at {str(path)!r} ({given}). Training only reads answers and "
+                f"does not create a database: pass the path nba.teach(..., db=...) wrote to, "
+                f"or the Database object itself.")
+        return Database(raw), True  # Database() refuses an empty path or a directory
     if hasattr(db, "dataset"):
         return db, False
     raise DatasetError(f"db must be a Database, a database path or None, not "
@@ -481,18 +514,24 @@ def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleSta
 
 def _split(items: list[MergedAnnotation], eval_split: float, seed: int
            ) -> tuple[list[MergedAnnotation], list[MergedAnnotation]]:
-    """Seeded split by input hash: the same data and seed always give the same split."""
-    if not 0.0 < eval_split < 1.0:
-        raise TrainingError(f"eval_split must be between 0 and 1 (e.g. 0.2), got {eval_split!r}."
-                            f" Pass eval_dataset= to evaluate on a dataset of its own.")
-    if len(items) < 2:
+    """Seeded split by input hash: the same data and seed always give the same split.
+
+    Only texts a person answered are held out: a silver analysis is the model's own guess, so
+    scoring on it (as gold) would pick the epoch that best agrees with that model. Silver
+    texts all train."""
+    answered = [it for it in items if it.human]
+    silver = [it for it in items if not it.human]
+    if len(answered) < 2:
+        n_silver = sum(it.silver_only for it in silver)
+        note = (f" (the {n_silver} silver analyses are a model's guesses, never held out "
+                f"for evaluation)" if n_silver else "")
         raise TrainingError(
-            f"Only {len(items)} annotated text: at least 2 are needed to hold some out for "
-            f"evaluation. Annotate more texts or pass eval_dataset=.")
-    order = sorted(items, key=lambda it: it.input_hash)
+            f"Only {len(answered)} text answered by a person{note}: at least 2 are needed to "
+            f"hold some out for evaluation. Annotate more texts or pass eval_dataset=.")
+    order = sorted(answered, key=lambda it: it.input_hash)
     random.Random(seed).shuffle(order)
     n_eval = min(len(order) - 1, max(1, round(len(order) * eval_split)))
-    return order[n_eval:], order[:n_eval]
+    return order[n_eval:] + silver, order[:n_eval]
 
 
 def _accepted(items: Iterable[MergedAnnotation]) -> set[str]:
@@ -511,8 +550,9 @@ def _all_labels(items: Iterable[MergedAnnotation]) -> set[str]:
 
 
 def _eval_kind(items: list[MergedAnnotation]) -> str:
-    gold = sum(it.complete is not None for it in items)
-    binary = sum(it.complete is None and bool(it.accept or it.reject) for it in items)
+    # A person's complete annotations only: silver is never scored as gold.
+    gold = sum(it.gold is not None for it in items)
+    binary = sum(it.gold is None and bool(it.accept or it.reject) for it in items)
     if gold and binary:
         return "mixed"
     return "gold" if gold else "binary"
@@ -714,15 +754,22 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
     if eval_names:
         _check_usable(eval_tasks, eval_names, "The eval dataset")
     wanted = normalize_labels(labels, TrainingError)
+    all_tasks = tasks
     tasks, dropped = _filter_labels(tasks, set(wanted) if wanted else None)
     eval_tasks, eval_dropped = _filter_labels(eval_tasks, set(wanted) if wanted else None)
 
     stats = ExampleStats()
     items = merge_answers(tasks, stats)
     if not _accepted(items):
-        what = f" with the labels {', '.join(wanted)}" if wanted else ""
+        in_data = sorted(_accepted(merge_answers(all_tasks))) if wanted else []
+        if in_data:  # the labels asked for are the problem, not the answers
+            raise TrainingError(
+                f"None of the answers in {', '.join(map(repr, names))} has an accepted span "
+                f"with the label(s) {', '.join(wanted)} asked for in labels=; the accepted "
+                f"spans there have the label(s) {', '.join(in_data)}. Check labels= (labels "
+                f"are case-sensitive), or annotate {', '.join(wanted)} first.")
         raise TrainingError(
-            f"No accepted span{what} in {', '.join(map(repr, names))}: only rejections, so "
+            f"No accepted span in {', '.join(map(repr, names))}: only rejections, so "
             f"there is no entity to learn. Accept some suggestions (or annotate manually).")
     base = _resolve_base(base_model)
     base_ner = find_ner(base.nlp)
@@ -731,8 +778,10 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
         unknown = [lb for lb in wanted if lb not in _accepted(items) and lb not in base_labels]
         if unknown:
             raise TrainingError(
-                f"Label(s) {', '.join(unknown)} have no accepted span in the training data and "
-                f"the base model's NER does not know them (it knows: "
+                f"Label(s) {', '.join(unknown)} have no accepted span in the training data "
+                f"(its accepted spans have: "
+                f"{', '.join(sorted(_accepted(merge_answers(all_tasks))))}) and the base "
+                f"model's NER does not know them (it knows: "
                 f"{', '.join(sorted(base_labels)) or 'nothing'}), so they cannot be learned. "
                 f"Annotate them or remove them from labels=.")
         final_labels = list(wanted)
@@ -742,6 +791,14 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
     eval_stats = ExampleStats()
     if eval_names:
         eval_items = merge_answers(eval_tasks, eval_stats)
+        silver_eval = sum(it.silver_only for it in eval_items)
+        if silver_eval:
+            raise TrainingError(
+                f"The eval dataset {', '.join(map(repr, eval_names))} holds {silver_eval} "
+                f"silver analyses (meta['silver']: a model's own guesses, which no person "
+                f"checked); scores on them would say how well the model agrees with that "
+                f"model. Evaluate on a dataset of answers, or leave eval_dataset out to hold "
+                f"out some answered texts.")
         eval_hashes = {it.input_hash for it in eval_items}
         train_items = [it for it in items if it.input_hash not in eval_hashes]
         overlap = len(items) - len(train_items)
@@ -769,6 +826,7 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
         labels_added_to_base=[lb for lb in final_labels if base_ner is not None
                               and lb not in base_labels],
         gold_train_texts=sum(it.complete is not None for it in train_items),
+        silver_train_texts=sum(it.silver_only for it in train_items),
         binary_train_texts=sum(bool(eg.reference.user_data.get(BINARY_FLAG))
                                for eg in train_examples),
     )
@@ -777,21 +835,71 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
                      s, _eval_kind(eval_items), names)
 
 
-def _check_numbers(epochs: int, dropout: float, batch_size: int, patience: int,
-                   binary_weight: int) -> None:
-    if not isinstance(epochs, int) or epochs < 1:
-        raise TrainingError(f"epochs must be a positive integer, got {epochs!r}.")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise TrainingError(f"dropout must be in [0, 1), got {dropout!r}.")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise TrainingError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    if not isinstance(patience, int) or patience < 0:
-        raise TrainingError(f"patience must be an integer >= 0 (0: no early stopping), got "
-                            f"{patience!r}.")
-    if isinstance(binary_weight, bool) or not isinstance(binary_weight, int) or \
-            binary_weight < 1:
-        raise TrainingError(f"binary_weight must be a positive integer (1: every text once), "
-                            f"got {binary_weight!r}.")
+def _integer(name: str, value: Any, low: int, hint: str, high: int | None = None) -> int:
+    # numbers.Integral admits numpy integers; bool is an int but never a count.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
+            high is not None and value > high):
+        raise TrainingError(f"{name} must be {hint}, got {value!r}.")
+    return int(value)
+
+
+def _real(name: str, value: Any, hint: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
+            not math.isfinite(value):
+        raise TrainingError(f"{name} must be {hint}, got {value!r}.")
+    return float(value)
+
+
+def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, seed: Any,
+                   binary_weight: Any, eval_split: Any, split: bool) -> dict[str, Any]:
+    """The numeric arguments of train()/train_curve(), checked at the call (a string or a bool
+    would otherwise fail deep inside spaCy) and as plain ints/floats for the config.
+    ``split``: eval_split is used (no eval_dataset)."""
+    out = {
+        "epochs": _integer("epochs", epochs, 1, "a positive integer (passes over the data)"),
+        "dropout": _real("dropout", dropout, "a number in [0, 1), e.g. 0.1"),
+        "batch_size": _integer("batch_size", batch_size, 1,
+                               "a positive integer (texts per update)"),
+        "patience": _integer("patience", patience, 0,
+                             "an integer >= 0 (0: no early stopping)"),
+        # spaCy seeds numpy with it, which takes 0 .. 2**32 - 1.
+        "seed": _integer("seed", seed, 0, "an integer from 0 to 2**32 - 1", 2**32 - 1),
+        "binary_weight": _integer("binary_weight", binary_weight, 1,
+                                  "a positive integer (1: every text once)"),
+        "eval_split": _real("eval_split", eval_split, "a number between 0 and 1, e.g. 0.2"),
+    }
+    if not 0.0 <= out["dropout"] < 1.0:
+        raise TrainingError(f"dropout must be a number in [0, 1), e.g. 0.1, got {dropout!r}.")
+    if split and not 0.0 < out["eval_split"] < 1.0:
+        raise TrainingError(f"eval_split must be between 0 and 1 (e.g. 0.2), got {eval_split!r}."
+                            f" Pass eval_dataset= to evaluate on a dataset of its own.")
+    return out
+
+
+def _check_fractions(fractions: Any) -> list[float]:
+    """Sorted distinct fractions in (0, 1], each with a directory name of its own."""
+    hint = "a list of numbers in (0, 1], e.g. (0.25, 0.5, 0.75, 1.0)"
+    if isinstance(fractions, (str, bytes)) or not isinstance(fractions, Iterable):
+        raise TrainingError(f"fractions must be {hint}, got {fractions!r}.")
+    given = list(fractions)
+    fracs = sorted({_real("fractions", f, hint) for f in given})
+    if not fracs or fracs[0] <= 0 or fracs[-1] > 1:
+        raise TrainingError(f"fractions must be {hint}, got {given!r}.")
+    names: dict[str, float] = {}
+    for frac in fracs:
+        name = _percent(frac)
+        if name in names:
+            raise TrainingError(
+                f"fractions {names[name]!r} and {frac!r} are both {name}% of the data (the "
+                f"runs would share output_dir/{name}). Give fractions that differ more.")
+        names[name] = frac
+    return fracs
+
+
+def _percent(frac: float) -> str:
+    """A fraction as the percent that names its run: 0.25 -> "25", 0.125 -> "12.5" (ten
+    significant digits hide float noise like 0.07 * 100 = 7.000000000000001)."""
+    return f"{frac * 100:.10g}"
 
 
 def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite: bool,
@@ -907,6 +1015,13 @@ def _add_labels(nlp: Language, ner_name: str, labels: list[str]) -> None:
             ner.add_label(label)
 
 
+def _output_path(output_dir: Any) -> Path:
+    if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
+        raise TrainingError(f"output_dir must be a directory path, e.g. 'models/gadgets', got "
+                            f"{output_dir!r}.")
+    return Path(output_dir).expanduser().resolve()
+
+
 def train(
     datasets: str | Sequence[str],
     output_dir: str | Path,
@@ -928,10 +1043,14 @@ def train(
     """Train a new NER pipeline from the answers in ``datasets`` and save it to ``output_dir``.
 
     ``datasets``: a name or list of names (binary teach answers, gold ``ner_manual`` answers,
-    imported JSONL, or a mix). ``base_model``: ``"blank:<lang>"``, an installed package, a
-    pipeline directory or a ``spacy.Language``; it is never written. ``eval_dataset``: evaluate
-    on this dataset (its texts are removed from training); otherwise ``eval_split`` of the texts
-    (seeded by ``seed``, split by input text) is held out. ``labels``: train only these labels
+    imported JSONL, silver analyses from ``nba.silver()``, or a mix; on a text a person
+    answered, the person's answers win and its silver analysis is left out). ``base_model``:
+    ``"blank:<lang>"``, an installed package, a pipeline directory or a ``spacy.Language``; it
+    is never written. ``eval_dataset``: evaluate on this dataset (its texts are removed from
+    training; it may not hold silver analyses); otherwise ``eval_split`` of the texts a person
+    answered (seeded by ``seed``, split by input text) is held out, and texts known only from
+    silver analyses all train: a model's own guesses are never scored as gold.
+    ``labels``: train only these labels
     (other spans are left out; in gold texts their tokens become missing). Each label must have
     an accepted span or be known by the base NER (TrainingError otherwise). Labels the base NER
     lacks are added to it. ``epochs``: passes over the shuffled training data; ``patience``:
@@ -940,27 +1059,31 @@ def train(
     known only from binary answers, with an accepted span, is trained on (default 1: once,
     like every other text; such a text teaches nothing about its unanswered tokens, and a
     larger weight makes up for that).
-    ``db``: a Database, a database path, or None for ``Database()``. ``overwrite``: replace a
+    ``db``: a Database, the path of an existing database, or None for ``Database()``'s default
+    path (read only: a missing file is an error, not created). ``overwrite``: replace a
     previous train() output in ``output_dir``. ``progress``: show a progress bar (tqdm; a
     widget in a notebook).
 
-    The best epoch's pipeline is saved (by eval ents_f; with binary eval answers, the mean of
-    ents_f and the binary accuracy). Raises DatasetError (unknown/empty dataset, only ignored
-    answers), TrainingError (no accepted span, unknown labels, bad output_dir or arguments) and
-    ModelError (a base model that cannot be loaded), before any training starts.
+    The best epoch's pipeline is saved (by eval ents_f on complete annotations; by the binary
+    accuracy on binary answers; the mean of both on a mix). Raises DatasetError (unknown/empty
+    dataset, only ignored answers), StoreError (no database at the path), TrainingError (no
+    accepted span, unknown labels, bad output_dir or arguments) and ModelError (a base model
+    that cannot be loaded), before any training starts.
     """
-    _check_numbers(epochs, dropout, batch_size, patience, binary_weight)
-    out = Path(output_dir).expanduser().resolve()
+    args = _check_numbers(epochs, dropout, batch_size, patience, seed, binary_weight,
+                          eval_split, eval_dataset is None)
+    out = _output_path(output_dir)
     if isinstance(base_model, (str, Path)) and not str(base_model).startswith("blank:"):
         # Refuse a bad output_dir before the (slow) load of the base model.
         path = Path(base_model).expanduser()
         if path.exists():
             _check_output(out, path.resolve(), overwrite)
-    prep = _prepare(datasets, base_model, eval_dataset, eval_split, labels, seed, db)
+    prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
+                    args["seed"], db)
     _check_output(out, prep.base.directory, overwrite)
-    return _run(prep, prep.train_examples, out, overwrite=overwrite, epochs=epochs,
-                binary_weight=binary_weight,
-                dropout=dropout, batch_size=batch_size, patience=patience, seed=seed,
+    return _run(prep, prep.train_examples, out, overwrite=overwrite, epochs=args["epochs"],
+                binary_weight=args["binary_weight"], dropout=args["dropout"],
+                batch_size=args["batch_size"], patience=args["patience"], seed=args["seed"],
                 progress=progress)
 
 
@@ -988,7 +1111,7 @@ class CurveResult:
             value = r[self.metric]
             change = "" if prev is None or value is None else f"{value - prev:+.3f}"
             prev = value if value is not None else prev
-            body.append([f"{r['fraction'] * 100:.0f}", str(r["train_texts"]), _fmt(r["ents_p"]),
+            body.append([_percent(r["fraction"]), str(r["train_texts"]), _fmt(r["ents_p"]),
                          _fmt(r["ents_r"]), _fmt(r["ents_f"]), _fmt(r["accuracy"]), change])
         return _text_table(head, body) + "\n\n" + self.verdict()
 
@@ -1071,25 +1194,26 @@ def train_curve(
 
     The eval set is the same for every run (as in ``train()``); the training texts are shuffled
     once (seeded) and the first 25/50/75/100% used. Arguments as in ``train()``. The pipelines
-    go to ``output_dir/<percent>`` when output_dir is given, else to a temporary directory that
-    is deleted. ``plot``: build ``result.figure`` with matplotlib; when matplotlib is missing a
-    warning says so and the figure is None (the scores are still returned and printed).
+    go to ``output_dir/<percent>`` (``25``, ``50``, ..., ``12.5`` for 0.125) when output_dir
+    is given, else to a temporary directory that is deleted; fractions that would share a
+    directory are refused. ``plot``: build ``result.figure`` with matplotlib; when matplotlib
+    is missing a warning says so and the figure is None (the scores are still returned and
+    printed).
     """
-    _check_numbers(epochs, dropout, batch_size, patience, binary_weight)
-    fracs = sorted({float(f) for f in fractions})
-    if not fracs or fracs[0] <= 0 or fracs[-1] > 1:
-        raise TrainingError(f"fractions must be in (0, 1], got {list(fractions)!r}.")
-    prep = _prepare(datasets, base_model, eval_dataset, eval_split, labels, seed, db)
+    args = _check_numbers(epochs, dropout, batch_size, patience, seed, binary_weight,
+                          eval_split, eval_dataset is None)
+    fracs = _check_fractions(fractions)
+    root = _output_path(output_dir) if output_dir is not None else None
+    prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
+                    args["seed"], db)
     order = list(prep.train_examples)
-    random.Random(seed).shuffle(order)
+    random.Random(args["seed"]).shuffle(order)
     tmp = None
-    if output_dir is None:
+    if root is None:
         tmp = tempfile.TemporaryDirectory(prefix="nbannotate-curve-")
         root = Path(tmp.name)
-    else:
-        root = Path(output_dir).expanduser().resolve()
     for frac in fracs:  # refuse a bad output_dir before the first (slow) run
-        _check_output(root / f"{frac * 100:.0f}", prep.base.directory, overwrite)
+        _check_output(root / _percent(frac), prep.base.directory, overwrite)
     try:
         rows, results = [], []
         for frac in fracs:
@@ -1097,11 +1221,11 @@ def train_curve(
             subset = order[:n]
             if not any(eg.reference.ents for eg in subset):
                 subset = order[:n - 1] + [next(eg for eg in order if eg.reference.ents)]
-            out = root / f"{frac * 100:.0f}"
-            res = _run(prep, subset, out, overwrite=overwrite, epochs=epochs, dropout=dropout,
-                       binary_weight=binary_weight,
-                       batch_size=batch_size, patience=patience, seed=seed, progress=progress,
-                       desc=f"{frac * 100:.0f}%")
+            out = root / _percent(frac)
+            res = _run(prep, subset, out, overwrite=overwrite, epochs=args["epochs"],
+                       dropout=args["dropout"], binary_weight=args["binary_weight"],
+                       batch_size=args["batch_size"], patience=args["patience"],
+                       seed=args["seed"], progress=progress, desc=f"{_percent(frac)}%")
             b = res.best
             rows.append({"fraction": frac, "train_texts": n, "ents_p": b["ents_p"],
                          "ents_r": b["ents_r"], "ents_f": b["ents_f"],

@@ -21,6 +21,8 @@ import contextlib
 import logging
 import random
 import threading
+import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.training import Example
 
+from .errors import SessionError
 from .examples import ExampleStats, merge_answers, merged_to_example
 from .models import is_fresh
 from .tasks import Task
@@ -115,22 +118,57 @@ class ModelUpdater:
         with self._cond:
             return len(self._pending)
 
-    def flush(self, timeout: float | None = 60.0) -> None:
-        """Update from every pending answer now, and wait until no update is running."""
+    def flush(self, timeout: float | None = 60.0) -> bool:
+        """Update from every pending answer now, and wait until no update is running.
+
+        True when every answer has reached the model; False (with a warning) when ``timeout``
+        seconds passed first: the updates go on in the background. Raises SessionError at
+        once when the updater was stopped with answers it will never learn from."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def left() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
         with self._cond:
+            # The worker is gone once stopped and idle: waiting for it would last the whole
+            # timeout (forever with None) and then look like success.
+            halted = self._halted
             # Full batches first, as they would have run anyway; then the remainder.
-            self._cond.wait_for(
-                lambda: not self._busy and len(self._pending) < self.batch_size, timeout=timeout)
-            if self._pending:
+            ready = self._cond.wait_for(
+                lambda: halted() or (not self._busy and len(self._pending) < self.batch_size),
+                timeout=left())
+            if ready and self._pending and not halted():
                 self._force = True
                 self._cond.notify_all()
-            self._cond.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
+            done = self._cond.wait_for(
+                lambda: halted() or (not self._pending and not self._busy), timeout=left())
+            pending = len(self._pending)
+            if halted() and pending:
+                raise SessionError(
+                    f"The model is no longer updated: its session was stopped "
+                    f"(session.stop()), and {pending} answer(s) given since its last update "
+                    f"did not reach it (they are stored in the dataset). Start a new session "
+                    f"to go on learning, or train on the dataset with nba.train().")
+            if not done:
+                what = (f"{pending} answer(s) had not reached the model" if pending else
+                        "an update was still running")
+                warnings.warn(
+                    f"update_model(): after {timeout} s {what}; the update goes on in the "
+                    f"background. Call update_model() again (or with a longer timeout) to "
+                    f"wait for it.", RuntimeWarning, stacklevel=3)
+                return False
+            return True
+
+    def _halted(self) -> bool:
+        """No update will run any more (caller holds ``_cond``)."""
+        return (self._stopped and not self._busy) or not self._thread.is_alive()
 
     def wait_idle(self, timeout: float | None = 60.0) -> bool:
-        """Wait until no update is running or due."""
+        """Wait until no update is running or due (none ever is once stopped)."""
         with self._cond:
             return self._cond.wait_for(
-                lambda: not self._busy and len(self._pending) < self.batch_size, timeout=timeout)
+                lambda: self._halted() or (not self._busy and len(self._pending) < self.batch_size),
+                timeout=timeout)
 
     def stop(self) -> None:
         with self._cond:

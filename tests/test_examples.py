@@ -55,3 +55,16 @@ def test_gold_is_complete_and_whitespace_spans_are_dropped():
                   answer="accept")
     examples, stats = answers_to_examples(nlp2, [spaced])
     assert examples == [] and stats.misaligned == 1
+
+
+def test_a_person_rejecting_an_analysis_outranks_its_silver_analysis():
+    nlp = load_model("blank:en", ["PRODUCT"])
+    silver = dict(make_task(TEXT, [], [{"start": 12, "end": 18, "label": "PRODUCT"}],
+                            {"silver": True}, view_id=VIEW_MANUAL), answer="accept")
+    rejected = answer([(12, 18, "PRODUCT")], "reject", VIEW_MANUAL)  # the same analysis
+    for tasks in ([silver, rejected], [rejected, silver]):
+        examples, stats = answers_to_examples(nlp, tasks)
+        assert examples == [] and stats.answers == 2
+    # Alone, the silver analysis trains as a complete annotation.
+    (ex,), _ = answers_to_examples(nlp, [silver])
+    assert [e.text for e in ex.reference.ents] == ["iPhone"]

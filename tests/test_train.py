@@ -156,6 +156,8 @@ def test_binary_answers_train_with_missing_tokens_and_report_accuracy(db, tmp_pa
     result = train("teach", out, db=db, **FAST)
 
     assert result.scores["eval"] == "binary"
+    # Binary answers leave the other tokens unknown: no entity P/R/F, only accuracy.
+    assert all(r["ents_f"] is None and r["ents_p"] is None for r in result.scores["epochs"])
     b = result.best["binary"]
     # 10 eval texts: 2 accepted spans and 1 rejected span each.
     assert (b["accept_total"], b["reject_total"], b["total"]) == (20, 10, 30)
