@@ -48,6 +48,8 @@ class BaseSession:
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  split: bool = True, annotator: str | None = None) -> None:
         self.db_dataset = dataset
+        #: True when the recipe opened the database from a path: close() then releases it.
+        self.owns_db = False
         self.dataset = dataset.name
         self.source = source
         self.nlp = nlp
@@ -226,7 +228,8 @@ class BaseSession:
         updater = self.updater
         return {
             "session": session,
-            "dataset": self.db_dataset.counts(),
+            # after close() the file may belong to another process now: no dataset counts
+            "dataset": None if self.db_dataset.db.closed else self.db_dataset.counts(),
             "accept_rate": session["accept"] / decided if decided else None,
             "updates": updater.version if updater else 0,
             "pending_update": updater.pending if updater else 0,
@@ -246,9 +249,24 @@ class BaseSession:
             yield self.nlp
 
     def stop(self) -> None:
-        """Stop the background threads. Answers are already stored; nothing is lost."""
+        """Stop the background threads. Answers are already stored; nothing is lost. The tasks
+        already handed out can still be answered."""
         if self.updater is not None:
             self.updater.stop()
+
+    def close(self) -> None:
+        """Stop, and release the database file if the session opened it (``db=`` a path, or
+        the default), so that another process or kernel can open it. A Database object passed
+        as ``db=`` stays open: close it with ``db.close()``. Answering after close() raises."""
+        self.stop()
+        if self.owns_db:
+            self.db_dataset.db.close()
+
+    def __enter__(self) -> BaseSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         p = self.progress

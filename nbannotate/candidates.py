@@ -7,7 +7,8 @@ both is offered once, marked as a pattern match and carrying the model's score.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Set
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .errors import SourceError
 from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
@@ -60,23 +62,85 @@ def sentence_splitter(lang: str) -> Language:
     """A small rule-based splitter; independent of the model so scoring never waits on it."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("sentencizer")
+    # spaCy's length limit protects the parser and NER (about 1 GB per 100,000 characters);
+    # tokenizing is cheap, and splitting is what brings a long text under the model's limit.
+    nlp.max_length = sys.maxsize
     return nlp
 
 
 def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Language
                     ) -> Iterator[dict[str, Any]]:
-    """Yield one item per sentence; meta keeps the original's meta plus the sentence index."""
+    """Yield one item per sentence; meta keeps the original's meta plus the sentence index.
+
+    Incoming ``spans`` go with the sentence that holds them, their offsets shifted; sentences
+    a span runs across stay together, so no span is cut.
+    """
     for item in items:
         text = item["text"]
         doc = splitter(text)
-        sents = [s for s in doc.sents if s.text.strip()]
-        if len(sents) <= 1:
-            yield {"text": text, "meta": dict(item.get("meta") or {})}
+        ranges = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
+        spans = item.get("spans")
+        if spans:
+            ranges = _keep_spans_whole(ranges, spans)
+        if len(ranges) <= 1:
+            out = {"text": text, "meta": dict(item.get("meta") or {})}
+            if spans is not None:
+                out["spans"] = [dict(s) for s in spans]
+            yield out
             continue
-        for i, sent in enumerate(sents):
+        for i, (start, end) in enumerate(ranges):
             meta = dict(item.get("meta") or {})
             meta["sentence"] = i
-            yield {"text": sent.text, "meta": meta}
+            out = {"text": text[start:end], "meta": meta}
+            if spans is not None:
+                out["spans"] = [{**s, "start": s["start"] - start, "end": s["end"] - start}
+                                for s in spans if start <= s["start"] and s["end"] <= end]
+            yield out
+
+
+def _keep_spans_whole(ranges: list[tuple[int, int]], spans: Iterable[Mapping[str, Any]]
+                      ) -> list[tuple[int, int]]:
+    """Sentence ranges with every boundary that falls inside a span removed."""
+    out: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if out and any(s["start"] < start and s["end"] > out[-1][1] for s in spans):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def describe_item(item: Mapping[str, Any]) -> str:
+    """Where an item comes from, for error messages: its line or row and how it starts."""
+    meta = item.get("meta") or {}
+    where = (f"line {meta['line']} of the source" if "line" in meta
+             else f"row {meta['row']} of the source" if "row" in meta else "a text of the source")
+    text = item["text"]
+    return f"{where} ({text[:40]!r}{'...' if len(text) > 40 else ''})"
+
+
+def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | None = None
+               ) -> None:
+    """Raise SourceError, naming the item and the fix, for an item the session cannot offer:
+    a text longer than the model takes (spaCy's E088, deep in a thread, otherwise) or, with
+    ``labels``, an incoming span of a label the session does not annotate."""
+    text = item["text"]
+    if len(text) > nlp.max_length:
+        raise SourceError(
+            f"{describe_item(item)}: the text has {len(text):,} characters, more than the model "
+            f"analyses at once (nlp.max_length = {nlp.max_length:,}; spaCy's NER needs about "
+            "1 GB of memory per 100,000 characters). Split it into shorter texts (e.g. "
+            "paragraphs) in the source, or, if you have the memory, pass as model= a "
+            "spacy.Language whose max_length you raised.")
+    if labels is None:
+        return
+    for span in item.get("spans") or ():
+        if span["label"] not in labels:
+            raise SourceError(
+                f"{describe_item(item)}: the span {text[span['start']:span['end']]!r} has the "
+                f"label {span['label']!r}, which is not among this session's labels "
+                f"({', '.join(labels)}). Pass labels=[..., {span['label']!r}] to review such "
+                f"spans, or remove them from the source.")
 
 
 def _useful(doc: Doc, start: int, end: int) -> bool:
@@ -169,6 +233,8 @@ class CandidateScorer:
     def score_texts(self, items: list[Mapping[str, Any]], version: int = 0
                     ) -> list[ScoredText]:
         """Score a batch: per item its tasks and, for completion questions, its analyses."""
+        for item in items:
+            check_item(item, self.nlp)
         docs = upstream_docs(self.nlp, [item["text"] for item in items])
         if self.ner is None or not docs:
             return [ScoredText(item, [], version=version) for item in items]

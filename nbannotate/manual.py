@@ -1,10 +1,12 @@
 """Manual and correct sessions: complete (gold) annotations of whole texts.
 
 ``manual`` shows each text with nothing or pattern matches pre-highlighted; ``correct`` shows
-the model's entities. The annotator edits the spans and accepts: the stored task carries every
-span of the text and ``_view_id: "ner_manual"``, so ``train()`` uses it as gold (unmarked tokens
-are not entities) and it can serve as an evaluation set. Like the teach session, these work
-headless; the widget is a view over them (displaying a session shows it).
+the model's entities. A source item that carries ``spans`` (a Prodigy export, another tool's
+output) shows those instead, in both: the annotation to review comes first. The annotator
+edits the spans and accepts: the stored task carries every span of the text and ``_view_id:
+"ner_manual"``, so ``train()`` uses it as gold (unmarked tokens are not entities) and it can
+serve as an evaluation set. Like the teach session, these work headless; the widget is a view
+over them (displaying a session shows it).
 
 The API mirrors :class:`nbannotate.session.TeachSession` (``next_task``, ``answer``, ``undo``,
 ``change_answer``, ``requeue``, ``history``, ``progress``, ``error``, ``stop``), with one
@@ -16,14 +18,15 @@ are the answer), so undo, change_answer and the widget follow one task by one ha
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from .base_session import BaseSession
-from .errors import AnswerError
+from .candidates import check_item, describe_item
+from .errors import AnswerError, SourceError
 from .patterns import PatternMatcher
 from .sources import Source
 from .store import Dataset
@@ -56,11 +59,22 @@ class ManualSession(BaseSession):
 
     # -- stream -----------------------------------------------------------------------------
     def _task(self, item: Mapping[str, Any]) -> Task:
+        # An incoming span of another label is refused rather than kept or dropped: the view has
+        # no button for that label, so the annotator could not mark the entities of it that the
+        # input missed, yet accepting would store the text as complete (gold) for it; dropping
+        # it would store its tokens as "not an entity".
+        check_item(item, self.nlp, self.labels)
         text = item["text"]
+        incoming = item.get("spans")
         with self.model():
-            doc: Doc = self.nlp(text) if self.use_model else self.nlp.make_doc(text)
+            model = self.use_model and incoming is None  # the input's own spans come first
+            doc: Doc = self.nlp(text) if model else self.nlp.make_doc(text)
         spans: list[dict[str, Any]] = []
-        if self.use_model:
+        if incoming is not None:
+            where = describe_item(item)
+            spans = [{**s, "source": "input"} for s in self._snap(
+                doc, incoming, lambda msg: SourceError(f"{where}, in its spans: {msg}"))]
+        elif self.use_model:
             spans = [{"start": e.start_char, "end": e.end_char, "token_start": e.start,
                       "token_end": e.end - 1, "label": e.label_, "source": "model"}
                      for e in doc.ents if e.label_ in self.labels]
@@ -85,7 +99,9 @@ class ManualSession(BaseSession):
         Texts already annotated in the dataset (as gold) and repeated texts are skipped. Tasks
         are made on demand (tokenized, pre-highlighted), so ``timeout`` is accepted for
         compatibility with the teach session and never needed. Raises the source's error
-        (e.g. a SourceError on a bad JSONL line), which is also kept in ``error``.
+        (e.g. a SourceError on a bad JSONL line), which is also kept in ``error`` and raised
+        again by every later call (after the tasks given back by undo or requeue), as the teach
+        session does: the stream does not go on past a bad item.
         """
         with self._cond:
             while self._front:
@@ -94,6 +110,8 @@ class ManualSession(BaseSession):
                     continue  # answered meanwhile (a widget shows an undone task at once)
                 self._offered[task["_task_hash"]] = task
                 return task
+            if self.error is not None:  # the stream is broken: say so until fixed, like teach
+                raise self.error
             item = None
             try:
                 for candidate in self._stream:
@@ -111,7 +129,12 @@ class ManualSession(BaseSession):
                 return None
         # Made outside the session lock: the model may be busy with an update (correct), and
         # answers must not wait for it.
-        task = self._task(item)
+        try:
+            task = self._task(item)
+        except Exception as exc:
+            with self._cond:
+                self.error = exc
+            raise
         with self._cond:
             self._offered[task["_task_hash"]] = task
         return task
@@ -128,32 +151,37 @@ class ManualSession(BaseSession):
         """
         if not isinstance(spans, Sequence) or isinstance(spans, (str, bytes)):
             raise AnswerError(f"spans must be a list of dicts, got {type(spans).__name__}.")
-        doc = self.nlp.make_doc(task["text"])
+        return self._snap(self.nlp.make_doc(task["text"]), spans, AnswerError)
+
+    def _snap(self, doc: Doc, spans: Sequence[Mapping[str, Any]],
+              error: Callable[[str], Exception]) -> list[dict[str, Any]]:
+        """Spans checked and snapped to ``doc``'s tokens (see check_spans); ``error`` makes the
+        exception for a problem (AnswerError for an answer, SourceError for the input)."""
+        text = doc.text
         out: list[dict[str, Any]] = []
         for raw in spans:
             try:
                 start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
             except (KeyError, TypeError, ValueError) as err:
-                raise AnswerError(
+                raise error(
                     f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}.") from err
             if label not in self.labels:
-                raise AnswerError(f"Unknown label {label!r}: this session's labels are "
-                                  f"{', '.join(self.labels)}.")
-            if not 0 <= start < end <= len(task["text"]):
-                raise AnswerError(f"Span {start}-{end} is outside the text (length "
-                                  f"{len(task['text'])}).")
+                raise error(f"Unknown label {label!r}: this session's labels are "
+                            f"{', '.join(self.labels)}.")
+            if not 0 <= start < end <= len(text):
+                raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
             span = doc.char_span(start, end, label=label, alignment_mode="expand")
             if span is None or not span.text.strip():
-                raise AnswerError(f"Span {start}-{end} covers no token.")
+                raise error(f"Span {start}-{end} covers no token.")
             while len(span) and span[0].is_space:  # a selection in whitespace snaps inward
                 span = span[1:]
             while len(span) and span[-1].is_space:
                 span = span[:-1]
             for other in out:
                 if span.start <= other["token_end"] and other["token_start"] < span.end:
-                    clash = task["text"][other["start"]:other["end"]]
-                    raise AnswerError(f"Span {span.text!r} overlaps {clash!r}: entities cannot "
-                                      f"overlap. Remove one of them first.")
+                    clash = text[other["start"]:other["end"]]
+                    raise error(f"Span {span.text!r} overlaps {clash!r}: entities cannot "
+                                f"overlap. Remove one of them first.")
             out.append({"start": span.start_char, "end": span.end_char,
                         "token_start": span.start, "token_end": span.end - 1, "label": label})
         return sorted(out, key=lambda s: s["start"])

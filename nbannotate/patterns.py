@@ -8,6 +8,8 @@ token text). An optional ``"id"`` names the pattern; otherwise its line number d
 from __future__ import annotations
 
 import json
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,12 @@ class PatternMatch:
 
 
 def read_patterns(patterns: PatternsLike) -> list[dict[str, Any]]:
-    """Load and validate patterns from a JSONL path or a list of dicts."""
+    """Load and validate patterns from a JSONL path or a list of dicts.
+
+    Each pattern comes back with ``"where"``, its location for error messages ("<file>, line
+    4" or "pattern 2"); patterns read before keep theirs, so a file's line numbers survive
+    being passed on as a list (``PatternMatcher(nlp, read_patterns(path))``).
+    """
     where = "patterns"
     if isinstance(patterns, (str, Path)):
         path = Path(patterns).expanduser()
@@ -61,8 +68,13 @@ def read_patterns(patterns: PatternsLike) -> list[dict[str, Any]]:
             ) from err
     out = []
     for lineno, entry in entries:
-        out.append(_validate(entry, f"{where}, line {lineno}" if where != "patterns"
-                             else f"pattern {lineno}", lineno))
+        if where != "patterns":
+            here = f"{where}, line {lineno}"
+        elif isinstance(entry, Mapping) and isinstance(entry.get("where"), str):
+            here = entry["where"]  # read before: keep the file and line
+        else:
+            here = f"pattern {lineno}"
+        out.append(_validate(entry, here, lineno))
     return out
 
 
@@ -91,6 +103,48 @@ def _validate(entry: Any, where: str, lineno: int) -> dict[str, Any]:
             "id": str(entry.get("id", lineno)), "where": where}
 
 
+def _check_labels(entries: list[dict[str, Any]], wanted: set[str]) -> None:
+    """PatternError when no pattern has one of the session's labels; a warning naming the
+    labels left out when only some have: a label typo must not silently bootstrap nothing."""
+    dropped = [e for e in entries if e["label"] not in wanted]
+    if not dropped:
+        return
+    names = ", ".join(repr(x) for x in dict.fromkeys(e["label"] for e in dropped))
+    ours = ", ".join(repr(x) for x in sorted(wanted))
+    folded = {w.casefold(): w for w in wanted}
+    near = [f"{e['label']!r} vs {folded[e['label'].casefold()]!r}" for e in dropped
+            if e["label"].casefold() in folded]
+    hint = (f" Labels are case-sensitive ({', '.join(dict.fromkeys(near))})." if near else "")
+    fix = (f"Fix the labels in the patterns (first at {dropped[0]['where']}) or add them to "
+           f"labels=[...].{hint}")
+    if len(dropped) == len(entries):
+        raise PatternError(f"None of the patterns can be used: their labels ({names}) are not "
+                           f"among this session's labels ({ours}). {fix}")
+    warnings.warn(f"{len(dropped)} of {len(entries)} patterns are not used: their labels "
+                  f"({names}) are not among this session's labels ({ours}). {fix}",
+                  stacklevel=4)
+
+
+def _spacy_problems(err: Exception, key: str) -> str:
+    """spaCy's complaint about a token pattern without its internals: the rule key (ours,
+    meaningless to the user) and pydantic's paths, as "token 1, 'lowr': ..."."""
+    problems: dict[str, list[str]] = {}
+    for line in str(err).splitlines():
+        m = re.match(r"- \[pattern -> (\d+)(?: -> ([^\]\s]+))?[^\]]*\] (.+)", line)
+        if m:
+            token, attr, msg = m.groups()
+            where = f"token {int(token) + 1}" + (f", {attr!r}" if attr else "")
+            if msg.startswith("Extra inputs"):
+                msg = ("not a token attribute spaCy knows (e.g. ORTH, LOWER, TEXT, LEMMA, POS, "
+                       "SHAPE, IS_DIGIT, OP)")
+            problems.setdefault(where, [])
+            if msg not in problems[where]:
+                problems[where].append(msg)
+    if problems:
+        return "; ".join(f"{where}: {' or '.join(msgs)}" for where, msgs in problems.items())
+    return str(err).replace(repr(key), "").replace(key, "").strip()
+
+
 class PatternMatcher:
     """Finds pattern matches in docs. Invalid token patterns fail here, at construction."""
 
@@ -98,6 +152,8 @@ class PatternMatcher:
                  labels: Iterable[str] | None = None) -> None:
         entries = read_patterns(patterns)
         wanted = set(labels) if labels else None
+        if wanted is not None:
+            _check_labels(entries, wanted)
         self.matcher = Matcher(nlp.vocab, validate=True)
         self.phrase_matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.labels: set[str] = set()
@@ -114,7 +170,8 @@ class PatternMatcher:
                 else:
                     self.matcher.add(key, [list(entry["pattern"])])
             except Exception as err:
-                raise PatternError(f"{entry['where']}: invalid token pattern: {err}") from err
+                raise PatternError(f"{entry['where']}: invalid token pattern: "
+                                   f"{_spacy_problems(err, key)}") from err
             self.labels.add(entry["label"])
             self.count += 1
 

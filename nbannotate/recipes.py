@@ -7,14 +7,19 @@ message, before any thread starts or anything is stored.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import warnings
+from collections.abc import Iterator
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import spacy
+from spacy.language import Language
 
 from . import candidates
-from .candidates import CandidateScorer
+from .candidates import CandidateScorer, check_item
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
 from .models import ModelLike, find_ner, load_language, load_model, normalize_labels
@@ -22,8 +27,8 @@ from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .session import TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
-from .sources import Source
-from .store import Database
+from .sources import VALIDATE_LINES, Source
+from .store import Database, Dataset
 from .tasks import input_hash
 
 # In-loop step size when only binary span answers teach the model (no whole analyses).
@@ -35,15 +40,81 @@ def _check_dataset(name: Any) -> None:
         raise ValueError(f"dataset must be a non-empty name, got {name!r}.")
 
 
-def _positive_int(name: str, value: Any) -> None:
-    if not isinstance(value, int) or value < 1:
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _non_negative_int(name: str, value: Any, what: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer of 0 or more{what}, got {value!r}.")
+    return int(value)
+
+
+def _number(name: str, value: Any, what: str, low: float = -math.inf, high: float = math.inf,
+            low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number in the range; ValueError saying what is expected otherwise (a
+    string or NaN here would fail later, deep in a thread, or quietly change nothing)."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
+            or value < low or value > high or (low_open and value == low) \
+            or (high_open and value == high):
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
+    return float(value)
+
+
+def _probability(name: str, value: Any) -> float | None:
+    return None if value is None else _number(
+        name, value, "a probability between 0 and 1 or None", 0.0, 1.0)
+
+
+def _seed(value: Any) -> int:
+    # spaCy seeds numpy too, which takes 0 <= seed < 2**32.
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value < 2 ** 32:
+        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, got {value!r}.")
+    return int(value)
+
+
+def _keep_max_length(model: Any, nlp: Language) -> Language:
+    # The private copy of a Language passed as model= is made from its config and bytes, which
+    # do not hold max_length: keep the limit the caller raised.
+    if isinstance(model, Language):
+        nlp.max_length = model.max_length
+    return nlp
+
+
+def _check_head(src: Source, nlp: Language, labels: list[str] | None, split: bool) -> None:
+    """The first items of a source that can be read again, checked as the session will check
+    them (length, and with ``labels`` the labels of incoming spans), so that such bad input
+    fails at the call; later items fail when the session reaches them."""
+    splitter = None
+    for item in src.head(VALIDATE_LINES):
+        parts = [item]
+        if split and len(item["text"]) > nlp.max_length:  # rare: split as the session will
+            splitter = splitter or candidates.sentence_splitter(nlp.lang)
+            parts = list(candidates.split_sentences([item], splitter))
+        for part in parts:
+            check_item(part, nlp, labels)
 
 
 def _database(db: Database | str | Path | None) -> Database:
     if isinstance(db, Database):
         return db
     return Database() if db is None else Database(db)
+
+
+@contextlib.contextmanager
+def _opened(db: Database | str | Path | None) -> Iterator[tuple[Database, bool]]:
+    """(database, whether this call opened it). A database the call opened is released if
+    the call fails; a session made from it releases it on ``close()``."""
+    database = _database(db)
+    owned = not isinstance(db, Database)
+    try:
+        yield database, owned
+    except BaseException:
+        if owned:
+            database.close()
+        raise
 
 
 def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
@@ -98,46 +169,55 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         update's weights alone swing with every ten answers. None: use the last weights.
         ``session.model()`` gives the model as the loop uses it.
 
+    Spans in the source are ignored: teach asks its own questions (manual and correct show
+    them). Every numeric argument is checked here: a bad one raises ValueError naming it.
+
     Displaying the returned session in a notebook shows the annotation widget.
     """
     _check_dataset(dataset)
-    _positive_int("batch_size", batch_size)
-    _positive_int("beam_width", beam_width)
-    _positive_int("whole_alternatives", whole_alternatives)
-    for name, value in (("whole", whole), ("complete", complete)):
-        if value is not None and not (isinstance(value, (int, float))
-                                      and not isinstance(value, bool) and 0.0 <= value <= 1.0):
-            raise ValueError(f"{name} must be a probability between 0 and 1 or None, "
-                             f"got {value!r}.")
+    batch_size = _positive_int("batch_size", batch_size)
+    beam_width = _positive_int("beam_width", beam_width)
+    whole_alternatives = _positive_int("whole_alternatives", whole_alternatives)
+    replay = _non_negative_int("replay", replay, " (earlier texts replayed in each update)")
+    gold_per_update = _non_negative_int("gold_per_update", gold_per_update,
+                                        " (complete annotations in each update)")
+    seed = _seed(seed)
+    bias = _number("bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre "
+                   "from 0.5)")
+    whole = _probability("whole", whole)
+    complete = _probability("complete", complete)
     if learn_rate is None and whole is None:
         learn_rate = WHOLE_NONE_LEARN_RATE
-    if learn_rate is not None and not learn_rate > 0:
-        raise ValueError(f"learn_rate must be positive, got {learn_rate!r}.")
-    if average is not None and not (isinstance(average, (int, float))
-                                    and 0.0 <= average < 1.0):
-        raise ValueError(f"average must be a decay in [0, 1) such as 0.99, or None to predict "
-                         f"with the last weights; got {average!r}.")
+    if learn_rate is not None:
+        learn_rate = _number("learn_rate", learn_rate, "a positive number such as 0.001, or "
+                             "None for the default", 0.0, low_open=True)
+    if average is not None:
+        average = _number("average", average, "a decay in [0, 1) such as 0.99, or None to "
+                          "predict with the last weights", 0.0, 1.0, high_open=True)
     sort = get_sorter(sorter, bias)
     src = Source(source, text_column=text_column)
     pattern_list = read_patterns(patterns) if patterns is not None else []
     wanted = _labels(labels, pattern_list)
     spacy.util.fix_random_seed(seed)
-    nlp = load_model(model, wanted)
+    nlp = _keep_max_length(model, load_model(model, wanted))
     if not labels:  # default: the pattern labels and every label the model knows
         wanted = list(dict.fromkeys([*wanted, *find_ner(nlp).labels]))
     if not wanted:
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
+    _check_head(src, nlp, None, split_sentences)
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
     scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole,
                              whole_alternatives=whole_alternatives, complete=complete)
-    database = _database(db)
-    gold = _gold_answers(database, replay_gold)
-    ds = database.dataset(dataset, create=True)
-    return TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted, scorer=scorer,
-                        sorter=sort, batch_size=batch_size, split=split_sentences,
-                        annotator=annotator, replay=replay, seed=seed, gold=gold,
-                        gold_per_update=gold_per_update, learn_rate=learn_rate,
-                        average=average)
+    with _opened(db) as (database, owned):
+        gold = _gold_answers(database, replay_gold)
+        ds = database.dataset(dataset, create=True)
+        session = TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
+                               scorer=scorer, sorter=sort, batch_size=batch_size,
+                               split=split_sentences, annotator=annotator, replay=replay,
+                               seed=seed, gold=gold, gold_per_update=gold_per_update,
+                               learn_rate=learn_rate, average=average)
+        session.owns_db = owned
+    return session
 
 
 def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str, Any]]:
@@ -166,17 +246,24 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
     """Annotate whole texts by hand (Prodigy's ``ner.manual``); patterns pre-highlight.
 
     ``model`` only provides the tokenizer (default: blank English). Each accepted text is stored
-    with all its spans as a complete (gold) annotation.
+    with all its spans as a complete (gold) annotation. A source item with ``"spans"`` (e.g. a
+    Prodigy export to review) shows those spans pre-highlighted, snapped to whole tokens, instead
+    of pattern matches; a span of a label not in ``labels`` is a SourceError (the annotator
+    could not mark that label, yet an accept would store the text as complete for it).
     """
     wanted = _labels(labels, [])
     if not wanted:
         raise ValueError("manual() needs labels=[...]: the labels the annotator can choose.")
     src = Source(source, text_column=text_column)
-    nlp = load_language(model if model is not None else "blank:en")
+    nlp = _keep_max_length(model, load_language(model if model is not None else "blank:en"))
+    _check_head(src, nlp, wanted, split_sentences)
     matcher = PatternMatcher(nlp, patterns, wanted) if patterns is not None else None
-    ds = _database(db).dataset(dataset, create=True)
-    return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, patterns=matcher,
-                         split=split_sentences, annotator=annotator)
+    with _opened(db) as (database, owned):
+        ds = database.dataset(dataset, create=True)
+        session = ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
+                                patterns=matcher, split=split_sentences, annotator=annotator)
+        session.owns_db = owned
+    return session
 
 
 def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str | None = None,
@@ -186,15 +273,23 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     """Correct the model's entities (Prodigy's ``ner.correct``), stored as gold annotations.
 
     With ``update=True`` the in-memory model learns from each accepted annotation, like teach.
+    A source item with ``"spans"`` (even an empty list) shows those instead of the model's
+    entities: the input's annotation is the one to review (the model is not run on it). Their
+    labels must be among ``labels`` (default: the model's), else SourceError.
     """
+    batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
     requested = _labels(labels, [])
-    nlp = load_model(model, requested)
+    nlp = _keep_max_length(model, load_model(model, requested))
     wanted = requested or list(find_ner(nlp).labels)
-    ds = _database(db).dataset(dataset, create=True)
-    return ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted, use_model=True,
-                         update=update, split=split_sentences, annotator=annotator,
-                         batch_size=batch_size)
+    _check_head(src, nlp, wanted, split_sentences)
+    with _opened(db) as (database, owned):
+        ds = database.dataset(dataset, create=True)
+        session = ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
+                                use_model=True, update=update, split=split_sentences,
+                                annotator=annotator, batch_size=batch_size)
+        session.owns_db = owned
+    return session
 
 
 def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.9,
@@ -211,18 +306,29 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     texts analysed, stored, stored with entities, skipped.
     """
     _check_dataset(dataset)
-    if not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be a probability in (0, 1], e.g. 0.9; got "
-                         f"{threshold!r}.")
-    _positive_int("beam_width", beam_width)
+    threshold = _number("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,
+                        low_open=True)
+    beam_width = _positive_int("beam_width", beam_width)
+    batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
-    nlp = load_language(model)
+    nlp = _keep_max_length(model, load_language(model))
     ner = find_ner(nlp)
     if ner is None or not ner.labels:
         raise ModelError(f"silver() needs a trained entity recognizer, and {model!r} has "
                          f"{'no NER component' if ner is None else 'no entity labels'}. Train "
                          f"one first (nba.train) and pass its output directory.")
-    ds = _database(db).dataset(dataset, create=True)
+    _check_head(src, nlp, None, split_sentences)
+    with _opened(db) as (database, owned):
+        try:
+            return _store_silver(database.dataset(dataset, create=True), src, nlp, threshold,
+                                 beam_width, batch_size, split_sentences)
+        finally:
+            if owned:  # release the file for other processes, as train() does
+                database.close()
+
+
+def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, beam_width: int,
+                  batch_size: int, split_sentences: bool) -> dict[str, int]:
     done = ds.input_hashes()
     items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang))
              if split_sentences else iter(src))
@@ -231,6 +337,7 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     def fresh() -> Any:
         nonlocal skipped
         for item in items:
+            check_item(item, nlp)
             ih = input_hash(item["text"])
             if ih in done:
                 skipped += 1
@@ -245,8 +352,8 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
         ds.add_many(tasks, answer="accept")
     elif stats.texts:
         warnings.warn(f"silver(): none of the {stats.texts} texts has an analysis with "
-                      f"probability >= {threshold}, so nothing was stored in {dataset!r}. A model "
+                      f"probability >= {threshold}, so nothing was stored in {ds.name!r}. A model "
                       f"trained on binary answers alone is rarely sure a text has no other "
                       f"entity: train it with some complete annotations, or lower threshold.",
-                      stacklevel=2)
+                      stacklevel=4)
     return {**stats.as_dict(), "skipped": skipped}

@@ -5,14 +5,15 @@ Files are read lazily, line by line, so a source of a million lines is never hel
 whole; iterating a ``Source`` again starts again from the beginning (except a one-shot
 iterator, which cannot restart). Empty, whitespace-only and non-string texts are skipped and
 counted in ``Source.stats`` rather than stopping the loop; malformed input (a JSONL line that is
-not JSON, an object without text) raises :class:`~nbannotate.errors.SourceError` naming the file
-and line.
+not JSON, an object without text, a text that is not valid Unicode, malformed ``spans``) raises
+:class:`~nbannotate.errors.SourceError` naming the file and line.
 
 This module sits at the bottom of the package: it imports nothing from nbannotate but errors.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -150,8 +151,18 @@ class Source:
       one-shot iterator can be iterated once; pass a list, or a zero-argument function returning
       a fresh iterable, to restart.
 
-    A meta key given by the user wins over ``row``/``line``. Empty/whitespace-only and
-    non-string texts are skipped and counted in :attr:`stats`.
+    A meta key given by the user wins over ``row``/``line``. A dict or JSONL object may carry
+    ``"spans"`` (Prodigy's ``[{"start", "end", "label"}]``, character offsets): they are kept in
+    the item as ``"spans"`` (manual and correct pre-highlight them; teach and silver ignore them).
+
+    One rule for bad items: an item with nothing to annotate (an empty/whitespace-only or
+    non-string text) is skipped and counted in :attr:`stats`; an item that is malformed (not
+    JSON, no text key, a text or meta string that is not valid Unicode, such as a lone surrogate
+    from a tweet cut in the middle of an emoji, malformed ``spans``) raises :class:`SourceError`
+    naming its line or row, so no text with content is lost without a word. Such an item among
+    the first ``VALIDATE_LINES`` lines/items fails at construction; a later one fails when it is
+    reached (a session then raises it from ``next_task``): fix it and start the session again,
+    which asks nothing already answered.
 
     Raises :class:`SourceError` at construction for a missing, unreadable or directory path, an
     unsupported object, a DataFrame without the text column, or a malformed item among the first
@@ -298,6 +309,18 @@ class Source:
             self._consumed = True
         return self._iter_objects(obj)
 
+    def head(self, n: int = VALIDATE_LINES) -> list[Item]:
+        """The first ``n`` items, read again from the start, when that uses nothing up: empty for
+        a one-shot iterator or a function (reading would consume it, or call it once more).
+        :attr:`stats` are left as they were."""
+        if self.kind == "callable" or (self.kind == "iterable" and isinstance(self._obj, Iterator)):
+            return []
+        stats = self.stats
+        try:
+            return list(itertools.islice(iter(self), n))
+        finally:
+            self.stats = stats
+
     def __repr__(self) -> str:
         what = repr(str(self.path)) if self.path is not None else f"<{type(self._obj).__name__}>"
         total = f", total={self._total}" if self._total_known else ""
@@ -314,11 +337,39 @@ class Source:
             self.stats.skipped_non_string += 1
         return item
 
-    def _text(self, value: Any) -> tuple[str | None, str | None]:
-        """(text, None) for a usable text, else (None, reason)."""
+    def _text(self, value: Any, where: str) -> tuple[str | None, str | None]:
+        """(text, None) for a usable text, else (None, reason). Raises SourceError for a text
+        that is not valid Unicode."""
         if isinstance(value, str):
-            return (str(value), None) if value.strip() else (None, "empty")
+            if not value.strip():
+                return None, "empty"
+            _check_unicode(value, where, "the text")
+            return str(value), None
         return None, "non_string"
+
+    def _spans(self, raw: Any, text: str, where: str) -> list[dict[str, Any]]:
+        """Incoming spans checked for shape and offsets (labels and tokens are the session's
+        business): ``[{"start", "end", "label"}]``."""
+        example = '[{"start": 0, "end": 5, "label": "ORG"}]'
+        if not isinstance(raw, (list, tuple)):
+            raise SourceError(f"{where}: 'spans' must be a list of spans like {example}, got "
+                              f"{type(raw).__name__}.")
+        out = []
+        for i, span in enumerate(raw):
+            if not isinstance(span, Mapping):
+                raise SourceError(f"{where}: span {i} is a {type(span).__name__}; each span "
+                                  f"must be an object like {example[1:-1]}.")
+            start, end, label = span.get("start"), span.get("end"), span.get("label")
+            if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)) \
+                    or not isinstance(label, str) or not label.strip():
+                raise SourceError(f"{where}: span {i} needs integer 'start' and 'end' (character "
+                                  f"offsets) and a non-empty 'label', got {dict(span)!r}.")
+            if not 0 <= start < end <= len(text):
+                raise SourceError(f"{where}: span {i} ({start}-{end}) is not inside the text "
+                                  f"(length {len(text)}); offsets count characters, end "
+                                  "exclusive.")
+            out.append({"start": start, "end": end, "label": label.strip()})
+        return out
 
     def _item(self, obj: Any, pos: dict[str, int], where: str, count: bool = True,
               meta_from_keys: bool = True) -> Item | None:
@@ -342,15 +393,21 @@ class Source:
                     if k not in (self.text_column, "meta") and k not in _TASK_KEYS:
                         meta[str(k)] = _jsonable(v)
             meta.update({str(k): _jsonable(v) for k, v in user_meta.items()})
-            text, reason = self._text(obj[self.text_column])
+            text, reason = self._text(obj[self.text_column], where)
+            spans = obj.get("spans")
         elif obj is None or isinstance(obj, (str, int, float)) or _is_scalar_na(obj):
-            text, reason = self._text(obj)
-            meta = dict(pos)
+            text, reason = self._text(obj, where)
+            meta, spans = dict(pos), None
         else:
             raise SourceError(
                 f"{where} is a {type(obj).__name__}; each item must be a string or a dict with "
                 f"a {self.text_column!r} key.")
-        item = {"text": text, "meta": meta} if text is not None else None
+        item: Item | None = None
+        if text is not None:
+            _check_unicode(meta, where, "meta")  # the store could not write it either
+            item = {"text": text, "meta": meta}
+            if spans is not None:
+                item["spans"] = self._spans(spans, text, where)
         return self._count(item, reason) if count else item
 
     def _iter_objects(self, objs: Iterable[Any]) -> Iterator[Item]:
@@ -371,12 +428,14 @@ class Source:
             rows = part.iloc[:, [j for j in range(len(df.columns)) if j != loc]].to_dict(
                 "records") if others else [{}] * len(texts)
             for k, (value, row) in enumerate(zip(texts, rows, strict=True)):
-                text, reason = self._text(value)
+                where = f"row {lo + k} of the DataFrame"
+                text, reason = self._text(value, where)
                 if text is None:
                     self._count(None, reason)
                     continue
                 meta = {str(c): _jsonable(v) for c, v in row.items()}
                 meta.setdefault("row", lo + k)
+                _check_unicode(meta, where, "meta")
                 self.stats.read += 1
                 yield {"text": text, "meta": meta}
 
@@ -432,6 +491,30 @@ class Source:
                     yield item
         finally:
             f.close()
+
+
+def _check_unicode(value: Any, where: str, what: str) -> None:
+    """Raise SourceError for a string (or a string inside meta) that is not valid Unicode: a
+    lone surrogate, which JSON's "\\ud83d" escapes and cut emoji produce. spaCy, the hashes and
+    DuckDB all need UTF-8, so such a text could never be shown, hashed or stored."""
+    if isinstance(value, str):
+        if value.isascii():
+            return
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise SourceError(
+                f"{where}: {what} has a lone surrogate ({value[err.start]!r} at character "
+                f"{err.start}), which is not valid Unicode (typically a string cut in the middle "
+                "of an emoji). Repair or remove it in the source, e.g. "
+                "text.encode('utf-8', 'replace').decode('utf-8') replaces it with '?'.") from None
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_unicode(k, where, f"a key of {what}")
+            _check_unicode(v, where, f"{what}[{k!r}]")
+    elif isinstance(value, list):
+        for v in value:
+            _check_unicode(v, where, what)
 
 
 def _json_kind(obj: Any) -> str:

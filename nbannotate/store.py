@@ -137,8 +137,9 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
             raise DatabaseLockedError(
                 f"The database file {path!r} is held by another process{holder}, e.g. another "
                 "Jupyter kernel or notebook with an open nbannotate session. DuckDB lets only one "
-                "process use a database file. Close it there (session.close() / db.close(), or "
-                "shut down that kernel), or use a different file: Database('other.duckdb')."
+                "process use a database file. Close it there (session.close() for each session "
+                "and db.close() for each Database opened on it, or shut down that kernel), or "
+                "use a different file: Database('other.duckdb')."
             ) from None
         if "not a valid duckdb database" in low:
             raise StoreError(

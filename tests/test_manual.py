@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from gadgets import gadget_texts, product_patterns
+from gadgets import gadget_texts, product_patterns, trained_gadget_model
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError
 from nbannotate.examples import answers_to_examples
 from nbannotate.models import load_model
+from nbannotate.sources import VALIDATE_LINES
 
 
 def test_manual_prehighlights_patterns_and_stores_gold(db_path):
@@ -137,3 +140,83 @@ def test_manual_annotations_train_and_evaluate_as_gold(db_path, tmp_path):
                        progress=False)
     assert result.scores["eval"] == "gold"
     assert result.stats["eval_texts"] == 3 and result.stats["train_texts"] == 9
+
+
+def test_manual_prehighlights_the_inputs_spans_and_accepting_stores_them(db_path, tmp_path):
+    """A Prodigy export (or another tool's output) to review: its spans are shown, snapped to
+    tokens, and accepting stores them as gold, not an empty annotation."""
+    path = tmp_path / "review.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in [
+        {"text": "I flew to Tokyo with Sony.", "spans": [
+            {"start": 10, "end": 16, "label": "GPE"},  # "Tokyo " snaps to the token
+            {"start": 21, "end": 25, "label": "ORG"}]},
+        {"text": "We met in Paris. Then Anna left.", "spans": [
+            {"start": 10, "end": 15, "label": "GPE"}, {"start": 22, "end": 26, "label": "PER"}]},
+    ]) + "\n", encoding="utf-8")
+    s = nba.manual("review", str(path), ["GPE", "ORG", "PER"], patterns=[
+        {"label": "ORG", "pattern": "Tokyo"}], db=db_path)  # the input wins over patterns
+    task = s.next_task()
+    assert [(task["text"][x["start"]:x["end"]], x["label"], x["source"])
+            for x in task["spans"]] == [("Tokyo", "GPE", "input"), ("Sony", "ORG", "input")]
+    stored = s.answer(task, "accept")
+    assert [(x["start"], x["end"], x["label"]) for x in stored["spans"]] \
+        == [(10, 15, "GPE"), (21, 25, "ORG")]
+    # split into sentences, each span goes with its sentence
+    sentences = [(t["text"], [t["text"][x["start"]:x["end"]] for x in t["spans"]]) for t in s]
+    assert sentences == [("We met in Paris.", ["Paris"]), ("Then Anna left.", ["Anna"])]
+    gold = nba.Database(db_path).dataset("review").to_pandas()
+    assert list(gold["kind"]) == ["gold"] and len(gold["spans"].iloc[0]) == 2
+
+
+def test_correct_shows_the_inputs_spans_instead_of_the_models(db_path, tmp_path):
+    model = trained_gadget_model(tmp_path / "model")
+    texts = ["I just bought the new Pixel yesterday .", "My Kindle stopped working ."]
+    s = nba.correct("corr", [{"text": texts[0]}, {"text": texts[1], "spans": [
+        {"start": 3, "end": 9, "label": "PRODUCT"}]}, {"text": texts[0] + " !", "spans": []}],
+        str(model), db=db_path, split_sentences=False)
+    first, second, third = s.next_tasks(3)
+    assert [(first["text"][x["start"]:x["end"]], x["source"]) for x in first["spans"]] \
+        == [("Pixel", "model")]
+    assert [(second["text"][x["start"]:x["end"]], x["source"]) for x in second["spans"]] \
+        == [("Kindle", "input")]
+    assert third["spans"] == []  # an input annotated with no entity is shown so
+
+
+def test_an_input_span_of_a_label_not_annotated_is_refused(db_path, tmp_path):
+    """The view has no button for that label, so accepting would store the text as complete
+    for a label nobody could mark: refused at the call (or at next_task, past the head)."""
+    reviewed = {"text": "I flew to Tokyo with Sony.", "spans": [
+        {"start": 10, "end": 15, "label": "GPE"}, {"start": 21, "end": 25, "label": "ORG"}]}
+    with pytest.raises(nba.SourceError) as err:
+        nba.manual("review", [reviewed], ["GPE"], db=db_path)
+    msg = str(err.value)
+    assert "row 0" in msg and "'Sony' has the label 'ORG'" in msg and "labels (GPE)" in msg
+    assert "labels=[..., 'ORG']" in msg
+    assert "review" not in nba.Database(db_path).datasets()
+    s = nba.manual("review", [f"text {i} ." for i in range(100)] + [reviewed], ["GPE"],
+                   db=db_path, split_sentences=False)
+    for _ in range(100):
+        s.answer(s.next_task(), "accept")
+    with pytest.raises(nba.SourceError, match="row 100 .*'ORG'"):
+        s.next_task()
+    with pytest.raises(nba.SourceError, match="row 100 .*'ORG'"):
+        s.next_task()
+
+
+def test_manual_keeps_raising_a_broken_sources_error(db_path, tmp_path):
+    """After a bad line past the validated head, every next_task says so (as in teach),
+    instead of None and "exhausted" as if the source had ended."""
+    path = tmp_path / "texts.jsonl"
+    lines = [json.dumps({"text": f"text number {i} ."}) for i in range(VALIDATE_LINES + 1)]
+    path.write_text("\n".join([*lines, '{"text": "broken', '{"text": "after"}']) + "\n",
+                    encoding="utf-8")
+    s = nba.manual("gold", str(path), ["PRODUCT"], db=db_path)
+    for _ in range(VALIDATE_LINES + 1):
+        s.answer(s.next_task(), "accept")
+    for _ in range(2):
+        with pytest.raises(nba.SourceError, match=f"line {VALIDATE_LINES + 2}: not valid JSON"):
+            s.next_task()
+    assert s.progress["exhausted"] is False
+    undone = s.undo()  # a task given back is still offered before the error
+    assert s.next_task()["_task_hash"] == undone["_task_hash"]
+    assert len(nba.Database(db_path).dataset("gold")) == VALIDATE_LINES

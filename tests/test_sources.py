@@ -367,3 +367,58 @@ def test_list_item_of_wrong_type_and_dict_without_text():
         Source([{"body": "x"}])
     with pytest.raises(SourceError, match="'meta' must be an object"):
         Source([{"text": "x", "meta": "oops"}])
+
+
+# -- texts that are not valid Unicode, incoming spans ------------------------------------------
+
+
+def test_a_lone_surrogate_is_refused_naming_its_line_or_row(tmp_path):
+    """A tweet cut in the middle of an emoji ("\\ud83d" in JSON) cannot be tokenized, hashed or
+    stored: it fails like a malformed line, at construction in the head, when reached later."""
+    path = tmp_path / "tweets.jsonl"
+    path.write_text('{"text": "My Galaxy is great"}\n{"text": "Loving my new iPhone \\ud83d"}\n',
+                    encoding="utf-8")
+    with pytest.raises(SourceError) as err:
+        Source(path)
+    msg = str(err.value)
+    assert "tweets.jsonl" in msg and "line 2" in msg and "lone surrogate" in msg
+    assert "'\\ud83d' at character 21" in msg and "encode('utf-8', 'replace')" in msg
+
+    late = tmp_path / "late.jsonl"
+    lines = [json.dumps({"text": f"t{i}"}) for i in range(VALIDATE_LINES + 5)]
+    late.write_text("\n".join([*lines, '{"text": "cut \\udc00 off"}']) + "\n", encoding="utf-8")
+    src = Source(late)
+    with pytest.raises(SourceError, match=f"line {VALIDATE_LINES + 6}: the text has a lone"):
+        list(src)
+    assert src.stats.read == VALIDATE_LINES + 5
+
+    with pytest.raises(SourceError, match=r"item 1 of the list: the text has a lone surrogate"):
+        Source(["fine", "cut \ud83d"])
+    with pytest.raises(SourceError, match=r"item 0 of the list: meta\['user'\] has a lone"):
+        Source([{"text": "fine", "meta": {"user": "ab\ud83d"}}])
+    with pytest.raises(SourceError, match="row 1 of the DataFrame: the text has a lone"):
+        list(Source(pd.DataFrame({"text": ["fine", "cut \ud83d"]})))
+
+
+def test_incoming_spans_are_kept_and_checked(tmp_path):
+    """Prodigy's "spans" reach the item (manual and correct pre-highlight them); malformed ones
+    fail naming the line, like any malformed item."""
+    spans = [{"start": 10, "end": 15, "label": "GPE", "token_start": 3, "token_end": 3}]
+    path = write_jsonl(tmp_path / "review.jsonl", [
+        {"text": "I flew to Tokyo.", "spans": spans, "answer": "accept"},
+        {"text": "Nothing here.", "spans": []}, {"text": "No spans key."}])
+    assert list(Source(path)) == [
+        {"text": "I flew to Tokyo.", "meta": {"line": 1},
+         "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
+        {"text": "Nothing here.", "meta": {"line": 2}, "spans": []},
+        {"text": "No spans key.", "meta": {"line": 3}}]
+    bad = [({"start": 10, "end": 99, "label": "GPE"}, r"span 0 \(10-99\) is not inside the text"),
+           ({"start": "10", "end": 15, "label": "GPE"}, "span 0 needs integer 'start'"),
+           ({"start": 10, "end": 15}, "span 0 needs .* a non-empty 'label'"),
+           ("Tokyo", "span 0 is a str")]
+    for span, message in bad:
+        write_jsonl(path, [{"text": "ok"}, {"text": "I flew to Tokyo.", "spans": [span]}])
+        with pytest.raises(SourceError, match=f"review.jsonl', line 2: {message}"):
+            Source(path)
+    with pytest.raises(SourceError, match="'spans' must be a list"):
+        Source([{"text": "I flew to Tokyo.", "spans": {"start": 10}}])

@@ -140,6 +140,56 @@ def test_file_held_by_another_process_raises_locked_error(tmp_path):
         assert d.datasets() == ["d"]
 
 
+def _counts_from_another_process(path: Path) -> str:
+    other = run_py(f"""
+        from nbannotate.store import Database
+        print(Database({str(path)!r}).dataset("t").counts()["total"])
+    """)
+    out, err = other.communicate(timeout=120)
+    return out.strip() or err.strip().splitlines()[-1]
+
+
+def test_closing_a_session_releases_the_file_it_opened(tmp_path):
+    """A kernel that is done annotating lets another process (a training job, a second
+    notebook) open the database: session.close(), or a with block, releases the file."""
+    import nbannotate as nba
+
+    path = tmp_path / "x.duckdb"
+    with nba.teach("t", ["I bought an iPhone ."], "blank:en", ["PRODUCT"], db=path,
+                   split_sentences=False) as s:
+        s.answer(s.next_task(timeout=30), "accept")
+        assert "DatabaseLockedError" in _counts_from_another_process(path)
+    assert _counts_from_another_process(path) == "1"
+    m = nba.manual("t", ["My Pixel broke ."], labels=["PRODUCT"], db=path)
+    m.answer(m.next_task(timeout=30), "accept")
+    m.close()
+    assert _counts_from_another_process(path) == "2"
+    # a Database passed in belongs to the caller: closing the session leaves it open
+    db = Database(path)
+    s = nba.teach("t", ["Her Kindle fell ."], "blank:en", ["PRODUCT"], db=db,
+                  split_sentences=False)
+    s.close()
+    assert db.dataset("t").counts()["total"] == 2
+    db.close()
+    assert _counts_from_another_process(path) == "2"
+
+
+def test_silver_releases_the_file_it_opened(tmp_path):
+    import nbannotate as nba
+    from nbannotate.train import train
+
+    path = tmp_path / "x.duckdb"
+    with Database(path) as db:
+        db.dataset("t", create=True).add_many(
+            [make_task(f"I bought an iPhone {i} .", [], [
+                {"start": 13, "end": 19, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
+                view_id=VIEW_MANUAL) for i in range(6)], answer="accept")
+        train("t", tmp_path / "model", db=db, epochs=1, eval_split=0.34, progress=False)
+    stats = nba.silver("t", ["My iPhone broke ."], str(tmp_path / "model"), threshold=0.01,
+                       db=path)
+    assert _counts_from_another_process(path) == str(6 + stats["kept"])
+
+
 def test_bad_paths(tmp_path):
     with pytest.raises(StoreError, match="is a directory"):
         Database(tmp_path)

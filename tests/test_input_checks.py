@@ -1,0 +1,174 @@
+"""Bad input to the recipes fails at the call, with the project's errors naming the problem and
+the fix, before anything is stored: numbers, pattern labels and pattern files, texts the model
+cannot take."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import spacy
+from gadgets import gadget_texts, product_patterns
+
+import nbannotate as nba
+from nbannotate.errors import PatternError, SourceError
+from nbannotate.sources import VALIDATE_LINES
+
+TEXTS = ["I bought an iPhone today .", "My Galaxy broke ."]
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+TEACH_BAD = [
+    ({"replay": -1}, "replay must be an integer of 0 or more"),
+    ({"replay": "10"}, "replay must be an integer"),
+    ({"gold_per_update": -1}, "gold_per_update must be an integer of 0 or more"),
+    ({"gold_per_update": 1.5}, "gold_per_update must be an integer"),
+    ({"bias": "x"}, "bias must be a number"),
+    ({"bias": float("nan")}, "bias must be a number"),
+    ({"learn_rate": "x"}, "learn_rate must be a positive number"),
+    ({"learn_rate": float("inf")}, "learn_rate must be a positive number"),
+    ({"seed": "x"}, "seed must be an integer from 0"),
+    ({"seed": -1}, "seed must be an integer from 0"),
+    ({"seed": 1.5}, "seed must be an integer from 0"),
+    ({"batch_size": True}, "batch_size must be a positive integer"),
+]
+
+
+@pytest.mark.parametrize("kwargs, message", TEACH_BAD, ids=[str(k) for k, _ in TEACH_BAD])
+def test_bad_numbers_fail_at_teach_naming_the_argument(db_path, kwargs, message):
+    """Before, these passed and every model update then failed in the background (replay,
+    gold_per_update), or a raw TypeError came from deep inside (bias, learn_rate, seed)."""
+    with pytest.raises(ValueError, match=message) as err:
+        nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db_path, **kwargs)
+    assert repr(next(iter(kwargs.values()))) in str(err.value)
+    assert "t" not in nba.Database(db_path).datasets()
+
+
+def test_good_numbers_of_every_kind_are_taken(db_path):
+    import numpy as np
+
+    s = nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db_path, replay=0, gold_per_update=0,
+                  seed=np.int64(3), bias=-0.2, learn_rate=0.002, batch_size=np.int32(2))
+    try:
+        assert s.updater.replay == 0 and s.updater.gold_per_update == 0
+        assert s.updater.batch_size == 2 and s.updater.optimizer.learn_rate == 0.002
+    finally:
+        s.stop()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda db: nba.correct("c", TEXTS, "blank:en", ["PRODUCT"], db=db, batch_size="10"),
+     "batch_size must be a positive integer"),
+    (lambda db: nba.silver("s", TEXTS, "blank:en", db=db, batch_size=0),
+     "batch_size must be a positive integer"),
+    (lambda db: nba.silver("s", TEXTS, "blank:en", db=db, threshold=True),
+     "threshold must be a probability"),
+], ids=["correct batch_size", "silver batch_size", "silver threshold"])
+def test_bad_numbers_fail_at_correct_and_silver(db_path, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(db_path)
+    assert nba.Database(db_path).datasets() == []
+
+
+# -- patterns ---------------------------------------------------------------------------------
+
+
+def test_patterns_of_no_session_label_fail_and_of_some_warn(db_path):
+    """A label typo (or case) in the patterns bootstrapped nothing, without a word."""
+    typo = [{"label": "Product", "pattern": [{"lower": "iphone"}]}]
+    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], typo, db=db_path),
+                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=typo, db=db_path)):
+        with pytest.raises(PatternError) as err:
+            call()
+        msg = str(err.value)
+        assert "None of the patterns can be used" in msg and "('Product')" in msg
+        assert "labels ('PRODUCT')" in msg and "case-sensitive" in msg
+    assert nba.Database(db_path).datasets() == []
+
+    mixed = [*product_patterns(), {"label": "BRAND", "pattern": "Samsung"}]
+    with pytest.warns(UserWarning, match=r"1 of 5 patterns are not used: .*\('BRAND'\)") as got:
+        s = nba.teach("t", gadget_texts(20), "blank:en", ["PRODUCT"], mixed, db=db_path,
+                      sorter="none")
+    assert got[0].filename == __file__  # it points at the user's call
+    try:
+        assert len(s.scorer.patterns) == 4
+        assert any(t["meta"]["source"] == "pattern" for t in s.next_tasks(10, timeout=60))
+    finally:
+        s.stop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # patterns that all fit: no warning
+        nba.manual("m", TEXTS, ["PRODUCT"], patterns=product_patterns(), db=db_path)
+
+
+def test_a_bad_token_pattern_in_a_file_names_its_file_and_line(db_path, tmp_path):
+    path = tmp_path / "patterns.jsonl"
+    path.write_text('{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n\n\n'
+                    '{"label": "PRODUCT", "pattern": [{"lower": "galaxy"}, {"lowr": "s"}]}\n',
+                    encoding="utf-8")
+    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
+                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path)):
+        with pytest.raises(PatternError) as err:
+            call()
+        msg = str(err.value)
+        assert msg.startswith(f"{path}, line 4: invalid token pattern: token 2, 'lowr': "
+                              "not a token attribute spaCy knows"), msg
+        assert "\x1f" not in msg and "Pattern 0" not in msg
+    assert nba.Database(db_path).datasets() == []
+
+
+# -- texts the model cannot take --------------------------------------------------------------
+
+
+def test_a_text_longer_than_the_model_takes_fails_naming_it(db_path):
+    """spaCy's E088 came from a thread at next_task, naming nothing; now the call that got the
+    text says which one and what to do, and one past the head stops the session the same way."""
+    book = "word " * 210_000  # no sentence end: splitting cannot shorten it
+    for call in (lambda: nba.teach("t", ["I bought an iPhone .", book], "blank:en", ["PRODUCT"],
+                                   db=db_path),
+                 lambda: nba.manual("m", ["I bought an iPhone .", book], ["PRODUCT"],
+                                    db=db_path)):
+        with pytest.raises(SourceError) as err:
+            call()
+        msg = str(err.value)
+        assert msg.startswith("row 1 of the source ('word word") and "1,050,000 characters" in msg
+        assert "nlp.max_length = 1,000,000" in msg and "Split it into shorter texts" in msg
+    assert nba.Database(db_path).datasets() == []
+
+    late = [f"text {i} ." for i in range(VALIDATE_LINES)] + [book, "after ."]
+    s = nba.teach("t", late, "blank:en", ["PRODUCT"], db=db_path, sorter="none",
+                  split_sentences=False)
+    try:
+        with pytest.raises(SourceError, match=f"row {VALIDATE_LINES} of the source"):
+            for _ in range(10_000):
+                if (task := s.next_task(timeout=60)) is None:
+                    break
+                s.answer(task, "ignore")
+        with pytest.raises(SourceError, match="1,050,000 characters"):
+            s.next_task(timeout=60)
+    finally:
+        s.stop()
+
+
+def test_a_long_text_with_sentences_is_split_and_a_raised_limit_is_kept(db_path):
+    long = "I bought an iPhone today . " * 40_000  # 1.08M characters, 40,000 sentences
+    s = nba.manual("m", [long], ["PRODUCT"], db=db_path)
+    task = s.next_task()
+    assert task["text"] == "I bought an iPhone today ." and task["meta"]["sentence"] == 0
+    nlp = spacy.blank("en")
+    nlp.max_length = 2_000_000  # the user's own limit, on the Language passed as model
+    s = nba.manual("whole", ["x " * 600_000], ["PRODUCT"], model=nlp, db=db_path,
+                   split_sentences=False)
+    assert len(s.next_task()["text"]) == 1_200_000
+
+
+def test_a_lone_surrogate_fails_at_the_call_naming_the_line(db_path, tmp_path):
+    path = tmp_path / "tweets.jsonl"
+    path.write_text(json.dumps({"text": "My Galaxy is great"}) + "\n"
+                    + '{"text": "Loving my new iPhone \\ud83d"}\n', encoding="utf-8")
+    for call in (lambda: nba.teach("t", path, "blank:en", ["PRODUCT"], db=db_path),
+                 lambda: nba.manual("m", path, ["PRODUCT"], db=db_path)):
+        with pytest.raises(SourceError, match="tweets.jsonl', line 2: the text has a lone"):
+            call()
+    assert nba.Database(db_path).datasets() == []
