@@ -42,12 +42,14 @@ def _copy_language(nlp: Language) -> Language:
     """A deep copy of a Language, so the caller's object is never updated."""
     try:
         copy = spacy.util.load_model_from_config(nlp.config, auto_fill=False, validate=False)
-        return copy.from_bytes(nlp.to_bytes())
+        copy.from_bytes(nlp.to_bytes())
     except Exception as err:
         raise ModelError(
             f"Could not copy the spacy.Language passed as model ({err}). Save it with "
             f"nlp.to_disk(path) and pass the path instead."
         ) from err
+    copy.max_length = nlp.max_length  # not in the config or the bytes: keep a raised limit
+    return copy
 
 
 def load_language(model: ModelLike) -> Language:

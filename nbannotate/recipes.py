@@ -75,14 +75,6 @@ def _seed(value: Any) -> int:
     return int(value)
 
 
-def _keep_max_length(model: Any, nlp: Language) -> Language:
-    # The private copy of a Language passed as model= is made from its config and bytes, which
-    # do not hold max_length: keep the limit the caller raised.
-    if isinstance(model, Language):
-        nlp.max_length = model.max_length
-    return nlp
-
-
 def _check_head(src: Source, nlp: Language, labels: list[str] | None, split: bool) -> None:
     """The first items of a source that can be read again, checked as the session will check
     them (length, and with ``labels`` the labels of incoming spans), so that such bad input
@@ -199,7 +191,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     pattern_list = read_patterns(patterns) if patterns is not None else []
     wanted = _labels(labels, pattern_list)
     spacy.util.fix_random_seed(seed)
-    nlp = _keep_max_length(model, load_model(model, wanted))
+    nlp = load_model(model, wanted)
     if not labels:  # default: the pattern labels and every label the model knows
         wanted = list(dict.fromkeys([*wanted, *find_ner(nlp).labels]))
     if not wanted:
@@ -255,7 +247,7 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
     if not wanted:
         raise ValueError("manual() needs labels=[...]: the labels the annotator can choose.")
     src = Source(source, text_column=text_column)
-    nlp = _keep_max_length(model, load_language(model if model is not None else "blank:en"))
+    nlp = load_language(model if model is not None else "blank:en")
     _check_head(src, nlp, wanted, split_sentences)
     matcher = PatternMatcher(nlp, patterns, wanted) if patterns is not None else None
     with _opened(db) as (database, owned):
@@ -280,7 +272,7 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
     requested = _labels(labels, [])
-    nlp = _keep_max_length(model, load_model(model, requested))
+    nlp = load_model(model, requested)
     wanted = requested or list(find_ner(nlp).labels)
     _check_head(src, nlp, wanted, split_sentences)
     with _opened(db) as (database, owned):
@@ -311,7 +303,7 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     beam_width = _positive_int("beam_width", beam_width)
     batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
-    nlp = _keep_max_length(model, load_language(model))
+    nlp = load_language(model)
     ner = find_ner(nlp)
     if ner is None or not ner.labels:
         raise ModelError(f"silver() needs a trained entity recognizer, and {model!r} has "

@@ -151,9 +151,10 @@ class Source:
       one-shot iterator can be iterated once; pass a list, or a zero-argument function returning
       a fresh iterable, to restart.
 
-    A meta key given by the user wins over ``row``/``line``. A dict or JSONL object may carry
-    ``"spans"`` (Prodigy's ``[{"start", "end", "label"}]``, character offsets): they are kept in
-    the item as ``"spans"`` (manual and correct pre-highlight them; teach and silver ignore them).
+    A meta key given by the user wins over ``row``/``line``. A dict or JSONL object (or a
+    DataFrame's ``spans`` column) may carry ``"spans"`` (Prodigy's ``[{"start", "end",
+    "label"}]``, character offsets): they are kept in the item as ``"spans"`` (manual and
+    correct pre-highlight them; teach and silver ignore them).
 
     One rule for bad items: an item with nothing to annotate (an empty/whitespace-only or
     non-string text) is skipped and counted in :attr:`stats`; an item that is malformed (not
@@ -433,11 +434,21 @@ class Source:
                 if text is None:
                     self._count(None, reason)
                     continue
+                # a "spans" column (e.g. pd.read_json of a Prodigy export) holds spans, as
+                # in a dict item; a row without any (NaN, None) has none
+                spans = row.pop("spans", None)
                 meta = {str(c): _jsonable(v) for c, v in row.items()}
                 meta.setdefault("row", lo + k)
                 _check_unicode(meta, where, "meta")
+                item: Item = {"text": text, "meta": meta}
+                if hasattr(spans, "tolist"):  # a numpy array of span dicts
+                    spans = spans.tolist()
+                missing = spans is None or _is_scalar_na(spans) or (
+                    isinstance(spans, float) and math.isnan(spans))
+                if not missing:
+                    item["spans"] = self._spans(spans, text, where)
                 self.stats.read += 1
-                yield {"text": text, "meta": meta}
+                yield item
 
     # -- files ---------------------------------------------------------------------------
 

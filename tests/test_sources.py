@@ -422,3 +422,19 @@ def test_incoming_spans_are_kept_and_checked(tmp_path):
             Source(path)
     with pytest.raises(SourceError, match="'spans' must be a list"):
         Source([{"text": "I flew to Tokyo.", "spans": {"start": 10}}])
+
+
+def test_a_dataframe_spans_column_holds_spans_not_meta(tmp_path):
+    """pd.read_json of a Prodigy export gives a "spans" column: its rows carry spans like dict
+    items (rows without any have none), and bad ones fail naming the row."""
+    path = write_jsonl(tmp_path / "export.jsonl", [
+        {"text": "I flew to Tokyo.", "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
+        {"text": "No spans key."}])
+    df = pd.read_json(path, lines=True)
+    assert list(Source(df)) == [
+        {"text": "I flew to Tokyo.", "meta": {"row": 0},
+         "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
+        {"text": "No spans key.", "meta": {"row": 1}}]
+    df.loc[1, "spans"] = [[{"start": 0, "end": 99, "label": "GPE"}]]
+    with pytest.raises(SourceError, match=r"row 1 of the DataFrame: span 0 \(0-99\)"):
+        list(Source(df))
