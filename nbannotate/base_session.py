@@ -157,7 +157,8 @@ class BaseSession:
             raise AnswerError(f"Task {task_hash} was not answered in this session.")
         if old["answer"] == answer:
             return old
-        stored = self.db_dataset.update_answer(task_hash, answer)
+        # this session's row only: another session may have answered the same task
+        stored = self.db_dataset.update_answer(task_hash, answer, self.session_id)
         with self._cond:
             self._counts[old["answer"]] -= 1
             self._counts[answer] += 1

@@ -652,23 +652,33 @@ class Dataset:
             conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
         return json.loads(row[1])
 
-    def update_answer(self, task_hash: int, answer: str) -> dict[str, Any]:
-        """Change the answer of the latest answer with this task hash; returns the new task.
+    def update_answer(self, task_hash: int, answer: str, session_id: str | None = None
+                      ) -> dict[str, Any]:
+        """Change the latest answer with this task hash (and session, if given); returns the
+        new task. Its ``_timestamp`` becomes now: the changed answer is the latest one (which
+        train() lets win when a text was answered more than once).
 
-        Raises AnswerError for an invalid answer or when no answer has this task hash.
+        Raises AnswerError for an invalid answer or when no answer matches.
         """
         ans = check_answer(answer)
+        sql = "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ?"
+        params: list[Any] = [self.name, int(task_hash)]
+        if session_id is not None:
+            sql += " AND session_id = ?"
+            params.append(session_id)
         with self.db._transaction() as conn:
-            row = conn.execute(
-                "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ? "
-                "ORDER BY id DESC LIMIT 1", [self.name, int(task_hash)]).fetchone()
+            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
             if row is None:
-                raise AnswerError(f"No answer with task hash {task_hash} in dataset "
+                whose = "" if session_id is None else f" from session {session_id!r}"
+                raise AnswerError(f"No answer with task hash {task_hash}{whose} in dataset "
                                   f"{self.name!r}: nothing to change.")
             task = json.loads(row[1])
             task["answer"] = ans
-            conn.execute("UPDATE answers SET answer = ?, task = ? WHERE id = ?",
-                         [ans, _dumps(task), row[0]])
+            task["_timestamp"] = int(time.time())
+            created = datetime.fromtimestamp(task["_timestamp"], timezone.utc).replace(
+                tzinfo=None)
+            conn.execute("UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
+                         [ans, _dumps(task), created, row[0]])
         return task
 
     # -- reading ---------------------------------------------------------------------------

@@ -343,6 +343,25 @@ def test_update_answer_changes_latest(ds):
         ds.update_answer(12345, "accept")
 
 
+def test_a_session_changes_only_its_own_answer_and_the_change_is_the_latest(ds):
+    """Two sessions answered the same task (a teach cell run twice): changing A's answer must
+    leave B's alone, and the changed answer gets a new time, so train() sees it as latest."""
+    t = binary_task()
+    ds.import_jsonl([{**t, "answer": "accept", "_timestamp": 1_700_000_000,
+                      "_session_id": "A"}])  # answered in 2023
+    ds.add(t, answer="accept", session_id="B")
+    changed = ds.update_answer(t["_task_hash"], "reject", session_id="A")
+    assert changed["_timestamp"] > 1_700_000_000
+    rows = {a["_session_id"]: a for a in ds.answers()}
+    assert (rows["A"]["answer"], rows["B"]["answer"]) == ("reject", "accept")
+    assert rows["A"]["_timestamp"] == changed["_timestamp"]
+    df = ds.to_pandas()
+    assert df.loc[df.session_id == "A", "timestamp"].iloc[0] == pd.Timestamp(
+        changed["_timestamp"], unit="s", tz="UTC")
+    with pytest.raises(AnswerError, match="from session 'C'"):
+        ds.update_answer(t["_task_hash"], "reject", session_id="C")
+
+
 def test_hashes_counts_len(ds):
     a, b = binary_task(), binary_task(start=29, end=34, label="ORG")
     ds.add_many([a, b], answer="accept")
