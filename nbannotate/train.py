@@ -346,22 +346,27 @@ class TrainResult:
             lines.append(_text_table(
                 ["label", "P", "R", "F"],
                 [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()]))
+        for note in self._notes():
+            lines += ["", note]
+        return "\n".join(lines)
+
+    def _notes(self) -> list[str]:
+        """The paragraphs under the tables: the binary eval, then the data and the output."""
+        notes = []
         b = self.best["binary"]
         if b:
-            lines.append("")
-            lines.append(
+            notes.append(
                 f"Binary eval: accuracy {b['accuracy']:.3f} ({b['correct']} of {b['total']} "
                 f"decisions right; accepted spans predicted {b['accept_correct']}/"
                 f"{b['accept_total']}, rejected spans not predicted {b['reject_correct']}/"
                 f"{b['reject_total']})")
         s = self.stats
-        lines.append("")
-        lines.append(
+        notes.append(
             f"{s['train_texts']} train texts, {s['eval_texts']} eval texts ({self.scores['eval']}"
             f"), {s['answers']} answers, {s['ignored']} ignored, {s['conflicts']} conflicts "
-            f"(latest answer kept); labels {', '.join(self.labels)}; {self.seconds:.1f} s")
-        lines.append(f"Best model (epoch {self.best['epoch']}, marked *): {self.output_dir}")
-        return "\n".join(lines)
+            f"(latest answer kept); labels {', '.join(self.labels)}; {self.seconds:.1f} s\n"
+            f"Best model (epoch {self.best['epoch']}, marked *): {self.output_dir}")
+        return notes
 
     def __str__(self) -> str:
         return self.table()
@@ -384,8 +389,7 @@ class TrainResult:
             out.append(_html_table(
                 ["label", "P", "R", "F"],
                 [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()]))
-        tail = self.table().split("\n\n")[-1]
-        out.append("<pre>" + html.escape(tail) + "</pre>")
+        out.append("<pre>" + html.escape("\n\n".join(self._notes())) + "</pre>")
         return "<div class='nba-train'>" + "".join(out) + "</div>"
 
     def as_dict(self) -> dict[str, Any]:

@@ -165,6 +165,7 @@ def test_binary_answers_train_with_missing_tokens_and_report_accuracy(db, tmp_pa
     assert b["accuracy"] == pytest.approx(b["correct"] / 30)
     assert result.stats["ignored"] == 1
     assert "Binary eval: accuracy" in str(result)
+    assert "Binary eval: accuracy" in result._repr_html_()  # the notebook shows it too
 
     # Binary answers: only the accepted spans are known, the rest is missing, not "O";
     # rejected spans travel in doc.spans[INCORRECT_SPANS_KEY].
