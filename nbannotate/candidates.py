@@ -177,7 +177,8 @@ class CandidateScorer:
         # rejecting junk. The session clears this after the first update.
         self.untrained = is_fresh(nlp)
         # A whole analysis says "O" about every other token, so offer it only when the model
-        # knows no label beyond the ones being annotated.
+        # knows no label beyond the ones being annotated (entities of other labels set before
+        # the NER: see best_analyses).
         model_labels = set(self.ner.labels) if self.ner is not None else set()
         self.whole = whole if model_labels <= self.labels else None
         self.whole_alternatives = whole_alternatives
@@ -208,12 +209,20 @@ class CandidateScorer:
 
     def best_analyses(self, beams: list[Any], k: int = 1
                       ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
-        """Per beam, the ``k`` most probable sets of entities with their summed probability."""
+        """Per beam, the ``k`` most probable sets of entities with their summed probability.
+
+        Only analyses whose entities all have one of the scorer's labels: the beam starts from
+        the entities a component before the NER (an entity_ruler, say) set on the doc, so every
+        parse of such a text holds them; a whole analysis would then store that label, or, with
+        the entity left out, claim its tokens are no entity. Such a text gets no analysis."""
         out = []
+        labels = self.labels
         for beam in beams:
             totals: dict[tuple[tuple, ...], float] = {}
             for prob, ents in self.ner.moves.get_beam_parses(beam):
                 key = tuple(sorted(tuple(e) for e in ents))
+                if any(e[2] not in labels for e in key):
+                    continue
                 totals[key] = totals.get(key, 0.0) + float(prob)
             ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:k]
             out.append([(min(1.0, p), ents) for ents, p in ranked])
@@ -221,7 +230,8 @@ class CandidateScorer:
 
     def analyses(self, docs: list[Doc], k: int = 1
                  ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
-        """Per doc, the ``k`` most probable analyses (sets of entities) and their probability."""
+        """Per doc, the ``k`` most probable analyses (sets of entities of the scorer's labels)
+        and their probability."""
         if self.ner is None or not docs:
             return [[] for _ in docs]
         return self.best_analyses(self._beams(docs), k)

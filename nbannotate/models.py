@@ -7,6 +7,7 @@ knows every requested label and learns from rejected spans (``INCORRECT_SPANS_KE
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,16 +40,21 @@ def _load_blank(lang: str) -> Language:
 
 
 def _copy_language(nlp: Language) -> Language:
-    """A deep copy of a Language, so the caller's object is never updated."""
+    """A deep copy of a Language, so the caller's object is never updated.
+
+    Through a directory, the round trip every component supports: ``from_bytes`` into a
+    pipeline built from the config left an entity_ruler's phrase patterns out (spaCy 3.8)."""
     try:
-        copy = spacy.util.load_model_from_config(nlp.config, auto_fill=False, validate=False)
-        copy.from_bytes(nlp.to_bytes())
+        with tempfile.TemporaryDirectory(prefix="nbannotate-copy-") as tmp:
+            nlp.to_disk(tmp)
+            copy = spacy.load(tmp)
     except Exception as err:
         raise ModelError(
             f"Could not copy the spacy.Language passed as model ({err}). Save it with "
             f"nlp.to_disk(path) and pass the path instead."
         ) from err
-    copy.max_length = nlp.max_length  # not in the config or the bytes: keep a raised limit
+    copy.max_length = nlp.max_length  # not in the config or on disk: keep a raised limit
+    copy._path = nlp.path  # where the caller's pipeline came from, not the deleted directory
     return copy
 
 
