@@ -14,7 +14,7 @@
 //
 // Safety rule as in widget.js: text goes into the DOM through textContent only.
 
-import { labelColor } from "./state.js";
+import { labelColors } from "./state.js";
 import { findOverlap, initialSpans, makeSpan, snapRange, sortSpans, spanAt, stepToken, tokenize } from "./manual.js";
 
 const TEXT_NODE = 3;
@@ -87,14 +87,16 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     const bar = h(doc, "span", "nba-labels");
     bar.setAttribute("role", "radiogroup");
     bar.setAttribute("aria-label", "Label for new spans");
-    labelList().forEach((name, k) => {
+    const names = labelList();
+    const color = labelColors(names);
+    names.forEach((name, k) => {
       const b = h(doc, "button", "nba-label-btn");
       b.type = "button";
       b.tabIndex = -1;
       b.dataset.label = name;
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", String(name === active));
-      b.style.background = labelColor(name);
+      b.style.background = color(name);
       if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
       b.append(h(doc, "span", "nba-label-name", name));
       b.title = k < 9 ? `${name} (key ${k + 1})` : name;
@@ -130,6 +132,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     tokEls = new Array(tokens.length);
     gapEls = new Array(tokens.length);
     const byStart = new Map(spans.map((s) => [s.token_start, s]));
+    const color = labelColors(labelList());
     if (lead) out.append(gapEl(0, lead));
     let i = 0;
     while (i < tokens.length) {
@@ -146,7 +149,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       mark.dataset.end = String(span.end);
       mark.dataset.label = span.label;
       mark.title = `${span.label}: click to remove (or r with the cursor on it)`;
-      mark.style.background = labelColor(span.label);
+      mark.style.background = color(span.label);
       for (let j = span.token_start; j <= span.token_end; j++) {
         const t = tokens[j];
         mark.append(tokenEl(t));

@@ -115,8 +115,10 @@ export function derive(server, ops, cache) {
   const queue = (server.queue || []).slice();
   const history = (server.history || []).map((h) => ({ ...h }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
-  const session = progress.session || (progress.session = emptyCounts());
-  const dataset = progress.dataset || (progress.dataset = emptyCounts());
+  // null: not known (the kernel sends dataset: null once the session is closed); stays so.
+  const counts = (name) => (progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts()));
+  const session = counts("session");
+  const dataset = counts("dataset");
   const count = (answer, by) => {
     bump(session, answer, by);
     bump(dataset, answer, by);
@@ -149,25 +151,50 @@ export function derive(server, ops, cache) {
       }
     }
   }
-  if (ops.length > 0 && session.accept + session.reject > 0) {
+  if (ops.length > 0 && session && session.accept + session.reject > 0) {
     // Same definition as the kernel's: accepted share of the accept/reject decisions.
     progress.accept_rate = session.accept / (session.accept + session.reject);
   }
   return { queue, history, progress, task: queue[0] || null };
 }
 
-// Stable colour per label: FNV-1a hash of the label into a palette of light backgrounds that keep
-// black text readable.
+// One colour per label. The session's labels (the widget's `labels` trait), sorted, take the palette's
+// colours in order, so up to PALETTE.length labels never share one, and the same labels get the same
+// colours in every session (whatever the order they were given in). A label outside that list (no
+// list at all, or a label the session does not annotate) gets a colour by an FNV-1a hash of its
+// name, among the colours the list leaves free.
+//
+// The palette: light colours on which the widget's dark text (#111) keeps a contrast of at least
+// 7:1, so they read the same in light and dark themes; ordered so that the first ones differ most.
 export const PALETTE = [
-  "#ffd166", "#8ecae6", "#b5e48c", "#f4acb7", "#cdb4db", "#ffb703",
-  "#90e0ef", "#e9c46a", "#a8dadc", "#f7b267", "#c3f0ca", "#e5989b",
+  "#ffd166", "#55c4fe", "#f594c3", "#78fad1", "#a4c295", "#e2ccfd",
+  "#fa9d68", "#b6abf9", "#37d8c9", "#fac2af", "#b5e285", "#9bddee",
+  "#d8b349", "#f5adf9", "#e1a6a5", "#d5cc97", "#81c4d0", "#96ddb6",
+  "#9dc7fe", "#6cd092",
 ];
 
-export function labelColor(label) {
+function fnv1a(text) {
   let h = 0x811c9dc5;
-  for (const ch of String(label)) {
+  for (const ch of text) {
     h ^= ch.codePointAt(0);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return PALETTE[h % PALETTE.length];
+  return h;
+}
+
+/** The colouring of a session with these labels: a function label -> colour. */
+export function labelColors(labels) {
+  const known = [...new Set((Array.isArray(labels) ? labels : []).map(String))].sort();
+  const index = new Map(known.map((name, i) => [name, i]));
+  const free = known.length < PALETTE.length ? PALETTE.slice(known.length) : PALETTE;
+  return (label) => {
+    const name = String(label ?? "");
+    const i = index.get(name);
+    return i !== undefined ? PALETTE[i % PALETTE.length] : free[fnv1a(name) % free.length];
+  };
+}
+
+/** The colour of `label` in a session with these labels (see labelColors). */
+export function labelColor(label, labels = []) {
+  return labelColors(labels)(label);
 }

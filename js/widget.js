@@ -12,7 +12,7 @@
 
 import { isManual, wireSpans } from "./manual.js";
 import { createManualEditor } from "./manual-view.js";
-import { ANSWERS, derive, isWhole, labelColor, segments, unacked } from "./state.js";
+import { ANSWERS, derive, isWhole, labelColors, segments, unacked } from "./state.js";
 
 const KEYS = { a: "accept", x: "reject", " ": "ignore" };
 const UNDO_KEYS = new Set(["Backspace", "Delete"]);
@@ -159,6 +159,11 @@ export function createView({ model, el }) {
     while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
   }
 
+  /** label -> colour in this session (one colour per label of the `labels` trait). */
+  function colors() {
+    return labelColors(model.get("labels") || []);
+  }
+
   function renderMeta(task) {
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
@@ -193,6 +198,7 @@ export function createView({ model, el }) {
     const label = spanObj ? String(spanObj.label ?? "") : "";
     const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : undefined;
     const source = (spanObj && spanObj.source) || (task.meta && task.meta.source) || "";
+    const color = colors();
 
     if (whole) {
       // One question about the whole sentence: are these ALL its entities (or: none)?
@@ -206,7 +212,8 @@ export function createView({ model, el }) {
           "No entities? Accept if the text has none")));
     } else {
       const chip = h(doc, "span", "nba-chip", label);
-      chip.style.background = labelColor(label);
+      chip.title = label; // the chip cuts a long label
+      chip.style.background = color(label);
       info.append(chip);
     }
     info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
@@ -219,7 +226,7 @@ export function createView({ model, el }) {
       }
       const segLabel = String(seg.span.label ?? "");
       const mark = h(doc, "mark", "nba-span");
-      mark.style.background = labelColor(segLabel);
+      mark.style.background = color(segLabel);
       mark.append(h(doc, "span", "nba-span-text", seg.text));
       mark.append(h(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
@@ -230,16 +237,20 @@ export function createView({ model, el }) {
   function renderProgress(progress) {
     progressEl.replaceChildren();
     const row = (name, counts) => {
+      // null: the kernel does not know them (the dataset's counts once the session is closed)
+      const known = counts !== null;
       const c = counts || {};
+      const shown = (n) => (known ? String(n || 0) : "–");
       const line = h(doc, "div", `nba-counts nba-counts-${name}`);
       line.append(h(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+      if (!known) line.title = "not known: the session is closed";
       for (const a of ANSWERS) {
-        const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${c[a] || 0}`);
+        const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${shown(c[a])}`);
         n.dataset.answer = a;
-        n.title = a;
+        n.title = known ? a : `${a}: not known`;
         line.append(n);
       }
-      line.append(h(doc, "span", "nba-count-total", `= ${c.total || 0}`));
+      line.append(h(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
       return line;
     };
     progressEl.append(row("session", progress.session), row("dataset", progress.dataset));
@@ -263,6 +274,7 @@ export function createView({ model, el }) {
 
   function renderHistory(history) {
     historyEl.replaceChildren();
+    const color = colors();
     for (const row of history) {
       const li = h(doc, "li", `nba-hist nba-hist-${row.answer}`);
       li.dataset.taskHash = row.task_hash;
@@ -272,7 +284,8 @@ export function createView({ model, el }) {
       const whole = Boolean(row.whole) || manual; // all the text's entities: list them
       const chip = h(doc, "span", "nba-chip nba-chip-small",
         manual ? "text" : whole ? "whole" : row.label);
-      chip.style.background = whole ? "#888" : labelColor(row.label);
+      chip.title = chip.textContent; // the chip cuts a long label
+      chip.style.background = whole ? "#888" : color(row.label);
       const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
       const spanText = h(doc, "span", "nba-hist-span",
         whole ? wholeText || "no entities" : row.span_text);

@@ -108,6 +108,19 @@ const marks = (root) => [...root.querySelectorAll(".nba-text mark.nba-span")].ma
 const answers = (model) => model.sent.filter((m) => m.type === "answer");
 
 describe("manual view", () => {
+  test("each label has its own colour: on its button and on its spans", () => {
+    const labels = ["PERSON", "ORG", "GPE", "LOC", "PRODUCT"];
+    const text = "Ann of Acme flew to Paris over the Alps with a Pixel.";
+    const span = (start, end, ts, label) => ({ start, end, token_start: ts, token_end: ts, label });
+    const task = manualTask(text, [span(0, 3, 0, "PERSON"), span(7, 11, 2, "ORG"), span(20, 25, 5, "GPE"),
+      span(35, 39, 8, "LOC"), span(47, 52, 11, "PRODUCT")], labels);
+    const { $$ } = mount([task], { labels });
+    const buttons = Object.fromEntries($$(".nba-label-btn").map((b) => [b.dataset.label, b.style.background]));
+    assert.equal(new Set(Object.values(buttons)).size, labels.length);
+    assert.equal($$(".nba-text mark.nba-span").length, labels.length);
+    for (const m of $$(".nba-text mark.nba-span")) assert.equal(m.style.background, buttons[m.dataset.label]);
+  });
+
   test("shows the text as tokens, pre-highlighted spans and numbered label buttons", () => {
     const text = "My iPhone and my Pixel broke.";
     const task = manualTask(text, [{ start: 3, end: 9, token_start: 1, token_end: 1, label: "PRODUCT", source: "pattern" }]);

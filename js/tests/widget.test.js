@@ -135,6 +135,40 @@ describe("task view", () => {
     assert.equal($(".nba-span").style.background, probe.style.background);
   });
 
+  test("each of the session's labels has its own colour, readable, the same for the same labels", () => {
+    const ontonotes = ["PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+      "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"];
+    const colours = ontonotes.map((l) => labelColor(l, ontonotes));
+    assert.equal(new Set(colours).size, ontonotes.length, "no two labels share a colour");
+    // the same labels (in any order) give the same colours, in this session and the next
+    assert.deepEqual(ontonotes.map((l) => labelColor(l, [...ontonotes].reverse())), colours);
+    // a label outside the list gets a colour none of the list's labels has
+    assert.ok(!colours.includes(labelColor("DRUG", ontonotes.slice(0, 12))));
+    // the widget's dark text (#111) on every colour: WCAG contrast >= 4.5
+    const lum = (hex) => {
+      const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+        .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    for (const c of PALETTE) assert.ok((lum(c) + 0.05) / (lum("#111111") + 0.05) >= 4.5, c);
+    // on screen: ORG on the card, LOC and PRODUCT in the history, PERSON in a whole analysis
+    const row = (n, label) => ({ task_hash: String(n), text: "x", span_text: "y", label, whole: false, answer: "accept" });
+    const whole = { ...makeTask(1), spans: [{ start: 0, end: 4, label: "ORG" }, { start: 5, end: 11, label: "PERSON" }],
+      meta: { score: 0.5, source: "model", whole: true } };
+    const { root, $ } = mount({ queue: [makeTask(2, { label: "ORG" }), whole], status: "ready", labels: ontonotes,
+      history: [row(7, "LOC"), row(8, "PRODUCT")] });
+    const bg = (el) => el.style.background;
+    const [loc, product] = [...root.querySelectorAll(".nba-hist .nba-chip")].map(bg);
+    const org = bg($(".nba-info .nba-chip"));
+    assert.equal(bg($(".nba-span")), org);
+    assert.notEqual(org, loc);
+    key(dom.window, root, "x"); // on to the whole analysis: ORG and PERSON
+    const marks = Object.fromEntries([...root.querySelectorAll(".nba-span")]
+      .map((m) => [m.querySelector(".nba-span-label").textContent, bg(m)]));
+    assert.equal(marks.ORG, org);
+    assert.notEqual(marks.PERSON, product);
+  });
+
   test("offsets count code points, so emoji and astral characters before the span are right", () => {
     const text = "😀😀 𝒳 Ünïcode café Tōkyō 東京 here";
     const start = Array.from(text).indexOf("東");
@@ -396,6 +430,19 @@ describe("kernel round trips", () => {
     assert.equal($(".nba-rate").textContent, "accept rate 75%");
     assert.equal($(".nba-updates").textContent, "model updates 2");
     assert.equal($(".nba-estimate").textContent, "25% of the source read (10 of 40 texts)");
+  });
+
+  test("dataset counts the kernel does not know (closed session) show as unknown, not as zeros", () => {
+    const state = readyState();
+    state.progress.session = { accept: 3, reject: 1, ignore: 0, total: 4 };
+    state.progress.dataset = null; // what the kernel sends once the session is closed
+    state.history = [{ task_hash: "9", text: "x", span_text: "Pixel", label: "PRODUCT", whole: false, answer: "accept" }];
+    const { root, $ } = mount(state);
+    assert.equal($(".nba-counts-session").textContent, "Session✓ 3✗ 1⊘ 0= 4");
+    assert.equal($(".nba-counts-dataset").textContent, "Dataset✓ –✗ –⊘ –= –");
+    key(dom.window, root, "a"); // a local answer counts in the session, the dataset stays unknown
+    assert.equal($(".nba-counts-session").textContent, "Session✓ 4✗ 1⊘ 0= 5");
+    assert.equal($(".nba-counts-dataset").textContent, "Dataset✓ –✗ –⊘ –= –");
   });
 
   test("a view rendered later (page reload) picks up the kernel's state and numbers its messages anew", () => {

@@ -87,8 +87,9 @@ function derive(server, ops, cache) {
   const queue = (server.queue || []).slice();
   const history = (server.history || []).map((h3) => ({ ...h3 }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
-  const session = progress.session || (progress.session = emptyCounts());
-  const dataset = progress.dataset || (progress.dataset = emptyCounts());
+  const counts = (name) => progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts());
+  const session = counts("session");
+  const dataset = counts("dataset");
   const count = (answer, by) => {
     bump(session, answer, by);
     bump(dataset, answer, by);
@@ -120,32 +121,50 @@ function derive(server, ops, cache) {
       }
     }
   }
-  if (ops.length > 0 && session.accept + session.reject > 0) {
+  if (ops.length > 0 && session && session.accept + session.reject > 0) {
     progress.accept_rate = session.accept / (session.accept + session.reject);
   }
   return { queue, history, progress, task: queue[0] || null };
 }
 var PALETTE = [
   "#ffd166",
-  "#8ecae6",
-  "#b5e48c",
-  "#f4acb7",
-  "#cdb4db",
-  "#ffb703",
-  "#90e0ef",
-  "#e9c46a",
-  "#a8dadc",
-  "#f7b267",
-  "#c3f0ca",
-  "#e5989b"
+  "#55c4fe",
+  "#f594c3",
+  "#78fad1",
+  "#a4c295",
+  "#e2ccfd",
+  "#fa9d68",
+  "#b6abf9",
+  "#37d8c9",
+  "#fac2af",
+  "#b5e285",
+  "#9bddee",
+  "#d8b349",
+  "#f5adf9",
+  "#e1a6a5",
+  "#d5cc97",
+  "#81c4d0",
+  "#96ddb6",
+  "#9dc7fe",
+  "#6cd092"
 ];
-function labelColor(label) {
+function fnv1a(text) {
   let h3 = 2166136261;
-  for (const ch of String(label)) {
+  for (const ch of text) {
     h3 ^= ch.codePointAt(0);
     h3 = Math.imul(h3, 16777619) >>> 0;
   }
-  return PALETTE[h3 % PALETTE.length];
+  return h3;
+}
+function labelColors(labels) {
+  const known = [...new Set((Array.isArray(labels) ? labels : []).map(String))].sort();
+  const index = new Map(known.map((name, i) => [name, i]));
+  const free = known.length < PALETTE.length ? PALETTE.slice(known.length) : PALETTE;
+  return (label) => {
+    const name = String(label ?? "");
+    const i = index.get(name);
+    return i !== void 0 ? PALETTE[i % PALETTE.length] : free[fnv1a(name) % free.length];
+  };
 }
 
 // js/manual.js
@@ -282,14 +301,16 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     const bar = h(doc, "span", "nba-labels");
     bar.setAttribute("role", "radiogroup");
     bar.setAttribute("aria-label", "Label for new spans");
-    labelList().forEach((name, k) => {
+    const names = labelList();
+    const color = labelColors(names);
+    names.forEach((name, k) => {
       const b = h(doc, "button", "nba-label-btn");
       b.type = "button";
       b.tabIndex = -1;
       b.dataset.label = name;
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", String(name === active));
-      b.style.background = labelColor(name);
+      b.style.background = color(name);
       if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
       b.append(h(doc, "span", "nba-label-name", name));
       b.title = k < 9 ? `${name} (key ${k + 1})` : name;
@@ -322,6 +343,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     tokEls = new Array(tokens.length);
     gapEls = new Array(tokens.length);
     const byStart = new Map(spans.map((s) => [s.token_start, s]));
+    const color = labelColors(labelList());
     if (lead) out.append(gapEl(0, lead));
     let i = 0;
     while (i < tokens.length) {
@@ -338,7 +360,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       mark.dataset.end = String(span.end);
       mark.dataset.label = span.label;
       mark.title = `${span.label}: click to remove (or r with the cursor on it)`;
-      mark.style.background = labelColor(span.label);
+      mark.style.background = color(span.label);
       for (let j = span.token_start; j <= span.token_end; j++) {
         const t = tokens[j];
         mark.append(tokenEl(t));
@@ -674,6 +696,9 @@ function createView({ model, el }) {
     }
     while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
   }
+  function colors() {
+    return labelColors(model.get("labels") || []);
+  }
   function renderMeta(task) {
     const meta = task.meta || {};
     for (const [key, value] of Object.entries(meta)) {
@@ -707,13 +732,15 @@ function createView({ model, el }) {
     const label = spanObj ? String(spanObj.label ?? "") : "";
     const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : void 0;
     const source = spanObj && spanObj.source || task.meta && task.meta.source || "";
+    const color = colors();
     if (whole) {
       const n = (task.spans || []).length;
       const completion = Boolean(task.meta && task.meta.completion);
       info.append(h2(doc, "span", "nba-whole-prompt", completion ? n ? "Complete now? Accept if these (your accepts, the rest the model's guess) are all the entities" : "No entities at all? Accept if the text has none" : n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"));
     } else {
       const chip = h2(doc, "span", "nba-chip", label);
-      chip.style.background = labelColor(label);
+      chip.title = label;
+      chip.style.background = color(label);
       info.append(chip);
     }
     info.append(h2(doc, "span", "nba-score", `score ${fmtScore(score)}`));
@@ -725,7 +752,7 @@ function createView({ model, el }) {
       }
       const segLabel = String(seg.span.label ?? "");
       const mark = h2(doc, "mark", "nba-span");
-      mark.style.background = labelColor(segLabel);
+      mark.style.background = color(segLabel);
       mark.append(h2(doc, "span", "nba-span-text", seg.text));
       mark.append(h2(doc, "span", "nba-span-label", segLabel));
       textEl.append(mark);
@@ -735,16 +762,19 @@ function createView({ model, el }) {
   function renderProgress(progress) {
     progressEl.replaceChildren();
     const row = (name, counts) => {
+      const known = counts !== null;
       const c = counts || {};
+      const shown = (n) => known ? String(n || 0) : "\u2013";
       const line = h2(doc, "div", `nba-counts nba-counts-${name}`);
       line.append(h2(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+      if (!known) line.title = "not known: the session is closed";
       for (const a of ANSWERS) {
-        const n = h2(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${c[a] || 0}`);
+        const n = h2(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${shown(c[a])}`);
         n.dataset.answer = a;
-        n.title = a;
+        n.title = known ? a : `${a}: not known`;
         line.append(n);
       }
-      line.append(h2(doc, "span", "nba-count-total", `= ${c.total || 0}`));
+      line.append(h2(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
       return line;
     };
     progressEl.append(row("session", progress.session), row("dataset", progress.dataset));
@@ -767,6 +797,7 @@ function createView({ model, el }) {
   }
   function renderHistory(history) {
     historyEl.replaceChildren();
+    const color = colors();
     for (const row of history) {
       const li = h2(doc, "li", `nba-hist nba-hist-${row.answer}`);
       li.dataset.taskHash = row.task_hash;
@@ -780,7 +811,8 @@ function createView({ model, el }) {
         "nba-chip nba-chip-small",
         manual ? "text" : whole ? "whole" : row.label
       );
-      chip.style.background = whole ? "#888" : labelColor(row.label);
+      chip.title = chip.textContent;
+      chip.style.background = whole ? "#888" : color(row.label);
       const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
       const spanText = h2(
         doc,

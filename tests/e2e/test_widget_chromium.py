@@ -166,3 +166,46 @@ def test_the_active_label_cursor_and_hover_show_in_the_dark_theme(page):
         assert contrast(get("mark.nba-span", "outlineColor"), card) >= 3
     finally:
         style.evaluate("el => el.remove()")
+
+
+def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
+    """A long label used to push the ✓✗⊘ buttons of the side panel's history out of it (and the
+    span text to nothing): now the label chip gives way, cut with an ellipsis."""
+    label = "ADVERSE_DRUG_REACTION_SEVERE_XYZ"  # 32 characters
+    task = {"task_hash": "1000000000000000001", "input_hash": "1", "view_id": "ner",
+            "text": "I got a rash from Drugol", "meta": {},
+            "spans": [{"start": 8, "end": 12, "label": label, "score": 0.5, "source": "model"}]}
+    history = [{"task_hash": "1000000000000000002", "text": "A bad rash", "span_text": "bad rash",
+                "label": label, "whole": False, "answer": "accept", "score": 0.5,
+                "source": "model"}]
+    page.evaluate("s => mount(s)", {"queue": [task], "history": history, "labels": [label]})
+    box = """sel => { const b = document.querySelector(sel).getBoundingClientRect();
+                      return { left: b.left, right: b.right, width: b.width }; }"""
+    side = page.evaluate(box, ".nba-side")
+    for answer in ("accept", "reject", "ignore"):
+        button = page.evaluate(box, f'.nba-hist-btn[data-answer="{answer}"]')
+        assert side["left"] <= button["left"] and button["right"] <= side["right"] + 0.5, answer
+    assert page.evaluate(box, ".nba-hist-span")["width"] >= 30  # "bad rash" still shows
+    chip = page.locator(".nba-hist .nba-chip")
+    assert chip.get_attribute("title") == label  # whole on hover, cut on screen
+    assert page.evaluate("document.querySelector('.nba-hist .nba-chip').scrollWidth") > \
+        page.evaluate("document.querySelector('.nba-hist .nba-chip').clientWidth")
+    for answer in ("ignore", "reject"):
+        page.locator(f'.nba-hist-btn[data-answer="{answer}"]').click()
+        assert page.evaluate("model.sent.at(-1)")["answer"] == answer
+        assert page.evaluate("model.sent.at(-1)")["type"] == "change"
+
+    # The teach card's chip and the manual view's label buttons stay inside the card.
+    long = "X" * 100
+    page.evaluate("s => mount(s)", {"queue": [{**task, "spans": [{**task["spans"][0], "label": long}]}],
+                                    "labels": [long]})
+    card = page.evaluate(box, ".nba-card")
+    assert page.evaluate(box, ".nba-info .nba-chip")["right"] <= card["right"]
+    mount(page, manual_task("I got a rash", labels=(long, "DRUG")))
+    card = page.evaluate(box, ".nba-card")
+    for b in page.locator(".nba-label-btn").all():
+        assert b.bounding_box()["x"] + b.bounding_box()["width"] <= card["right"]
+    active = '.nba-label-btn[aria-checked="true"]'
+    assert page.evaluate(f"""getComputedStyle(document.querySelector('{active}'),
+                                              '::after').content""") == '"✓"'
+    assert page.locator(active).get_attribute("title").startswith(long)
