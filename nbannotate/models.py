@@ -50,8 +50,10 @@ def _copy_language(nlp: Language) -> Language:
             copy = spacy.load(tmp)
     except Exception as err:
         raise ModelError(
-            f"Could not copy the spacy.Language passed as model ({err}). Save it with "
-            f"nlp.to_disk(path) and pass the path instead."
+            f"Could not copy the spacy.Language passed as model: saving it with "
+            f"nlp.to_disk() and loading it back with spacy.load() failed ({err}). Every "
+            f"component, and the tokenizer, must be able to save itself, and every factory "
+            f"must be registered in this process."
         ) from err
     copy.max_length = nlp.max_length  # not in the config or on disk: keep a raised limit
     copy._path = nlp.path  # where the caller's pipeline came from, not the deleted directory

@@ -35,6 +35,9 @@ def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: f
                  stats: SilverStats | None = None) -> Iterator[Task]:
     """One complete ``ner_manual`` task per item whose best analysis reaches ``threshold``.
 
+    A text on which a component before the NER (an entity_ruler) set an entity of a label the
+    NER does not know gets none: stored, train() would learn that label from it.
+
     ``nlp`` has a trained NER and ``threshold`` is in (0, 1]: ``recipes.silver`` checks both
     where the user passed them, before anything is stored."""
     stats = stats if stats is not None else SilverStats()

@@ -197,8 +197,8 @@ def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
 
     # The teach card's chip and the manual view's label buttons stay inside the card.
     long = "X" * 100
-    page.evaluate("s => mount(s)", {"queue": [{**task, "spans": [{**task["spans"][0], "label": long}]}],
-                                    "labels": [long]})
+    long_task = {**task, "spans": [{**task["spans"][0], "label": long}]}
+    page.evaluate("s => mount(s)", {"queue": [long_task], "labels": [long]})
     card = page.evaluate(box, ".nba-card")
     assert page.evaluate(box, ".nba-info .nba-chip")["right"] <= card["right"]
     mount(page, manual_task("I got a rash", labels=(long, "DRUG")))
