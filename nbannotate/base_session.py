@@ -19,7 +19,7 @@ from typing import Any
 from spacy.language import Language
 
 from .candidates import sentence_splitter, split_sentences
-from .errors import AnswerError
+from .errors import AnswerError, SessionError
 from .sources import Source
 from .store import Dataset
 from .tasks import ANSWERS, Task, check_answer
@@ -248,6 +248,20 @@ class BaseSession:
         averaged = self.updater.averaged() if self.updater else contextlib.nullcontext()
         with self.model_lock, averaged:
             yield self.nlp
+
+    def update_model(self, timeout: float | None = 60.0) -> bool:
+        """Update the model now from every pending answer, and wait for it (at most
+        ``timeout`` seconds; None: no limit). True when every answer has reached the model;
+        False, with a RuntimeWarning, when the timeout passed first (the update goes on in the
+        background). After ``stop()``, with answers that never reached the model, raises
+        SessionError at once (they are stored). A session that updates no model (``manual``,
+        ``correct`` without ``update=True``) raises SessionError."""
+        if self.updater is None:
+            raise SessionError(
+                "This session does not update a model: manual() never does, and correct() "
+                "only with update=True. Start it with correct(..., update=True) to teach the "
+                "in-memory model from the corrections.")
+        return self.updater.flush(timeout=timeout)
 
     def stop(self) -> None:
         """Stop the background threads. Answers are already stored; nothing is lost. The tasks

@@ -9,10 +9,11 @@ serve as an evaluation set. Like the teach session, these work headless; the wid
 over them (displaying a session shows it).
 
 The API mirrors :class:`nbannotate.session.TeachSession` (``next_task``, ``answer``, ``undo``,
-``change_answer``, ``requeue``, ``history``, ``progress``, ``error``, ``stop``), with one
-addition: ``answer(task, answer, spans=...)`` takes the annotator's edited spans. A stored answer
-keeps the offered task's ``_task_hash`` (as Prodigy does: the hash names the question, the spans
-are the answer), so undo, change_answer and the widget follow one task by one hash.
+``change_answer``, ``requeue``, ``history``, ``progress``, ``error``, ``update_model``,
+``stop``), with one addition: ``answer(task, answer, spans=...)`` takes the annotator's edited
+spans. A stored answer keeps the offered task's ``_task_hash`` (as Prodigy does: the hash names
+the question, the spans are the answer), so undo, change_answer and the widget follow one task
+by one hash.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from .candidates import check_item, describe_item
 from .errors import AnswerError, SourceError
 from .patterns import PatternMatcher
 from .sources import Source
-from .store import Dataset
+from .store import AlreadyAnsweredError, Dataset
 from .tasks import VIEW_MANUAL, Task, check_answer, doc_tokens, input_hash, make_task
 from .updater import ModelUpdater
 
@@ -45,17 +46,23 @@ class ManualSession(BaseSession):
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  patterns: PatternMatcher | None = None, use_model: bool = False,
                  update: bool = False, split: bool = True, annotator: str | None = None,
-                 batch_size: int = 10) -> None:
+                 batch_size: int = 10, learn_rate: float | None = None,
+                 average: float | None = None) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
         self.patterns = patterns
         self.use_model = use_model
-        self._done = {t["_input_hash"] for t in dataset.answers(kind="gold")}
+        # Texts annotated (gold) in the dataset, by any session of this process or an earlier
+        # run: live, so two sessions on one dataset never show or store a text twice.
+        self._index = dataset.answer_index()
         self._seen: set[int] = set()
         self._exhausted = False
         self._stream = self._items()
         if update:
-            self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=10)
+            # average=None by default (see recipes.correct): the pre-highlighting should show
+            # what the corrections taught at once.
+            self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=10,
+                                        learn_rate=learn_rate, average=average)
 
     # -- stream -----------------------------------------------------------------------------
     def _task(self, item: Mapping[str, Any]) -> Task:
@@ -106,7 +113,7 @@ class ManualSession(BaseSession):
         with self._cond:
             while self._front:
                 task = self._front.popleft()
-                if task["_input_hash"] in self._done:
+                if self._index.has_gold(task["_input_hash"]):
                     continue  # answered meanwhile (a widget shows an undone task at once)
                 self._offered[task["_task_hash"]] = task
                 return task
@@ -116,7 +123,7 @@ class ManualSession(BaseSession):
             try:
                 for candidate in self._stream:
                     ih = input_hash(candidate["text"])
-                    if ih in self._seen or ih in self._done:
+                    if ih in self._seen or self._index.has_gold(ih):
                         continue
                     self._seen.add(ih)
                     item = candidate
@@ -198,22 +205,20 @@ class ManualSession(BaseSession):
         check_answer(answer)
         task = self._resolve(task)
         ih = task.get("_input_hash")
-        with self._cond:
-            if ih in self._done:
-                raise AnswerError("This text was already annotated in this dataset. Use "
-                                  "session.undo() or session.change_answer() to change it.")
-            self._done.add(ih)  # claim it: a second, concurrent answer fails above
         try:
+            if self._index.has_gold(ih):
+                raise AlreadyAnsweredError(ih)
             final = self.check_spans(task, task["spans"] if spans is None else spans)
             new = make_task(task["text"], task["tokens"], final, task.get("meta"),
                             view_id=VIEW_MANUAL, in_hash=ih)
             new["_task_hash"] = task["_task_hash"]
+            # Checked again under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(new, answer=answer, annotator=self.annotator,
-                                         session_id=self.session_id)
-        except BaseException:
+                                         session_id=self.session_id, once="text")
+        except AlreadyAnsweredError:
             with self._cond:
-                self._done.discard(ih)
-            raise
+                self._offered.pop(task["_task_hash"], None)  # its holder drops it
+            raise AnswerError(self._already_annotated(ih)) from None
         with self._cond:
             self._front = deque(t for t in self._front if t["_input_hash"] != ih)
         self._record(stored)
@@ -221,14 +226,19 @@ class ManualSession(BaseSession):
             self.updater.submit(stored)
         return stored
 
+    def _already_annotated(self, ih: int) -> str:
+        if any(t["_input_hash"] == ih for t in self._history):
+            return ("This text was already annotated in this dataset. Use session.undo() or "
+                    "session.change_answer() to change it.")
+        return (f"This text was already annotated in dataset {self.dataset!r} by another "
+                f"session (an earlier run, or one still running in this kernel: another "
+                f"widget, or the cell run again). Nothing was stored; that annotation stands.")
+
     def settled(self, task: Mapping[str, Any]) -> bool:
-        """True when the task's text is annotated already."""
-        return task["_input_hash"] in self._done
+        """True when the task's text is annotated already (by any session on the dataset)."""
+        return self._index.has_gold(task["_input_hash"])
 
     # -- hooks of BaseSession ---------------------------------------------------------------
-    def _forget(self, task: Task) -> None:
-        self._done.discard(task["_input_hash"])
-
     def _reoffer(self, task: Task) -> Task:
         task["labels"] = list(self.labels)  # offered again with the spans it was answered with
         return task

@@ -17,6 +17,13 @@ Completion questions (``complete``): when every question offered about a text ha
 and at least one was about a span, the session asks once more about that text, as a whole
 question: the most probable analysis of the beam that agrees with the answers. Choosing it is
 pure Python over the analyses kept from scoring, so ``answer`` never waits for the model.
+When an answer on the text is undone or changed before its completion question is answered,
+that question is withdrawn (refused if answered) and the text's record reopened, so the question
+asked after the new answer agrees with it.
+
+"Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
+session of this process on the dataset, so two sessions (a teach cell run twice while the old
+widget is still open, a teach and a manual session) never ask or store one question twice.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from .errors import AnswerError
 from .models import upstream_docs
 from .sorters import Sorter
 from .sources import Source
-from .store import Dataset
+from .store import AlreadyAnsweredError, Dataset
 from .tasks import Task, check_answer, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
@@ -43,6 +50,11 @@ Item = dict[str, Any]
 # Texts kept for completion questions at once; beyond this the oldest are dropped (a text
 # whose questions were all dropped unanswered, e.g. after re-scoring, would stay forever).
 MAX_OPEN_TEXTS = 2000
+# Texts whose questions are all answered, kept so that undoing or changing one of their answers
+# can reopen them (a completion question fitting the new answer; bug-free undo of an accepted
+# whole analysis). A completion question is asked right after the last answer, so the latest
+# texts are the ones that matter.
+MAX_FINISHED_TEXTS = 200
 
 
 class OpenText:
@@ -52,6 +64,9 @@ class OpenText:
         self.scored = scored
         self.spans: dict[int, tuple[TokenKey, str]] = {}  # task hash -> (span, answer)
         self.wrong: dict[int, frozenset[TokenKey]] = {}  # task hash -> rejected whole analysis
+        # Questions not asked (or taken back) because the text was answered completely
+        # meanwhile: asked again if that answer is undone or changed.
+        self.dropped: dict[int, Task] = {}
 
     def note(self, task: Mapping[str, Any], answer: str | None) -> None:
         """Record (or, with None, forget) the answer to one of the text's questions."""
@@ -137,14 +152,19 @@ class TeachSession(BaseSession):
 
         self._ready: deque[tuple[Task, Item]] = deque()  # scored, sorted, not yet offered
         self._requeue: deque[Item] = deque()  # texts to re-score with the updated model
-        self._answered: set[int] = dataset.task_hashes()  # resume: never offer these again
+        # Answered questions and completely answered texts (nothing more to ask about them),
+        # of every session of this process on the dataset, and of earlier runs (resume).
+        self._index = dataset.answer_index()
         self._seen_inputs: set[int] = set()
-        # Texts with an accepted complete analysis: nothing more to ask about them.
-        self._complete: set[int] = {t["_input_hash"] for t in dataset.answers(kind="gold")
-                                    if t.get("answer") == "accept"}
-        # Completion questions: texts with questions out, and texts asked about already.
+        # Completion questions: texts with questions out, texts all answered (kept a while for
+        # undo and change_answer), and texts asked about already -> the question's task hash
+        # (None when none fitted).
         self._open: dict[int, OpenText] = {}
-        self._completion_asked: set[int] = set()
+        self._finished: dict[int, OpenText] = {}
+        self._completion_asked: dict[int, int | None] = {}
+        # Completion questions withdrawn after an undo or a changed answer -> the task as
+        # handed out (a front end may still hold it), else None. Answering one is refused.
+        self._stale: dict[int, Task | None] = {}
         self._proposals = ModelProposals()
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
@@ -229,13 +249,15 @@ class TeachSession(BaseSession):
             offer.append(task)
         try:
             with self._cond:
-                if offer and self.scorer.complete is not None:
-                    if (text := self._open.get(ih)) is None:
-                        self._open[ih] = OpenText(scored)
+                # Kept even without completion questions: undoing an accepted whole analysis
+                # asks the questions it settled again.
+                if offer:
+                    text = self._open.get(ih) or self._finished.pop(ih, None)
+                    if text is None:
+                        text = OpenText(scored)
                     else:  # re-scored after an update: keep its answers, take new analyses
                         text.scored = scored
-                    while len(self._open) > MAX_OPEN_TEXTS:
-                        del self._open[next(iter(self._open))]
+                    self._keep_open(ih, text)
             for task in offer:
                 with self._cond:
                     self._cond.wait_for(lambda: self._stopped or version != self._version
@@ -277,6 +299,7 @@ class TeachSession(BaseSession):
                 if self._front:
                     task = self._front.popleft()
                     if self.settled(task):
+                        self._set_aside(task)
                         continue
                     break
                 if self._ready:
@@ -284,7 +307,10 @@ class TeachSession(BaseSession):
                     self._cond.notify_all()
                     # A text re-scored after an update can repeat a question, and a text
                     # answered completely meanwhile needs no more questions.
-                    if self.settled(task) or task["_task_hash"] in self._offered:
+                    if task["_task_hash"] in self._offered:
+                        continue
+                    if self.settled(task):
+                        self._set_aside(task)
                         continue
                     break
                 if self.error is not None:
@@ -304,48 +330,123 @@ class TeachSession(BaseSession):
         The model update that the answer feeds runs later, in the background.
         """
         check_answer(answer)
+        th = task.get("_task_hash") if isinstance(task, Mapping) else task
+        with self._cond:
+            if isinstance(th, int) and th in self._stale:
+                self._stale[th] = None  # the holder drops it now
+                raise AnswerError(
+                    "This question is out of date: an answer about its text was undone or "
+                    "changed after it was asked, so it may contradict the new answer. Nothing "
+                    "was stored; a question that fits the new answer follows if there is one.")
         task = self._resolve(task)
         th = task["_task_hash"]
-        with self._cond:
-            if th in self._answered:
-                raise AnswerError(
-                    f"Task {th} was already answered. Use session.undo() or "
-                    f"session.change_answer({th}, ...) to change the answer.")
-            self._answered.add(th)  # claim it: a second, concurrent answer fails above
         try:
+            if self._index.has_task(th):
+                raise AlreadyAnsweredError(th)
+            # Checked again under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
-                                         session_id=self.session_id)
-        except BaseException:
+                                         session_id=self.session_id, once="task")
+        except AlreadyAnsweredError:
             with self._cond:
-                self._answered.discard(th)
-            raise
+                self._offered.pop(th, None)  # its holder drops it
+            raise AnswerError(self._already_answered(th)) from None
         with self._cond:
             self._proposals.add(stored, answer)
             if answer == "accept" and is_gold(stored):
-                self._complete.add(stored["_input_hash"])
-                self._open.pop(stored["_input_hash"], None)
-                # Its other questions, handed out already, need no answer any more.
-                for other in [t for t in self._offered.values() if self.settled(t)]:
-                    self._offered.pop(other["_task_hash"], None)
+                self._settle_text(stored["_input_hash"])
         self._record(stored)
         self._maybe_complete(stored, answer)
         self.updater.submit(stored)
         return stored
 
+    def _already_answered(self, th: int) -> str:
+        if any(t["_task_hash"] == th for t in self._history):
+            return (f"Task {th} was already answered. Use session.undo() or "
+                    f"session.change_answer({th}, ...) to change the answer.")
+        return (f"Task {th} was already answered in dataset {self.dataset!r} by another "
+                f"session (an earlier run, or one still running in this kernel: another "
+                f"widget, or the cell run again). Nothing was stored; that answer stands.")
+
     def settled(self, task: Mapping[str, Any]) -> bool:
-        """True when a task needs no answer: answered, its text answered completely, or its
-        text's completion question asked (after that, nothing more is asked about it)."""
-        return (task["_task_hash"] in self._answered or task["_input_hash"] in self._complete
-                or (task["_input_hash"] in self._completion_asked
+        """True when a task needs no answer: answered (by any session on the dataset), its
+        text answered completely, its text's completion question asked (after that, nothing
+        more is asked about it), or a completion question withdrawn as out of date."""
+        th, ih = task["_task_hash"], task["_input_hash"]
+        return (th in self._stale or self._index.has_task(th) or self._index.is_complete(ih)
+                or (ih in self._completion_asked
                     and not (task.get("meta") or {}).get("completion")))
+
+    # -- texts' records -----------------------------------------------------------------------
+    def _keep_open(self, ih: int, text: OpenText) -> None:
+        self._open[ih] = text
+        while len(self._open) > MAX_OPEN_TEXTS:
+            del self._open[next(iter(self._open))]
+
+    def _finish(self, ih: int) -> OpenText | None:
+        """Move a text's record from the open texts to the finished ones."""
+        text = self._open.pop(ih, None)
+        if text is not None:
+            self._finished.pop(ih, None)
+            self._finished[ih] = text
+            while len(self._finished) > MAX_FINISHED_TEXTS:
+                del self._finished[next(iter(self._finished))]
+        return text
+
+    def _reopen(self, ih: int) -> OpenText | None:
+        """A text's record, open again (from the finished ones if need be), or None."""
+        text = self._open.get(ih) or self._finished.pop(ih, None)
+        if text is not None:
+            self._keep_open(ih, text)
+        return text
+
+    def _record_of(self, ih: int) -> OpenText | None:
+        return self._open.get(ih) or self._finished.get(ih)
+
+    def _settle_text(self, ih: int) -> None:
+        """Text ``ih`` was answered completely: its other questions handed out need no answer
+        (front ends drop them, as settled); they are kept with its record in case of undo."""
+        text = self._finish(ih) or self._finished.get(ih)
+        for other in [t for t in self._offered.values() if self.settled(t)]:
+            self._offered.pop(other["_task_hash"], None)
+            if text is not None and other["_input_hash"] == ih:
+                text.dropped[other["_task_hash"]] = other
+
+    def _set_aside(self, task: Task) -> None:
+        """A queued question skipped because its text was answered completely meanwhile:
+        kept with the text's record, to ask again if that answer is undone."""
+        ih = task["_input_hash"]
+        if (self._index.is_complete(ih) and ih not in self._completion_asked
+                and not self._index.has_task(task["_task_hash"])
+                and (text := self._record_of(ih)) is not None):
+            text.dropped[task["_task_hash"]] = task
+
+    def _bring_back(self, ih: int, but: int) -> None:
+        """The complete answer of text ``ih`` was undone or changed: its questions dropped
+        because of it (except ``but``, the undone one) are offered again, first."""
+        text = self._record_of(ih)
+        if text is None or self._index.is_complete(ih):
+            return
+        queued = ({t["_task_hash"] for t in self._front} | set(self._offered)
+                  | {t["_task_hash"] for t, _ in self._ready})
+        back = [t for th, t in text.dropped.items()
+                if th != but and th not in queued and not self.settled(t)]
+        text.dropped.clear()
+        if back:
+            self._reopen(ih)  # their answers count towards the text's completion question
+            self._front.extendleft(reversed(back))
+            self._cond.notify_all()
 
     # -- completion questions -----------------------------------------------------------------
     def _questions_out(self, ih: int) -> bool:
-        """Whether a question about text ``ih`` is queued, handed out or about to be queued."""
+        """Whether a question about text ``ih`` is queued, handed out or about to be queued.
+        Questions settled meanwhile (say, answered by another session) do not count."""
+        def out(task: Mapping[str, Any]) -> bool:
+            return task["_input_hash"] == ih and not self.settled(task)
+
         return (ih in self._scoring
-                or any(t["_input_hash"] == ih for t, _ in self._ready)
-                or any(t["_input_hash"] == ih for t in self._front)
-                or any(t["_input_hash"] == ih for t in self._offered.values())
+                or any(out(t) for t, _ in self._ready)
+                or any(out(t) for t in self._front)
+                or any(out(t) for t in self._offered.values())
                 or any(input_hash(x["text"]) == ih for x in self._requeue))
 
     def _maybe_complete(self, task: Mapping[str, Any], answer: str) -> None:
@@ -356,41 +457,82 @@ class TeachSession(BaseSession):
             if text is None:
                 return
             text.note(task, answer)
-            if self._questions_out(ih):
-                return
-            del self._open[ih]
-            if (not text.spans or ih in self._complete
-                    or not self._proposals.trusted()):
-                return
-            self._completion_asked.add(ih)
-            accepted, rejected = text.agreed()
-            question = self.scorer.completion_task(text.scored, accepted, rejected,
-                                                   set(text.wrong.values()))
-            if question is not None and question["_task_hash"] not in self._answered:
-                self._front.append(question)
-                self._cond.notify_all()
+            self._decide(ih, text)
 
-    # -- hooks of BaseSession ---------------------------------------------------------------
+    def _decide(self, ih: int, text: OpenText) -> None:
+        """Once no question about an open text is out: finish it, and queue its completion
+        question when one is due (called under the lock)."""
+        if self._questions_out(ih):
+            return
+        self._finish(ih)
+        if (self.scorer.complete is None or not text.spans or self._index.is_complete(ih)
+                or ih in self._completion_asked or not self._proposals.trusted()):
+            return
+        accepted, rejected = text.agreed()
+        question = self.scorer.completion_task(text.scored, accepted, rejected,
+                                               set(text.wrong.values()))
+        th = None if question is None else question["_task_hash"]
+        self._completion_asked[ih] = th
+        if question is None or th is None or self._index.has_task(th):
+            return
+        if th in self._stale:  # the withdrawn question fits the new answers too: valid again
+            held = self._stale.pop(th)
+            if held is not None:  # its holder still has it: answering it is fine
+                self._offered[th] = held
+                return
+        self._front.append(question)
+        self._cond.notify_all()
+
+    def _withdraw_completion(self, ih: int) -> bool:
+        """An answer about text ``ih`` was undone or changed: its completion question, made
+        from the old answers and not answered yet, is withdrawn (dropped from the queues,
+        refused if answered). True if one was withdrawn or none had fitted (called under the
+        lock)."""
+        if ih not in self._completion_asked:
+            return False
+        th = self._completion_asked[ih]
+        if th is not None and self._index.has_task(th):
+            return False  # answered already: that answer stands
+        del self._completion_asked[ih]
+        if th is not None:
+            held = self._offered.pop(th, None)
+            self._front = deque(t for t in self._front if t["_task_hash"] != th)
+            # Only _front holds completion questions; the ready queue holds scored ones.
+            self._stale[th] = held
+        return True
+
+    # -- hooks of BaseSession (called under the lock, after the store changed) ---------------
     def _forget(self, task: Task) -> None:
-        self._answered.discard(task["_task_hash"])
         self._proposals.remove(task, task["answer"])
-        if task["answer"] == "accept" and is_gold(task):
-            self._complete.discard(task["_input_hash"])
-        if (text := self._open.get(task["_input_hash"])) is not None:
+        ih = task["_input_hash"]
+        if (task.get("meta") or {}).get("completion"):
+            return  # asked again first, as it is; the text's other answers stand
+        # The undone question is asked again first; after its new answer the text's
+        # completion question is made again, from the answers as they are then.
+        self._withdraw_completion(ih)
+        if (text := self._reopen(ih)) is not None:
             text.note(task, None)
-        if not (task.get("meta") or {}).get("completion"):  # open again: ask the undone one
-            self._completion_asked.discard(task["_input_hash"])
+        if task["answer"] == "accept" and is_gold(task):
+            self._bring_back(ih, but=task["_task_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
         self._proposals.remove(task, task["answer"])
         self._proposals.add(task, answer)
+        ih = task["_input_hash"]
+        if (task.get("meta") or {}).get("completion"):
+            return
+        if self._withdraw_completion(ih):
+            # Nothing else is coming for this text: make its question again now.
+            if (text := self._reopen(ih)) is not None:
+                text.note(task, answer)
+                self._decide(ih, text)
+        elif (text := self._record_of(ih)) is not None:
+            text.note(task, answer)
         if is_gold(task):
             if answer == "accept":
-                self._complete.add(task["_input_hash"])
-            else:
-                self._complete.discard(task["_input_hash"])
-        if (text := self._open.get(task["_input_hash"])) is not None:
-            text.note(task, answer)
+                self._settle_text(ih)
+            elif task["answer"] == "accept":
+                self._bring_back(ih, but=task["_task_hash"])
 
     def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.
@@ -417,14 +559,6 @@ class TeachSession(BaseSession):
             out["exhausted"] = self._exhausted and not self._ready and not self._front
         out["model_version"] = self._version
         return out
-
-    def update_model(self, timeout: float | None = 60.0) -> bool:
-        """Update the model now from every pending answer, and wait for it (at most
-        ``timeout`` seconds; None: no limit). True when every answer has reached the model;
-        False, with a RuntimeWarning, when the timeout passed first (the update goes on in the
-        background). After ``stop()``, with answers that never reached the model, raises
-        SessionError at once (they are stored)."""
-        return self.updater.flush(timeout=timeout)
 
     def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
         """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""

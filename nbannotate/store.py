@@ -15,6 +15,12 @@ parent directories of a new database file are created. All methods are thread-sa
 has one re-entrant lock around its connection, so the kernel thread can write while a background
 thread reads.
 
+Answered questions: while a file is open, each dataset a session works on has an
+:class:`AnswerIndex` in memory (its task hashes and its texts with a complete answer), loaded once
+and kept up to date by every write made through this module. Since no other process can write the
+file meanwhile, it is exact, so sessions ask it "was this answered?" without a query, and see the
+answers of every other session of this process on the same dataset at once.
+
 Schema (created on first use)::
 
     datasets(name VARCHAR PRIMARY KEY, created TIMESTAMP, meta JSON)
@@ -40,7 +46,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -108,14 +114,91 @@ _BULK_TYPES = {
 # -- connection registry ----------------------------------------------------------------------
 
 
+class AlreadyAnsweredError(AnswerError):
+    """``Dataset.add(..., once=...)`` refused an answer: the dataset holds one already."""
+
+
+# (task hash, input hash, kind, answer) of one stored answer: what the index counts.
+_Key = tuple[int, int, str, str]
+
+
+class AnswerIndex:
+    """Which questions and texts one dataset holds answers for, in memory while its database
+    file is open in this process (see the module docstring). Thread-safe; every lookup is a
+    dict lookup. Counts, not sets: one task may be answered in several rows (imports, two
+    sessions before this index existed), and removing one of them must not forget the rest."""
+
+    def __init__(self, keys: Iterable[_Key] = ()) -> None:
+        self._lock = threading.Lock()
+        self._tasks: dict[int, int] = {}  # task hash -> answers
+        self._gold: dict[int, int] = {}  # input hash -> complete (gold) answers
+        self._accepted_gold: dict[int, int] = {}  # input hash -> accepted gold answers
+        for key in keys:
+            self._count(key, 1)
+
+    @staticmethod
+    def _bump(counts: dict[int, int], key: int, n: int) -> None:
+        left = counts.get(key, 0) + n
+        if left > 0:
+            counts[key] = left
+        else:
+            counts.pop(key, None)
+
+    def _count(self, key: _Key, n: int) -> None:
+        th, ih, kind, answer = key
+        self._bump(self._tasks, th, n)
+        if kind == "gold":
+            self._bump(self._gold, ih, n)
+            if answer == "accept":
+                self._bump(self._accepted_gold, ih, n)
+
+    def has_task(self, task_hash: int) -> bool:
+        """An answer with this task hash is stored (or being stored)."""
+        with self._lock:
+            return task_hash in self._tasks
+
+    def has_gold(self, input_hash: int) -> bool:
+        """A complete (gold) answer of this text, whatever its answer, is stored."""
+        with self._lock:
+            return input_hash in self._gold
+
+    def is_complete(self, input_hash: int) -> bool:
+        """An accepted complete (gold) answer of this text is stored."""
+        with self._lock:
+            return input_hash in self._accepted_gold
+
+    def add(self, keys: Iterable[_Key]) -> None:
+        with self._lock:
+            for key in keys:
+                self._count(key, 1)
+
+    def remove(self, keys: Iterable[_Key]) -> None:
+        with self._lock:
+            for key in keys:
+                self._count(key, -1)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tasks.clear()
+            self._gold.clear()
+            self._accepted_gold.clear()
+
+
+def _key(row: tuple[Any, ...]) -> _Key:
+    """The index key of a row as ``_prepare`` makes it (without the id)."""
+    return (row[2], row[1], row[4], row[5])
+
+
 class _Shared:
-    """One DuckDB connection and its lock, shared by every Database on the same file."""
+    """One DuckDB connection and its lock, shared by every Database on the same file, and
+    the answer indexes of its datasets (loaded on first use)."""
 
     def __init__(self, key: str | None, conn: duckdb.DuckDBPyConnection) -> None:
         self.key = key
         self.conn = conn
         self.lock = threading.RLock()
         self.refs = 0
+        self.indexes: dict[str, AnswerIndex] = {}
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -442,15 +525,33 @@ class Database:
                           f"Database({self.path!r}).")
 
     @contextmanager
-    def _locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The connection, with this database's lock held (re-checked: closing takes it too)."""
+    def _locked_shared(self) -> Iterator[_Shared]:
+        """The shared connection state, with this database's lock held (re-checked: closing
+        takes it too)."""
         shared = self._shared
         if shared is None:
             raise self._closed_error()
         with shared.lock:
             if shared.refs <= 0:
                 raise self._closed_error()
+            yield shared
+
+    @contextmanager
+    def _locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection, with this database's lock held."""
+        with self._locked_shared() as shared:
             yield shared.conn
+
+    def _answer_index(self, shared: _Shared, name: str, load: bool) -> AnswerIndex | None:
+        """Dataset ``name``'s index (caller holds the lock); with ``load`` it is read from the
+        table the first time, else None while nobody asked for it (writes then skip it)."""
+        index = shared.indexes.get(name)
+        if index is None and load:
+            rows = shared.conn.execute(
+                "SELECT task_hash, input_hash, kind, answer FROM answers WHERE dataset = ?",
+                [name]).fetchall()
+            index = shared.indexes[name] = AnswerIndex(rows)
+        return index
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -522,10 +623,15 @@ class Database:
         if name not in self:
             raise DatasetError(f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
                                f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}.")
-        with self._transaction() as conn:
-            n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?", [name]).fetchone()
-            conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
-            conn.execute("DELETE FROM datasets WHERE name = ?", [name])
+        with self._locked_shared() as shared:
+            with self._transaction() as conn:
+                n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?",
+                                 [name]).fetchone()
+                conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
+                conn.execute("DELETE FROM datasets WHERE name = ?", [name])
+            # Cleared, not dropped: live sessions hold it, and a dataset made again is empty.
+            if (index := self._answer_index(shared, name, load=False)) is not None:
+                index.clear()
         return int(n[0]) if n else 0
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -576,19 +682,50 @@ class Dataset:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def answer_index(self) -> AnswerIndex:
+        """The live in-memory index of this dataset's answered questions and texts (one query
+        the first time in this process; kept up to date by every write after that)."""
+        with self.db._locked_shared() as shared:
+            index = self.db._answer_index(shared, self.name, load=True)
+            assert index is not None
+            return index
+
     def add(self, task: Mapping[str, Any], *, answer: str | None = None,
-            annotator: str | None = None, session_id: str | None = None) -> dict[str, Any]:
+            annotator: str | None = None, session_id: str | None = None,
+            once: Literal["task", "text"] | None = None) -> dict[str, Any]:
         """Store one answer; the row is committed (durable) when this returns.
 
         ``answer`` defaults to ``task["answer"]`` and must be one of tasks.ANSWERS (AnswerError
         otherwise). The task needs ``"text"``; missing hashes are computed. The stored copy gets
         ``answer``, ``_timestamp`` (int seconds), ``_session_id`` and ``_annotator_id`` (the
         arguments, else the task's own values) and is returned. The caller's dict is not changed.
+
+        ``once="task"`` refuses (AlreadyAnsweredError, nothing stored) a task whose task hash
+        the dataset holds already, ``once="text"`` a complete (gold) answer of a text that has
+        one. Checked and stored under the database's lock, so of two sessions answering the
+        same question at once exactly one succeeds.
         """
         stored, row = _prepare(task, self.name, answer, annotator, session_id, keep_stamps=False)
-        with self.db._transaction() as conn:
-            self._exists_check(conn)
-            conn.execute(_INSERT_ONE, list(row))
+        key = _key(row)
+        with self.db._locked_shared() as shared:
+            index = self.db._answer_index(shared, self.name, load=once is not None)
+            if index is not None:
+                if once == "task" and index.has_task(key[0]):
+                    raise AlreadyAnsweredError(
+                        f"Task {key[0]} was already answered in dataset {self.name!r}.")
+                if once == "text" and index.has_gold(key[1]):
+                    raise AlreadyAnsweredError(
+                        f"The text was already annotated in dataset {self.name!r}.")
+                # Counted before the write, so other sessions skip it while it is stored.
+                index.add([key])
+            try:
+                with self.db._transaction() as conn:
+                    self._exists_check(conn)
+                    conn.execute(_INSERT_ONE, list(row))
+            except BaseException:
+                if index is not None:
+                    index.remove([key])
+                raise
         return stored
 
     def add_many(self, tasks: Iterable[Mapping[str, Any]], *, answer: str | None = None,
@@ -603,9 +740,12 @@ class Dataset:
     def _insert_rows(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        with self.db._transaction() as conn:
-            self._exists_check(conn)
-            self._bulk_insert(conn, rows)
+        with self.db._locked_shared() as shared:
+            with self.db._transaction() as conn:
+                self._exists_check(conn)
+                self._bulk_insert(conn, rows)
+            if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
+                index.add(_key(row) for row in rows)
 
     @staticmethod
     def _bulk_insert(conn: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
@@ -640,16 +780,20 @@ class Dataset:
 
         Returns the removed task, or None when there was none.
         """
-        sql = "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ?"
+        sql = ("SELECT id, task, input_hash, kind, answer FROM answers "
+               "WHERE dataset = ? AND task_hash = ?")
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
             sql += " AND session_id = ?"
             params.append(session_id)
-        with self.db._transaction() as conn:
-            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
-            if row is None:
-                return None
-            conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
+        with self.db._locked_shared() as shared:
+            with self.db._transaction() as conn:
+                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+                if row is None:
+                    return None
+                conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
+            if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
+                index.remove([(int(task_hash), row[2], row[3], row[4])])
         return json.loads(row[1])
 
     def update_answer(self, task_hash: int, answer: str, session_id: str | None = None
@@ -661,24 +805,30 @@ class Dataset:
         Raises AnswerError for an invalid answer or when no answer matches.
         """
         ans = check_answer(answer)
-        sql = "SELECT id, task FROM answers WHERE dataset = ? AND task_hash = ?"
+        sql = ("SELECT id, task, input_hash, kind, answer FROM answers "
+               "WHERE dataset = ? AND task_hash = ?")
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
             sql += " AND session_id = ?"
             params.append(session_id)
-        with self.db._transaction() as conn:
-            row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
-            if row is None:
-                whose = "" if session_id is None else f" from session {session_id!r}"
-                raise AnswerError(f"No answer with task hash {task_hash}{whose} in dataset "
-                                  f"{self.name!r}: nothing to change.")
-            task = json.loads(row[1])
-            task["answer"] = ans
-            task["_timestamp"] = int(time.time())
-            created = datetime.fromtimestamp(task["_timestamp"], timezone.utc).replace(
-                tzinfo=None)
-            conn.execute("UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
-                         [ans, _dumps(task), created, row[0]])
+        with self.db._locked_shared() as shared:
+            with self.db._transaction() as conn:
+                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+                if row is None:
+                    whose = "" if session_id is None else f" from session {session_id!r}"
+                    raise AnswerError(f"No answer with task hash {task_hash}{whose} in dataset "
+                                      f"{self.name!r}: nothing to change.")
+                task = json.loads(row[1])
+                task["answer"] = ans
+                task["_timestamp"] = int(time.time())
+                created = datetime.fromtimestamp(task["_timestamp"], timezone.utc).replace(
+                    tzinfo=None)
+                conn.execute("UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
+                             [ans, _dumps(task), created, row[0]])
+            if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
+                th = int(task_hash)
+                index.remove([(th, row[2], row[3], row[4])])
+                index.add([(th, row[2], row[3], ans)])
         return task
 
     # -- reading ---------------------------------------------------------------------------
@@ -794,20 +944,27 @@ class Dataset:
         """
         rows: list[tuple[Any, ...]] = []
         chunk = 20_000
-        with self.db._transaction() as conn:
-            self._exists_check(conn)
-            total = 0
-            for where, task in _read_tasks(source):
-                _, row = _prepare(task, self.name, None, None, None, keep_stamps=True,
-                                  where=where, rehash=rehash)
-                rows.append(row)
-                if len(rows) >= chunk:
+        with self.db._locked_shared() as shared:
+            index = self.db._answer_index(shared, self.name, load=False)
+            keys: list[_Key] = []  # for a live index only, once all is committed
+            with self.db._transaction() as conn:
+                self._exists_check(conn)
+                total = 0
+                for where, task in _read_tasks(source):
+                    _, row = _prepare(task, self.name, None, None, None, keep_stamps=True,
+                                      where=where, rehash=rehash)
+                    rows.append(row)
+                    if index is not None:
+                        keys.append(_key(row))
+                    if len(rows) >= chunk:
+                        self._bulk_insert(conn, rows)
+                        total += len(rows)
+                        rows = []
+                if rows:
                     self._bulk_insert(conn, rows)
                     total += len(rows)
-                    rows = []
-            if rows:
-                self._bulk_insert(conn, rows)
-                total += len(rows)
+            if index is not None:
+                index.add(keys)
         return total
 
     def __repr__(self) -> str:

@@ -585,3 +585,43 @@ def test_reprs(ds, db):
     assert repr(ds).startswith("Dataset('gadgets', 1 answers: 1 accept, 0 reject, 0 ignore")
     db.close()
     assert "closed" in repr(db)
+
+
+def test_the_answer_index_follows_every_write(db, tmp_path):
+    """Sessions ask the dataset's live index whether a question or text is answered: every
+    write through the store keeps it exact, so no session asks what another just answered."""
+    ds = db.dataset("live", create=True)
+    index = ds.answer_index()
+    a, b = binary_task(), binary_task(start=29, end=34, label="ORG")
+    ds.add(a, answer="accept")
+    ds.add_many([b], answer="reject")
+    gold = gold_task("Other text with iPhone and Apple, long enough to hold the spans.")
+    ds.add(gold, answer="reject")
+    assert index.has_task(a["_task_hash"]) and index.has_task(b["_task_hash"])
+    assert index.has_gold(gold["_input_hash"]) and not index.is_complete(gold["_input_hash"])
+    ds.update_answer(gold["_task_hash"], "accept")
+    assert index.is_complete(gold["_input_hash"])
+    # A handle opened elsewhere in the process sees the same index.
+    with Database(db.path) as again:
+        assert again.dataset("live").answer_index() is index
+    with pytest.raises(AnswerError, match="already answered"):
+        ds.add(a, answer="reject", once="task")
+    with pytest.raises(AnswerError, match="already annotated"):
+        ds.add(gold, answer="accept", once="text")
+    assert len(ds) == 3
+    ds.add(a, answer="reject")  # a second row (an import, or an older version)
+    ds.remove(a["_task_hash"])
+    assert index.has_task(a["_task_hash"])  # one row of it is left
+    ds.remove(a["_task_hash"])
+    assert not index.has_task(a["_task_hash"])
+    ds.export_jsonl(tmp_path / "live.jsonl")
+    other = db.dataset("other", create=True)
+    other_index = other.answer_index()
+    other.import_jsonl(tmp_path / "live.jsonl")
+    assert other_index.has_task(b["_task_hash"]) and other_index.is_complete(gold["_input_hash"])
+    db.drop_dataset("live")
+    assert not index.has_task(b["_task_hash"]) and not index.has_gold(gold["_input_hash"])
+    # Read from the file by a process that opens it afresh.
+    close_all()
+    with Database(db.path) as fresh:
+        assert fresh.dataset("other").answer_index().has_task(b["_task_hash"])
