@@ -268,7 +268,8 @@ def accept_rates(args: argparse.Namespace) -> int:
             db = nba.Database(Path(tmp) / "a.duckdb")
             for t in db.dataset(DATASET).answers()[:max(args.checkpoints)]:
                 meta = t.get("meta") or {}
-                if meta.get("whole") or meta.get("source") != "model" or \
+                spans = t.get("spans") or [{}]
+                if meta.get("whole") or spans[0].get("source") != "model" or \
                         t["answer"] not in ("accept", "reject"):
                     continue
                 b = min(9, int(float(meta["score"]) * 10))

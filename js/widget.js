@@ -26,9 +26,9 @@ const BUTTONS = [
 ];
 const ANSWER_SYMBOL = { accept: "✓", reject: "✗", ignore: "⊘" };
 const ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
-// Meta keys not listed under the text: score and source are shown above it, the others are the
+// Meta keys not listed under the text: the score is shown above it, the others are the
 // kernel's flags for a completion question (its prompt says what it is) or a silver analysis.
-const HIDDEN_META = new Set(["score", "source", "whole", "completion", "beam_probability", "silver"]);
+const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability", "silver"]);
 const LOST =
   "Lost the connection to the kernel (restarted?): run the cell again to carry on. " +
   "The answers acknowledged so far are saved.";
@@ -166,8 +166,9 @@ export function createView({ model, el }) {
 
   function renderMeta(task) {
     const meta = task.meta || {};
+    const hidden = isManual(task) ? new Set() : HIDDEN_META; // manual: the meta is all the user's
     for (const [key, value] of Object.entries(meta)) {
-      if (HIDDEN_META.has(key)) continue;
+      if (hidden.has(key)) continue;
       const item = h(doc, "div", "nba-meta-item");
       item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
       metaEl.append(item);
@@ -197,7 +198,9 @@ export function createView({ model, el }) {
     const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
     const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : undefined;
-    const source = (spanObj && spanObj.source) || (task.meta && task.meta.source) || "";
+    // whole analyses are always the model's; a span says where it came from (meta.source is
+    // the user's own, listed with the other meta)
+    const source = whole ? "model" : (spanObj && spanObj.source) || "";
     const color = colors();
 
     if (whole) {

@@ -320,7 +320,7 @@ class CandidateScorer:
                           "score": round(scores.get((start, end, label), prob), 6),
                           "source": "model"})
         meta = dict(item.get("meta") or {})
-        meta.update(score=round(prob, 6), source="model", model_version=version, whole=True)
+        meta.update(score=round(prob, 6), model_version=version, whole=True)
         if completion:  # asked after the text's span answers, and agreeing with them
             meta.update(completion=True, beam_probability=round(beam_probability or 0.0, 6))
         return make_task(item["text"], tokens, spans, meta)
@@ -338,8 +338,10 @@ class CandidateScorer:
             span_json = {"start": span.start_char, "end": span.end_char, "token_start": start,
                          "token_end": end - 1, "label": label, "score": round(score, 6),
                          "source": source}
+            # Where a candidate came from is the span's "source": meta["source"] is the
+            # user's (Prodigy's sample data uses it), only "score" follows Prodigy's teach.
             meta = dict(item.get("meta") or {})
-            meta.update(score=round(score, 6), source=source, model_version=version)
+            meta.update(score=round(score, 6), model_version=version)
             if pid is not None:
                 meta["pattern"] = pid
             tasks.append(make_task(text, tokens, [span_json], meta, in_hash=ih))

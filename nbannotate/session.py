@@ -243,7 +243,7 @@ class TeachSession(BaseSession):
                     continue
             # Whole analyses are gated by their own threshold in the scorer, and pattern matches
             # are always asked (they bootstrap a label): only model candidates are sorted.
-            if task["meta"]["source"] == "model" and not is_whole(task) \
+            if not is_whole(task) and task["spans"][0].get("source") == "model" \
                     and not self.sorter(task["meta"]["score"]):
                 continue
             offer.append(task)
@@ -546,7 +546,8 @@ class TeachSession(BaseSession):
             "span_text": task["text"][span["start"]:span["end"]] if span else "",
             "label": span.get("label"), "answer": task["answer"],
             "score": task.get("meta", {}).get("score"),
-            "source": task.get("meta", {}).get("source"), "whole": is_whole(task),
+            "source": "model" if is_whole(task) else span.get("source"),
+            "whole": is_whole(task),
             "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
                       for s in spans],
         }

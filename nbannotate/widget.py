@@ -73,7 +73,7 @@ def view_task(task: dict[str, Any]) -> dict[str, Any]:
             "end": int(span["end"]),
             "label": str(span.get("label", "")),
             "score": span.get("score", meta.get("score")),
-            "source": span.get("source", meta.get("source")),
+            "source": span.get("source"),
         }
         if manual:
             out["token_start"] = int(span["token_start"])

@@ -94,7 +94,7 @@ def test_patterns_of_no_session_label_fail_and_of_some_warn(db_path):
     assert got[0].filename == __file__  # it points at the user's call
     try:
         assert len(s.scorer.patterns) == 4
-        assert any(t["meta"]["source"] == "pattern" for t in s.next_tasks(10, timeout=60))
+        assert any(t["spans"][0]["source"] == "pattern" for t in s.next_tasks(10, timeout=60))
     finally:
         s.stop()
     with warnings.catch_warnings():

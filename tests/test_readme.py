@@ -45,7 +45,7 @@ def test_store_and_train_examples_run(tmp_path, monkeypatch):
     session = scope["session"]
     for _ in range(40):  # a few answers, as from the widget
         task = session.next_task(timeout=60)
-        session.answer(task, "accept" if task["meta"]["source"] == "pattern" else "reject")
+        session.answer(task, "accept" if task["spans"][0]["source"] == "pattern" else "reject")
     session.stop()
     (store,) = python_blocks("The store")
     exec(compile(store, "README store", "exec"), scope)

@@ -56,6 +56,24 @@ def test_task_json_is_prodigy_compatible(session):
     json.dumps(task)  # plain JSON
 
 
+def test_the_sources_meta_reaches_the_stored_answer_untouched(db_path):
+    """Prodigy's sample data keeps meta.source ("where the text came from"): the loop says where
+    a candidate came from in the span, and only meta.score is its own (as in Prodigy's teach)."""
+    texts = [{"text": t, "meta": {"source": "reddit", "thread": i}}
+             for i, t in enumerate(gadget_texts(20))]
+    s = nba.teach("meta", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  split_sentences=False)
+    try:
+        tasks = run(s, 12)
+    finally:
+        s.close()
+    assert tasks and all(t["meta"]["source"] == "reddit" for t in tasks)
+    assert {t["spans"][0]["source"] for t in tasks if t["spans"]} <= {"model", "pattern"}
+    stored = nba.Database(db_path).dataset("meta").to_pandas()
+    assert {m["source"] for m in stored.meta} == {"reddit"}
+    assert sorted(m["thread"] for m in stored.meta) == sorted(t["meta"]["thread"] for t in tasks)
+
+
 def test_patterns_are_offered_once_beside_model_candidates(session):
     tasks = session.next_tasks(60)
     keys = [(t["_input_hash"], t["spans"][0]["start"], t["spans"][0]["end"],

@@ -49,7 +49,7 @@ export function makeTask(n, { text, label = "PRODUCT", start, end, score = 0.5, 
     input_hash: String(n),
     text: t,
     spans: [{ start: s, end: e, label, score, source }],
-    meta: meta ?? { score, source, model_version: 0 },
+    meta: meta ?? { score, model_version: 0 },
   };
 }
 

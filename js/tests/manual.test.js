@@ -121,6 +121,12 @@ describe("manual view", () => {
     for (const m of $$(".nba-text mark.nba-span")) assert.equal(m.style.background, buttons[m.dataset.label]);
   });
 
+  test("lists all of the user's meta, score and source too (the kernel sets no flags here)", () => {
+    const task = { ...manualTask("My Pixel broke."), meta: { score: 42, source: "reddit", row: 3 } };
+    const { $$ } = mount([task]);
+    assert.deepEqual($$(".nba-meta-item").map((i) => i.textContent), ["score42", "sourcereddit", "row3"]);
+  });
+
   test("shows the text as tokens, pre-highlighted spans and numbered label buttons", () => {
     const text = "My iPhone and my Pixel broke.";
     const task = manualTask(text, [{ start: 3, end: 9, token_start: 1, token_end: 1, label: "PRODUCT", source: "pattern" }]);

@@ -37,7 +37,8 @@ const readyState = (n = 3) => ({
 
 describe("task view", () => {
   test("shows the text with the span highlighted, its label chip, score, source and meta", () => {
-    const task = makeTask(1, { score: 0.734, meta: { score: 0.734, source: "model", model_version: 3, section: "reviews" } });
+    // meta.source is the user's (where the text came from); the span says where the candidate did
+    const task = makeTask(1, { score: 0.734, meta: { score: 0.734, source: "reddit", model_version: 3, section: "reviews" } });
     const { root, $ } = mount({ queue: [task], status: "ready" });
     assert.equal(root.dataset.state, "ready");
     assert.equal($(".nba-text").textContent, "Text number 1 mentions gadget1PRODUCT here.");
@@ -47,7 +48,7 @@ describe("task view", () => {
     assert.equal($(".nba-score").textContent, "score 0.73");
     assert.equal($(".nba-source").textContent, "model");
     const meta = [...root.querySelectorAll(".nba-meta-item")].map((i) => i.textContent);
-    assert.deepEqual(meta, ["model_version3", "sectionreviews"]);
+    assert.deepEqual(meta, ["sourcereddit", "model_version3", "sectionreviews"]);
     assert.equal($(".nba-card").dataset.taskHash, task.task_hash);
   });
 
@@ -60,7 +61,7 @@ describe("task view", () => {
         { start: 20, end: 27, label: "PRODUCT", score: 0.8, source: "model" },
         { start: 32, end: 38, label: "BRAND", score: 0.7, source: "model" },
       ],
-      meta: { score: 0.81, source: "model", whole: true },
+      meta: { score: 0.81, whole: true },
     };
     const { root, $ } = mount({ queue: [task], status: "ready" });
     const marks = [...root.querySelectorAll(".nba-span-text")].map((m) => m.textContent);
@@ -68,9 +69,11 @@ describe("task view", () => {
     assert.equal(root.querySelectorAll("b").length, 0);
     assert.match($(".nba-whole-prompt").textContent, /all the entities/);
     assert.equal($(".nba-text").textContent.replace(/PRODUCT|BRAND/g, ""), text);
-    const none = { ...makeTask(8), spans: [], meta: { score: 0.9, source: "model", whole: true } };
+    assert.equal($(".nba-source").textContent, "model");
+    const none = { ...makeTask(8), spans: [], meta: { score: 0.9, whole: true, source: "reddit" } };
     const other = mount({ queue: [none], status: "ready" });
     assert.match(other.$(".nba-whole-prompt").textContent, /No entities/);
+    assert.equal(other.$(".nba-source").textContent, "model"); // meta.source is the user's
     assert.equal(other.root.querySelectorAll(".nba-span").length, 0);
     const completion = { ...task, meta: { ...task.meta, completion: true } };
     const after = mount({ queue: [completion], status: "ready" });
@@ -94,7 +97,7 @@ describe("task view", () => {
   });
 
   test("a completion question lists the text's meta, not the kernel's flags", () => {
-    const meta = { score: 0.6, source: "model", model_version: 2, whole: true, completion: true, beam_probability: 0.41, row: 7 };
+    const meta = { score: 0.6, model_version: 2, whole: true, completion: true, beam_probability: 0.41, row: 7 };
     const task = { ...makeTask(1), spans: [], meta };
     const { root, $ } = mount({ queue: [task], status: "ready" });
     assert.match($(".nba-whole-prompt").textContent, /^No entities at all\?/);
@@ -107,7 +110,7 @@ describe("task view", () => {
     const task = {
       ...makeTask(1, { text }),
       spans: [{ start: 0, end: 8, label: "PRODUCT" }, { start: 6, end: 13, label: "BRAND" }],
-      meta: { score: 0.5, source: "model", whole: true },
+      meta: { score: 0.5, whole: true },
     };
     assert.deepEqual(segments(task).map((x) => [x.text, x.span?.label]),
       [["Apple TV", "PRODUCT"], [" Plus rocks", undefined]]);
@@ -154,7 +157,7 @@ describe("task view", () => {
     // on screen: ORG on the card, LOC and PRODUCT in the history, PERSON in a whole analysis
     const row = (n, label) => ({ task_hash: String(n), text: "x", span_text: "y", label, whole: false, answer: "accept" });
     const whole = { ...makeTask(1), spans: [{ start: 0, end: 4, label: "ORG" }, { start: 5, end: 11, label: "PERSON" }],
-      meta: { score: 0.5, source: "model", whole: true } };
+      meta: { score: 0.5, whole: true } };
     const { root, $ } = mount({ queue: [makeTask(2, { label: "ORG" }), whole], status: "ready", labels: ontonotes,
       history: [row(7, "LOC"), row(8, "PRODUCT")] });
     const bg = (el) => el.style.background;

@@ -588,7 +588,7 @@ var BUTTONS = [
 ];
 var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
 var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
-var HIDDEN_META = /* @__PURE__ */ new Set(["score", "source", "whole", "completion", "beam_probability", "silver"]);
+var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver"]);
 var LOST = "Lost the connection to the kernel (restarted?): run the cell again to carry on. The answers acknowledged so far are saved.";
 function h2(doc, tag, cls, text) {
   const el = doc.createElement(tag);
@@ -701,8 +701,9 @@ function createView({ model, el }) {
   }
   function renderMeta(task) {
     const meta = task.meta || {};
+    const hidden = isManual(task) ? /* @__PURE__ */ new Set() : HIDDEN_META;
     for (const [key, value] of Object.entries(meta)) {
-      if (HIDDEN_META.has(key)) continue;
+      if (hidden.has(key)) continue;
       const item = h2(doc, "div", "nba-meta-item");
       item.append(h2(doc, "dt", "", key), h2(doc, "dd", "", fmtMeta(value)));
       metaEl.append(item);
@@ -731,7 +732,7 @@ function createView({ model, el }) {
     const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
     const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : void 0;
-    const source = spanObj && spanObj.source || task.meta && task.meta.source || "";
+    const source = whole ? "model" : spanObj && spanObj.source || "";
     const color = colors();
     if (whole) {
       const n = (task.spans || []).length;
