@@ -881,6 +881,8 @@ class Dataset:
         task_hash, spans (list of dicts), meta (dict). For gold answers the span columns are
         empty and ``spans`` holds every span.
         """
+        import pandas as pd  # lazy: importing the store does not need pandas
+
         sql, params = self._where(kind)
         with self.db._locked() as conn:
             df = conn.execute(
@@ -891,8 +893,12 @@ class Dataset:
                 "coalesce(CAST(json_extract(task, '$.meta') AS VARCHAR), '{}') AS meta "
                 f"FROM answers {sql} ORDER BY id", params).df()
         # One json.loads over the whole column, not one call per row.
-        df["spans"] = [s or [] for s in _loads_many(df["spans"].tolist())]
-        df["meta"] = [m if isinstance(m, dict) else {} for m in _loads_many(df["meta"].tolist())]
+        # object columns even when empty (a plain empty list would make them float64)
+        df["spans"] = pd.Series([s or [] for s in _loads_many(df["spans"].tolist())],
+                                index=df.index, dtype=object)
+        df["meta"] = pd.Series([m if isinstance(m, dict) else {}
+                                for m in _loads_many(df["meta"].tolist())],
+                               index=df.index, dtype=object)
         df["timestamp"] = df["timestamp"].dt.tz_localize("UTC")
         for col in ("start", "end", "token_start", "token_end"):
             df[col] = df[col].astype("Int64")

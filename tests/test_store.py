@@ -387,6 +387,9 @@ def test_to_pandas_columns_and_types(ds):
     assert df.input_hash.iloc[0] == input_hash(TEXT)
     empty = ds.db.dataset("empty", create=True).to_pandas()
     assert len(empty) == 0 and list(empty.columns) == list(df.columns)
+    # the same dtypes as a filled frame (pd.concat and .apply behave alike)
+    assert (empty.spans.dtype, empty.meta.dtype) == (object, object) == (df.spans.dtype,
+                                                                         df.meta.dtype)
 
 
 def test_to_pandas_many_answers(db):
