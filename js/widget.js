@@ -73,7 +73,7 @@ export function createView({ model, el }) {
   let current = null; // derived state last rendered
   let scheduled = false;
   // What is on screen, so a render only touches the parts that changed (the key path stays short).
-  const painted = { taskHash: undefined, progress: "", history: "" };
+  const painted = { taskHash: undefined, progress: "", history: "", off: false };
 
   // ---- skeleton -------------------------------------------------------------------------------
   const root = h(doc, "div", "nba-root");
@@ -131,6 +131,9 @@ export function createView({ model, el }) {
   lostEl.hidden = true;
   main.append(card, buttons, lostEl, errorEl, noticeEl);
   let lost = false; // model.send threw: the kernel (and the widget's comm) is gone
+  // The kernel closed the session (session.close(), or a re-run cell's newer session took over):
+  // the comm works, but nothing should be answered here any more.
+  const closed = () => model.get("status") === "closed";
 
   const side = h(doc, "div", "nba-side");
   const progressEl = h(doc, "div", "nba-progress");
@@ -303,7 +306,7 @@ export function createView({ model, el }) {
         b.tabIndex = -1;
         b.title = `change to ${a}`;
         b.dataset.answer = a;
-        b.disabled = lost;
+        b.disabled = lost || closed();
         b.setAttribute("aria-pressed", String(a === row.answer));
         b.setAttribute("aria-label", a === row.answer
           ? `${ANSWERED[a]} — ${what}`
@@ -329,8 +332,10 @@ export function createView({ model, el }) {
       painted.taskHash = taskHash;
       renderTask(current.task);
     }
+    const off = lost || closed();
     let state;
     if (lost) state = "lost";
+    else if (closed()) state = "closed";
     else if (current.task) state = "ready";
     else if (status === "error") state = "error";
     else if (status === "done") state = "done";
@@ -344,13 +349,14 @@ export function createView({ model, el }) {
           : state === "error"
             ? "The kernel could not produce more tasks (see the error below)."
             : "";
-    for (const a of ANSWERS) buttonEls[a].disabled = lost || !current.task;
-    buttonEls.undo.disabled = lost || current.history.length === 0;
-    lostEl.textContent = lost ? LOST : "";
-    lostEl.hidden = !lost;
+    for (const a of ANSWERS) buttonEls[a].disabled = off || !current.task;
+    buttonEls.undo.disabled = off || current.history.length === 0;
+    lostEl.textContent = lost ? LOST : closed() ? error : "";
+    lostEl.hidden = !off;
 
-    errorEl.textContent = error ? `Error in the kernel: ${error}` : "";
-    errorEl.hidden = !error;
+    const kernelError = closed() ? "" : error; // a closed session's reason is shown above
+    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
+    errorEl.hidden = !kernelError;
     const notice = model.get("notice") || "";
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
@@ -360,10 +366,14 @@ export function createView({ model, el }) {
       painted.progress = progressKey;
       renderProgress(current.progress);
     }
-    const historyKey = JSON.stringify([lost, current.history]); // lost: its buttons turn off
+    const historyKey = JSON.stringify([off, current.history]); // off: its buttons turn off
     if (historyKey !== painted.history) {
       painted.history = historyKey;
       renderHistory(current.history);
+    }
+    if (off !== painted.off) {
+      painted.off = off;
+      renderFocus(); // the hint says the keys are off
     }
   }
 
@@ -383,7 +393,9 @@ export function createView({ model, el }) {
     const manual = model.get("mode") === "manual";
     focusHint.textContent = lost
       ? "keys off: no connection to the kernel"
-      : !focused
+      : closed()
+        ? "keys off: this session is closed"
+        : !focused
         ? "click here to use the keys"
         : manual
           ? "keys active: drag or shift+←/→ select · 1–9 label · click span or r: remove · a accept · x reject · space ignore · ⌫ undo"
@@ -393,7 +405,7 @@ export function createView({ model, el }) {
   // ---- actions --------------------------------------------------------------------------------
   /** Send a message to the kernel; false (and the view says so) when the comm is gone. */
   function post(content) {
-    if (lost) return false;
+    if (lost || closed()) return false;
     try {
       model.send({ ...content, client });
       return true;

@@ -50,6 +50,8 @@ class BaseSession:
         self.db_dataset = dataset
         #: True when the recipe opened the database from a path: close() then releases it.
         self.owns_db = False
+        #: Why the session is closed (close(), or a newer session took over); None while open.
+        self.closed_reason: str | None = None
         self.dataset = dataset.name
         self.source = source
         self.nlp = nlp
@@ -127,6 +129,7 @@ class BaseSession:
 
         Returns that task, or None when there is nothing to undo.
         """
+        self._check_open()
         with self._cond:
             if not self._history:
                 return None
@@ -149,6 +152,7 @@ class BaseSession:
 
     def change_answer(self, task_hash: int, answer: str) -> Task:
         """Change the answer to a task this session answered earlier."""
+        self._check_open()
         check_answer(answer)
         with self._cond:
             old = next((t for t in reversed(self._history) if t["_task_hash"] == task_hash),
@@ -269,13 +273,24 @@ class BaseSession:
         if self.updater is not None:
             self.updater.stop()
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
         """Stop, and release the database file if the session opened it (``db=`` a path, or
         the default), so that another process or kernel can open it. A Database object passed
-        as ``db=`` stays open: close it with ``db.close()``. Answering after close() raises."""
+        as ``db=`` stays open: close it with ``db.close()``. After close(), next_task, answer,
+        undo and change_answer raise SessionError, and the session's widgets say it is
+        closed."""
+        if self.closed_reason is None:
+            self.closed_reason = reason or (
+                f"This {type(self).__name__} on dataset {self.dataset!r} was closed "
+                "(session.close()); its answers are saved. Run the cell that started it again "
+                "to go on.")
         self.stop()
-        if self.owns_db:
+        if self.owns_db and not self.db_dataset.db.closed:
             self.db_dataset.db.close()
+
+    def _check_open(self) -> None:
+        if self.closed_reason is not None:
+            raise SessionError(self.closed_reason)
 
     def __enter__(self) -> BaseSession:
         return self

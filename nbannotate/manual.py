@@ -110,6 +110,7 @@ class ManualSession(BaseSession):
         again by every later call (after the tasks given back by undo or requeue), as the teach
         session does: the stream does not go on past a bad item.
         """
+        self._check_open()
         with self._cond:
             while self._front:
                 task = self._front.popleft()
@@ -202,6 +203,7 @@ class ManualSession(BaseSession):
         the offered task's hashes. Raises AnswerError for an unknown answer or label, an overlap
         or a text already annotated; nothing is stored then. Returns the stored task.
         """
+        self._check_open()
         check_answer(answer)
         task = self._resolve(task)
         ih = task.get("_input_hash")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 import warnings
+import weakref
 from collections.abc import Iterator
 from numbers import Integral, Real
 from pathlib import Path
@@ -19,6 +21,7 @@ import spacy
 from spacy.language import Language
 
 from . import candidates
+from .base_session import BaseSession
 from .candidates import CandidateScorer, check_item
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
@@ -28,7 +31,7 @@ from .session import TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
 from .sources import VALIDATE_LINES, Source
-from .store import Database, Dataset
+from .store import MEMORY, Database, Dataset
 from .tasks import input_hash
 
 # In-loop step size when only binary span answers teach the model (no whole analyses).
@@ -104,6 +107,31 @@ def _database(db: Database | str | Path | None) -> Database:
     if isinstance(db, Database):
         return db
     return Database() if db is None else Database(db)
+
+
+# The live session per (database file, dataset, recipe, annotator): running a cell again starts
+# a new one, and the old one, still held by its widget, would go on scoring and updating for
+# nothing. Sessions of other annotators (Prodigy's named sessions) run side by side.
+_LIVE: weakref.WeakValueDictionary[tuple[str, str, str, str | None], BaseSession] = (
+    weakref.WeakValueDictionary())
+_LIVE_LOCK = threading.Lock()
+
+
+def _take_over(session: BaseSession, kind: str) -> None:
+    """Close the previous ``kind`` session of the same annotator on the same dataset of the
+    same database file."""
+    db = session.db_dataset.db
+    if db.path == MEMORY:  # every ":memory:" database is its own
+        return
+    key = (db.path, session.dataset, kind, session.annotator)
+    with _LIVE_LOCK:
+        previous = _LIVE.get(key)
+        _LIVE[key] = session
+    if previous is not None and previous is not session and previous.closed_reason is None:
+        previous.close(
+            f"A newer {kind} session on dataset {session.dataset!r} took over from this one "
+            "(was its cell run again?): use the newest widget. The answers given here are "
+            "saved.")
 
 
 @contextlib.contextmanager
@@ -215,6 +243,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
                                seed=seed, gold=gold, gold_per_update=gold_per_update,
                                learn_rate=learn_rate, average=average)
         session.owns_db = owned
+        _take_over(session, "teach")
     return session
 
 
@@ -261,6 +290,7 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
         session = ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
                                 patterns=matcher, split=split_sentences, annotator=annotator)
         session.owns_db = owned
+        _take_over(session, "manual")
     return session
 
 
@@ -305,6 +335,7 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
                                 annotator=annotator, batch_size=batch_size,
                                 learn_rate=learn_rate, average=average)
         session.owns_db = owned
+        _take_over(session, "correct")
     return session
 
 

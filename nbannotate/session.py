@@ -293,6 +293,7 @@ class TeachSession(BaseSession):
         Waits only while tasks are being scored (at the start, or when the annotator is faster
         than the scorer); with ``timeout`` it returns None if nothing came in time.
         """
+        self._check_open()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while True:
@@ -329,6 +330,7 @@ class TeachSession(BaseSession):
 
         The model update that the answer feeds runs later, in the background.
         """
+        self._check_open()
         check_answer(answer)
         th = task.get("_task_hash") if isinstance(task, Mapping) else task
         with self._cond:

@@ -16,7 +16,8 @@ messages arrive in)::
 
 Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered, head first),
 ``history`` (last decisions, newest first), ``progress`` (``session.progress``), ``status``
-("loading" | "ready" | "done" | "error"), ``error`` (a background error's message), ``notice``
+("loading" | "ready" | "done" | "error" | "closed"), ``error`` (a background error's message, or
+why the session is closed), ``notice``
 (why the last message could not be carried out) and ``acks`` (the last ``seq`` processed per
 front end, so a view can drop its optimistic copies of operations the kernel has carried out),
 plus ``dataset``, ``labels`` and ``mode`` ("teach" or "manual", set once from the session type).
@@ -148,6 +149,10 @@ class _Feed:
 
     def _run(self) -> None:
         while not self.closed:
+            if getattr(self.session, "closed_reason", None):  # closed, or a newer one took over
+                with self.lock:
+                    self.publish()
+                return  # nothing more to fetch; a view displayed later restarts and shows it
             if not self._needs_tasks():
                 self.wake.wait(_POLL_INTERVAL)
                 self.wake.clear()
@@ -293,6 +298,10 @@ class _Feed:
         except Exception as exc:
             history = []
             self.error = self.error or _error_text(exc)
+        reason = getattr(self.session, "closed_reason", None)
+        if reason:
+            return {"queue": [], "history": history, "progress": progress, "status": "closed",
+                    "error": reason}
         if self.outstanding:
             status = "ready"
         elif self.error:

@@ -36,14 +36,14 @@ def gadget_model(tmp_path_factory) -> Path:
 
 
 def test_two_teach_sessions_on_one_dataset_never_ask_or_store_a_question_twice(db_path):
-    """The teach cell run again while the old session's widget is still open: both sessions
-    read the same source, yet a question answered in one is not asked in the other, and
-    answering it there is refused."""
+    """Two annotators in one kernel (annotator="alice" and "bob", as Prodigy's named
+    sessions): both read the same source, yet a question answered by one is not asked of the
+    other, and answering it there is refused."""
     texts = gadget_texts(60)
     a = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+                  split_sentences=False, annotator="alice")
     b = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+                  split_sentences=False, annotator="bob")
     try:
         first = a.answer(a.next_task(timeout=60), "accept")
         held_by_b = b.next_tasks(3, timeout=60)
@@ -73,9 +73,9 @@ def test_two_teach_sessions_on_one_dataset_never_ask_or_store_a_question_twice(d
 def test_a_question_undone_in_one_session_can_be_answered_in_another(db_path):
     texts = gadget_texts(20)
     a = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+                  split_sentences=False, annotator="alice")
     b = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+                  split_sentences=False, annotator="bob")
     try:
         task = a.next_task(timeout=60)
         a.answer(task, "accept")
@@ -92,7 +92,8 @@ def test_a_question_undone_in_one_session_can_be_answered_in_another(db_path):
 def test_two_sessions_answering_one_question_at_once_store_it_once(db_path):
     texts = gadget_texts(20)
     sessions = [nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                          db=db_path, split_sentences=False) for _ in range(2)]
+                          db=db_path, split_sentences=False, annotator=name)
+                for name in ("alice", "bob")]
     try:
         task = sessions[0].next_task(timeout=60)
         barrier = threading.Barrier(2)
@@ -119,13 +120,13 @@ def test_two_sessions_answering_one_question_at_once_store_it_once(db_path):
 
 
 def test_a_text_annotated_in_one_manual_session_is_not_shown_by_another(db_path):
-    """Two manual sessions on one dataset (a re-run cell), and a teach session beside them:
+    """Two annotators' manual sessions on one dataset, and a teach session beside them:
     a text annotated as gold is annotated once, and teach asks nothing more about it."""
     texts = ["My iPhone broke .", "A Pixel is nice .", "The Galaxy fell ."]
     a = nba.manual("gold", texts, ["PRODUCT"], patterns=product_patterns(), db=db_path,
-                   split_sentences=False)
+                   split_sentences=False, annotator="alice")
     b = nba.manual("gold", texts, ["PRODUCT"], patterns=product_patterns(), db=db_path,
-                   split_sentences=False)
+                   split_sentences=False, annotator="bob")
     teach = nba.teach("gold", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
                       split_sentences=False, whole=None)
     try:
@@ -382,3 +383,35 @@ def test_correct_checks_learn_rate_and_average_at_the_call(db_path, arg, value):
     with pytest.raises(ValueError, match=arg):
         nba.correct("fix", gadget_texts(3), "blank:en", ["PRODUCT"], db=db_path, update=True,
                     **{arg: value})
+
+
+def test_running_the_cell_again_closes_the_previous_session(db_path):
+    """A re-run teach cell makes a new session; the old one stops scoring and updating, says
+    why when used, and its answers stay. Another annotator's session is left alone."""
+    texts = gadget_texts(40)
+    old = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                    split_sentences=False)
+    bob = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                    split_sentences=False, annotator="bob")
+    kept = old.answer(old.next_task(timeout=60), "accept")
+    held = old.next_task(timeout=60)
+    new = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                    split_sentences=False)
+    try:
+        assert old.closed_reason and "took over" in old.closed_reason
+        assert not old._producer.is_alive()  # no more scoring for nothing
+        with pytest.raises(SessionError, match="newer teach session .* took over"):
+            old.answer(held, "reject")
+        with pytest.raises(SessionError, match="took over"):
+            old.next_task(timeout=1)
+        assert bob.closed_reason is None
+        bob.answer(bob.next_task(timeout=60), "reject")
+        task = new.next_task(timeout=60)
+        assert task["_task_hash"] != kept["_task_hash"]
+        new.answer(task, "accept")
+    finally:
+        new.close()
+        bob.close()
+    answers = nba.Database(db_path).dataset("ds").answers()
+    assert kept["_task_hash"] in {a["_task_hash"] for a in answers} and len(answers) == 3
+

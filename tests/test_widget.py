@@ -395,3 +395,30 @@ def test_committed_bundle_equals_a_fresh_build(tmp_path):
         fresh = (tmp_path / name).read_text()
         committed = (STATIC / name).read_text()
         assert committed == fresh, f"nbannotate/static/{name} is stale: run `npm run build`"
+
+
+def test_a_closed_or_replaced_session_says_so_in_its_widget(widget, session, db_path):
+    """After session.close(), or a re-run cell's new session taking over, the old widget must
+    not look ready: it shows why, offers no task, and an answer from it stores nothing."""
+    held = widget.queue[0]
+    newer = nba.teach("gadgets", list(TEXTS), model="blank:en", labels=["PRODUCT"],
+                      patterns=PATTERNS, db=db_path, batch_size=3)
+    try:
+        wait_for(lambda: widget.status == "closed", what="the widget to show the session closed")
+        assert widget.queue == []
+        assert "took over" in widget.error and "use the newest widget" in widget.error
+        send(widget, "answer", task_hash=held["task_hash"], answer="accept")
+        assert "took over" in widget.notice
+    finally:
+        newer.close()
+    assert stored_answers(db_path) == []
+    fresh = nba.teach("other", list(TEXTS), model="blank:en", labels=["PRODUCT"],
+                      patterns=PATTERNS, db=db_path)
+    w = AnnotationWidget(fresh, queue_size=2)
+    try:
+        wait_for(lambda: len(w.queue) == 2, what="the queue to fill")
+        fresh.close()
+        wait_for(lambda: w.status == "closed", what="the widget to show the session closed")
+        assert "session.close()" in w.error and w.progress["dataset"] is None
+    finally:
+        w.close()

@@ -366,6 +366,23 @@ describe("kernel round trips", () => {
     assert.equal($(".nba-card").dataset.taskHash, hashes[0]);
   });
 
+  test("a session the kernel closed (or a newer one took over) turns the view off and says why", async () => {
+    const history = [{ task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" }];
+    const { model, root, $ } = mount({ ...readyState(3), history });
+    const reason = "A newer teach session on dataset 'gadgets' took over from this one (was its cell run again?): use the newest widget.";
+    model.kernelUpdate({ queue: [], status: "closed", error: reason });
+    await tick();
+    assert.equal(root.dataset.state, "closed");
+    assert.equal($(".nba-lost").hidden, false);
+    assert.equal($(".nba-lost").textContent, reason);
+    assert.equal($(".nba-error").hidden, true, "not shown as a kernel error as well");
+    assert.match($(".nba-focus-hint").textContent, /keys off: this session is closed/);
+    for (const b of root.querySelectorAll(".nba-btn, .nba-hist-btn")) assert.ok(b.disabled, b.className);
+    const sent = model.sent.length;
+    for (const k of ["a", " ", "Backspace"]) assert.ok(key(dom.window, root, k).defaultPrevented);
+    assert.equal(model.sent.length, sent, "nothing is sent");
+  });
+
   test("the kernel's acknowledgement replaces the optimistic state without a flicker", async () => {
     const { model, root, $ } = mount(readyState(3));
     const q = model.get("queue");

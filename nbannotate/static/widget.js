@@ -620,7 +620,7 @@ function createView({ model, el }) {
   let seq = 0;
   let current = null;
   let scheduled = false;
-  const painted = { taskHash: void 0, progress: "", history: "" };
+  const painted = { taskHash: void 0, progress: "", history: "", off: false };
   const root = h2(doc, "div", "nba-root");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -674,6 +674,7 @@ function createView({ model, el }) {
   lostEl.hidden = true;
   main.append(card, buttons, lostEl, errorEl, noticeEl);
   let lost = false;
+  const closed = () => model.get("status") === "closed";
   const side = h2(doc, "div", "nba-side");
   const progressEl = h2(doc, "div", "nba-progress");
   const historyTitle = h2(doc, "div", "nba-side-title", "Last decisions (click to change)");
@@ -831,7 +832,7 @@ function createView({ model, el }) {
         b.tabIndex = -1;
         b.title = `change to ${a}`;
         b.dataset.answer = a;
-        b.disabled = lost;
+        b.disabled = lost || closed();
         b.setAttribute("aria-pressed", String(a === row.answer));
         b.setAttribute("aria-label", a === row.answer ? `${ANSWERED[a]} \u2014 ${what}` : `change to ${a} \u2014 ${what}`);
         choice.append(b);
@@ -853,20 +854,23 @@ function createView({ model, el }) {
       painted.taskHash = taskHash;
       renderTask(current.task);
     }
+    const off = lost || closed();
     let state;
     if (lost) state = "lost";
+    else if (closed()) state = "closed";
     else if (current.task) state = "ready";
     else if (status === "error") state = "error";
     else if (status === "done") state = "done";
     else state = "loading";
     root.dataset.state = state;
     stateEl.textContent = state === "loading" ? "Loading tasks\u2026" : state === "done" ? "No more tasks: the stream is exhausted. Your answers are saved." : state === "error" ? "The kernel could not produce more tasks (see the error below)." : "";
-    for (const a of ANSWERS) buttonEls[a].disabled = lost || !current.task;
-    buttonEls.undo.disabled = lost || current.history.length === 0;
-    lostEl.textContent = lost ? LOST : "";
-    lostEl.hidden = !lost;
-    errorEl.textContent = error ? `Error in the kernel: ${error}` : "";
-    errorEl.hidden = !error;
+    for (const a of ANSWERS) buttonEls[a].disabled = off || !current.task;
+    buttonEls.undo.disabled = off || current.history.length === 0;
+    lostEl.textContent = lost ? LOST : closed() ? error : "";
+    lostEl.hidden = !off;
+    const kernelError = closed() ? "" : error;
+    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
+    errorEl.hidden = !kernelError;
     const notice = model.get("notice") || "";
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
@@ -876,10 +880,14 @@ function createView({ model, el }) {
       painted.progress = progressKey;
       renderProgress(current.progress);
     }
-    const historyKey = JSON.stringify([lost, current.history]);
+    const historyKey = JSON.stringify([off, current.history]);
     if (historyKey !== painted.history) {
       painted.history = historyKey;
       renderHistory(current.history);
+    }
+    if (off !== painted.off) {
+      painted.off = off;
+      renderFocus();
     }
   }
   function scheduleRender() {
@@ -891,10 +899,10 @@ function createView({ model, el }) {
     const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
     root.classList.toggle("nba-focused", focused);
     const manual = model.get("mode") === "manual";
-    focusHint.textContent = lost ? "keys off: no connection to the kernel" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+    focusHint.textContent = lost ? "keys off: no connection to the kernel" : closed() ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
   }
   function post(content) {
-    if (lost) return false;
+    if (lost || closed()) return false;
     try {
       model.send({ ...content, client });
       return true;
