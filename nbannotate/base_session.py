@@ -45,6 +45,9 @@ class BaseSession:
     kind = "session"
     required_keys: tuple[str, ...] = ("_task_hash", "text")
 
+    #: Whether the session shows the spans a source item brings (manual and correct do).
+    shows_input_spans = False
+
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  split: bool = True, annotator: str | None = None) -> None:
         self.db_dataset = dataset
@@ -81,7 +84,8 @@ class BaseSession:
 
         items: Iterator[dict[str, Any]] = counted()
         if self.split:
-            items = split_sentences(items, sentence_splitter(self.nlp.lang))
+            items = split_sentences(items, sentence_splitter(self.nlp.lang),
+                                    keep_spans=self.shows_input_spans)
         return items
 
     # -- tasks ------------------------------------------------------------------------------

@@ -68,45 +68,68 @@ def sentence_splitter(lang: str) -> Language:
     return nlp
 
 
-def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Language
-                    ) -> Iterator[dict[str, Any]]:
+def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Language,
+                    keep_spans: bool = True) -> Iterator[dict[str, Any]]:
     """Yield one item per sentence; meta keeps the original's meta plus the sentence index.
 
-    Incoming ``spans`` go with the sentence that holds them, their offsets shifted; sentences
-    a span runs across stay together, so no span is cut.
+    With ``keep_spans`` (manual and correct, which show them), incoming ``spans`` go with the
+    sentence that holds them, their offsets shifted, and sentences a span runs across stay
+    together, so no span is cut; otherwise (teach, silver) they are dropped and play no part.
     """
     for item in items:
         text = item["text"]
+        spans = item.get("spans") if keep_spans else None
         doc = splitter(text)
         ranges = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
-        spans = item.get("spans")
-        if spans:
-            ranges = _keep_spans_whole(ranges, spans)
+        ordered = sorted(spans or (), key=lambda s: (s["start"], s["end"]))
+        if ordered:
+            ranges = _keep_spans_whole(ranges, ordered)
         if len(ranges) <= 1:
             out = {"text": text, "meta": dict(item.get("meta") or {})}
             if spans is not None:
                 out["spans"] = [dict(s) for s in spans]
             yield out
             continue
+        per_range = _spans_per_range(ranges, ordered) if spans is not None else None
         for i, (start, end) in enumerate(ranges):
             meta = dict(item.get("meta") or {})
             meta["sentence"] = i
             out = {"text": text[start:end], "meta": meta}
-            if spans is not None:
+            if per_range is not None:
                 out["spans"] = [{**s, "start": s["start"] - start, "end": s["end"] - start}
-                                for s in spans if start <= s["start"] and s["end"] <= end]
+                                for s in per_range[i]]
             yield out
 
 
-def _keep_spans_whole(ranges: list[tuple[int, int]], spans: Iterable[Mapping[str, Any]]
+def _keep_spans_whole(ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
                       ) -> list[tuple[int, int]]:
-    """Sentence ranges with every boundary that falls inside a span removed."""
+    """Sentence ranges with every boundary that falls inside a span removed. ``ordered``:
+    spans sorted by start; one pass over both (a long document has thousands of each)."""
     out: list[tuple[int, int]] = []
+    k, reach = 0, -1  # reach: the furthest end of the spans that start before this sentence
     for start, end in ranges:
-        if out and any(s["start"] < start and s["end"] > out[-1][1] for s in spans):
+        while k < len(ordered) and ordered[k]["start"] < start:
+            reach = max(reach, ordered[k]["end"])
+            k += 1
+        if out and reach > out[-1][1]:  # a span starts before and ends after the boundary
             out[-1] = (out[-1][0], end)
         else:
             out.append((start, end))
+    return out
+
+
+def _spans_per_range(ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
+                     ) -> list[list[Mapping[str, Any]]]:
+    """The spans inside each range (ranges in order, spans sorted by start), in one pass."""
+    out: list[list[Mapping[str, Any]]] = [[] for _ in ranges]
+    r = 0
+    for span in ordered:
+        while r < len(ranges) and span["start"] >= ranges[r][1]:
+            r += 1
+        if r == len(ranges):
+            break
+        if ranges[r][0] <= span["start"] and span["end"] <= ranges[r][1]:
+            out[r].append(span)
     return out
 
 

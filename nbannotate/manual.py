@@ -41,6 +41,8 @@ class ManualSession(BaseSession):
     Create it with ``nbannotate.manual`` or ``nbannotate.correct``.
     """
 
+    shows_input_spans = True  # a source item's spans are pre-highlighted
+
     required_keys = ("_task_hash", "text", "tokens")
 
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],

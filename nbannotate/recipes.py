@@ -377,7 +377,8 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
 def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, beam_width: int,
                   batch_size: int, split_sentences: bool) -> dict[str, int]:
     done = ds.input_hashes()
-    items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang))
+    items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang),
+                                        keep_spans=False)
              if split_sentences else iter(src))
     skipped = 0
 
@@ -402,5 +403,5 @@ def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, bea
                       f"probability >= {threshold}, so nothing was stored in {ds.name!r}. A model "
                       f"trained on binary answers alone is rarely sure a text has no other "
                       f"entity: train it with some complete annotations, or lower threshold.",
-                      stacklevel=4)
+                      stacklevel=3)
     return {**stats.as_dict(), "skipped": skipped}

@@ -239,7 +239,10 @@ class TeachSession(BaseSession):
         for task in scored.tasks:
             th = task["_task_hash"]
             with self._cond:
-                if self.settled(task) or th in self._offered:
+                if self.settled(task):
+                    self._set_aside(task)  # kept if its text's complete answer is undone
+                    continue
+                if th in self._offered:
                     continue
             # Whole analyses are gated by their own threshold in the scorer, and pattern matches
             # are always asked (they bootstrap a label): only model candidates are sorted.
@@ -277,7 +280,9 @@ class TeachSession(BaseSession):
             self._version = report.version
             stale_items: list[Item] = []
             hashes: set[int] = set()
-            for _task, item in self._ready:
+            for task, item in self._ready:
+                if self.settled(task):  # e.g. its text's whole analysis was accepted
+                    self._set_aside(task)
                 ih = input_hash(item["text"])
                 if ih not in hashes:
                     hashes.add(ih)
@@ -342,6 +347,14 @@ class TeachSession(BaseSession):
                     "was stored; a question that fits the new answer follows if there is one.")
         task = self._resolve(task)
         th = task["_task_hash"]
+        if self._index.is_complete(task["_input_hash"]) and not self._index.has_task(th):
+            with self._cond:  # e.g. a card a widget still showed when its text became complete
+                self._offered.pop(th, None)
+                self._set_aside(task)  # asked again if that complete answer is undone
+            raise AnswerError(
+                "This question is no longer needed: its text was annotated completely (a whole "
+                "analysis or a completion question was accepted) after it was asked. Nothing "
+                "was stored; undo or change that answer and it is asked again.")
         try:
             if self._index.has_task(th):
                 raise AlreadyAnsweredError(th)

@@ -369,13 +369,14 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     if rehash is None:
         # Hashes from another tool (Prodigy's db-out) would keep answered texts from being
         # recognised (resume asks them again, train() does not merge them with ours):
-        # recompute them, keeping the originals beside.
-        foreign = "_input_hash" in stored and stored["_input_hash"] != input_hash(text)
-        if foreign:
-            stored["_source_input_hash"] = stored["_input_hash"]
-            if "_task_hash" in stored:
-                stored["_source_task_hash"] = stored["_task_hash"]
-        rehash = foreign
+        # recompute them. A task hash is not compared with ours (a manual answer keeps the
+        # hash of the question as offered), but one without its input hash is not ours.
+        rehash = (stored["_input_hash"] != input_hash(text) if "_input_hash" in stored
+                  else "_task_hash" in stored)
+    if rehash:  # the originals are kept beside
+        for key in ("_input_hash", "_task_hash"):
+            if key in stored:
+                stored["_source" + key] = stored[key]
     set_hashes(stored, overwrite=rehash)
     stored["answer"] = ans
     stamp = stored.get("_timestamp")

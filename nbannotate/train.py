@@ -870,7 +870,9 @@ def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, se
         "seed": _integer("seed", seed, 0, "an integer from 0 to 2**32 - 1", 2**32 - 1),
         "binary_weight": _integer("binary_weight", binary_weight, 1,
                                   "a positive integer (1: every text once)"),
-        "eval_split": _real("eval_split", eval_split, "a number between 0 and 1, e.g. 0.2"),
+        # unused (and so unchecked) when an eval_dataset is given
+        "eval_split": (_real("eval_split", eval_split, "a number between 0 and 1, e.g. 0.2")
+                       if split else eval_split),
     }
     if not 0.0 <= out["dropout"] < 1.0:
         raise TrainingError(f"dropout must be a number in [0, 1), e.g. 0.1, got {dropout!r}.")

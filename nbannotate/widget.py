@@ -17,8 +17,8 @@ messages arrive in)::
 Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered, head first),
 ``history`` (last decisions, newest first), ``progress`` (``session.progress``), ``status``
 ("loading" | "ready" | "done" | "error" | "closed"), ``error`` (a background error's message, or
-why the session is closed), ``notice``
-(why the last message could not be carried out) and ``acks`` (the last ``seq`` processed per
+why the session is closed), ``notice`` (why the last message could not be carried out; empty
+once the session is closed, as ``error`` says why) and ``acks`` (the last ``seq`` processed per
 front end, so a view can drop its optimistic copies of operations the kernel has carried out),
 plus ``dataset``, ``labels`` and ``mode`` ("teach" or "manual", set once from the session type).
 Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
@@ -516,12 +516,14 @@ class AnnotationWidget(anywidget.AnyWidget):
                     notice = _error_text(exc)
                 if notice:
                     notices.append(notice)
+            # A closed session's view shows why it is closed (status "closed", the reason in
+            # ``error``): an operation refused for that reason must not repeat it as a notice.
+            notice = "" if getattr(self.session, "closed_reason", None) else " ".join(notices)
             # The operations and the state that acknowledges them go out together: if the
             # refill thread published in between, the view would get the new state without the
             # ack and apply its own copy of an operation a second time (an undo would undo two
             # answers).
-            self._feed.publish(acks=(self, self._inbox.acks()),
-                               notice=(self, " ".join(notices)))
+            self._feed.publish(acks=(self, self._inbox.acks()), notice=(self, notice))
 
     def _apply(self, kind: Any, content: Any) -> str:
         """Carry out one front-end message; returns the notice to show ("" when all is well)."""

@@ -220,3 +220,27 @@ def test_manual_keeps_raising_a_broken_sources_error(db_path, tmp_path):
     undone = s.undo()  # a task given back is still offered before the error
     assert s.next_task()["_task_hash"] == undone["_task_hash"]
     assert len(nba.Database(db_path).dataset("gold")) == VALIDATE_LINES
+
+
+def test_teach_ignores_input_spans_even_when_splitting_sentences(tmp_path):
+    """A span across a sentence end keeps manual's sentences together; teach, which ignores
+    spans, must split the text as if it had none (else its texts and hashes would change)."""
+    text = "I love New. York is big. The Pixel broke."
+    crossing = [{"start": 7, "end": 15, "label": "GPE"}]  # "New. York"
+
+    def texts(session_maker, spans):
+        s = session_maker([{"text": text, "spans": spans}])
+        try:
+            return sorted({t["text"] for t in s.next_tasks(20, timeout=60)})
+        finally:
+            s.close()
+
+    def teach(items):
+        return nba.teach("t", items, "blank:en", ["GPE"], [{"label": "GPE", "pattern": "York"}],
+                         db=tmp_path / "t.duckdb", whole=None)
+
+    def manual(items):
+        return nba.manual("m", items, ["GPE"], db=tmp_path / "m.duckdb")
+
+    assert texts(teach, crossing) == texts(teach, None) != [text]
+    assert "I love New. York is big." in texts(manual, crossing)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -312,6 +313,66 @@ def test_undoing_an_accepted_whole_analysis_asks_its_span_questions_again(
         s.stop()
     assert asked[0]["_task_hash"] == whole["_task_hash"]
     assert spans <= {t["_task_hash"] for t in asked[1:]}
+
+
+def test_a_question_held_out_when_its_text_became_complete_is_refused_not_stored(
+        gadget_model, db_path):
+    """A widget may still show a span question when the text's whole analysis is accepted (or
+    changed to accept from the history): answering it stores nothing and says why."""
+    s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, complete=None)
+    try:
+        held = s.next_tasks(8, timeout=60)
+        whole = next(t for t in held if t["meta"].get("whole")
+                     and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole")
+                             for o in held))
+        span = next(t for t in held
+                    if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole"))
+        s.answer(whole, "reject")
+        s.change_answer(whole["_task_hash"], "accept")
+        with pytest.raises(AnswerError, match="no longer needed: its text was annotated"):
+            s.answer(span, "accept")
+        assert span["_task_hash"] not in stored_hashes(db_path, "whole")
+        s.change_answer(whole["_task_hash"], "reject")  # not complete any more: asked again
+        assert span["_task_hash"] in {t["_task_hash"] for t in s.next_tasks(10, timeout=60)}
+    finally:
+        s.close()
+
+
+def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_update_and_undo(
+        gadget_model, db_path):
+    """The text's span questions still wait in the ready queue when its whole analysis is
+    accepted; a model update then clears the queue and re-scores. Undoing the accept must still
+    ask them: the re-scoring skips them as settled, and keeps them with the text's record."""
+    s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
+                  split_sentences=False, complete=None)
+    try:
+        wait = time.monotonic() + 30
+        whole, spans = None, set()
+        while whole is None and time.monotonic() < wait:
+            task = s.next_task(timeout=60)
+            with s._cond:
+                queued = {t["_task_hash"] for t, _ in s._ready
+                          if t["_input_hash"] == task["_input_hash"]}
+            if task["meta"].get("whole") and queued:
+                whole, spans = task, queued
+            else:
+                s.answer(task, "ignore")
+        assert whole is not None, "no whole analysis with span questions still queued"
+        s.answer(whole, "accept")
+        assert s.update_model(timeout=60)
+        wait_until = time.monotonic() + 10  # the producer re-scores the cleared queue
+        while time.monotonic() < wait_until:
+            with s._cond:
+                if not any(t["_input_hash"] == whole["_input_hash"] for t, _ in s._ready):
+                    break
+            time.sleep(0.05)
+        assert s.undo()["_task_hash"] == whole["_task_hash"]
+        s.answer(s.next_task(timeout=60), "reject")  # the whole analysis, asked again
+        asked = {t["_task_hash"] for t in s.next_tasks(30, timeout=10)}
+    finally:
+        s.close()
+    assert spans <= asked
 
 
 # -- correct(update=True) ---------------------------------------------------------------------

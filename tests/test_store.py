@@ -499,6 +499,16 @@ def test_import_prodigy_style_without_hashes(ds, tmp_path):
     assert second["_input_hash"] == input_hash("Pear")
     assert (second["_source_input_hash"], second["_source_task_hash"]) == (11, 22)
     assert ds.to_pandas().timestamp.iloc[0] == pd.Timestamp(1700000000, unit="s", tz="UTC")
+    # a task hash without its input hash is not nbannotate's either
+    only_task = ds.db.dataset("only_task_hash", create=True)
+    only_task.import_jsonl([{"text": "Pear", "answer": "reject", "_task_hash": 22}])
+    (row,) = only_task.answers()
+    assert row["_task_hash"] != 22 and row["_source_task_hash"] == 22
+    assert row["_input_hash"] == input_hash("Pear")
+    forced = ds.db.dataset("forced", create=True)
+    forced.import_jsonl(path, rehash=True)  # the originals are kept here too
+    assert (forced.answers()[1]["_source_input_hash"],
+            forced.answers()[1]["_source_task_hash"]) == (11, 22)
     kept = ds.db.dataset("as_given", create=True)
     kept.import_jsonl(path, rehash=False)
     assert (kept.answers()[1]["_input_hash"], kept.answers()[1]["_task_hash"]) == (11, 22)

@@ -260,3 +260,14 @@ def test_wait_idle_after_stop_returns_with_a_full_batch_pending():
     assert not thread.is_alive(), "wait_idle(timeout=None) hung on a stopped updater"
     with pytest.raises(SessionError, match="2 answer"):
         updater.flush(timeout=None)
+
+
+def test_eval_split_is_not_checked_when_an_eval_dataset_is_given(db, tmp_path):
+    """eval_split is unused with eval_dataset=: a value left over (None, say) must not be
+    refused as if it were used."""
+    db.dataset("teach", create=True).add_many(binary_answers(10))
+    db.dataset("eval", create=True).add_many([gold(t, e) for t, e in corpus(4, offset=40)],
+                                             answer="accept")
+    result = train("teach", tmp_path / "out", db=db, eval_dataset="eval", eval_split=None,
+                   **TINY)
+    assert result.stats["eval_texts"] == 4

@@ -408,7 +408,9 @@ def test_a_closed_or_replaced_session_says_so_in_its_widget(widget, session, db_
         assert widget.queue == []
         assert "took over" in widget.error and "use the newest widget" in widget.error
         send(widget, "answer", task_hash=held["task_hash"], answer="accept")
-        assert "took over" in widget.notice
+        # refused, and the reason stays in the closed banner (error) alone: not twice on screen
+        assert widget.status == "closed" and "took over" in widget.error
+        assert widget.notice == ""
     finally:
         newer.close()
     assert stored_answers(db_path) == []

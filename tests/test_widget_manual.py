@@ -184,6 +184,18 @@ def test_closing_the_widget_gives_the_texts_back_and_displaying_shows_manual_vie
     assert "application/vnd.jupyter.widget-view+json" in bundle[0]
 
 
+def test_an_answer_to_a_closed_session_is_refused_without_a_second_copy_of_the_reason(
+        widget, session, db_path):
+    """The closed banner (status "closed", error) says why; the refused answer's notice used
+    to say it again under it."""
+    th = widget.queue[0]["task_hash"]
+    session.close()
+    send(widget, "answer", task_hash=th, answer="accept", spans=[])
+    assert widget.status == "closed" and "session.close()" in widget.error
+    assert widget.notice == ""
+    assert stored(db_path) == []
+
+
 @pytest.fixture(scope="module")
 def product_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A small NER model trained here that finds gadget names (for correct)."""

@@ -246,6 +246,11 @@ function wireSpans(spans) {
 // js/manual-view.js
 var TEXT_NODE = 3;
 var PRECEDING = 2;
+function editorKey(event) {
+  if (typeof event.key !== "string") return null;
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  return k === "ArrowRight" || k === "ArrowLeft" || k === "r" || /^[1-9]$/.test(k) || k === "Enter" || k === "Escape" ? k : null;
+}
 function h(doc, tag, cls, text) {
   const el = doc.createElement(tag);
   if (cls) el.className = cls;
@@ -263,7 +268,9 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   let active = null;
   let pressMark = null;
   let pressInText = false;
-  let removedByClick = false;
+  let removed = null;
+  let edited = false;
+  let disabled = false;
   let tokEls = [];
   let gapEls = [];
   let painted = { cursor: null, sel: null };
@@ -282,7 +289,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     spans = edits.get(t.task_hash);
     cursor = null;
     anchor = null;
-    removedByClick = false;
+    removed = null;
+    edited = false;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -310,6 +318,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       b.dataset.label = name;
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", String(name === active));
+      b.disabled = disabled;
       b.style.background = color(name);
       if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
       b.append(h(doc, "span", "nba-label-name", name));
@@ -418,6 +427,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     }
     spans.push(makeSpan(tokens, ts, te, label));
     sortSpans(spans);
+    edited = true;
     say("");
     return true;
   }
@@ -428,28 +438,37 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       if (add(sel[0], sel[1], label)) anchor = null;
     } else {
       const span = cursor === null ? null : spanAt(spans, cursor);
-      if (span) span.label = label;
+      if (span && span.label !== label) {
+        span.label = label;
+        edited = true;
+      }
       say("");
     }
     paint();
   }
   function removeSpan(span) {
     spans.splice(spans.indexOf(span), 1);
+    edited = true;
     say("");
     paint();
   }
   function onMouseDown(event) {
     if (!task || event.button !== 0) return;
-    if (event.detail > 1 && removedByClick) {
-      event.preventDefault();
-      pressInText = false;
-      pressMark = null;
-      return;
-    }
-    removedByClick = false;
     const target = event.target;
     pressInText = Boolean(target && textEl.contains(target));
     pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
+    if (event.detail > 1 && removed && pressInText) {
+      const at = target.closest ? target.closest("[data-start]") : null;
+      const pos = at && textEl.contains(at) ? Number(at.dataset.start) : NaN;
+      if (removed[0] <= pos && pos < removed[1]) {
+        event.preventDefault();
+        pressInText = false;
+        pressMark = null;
+        return;
+      }
+    }
+    removed = null;
+    if (event.detail > 1 && pressMark) event.preventDefault();
   }
   function onMouseUp(event) {
     if (!task || event.button !== 0 || !pressInText) return false;
@@ -477,7 +496,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       pressMark = null;
       if (span) {
         removeSpan(span);
-        removedByClick = true;
+        removed = [span.start, span.end];
       }
       return true;
     }
@@ -507,7 +526,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   }
   function onKey(event) {
     if (!task) return false;
-    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    const k = editorKey(event);
+    if (k === null) return false;
     if (k === "ArrowRight" || k === "ArrowLeft") {
       const dir = k === "ArrowRight" ? 1 : -1;
       if (event.shiftKey) {
@@ -554,15 +574,31 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     }
     return false;
   }
+  function setDisabled(off) {
+    if (disabled === Boolean(off)) return;
+    disabled = Boolean(off);
+    for (const b of info.querySelectorAll(".nba-label-btn")) b.disabled = disabled;
+  }
+  function showsSpansOf(t) {
+    if (!task || t.task_hash !== task.task_hash) return false;
+    const key = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.label]));
+    return key(spans) === key(initialSpans(t, tokenize(t).tokens));
+  }
   return {
     show,
     clear,
+    setDisabled,
+    showsSpansOf,
     onKey,
     onMouseDown,
     onMouseUp,
     chooseLabel,
     get spans() {
       return task ? spans : [];
+    },
+    /** The spans were changed here since the task was shown. */
+    get edited() {
+      return task !== null && edited;
     },
     get active() {
       return active;
@@ -620,6 +656,7 @@ function createView({ model, el }) {
   let seq = 0;
   let current = null;
   let scheduled = false;
+  let serverHashes = /* @__PURE__ */ new Set();
   const painted = { taskHash: void 0, progress: "", history: "", off: false };
   const root = h2(doc, "div", "nba-root");
   root.tabIndex = 0;
@@ -841,20 +878,36 @@ function createView({ model, el }) {
       historyEl.append(li);
     }
   }
+  function dropStaleEdits(queue) {
+    const before = serverHashes;
+    serverHashes = new Set(queue.map((t) => t.task_hash));
+    for (const t of queue) {
+      const th = t.task_hash;
+      if (before.has(th) || !edits.has(th) || ops.some((op) => op.task_hash === th)) continue;
+      if (th !== painted.taskHash) {
+        edits.delete(th);
+      } else if (!editor.edited && !editor.showsSpansOf(t)) {
+        edits.delete(th);
+        painted.taskHash = void 0;
+      }
+    }
+  }
   function render2() {
     scheduled = false;
     const s = server();
     remember(s.queue);
     ops = unacked(ops, model.get("acks"), client);
+    dropStaleEdits(s.queue);
     current = derive(s, ops, cache);
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
+    const off = lost || closed();
+    editor.setDisabled(off);
     const taskHash = current.task ? current.task.task_hash : null;
     if (taskHash !== painted.taskHash) {
       painted.taskHash = taskHash;
       renderTask(current.task);
     }
-    const off = lost || closed();
     let state;
     if (lost) state = "lost";
     else if (closed()) state = "closed";
@@ -871,7 +924,7 @@ function createView({ model, el }) {
     const kernelError = closed() ? "" : error;
     errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
     errorEl.hidden = !kernelError;
-    const notice = model.get("notice") || "";
+    const notice = closed() ? "" : model.get("notice") || "";
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
     title.textContent = `nbannotate \xB7 ${model.get("dataset") || ""}`;
@@ -897,9 +950,10 @@ function createView({ model, el }) {
   }
   function renderFocus(event) {
     const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
-    root.classList.toggle("nba-focused", focused);
+    const off = lost || closed();
+    root.classList.toggle("nba-focused", focused && !off);
     const manual = model.get("mode") === "manual";
-    focusHint.textContent = lost ? "keys off: no connection to the kernel" : closed() ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+    focusHint.textContent = lost ? "keys off: no connection to the kernel" : off ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
   }
   function post(content) {
     if (lost || closed()) return false;
@@ -937,9 +991,18 @@ function createView({ model, el }) {
   }
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typeof event.key !== "string") return;
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-    if (current && isManual(current.task) && editor.onKey(event)) {
+    const manual = Boolean(current && isManual(current.task));
+    if (lost || closed()) {
+      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || manual && editorKey(event) !== null) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+      return;
+    }
+    if (manual && editor.onKey(event)) {
       handled = true;
     } else if (Object.hasOwn(KEYS, k)) {
       if (!event.repeat) answer(KEYS[k]);
@@ -959,8 +1022,9 @@ function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
-      else if (btn.dataset.label !== void 0) editor.chooseLabel(btn.dataset.label);
-      else if (btn.dataset.action === "undo") undo();
+      else if (btn.dataset.label !== void 0) {
+        if (!lost && !closed()) editor.chooseLabel(btn.dataset.label);
+      } else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
     root.focus({ preventScroll: true });
@@ -968,9 +1032,10 @@ function createView({ model, el }) {
   function onMouseDown(event) {
     const target = event.target;
     if (target && target.closest && target.closest("button")) event.preventDefault();
-    editor.onMouseDown(event);
+    if (!lost && !closed()) editor.onMouseDown(event);
   }
   function onMouseUp(event) {
+    if (lost || closed()) return;
     if (current && isManual(current.task)) editor.onMouseUp(event);
   }
   root.addEventListener("keydown", onKeyDown);
