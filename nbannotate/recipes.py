@@ -8,19 +8,17 @@ message, before any thread starts or anything is stored.
 from __future__ import annotations
 
 import contextlib
-import math
 import threading
 import warnings
 import weakref
 from collections.abc import Iterator
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import spacy
 from spacy.language import Language
 
-from . import candidates
+from . import candidates, checks
 from .base_session import BaseSession
 from .candidates import CandidateScorer, check_item
 from .errors import DatasetError, ModelError
@@ -44,38 +42,19 @@ def _check_dataset(name: Any) -> None:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+    return checks.integer(name, value, "a positive integer", low=1)
 
 
 def _non_negative_int(name: str, value: Any, what: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer of 0 or more{what}, got {value!r}.")
-    return int(value)
+    return checks.integer(name, value, f"an integer of 0 or more{what}", low=0)
 
 
-def _number(name: str, value: Any, what: str, low: float = -math.inf, high: float = math.inf,
-            low_open: bool = False, high_open: bool = False) -> float:
-    """A finite real number in the range; ValueError saying what is expected otherwise (a
-    string or NaN here would fail later, deep in a thread, or quietly change nothing)."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
-            or value < low or value > high or (low_open and value == low) \
-            or (high_open and value == high):
-        raise ValueError(f"{name} must be {what}, got {value!r}.")
-    return float(value)
+_number = checks.real
 
 
 def _probability(name: str, value: Any) -> float | None:
     return None if value is None else _number(
         name, value, "a probability between 0 and 1 or None", 0.0, 1.0)
-
-
-def _seed(value: Any) -> int:
-    # spaCy seeds numpy too, which takes 0 <= seed < 2**32.
-    if isinstance(value, bool) or not isinstance(value, Integral) or not 0 <= value < 2 ** 32:
-        raise ValueError(f"seed must be an integer from 0 to 2**32 - 1, got {value!r}.")
-    return int(value)
 
 
 def _learning(learn_rate: Any, average: Any) -> tuple[float | None, float | None]:
@@ -212,7 +191,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     replay = _non_negative_int("replay", replay, " (earlier texts replayed in each update)")
     gold_per_update = _non_negative_int("gold_per_update", gold_per_update,
                                         " (complete annotations in each update)")
-    seed = _seed(seed)
+    seed = checks.seed(seed)
     bias = _number("bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre "
                    "from 0.5)")
     whole = _probability("whole", whole)

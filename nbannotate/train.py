@@ -37,7 +37,6 @@ import inspect
 import io
 import json
 import math
-import numbers
 import os
 import random
 import shutil
@@ -55,6 +54,7 @@ from spacy.language import Language
 from spacy.tokens import DocBin
 from spacy.training import Example
 
+from . import checks
 from .errors import DatasetError, StoreError, TrainingError
 from .examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
 from .models import (
@@ -840,18 +840,11 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
 
 
 def _integer(name: str, value: Any, low: int, hint: str, high: int | None = None) -> int:
-    # numbers.Integral admits numpy integers; bool is an int but never a count.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low or (
-            high is not None and value > high):
-        raise TrainingError(f"{name} must be {hint}, got {value!r}.")
-    return int(value)
+    return checks.integer(name, value, hint, low, high, error=TrainingError)
 
 
 def _real(name: str, value: Any, hint: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or \
-            not math.isfinite(value):
-        raise TrainingError(f"{name} must be {hint}, got {value!r}.")
-    return float(value)
+    return checks.real(name, value, hint, error=TrainingError)
 
 
 def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, seed: Any,
@@ -866,8 +859,7 @@ def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, se
                                "a positive integer (texts per update)"),
         "patience": _integer("patience", patience, 0,
                              "an integer >= 0 (0: no early stopping)"),
-        # spaCy seeds numpy with it, which takes 0 .. 2**32 - 1.
-        "seed": _integer("seed", seed, 0, "an integer from 0 to 2**32 - 1", 2**32 - 1),
+        "seed": checks.seed(seed, error=TrainingError),
         "binary_weight": _integer("binary_weight", binary_weight, 1,
                                   "a positive integer (1: every text once)"),
         # unused (and so unchecked) when an eval_dataset is given
