@@ -5,7 +5,7 @@
 // (or Enter) is pressed. Number keys 1..9 / label buttons pick the label: of the pending selection,
 // else of the span under the cursor (a new span has the cursor on it), and for the next spans.
 // A click on a span, or r with the cursor on it, removes it. Overlaps are refused with a visible
-// message.
+// message. The widget turns the editor off (setDisabled) once nothing can be answered any more.
 //
 // Speed (long texts): moving the cursor or the selection only toggles classes on the painted
 // tokens; a repaint builds the text in a fragment and inserts it with dir="auto" taken off
@@ -19,6 +19,14 @@ import { findOverlap, initialSpans, makeSpan, snapRange, sortSpans, spanAt, step
 
 const TEXT_NODE = 3;
 const PRECEDING = 2; // Node.DOCUMENT_POSITION_PRECEDING
+
+/** The keys of the manual view (besides the widget's answer keys): its key name, or null. */
+export function editorKey(event) {
+  if (typeof event.key !== "string") return null; // a synthetic keydown may have no key
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: R = r
+  return k === "ArrowRight" || k === "ArrowLeft" || k === "r" || /^[1-9]$/.test(k) ||
+    k === "Enter" || k === "Escape" ? k : null;
+}
 
 function h(doc, tag, cls, text) {
   const el = doc.createElement(tag);
@@ -42,7 +50,9 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   let active = null; // label for new spans
   let pressMark = null; // span mark under the last mousedown in the text (click = remove)
   let pressInText = false;
-  let removedByClick = false; // the last click removed a span (see onMouseDown)
+  let removed = null; // [start, end) of the span the last click removed (see onMouseDown)
+  let edited = false; // the spans were changed here since the task was shown
+  let disabled = false; // off: the label buttons too
   let tokEls = []; // token index -> its painted element
   let gapEls = []; // token index -> the painted gap after it (undefined: none)
   let painted = { cursor: null, sel: null }; // cursor and selection as painted on tokEls
@@ -64,7 +74,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     spans = edits.get(t.task_hash);
     cursor = null;
     anchor = null;
-    removedByClick = false;
+    removed = null;
+    edited = false;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -96,6 +107,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       b.dataset.label = name;
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", String(name === active));
+      b.disabled = disabled;
       b.style.background = color(name);
       if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
       b.append(h(doc, "span", "nba-label-name", name));
@@ -218,6 +230,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     }
     spans.push(makeSpan(tokens, ts, te, label));
     sortSpans(spans);
+    edited = true;
     say("");
     return true;
   }
@@ -229,7 +242,10 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       if (add(sel[0], sel[1], label)) anchor = null;
     } else {
       const span = cursor === null ? null : spanAt(spans, cursor);
-      if (span) span.label = label;
+      if (span && span.label !== label) {
+        span.label = label;
+        edited = true;
+      }
       say("");
     }
     paint();
@@ -237,6 +253,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
 
   function removeSpan(span) {
     spans.splice(spans.indexOf(span), 1);
+    edited = true;
     say("");
     paint();
   }
@@ -244,18 +261,25 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   /** Mouse: a drag in the text makes a span with the active label; a click on a span removes it. */
   function onMouseDown(event) {
     if (!task || event.button !== 0) return;
-    if (event.detail > 1 && removedByClick) {
-      // The next click of a double-click on a span: its first click removed the span, and the
-      // browser's word selection would now make a new span of the word under the pointer.
-      event.preventDefault();
-      pressInText = false;
-      pressMark = null;
-      return;
-    }
-    removedByClick = false;
     const target = event.target;
     pressInText = Boolean(target && textEl.contains(target));
     pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
+    if (event.detail > 1 && removed && pressInText) {
+      // The next click of a double-click on a span: its first click removed the span, and the
+      // browser's word selection would now make a new span of the word under the pointer. Only
+      // a click where that span was: a quick click elsewhere is a click of its own.
+      const at = target.closest ? target.closest("[data-start]") : null;
+      const pos = at && textEl.contains(at) ? Number(at.dataset.start) : NaN;
+      if (removed[0] <= pos && pos < removed[1]) {
+        event.preventDefault();
+        pressInText = false;
+        pressMark = null;
+        return;
+      }
+    }
+    removed = null;
+    // A quick second click on another span removes it too: no word selection to turn into one.
+    if (event.detail > 1 && pressMark) event.preventDefault();
   }
 
   function onMouseUp(event) {
@@ -284,7 +308,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       pressMark = null;
       if (span) {
         removeSpan(span);
-        removedByClick = true;
+        removed = [span.start, span.end];
       }
       return true;
     }
@@ -319,7 +343,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   /** Keys of the manual view; returns true when the key was handled here. */
   function onKey(event) {
     if (!task) return false;
-    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: R = r
+    const k = editorKey(event);
+    if (k === null) return false;
     if (k === "ArrowRight" || k === "ArrowLeft") {
       const dir = k === "ArrowRight" ? 1 : -1;
       if (event.shiftKey) {
@@ -367,15 +392,35 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     return false;
   }
 
+  /** Off (the session is closed or the kernel gone): the label buttons are disabled. */
+  function setDisabled(off) {
+    if (disabled === Boolean(off)) return;
+    disabled = Boolean(off);
+    for (const b of info.querySelectorAll(".nba-label-btn")) b.disabled = disabled;
+  }
+
+  /** True when the editor shows task `t` with the spans `t` itself offers. */
+  function showsSpansOf(t) {
+    if (!task || t.task_hash !== task.task_hash) return false;
+    const key = (list) => JSON.stringify(list.map((s) => [s.start, s.end, s.label]));
+    return key(spans) === key(initialSpans(t, tokenize(t).tokens));
+  }
+
   return {
     show,
     clear,
+    setDisabled,
+    showsSpansOf,
     onKey,
     onMouseDown,
     onMouseUp,
     chooseLabel,
     get spans() {
       return task ? spans : [];
+    },
+    /** The spans were changed here since the task was shown. */
+    get edited() {
+      return task !== null && edited;
     },
     get active() {
       return active;

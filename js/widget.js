@@ -11,7 +11,7 @@
 // and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js).
 
 import { isManual, wireSpans } from "./manual.js";
-import { createManualEditor } from "./manual-view.js";
+import { createManualEditor, editorKey } from "./manual-view.js";
 import { ANSWERS, derive, isWhole, labelColors, segments, unacked } from "./state.js";
 
 const KEYS = { a: "accept", x: "reject", " ": "ignore" };
@@ -72,6 +72,7 @@ export function createView({ model, el }) {
   let seq = 0;
   let current = null; // derived state last rendered
   let scheduled = false;
+  let serverHashes = new Set(); // the kernel's queue as of the last render
   // What is on screen, so a render only touches the parts that changed (the key path stays short).
   const painted = { taskHash: undefined, progress: "", history: "", off: false };
 
@@ -318,21 +319,46 @@ export function createView({ model, el }) {
     }
   }
 
+  /**
+   * A manual task back in the kernel's queue (an undo, from this view or another) is offered
+   * with the spans it was answered with. This view's edits of it, from when it showed it before,
+   * may be stale (another view answered it differently): drop them, so the kernel's spans are
+   * shown, unless this view has an operation on the task in flight. If it is on screen already
+   * (this view's own undo, shown before the kernel's reply) and nothing was edited since, show
+   * the kernel's spans where they differ.
+   */
+  function dropStaleEdits(queue) {
+    const before = serverHashes;
+    serverHashes = new Set(queue.map((t) => t.task_hash));
+    for (const t of queue) {
+      const th = t.task_hash;
+      if (before.has(th) || !edits.has(th) || ops.some((op) => op.task_hash === th)) continue;
+      if (th !== painted.taskHash) {
+        edits.delete(th);
+      } else if (!editor.edited && !editor.showsSpansOf(t)) {
+        edits.delete(th);
+        painted.taskHash = undefined; // painted again below, from the kernel's task
+      }
+    }
+  }
+
   function render() {
     scheduled = false;
     const s = server();
     remember(s.queue);
     ops = unacked(ops, model.get("acks"), client);
+    dropStaleEdits(s.queue);
     current = derive(s, ops, cache);
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
+    const off = lost || closed();
+    editor.setDisabled(off); // its label buttons
 
     const taskHash = current.task ? current.task.task_hash : null; // the hash covers the task
     if (taskHash !== painted.taskHash) {
       painted.taskHash = taskHash;
       renderTask(current.task);
     }
-    const off = lost || closed();
     let state;
     if (lost) state = "lost";
     else if (closed()) state = "closed";
@@ -357,7 +383,8 @@ export function createView({ model, el }) {
     const kernelError = closed() ? "" : error; // a closed session's reason is shown above
     errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
     errorEl.hidden = !kernelError;
-    const notice = model.get("notice") || "";
+    // A closed session's reason is shown above: a notice (an answer refused for it) would repeat it.
+    const notice = closed() ? "" : model.get("notice") || "";
     noticeEl.textContent = notice;
     noticeEl.hidden = !notice;
     title.textContent = `nbannotate · ${model.get("dataset") || ""}`;
@@ -389,11 +416,12 @@ export function createView({ model, el }) {
       event && event.type === "focusout"
         ? root.contains(event.relatedTarget)
         : root.contains(doc.activeElement);
-    root.classList.toggle("nba-focused", focused);
+    const off = lost || closed();
+    root.classList.toggle("nba-focused", focused && !off); // off: no "keys active" border
     const manual = model.get("mode") === "manual";
     focusHint.textContent = lost
       ? "keys off: no connection to the kernel"
-      : closed()
+      : off
         ? "keys off: this session is closed"
         : !focused
         ? "click here to use the keys"
@@ -446,11 +474,27 @@ export function createView({ model, el }) {
     send({ type: "change", task_hash: taskHash, answer: choice });
   }
 
+  /** A label button: the label for the selection, the span under the cursor and new spans. */
+  function chooseLabel(label) {
+    if (!lost && !closed()) editor.chooseLabel(label); // off: its buttons are disabled too
+  }
+
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return; // leave copy, save, ... alone
+    if (typeof event.key !== "string") return; // a synthetic keydown (autofill) may have none
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: A = a
-    if (current && isManual(current.task) && editor.onKey(event)) {
+    const manual = Boolean(current && isManual(current.task));
+    if (lost || closed()) {
+      // Off: nothing is answered or edited any more. The widget's own keys are still swallowed
+      // (no page scroll on space or an arrow, no browser "back" on backspace).
+      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || (manual && editorKey(event) !== null)) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+      return;
+    }
+    if (manual && editor.onKey(event)) {
       handled = true;
     } else if (Object.hasOwn(KEYS, k)) {
       if (!event.repeat) answer(KEYS[k]);
@@ -471,7 +515,7 @@ export function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
-      else if (btn.dataset.label !== undefined) editor.chooseLabel(btn.dataset.label);
+      else if (btn.dataset.label !== undefined) chooseLabel(btn.dataset.label);
       else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
@@ -482,11 +526,12 @@ export function createView({ model, el }) {
   function onMouseDown(event) {
     const target = event.target;
     if (target && target.closest && target.closest("button")) event.preventDefault();
-    editor.onMouseDown(event);
+    if (!lost && !closed()) editor.onMouseDown(event); // off: no edits by mouse either
   }
 
   // On the document: a drag that starts in the text may end outside the widget.
   function onMouseUp(event) {
+    if (lost || closed()) return;
     if (current && isManual(current.task)) editor.onMouseUp(event);
   }
 

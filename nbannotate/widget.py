@@ -266,8 +266,7 @@ class _Feed:
             if task is not None:
                 self.outstanding.remove(task)
             self.answered.add(th)
-            # An accepted complete analysis settles its text's other questions.
-            self.outstanding = [t for t in self.outstanding if not self.session.settled(t)]
+            self._drop_settled()  # an accepted complete analysis settles its text's others
         self.wake.set()
         return ""
 
@@ -278,14 +277,24 @@ class _Feed:
                 return "Nothing to undo."
             th = int(task["_task_hash"])
             self.answered.discard(th)
+            self._drop_settled()  # e.g. a completion question withdrawn by the undo
             # The session offers it again first: show it now, and drop the re-offer (_add dedupes).
             self._add(task, front=True)  # the queue may run one over size until answered
+        self.wake.set()
         return ""
 
     def change(self, th: int, answer: str) -> str:
         with self.lock:
             self.session.change_answer(th, answer)
+            # A whole analysis changed to accept settles its text's other questions; a changed
+            # span answer withdraws the text's completion question.
+            self._drop_settled()
+        self.wake.set()
         return ""
+
+    def _drop_settled(self) -> None:
+        """Leave out the held tasks that need no answer any more (caller holds the lock)."""
+        self.outstanding = [t for t in self.outstanding if not self.session.settled(t)]
 
     # ---- publishing ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -424,3 +424,27 @@ def test_a_closed_or_replaced_session_says_so_in_its_widget(widget, session, db_
         assert "session.close()" in w.error and w.progress["dataset"] is None
     finally:
         w.close()
+
+
+def test_changing_a_whole_analysis_to_accept_drops_its_texts_other_cards(tmp_path, db_path):
+    """From the history: a rejected whole analysis changed to accept completes its text, so the
+    text's span questions the widget holds leave the queue (they would be refused)."""
+    model = trained_gadget_model(tmp_path / "model")
+    s = nba.teach("w", gadget_texts(100), model=str(model), labels=["PRODUCT"], db=db_path,
+                  split_sentences=False, complete=None)
+    w = AnnotationWidget(s, queue_size=8)
+    try:
+        wait_for(lambda: len(w.queue) >= 8, timeout=60, what="the queue to fill")
+        queue = list(w.queue)
+        whole = next(t for t in queue if t["meta"].get("whole") and any(
+            o["input_hash"] == t["input_hash"] and not o["meta"].get("whole") for o in queue))
+        for t in queue[:queue.index(whole)]:
+            send(w, "answer", task_hash=t["task_hash"], answer="ignore")
+        send(w, "answer", task_hash=whole["task_hash"], answer="reject")
+        assert any(t["input_hash"] == whole["input_hash"] for t in w.queue)
+        send(w, "change", task_hash=whole["task_hash"], answer="accept")
+        assert not any(t["input_hash"] == whole["input_hash"] for t in w.queue)
+        assert w.notice == ""
+    finally:
+        w.close()
+        s.close()

@@ -220,6 +220,28 @@ describe("manual view", () => {
     assert.deepEqual(marks(root), [["today", "PRODUCT"]]);
   });
 
+  test("a quick click on another span right after one removed a span removes it too", () => {
+    const task = manualTask("Ann likes Pixel and Kindle phones", [
+      { start: 10, end: 15, token_start: 2, token_end: 2, label: "PRODUCT" },
+      { start: 20, end: 26, token_start: 4, token_end: 4, label: "BRAND" },
+    ]);
+    const { root } = mount([task]);
+    mouse("mousedown", tok(root, 2), 1);
+    mouse("mouseup", tok(root, 2), 1);
+    mouse("click", tok(root, 2), 1);
+    assert.deepEqual(marks(root), [["Kindle", "BRAND"]]);
+    // the browser counts it as the second click of a double-click (detail 2): not inside the
+    // removed span, so a click of its own, and its word does not become a span either
+    const el = tok(root, 4);
+    if (!mouse("mousedown", el, 2).defaultPrevented) {
+      dom.window.getSelection().setBaseAndExtent(el.firstChild, 0, el.firstChild, el.textContent.length);
+    }
+    mouse("mouseup", el, 2);
+    mouse("click", el, 2);
+    assert.deepEqual(marks(root), []);
+    assert.equal(root.querySelector(".nba-manual-msg").hidden, true, "no refusal message");
+  });
+
   test("r removes the span under the keyboard cursor (also with Caps Lock)", () => {
     const task = manualTask("Pixel and iPhone", [
       { start: 0, end: 5, token_start: 0, token_end: 0, label: "PRODUCT" },
@@ -357,6 +379,51 @@ describe("manual view", () => {
     assert.match($(".nba-notice").textContent, /Unknown label/);
   });
 
+  for (const how of ["the kernel is gone", "the session is closed"]) {
+    test(`once ${how}, no key, label button, click or drag changes the spans`, async () => {
+      const task = manualTask("Pixel and iPhone", [
+        { start: 0, end: 5, token_start: 0, token_end: 0, label: "PRODUCT" },
+      ]);
+      const { root, model, $, $$ } = mount([task]);
+      assert.ok(root.classList.contains("nba-focused"));
+      let tries = 0;
+      if (how === "the kernel is gone") {
+        model.send = () => {
+          tries += 1;
+          throw new Error("Cannot send");
+        };
+        key(dom.window, root, "a");
+        assert.equal(root.dataset.state, "lost");
+      } else {
+        // (a task still on screen: the state of the trait updates in between)
+        model.kernelUpdate({ status: "closed", error: "This ManualSession was closed." });
+        await new Promise((r) => setTimeout(r, 0));
+        assert.equal(root.dataset.state, "closed");
+      }
+      const sent = model.sent.length;
+      assert.match($(".nba-focus-hint").textContent, /^keys off/);
+      assert.ok(!root.classList.contains("nba-focused"), "no blue 'keys active' border");
+      for (const b of $$(".nba-label-btn")) assert.ok(b.disabled, b.dataset.label);
+      for (const [k, init] of [["ArrowRight", {}], ["r", {}], ["ArrowRight", { shiftKey: true }],
+        ["2", {}], ["Enter", {}], ["R", {}], ["x", {}], [" ", {}], ["Backspace", {}]]) {
+        assert.ok(key(dom.window, root, k, init).defaultPrevented, `${k}: its own key, swallowed`);
+      }
+      assert.deepEqual(marks(root), [["Pixel", "PRODUCT"]]);
+      assert.equal($$(".nba-cursor, .nba-sel").length, 0, "no cursor or selection either");
+      $('.nba-label-btn[data-label="BRAND"]').dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+      assert.equal($('.nba-label-btn[aria-checked="true"]').dataset.label, "PRODUCT");
+      const label = $("mark.nba-span .nba-span-label");
+      mouse("mousedown", label);
+      mouse("mouseup", label);
+      mouse("click", label);
+      drag(tok(root, 2).firstChild, 0, tok(root, 2).firstChild, 6);
+      assert.deepEqual(marks(root), [["Pixel", "PRODUCT"]]);
+      assert.equal($(".nba-manual-msg").hidden, true);
+      assert.equal(model.sent.length, sent, "nothing is sent");
+      assert.equal(tries, how === "the kernel is gone" ? 1 : 0);
+    });
+  }
+
   test("number keys without such a label say so; Escape drops a selection; teach keys still work", () => {
     const task = manualTask("Pixel phones");
     const { root, $, $$ } = mount([task]);
@@ -367,6 +434,63 @@ describe("manual view", () => {
     key(dom.window, root, "Escape");
     assert.equal($$(".nba-sel").length, 0);
     assert.equal($(".nba-manual-msg").hidden, true);
+  });
+});
+
+describe("two views of one session", () => {
+  // Two views over one model (the session shown twice, or a page reloaded beside the old one).
+  const views = [];
+  afterEach(() => {
+    for (const v of views.splice(0)) v.destroy();
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 0));
+
+  /** Task 1 ("Pixel" pre-marked PRODUCT) and task 2 on screen in views A and B; in A, "Pixel"
+   * relabelled BRAND and accepted, and the kernel's acknowledgement. */
+  async function answeredInA() {
+    const t1 = manualTask("Ann likes Pixel phones", [{ start: 10, end: 15, token_start: 2, token_end: 2, label: "PRODUCT" }]);
+    const t2 = manualTask("Bob likes Kindle");
+    const model = new FakeModel({ queue: [t1, t2], status: "ready", mode: "manual", labels: ["PRODUCT", "BRAND"] });
+    const A = createView({ model, el: dom.el });
+    const el2 = dom.document.createElement("div");
+    dom.document.body.append(el2);
+    const B = createView({ model, el: el2 });
+    views.push(A, B);
+    assert.deepEqual(marks(B.root), [["Pixel", "PRODUCT"]]); // B has shown task 1
+    for (let i = 0; i < 3; i++) key(dom.window, A.root, "ArrowRight");
+    key(dom.window, A.root, "2");
+    key(dom.window, A.root, "a");
+    assert.deepEqual(answers(model)[0].spans, [{ start: 10, end: 15, label: "BRAND" }]);
+    const row = { task_hash: t1.task_hash, manual: true, answer: "accept", spans: [{ text: "Pixel", label: "BRAND" }] };
+    model.kernelUpdate({ queue: [t2], acks: { [A.client]: 1 }, history: [row] });
+    await tick();
+    assert.equal(B.root.querySelector(".nba-card").dataset.taskHash, t2.task_hash);
+    // what the kernel offers again after an undo: the task with the spans it was answered with
+    const again = { ...t1, spans: [{ start: 10, end: 15, token_start: 2, token_end: 2, label: "BRAND" }] };
+    return { model, A, B, t1, t2, again };
+  }
+
+  test("an undo in one view shows the other view the corrected spans, and its accept keeps them", async () => {
+    const { model, A, B, t1, t2, again } = await answeredInA();
+    key(dom.window, A.root, "Backspace");
+    assert.deepEqual(marks(A.root), [["Pixel", "BRAND"]], "A's own undo: the spans it answered with");
+    model.kernelUpdate({ queue: [again, t2], acks: { [A.client]: 2 }, history: [] });
+    await tick();
+    assert.deepEqual(marks(A.root), [["Pixel", "BRAND"]]);
+    assert.equal(B.root.querySelector(".nba-card").dataset.taskHash, t1.task_hash);
+    assert.deepEqual(marks(B.root), [["Pixel", "BRAND"]], "not B's stale PRODUCT");
+    key(dom.window, B.root, "a");
+    assert.deepEqual(answers(model).at(-1).spans, [{ start: 10, end: 15, label: "BRAND" }]);
+  });
+
+  test("an undo in the other view of an answer from this one shows the answered spans", async () => {
+    const { model, B, t2, again } = await answeredInA();
+    key(dom.window, B.root, "Backspace"); // B undoes A's answer
+    model.kernelUpdate({ queue: [again, t2], acks: { [B.client]: 1 }, history: [] });
+    await tick();
+    assert.deepEqual(marks(B.root), [["Pixel", "BRAND"]]);
+    key(dom.window, B.root, "a");
+    assert.deepEqual(answers(model).at(-1).spans, [{ start: 10, end: 15, label: "BRAND" }]);
   });
 });
 

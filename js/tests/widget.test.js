@@ -278,6 +278,27 @@ describe("keys and buttons", () => {
     assert.deepEqual(model.answers().map((m) => m.answer), ["accept", "reject"]);
   });
 
+  test("a keydown without a key (autofill, a synthetic event) is left alone and breaks nothing", () => {
+    for (const mode of ["teach", "manual"]) {
+      const text = "Ann likes Pixel phones";
+      const manual = { task_hash: "2000000000000000009", input_hash: "9", view_id: "ner_manual", text,
+        tokens: [[0, 3], [4, 9], [10, 15], [16, 22]], spans: [], labels: ["PRODUCT"], meta: {} };
+      const { model, root, $ } = mount({ ...readyState(2), mode, ...(mode === "manual" ? { queue: [manual] } : {}) });
+      const errors = [];
+      dom.window.addEventListener("error", (e) => errors.push(e.message));
+      const ev = new dom.window.Event("keydown", { bubbles: true, cancelable: true });
+      assert.doesNotThrow(() => root.dispatchEvent(ev));
+      assert.deepEqual(errors, [], mode);
+      assert.equal(ev.defaultPrevented, false);
+      assert.equal(model.answers().length, 0);
+      key(dom.window, root, "a"); // the keys still work
+      assert.equal(model.answers().length, 1);
+      assert.ok($(".nba-card"));
+      view.destroy();
+      view = null;
+    }
+  });
+
   test("keys with modifiers and key repeats are left alone", () => {
     const { model, root } = mount(readyState());
     const ev = key(dom.window, root, "a", { ctrlKey: true });
@@ -369,14 +390,20 @@ describe("kernel round trips", () => {
   test("a session the kernel closed (or a newer one took over) turns the view off and says why", async () => {
     const history = [{ task_hash: "77", text: "t", span_text: "Acme", label: "ORG", answer: "accept" }];
     const { model, root, $ } = mount({ ...readyState(3), history });
+    root.focus();
+    assert.ok(root.classList.contains("nba-focused"));
     const reason = "A newer teach session on dataset 'gadgets' took over from this one (was its cell run again?): use the newest widget.";
-    model.kernelUpdate({ queue: [], status: "closed", error: reason });
+    // with the notice of an answer refused for that reason: the reason is shown once
+    model.kernelUpdate({ queue: [], status: "closed", error: reason, notice: `SessionError: ${reason}` });
     await tick();
     assert.equal(root.dataset.state, "closed");
     assert.equal($(".nba-lost").hidden, false);
     assert.equal($(".nba-lost").textContent, reason);
     assert.equal($(".nba-error").hidden, true, "not shown as a kernel error as well");
+    assert.equal($(".nba-notice").hidden, true, "nor as a notice");
+    assert.equal(root.textContent.split(reason).length - 1, 1);
     assert.match($(".nba-focus-hint").textContent, /keys off: this session is closed/);
+    assert.ok(!root.classList.contains("nba-focused"), "no blue 'keys active' border");
     for (const b of root.querySelectorAll(".nba-btn, .nba-hist-btn")) assert.ok(b.disabled, b.className);
     const sent = model.sent.length;
     for (const k of ["a", " ", "Backspace"]) assert.ok(key(dom.window, root, k).defaultPrevented);

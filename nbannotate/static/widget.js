@@ -989,6 +989,9 @@ function createView({ model, el }) {
   function change(taskHash, choice) {
     send({ type: "change", task_hash: taskHash, answer: choice });
   }
+  function chooseLabel(label) {
+    if (!lost && !closed()) editor.chooseLabel(label);
+  }
   function onKeyDown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typeof event.key !== "string") return;
@@ -1022,9 +1025,8 @@ function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
-      else if (btn.dataset.label !== void 0) {
-        if (!lost && !closed()) editor.chooseLabel(btn.dataset.label);
-      } else if (btn.dataset.action === "undo") undo();
+      else if (btn.dataset.label !== void 0) chooseLabel(btn.dataset.label);
+      else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
     root.focus({ preventScroll: true });

@@ -209,3 +209,56 @@ def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
     assert page.evaluate(f"""getComputedStyle(document.querySelector('{active}'),
                                               '::after').content""") == '"✓"'
     assert page.locator(active).get_attribute("title").startswith(long)
+
+
+def test_a_quick_click_on_another_span_after_a_removing_click_removes_that_one_too(page):
+    """The double-click guard used to swallow any second click (detail 2) after a click removed a
+    span, so a quick click on another span did nothing; it stops only a click where the removed
+    span was, and the browser's word selection makes no span of the clicked word."""
+    text = "Ann likes Pixel and Kindle phones"
+    mount(page, manual_task(text, [
+        {"start": 10, "end": 15, "token_start": 2, "token_end": 2, "label": "PRODUCT"},
+        {"start": 20, "end": 26, "token_start": 4, "token_end": 4, "label": "BRAND"}]))
+    spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
+    page.locator('.nba-tok[data-i="2"]').click()  # "Pixel": removed
+    assert page.evaluate(spans) == [[20, 26, "BRAND"]]
+    box = page.locator('.nba-tok[data-i="4"]').bounding_box()  # "Kindle"
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down(click_count=2)
+    page.mouse.up(click_count=2)
+    assert page.evaluate(spans) == []
+    assert page.evaluate("document.querySelector('.nba-manual-msg').hidden")
+
+
+def test_once_off_the_buttons_look_off_and_the_border_says_keys_off(page):
+    """After the kernel is lost the label buttons and the history's ✓ ✗ ⊘ are disabled, and
+    look it (before, they kept their look and pointer); the root drops its blue border."""
+    task = manual_task("I bought a Pixel phone", [{"start": 11, "end": 16, "token_start": 3,
+                                                   "token_end": 3, "label": "BRAND"}])
+    history = [{"task_hash": "2000000000000000002", "text": "My Kindle", "span_text": "",
+                "label": None, "whole": False, "manual": True, "answer": "accept",
+                "spans": [{"text": "Kindle", "label": "PRODUCT"}]}]
+    page.evaluate("s => mount(s)", {"queue": [task], "history": history, "mode": "manual",
+                                    "labels": task["labels"]})
+    css = "([sel, p]) => getComputedStyle(document.querySelector(sel))[p]"
+
+    def look(sel):
+        return page.evaluate(css, [sel, "opacity"]), page.evaluate(css, [sel, "cursor"])
+
+    buttons = ('.nba-hist-btn[data-answer="reject"]', '.nba-hist-btn[data-answer="accept"]',
+               '.nba-label-btn[aria-checked="true"]', '.nba-label-btn[aria-checked="false"]')
+    for sel in buttons:
+        assert look(sel)[1] == "pointer", sel
+    focused_border = page.evaluate(css, [".nba-root", "borderTopColor"])
+    page.evaluate("""() => { model.send = () => { throw new Error('Cannot send'); };
+                             view.root.dispatchEvent(new KeyboardEvent('keydown',
+                               { key: 'a', bubbles: true, cancelable: true })); }""")
+    assert page.evaluate("view.root.dataset.state") == "lost"
+    for sel in buttons:
+        assert page.evaluate(f"document.querySelector('{sel}').disabled"), sel
+        assert look(sel) == ("0.45", "default"), sel
+    assert page.evaluate("document.activeElement === view.root")
+    assert page.evaluate(css, [".nba-root", "borderTopColor"]) != focused_border
+    page.locator('.nba-label-btn[data-label="PRODUCT"]').click(force=True)
+    page.locator("mark.nba-span").click()
+    assert page.evaluate("view.editor.spans.map(s => [s.start, s.label])") == [[11, "BRAND"]]
