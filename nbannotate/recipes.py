@@ -49,21 +49,19 @@ def _non_negative_int(name: str, value: Any, what: str = "") -> int:
     return checks.integer(name, value, f"an integer of 0 or more{what}", low=0)
 
 
-_number = checks.real
-
 
 def _probability(name: str, value: Any) -> float | None:
-    return None if value is None else _number(
+    return None if value is None else checks.real(
         name, value, "a probability between 0 and 1 or None", 0.0, 1.0)
 
 
 def _learning(learn_rate: Any, average: Any) -> tuple[float | None, float | None]:
     """The in-loop step size and weight average of teach and correct, checked."""
     if learn_rate is not None:
-        learn_rate = _number("learn_rate", learn_rate, "a positive number such as 0.001, or "
+        learn_rate = checks.real("learn_rate", learn_rate, "a positive number such as 0.001, or "
                              "None for the default", 0.0, low_open=True)
     if average is not None:
-        average = _number("average", average, "a decay in [0, 1) such as 0.99, or None to "
+        average = checks.real("average", average, "a decay in [0, 1) such as 0.99, or None to "
                           "predict with the last weights", 0.0, 1.0, high_open=True)
     return learn_rate, average
 
@@ -192,7 +190,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     gold_per_update = _non_negative_int("gold_per_update", gold_per_update,
                                         " (complete annotations in each update)")
     seed = checks.seed(seed)
-    bias = _number("bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre "
+    bias = checks.real("bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre "
                    "from 0.5)")
     whole = _probability("whole", whole)
     complete = _probability("complete", complete)
@@ -332,7 +330,7 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     texts analysed, stored, stored with entities, skipped.
     """
     _check_dataset(dataset)
-    threshold = _number("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,
+    threshold = checks.real("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,
                         low_open=True)
     beam_width = _positive_int("beam_width", beam_width)
     batch_size = _positive_int("batch_size", batch_size)

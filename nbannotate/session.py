@@ -356,9 +356,7 @@ class TeachSession(BaseSession):
                 "analysis or a completion question was accepted) after it was asked. Nothing "
                 "was stored; undo or change that answer and it is asked again.")
         try:
-            if self._index.has_task(th):
-                raise AlreadyAnsweredError(th)
-            # Checked again under the store's lock: of two sessions answering it, one wins.
+            # Checked under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
                                          session_id=self.session_id, once="task")
         except AlreadyAnsweredError:

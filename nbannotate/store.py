@@ -474,15 +474,22 @@ def _loads_many(payloads: list[str]) -> list[Any]:
     return json.loads("[" + ",".join(payloads) + "]")
 
 
-def _resolve(path: str | os.PathLike[str] | None) -> str:
+def database_path(path: str | os.PathLike[str] | None) -> str:
+    """The file ``Database(path)`` opens (``$NBANNOTATE_DB``, else ./nbannotate.duckdb, for
+    None), resolved, or ":memory:"; nothing on disk is touched."""
     if path is None:
         path = os.environ.get(ENV_VAR) or DEFAULT_PATH
     raw = os.fspath(path)
     if not isinstance(raw, str) or not raw:
         raise StoreError(f"The database path must be a non-empty string or Path, got {path!r}.")
-    if raw == MEMORY:
+    return raw if raw == MEMORY else str(Path(raw).expanduser().resolve())
+
+
+def _resolve(path: str | os.PathLike[str] | None) -> str:
+    resolved = database_path(path)
+    if resolved == MEMORY:
         return MEMORY
-    p = Path(raw).expanduser().resolve()
+    p = Path(resolved)
     if p.is_dir():
         raise StoreError(
             f"The database path {str(p)!r} is a directory. Pass a file path inside it, e.g. "
@@ -776,20 +783,26 @@ class Dataset:
         finally:
             conn.unregister(view)
 
-    def remove(self, task_hash: int, session_id: str | None = None) -> dict[str, Any] | None:
-        """Delete the latest answer with this task hash (and session, if given): undo.
-
-        Returns the removed task, or None when there was none.
-        """
+    def _latest_row(self, conn: duckdb.DuckDBPyConnection, task_hash: int,
+                    session_id: str | None) -> tuple[Any, ...] | None:
+        """(id, task, input_hash, kind, answer) of the latest answer with this task hash (and
+        session, if given), or None."""
         sql = ("SELECT id, task, input_hash, kind, answer FROM answers "
                "WHERE dataset = ? AND task_hash = ?")
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
             sql += " AND session_id = ?"
             params.append(session_id)
+        return conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+
+    def remove(self, task_hash: int, session_id: str | None = None) -> dict[str, Any] | None:
+        """Delete the latest answer with this task hash (and session, if given): undo.
+
+        Returns the removed task, or None when there was none.
+        """
         with self.db._locked_shared() as shared:
             with self.db._transaction() as conn:
-                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+                row = self._latest_row(conn, task_hash, session_id)
                 if row is None:
                     return None
                 conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
@@ -806,15 +819,9 @@ class Dataset:
         Raises AnswerError for an invalid answer or when no answer matches.
         """
         ans = check_answer(answer)
-        sql = ("SELECT id, task, input_hash, kind, answer FROM answers "
-               "WHERE dataset = ? AND task_hash = ?")
-        params: list[Any] = [self.name, int(task_hash)]
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            params.append(session_id)
         with self.db._locked_shared() as shared:
             with self.db._transaction() as conn:
-                row = conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+                row = self._latest_row(conn, task_hash, session_id)
                 if row is None:
                     whose = "" if session_id is None else f" from session {session_id!r}"
                     raise AnswerError(f"No answer with task hash {task_hash}{whose} in dataset "

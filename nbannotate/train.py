@@ -65,7 +65,7 @@ from .models import (
     load_language,
     normalize_labels,
 )
-from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database
+from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path
 from .tasks import is_gold
 
 DEFAULT_EPOCHS = 10
@@ -422,13 +422,13 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
     train() only reads: opening a missing file would create an empty database (and its
     directories), and the error would then be a puzzling "unknown dataset"."""
     if db is None or isinstance(db, (str, os.PathLike)):
-        raw = (os.environ.get(ENV_VAR) or DEFAULT_PATH) if db is None else os.fspath(db)
+        raw = database_path(db)  # the file Database(db) would open; refuses an empty path
         if raw == MEMORY:
             raise StoreError(
                 "db=':memory:' would open a new, empty in-memory database. Pass the Database "
                 "object that holds the answers instead (db=database).")
-        path = Path(raw).expanduser().resolve() if raw else None
-        if path is not None and not path.exists():
+        path = Path(raw)
+        if not path.exists():
             given = (f"db was not given, so the default database is read (${ENV_VAR}, else "
                      f"{DEFAULT_PATH} in the current directory)" if db is None else
                      f"db={os.fspath(db)!r}")
@@ -436,7 +436,7 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
                 f"No database at {str(path)!r} ({given}). Training only reads answers and "
                 f"does not create a database: pass the path nba.teach(..., db=...) wrote to, "
                 f"or the Database object itself.")
-        return Database(raw), True  # Database() refuses an empty path or a directory
+        return Database(raw), True  # Database() refuses a directory
     if hasattr(db, "dataset"):
         return db, False
     raise DatasetError(f"db must be a Database, a database path or None, not "

@@ -54,6 +54,18 @@ def answer_tasks(session, n: int, answer=None) -> list[dict]:
     return done
 
 
+def answer_until_completion(session, limit: int = 300) -> tuple[dict, dict | None]:
+    """Answer as the ``oracle`` until a completion question is offered; returns it
+    (unanswered) and the last answer stored before it."""
+    last = None
+    for _ in range(limit):
+        task = session.next_task(timeout=60)
+        if task["meta"].get("completion"):
+            return task, last
+        last = session.answer(task, oracle(task))
+    raise AssertionError(f"no completion question in {limit} tasks")
+
+
 def oracle(task: dict) -> str:
     """Accept exactly the product names (or a whole analysis that finds exactly them)."""
     spans = {(s["start"], s["end"], s["label"]) for s in task["spans"]}

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 from gadgets import answer_tasks as run
-from gadgets import gadget_texts, gold_spans, oracle, product_patterns, trained_gadget_model
+from gadgets import (
+    answer_until_completion,
+    gadget_texts,
+    gold_spans,
+    oracle,
+    product_patterns,
+    trained_gadget_model,
+)
 
 import nbannotate as nba
 from nbannotate.candidates import consistent_analysis
@@ -71,14 +78,7 @@ def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(tmp_pa
     s = nba.teach("undo", gadget_texts(400), str(model), ["PRODUCT"], db=db_path,
                   split_sentences=False, whole=None, complete=0.0)
     try:
-        last = None
-        for _ in range(300):
-            task = s.next_task(timeout=60)
-            if task["meta"].get("completion"):
-                break
-            last = s.answer(task, oracle(task))
-        else:
-            pytest.fail("no completion question in 300 tasks")
+        task, last = answer_until_completion(s)
         assert last["_input_hash"] == task["_input_hash"]
         undone = s.undo()
         assert undone["_task_hash"] == last["_task_hash"]

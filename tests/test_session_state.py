@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 import spacy
-from gadgets import PRODUCTS, gadget_texts, gold_spans, oracle, product_patterns
+from gadgets import (
+    PRODUCTS,
+    answer_until_completion,
+    gadget_texts,
+    gold_spans,
+    oracle,
+    product_patterns,
+)
 from gadgets import trained_gadget_model as train_model
 from spacy.training import Example
 
@@ -167,12 +174,8 @@ def test_answers_imported_while_a_session_runs_are_not_asked(db_path, tmp_path):
 
 def open_gate(s: nba.TeachSession) -> None:
     """Answer as the oracle until the first completion question has been answered."""
-    for _ in range(300):
-        task = s.next_task(timeout=60)
-        s.answer(task, oracle(task))
-        if task["meta"].get("completion"):
-            return
-    pytest.fail("no completion question in 300 tasks")
+    task, _ = answer_until_completion(s)
+    s.answer(task, oracle(task))
 
 
 def flipped(answer: str) -> str:
@@ -199,13 +202,7 @@ def test_a_completion_question_held_out_is_refused_after_its_answers_changed(
     s = teach_for_completions(gadget_model, db_path)
     try:
         open_gate(s)
-        for _ in range(300):
-            task = s.next_task(timeout=60)
-            if task["meta"].get("completion"):
-                break
-            last = s.answer(task, oracle(task))
-        else:
-            pytest.fail("no completion question in 300 tasks")
+        task, last = answer_until_completion(s)
         stale = task
         assert not agrees(stale, last, flipped(last["answer"]))
         new = flipped(last["answer"])
@@ -267,13 +264,7 @@ def test_undoing_a_completion_and_the_span_before_it_asks_a_fitting_one(gadget_m
     s = teach_for_completions(gadget_model, db_path)
     try:
         open_gate(s)
-        for _ in range(300):
-            task = s.next_task(timeout=60)
-            if task["meta"].get("completion"):
-                break
-            last = s.answer(task, oracle(task))
-        else:
-            pytest.fail("no completion question in 300 tasks")
+        task, last = answer_until_completion(s)
         completion = s.answer(task, "reject")
         s.undo()
         s.undo()
