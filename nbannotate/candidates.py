@@ -2,7 +2,8 @@
 
 A span's score is the summed probability of the beam parses that contain it (spaCy's
 ``scored_ents``). Pattern matches are added beside the model's candidates; a span proposed by
-both is offered once, marked as a pattern match and carrying the model's score.
+both is offered once, marked as a pattern match and carrying the model's score. A text's tasks
+come in text order, overlapping candidates most probable first (``overlap_order``).
 """
 
 from __future__ import annotations
@@ -164,6 +165,24 @@ def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | N
                 f"label {span['label']!r}, which is not among this session's labels "
                 f"({', '.join(labels)}). Pass labels=[..., {span['label']!r}] to review such "
                 f"spans, or remove them from the source.")
+
+
+def overlap_order(proposals: Mapping[TokenKey, tuple[float, ...]]
+                  ) -> list[tuple[TokenKey, tuple[float, ...]]]:
+    """Candidates in text order, but overlapping ones (a group of spans that share tokens,
+    directly or through each other) most probable first: once one of them is accepted the
+    others need no answer (entities do not overlap), so the likely accept comes first."""
+    out: list[tuple[TokenKey, tuple[float, ...]]] = []
+    group: list[tuple[TokenKey, tuple[float, ...]]] = []
+    reach = -1
+    for key, value in sorted(proposals.items()):
+        if group and key[0] >= reach:
+            out.extend(sorted(group, key=lambda kv: -kv[1][0]))  # stable: text order on ties
+            group = []
+        group.append((key, value))
+        reach = max(reach, key[1]) if len(group) > 1 else key[1]
+    out.extend(sorted(group, key=lambda kv: -kv[1][0]))
+    return out
 
 
 def _useful(doc: Doc, start: int, end: int) -> bool:
@@ -354,7 +373,7 @@ class CandidateScorer:
         text = item["text"]
         ih = input_hash(text)
         tasks = []
-        for (start, end, label), (score, source, pid) in sorted(proposals.items()):
+        for (start, end, label), (score, source, pid) in overlap_order(proposals):
             if not _useful(doc, start, end):
                 continue
             span = doc[start:end]

@@ -21,6 +21,12 @@ When an answer on the text is undone or changed before its completion question i
 that question is withdrawn (refused if answered) and the text's record reopened, so the question
 asked after the new answer agrees with it.
 
+Questions whose answer follows from another: entities do not overlap, so once a span is
+accepted on a text, the text's span questions that overlap it are settled (not asked, dropped
+by front ends, refused if answered) without storing anything; undoing or changing that accept
+asks them again. The scorer offers overlapping candidates most probable first, so the likely
+accept tends to come before the questions it settles.
+
 "Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
 session of this process on the dataset, so two sessions (a teach cell run twice while the old
 widget is still open, a teach and a manual session) never ask or store one question twice.
@@ -272,6 +278,11 @@ class TeachSession(BaseSession):
         finally:
             with self._cond:
                 self._scoring.discard(ih)
+                if not offer and (text := self._open.get(ih)) is not None:
+                    # Re-scored with nothing left to ask (say, its last answer came while it
+                    # was being scored): the completion question waited for this scoring.
+                    text.scored = scored
+                    self._decide(ih, text)
         return True
 
     def _on_update(self, report: UpdateReport) -> None:
@@ -355,6 +366,16 @@ class TeachSession(BaseSession):
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
                 "was stored; undo or change that answer and it is asked again.")
+        with self._cond:
+            implied = not self._index.has_task(th) and self._implied(task)
+            if implied:
+                self._offered.pop(th, None)
+                self._set_aside(task)
+        if implied:
+            raise AnswerError(
+                "This question is no longer needed: a span accepted on its text after it was "
+                "asked overlaps it, and entities do not overlap, so it is not an entity. "
+                "Nothing was stored; undo or change that answer and it is asked again.")
         try:
             # Checked under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
@@ -369,6 +390,9 @@ class TeachSession(BaseSession):
                 self._settle_text(stored["_input_hash"])
         self._record(stored)
         self._maybe_complete(stored, answer)
+        if answer == "accept" and not is_whole(stored):
+            with self._cond:  # questions handed out that it overlaps need no answer now
+                self._settle_offered(stored["_input_hash"])
         self.updater.submit(stored)
         return stored
 
@@ -383,11 +407,23 @@ class TeachSession(BaseSession):
     def settled(self, task: Mapping[str, Any]) -> bool:
         """True when a task needs no answer: answered (by any session on the dataset), its
         text answered completely, its text's completion question asked (after that, nothing
-        more is asked about it), or a completion question withdrawn as out of date."""
+        more is asked about it), a completion question withdrawn as out of date, or a span
+        question whose span overlaps one accepted on its text."""
         th, ih = task["_task_hash"], task["_input_hash"]
         return (th in self._stale or self._index.has_task(th) or self._index.is_complete(ih)
                 or (ih in self._completion_asked
-                    and not (task.get("meta") or {}).get("completion")))
+                    and not (task.get("meta") or {}).get("completion"))
+                or self._implied(task))
+
+    def _implied(self, task: Mapping[str, Any]) -> bool:
+        """A span question overlapping a span accepted on its text (by any session on the
+        dataset, in this run or before): entities do not overlap, so its answer follows. Not
+        asked, and asked again if that accept is undone or changed."""
+        spans = task.get("spans") or []
+        if len(spans) != 1 or is_whole(task):
+            return False
+        return self._index.overlaps_accepted(task["_input_hash"], spans[0]["start"],
+                                             spans[0]["end"])
 
     # -- texts' records -----------------------------------------------------------------------
     def _keep_open(self, ih: int, text: OpenText) -> None:
@@ -418,19 +454,29 @@ class TeachSession(BaseSession):
     def _settle_text(self, ih: int) -> None:
         """Text ``ih`` was answered completely: its other questions handed out need no answer
         (front ends drop them, as settled); they are kept with its record in case of undo."""
-        text = self._finish(ih) or self._finished.get(ih)
+        self._finish(ih)
+        self._settle_offered(ih)
+
+    def _settle_offered(self, ih: int) -> None:
+        """Questions handed out that an answer about text ``ih`` settled (a complete answer,
+        an accepted span they overlap) leave the handed-out ones; front ends drop them too.
+        Those about ``ih`` are kept with its record in case that answer is undone."""
+        text = self._record_of(ih)
         for other in [t for t in self._offered.values() if self.settled(t)]:
             self._offered.pop(other["_task_hash"], None)
             if text is not None and other["_input_hash"] == ih:
                 text.dropped[other["_task_hash"]] = other
 
     def _set_aside(self, task: Task) -> None:
-        """A queued question skipped because its text was answered completely meanwhile:
-        kept with the text's record, to ask again if that answer is undone."""
+        """A queued question skipped because its text was answered completely meanwhile, or
+        because it overlaps a span accepted on its text: kept with the text's record, to ask
+        again if that answer is undone or changed."""
         ih = task["_input_hash"]
-        if (self._index.is_complete(ih) and ih not in self._completion_asked
-                and not self._index.has_task(task["_task_hash"])
-                and (text := self._record_of(ih)) is not None):
+        text = self._record_of(ih)
+        if text is None or self._index.has_task(task["_task_hash"]):
+            return
+        if (self._index.is_complete(ih) and ih not in self._completion_asked) \
+                or self._implied(task):
             text.dropped[task["_task_hash"]] = task
 
     def _bring_back(self, ih: int, but: int) -> None:
@@ -441,10 +487,20 @@ class TeachSession(BaseSession):
             return
         queued = ({t["_task_hash"] for t in self._front} | set(self._offered)
                   | {t["_task_hash"] for t, _ in self._ready})
+
+        def needed(task: Task) -> bool:  # settled() but for "completion asked": see below
+            th = task["_task_hash"]
+            return not (th in self._stale or self._index.has_task(th) or self._implied(task))
+
         back = [t for th, t in text.dropped.items()
-                if th != but and th not in queued and not self.settled(t)]
-        text.dropped.clear()
+                if th != but and th not in queued and needed(t)]
+        # Those another accepted span still overlaps wait for that one's undo.
+        text.dropped = {th: t for th, t in text.dropped.items()
+                        if th != but and self._implied(t) and not self._index.has_task(th)}
         if back:
+            # Its completion question, if answered already, came before these: they are asked
+            # now, and a question that agrees with their answers after them.
+            self._completion_asked.pop(ih, None)
             self._reopen(ih)  # their answers count towards the text's completion question
             self._front.extendleft(reversed(back))
             self._cond.notify_all()
@@ -525,7 +581,7 @@ class TeachSession(BaseSession):
         self._withdraw_completion(ih)
         if (text := self._reopen(ih)) is not None:
             text.note(task, None)
-        if task["answer"] == "accept" and is_gold(task):
+        if task["answer"] == "accept":  # a complete analysis, or a span others overlap
             self._bring_back(ih, but=task["_task_hash"])
 
     def _changed(self, task: Task, answer: str) -> None:
@@ -534,18 +590,23 @@ class TeachSession(BaseSession):
         ih = task["_input_hash"]
         if (task.get("meta") or {}).get("completion"):
             return
-        if self._withdraw_completion(ih):
-            # Nothing else is coming for this text: make its question again now.
-            if (text := self._reopen(ih)) is not None:
-                text.note(task, answer)
-                self._decide(ih, text)
-        elif (text := self._record_of(ih)) is not None:
+        withdrawn = self._withdraw_completion(ih)
+        # An accept taken back may bring questions back: the text is open again.
+        reopen = withdrawn or task["answer"] == "accept"
+        text = self._reopen(ih) if reopen else self._record_of(ih)
+        if text is not None:
             text.note(task, answer)
-        if is_gold(task):
-            if answer == "accept":
+        if answer == "accept":
+            if is_gold(task):
                 self._settle_text(ih)
-            elif task["answer"] == "accept":
-                self._bring_back(ih, but=task["_task_hash"])
+            else:
+                self._settle_offered(ih)
+        elif task["answer"] == "accept":  # the questions it settled are asked again
+            self._bring_back(ih, but=task["_task_hash"])
+        if text is not None and (withdrawn or ih in self._open):
+            # Nothing else may be coming for this text: make its question now (or after the
+            # questions brought back, once they are answered).
+            self._decide(ih, text)
 
     def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.

@@ -118,8 +118,9 @@ class AlreadyAnsweredError(AnswerError):
     """``Dataset.add(..., once=...)`` refused an answer: the dataset holds one already."""
 
 
-# (task hash, input hash, kind, answer) of one stored answer: what the index counts.
-_Key = tuple[int, int, str, str]
+# (task hash, input hash, kind, answer, span start, span end) of one stored answer: what the
+# index counts (the span's characters for a binary answer about one span, else None).
+_Key = tuple[int, int, str, str, int | None, int | None]
 
 
 class AnswerIndex:
@@ -133,11 +134,13 @@ class AnswerIndex:
         self._tasks: dict[int, int] = {}  # task hash -> answers
         self._gold: dict[int, int] = {}  # input hash -> complete (gold) answers
         self._accepted_gold: dict[int, int] = {}  # input hash -> accepted gold answers
+        # input hash -> {(start, end) of a span accepted in a binary answer: answers}
+        self._accepted_spans: dict[int, dict[tuple[int, int], int]] = {}
         for key in keys:
             self._count(key, 1)
 
     @staticmethod
-    def _bump(counts: dict[int, int], key: int, n: int) -> None:
+    def _bump(counts: dict[Any, int], key: Any, n: int) -> None:
         left = counts.get(key, 0) + n
         if left > 0:
             counts[key] = left
@@ -145,12 +148,17 @@ class AnswerIndex:
             counts.pop(key, None)
 
     def _count(self, key: _Key, n: int) -> None:
-        th, ih, kind, answer = key
+        th, ih, kind, answer, start, end = key
         self._bump(self._tasks, th, n)
         if kind == "gold":
             self._bump(self._gold, ih, n)
             if answer == "accept":
                 self._bump(self._accepted_gold, ih, n)
+        elif answer == "accept" and start is not None and end is not None:
+            spans = self._accepted_spans.setdefault(ih, {})
+            self._bump(spans, (start, end), n)
+            if not spans:
+                del self._accepted_spans[ih]
 
     def has_task(self, task_hash: int) -> bool:
         """An answer with this task hash is stored (or being stored)."""
@@ -167,6 +175,13 @@ class AnswerIndex:
         with self._lock:
             return input_hash in self._accepted_gold
 
+    def overlaps_accepted(self, input_hash: int, start: int, end: int) -> bool:
+        """A binary answer accepting a span of this text that shares a character with
+        ``start:end`` is stored (entities do not overlap: that span is known not to be one)."""
+        with self._lock:
+            spans = self._accepted_spans.get(input_hash)
+            return spans is not None and any(a < end and start < b for a, b in spans)
+
     def add(self, keys: Iterable[_Key]) -> None:
         with self._lock:
             for key in keys:
@@ -182,11 +197,12 @@ class AnswerIndex:
             self._tasks.clear()
             self._gold.clear()
             self._accepted_gold.clear()
+            self._accepted_spans.clear()
 
 
 def _key(row: tuple[Any, ...]) -> _Key:
     """The index key of a row as ``_prepare`` makes it (without the id)."""
-    return (row[2], row[1], row[4], row[5])
+    return (row[2], row[1], row[4], row[5], row[7], row[8])
 
 
 class _Shared:
@@ -556,7 +572,8 @@ class Database:
         index = shared.indexes.get(name)
         if index is None and load:
             rows = shared.conn.execute(
-                "SELECT task_hash, input_hash, kind, answer FROM answers WHERE dataset = ?",
+                "SELECT task_hash, input_hash, kind, answer, span_start, span_end FROM answers "
+                "WHERE dataset = ?",
                 [name]).fetchall()
             index = shared.indexes[name] = AnswerIndex(rows)
         return index
@@ -785,9 +802,9 @@ class Dataset:
 
     def _latest_row(self, conn: duckdb.DuckDBPyConnection, task_hash: int,
                     session_id: str | None) -> tuple[Any, ...] | None:
-        """(id, task, input_hash, kind, answer) of the latest answer with this task hash (and
-        session, if given), or None."""
-        sql = ("SELECT id, task, input_hash, kind, answer FROM answers "
+        """(id, task, input_hash, kind, answer, span_start, span_end) of the latest answer with
+        this task hash (and session, if given), or None."""
+        sql = ("SELECT id, task, input_hash, kind, answer, span_start, span_end FROM answers "
                "WHERE dataset = ? AND task_hash = ?")
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
@@ -807,7 +824,7 @@ class Dataset:
                     return None
                 conn.execute("DELETE FROM answers WHERE id = ?", [row[0]])
             if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
-                index.remove([(int(task_hash), row[2], row[3], row[4])])
+                index.remove([(int(task_hash), *row[2:])])
         return json.loads(row[1])
 
     def update_answer(self, task_hash: int, answer: str, session_id: str | None = None
@@ -835,8 +852,8 @@ class Dataset:
                              [ans, _dumps(task), created, row[0]])
             if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
                 th = int(task_hash)
-                index.remove([(th, row[2], row[3], row[4])])
-                index.add([(th, row[2], row[3], ans)])
+                index.remove([(th, *row[2:])])
+                index.add([(th, row[2], row[3], ans, *row[5:])])
         return task
 
     # -- reading ---------------------------------------------------------------------------

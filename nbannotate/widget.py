@@ -216,6 +216,11 @@ class _Feed:
         th = int(task["_task_hash"])
         if th in self.answered or any(int(t["_task_hash"]) == th for t in self.outstanding):
             return
+        if not front and self.session.settled(task):
+            # Settled while the refill fetched it (an answer just came in): given back, the
+            # session keeps it aside and asks it again if that answer is undone.
+            self.session.requeue([task])
+            return
         if front:
             self.outstanding.insert(0, task)
         elif (task.get("meta") or {}).get("completion"):

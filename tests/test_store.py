@@ -611,6 +611,16 @@ def test_the_answer_index_follows_every_write(db, tmp_path):
     gold = gold_task("Other text with iPhone and Apple, long enough to hold the spans.")
     ds.add(gold, answer="reject")
     assert index.has_task(a["_task_hash"]) and index.has_task(b["_task_hash"])
+    # Accepted spans settle the questions they overlap, also for sessions started later.
+    ih = a["_input_hash"]
+    assert index.overlaps_accepted(ih, 17, 23) and index.overlaps_accepted(ih, 20, 30)
+    assert not index.overlaps_accepted(ih, 0, 17)  # touching is not overlapping
+    assert not index.overlaps_accepted(ih, 29, 34)  # b was rejected
+    ds.update_answer(b["_task_hash"], "accept")
+    assert index.overlaps_accepted(ih, 29, 34)
+    ds.update_answer(b["_task_hash"], "reject")
+    assert not index.overlaps_accepted(ih, 29, 34)
+    assert not index.overlaps_accepted(gold["_input_hash"], 0, 100)  # gold: is_complete's
     assert index.has_gold(gold["_input_hash"]) and not index.is_complete(gold["_input_hash"])
     ds.update_answer(gold["_task_hash"], "accept")
     assert index.is_complete(gold["_input_hash"])
@@ -624,9 +634,10 @@ def test_the_answer_index_follows_every_write(db, tmp_path):
     assert len(ds) == 3
     ds.add(a, answer="reject")  # a second row (an import, or an older version)
     ds.remove(a["_task_hash"])
-    assert index.has_task(a["_task_hash"])  # one row of it is left
+    assert index.has_task(a["_task_hash"])  # one row of it is left: the accept
+    assert index.overlaps_accepted(ih, 17, 23)
     ds.remove(a["_task_hash"])
-    assert not index.has_task(a["_task_hash"])
+    assert not index.has_task(a["_task_hash"]) and not index.overlaps_accepted(ih, 17, 23)
     ds.export_jsonl(tmp_path / "live.jsonl")
     other = db.dataset("other", create=True)
     other_index = other.answer_index()
@@ -634,7 +645,10 @@ def test_the_answer_index_follows_every_write(db, tmp_path):
     assert other_index.has_task(b["_task_hash"]) and other_index.is_complete(gold["_input_hash"])
     db.drop_dataset("live")
     assert not index.has_task(b["_task_hash"]) and not index.has_gold(gold["_input_hash"])
+    other.add(a, answer="accept")
     # Read from the file by a process that opens it afresh.
     close_all()
     with Database(db.path) as fresh:
         assert fresh.dataset("other").answer_index().has_task(b["_task_hash"])
+        assert fresh.dataset("other").answer_index().overlaps_accepted(ih, 17, 23)
+        assert not fresh.dataset("other").answer_index().overlaps_accepted(ih, 29, 34)
