@@ -37,6 +37,18 @@ export function isWhole(task) {
 }
 
 /**
+ * True when `task` is a question about one span (not a whole analysis, not a manual text) whose
+ * span shares a character with `span` on the same text: once `span` is accepted its answer is
+ * known (entities do not overlap), and the kernel settles it too.
+ */
+export function overlapsAccepted(task, inputHash, span) {
+  if (!task || task.input_hash !== inputHash || isWhole(task) || task.view_id === "ner_manual") return false;
+  const spans = task.spans || [];
+  if (spans.length !== 1) return false;
+  return Number(spans[0].start) < Number(span.end) && Number(span.start) < Number(spans[0].end);
+}
+
+/**
  * Split a task's text into segments, each {text} or {text, span} for every span, in order
  * (code-point offsets; overlapping spans are skipped, as spaCy entities cannot overlap).
  */
@@ -132,6 +144,11 @@ export function derive(server, ops, cache) {
         // An accepted complete analysis settles its text: drop its other questions at once.
         for (let j = queue.length - 1; j >= 0; j--) {
           if (queue[j].input_hash === task.input_hash) queue.splice(j, 1);
+        }
+      } else if (task && op.answer === "accept" && task.view_id !== "ner_manual" && (task.spans || []).length === 1) {
+        // An accepted span settles the questions about spans that overlap it: drop them too.
+        for (let j = queue.length - 1; j >= 0; j--) {
+          if (overlapsAccepted(queue[j], task.input_hash, task.spans[0])) queue.splice(j, 1);
         }
       }
       count(op.answer, 1);

@@ -22,10 +22,10 @@ that question is withdrawn (refused if answered) and the text's record reopened,
 asked after the new answer agrees with it.
 
 Questions whose answer follows from another: entities do not overlap, so once a span is
-accepted on a text, the text's span questions that overlap it are settled (not asked, dropped
-by front ends, refused if answered) without storing anything; undoing or changing that accept
-asks them again. The scorer offers overlapping candidates most probable first, so the likely
-accept tends to come before the questions it settles.
+accepted on a text, the text's span questions that overlap it are settled: not asked, dropped
+by front ends, nothing stored for them (an answer given anyway to one handed out earlier is
+stored). Undoing or changing that accept asks them again. The scorer offers overlapping
+candidates most probable first, so the likely accept tends to come before what it settles.
 
 "Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
 session of this process on the dataset, so two sessions (a teach cell run twice while the old
@@ -366,16 +366,8 @@ class TeachSession(BaseSession):
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
                 "was stored; undo or change that answer and it is asked again.")
-        with self._cond:
-            implied = not self._index.has_task(th) and self._implied(task)
-            if implied:
-                self._offered.pop(th, None)
-                self._set_aside(task)
-        if implied:
-            raise AnswerError(
-                "This question is no longer needed: a span accepted on its text after it was "
-                "asked overlaps it, and entities do not overlap, so it is not an entity. "
-                "Nothing was stored; undo or change that answer and it is asked again.")
+        # A question an overlapping accept settled after it was handed out (say, the next of a
+        # batch taken with next_tasks) is stored as answered: the person saw it and chose.
         try:
             # Checked under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
@@ -395,6 +387,19 @@ class TeachSession(BaseSession):
                 self._settle_offered(stored["_input_hash"])
         self.updater.submit(stored)
         return stored
+
+    def _resolve(self, task: Mapping[str, Any] | int) -> Task:
+        try:
+            return super()._resolve(task)
+        except AnswerError:
+            # By hash, a question handed out and then set aside (an accept settled it): the
+            # person may still answer it, from a view that showed it.
+            if isinstance(task, int) and not isinstance(task, bool):
+                with self._cond:
+                    for text in (*self._open.values(), *self._finished.values()):
+                        if task in text.dropped:
+                            return dict(text.dropped[task])
+            raise
 
     def _already_answered(self, th: int) -> str:
         if any(t["_task_hash"] == th for t in self._history):

@@ -9,7 +9,6 @@ from widget_helpers import send, wait_for
 import nbannotate as nba
 from nbannotate import store
 from nbannotate.candidates import overlap_order
-from nbannotate.errors import AnswerError
 from nbannotate.widget import AnnotationWidget
 
 TEXTS = [f"We moved to New York City in {2000 + i} with the kids ." for i in range(20)]
@@ -80,17 +79,21 @@ def hold_first_text(session) -> tuple[dict, list[dict], int]:
     return right, [t for t in held if t is not right], given
 
 
-def test_a_held_question_an_accept_overlaps_is_refused_and_nothing_is_stored(session, db_path):
+def test_a_held_question_an_accept_settled_is_stored_when_answered(session, db_path):
+    """A batch taken with next_tasks() and then answered one by one: the questions an accept
+    settled meanwhile leave the handed-out ones, but an answer given to one is stored."""
     right, others, given = hold_first_text(session)
     session.answer(right, "accept")
     assert not any(t["text"] == TEXTS[0] for t in session.outstanding())
-    for task in others:
-        assert session.settled(task)
-        with pytest.raises(AnswerError, match="overlaps it, and entities do not overlap"):
-            session.answer(task, "reject")
+    assert all(session.settled(t) for t in others)
+    session.answer(others[0], "reject")  # as a dict
+    session.answer(others[1]["_task_hash"], "reject")  # by hash
     rows = nba.Database(db_path).dataset("cities").to_pandas()
-    assert list(rows.answer) == ["reject"] * given + ["accept"]
-    assert session.progress["session"]["total"] == given + 1
+    assert list(rows.answer) == ["reject"] * given + ["accept", "reject", "reject"]
+    assert session.progress["session"]["total"] == given + 3
+    undone = session.undo()  # the last reject: it is still settled, so the headless caller
+    assert undone["_task_hash"] == others[1]["_task_hash"]  # answers what undo() returned
+    assert session.answer(undone, "ignore")["answer"] == "ignore"
 
 
 def test_undoing_the_accept_asks_the_overlapping_questions_again(session):
@@ -116,10 +119,9 @@ def test_changing_the_accept_asks_them_and_changing_back_drops_them(session):
     session.change_answer(right["_task_hash"], "accept")
     assert all(session.settled(t) for t in back)
     assert not any(t["text"] == TEXTS[0] for t in session.outstanding())
-    with pytest.raises(AnswerError, match="overlaps it"):
-        session.answer(back[0], "reject")
-    assert session.progress["session"]["total"] == given + 1
     assert session.next_task(timeout=30)["text"] != TEXTS[0]
+    assert session.answer(back[0], "reject")["answer"] == "reject"  # held: stored if answered
+    assert session.progress["session"]["total"] == given + 2
 
 
 def test_the_widget_drops_the_cards_an_accept_overlaps(session, db_path):

@@ -96,6 +96,23 @@ describe("task view", () => {
       [alternative.task_hash, span.task_hash, other.task_hash]);
   });
 
+  test("accepting a span drops the questions about spans that overlap it at once", () => {
+    const text = "I moved to New York City last year";
+    const at = (n, start, end, label = "LOC") => ({ ...makeTask(n, { text, start, end, label }), input_hash: "77" });
+    const city = at(1, 11, 24); // New York City
+    const newYork = at(2, 11, 19); // New York: overlaps
+    const yorkOrg = at(3, 15, 19, "ORG"); // York as ORG: overlaps
+    const year = at(4, 25, 34); // last year: touches nothing
+    const whole = { ...at(5, 11, 24), meta: { score: 0.4, whole: true } }; // a whole analysis stays
+    const elsewhere = { ...makeTask(6, { start: 0, end: 4 }), input_hash: "88" }; // another text
+    const server = { queue: [city, newYork, yorkOrg, year, whole, elsewhere], history: [], progress: {} };
+    const accepted = derive(server, [{ type: "answer", task_hash: city.task_hash, answer: "accept" }], new Map());
+    assert.deepEqual(accepted.queue.map((t) => t.task_hash), [year, whole, elsewhere].map((t) => t.task_hash));
+    assert.equal(accepted.task.task_hash, year.task_hash); // painted next, without the kernel
+    const rejected = derive(server, [{ type: "answer", task_hash: city.task_hash, answer: "reject" }], new Map());
+    assert.equal(rejected.queue.length, 5);
+  });
+
   test("a completion question lists the text's meta, not the kernel's flags", () => {
     const meta = { score: 0.6, model_version: 2, whole: true, completion: true, beam_probability: 0.41, row: 7 };
     const task = { ...makeTask(1), spans: [], meta };

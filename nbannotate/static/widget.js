@@ -20,6 +20,12 @@ function splitText(task) {
 function isWhole(task) {
   return Boolean(task && task.meta && task.meta.whole);
 }
+function overlapsAccepted(task, inputHash, span) {
+  if (!task || task.input_hash !== inputHash || isWhole(task) || task.view_id === "ner_manual") return false;
+  const spans = task.spans || [];
+  if (spans.length !== 1) return false;
+  return Number(spans[0].start) < Number(span.end) && Number(span.start) < Number(spans[0].end);
+}
 function segments(task) {
   const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
   const chars = Array.from(text);
@@ -102,6 +108,10 @@ function derive(server, ops, cache) {
       if (task && op.answer === "accept" && isWhole(task)) {
         for (let j = queue.length - 1; j >= 0; j--) {
           if (queue[j].input_hash === task.input_hash) queue.splice(j, 1);
+        }
+      } else if (task && op.answer === "accept" && task.view_id !== "ner_manual" && (task.spans || []).length === 1) {
+        for (let j = queue.length - 1; j >= 0; j--) {
+          if (overlapsAccepted(queue[j], task.input_hash, task.spans[0])) queue.splice(j, 1);
         }
       }
       count(op.answer, 1);

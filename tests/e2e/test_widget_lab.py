@@ -107,9 +107,10 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     assert len({t1, t2, t3, t4}) == 4
     page.keyboard.press("Backspace")
     assert current(page) == t3  # undo brings the ignored task back at once
-    root.locator(".nba-btn-accept").click()
-    assert current(page) == t4
+    # (rejected here: an accept would also drop t4 at once if its span overlaps t3's)
     root.locator(".nba-btn-reject").click()
+    assert current(page) == t4
+    root.locator(".nba-btn-accept").click()
     assert current(page) not in (t1, t2, t3, t4)
     # change a past decision in the history list
     root.locator(f'.nba-hist[data-task-hash="{t1}"] .nba-hist-btn-ignore').click()
@@ -120,7 +121,7 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
         page.keyboard.press(k)
     assert nb.cell_count() == cells, "Lab's shortcuts ran while the widget had focus"
 
-    expected = sorted([[t1, "ignore"], [t2, "reject"], [t3, "accept"], [t4, "reject"]])
+    expected = sorted([[t1, "ignore"], [t2, "reject"], [t3, "reject"], [t4, "accept"]])
     wait_kernel(nb, HISTORY, expected)
     assert root.locator(".nba-counts-session .nba-count-total").text_content() == "= 4"
     assert nb.cell_count() == cells, "the keys added or removed notebook cells"
@@ -308,3 +309,51 @@ def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(la
     assert len(rows) == 24
     assert rows[-3:] == [
         (t_a, "accept", "binary"), (t_b, "accept", "binary"), (t_c, "accept", "gold")]
+
+
+CITIES = """\
+import nbannotate as nba
+texts = [f"We moved to New York City in {{2000 + i}} with the kids ." for i in range(8)]
+patterns = [{{"label": "LOC", "pattern": p}}
+            for p in ("New York City", "New York", "York City", "York")]
+session = nba.teach("cities", texts, model="blank:en", labels=["LOC"], patterns=patterns,
+                    db={db!r}, whole=None, complete=None, batch_size=1000)
+session"""
+
+
+def test_accepting_a_span_drops_the_cards_that_overlap_it_with_the_key_press(lab, notebook):
+    """Four overlapping pattern matches per sentence; "a" on "New York City" takes the other
+    three of that sentence off the queue at once (the next card is painted without the
+    kernel), none of them comes later, and the kernel stores exactly the keys pressed."""
+    import re
+
+    db = lab.root / "cities.duckdb"
+    nb = notebook([CITIES.format(db=str(db))])
+    page = nb.page
+    wait_ready(page)
+    focus_keys(page)
+    card = page.locator(".nba-root .nba-card")
+    group = {"New York City", "New York", "York City", "York"}
+
+    def on_screen() -> tuple[str, str]:  # (the sentence's year, the span)
+        year = re.search(r"in (20\d\d)", card.locator(".nba-text").text_content()).group(1)
+        return year, card.locator(".nba-span-text").first.text_content()
+
+    seen: list[tuple[str, str]] = []
+    accepted: set[str] = set()
+    for _ in range(14):  # the first sentences (a model candidate may come between)
+        year, text = on_screen()
+        assert not (year in accepted and text in group), f"{text!r} after its accept ({year})"
+        seen.append((year, text))
+        if text == "New York City":
+            page.keyboard.press("a")
+            accepted.add(year)
+        else:
+            page.keyboard.press("x")
+    assert len(accepted) >= 2, f"too few accepts to show anything: {seen}"
+    asked = [(y, t) for y, t in seen if y in accepted and t in group]
+    assert len(asked) < 4 * len(accepted), f"every question of each group was asked: {seen}"
+    assert nb.page_errors == []
+    rows = db_rows(nb, db, "answer, span_text")
+    assert [r[1] for r in rows] == [t for _, t in seen]  # every key press stored, nothing else
+    assert [r for r in rows if r[0] == "accept"] == [("accept", "New York City")] * len(accepted)
