@@ -171,6 +171,9 @@ class TeachSession(BaseSession):
         # Completion questions withdrawn after an undo or a changed answer -> the task as
         # handed out (a front end may still hold it), else None. Answering one is refused.
         self._stale: dict[int, Task | None] = {}
+        # Questions handed out, then settled by another answer (most recent last): answering
+        # one by its hash still works.
+        self._handed_aside: dict[int, Task] = {}
         self._proposals = ModelProposals()
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
@@ -396,10 +399,19 @@ class TeachSession(BaseSession):
             # person may still answer it, from a view that showed it.
             if isinstance(task, int) and not isinstance(task, bool):
                 with self._cond:
-                    for text in (*self._open.values(), *self._finished.values()):
-                        if task in text.dropped:
-                            return dict(text.dropped[task])
+                    held = self._handed_aside.get(task)
+                if held is not None:
+                    return dict(held)
             raise
+
+    def requeue(self, tasks: list[Mapping[str, Any]]) -> int:
+        """Also for withdrawn completion questions a front end dropped: no longer held, so one
+        that becomes valid again is offered again rather than waited for."""
+        with self._cond:
+            for task in tasks:
+                if task["_task_hash"] in self._stale:
+                    self._stale[task["_task_hash"]] = None
+        return super().requeue(tasks)
 
     def _already_answered(self, th: int) -> str:
         if any(t["_task_hash"] == th for t in self._history):
@@ -469,6 +481,9 @@ class TeachSession(BaseSession):
         text = self._record_of(ih)
         for other in [t for t in self._offered.values() if self.settled(t)]:
             self._offered.pop(other["_task_hash"], None)
+            self._handed_aside[other["_task_hash"]] = other
+            while len(self._handed_aside) > MAX_FINISHED_TEXTS:
+                del self._handed_aside[next(iter(self._handed_aside))]
             if text is not None and other["_input_hash"] == ih:
                 text.dropped[other["_task_hash"]] = other
 

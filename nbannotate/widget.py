@@ -298,8 +298,13 @@ class _Feed:
         return ""
 
     def _drop_settled(self) -> None:
-        """Leave out the held tasks that need no answer any more (caller holds the lock)."""
-        self.outstanding = [t for t in self.outstanding if not self.session.settled(t)]
+        """Leave out the held tasks that need no answer any more, and give them back to the
+        session, which then knows no front end holds them (caller holds the lock)."""
+        settled = [self.session.settled(t) for t in self.outstanding]
+        if any(settled):
+            dropped = [t for t, gone in zip(self.outstanding, settled) if gone]
+            self.outstanding = [t for t, gone in zip(self.outstanding, settled) if not gone]
+            self.session.requeue(dropped)
 
     # ---- publishing ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

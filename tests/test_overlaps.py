@@ -9,6 +9,7 @@ from widget_helpers import send, wait_for
 import nbannotate as nba
 from nbannotate import store
 from nbannotate.candidates import overlap_order
+from nbannotate.errors import AnswerError
 from nbannotate.widget import AnnotationWidget
 
 TEXTS = [f"We moved to New York City in {2000 + i} with the kids ." for i in range(20)]
@@ -198,3 +199,55 @@ def test_a_card_settled_while_the_widget_fetched_it_is_not_shown(session):
         assert {t["_task_hash"] for t in again} == {t["_task_hash"] for t in [right, *others]}
     finally:
         w.close()
+
+
+def test_undoing_an_accept_in_the_widget_shows_the_dropped_cards_again(session):
+    """a then Backspace: the cards the accept dropped come back (as the queue frees up)."""
+    w = AnnotationWidget(session, queue_size=8)
+    try:
+        wait_for(lambda: len(w.queue) >= 8, timeout=60, what="the queue to fill")
+        first = [t["task_hash"] for t in w.queue if t["text"] == TEXTS[0]]
+        right = next(t for t in w.queue if t["text"] == TEXTS[0]
+                     and span_text(t) == "New York City")
+        send(w, "answer", task_hash=right["task_hash"], answer="accept")
+        dropped = [th for th in first if th not in [t["task_hash"] for t in w.queue]
+                   and th != right["task_hash"]]
+        assert dropped, "the accept dropped nothing"
+        send(w, "undo")
+        assert w.queue[0]["task_hash"] == right["task_hash"]
+        send(w, "answer", task_hash=right["task_hash"], answer="reject")
+        shown: set[str] = set()
+        for _ in range(12):  # answer on; they come back as slots free up
+            shown |= {t["task_hash"] for t in w.queue}
+            if set(dropped) <= shown:
+                break
+            send(w, "answer", task_hash=w.queue[0]["task_hash"], answer="reject")
+            wait_for(lambda: len(w.queue) >= 8, timeout=30, what="the refill")
+        assert set(dropped) <= shown
+        assert w.notice == ""
+    finally:
+        w.close()
+
+
+def test_a_settled_question_never_handed_out_cannot_be_answered_by_hash(session):
+    """Answering by hash works for questions this session handed out; one an accept settled
+    before it was ever offered is unknown here, as any hash never offered."""
+    right, others, _ = hold_first_text(session)
+    session.answer(right, "accept")
+    t = None
+    while t is None or t["text"] != TEXTS[1] or span_text(t) != "New York City":
+        t = session.next_task(timeout=30)  # the second text's "New York City"
+    held = [u["_task_hash"] for u in session.outstanding() if u["text"] == TEXTS[1]]
+    session.answer(t, "accept")
+    for task in session.next_tasks(500, timeout=30):
+        assert not (task["text"] == TEXTS[1] and overlaps(task, t))
+    with pytest.raises(AnswerError, match="was offered"):
+        session.answer(next(iter(
+            th for th in _cluster_hashes(session, TEXTS[1]) if th not in held
+            and th != t["_task_hash"])), "accept")
+
+
+def _cluster_hashes(session, text: str) -> list[int]:
+    """Task hashes of the text's group questions, from a fresh scoring of it."""
+    scored = session.scorer.score_texts([{"text": text}])[0]
+    return [task["_task_hash"] for task in scored.tasks if span_text(task) in CLUSTER]

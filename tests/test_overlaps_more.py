@@ -162,3 +162,31 @@ def test_after_a_restart_a_model_span_accepted_earlier_settles_the_overlapping_o
         store.close_all()
     again = [span_text(t) for t in asked if t["text"] == TEXTS[0]]
     assert not {"new iPhone", "iPhone yesterday"} & set(again), f"asked again: {again}"
+
+
+def test_undo_then_the_same_accept_in_the_widget_shows_the_completion_question(
+        model, db_path, gate_open):
+    """The undo withdraws the completion question (the widget drops it); accepting the span
+    again makes the same question: the widget shows it again."""
+    from widget_helpers import send, wait_for
+
+    from nbannotate.widget import AnnotationWidget
+
+    s = start(model, db_path)
+    w = AnnotationWidget(s, queue_size=4)
+    try:
+        wait_for(lambda: len(w.queue) >= 4, timeout=60, what="the queue to fill")
+        a = next(t for t in w.queue if t["text"] == TEXTS[0] and span_text(t) == "iPhone")
+        send(w, "answer", task_hash=a["task_hash"], answer="accept")
+        q = wait_for(lambda: next((t for t in w.queue if t["meta"].get("completion")), None),
+                     timeout=30, what="the completion question")
+        send(w, "undo")
+        assert w.queue[0]["task_hash"] == a["task_hash"]
+        assert q["task_hash"] not in [t["task_hash"] for t in w.queue]  # withdrawn
+        send(w, "answer", task_hash=a["task_hash"], answer="accept")  # the same answer again
+        wait_for(lambda: q["task_hash"] in [t["task_hash"] for t in w.queue], timeout=30,
+                 what="the completion question to come back")
+    finally:
+        w.close()
+        s.close()
+        store.close_all()
