@@ -61,6 +61,9 @@ MAX_OPEN_TEXTS = 2000
 # whole analysis). A completion question is asked right after the last answer, so the latest
 # texts are the ones that matter.
 MAX_FINISHED_TEXTS = 200
+# Questions handed out and then settled by another answer, kept so that answering one by its
+# hash still finds it; a front end holds a few, so the latest few hundred are plenty.
+MAX_HANDED_ASIDE = 200
 
 
 class OpenText:
@@ -482,7 +485,7 @@ class TeachSession(BaseSession):
         for other in [t for t in self._offered.values() if self.settled(t)]:
             self._offered.pop(other["_task_hash"], None)
             self._handed_aside[other["_task_hash"]] = other
-            while len(self._handed_aside) > MAX_FINISHED_TEXTS:
+            while len(self._handed_aside) > MAX_HANDED_ASIDE:
                 del self._handed_aside[next(iter(self._handed_aside))]
             if text is not None and other["_input_hash"] == ih:
                 text.dropped[other["_task_hash"]] = other

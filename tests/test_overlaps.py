@@ -249,5 +249,6 @@ def test_a_settled_question_never_handed_out_cannot_be_answered_by_hash(session)
 
 def _cluster_hashes(session, text: str) -> list[int]:
     """Task hashes of the text's group questions, from a fresh scoring of it."""
-    scored = session.scorer.score_texts([{"text": text}])[0]
+    with session.model():  # the scorer is not thread-safe: hold the model lock, as the loop
+        scored = session.scorer.score_texts([{"text": text}])[0]
     return [task["_task_hash"] for task in scored.tasks if span_text(task) in CLUSTER]

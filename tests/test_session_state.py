@@ -284,6 +284,13 @@ def test_undoing_a_completion_and_the_span_before_it_asks_a_fitting_one(gadget_m
 # -- undoing an accepted whole analysis -----------------------------------------------------
 
 
+def whole_with_spans(held: list[dict]) -> dict:
+    """A whole-analysis question among ``held`` whose text has span questions held too."""
+    return next(t for t in held if t["meta"].get("whole")
+                and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole")
+                        for o in held))
+
+
 @pytest.mark.parametrize("complete", [0.5, None])
 def test_undoing_an_accepted_whole_analysis_asks_its_span_questions_again(
         gadget_model, db_path, complete):
@@ -291,9 +298,7 @@ def test_undoing_an_accepted_whole_analysis_asks_its_span_questions_again(
                   split_sentences=False, complete=complete)
     try:
         held = s.next_tasks(8, timeout=60)
-        whole = next(t for t in held if t["meta"].get("whole")
-                     and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole")
-                             for o in held))
+        whole = whole_with_spans(held)
         spans = {t["_task_hash"] for t in held
                  if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole")}
         s.answer(whole, "accept")
@@ -314,9 +319,7 @@ def test_a_question_held_out_when_its_text_became_complete_is_refused_not_stored
                   split_sentences=False, complete=None)
     try:
         held = s.next_tasks(8, timeout=60)
-        whole = next(t for t in held if t["meta"].get("whole")
-                     and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole")
-                             for o in held))
+        whole = whole_with_spans(held)
         span = next(t for t in held
                     if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole"))
         s.answer(whole, "reject")

@@ -105,13 +105,10 @@ function derive(server, ops, cache) {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
-      if (task && op.answer === "accept" && isWhole(task)) {
-        for (let j = queue.length - 1; j >= 0; j--) {
-          if (queue[j].input_hash === task.input_hash) queue.splice(j, 1);
-        }
-      } else if (task && op.answer === "accept" && task.view_id !== "ner_manual" && (task.spans || []).length === 1) {
-        for (let j = queue.length - 1; j >= 0; j--) {
-          if (overlapsAccepted(queue[j], task.input_hash, task.spans[0])) queue.splice(j, 1);
+      if (task && op.answer === "accept") {
+        const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(q, task.input_hash, task.spans[0]) : null;
+        for (let j = settled ? queue.length - 1 : -1; j >= 0; j--) {
+          if (settled(queue[j])) queue.splice(j, 1);
         }
       }
       count(op.answer, 1);
