@@ -12,8 +12,12 @@ All answers on one input text merge into one ``Example``:
 - ignored answers, and rejected gold tasks, are left out.
 
 When one span is answered more than once (accepted, later rejected, ...) the latest answer wins
-and the conflict is counted. Spans that do not align with the tokenizer, or that start or end on
-whitespace (spaCy raises E024 on them), are dropped and counted instead of crashing an update.
+and the conflict is counted. Spans that do not align with the tokenizer (answers imported from
+another tool, or made with another tokenizer), or that start or end on whitespace (spaCy raises
+E024 on them), are dropped and counted instead of crashing an update; they are never widened to
+whole tokens, which could turn a rejected "Galaxy" into "GalaxyS24 is not an entity". In a
+complete analysis the tokens of such a span become missing, not "O". A reference known only from
+binary answers carries the (empty) span group ``BINARY_SPANS_KEY``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from .models import INCORRECT_SPANS_KEY
+from .models import BINARY_SPANS_KEY, INCORRECT_SPANS_KEY
 from .tasks import input_hash, is_gold
 
 SpanKey = tuple[int, int, str]
@@ -115,13 +119,19 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
     return list(merged.values())
 
 
-def _span(doc: Doc, key: SpanKey, stats: ExampleStats) -> Span | None:
+def _span(doc: Doc, key: SpanKey, stats: ExampleStats, unknown: list[Span] | None = None
+          ) -> Span | None:
+    """The span of ``key`` on ``doc``'s tokens; None (counted) when it does not align exactly.
+    For a span of a complete analysis, its tokens go to ``unknown``: something is there, so they
+    are not "O"."""
     start, end, label = key
     span = doc.char_span(start, end, label=label, alignment_mode="strict")
-    if span is None:  # tokenization differs from the annotation tool's: snap outward
-        span = doc.char_span(start, end, label=label, alignment_mode="expand")
     if span is None or len(span) == 0 or span[0].is_space or span[-1].is_space:
         stats.misaligned += 1
+        if unknown is not None:
+            wide = doc.char_span(start, end, alignment_mode="expand")
+            if wide is not None and len(wide):
+                unknown.append(wide)
         return None
     return span
 
@@ -147,8 +157,9 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
     predicted = nlp.make_doc(item.text)
     reference = nlp.make_doc(item.text)
     gold = item.complete
+    unknown: list[Span] = []
     if gold is not None:
-        ents = [s for k in gold if (s := _span(reference, k, stats)) is not None]
+        ents = [s for k in gold if (s := _span(reference, k, stats, unknown)) is not None]
         default = "outside"
     else:
         ordered = sorted(item.accept, key=item.accept.__getitem__)
@@ -163,7 +174,16 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
     ]
     if not ents and not rejected and gold is None:
         return None
-    reference.set_ents(ents, default=default)
+    taken = {i for s in ents for i in range(s.start, s.end)}
+    missing = []
+    for span in unknown:  # set_ents refuses overlapping spans
+        tokens = set(range(span.start, span.end))
+        if not tokens & taken:
+            taken |= tokens
+            missing.append(span)
+    reference.set_ents(ents, missing=missing, default=default)
+    if gold is None:
+        reference.spans[BINARY_SPANS_KEY] = []
     if rejected:
         reference.spans[INCORRECT_SPANS_KEY] = rejected
     stats.examples += 1

@@ -18,6 +18,7 @@ by one hash.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from spacy.tokens import Doc
 from .base_session import BaseSession
 from .candidates import check_item, describe_item
 from .errors import AnswerError, SourceError
+from .models import upstream_docs
 from .patterns import PatternMatcher
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
@@ -60,6 +62,7 @@ class ManualSession(BaseSession):
         self._seen: set[int] = set()
         self._exhausted = False
         self._stream = self._items()
+        self._read_lock = threading.Lock()  # one reader of the source at a time
         if update:
             # average=None by default (see recipes.correct): the pre-highlighting should show
             # what the corrections taught at once.
@@ -77,7 +80,13 @@ class ManualSession(BaseSession):
         incoming = item.get("spans")
         with self.model():
             model = self.use_model and incoming is None  # the input's own spans come first
-            doc: Doc = self.nlp(text) if model else self.nlp.make_doc(text)
+            if model:
+                doc: Doc = self.nlp(text)
+            elif self.patterns is not None and incoming is None:
+                # patterns may match on what the pipeline sets (POS, LEMMA), as in teach
+                doc = upstream_docs(self.nlp, [text])[0]
+            else:
+                doc = self.nlp.make_doc(text)
         spans: list[dict[str, Any]] = []
         if incoming is not None:
             where = describe_item(item)
@@ -106,11 +115,12 @@ class ManualSession(BaseSession):
         """The next text to annotate, or None at the end of the source.
 
         Texts already annotated in the dataset (as gold) and repeated texts are skipped. Tasks
-        are made on demand (tokenized, pre-highlighted), so ``timeout`` is accepted for
-        compatibility with the teach session and never needed. Raises the source's error
-        (e.g. a SourceError on a bad JSONL line), which is also kept in ``error`` and raised
-        again by every later call (after the tasks given back by undo or requeue), as the teach
-        session does: the stream does not go on past a bad item.
+        are made on demand (tokenized, pre-highlighted); ``timeout`` is accepted for
+        compatibility with the teach session (a slow source makes this call wait for its next
+        item, never an answer). Raises the source's error (e.g. a SourceError on a bad JSONL
+        line), which is also kept in ``error`` and raised again by every later call (after the
+        tasks given back by undo or requeue), as the teach session does: the stream does not go
+        on past a bad item.
         """
         self._check_open()
         with self._cond:
@@ -122,20 +132,29 @@ class ManualSession(BaseSession):
                 return task
             if self.error is not None:  # the stream is broken: say so until fixed, like teach
                 raise self.error
+        # The source is read under its own lock, not the session's: a slow source (an API, a
+        # mostly annotated file being skipped) must not hold up answers.
+        with self._read_lock:
+            with self._cond:
+                if self.error is not None:  # another reader hit it meanwhile
+                    raise self.error
             item = None
             try:
                 for candidate in self._stream:
                     ih = input_hash(candidate["text"])
-                    if ih in self._seen or self._index.has_gold(ih):
-                        continue
-                    self._seen.add(ih)
+                    with self._cond:
+                        if ih in self._seen or self._index.has_gold(ih):
+                            continue
+                        self._seen.add(ih)
                     item = candidate
                     break
             except Exception as exc:
-                self.error = exc
+                with self._cond:
+                    self.error = exc
                 raise
             if item is None:
-                self._exhausted = True
+                with self._cond:
+                    self._exhausted = True
                 return None
         # Made outside the session lock: the model may be busy with an update (correct), and
         # answers must not wait for it.

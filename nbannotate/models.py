@@ -20,6 +20,9 @@ from spacy.training import Example
 from .errors import ModelError
 
 INCORRECT_SPANS_KEY = "incorrect_spans"
+# Marks a reference known only from binary answers (an empty span group: DocBin keeps it), so
+# scoring never takes one whose accepted span covers the whole text for a complete annotation.
+BINARY_SPANS_KEY = "nbannotate_binary"
 ModelLike = str | Path | Language
 
 

@@ -17,11 +17,16 @@ from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from .errors import PatternError
+from .models import upstream_docs
 
 PatternsLike = str | Path | Iterable[Mapping[str, Any]]
+# Token attributes only a pipeline component sets, and the component that does (spaCy's
+# Matcher raises E155 on every doc when one is missing).
+_ANNOTATIONS = {"POS": "a tagger or morphologizer", "TAG": "a tagger",
+                "MORPH": "a morphologizer", "LEMMA": "a lemmatizer", "DEP": "a parser"}
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,40 @@ class PatternMatcher:
                                    f"{_spacy_problems(err, key)}") from err
             self.labels.add(entry["label"])
             self.count += 1
+        self._check_annotations(nlp, entries, wanted)
+
+    @staticmethod
+    def _check_annotations(nlp: Language, entries: list[dict[str, Any]],
+                           wanted: set[str] | None) -> None:
+        """Token patterns on attributes the pipeline does not set (POS on ``blank:en``, an
+        unregistered ``_`` extension) would fail on every text, deep inside spaCy: refuse them
+        here, naming the line. Matches are made on docs after the components before the NER."""
+        trial: Doc | None = None
+        for entry in entries:
+            if isinstance(entry["pattern"], str) or (
+                    wanted is not None and entry["label"] not in wanted):
+                continue
+            for token in entry["pattern"]:
+                for key, value in token.items():
+                    attr = str(key).upper()
+                    if attr == "_":
+                        for name in (value if isinstance(value, Mapping) else {}):
+                            if not Token.has_extension(name):
+                                raise PatternError(
+                                    f"{entry['where']}: the pattern uses the token extension "
+                                    f"'_.{name}', which is not registered. Register it "
+                                    f"(Token.set_extension) before starting the session, or "
+                                    f"drop that attribute from the pattern.")
+                    elif attr in _ANNOTATIONS:
+                        if trial is None:
+                            trial = upstream_docs(nlp, ["This is a test ."])[0]
+                        if not trial.has_annotation(attr):
+                            raise PatternError(
+                                f"{entry['where']}: the pattern matches on {attr}, which this "
+                                f"pipeline does not set before its NER: that needs "
+                                f"{_ANNOTATIONS[attr]} (a blank:xx pipeline has none). Use "
+                                f"ORTH, LOWER, TEXT, SHAPE or IS_* attributes, or a model "
+                                f"whose pipeline sets {attr}.")
 
     def __len__(self) -> int:
         return self.count

@@ -118,6 +118,7 @@ def _opened(db: Database | str | Path | None) -> Iterator[tuple[Database, bool]]
     database = _database(db)
     owned = not isinstance(db, Database)
     try:
+        database.check_writable()  # sessions store answers: fail now, not at the first one
         yield database, owned
     except BaseException:
         if owned:

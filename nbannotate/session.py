@@ -34,10 +34,11 @@ widget is still open, a teach and a manual session) never ask or store one quest
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
@@ -64,6 +65,8 @@ MAX_FINISHED_TEXTS = 200
 # Questions handed out and then settled by another answer, kept so that answering one by its
 # hash still finds it; a front end holds a few, so the latest few hundred are plenty.
 MAX_HANDED_ASIDE = 200
+# Seconds the producer waits for the source before scoring the texts it has (a slow source).
+SOURCE_WAIT = 0.2
 
 
 class OpenText:
@@ -187,22 +190,60 @@ class TeachSession(BaseSession):
             nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
             gold_per_update=gold_per_update, learn_rate=learn_rate,
             average=average, on_update=self._on_update)
+        # The source is read on its own thread into a short queue (see _read_source).
+        self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * score_batch)
+        self._source_done = False
+        self._reader = threading.Thread(target=self._read_source, name="nbannotate-reader",
+                                        daemon=True)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
                                           daemon=True)
+        self._reader.start()
         self._producer.start()
 
     # -- the stream -----------------------------------------------------------------------
-    def _take(self, items: Iterator[Item]) -> list[Item]:
+    def _read_source(self) -> None:
+        """Reader thread: the source's items into ``_incoming``, then ("end", None), or
+        ("error", exc). The producer never blocks in the source, so a slow source (a generator
+        fed by an API) neither holds back the texts that arrived nor a stop()."""
+        try:
+            for item in self._items():
+                while not self._stopped:
+                    try:
+                        self._incoming.put(("item", item), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if self._stopped:
+                    return
+            self._incoming.put(("end", None))
+        except BaseException as err:  # raised by the producer, then at next_task
+            self._incoming.put(("error", err))
+
+    def _take(self) -> list[Item]:
+        """Up to ``score_batch`` texts: re-scores first, then new ones from the source. A
+        partial batch is scored when the source has nothing for SOURCE_WAIT seconds."""
         batch: list[Item] = []
-        while len(batch) < self.score_batch:
+        while len(batch) < self.score_batch and not self._stopped:
             with self._cond:
                 item = self._requeue.popleft() if self._requeue else None
                 if item is not None:
                     self._scoring.add(input_hash(item["text"]))
             if item is None:
-                item = next(items, None)
-                if item is None:
+                if self._source_done:
                     break
+                try:
+                    kind, value = self._incoming.get(timeout=SOURCE_WAIT)
+                except queue.Empty:
+                    if batch:
+                        break  # score what has come
+                    continue  # nothing yet: look at the re-scores again, or stop
+                if kind == "end":
+                    self._source_done = True
+                    break
+                if kind == "error":
+                    self._source_done = True
+                    raise value
+                item = value
                 ih = input_hash(item["text"])
                 if ih in self._seen_inputs:  # a text repeated in the source is offered once
                     continue
@@ -212,9 +253,10 @@ class TeachSession(BaseSession):
 
     def _produce(self) -> None:
         try:
-            items = self._items()
             while not self._stopped:
-                batch = self._take(items)
+                batch = self._take()
+                if self._stopped:
+                    return
                 if not batch:
                     with self._cond:
                         if self._requeue:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import operator
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
@@ -361,8 +362,12 @@ class Source:
                 raise SourceError(f"{where}: span {i} is a {type(span).__name__}; each span "
                                   f"must be an object like {example[1:-1]}.")
             start, end, label = span.get("start"), span.get("end"), span.get("label")
-            if not all(isinstance(x, int) and not isinstance(x, bool) for x in (start, end)) \
-                    or not isinstance(label, str) or not label.strip():
+            try:  # numpy integers (offsets taken from a DataFrame) are integers too
+                start, end = (None if isinstance(x, bool) else operator.index(x)
+                              for x in (start, end))
+            except TypeError:
+                start = end = None
+            if start is None or end is None or not isinstance(label, str) or not label.strip():
                 raise SourceError(f"{where}: span {i} needs integer 'start' and 'end' (character "
                                   f"offsets) and a non-empty 'label', got {dict(span)!r}.")
             if not 0 <= start < end <= len(text):
@@ -383,7 +388,7 @@ class Source:
                     f"Each item needs the text under {self.text_column!r}"
                     + (" (or pass text_column=...)." if self.text_column == "text" else "."))
             user_meta = obj.get("meta")
-            if user_meta is None:
+            if _missing(user_meta):  # e.g. NaN in df.to_dict("records") of a row without meta
                 user_meta = {}
             if not isinstance(user_meta, Mapping):
                 raise SourceError(
@@ -396,6 +401,7 @@ class Source:
             meta.update({str(k): _jsonable(v) for k, v in user_meta.items()})
             text, reason = self._text(obj[self.text_column], where)
             spans = obj.get("spans")
+            spans = None if _missing(spans) else spans
         elif obj is None or isinstance(obj, (str, int, float)) or _is_scalar_na(obj):
             text, reason = self._text(obj, where)
             meta, spans = dict(pos), None
@@ -437,15 +443,20 @@ class Source:
                 # a "spans" column (e.g. pd.read_json of a Prodigy export) holds spans, as
                 # in a dict item; a row without any (NaN, None) has none
                 spans = row.pop("spans", None)
-                meta = {str(c): _jsonable(v) for c, v in row.items()}
+                # As for a dict item: a Prodigy export's annotation columns (tokens, hashes,
+                # the old answer) are not the input's meta, and its "meta" column is merged.
+                user_meta = row.pop("meta", None)
+                meta = {str(c): _jsonable(v) for c, v in row.items() if c not in _TASK_KEYS}
+                if isinstance(user_meta, Mapping):
+                    meta.update({str(c): _jsonable(v) for c, v in user_meta.items()})
+                elif not _missing(user_meta):
+                    meta["meta"] = _jsonable(user_meta)  # a column of the user's, not a dict
                 meta.setdefault("row", lo + k)
                 _check_unicode(meta, where, "meta")
                 item: Item = {"text": text, "meta": meta}
                 if hasattr(spans, "tolist"):  # a numpy array of span dicts
                     spans = spans.tolist()
-                missing = spans is None or _is_scalar_na(spans) or (
-                    isinstance(spans, float) and math.isnan(spans))
-                if not missing:
+                if not _missing(spans):
                     item["spans"] = self._spans(spans, text, where)
                 self.stats.read += 1
                 yield item
@@ -531,6 +542,12 @@ def _check_unicode(value: Any, where: str, what: str) -> None:
 def _json_kind(obj: Any) -> str:
     return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
             type(None): "null"}.get(type(obj), type(obj).__name__)
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or a pandas/numpy missing scalar: how a DataFrame says "no value here"."""
+    return value is None or _is_scalar_na(value) or (
+        isinstance(value, float) and math.isnan(value))
 
 
 def _is_scalar_na(obj: Any) -> bool:

@@ -42,6 +42,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -51,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
-from .tasks import ANSWERS, check_answer, input_hash, is_gold, set_hashes
+from .tasks import ANSWERS, VIEW_MANUAL, check_answer, input_hash, is_gold, set_hashes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +65,7 @@ _MAX_NAME = 200
 _MAX_TIMESTAMP = 253_402_300_800  # 10000-01-01 in seconds: larger ones are milliseconds
 _SEQ = "nba_answer_id"
 
+_DATASET_COLUMNS = ("name", "created", "meta")
 _COLUMNS = (
     "id", "dataset", "input_hash", "task_hash", "view_id", "kind", "answer", "label",
     "span_start", "span_end", "token_start", "token_end", "span_text", "score", "annotator",
@@ -118,9 +120,9 @@ class AlreadyAnsweredError(AnswerError):
     """``Dataset.add(..., once=...)`` refused an answer: the dataset holds one already."""
 
 
-# (task hash, input hash, kind, answer, span start, span end) of one stored answer: what the
-# index counts (the span's characters for a binary answer about one span, else None).
-_Key = tuple[int, int, str, str, int | None, int | None]
+# (task hash, input hash, kind, answer, span start, span end, view id) of one stored answer:
+# what the index counts (the span's characters for a binary answer about one span, else None).
+_Key = tuple[int, int, str, str, int | None, int | None, str | None]
 
 
 class AnswerIndex:
@@ -132,7 +134,8 @@ class AnswerIndex:
     def __init__(self, keys: Iterable[_Key] = ()) -> None:
         self._lock = threading.Lock()
         self._tasks: dict[int, int] = {}  # task hash -> answers
-        self._gold: dict[int, int] = {}  # input hash -> complete (gold) answers
+        # input hash -> complete answers that settle the text for manual annotation
+        self._gold: dict[int, int] = {}
         self._accepted_gold: dict[int, int] = {}  # input hash -> accepted gold answers
         # input hash -> {(start, end) of a span accepted in a binary answer: answers}
         self._accepted_spans: dict[int, dict[tuple[int, int], int]] = {}
@@ -148,10 +151,13 @@ class AnswerIndex:
             counts.pop(key, None)
 
     def _count(self, key: _Key, n: int) -> None:
-        th, ih, kind, answer, start, end = key
+        th, ih, kind, answer, start, end, view = key
         self._bump(self._tasks, th, n)
         if kind == "gold":
-            self._bump(self._gold, ih, n)
+            # A whole analysis rejected in teach says only "not this one": the text still
+            # wants a manual annotation.
+            if answer == "accept" or view == VIEW_MANUAL:
+                self._bump(self._gold, ih, n)
             if answer == "accept":
                 self._bump(self._accepted_gold, ih, n)
         elif answer == "accept" and start is not None and end is not None:
@@ -166,7 +172,8 @@ class AnswerIndex:
             return task_hash in self._tasks
 
     def has_gold(self, input_hash: int) -> bool:
-        """A complete (gold) answer of this text, whatever its answer, is stored."""
+        """A complete (gold) answer settles this text for manual annotation: an accepted one
+        (from any view), or any answer given in the manual view."""
         with self._lock:
             return input_hash in self._gold
 
@@ -202,7 +209,7 @@ class AnswerIndex:
 
 def _key(row: tuple[Any, ...]) -> _Key:
     """The index key of a row as ``_prepare`` makes it (without the id)."""
-    return (row[2], row[1], row[4], row[5], row[7], row[8])
+    return (row[2], row[1], row[4], row[5], row[7], row[8], row[3])
 
 
 class _Shared:
@@ -218,7 +225,7 @@ class _Shared:
 
 
 _REGISTRY: dict[str, _Shared] = {}
-_REGISTRY_LOCK = threading.Lock()
+_REGISTRY_LOCK = threading.RLock()  # re-entered by _release_dropped, see there
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -249,6 +256,26 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
                 f"The database file {path!r} cannot be opened: permission denied. Fix its "
                 "permissions (it must be readable and writable) or use another path.") from None
         raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
+
+
+def _store_error(path: str, err: duckdb.Error) -> StoreError:
+    """A DuckDB error on an open file, as a StoreError that names the file and the fix."""
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    low = msg.lower()
+    if "permission denied" in low:
+        return StoreError(
+            f"Cannot write to the database {path!r}: {msg}. DuckDB writes the file and a "
+            f"'.wal' file beside it, so both the file and its folder must be writable. Fix "
+            f"the permissions or use a database in a writable folder.")
+    if "no space left" in low:
+        return StoreError(
+            f"Cannot write to the database {path!r}: the disk is full ({msg}). Nothing was "
+            f"stored by this call; free some space and try again.")
+    if isinstance(err, duckdb.IOException) or "could not read" in low or "corrupt" in low:
+        return StoreError(
+            f"The database file {path!r} cannot be read: it looks damaged (a copy or sync cut "
+            f"short?): {msg}. Use an intact copy of it, or another path.")
+    return StoreError(f"The database {path!r} failed: {type(err).__name__}: {msg}")
 
 
 def _check_is_duckdb(path: str) -> None:
@@ -285,6 +312,8 @@ def _acquire(path: str) -> _Shared:
 
 def _release(shared: _Shared) -> None:
     with _REGISTRY_LOCK:
+        if shared.refs <= 0:
+            return  # closed already (close_all)
         shared.refs -= 1
         if shared.refs > 0:
             return
@@ -292,6 +321,15 @@ def _release(shared: _Shared) -> None:
             _REGISTRY.pop(shared.key, None)
     with shared.lock:
         shared.conn.close()
+
+
+def _release_dropped(shared: _Shared) -> None:
+    """A Database handle was garbage-collected unclosed (``Database(path).dataset(name)
+    .to_pandas()`` in a cell): release its hold on the file, so that other processes can open
+    it. The collection may run inside this module with the registry lock held by this thread,
+    hence an RLock; the connection is closed only when no other handle holds it, so never
+    under a caller using it."""
+    _release(shared)
 
 
 def close_all() -> None:
@@ -536,6 +574,8 @@ class Database:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path: str = _resolve(path)
         self._shared: _Shared | None = _acquire(self.path)
+        self._finalizer = weakref.finalize(self, _release_dropped, self._shared)
+        self._finalizer.atexit = False  # the process ending releases the file anyway
         try:
             self._init_schema()
         except BaseException:
@@ -558,7 +598,10 @@ class Database:
         with shared.lock:
             if shared.refs <= 0:
                 raise self._closed_error()
-            yield shared
+            try:
+                yield shared
+            except duckdb.Error as err:  # say which file and what to do, not DuckDB's internals
+                raise _store_error(self.path, err) from err
 
     @contextmanager
     def _locked(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -572,7 +615,8 @@ class Database:
         index = shared.indexes.get(name)
         if index is None and load:
             rows = shared.conn.execute(
-                "SELECT task_hash, input_hash, kind, answer, span_start, span_end FROM answers "
+                "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
+                "FROM answers "
                 "WHERE dataset = ?",
                 [name]).fetchall()
             index = shared.indexes[name] = AnswerIndex(rows)
@@ -591,15 +635,36 @@ class Database:
             conn.execute("COMMIT")
 
     def _init_schema(self) -> None:
+        """Create the tables in a new file; in an existing one, refuse tables of the same names
+        that nbannotate did not create before writing anything, and read the tables once, so
+        that a damaged file fails here rather than at a later call."""
         with self._locked() as conn:
-            conn.execute(_SCHEMA)
-            cols = [r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name='answers' "
-                "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall()]
-        if tuple(cols) != _COLUMNS:
-            raise StoreError(
-                f"The database {self.path!r} has an 'answers' table that nbannotate did not "
-                f"create (columns {cols}). Use another database file.")
+            found: dict[str, list[str]] = {}
+            for table, column in conn.execute(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_name IN ('answers', 'datasets') "
+                    "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall():
+                found.setdefault(table, []).append(column)
+            for table, expected in (("answers", _COLUMNS), ("datasets", _DATASET_COLUMNS)):
+                if table in found and tuple(found[table]) != expected:
+                    raise StoreError(
+                        f"The database {self.path!r} has a {table!r} table that nbannotate did "
+                        f"not create (columns {found[table]}), so it belongs to another "
+                        f"application: nothing was changed in it. Use another database file, "
+                        f"e.g. db='answers.duckdb'.")
+            if len(found) < 2:
+                conn.execute("BEGIN TRANSACTION")
+                try:
+                    conn.execute(_SCHEMA)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            # Reads the small columns in full (statistics alone answer count/max): a file
+            # cut short fails here. The JSON and text columns are read when asked for.
+            conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
+            conn.execute("SELECT sum(task_hash % 7), count(kind), count(view_id), "
+                         "count(span_start) FROM answers").fetchall()
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._locked() as conn:
@@ -659,6 +724,23 @@ class Database:
                 index.clear()
         return int(n[0]) if n else 0
 
+    def check_writable(self) -> None:
+        """Raise StoreError unless answers can be written here. DuckDB opens a file in a
+        read-only folder and fails only at the first write (it writes a '.wal' file beside
+        it); sessions call this at the start, so the call that got the path says so."""
+        if self.path == MEMORY:
+            return
+        folder = os.path.dirname(self.path) or "."
+        for what, path in (("The database file", self.path),
+                           ("The folder of the database", folder)):
+            if os.path.exists(path) and not os.access(path, os.W_OK):
+                raise StoreError(
+                    f"{what} {path!r} is not writable, so no answer could be stored. DuckDB "
+                    f"writes the file and a '.wal' file beside it: make both the file and its "
+                    f"folder writable, or use a database in a writable folder, e.g. "
+                    f"db='~/answers.duckdb'. (Reading a read-only database works: "
+                    f"Database(path).dataset(name).to_pandas().)")
+
     # -- lifecycle -------------------------------------------------------------------------
 
     @property
@@ -668,7 +750,8 @@ class Database:
     def close(self) -> None:
         """Release this handle; the file is released when every handle on it is closed."""
         shared, self._shared = self._shared, None
-        if shared is not None and shared.refs > 0:
+        self._finalizer.detach()
+        if shared is not None:
             _release(shared)
 
     def __enter__(self) -> Database:
@@ -802,10 +885,10 @@ class Dataset:
 
     def _latest_row(self, conn: duckdb.DuckDBPyConnection, task_hash: int,
                     session_id: str | None) -> tuple[Any, ...] | None:
-        """(id, task, input_hash, kind, answer, span_start, span_end) of the latest answer with
-        this task hash (and session, if given), or None."""
-        sql = ("SELECT id, task, input_hash, kind, answer, span_start, span_end FROM answers "
-               "WHERE dataset = ? AND task_hash = ?")
+        """(id, task, input_hash, kind, answer, span_start, span_end, view_id) of the latest
+        answer with this task hash (and session, if given), or None."""
+        sql = ("SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
+               "FROM answers WHERE dataset = ? AND task_hash = ?")
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
             sql += " AND session_id = ?"

@@ -94,19 +94,23 @@ BINARY_KEY = "ents_binary_acc"
 # without nbannotate installed.
 
 
-def binary_scores(examples, incorrect_spans_key="incorrect_spans"):
+def binary_scores(examples, incorrect_spans_key="incorrect_spans",
+                  binary_key="nbannotate_binary"):
     """Accuracy of the predicted entities against binary accept/reject decisions.
 
-    For each example known only from binary answers (no token is "O" and some are missing):
-    an accepted span (a reference entity) is right when exactly that span and label is
-    predicted; a rejected span (``reference.spans[key]``) is right when it is not predicted.
+    For each example known only from binary answers (marked with the span group
+    ``binary_key``; unmarked: no token is "O" and some are missing): an accepted span (a
+    reference entity) is right when exactly that span and label is predicted; a rejected span
+    (``reference.spans[key]``) is right when it is not predicted.
     """
     counts = {"accept_correct": 0, "accept_total": 0, "reject_correct": 0, "reject_total": 0}
     for eg in examples:
         ref = eg.reference
         # A complete annotation says "O" somewhere (or has no missing tag at all); binary
-        # answers never do. (Inline: this function is copied into nbannotate_spacy.py.)
-        if any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref):
+        # answers never do, and the mark covers an accept spanning the whole text. (Inline:
+        # this function is copied into nbannotate_spacy.py.)
+        if binary_key not in ref.spans and (
+                any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref)):
             continue
         predicted = {(e.start_char, e.end_char, e.label_) for e in eg.predicted.ents}
         for span in ref.ents:
@@ -122,7 +126,8 @@ def binary_scores(examples, incorrect_spans_key="incorrect_spans"):
     return {"ents_binary_acc": correct / total if total else None, "ents_binary": counts}
 
 
-def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans"):
+def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans",
+                    binary_key: str = "nbannotate_binary"):
     """spaCy's NER scores on the complete annotations, plus ``ents_binary_acc`` /
     ``ents_binary`` on the binary ones (see binary_scores).
 
@@ -136,10 +141,11 @@ def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans"):
     def score(examples, **kwargs):
         examples = list(examples)
         complete = [eg for eg in examples
-                    if any(t.ent_iob == 2 for t in eg.reference)
-                    or all(t.ent_iob != 0 for t in eg.reference)]
+                    if binary_key not in eg.reference.spans
+                    and (any(t.ent_iob == 2 for t in eg.reference)
+                         or all(t.ent_iob != 0 for t in eg.reference))]
         return {**get_ner_prf(complete, **kwargs),
-                **binary_scores(examples, incorrect_spans_key)}
+                **binary_scores(examples, incorrect_spans_key, binary_key)}
 
     return score
 

@@ -57,6 +57,30 @@ def test_gold_is_complete_and_whitespace_spans_are_dropped():
     assert examples == [] and stats.misaligned == 1
 
 
+def test_spans_off_the_token_boundaries_are_dropped_never_widened():
+    # Prodigy's character highlighting, or another tokenizer: "Galaxy" inside one spaCy token.
+    nlp = spacy.blank("en")
+    text = "I preordered the GalaxyS24 yesterday ."
+    galaxy = [{"start": 17, "end": 23, "label": "PRODUCT"}]
+    rejected = dict(make_task(text, [], galaxy), answer="reject")
+    accepted = dict(make_task(text, [], [{"start": 2, "end": 12, "label": "PRODUCT"}]),
+                    answer="accept")
+    (ex,), stats = answers_to_examples(nlp, [rejected, accepted])
+    # The reject said nothing about "GalaxyS24": nothing is known wrong there.
+    assert INCORRECT_SPANS_KEY not in ex.reference.spans or not list(
+        ex.reference.spans[INCORRECT_SPANS_KEY])
+    assert [e.text for e in ex.reference.ents] == ["preordered"]
+    assert stats.misaligned == 1
+    # A complete analysis with such a span: its token is unknown, not "O" nor the entity.
+    whole = dict(make_task(text, [], galaxy, view_id=VIEW_MANUAL), answer="accept")
+    (ex,), stats = answers_to_examples(nlp, [whole])
+    assert [t.ent_iob_ for t in ex.reference] == ["O", "O", "O", "", "O", "O"]
+    assert stats.misaligned == 1
+    nlp.add_pipe("ner").add_label("PRODUCT")
+    nlp.initialize()
+    nlp.update([ex])  # trains
+
+
 def test_a_person_rejecting_an_analysis_outranks_its_silver_analysis():
     nlp = load_model("blank:en", ["PRODUCT"])
     silver = dict(make_task(TEXT, [], [{"start": 12, "end": 18, "label": "PRODUCT"}],

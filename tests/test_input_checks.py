@@ -118,6 +118,28 @@ def test_a_bad_token_pattern_in_a_file_names_its_file_and_line(db_path, tmp_path
     assert nba.Database(db_path).datasets() == []
 
 
+@pytest.mark.parametrize("token, says", [
+    ({"POS": "PROPN"}, "matches on POS, which this pipeline does not set"),
+    ({"lemma": "buy"}, "matches on LEMMA, which this pipeline does not set"),
+    ({"_": {"is_brand": True}}, "the token extension '_.is_brand', which is not registered"),
+])
+def test_a_pattern_on_what_the_pipeline_does_not_set_fails_at_the_call(db_path, tmp_path,
+                                                                        token, says):
+    """Prodigy pattern files often match on POS; on blank:en spaCy's Matcher raised E155 from
+    the first next_task(), naming no pattern."""
+    path = tmp_path / "patterns.jsonl"
+    path.write_text('{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n'
+                    + json.dumps({"label": "PRODUCT", "pattern": [token, {"IS_DIGIT": True}]})
+                    + "\n", encoding="utf-8")
+    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
+                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path)):
+        with pytest.raises(PatternError) as err:
+            call()
+        assert str(err.value).startswith(f"{path}, line 2: "), err.value
+        assert says in str(err.value)
+    assert nba.Database(db_path).datasets() == []
+
+
 # -- texts the model cannot take --------------------------------------------------------------
 
 

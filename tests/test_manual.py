@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+import spacy
 from gadgets import gadget_texts, product_patterns, trained_gadget_model
+from spacy.training import Example
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError
 from nbannotate.examples import answers_to_examples
 from nbannotate.models import load_model
 from nbannotate.sources import VALIDATE_LINES
+from nbannotate.tasks import make_task
 
 
 def test_manual_prehighlights_patterns_and_stores_gold(db_path):
@@ -30,6 +34,74 @@ def test_manual_prehighlights_patterns_and_stores_gold(db_path):
     examples, _ = answers_to_examples(load_model("blank:en", ["PRODUCT"]),
                                       nba.Database(db_path).dataset("gold").answers())
     assert [t.ent_iob_ for t in examples[0].reference] == ["O", "B", "O", "O", "B", "O", "O"]
+
+
+def test_pos_patterns_match_in_manual_with_a_pipeline_that_sets_pos(db_path,
+                                                                    tmp_path):
+    """manual matched patterns on bare tokens, so a POS pattern failed even with a tagger."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("morphologizer")
+    data = [("I got an iPhone 12 today .", ["PRON", "VERB", "DET", "PROPN", "NUM", "NOUN",
+                                            "PUNCT"]),
+            ("A Galaxy 24 is nice .", ["DET", "PROPN", "NUM", "AUX", "ADJ", "PUNCT"])]
+    egs = [Example.from_dict(nlp.make_doc(t), {"words": t.split(), "pos": p}) for t, p in data]
+    nlp.initialize(lambda: egs)
+    for _ in range(30):
+        nlp.update(egs)
+    nlp.to_disk(tmp_path / "tagged")
+    pats = [{"label": "PRODUCT", "pattern": [{"POS": "PROPN"}, {"IS_DIGIT": True}]}]
+    s = nba.manual("gold", ["I got an iPhone 12 today ."], ["PRODUCT"], model=tmp_path / "tagged",
+                   patterns=pats, db=db_path)
+    task = s.next_task()
+    assert [(x["start"], x["end"], x["source"]) for x in task["spans"]] == [(9, 18, "pattern")]
+    s.close()
+
+
+def test_a_whole_analysis_rejected_in_teach_leaves_the_text_to_manual(db_path):
+    """A rejected whole analysis says "not this one", not "annotated": manual shows the text
+    (it skipped it, and refused an answer to it, as already annotated). An accepted one is a
+    complete annotation: manual skips that text."""
+    texts = ["My Pixel broke .", "Her Kindle fell ."]
+    with nba.Database(db_path) as db:
+        ds = db.dataset("gold", create=True)
+        for text, answer in zip(texts, ("reject", "accept"), strict=True):
+            ds.add(make_task(text, [], [], {"whole": True}), answer=answer)
+    m = nba.manual("gold", texts, ["PRODUCT"], db=db_path)
+    tasks = m.next_tasks(5)
+    assert [t["text"] for t in tasks] == ["My Pixel broke ."]
+    m.answer(tasks[0], "accept", spans=[{"start": 3, "end": 8, "label": "PRODUCT"}])
+    m.close()
+    df = nba.Database(db_path).dataset("gold").to_pandas()
+    assert sorted(zip(df["view_id"], df["answer"], strict=True)) == [
+        ("ner", "accept"), ("ner", "reject"), ("ner_manual", "accept")]
+
+
+def test_an_answer_never_waits_for_a_slow_source(db_path):
+    """manual read its source under the session lock: while the widget's refill waited for
+    the next text of a slow source (an API), the annotator's answer waited too."""
+    more = threading.Event()
+
+    def slow():
+        yield "My iPhone broke ."
+        more.wait(60)  # the next text has not arrived yet
+        yield "My Pixel broke ."
+
+    s = nba.manual("gold", slow(), ["PRODUCT"], db=db_path)
+    first = s.next_task()
+    reader = threading.Thread(target=s.next_task, daemon=True)
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive()  # waiting for the source
+    answered = threading.Thread(target=s.answer, args=(first, "accept"), daemon=True)
+    answered.start()
+    answered.join(30)
+    try:
+        assert not answered.is_alive() and reader.is_alive()
+        assert len(nba.Database(db_path).dataset("gold")) == 1
+    finally:
+        more.set()
+        reader.join(30)
+        s.close()
 
 
 def test_manual_refuses_overlaps_and_unknown_labels_without_storing(db_path):

@@ -591,3 +591,30 @@ def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
     finally:
         s.stop()
         plain.stop()
+
+
+def test_a_slow_source_holds_back_neither_its_texts_nor_close(db_path):
+    """Texts from a generator fed by an API arrive slowly: the producer waited for a full
+    scoring batch (32 texts) before offering any, and close() (or re-running the cell) waited
+    up to 30 s for the source's next text."""
+    more = threading.Event()
+    first = gadget_texts(3, seed=5)
+
+    def slow():
+        yield from first
+        more.wait(120)  # nothing more for now
+        yield from gadget_texts(3, seed=6)
+
+    s = nba.teach("t", slow(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  split_sentences=False)
+    try:
+        task = s.next_task(timeout=60)
+        assert task is not None and task["text"] in first
+        s.answer(task, "accept")
+        closing = threading.Thread(target=s.close, daemon=True)
+        closing.start()
+        closing.join(20)
+        assert not closing.is_alive() and not more.is_set()
+        assert len(nba.Database(db_path).dataset("t")) == 1
+    finally:
+        more.set()

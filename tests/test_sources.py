@@ -65,6 +65,38 @@ def test_dataframe_text_column_and_other_columns_in_meta():
     assert Source(df, text_column="comment").total == 2
 
 
+def test_a_prodigy_export_as_a_dataframe_gives_the_meta_a_list_of_dicts_gives(tmp_path):
+    """pd.read_json of a Prodigy export: its "meta" column is merged, and the annotation
+    columns (tokens, hashes, the old answer) are not the input's meta, as for dict items."""
+    task = {"text": "I bought an iPhone 12.", "meta": {"source": "reddit", "id": 7},
+            "_input_hash": 123, "_task_hash": 456, "tokens": [{"text": "I", "id": 0}],
+            "spans": [{"start": 12, "end": 21, "token_start": 3, "token_end": 4,
+                       "label": "PRODUCT"}],
+            "_view_id": "ner_manual", "answer": "reject", "_session_id": "s", "_timestamp": 1}
+    path = write_jsonl(tmp_path / "export.jsonl", [task, {"text": "No meta here."}])
+    df = pd.read_json(path, lines=True)
+    from_df, from_dicts = list(Source(df)), list(Source(df.to_dict("records")))
+    assert from_df[0]["meta"] == {"source": "reddit", "id": 7, "row": 0}
+    assert [i["meta"] for i in from_df] == [i["meta"] for i in from_dicts]
+    assert from_df[0]["spans"] == [{"start": 12, "end": 21, "label": "PRODUCT"}]
+    # A column of the user's that happens to be called "meta" and holds no dicts is kept.
+    items = list(Source(pd.DataFrame({"text": ["a b"], "meta": ["from the survey"]})))
+    assert items[0]["meta"] == {"meta": "from the survey", "row": 0}
+
+
+def test_span_offsets_may_be_numpy_integers():
+    """Offsets taken from a DataFrame are numpy integers: integers all the same."""
+    span = {"start": np.int64(12), "end": np.int32(21), "label": "PRODUCT"}
+    (item,) = Source([{"text": "I bought an iPhone 12.", "spans": [span]}])
+    assert item["spans"] == [{"start": 12, "end": 21, "label": "PRODUCT"}]
+    assert all(type(item["spans"][0][k]) is int for k in ("start", "end"))
+    json.dumps(item)
+    with pytest.raises(SourceError, match="needs integer 'start'"):
+        Source([{"text": "I bought an iPhone 12.", "spans": [dict(span, start=12.0)]}])
+    with pytest.raises(SourceError, match="needs integer 'start'"):
+        Source([{"text": "I bought an iPhone 12.", "spans": [dict(span, start=True)]}])
+
+
 def test_dataframe_larger_than_a_chunk_keeps_positions():
     df = pd.DataFrame({"text": [f"text {i}" for i in range(5000)]})
     items = list(Source(df))

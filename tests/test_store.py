@@ -149,6 +149,20 @@ def _counts_from_another_process(path: Path) -> str:
     return out.strip() or err.strip().splitlines()[-1]
 
 
+def test_a_database_dropped_without_close_releases_the_file(tmp_path):
+    """The README's one-liner, Database(path).dataset(name).to_pandas(), leaves no handle to
+    close: once the handle is gone, another process can open the file."""
+    path = tmp_path / "x.duckdb"
+    with Database(path) as db:
+        db.dataset("t", create=True).add(make_task("A text .", [], []), answer="accept")
+    kept = Database(path)
+    assert len(Database(path).dataset("t").to_pandas()) == 1
+    assert "DatabaseLockedError" in _counts_from_another_process(path)  # `kept` holds it
+    del kept
+    assert _counts_from_another_process(path) == "1"
+    assert len(Database(path).dataset("t")) == 1  # and it opens again here
+
+
 def test_closing_a_session_releases_the_file_it_opened(tmp_path):
     """A kernel that is done annotating lets another process (a training job, a second
     notebook) open the database: session.close(), or a with block, releases the file."""
@@ -182,12 +196,80 @@ def test_silver_releases_the_file_it_opened(tmp_path):
     with Database(path) as db:
         db.dataset("t", create=True).add_many(
             [make_task(f"I bought an iPhone {i} .", [], [
-                {"start": 13, "end": 19, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
+                {"start": 12, "end": 18, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
                 view_id=VIEW_MANUAL) for i in range(6)], answer="accept")
         train("t", tmp_path / "model", db=db, epochs=1, eval_split=0.34, progress=False)
     stats = nba.silver("t", ["My iPhone broke ."], str(tmp_path / "model"), threshold=0.01,
                        db=path)
     assert _counts_from_another_process(path) == str(6 + stats["kept"])
+
+
+def _tables(path: Path) -> list[str]:
+    con = duckdb.connect(str(path))
+    try:
+        return sorted(r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("table", ["datasets", "answers"])
+def test_another_applications_database_is_refused_untouched(tmp_path, table):
+    """A DuckDB file of another application with a table of one of our names: refused at
+    the call, and nothing of ours is added to it (before, a 'datasets' table of its own was
+    accepted, our tables added, and the first use failed with DuckDB's BinderException)."""
+    import nbannotate as nba
+
+    path = tmp_path / "app.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE {table} (id INTEGER, path VARCHAR)")
+    con.execute(f"INSERT INTO {table} VALUES (1, '/data/x.csv')")
+    con.close()
+    for call in (lambda: Database(path),
+                 lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=path)):
+        with pytest.raises(StoreError, match=f"has a '{table}' table that nbannotate did not "
+                                             "create .* another application"):
+            call()
+    assert _tables(path) == [table]
+
+
+def test_a_damaged_database_file_fails_at_the_call_that_opens_it(tmp_path):
+    """A file cut short (an interrupted copy or sync) opened fine and failed later with
+    DuckDB's raw IOException; now Database() and teach() say the file is damaged."""
+    import nbannotate as nba
+
+    good = tmp_path / "good.duckdb"
+    with Database(good) as db:
+        db.dataset("t", create=True).add_many(
+            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)],
+            answer="accept")
+    bad = tmp_path / "copy.duckdb"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    for call in (lambda: Database(bad),
+                 lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=bad)):
+        with pytest.raises(StoreError, match="cannot be read: it looks damaged"):
+            call()
+    with Database(good) as db:  # the intact one is fine
+        assert len(db.dataset("t")) == 2000
+
+
+def test_a_session_on_a_database_it_cannot_write_fails_at_the_call(tmp_path, monkeypatch):
+    """A writable file in a read-only folder: DuckDB opens it and fails at the first write
+    (its '.wal' file), so every answer failed; the session now refuses at teach(). (Root may
+    write anywhere, so the folder's permission is what os.access reports here.)"""
+    import nbannotate as nba
+
+    path = tmp_path / "ro" / "answers.duckdb"
+    with Database(path) as db:
+        db.dataset("t", create=True).add(make_task("A text .", [], []), answer="accept")
+    folder = str(path.parent)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: (
+        False if os.fspath(p) == folder and mode == os.W_OK else real(p, mode, **kw)))
+    with pytest.raises(StoreError, match="is not writable, so no answer could be stored"):
+        nba.teach("t", ["Another text ."], "blank:en", ["PRODUCT"], db=path)
+    with Database(path) as db:  # reading it still works
+        assert len(db.dataset("t").to_pandas()) == 1
 
 
 def test_bad_paths(tmp_path):

@@ -178,6 +178,20 @@ def test_binary_answers_train_with_missing_tokens_and_report_accuracy(db, tmp_pa
     assert nlp.get_pipe("ner").cfg["incorrect_spans_key"] == INCORRECT_SPANS_KEY
 
 
+def test_binary_eval_counts_an_accept_that_spans_the_whole_text(db, tmp_path):
+    # Short texts ("Paris"): an accepted span covering every token leaves no token missing, yet
+    # it is one binary decision, not a complete annotation.
+    add(db, "teach", binary_answers(40))
+    evals = [binary(c, 0, len(c), "CITY", "accept") for c in CITIES[:5]]
+    evals.append(binary(*corpus(1, 300)[0][:1], 0, 2, "CITY", "reject"))
+    add(db, "eval", evals)
+    result = train("teach", tmp_path / "out", db=db, eval_dataset="eval", **FAST)
+    assert result.scores["eval"] == "binary"
+    b = result.best["binary"]
+    assert (b["accept_total"], b["reject_total"]) == (5, 1)
+    assert all(r["ents_f"] is None for r in result.scores["epochs"])
+
+
 def test_mixed_data_counts_conflicts_latest_wins(db, tmp_path):
     data = corpus(40)
     add(db, "gold", [gold(t, e) for t, e in data[:20]], answer="accept")
