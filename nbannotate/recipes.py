@@ -148,9 +148,21 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         pattern labels and the model's NER labels.
     patterns: match patterns (JSONL path or list of dicts) proposing candidates beside the
         model's: with a blank model they bootstrap a new label.
-    db: a Database or a path (default ./nbannotate.duckdb).
-    sorter: "prefer_uncertain" (default), "prefer_high_scores", "none" or a callable.
+    db: a Database or a path (default $NBANNOTATE_DB, else ./nbannotate.duckdb).
+    beam_width: beam search width scoring the candidates (a span's score is the summed
+        probability of the beam's analyses that contain it).
+    sorter: "prefer_uncertain" (default), "prefer_high_scores", "none" or a callable
+        ``score -> bool``.
+    bias: shifts prefer_uncertain's centre from 0.5 (positive: favour likely entities).
     batch_size: the model is updated every ``batch_size`` answers.
+    split_sentences: split long texts into sentences (tasks are about one sentence).
+    text_column: the text's column of a DataFrame, or key of dict items.
+    annotator: a name for this annotator's session (Prodigy's named sessions): sessions of
+        different annotators on one dataset run side by side; running the cell again
+        replaces only the same annotator's session.
+    replay: earlier texts with an accepted answer replayed in each update, so the model
+        keeps what it learnt (texts known to have no entity are at most half of them).
+    seed: seeds the choice of replayed texts and of ``replay_gold`` examples in each update.
     whole: also ask, once per sentence, whether the model's most probable analysis (all its
         entities, or none) is complete and right, when that analysis has at least this
         probability. One accept gives a fully annotated sentence, worth several binary answers.
@@ -327,8 +339,8 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     probability is stored in ``dataset`` as one complete annotation marked
     ``meta["silver"]``. Pass the dataset to ``train()`` beside the answers: a person's answers
     on a text always win over its silver analysis, so silver only adds texts nobody judged.
-    Texts already in ``dataset`` are skipped, so the call can be repeated. Returns counts:
-    texts analysed, stored, stored with entities, skipped.
+    Texts already in ``dataset``, and texts repeated in the source, are skipped, so the call
+    can be repeated. Returns counts: texts analysed, stored, stored with entities, skipped.
     """
     _check_dataset(dataset)
     threshold = checks.real("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,

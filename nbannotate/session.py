@@ -450,8 +450,9 @@ class TeachSession(BaseSession):
             raise
 
     def requeue(self, tasks: list[Mapping[str, Any]]) -> int:
-        """Also for withdrawn completion questions a front end dropped: no longer held, so one
-        that becomes valid again is offered again rather than waited for."""
+        """Offer again tasks that were handed out but never answered (e.g. a closed widget).
+        Returns how many. A withdrawn completion question among them is no longer held, so it
+        is offered again, rather than waited for, if it becomes valid again."""
         with self._cond:
             for task in tasks:
                 if task["_task_hash"] in self._stale:

@@ -459,14 +459,22 @@ def _names(datasets: str | Sequence[str], what: str) -> list[str]:
 def _load_answers(db: Database, names: list[str]) -> list[dict[str, Any]]:
     """All answers of the datasets, oldest first across datasets (stable on ties)."""
     tasks: list[dict[str, Any]] = []
+    empty = []
     for name in names:
         answers = db.dataset(name).answers()  # DatasetError for an unknown name
         if not answers:
-            raise DatasetError(
-                f"Dataset {name!r} is empty: there is nothing to train on. Annotate with "
-                f"nba.teach({name!r}, ...) or import answers with "
-                f"db.dataset({name!r}).import_jsonl(path) first.")
+            empty.append(name)
         tasks.extend(answers)
+    if empty and len(empty) == len(names):
+        which = ", ".join(map(repr, empty))
+        raise DatasetError(
+            f"Dataset {which} {'is' if len(empty) == 1 else 'are'} empty: there is nothing to "
+            f"train on. Annotate with nba.teach({empty[0]!r}, ...), nba.manual(...), or import "
+            f"answers with db.dataset({empty[0]!r}).import_jsonl(path) first.")
+    if empty:  # e.g. a silver() run that kept nothing: the others still train
+        warnings.warn(
+            f"Dataset {', '.join(map(repr, empty))} is empty (a silver() run whose model was "
+            f"sure of no text keeps nothing): training on the others.", stacklevel=4)
     if all(isinstance(t.get("_timestamp"), (int, float)) for t in tasks):
         tasks.sort(key=lambda t: t["_timestamp"])
     return tasks

@@ -194,3 +194,13 @@ def test_paired_joins_saved_runs_seed_by_seed() -> None:
     assert len(rows) == 1 and "| 2 " in rows[0] and " of 2 " in rows[0]
     bad = run("paired.py", "--a", "exp_gate", "--b", "learning2000c:gold_quarter")
     assert bad.returncode != 0 and "not STEM:WHAT" in bad.stderr
+
+
+@pytest.mark.slow
+def test_train_vs_spacy_quick_trains_both_ways(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tvs"
+    _ok(run("train_vs_spacy.py", "--quick", "--out", str(out), timeout=400))
+    summary = json.loads((out / "summary.json").read_text())
+    for side in ("spacy_train", "nba_train"):
+        assert summary[side]["seconds"] > 0 and 0.0 <= summary[side]["ents_f"] <= 1.0
+    assert summary["time_ratio"] > 0

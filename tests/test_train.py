@@ -192,6 +192,16 @@ def test_binary_eval_counts_an_accept_that_spans_the_whole_text(db, tmp_path):
     assert all(r["ents_f"] is None for r in result.scores["epochs"])
 
 
+def test_an_empty_dataset_beside_others_is_left_out_with_a_warning(db, tmp_path):
+    """The README's silver step keeps nothing when the model is sure of no text: training on
+    the answers and that empty silver dataset goes on, and says so."""
+    add(db, "teach", binary_answers(30))
+    db.add_dataset("teach-silver")
+    with pytest.warns(UserWarning, match="'teach-silver' is empty .* training on the others"):
+        result = train(["teach", "teach-silver"], tmp_path / "out", db=db, **FAST)
+    assert result.stats["binary_train_texts"] == 24
+
+
 def test_mixed_data_counts_conflicts_latest_wins(db, tmp_path):
     data = corpus(40)
     add(db, "gold", [gold(t, e) for t, e in data[:20]], answer="accept")
