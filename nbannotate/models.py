@@ -67,8 +67,25 @@ def load_language(model: ModelLike) -> Language:
     """Load ``model`` as a new Language object without adding anything to it.
 
     ``model`` is ``"blank:<lang>"``, the name of an installed pipeline package, a pipeline
-    directory, or a ``spacy.Language`` (copied).
+    directory, or a ``spacy.Language`` (copied). ModelError when its NER is disabled.
     """
+    return _check_ner_enabled(_load_language(model), model)
+
+
+def _check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
+    """A disabled NER would be neither used nor replaced (a second 'ner' clashes with it)."""
+    for name in nlp.disabled:
+        if isinstance(nlp.get_pipe(name), EntityRecognizer):
+            what = "the spacy.Language passed" if isinstance(model, Language) else repr(model)
+            raise ModelError(
+                f"The NER {name!r} of {what} is disabled (spacy.load(..., disable=[{name!r}]), "
+                f"or 'disabled' in its config.cfg), so it can neither annotate nor be trained. "
+                f"Enable it (nlp.enable_pipe({name!r})) and pass the Language, or load the "
+                f"pipeline without disabling it.")
+    return nlp
+
+
+def _load_language(model: ModelLike) -> Language:
     if isinstance(model, Language):
         return _copy_language(model)
     if not isinstance(model, (str, Path)):

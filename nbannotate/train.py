@@ -39,6 +39,7 @@ import json
 import math
 import os
 import random
+import shlex
 import shutil
 import tempfile
 import threading
@@ -584,15 +585,17 @@ class _Base:
     nlp: Language
     ref: str | None  # what the config sources from: a directory or package name
     directory: Path | None  # directory never to write
+    in_memory: bool = False  # a spacy.Language passed in: saved for spaCy to source from
 
 
 def _resolve_base(base_model: ModelLike) -> _Base:
     nlp = load_language(base_model)  # ModelError when it cannot be loaded
     if isinstance(base_model, Language):
+        # Trained from the object as it is in memory (saved by _run), not from the directory
+        # it was loaded from: patterns, components or a tokenizer changed since would be lost.
         path = base_model.path
-        if path is not None and Path(path).exists():
-            return _Base(nlp, str(Path(path).resolve()), Path(path).resolve())
-        return _Base(nlp, None, None)
+        where = Path(path).resolve() if path is not None and Path(path).exists() else None
+        return _Base(nlp, None, where, in_memory=True)
     name = str(base_model)
     if name.startswith("blank:"):
         return _Base(nlp, None, None)
@@ -655,9 +658,9 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
     cfg["nlp"]["tokenizer"] = dict(nlp.config["nlp"]["tokenizer"])
     scorer = {"@scorers": SCORER_NAME, "incorrect_spans_key": INCORRECT_SPANS_KEY}
     ner_pipe = find_ner(nlp)
-    if nlp.pipe_names:  # a trained base pipeline: source everything, train only the NER
+    if nlp.component_names:  # a trained base pipeline: source everything, train only the NER
         assert base_ref is not None
-        pipeline = list(nlp.pipe_names)
+        pipeline = list(nlp.component_names)  # disabled ones too (en_core_web_*'s senter)
         components: dict[str, Any] = {}
         for name in pipeline:
             components[name] = {"source": base_ref}
@@ -825,6 +828,8 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
                                 "left to train on. Use different datasets.")
     else:
         train_items, eval_items = _split(items, eval_split, seed)
+        eval_stats.answers = sum(it.answers for it in eval_items)
+        eval_stats.conflicts = sum(it.conflicts for it in eval_items)
         overlap = 0
     train_examples = _to_examples(base.nlp, train_items, stats, dropped)
     eval_examples = _to_examples(base.nlp, eval_items, eval_stats, eval_dropped)
@@ -927,9 +932,9 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
     try:
         base_ref = prep.base.ref
         base_nlp = prep.base.nlp
-        if base_ref is None and (base_nlp.pipe_names or has_vectors(base_nlp)):
-            # An in-memory Language with components or vectors: saved so spaCy can source
-            # from it.
+        if base_ref is None and (prep.base.in_memory or has_vectors(base_nlp)):
+            # An in-memory Language (its components, tokenizer, vectors): saved so spaCy can
+            # source from it.
             base_nlp.to_disk(stage / "base_model")
             base_ref = str(out / "base_model")
             stage_ref = str(stage / "base_model")
@@ -986,8 +991,9 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
             raise TrainingError("spaCy's training loop ended without an evaluation.")
         scores = {"epochs": evals, "best": best, "eval": prep.eval_kind}
         stats = dict(prep.stats, train_texts=len(train_examples))
-        rerun = (f"python -m spacy train {out / TRAINING_CFG} --code {out / CODE_FILE} "
-                 f"--output {out.parent / (out.name + '-rerun')}")
+        rerun = (f"python -m spacy train {shlex.quote(str(out / TRAINING_CFG))} --code "
+                 f"{shlex.quote(str(out / CODE_FILE))} --output "
+                 f"{shlex.quote(str(out.parent / (out.name + '-rerun')))}")
         result = TrainResult(out, scores, stats, list(prep.labels),
                              time.perf_counter() - started, rerun, out / TRAINING_CFG)
         (stage / MARKER).write_text(json.dumps(result.as_dict(), indent=2, default=str),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -369,6 +370,62 @@ def test_base_model_as_language_object(db, tmp_path):
     result = train("teach", tmp_path / "out", base_model=base, db=db, **FAST)
     assert base.pipe_names == []  # the caller's object is untouched
     assert spacy.load(result.output_dir).pipe_names == ["tok2vec", "ner"]
+
+
+def test_a_language_base_trains_as_it_is_in_memory_not_as_on_disk(db, tmp_path, base_dir):
+    """A Language loaded from a directory, then changed in memory: train() sourced the saved
+    directory, so patterns added since were lost and an added component failed mid-training;
+    a blank Language's own tokenizer rule was replaced by the default."""
+    before = tree_hash(base_dir)
+    add(db, "teach", binary_answers(30))
+    nlp = spacy.load(base_dir)
+    ruler = nlp.add_pipe("entity_ruler", before="ner")
+    ruler.add_patterns([{"label": "PRODUCT", "pattern": "iPhone"}])
+    nlp.add_pipe("sentencizer", first=True)
+    result = train("teach", tmp_path / "out", base_model=nlp, db=db, **FAST)
+    out = spacy.load(result.output_dir)
+    assert out.pipe_names == ["sentencizer", "tok2vec", "tagger", "entity_ruler", "ner"]
+    assert ("iPhone", "PRODUCT") in [(e.text, e.label_) for e in out("My iPhone broke .").ents]
+    assert tree_hash(base_dir) == before
+
+    blank = spacy.blank("en")
+    blank.tokenizer.add_special_case("GalaxyS24", [{"ORTH": "Galaxy"}, {"ORTH": "S24"}])
+    result = train("teach", tmp_path / "out2", base_model=blank, db=db, **FAST)
+    assert [t.text for t in spacy.load(result.output_dir)("my GalaxyS24")] == [
+        "my", "Galaxy", "S24"]
+
+
+def test_a_disabled_ner_is_refused_and_disabled_components_are_kept(db, tmp_path, base_dir):
+    """spacy.load(..., disable=["ner"]) as the base: teach crashed with spaCy's E007 and train()
+    wrote a pipeline whose new NER was disabled. A disabled component (en_core_web_*'s senter)
+    was dropped from the output."""
+    import nbannotate as nba
+
+    add(db, "teach", binary_answers(30))
+    no_ner = spacy.load(base_dir, disable=["ner"])
+    with pytest.raises(ModelError, match="'ner' of the spacy.Language passed is disabled"):
+        train("teach", tmp_path / "out", base_model=no_ner, db=db, **FAST)
+    with pytest.raises(ModelError, match=r"is disabled .*nlp\.enable_pipe\('ner'\)"):
+        nba.teach("t", ["A text ."], no_ner, ["PERSON"], db=db)
+    nlp = spacy.load(base_dir)
+    nlp.add_pipe("sentencizer", first=True)
+    nlp.disable_pipe("sentencizer")
+    result = train("teach", tmp_path / "out", base_model=nlp, db=db, **FAST)
+    out = spacy.load(result.output_dir)
+    assert out.component_names == ["sentencizer", "tok2vec", "tagger", "ner"]
+    assert out.disabled == ["sentencizer"]
+    assert any(d.ents for d in out.pipe(t for t, _ in corpus(5)))
+
+
+def test_the_rerun_command_quotes_paths_and_eval_counts_held_out_answers(db, tmp_path):
+    add(db, "teach", binary_answers(30))
+    out = tmp_path / "my models" / "out"
+    result = train("teach", out, db=db, **FAST)
+    words = shlex.split(result.rerun_command)
+    assert words[:4] == ["python", "-m", "spacy", "train"]
+    assert words[4] == str(out / "training.cfg") and Path(words[4]).exists()
+    # the held-out texts' answers (2 accepts and 1 reject each) are counted
+    assert result.stats["eval_answers"] == 3 * result.stats["eval_texts"] > 0
 
 
 def test_a_base_of_word_vectors_gives_the_new_ner_its_vectors(db, tmp_path):
