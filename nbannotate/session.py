@@ -193,6 +193,7 @@ class TeachSession(BaseSession):
         # The source is read on its own thread into a short queue (see _read_source).
         self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * score_batch)
         self._source_done = False
+        self._source_error: BaseException | None = None
         self._reader = threading.Thread(target=self._read_source, name="nbannotate-reader",
                                         daemon=True)
         self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
@@ -230,6 +231,8 @@ class TeachSession(BaseSession):
                     self._scoring.add(input_hash(item["text"]))
             if item is None:
                 if self._source_done:
+                    if self._source_error is not None and not batch:
+                        raise self._source_error
                     break
                 try:
                     kind, value = self._incoming.get(timeout=SOURCE_WAIT)
@@ -240,9 +243,10 @@ class TeachSession(BaseSession):
                 if kind == "end":
                     self._source_done = True
                     break
-                if kind == "error":
+                if kind == "error":  # raised once the texts before it are scored
                     self._source_done = True
-                    raise value
+                    self._source_error = value
+                    continue
                 item = value
                 ih = input_hash(item["text"])
                 if ih in self._seen_inputs:  # a text repeated in the source is offered once

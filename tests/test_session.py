@@ -388,13 +388,18 @@ def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
     try:
         first = s.next_task(timeout=60)
         s.answer(first, "accept")
+        texts = {first["text"]}
         with pytest.raises(SourceError, match="line 251"):
             for _ in range(100000):
-                if s.next_task(timeout=60) is None:
+                task = s.next_task(timeout=60)
+                if task is None:
                     break
+                texts.add(task["text"])
     finally:
         s.stop()
     assert len(nba.Database(db_path).dataset("deep")) == 1  # the stored answer is intact
+    # every text before the bad line was offered first (250 is no whole number of batches)
+    assert texts == set(gadget_texts(300)[:250])
 
 
 def test_whole_analysis_accept_is_a_complete_annotation(db_path):
