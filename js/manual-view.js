@@ -56,6 +56,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
   let tokEls = []; // token index -> its painted element
   let gapEls = []; // token index -> the painted gap after it (undefined: none)
   let painted = { cursor: null, sel: null }; // cursor and selection as painted on tokEls
+  let rtl = null; // the text runs right to left (null: not looked up yet for this task)
 
   function labelList() {
     const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
@@ -76,6 +77,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     anchor = null;
     removed = null;
     edited = false;
+    rtl = null;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -203,7 +205,11 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     for (const [el, cls] of now) if (!before.has(el)) el.classList.add(cls);
     if (painted.cursor !== cursor) {
       if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
-      if (cursor !== null) tokEls[cursor].classList.add("nba-cursor");
+      if (cursor !== null) {
+        tokEls[cursor].classList.add("nba-cursor");
+        // On a long text the cursor can walk off screen: the page follows it (no-op when visible).
+        tokEls[cursor].scrollIntoView({ block: "nearest" });
+      }
     }
     painted = { cursor, sel };
   }
@@ -346,7 +352,9 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     const k = editorKey(event);
     if (k === null) return false;
     if (k === "ArrowRight" || k === "ArrowLeft") {
-      const dir = k === "ArrowRight" ? 1 : -1;
+      // The arrows move on screen: → goes to the previous token in a right-to-left text.
+      if (rtl === null) rtl = doc.defaultView.getComputedStyle(textEl).direction === "rtl";
+      const dir = (k === "ArrowRight") !== rtl ? 1 : -1;
       if (event.shiftKey) {
         if (cursor === null) {
           cursor = stepToken(tokens, null, dir);

@@ -117,14 +117,21 @@ function bump(counts, answer, by) {
   counts.total = (counts.total || 0) + by;
 }
 
+/** True for a completion question ("are your accepts and the model's rest all the entities?"). */
+export function isCompletion(task) {
+  return Boolean(task && task.meta && task.meta.completion);
+}
+
 /**
  * What the view shows: the kernel's state with the local, unacknowledged operations applied.
  *
  * server: {queue, history, progress}; ops: unacknowledged ops in order; cache: Map task_hash ->
- * task of every task this view has seen (an undo brings one back before the kernel says so).
+ * task of every task this view has seen (an undo brings one back before the kernel says so);
+ * shown: task_hash of the card on screen (the last derived task), if any.
  */
-export function derive(server, ops, cache) {
+export function derive(server, ops, cache, shown = null) {
   const queue = (server.queue || []).slice();
+  const undone = new Set(); // brought back by a local undo: shown first, whatever they are
   const history = (server.history || []).map((h) => ({ ...h }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
   // null: not known (the kernel sends dataset: null once the session is closed); stays so.
@@ -157,6 +164,7 @@ export function derive(server, ops, cache) {
       count(last.answer, -1);
       const task = cache.get(last.task_hash);
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
+      if (task) undone.add(task.task_hash);
     } else if (op.type === "change") {
       const row = history.find((h) => h.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
@@ -166,6 +174,13 @@ export function derive(server, ops, cache) {
         row.pending = true;
       }
     }
+  }
+  // The kernel puts a completion question right after its first card. When this view has
+  // answered that card already (not acknowledged yet), the question would come first here and
+  // replace the card on screen: it goes right after that card instead.
+  const at = queue.findIndex((t) => t.task_hash === shown);
+  if (at > 0 && queue.slice(0, at).every((t) => isCompletion(t) && !undone.has(t.task_hash))) {
+    queue.unshift(queue.splice(at, 1)[0]);
   }
   if (ops.length > 0 && session && session.accept + session.reject > 0) {
     // Same definition as the kernel's: accepted share of the accept/reject decisions.

@@ -15,6 +15,8 @@ import { createManualEditor, editorKey } from "./manual-view.js";
 import { ANSWERS, derive, isWhole, labelColors, segments, unacked } from "./state.js";
 
 const KEYS = { a: "accept", x: "reject", " ": "ignore" };
+// Tells JupyterLab (Lumino) not to run its command shortcuts for a key pressed in the widget.
+const SUPPRESS = "data-lm-suppress-shortcuts";
 const UNDO_KEYS = new Set(["Backspace", "Delete"]);
 const CACHE_LIMIT = 500;
 
@@ -54,6 +56,16 @@ function fmtMeta(value) {
   }
 }
 
+/**
+ * Keys left to JupyterLab while the widget has focus: chords with ctrl, meta or alt (save, copy,
+ * the command palette...) and shift+enter (run the cell). Every other key pressed in the widget is
+ * kept from Lab's command-mode shortcuts, also the ones the widget does not use: a stray b or
+ * d d must not insert or delete cells.
+ */
+function leftToLab(event) {
+  return event.ctrlKey || event.metaKey || event.altKey || (event.shiftKey && event.key === "Enter");
+}
+
 function newClientId() {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === "function") return c.randomUUID();
@@ -66,6 +78,7 @@ function newClientId() {
  */
 export function createView({ model, el }) {
   const doc = el.ownerDocument;
+  const win = doc.defaultView;
   const client = newClientId();
   const cache = new Map(); // task_hash -> task, for instant undo
   let ops = []; // local operations not yet acknowledged by the kernel
@@ -79,8 +92,8 @@ export function createView({ model, el }) {
   // ---- skeleton -------------------------------------------------------------------------------
   const root = h(doc, "div", "nba-root");
   root.tabIndex = 0;
-  // Tells JupyterLab (Lumino) not to run its command shortcuts for keys pressed in here.
-  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  // Lumino reads the attribute when it handles a keydown; onAnyKeyDown sets it per key, before.
+  root.setAttribute(SUPPRESS, "true");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", model.get("mode") === "manual"
     ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
@@ -239,6 +252,10 @@ export function createView({ model, el }) {
       textEl.append(mark);
     }
     renderMeta(task);
+    // A long text can put the span below the fold. Only while the keys are in use: a new card
+    // that comes in while the person works elsewhere in the notebook must not scroll it.
+    const first = textEl.querySelector("mark");
+    if (first && root.contains(doc.activeElement)) first.scrollIntoView({ block: "nearest" });
   }
 
   function renderProgress(progress) {
@@ -348,7 +365,7 @@ export function createView({ model, el }) {
     remember(s.queue);
     ops = unacked(ops, model.get("acks"), client);
     dropStaleEdits(s.queue);
-    current = derive(s, ops, cache);
+    current = derive(s, ops, cache, current && current.task ? current.task.task_hash : null);
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
     const off = lost || closed();
@@ -479,8 +496,16 @@ export function createView({ model, el }) {
     if (!lost && !closed()) editor.chooseLabel(label); // off: its buttons are disabled too
   }
 
+  // Capture phase on the window: runs before JupyterLab's keydown handler (on the document), so
+  // the attribute it reads is set for this very key. Lab's modifier shortcuts (ctrl+s, ...) work.
+  function onAnyKeyDown(event) {
+    if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
+    if (leftToLab(event)) root.removeAttribute(SUPPRESS);
+    else root.setAttribute(SUPPRESS, "true");
+  }
+
   function onKeyDown(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return; // leave copy, save, ... alone
+    if (leftToLab(event)) return; // save, copy, run the cell, ...: JupyterLab's
     if (typeof event.key !== "string") return; // a synthetic keydown (autofill) may have none
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: A = a
@@ -535,6 +560,7 @@ export function createView({ model, el }) {
     if (current && isManual(current.task)) editor.onMouseUp(event);
   }
 
+  win.addEventListener("keydown", onAnyKeyDown, true);
   root.addEventListener("keydown", onKeyDown);
   root.addEventListener("click", onClick);
   root.addEventListener("mousedown", onMouseDown);
@@ -561,6 +587,7 @@ export function createView({ model, el }) {
     editor,
     destroy() {
       for (const t of traits) model.off(`change:${t}`, scheduleRender);
+      win.removeEventListener("keydown", onAnyKeyDown, true);
       root.removeEventListener("keydown", onKeyDown);
       root.removeEventListener("click", onClick);
       root.removeEventListener("mousedown", onMouseDown);

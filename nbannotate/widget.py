@@ -17,8 +17,9 @@ messages arrive in)::
 Kernel -> front end, synced traits: ``queue`` (tasks handed out and not answered, head first),
 ``history`` (last decisions, newest first), ``progress`` (``session.progress``), ``status``
 ("loading" | "ready" | "done" | "error" | "closed"), ``error`` (a background error's message, or
-why the session is closed), ``notice`` (why the last message could not be carried out; empty
-once the session is closed, as ``error`` says why) and ``acks`` (the last ``seq`` processed per
+why the session is closed), ``notice`` (why the last message could not be carried out; why an
+answer failed stays until its task, back in the queue, is answered; empty once the session is
+closed, as ``error`` says why) and ``acks`` (the last ``seq`` processed per
 front end, so a view can drop its optimistic copies of operations the kernel has carried out),
 plus ``dataset``, ``labels`` and ``mode`` ("teach" or "manual", set once from the session type).
 Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
@@ -175,6 +176,8 @@ class _Feed:
                 else:  # timed out, or the session was stopped: do not spin
                     self.wake.wait(_REFILL_TIMEOUT)
                     self.wake.clear()
+                    if not self.closed:
+                        self._refresh_if_changed()  # e.g. a held task answered from a cell
                 continue
             with self.lock:
                 if self.closed:  # released meanwhile: the task goes back to the session
@@ -207,20 +210,25 @@ class _Feed:
         return bool(progress.get("exhausted", True))
 
     def _add(self, task: dict[str, Any], front: bool = False) -> None:
-        """Hand a task to the front ends unless it is already out or answered through us.
+        """Hand a task to the front ends unless it is already out or needs no answer.
 
         A completion question goes second: right after the card the person is looking at, not
         behind the whole prefetched queue (the text is still in mind), and not first, where it
         would replace the card under their fingers.
         """
         th = int(task["_task_hash"])
-        if th in self.answered or any(int(t["_task_hash"]) == th for t in self.outstanding):
+        if any(int(t["_task_hash"]) == th for t in self.outstanding):
             return
         if not front and self.session.settled(task):
             # Settled while the refill fetched it (an answer just came in): given back, the
             # session keeps it aside and asks it again if that answer is undone.
             self.session.requeue([task])
             return
+        if th in self.answered:
+            # Answered through us, offered again and not settled: the answer was undone from a
+            # cell (session.undo()). Shown first, as after the widget's own undo.
+            self.answered.discard(th)
+            front = True
         if front:
             self.outstanding.insert(0, task)
         elif (task.get("meta") or {}).get("completion"):
@@ -229,9 +237,14 @@ class _Feed:
             self.outstanding.append(task)
 
     def _refresh_if_changed(self) -> None:
+        """While idle: publish what changed behind the views' backs, such as the progress, a
+        model update's error, or a held task answered from a cell (it leaves the views: a key
+        press on it would only be refused)."""
+        with self.lock:
+            dropped = self._drop_settled()
         progress = self._progress()
         err = getattr(self.session, "error", None)
-        if progress != self._last_progress or err is not self._last_session_error:
+        if dropped or progress != self._last_progress or err is not self._last_session_error:
             with self.lock:
                 self.publish()
 
@@ -297,14 +310,16 @@ class _Feed:
         self.wake.set()
         return ""
 
-    def _drop_settled(self) -> None:
+    def _drop_settled(self) -> bool:
         """Leave out the held tasks that need no answer any more, and give them back to the
-        session, which then knows no front end holds them (caller holds the lock)."""
+        session, which then knows no front end holds them (caller holds the lock). True when
+        any was dropped."""
         settled = [self.session.settled(t) for t in self.outstanding]
         if any(settled):
             dropped = [t for t, gone in zip(self.outstanding, settled) if gone]
             self.outstanding = [t for t, gone in zip(self.outstanding, settled) if not gone]
             self.session.requeue(dropped)
+        return any(settled)
 
     # ---- publishing ---------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -433,6 +448,16 @@ class _InOrder:
         return dict(reversed(recent))
 
 
+def _answered_hash(message: dict[str, Any]) -> int | None:
+    """The task hash of an answer message (None for other messages or a malformed hash)."""
+    if message.get("type") != "answer":
+        return None
+    try:
+        return int(message["task_hash"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _spans(raw: Any) -> list[dict[str, Any]] | None:
     """The edited spans of a manual answer (None: not a manual answer)."""
     if raw is None:
@@ -504,6 +529,9 @@ class AnnotationWidget(anywidget.AnyWidget):
         )
         self.session = session
         self._inbox = _InOrder()
+        #: (task hash, reason) of an answer that failed and left its task held: the task comes
+        #: back to the view, and the reason stays on screen until that task is answered.
+        self._failed: tuple[int, str] | None = None
         self._feed = _feed_for(session, queue_size)
         self._feed.views.add(self)
         self.on_msg(self._on_msg)
@@ -533,8 +561,19 @@ class AnnotationWidget(anywidget.AnyWidget):
                     notice = self._apply(message.get("type"), message)
                 except Exception as exc:  # shown in the widget; the kernel keeps running
                     notice = _error_text(exc)
+                th = _answered_hash(message)
                 if notice:
                     notices.append(notice)
+                    back = th is not None and self._feed.find(th) is not None  # still held
+                    self._failed = (th, notice) if back else None
+                elif self._failed is not None and self._failed[0] == th:
+                    self._failed = None
+            if self._failed is not None and self._feed.find(self._failed[0]) is None:
+                self._failed = None  # answered in another view, or no longer needed
+            # The next key's acknowledgement (an unrelated success) comes a few ms after a
+            # failure: it must not wipe the reason the failed task came back.
+            if not notices and self._failed is not None:
+                notices.append(self._failed[1])
             # A closed session's view shows why it is closed (status "closed", the reason in
             # ``error``): an operation refused for that reason must not repeat it as a notice.
             notice = "" if getattr(self.session, "closed_reason", None) else " ".join(notices)

@@ -241,6 +241,72 @@ def test_a_failure_released_with_a_later_operation_keeps_its_notice(widget, db_p
     assert stored_answers(db_path) == [(int(t["task_hash"]), "accept")]
 
 
+def test_the_reason_an_answer_failed_stays_until_its_task_is_answered(widget, session, db_path,
+                                                                     monkeypatch):
+    """The store refuses an answer (a locked database): its task comes back with the reason.
+    The next key, on the card the view showed meanwhile, is acknowledged a few ms later: that
+    success must not wipe the reason before anyone could read it."""
+    t1, t2, t3 = hashes(widget)[:3]
+    add, failures = session.db_dataset.add, [OSError("database is locked (simulated)")]
+
+    def flaky_add(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return add(*args, **kwargs)
+
+    monkeypatch.setattr(session.db_dataset, "add", flaky_add)
+    send(widget, "answer", task_hash=t1, answer="accept")
+    assert widget.notice == "OSError: database is locked (simulated)"
+    assert hashes(widget)[0] == t1  # back, first
+    send(widget, "answer", task_hash=t2, answer="reject")  # the next key, sent before the reply
+    assert widget.notice == "OSError: database is locked (simulated)"
+    send(widget, "hello", client="reloaded-page")
+    assert widget.notice == "OSError: database is locked (simulated)"
+    send(widget, "answer", task_hash=t1, answer="accept")  # acting on the task that came back
+    assert widget.notice == ""
+    # A refusal whose task does not come back is cleared by the next key, as before.
+    send(widget, "answer", task_hash="12345", answer="accept")
+    assert "12345" in widget.notice
+    send(widget, "answer", task_hash=t3, answer="ignore")
+    assert widget.notice == ""
+    assert stored_answers(db_path) == [
+        (int(t2), "reject"), (int(t1), "accept"), (int(t3), "ignore")]
+
+
+def test_an_answer_undone_from_a_cell_comes_back_to_the_widget_first(widget, session, db_path):
+    """session.undo() in another cell, of an answer given in the widget: the task is offered
+    again, and the widget must show it (it used to drop it as answered, for good)."""
+    first = hashes(widget)[0]
+    send(widget, "answer", task_hash=first, answer="reject")
+    wait_for(lambda: len(widget.queue) == 4, what="the refill")
+    undone = session.undo()  # in another cell
+    assert str(undone["_task_hash"]) == first
+    wait_for(lambda: widget.history == [], what="the undo to reach the view")
+    # The queue is full: the task comes with the next refill, and first, like the widget's undo.
+    send(widget, "answer", task_hash=hashes(widget)[0], answer="reject")
+    second = widget.history[0]["task_hash"]
+    wait_for(lambda: hashes(widget)[0] == first, what="the undone task in the widget")
+    assert hashes(widget).count(first) == 1
+    send(widget, "answer", task_hash=first, answer="ignore")
+    assert widget.notice == ""
+    assert stored_answers(db_path) == [(int(second), "reject"), (int(first), "ignore")]
+
+
+def test_a_card_answered_from_a_cell_leaves_the_widget(widget, session, db_path):
+    """session.answer(task_hash, ...) in another cell, of a card the widget holds: the card
+    leaves the widget while it is idle (a key press on it would only be refused)."""
+    card = hashes(widget)[0]
+    session.answer(int(card), "reject")  # in another cell
+    wait_for(lambda: card not in hashes(widget), what="the answered card to leave")
+    assert [h["task_hash"] for h in widget.history] == [card]
+    wait_for(lambda: len(widget.queue) == 4, what="the refill")
+    held = {t["_task_hash"] for t in session.outstanding()}
+    assert held == {int(h) for h in hashes(widget)}  # none lost, none held twice
+    send(widget, "answer", task_hash=hashes(widget)[0], answer="ignore")
+    assert widget.notice == ""
+    assert stored_answers(db_path)[0] == (int(card), "reject")
+
+
 def test_redisplay_carries_on_with_the_same_outstanding_tasks(widget, session, db_path):
     before = hashes(widget)
     again = AnnotationWidget(session, queue_size=4)  # the user displays the session again

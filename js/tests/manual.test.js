@@ -289,6 +289,45 @@ describe("manual view", () => {
     assert.equal($(".nba-text").getAttribute("dir"), "auto");
   });
 
+  test("the page follows the keyboard cursor along a long text", () => {
+    const text = Array.from({ length: 300 }, (_, i) => `w${i}`).join(" ");
+    const { root } = mount([manualTask(text)]);
+    const scrolled = [];
+    dom.window.Element.prototype.scrollIntoView = function (options) {
+      scrolled.push([this.textContent, options]);
+    };
+    key(dom.window, root, "ArrowRight");
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    assert.deepEqual(scrolled, [["w0", { block: "nearest" }], ["w1", { block: "nearest" }]]);
+    key(dom.window, root, "Escape"); // the cursor stays: nothing to follow
+    assert.equal(scrolled.length, 2);
+  });
+
+  test("in a right-to-left text the arrows move the cursor the way they point on screen", () => {
+    const { root, $ } = mount([manualTask("קניתי טלפון חדש אתמול")]);
+    $(".nba-text").style.direction = "rtl"; // what dir="auto" resolves to in a browser
+    key(dom.window, root, "ArrowLeft"); // the first word is the rightmost: ← starts there
+    assert.equal($(".nba-cursor").textContent, "קניתי");
+    key(dom.window, root, "ArrowLeft");
+    key(dom.window, root, "ArrowLeft");
+    assert.equal($(".nba-cursor").textContent, "חדש");
+    key(dom.window, root, "ArrowRight", { shiftKey: true }); // → selects back towards the start
+    assert.deepEqual([...root.querySelectorAll(".nba-sel")].map((t) => t.textContent), ["טלפון", "חדש"]);
+  });
+
+  test("shift+enter is left to JupyterLab (run the cell); enter still labels a selection", () => {
+    const { root } = mount([manualTask("I bought a Pixel today.")]);
+    key(dom.window, root, "ArrowRight");
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    const ev = key(dom.window, root, "Enter", { shiftKey: true });
+    assert.equal(ev.defaultPrevented, false);
+    assert.deepEqual(marks(root), []);
+    assert.ok(!root.hasAttribute("data-lm-suppress-shortcuts"));
+    key(dom.window, root, "Enter");
+    assert.deepEqual(marks(root), [["I bought", "PRODUCT"]]);
+    assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+  });
+
   test("a span that would overlap another is refused with a visible message", () => {
     const task = manualTask("Apple Watch Series 9 is out", [{ start: 0, end: 11, token_start: 0, token_end: 1, label: "PRODUCT" }]);
     const { root, model, $ } = mount([task]);

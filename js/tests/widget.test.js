@@ -238,7 +238,39 @@ describe("task view", () => {
   });
 });
 
+describe("labels", () => {
+  test("a label is shown as given, never upper-cased: labels differing in case stay apart", () => {
+    return import("node:fs").then(({ readFileSync }) => {
+      const source = readFileSync(import.meta.dirname + "/../widget.css", "utf8");
+      assert.doesNotMatch(source, /text-transform/);
+    });
+  });
+});
+
 describe("keys and buttons", () => {
+  test("Lab's shortcuts are kept from keys pressed in the widget, not from chords (ctrl+s saves)", () => {
+    const { root, $ } = mount(readyState());
+    // Lab reads the attribute when it handles the keydown, on the document: after the window's
+    // capture phase, where the widget sets it for this key.
+    const seen = [];
+    dom.document.addEventListener("keydown", (e) => seen.push([e.key, root.hasAttribute("data-lm-suppress-shortcuts")]), true);
+    const press = (k, init) => key(dom.window, $(".nba-text"), k, init);
+    press("s", { ctrlKey: true });
+    press("a");
+    press("b"); // not the widget's, but Lab's "insert a cell below": kept from Lab too
+    press("s", { metaKey: true });
+    press("Enter", { shiftKey: true });
+    press("Enter", { altKey: true });
+    press(" ");
+    press("Backspace");
+    assert.deepEqual(seen, [["s", false], ["a", true], ["b", true], ["s", false], ["Enter", false],
+      ["Enter", false], [" ", true], ["Backspace", true]]);
+    // a key pressed elsewhere on the page is none of the widget's business
+    key(dom.window, dom.document.body, "s", { ctrlKey: true });
+    assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+  });
+
+
   test("the root is focusable, suppresses Lab shortcuts and shows its focus state", () => {
     const { root, $ } = mount(readyState());
     assert.equal(root.tabIndex, 0);
@@ -468,6 +500,39 @@ describe("kernel round trips", () => {
     assert.equal($(".nba-card").dataset.taskHash, q[2].task_hash);
   });
 
+  test("a completion question the kernel adds while answers are in flight does not replace the card", async () => {
+    const { model, root, $ } = mount(readyState(3));
+    const q = model.get("queue");
+    key(dom.window, root, "a"); // the kernel's first card, answered here: q[1] on screen
+    assert.equal($(".nba-card").dataset.taskHash, q[1].task_hash);
+    // The kernel puts the question right after its first card, which it still lists.
+    const question = { ...makeTask(1), task_hash: "77", spans: [], meta: { whole: true, completion: true } };
+    model.kernelUpdate({ queue: [q[0], question, q[1], q[2]] });
+    await tick();
+    assert.equal($(".nba-card").dataset.taskHash, q[1].task_hash);
+    key(dom.window, root, "x"); // the question comes next
+    assert.equal($(".nba-card").dataset.taskHash, "77");
+    key(dom.window, root, "a");
+    assert.equal($(".nba-card").dataset.taskHash, q[2].task_hash);
+    key(dom.window, root, "Backspace"); // an undo brings it back first all the same
+    assert.equal($(".nba-card").dataset.taskHash, "77");
+  });
+
+  test("a new card on a long text scrolls its span into view, only while the keys are in use", async () => {
+    const { model, root } = mount(readyState(3));
+    const scrolled = [];
+    dom.window.Element.prototype.scrollIntoView = function (options) {
+      scrolled.push([this.className, this.textContent, options]);
+    };
+    const q = model.get("queue");
+    model.kernelUpdate({ queue: q.slice(1) }); // answered in another view; focus elsewhere
+    await tick();
+    assert.deepEqual(scrolled, []);
+    root.focus();
+    key(dom.window, root, "a");
+    assert.deepEqual(scrolled, [["nba-span", "gadget3PRODUCT", { block: "nearest" }]]);
+  });
+
   test("loading, no more tasks and kernel errors are shown clearly", async () => {
     const { model, root, $ } = mount({ status: "loading" });
     assert.equal(root.dataset.state, "loading");
@@ -532,6 +597,23 @@ describe("kernel round trips", () => {
 });
 
 describe("derive", () => {
+  test("a completion question never takes the place of the card on screen", () => {
+    const [t1, t2, t3] = [makeTask(1), makeTask(2), makeTask(3)];
+    const question = { ...makeTask(1), task_hash: "77", meta: { whole: true, completion: true } };
+    const server = { queue: [t1, question, t2, t3], history: [], progress: {} };
+    const ops = [{ type: "answer", seq: 1, task_hash: t1.task_hash, answer: "accept" }];
+    const hashes = (out) => out.queue.map((t) => t.task_hash);
+    // t1 answered here (not acknowledged yet), t2 on screen: the question follows t2
+    assert.deepEqual(hashes(derive(server, ops, new Map(), t2.task_hash)), [t2.task_hash, "77", t3.task_hash]);
+    // once the card on screen is answered, the question is next
+    const both = ops.concat([{ type: "answer", seq: 2, task_hash: t2.task_hash, answer: "reject" }]);
+    assert.equal(derive(server, both, new Map(), t2.task_hash).task.task_hash, "77");
+    // the kernel's order stands when it is what is on screen, or nothing is
+    assert.deepEqual(hashes(derive({ ...server, queue: [question, t2] }, [], new Map(), "77")), ["77", t2.task_hash]);
+    assert.deepEqual(hashes(derive({ ...server, queue: [question, t2] }, [], new Map(), null)), ["77", t2.task_hash]);
+  });
+
+
   test("undo of an answer from another view waits for the kernel", () => {
     const cache = new Map();
     const server = { queue: [makeTask(2)], history: [{ task_hash: "5", answer: "accept", label: "X" }], progress: {} };

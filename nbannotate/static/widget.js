@@ -89,8 +89,12 @@ function bump(counts, answer, by) {
   counts[answer] = (counts[answer] || 0) + by;
   counts.total = (counts.total || 0) + by;
 }
-function derive(server, ops, cache) {
+function isCompletion(task) {
+  return Boolean(task && task.meta && task.meta.completion);
+}
+function derive(server, ops, cache, shown = null) {
   const queue = (server.queue || []).slice();
+  const undone = /* @__PURE__ */ new Set();
   const history = (server.history || []).map((h3) => ({ ...h3 }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
   const counts = (name) => progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts());
@@ -118,6 +122,7 @@ function derive(server, ops, cache) {
       count(last.answer, -1);
       const task = cache.get(last.task_hash);
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
+      if (task) undone.add(task.task_hash);
     } else if (op.type === "change") {
       const row = history.find((h3) => h3.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
@@ -127,6 +132,10 @@ function derive(server, ops, cache) {
         row.pending = true;
       }
     }
+  }
+  const at = queue.findIndex((t) => t.task_hash === shown);
+  if (at > 0 && queue.slice(0, at).every((t) => isCompletion(t) && !undone.has(t.task_hash))) {
+    queue.unshift(queue.splice(at, 1)[0]);
   }
   if (ops.length > 0 && session && session.accept + session.reject > 0) {
     progress.accept_rate = session.accept / (session.accept + session.reject);
@@ -281,6 +290,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   let tokEls = [];
   let gapEls = [];
   let painted = { cursor: null, sel: null };
+  let rtl = null;
   function labelList() {
     const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
     return own.map(String);
@@ -298,6 +308,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     anchor = null;
     removed = null;
     edited = false;
+    rtl = null;
     const names = labelList();
     if (!names.includes(active)) active = names[0] ?? null;
     say("");
@@ -412,7 +423,10 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     for (const [el, cls] of now) if (!before.has(el)) el.classList.add(cls);
     if (painted.cursor !== cursor) {
       if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
-      if (cursor !== null) tokEls[cursor].classList.add("nba-cursor");
+      if (cursor !== null) {
+        tokEls[cursor].classList.add("nba-cursor");
+        tokEls[cursor].scrollIntoView({ block: "nearest" });
+      }
     }
     painted = { cursor, sel };
   }
@@ -536,7 +550,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     const k = editorKey(event);
     if (k === null) return false;
     if (k === "ArrowRight" || k === "ArrowLeft") {
-      const dir = k === "ArrowRight" ? 1 : -1;
+      if (rtl === null) rtl = doc.defaultView.getComputedStyle(textEl).direction === "rtl";
+      const dir = k === "ArrowRight" !== rtl ? 1 : -1;
       if (event.shiftKey) {
         if (cursor === null) {
           cursor = stepToken(tokens, null, dir);
@@ -621,6 +636,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
 
 // js/widget.js
 var KEYS = { a: "accept", x: "reject", " ": "ignore" };
+var SUPPRESS = "data-lm-suppress-shortcuts";
 var UNDO_KEYS = /* @__PURE__ */ new Set(["Backspace", "Delete"]);
 var CACHE_LIMIT = 500;
 var BUTTONS = [
@@ -650,6 +666,9 @@ function fmtMeta(value) {
     return String(value);
   }
 }
+function leftToLab(event) {
+  return event.ctrlKey || event.metaKey || event.altKey || event.shiftKey && event.key === "Enter";
+}
 function newClientId() {
   const c = globalThis.crypto;
   if (c && typeof c.randomUUID === "function") return c.randomUUID();
@@ -657,6 +676,7 @@ function newClientId() {
 }
 function createView({ model, el }) {
   const doc = el.ownerDocument;
+  const win = doc.defaultView;
   const client = newClientId();
   const cache = /* @__PURE__ */ new Map();
   let ops = [];
@@ -667,7 +687,7 @@ function createView({ model, el }) {
   const painted = { taskHash: void 0, progress: "", history: "", off: false };
   const root = h2(doc, "div", "nba-root");
   root.tabIndex = 0;
-  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.setAttribute(SUPPRESS, "true");
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", model.get("mode") === "manual" ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
@@ -804,6 +824,8 @@ function createView({ model, el }) {
       textEl.append(mark);
     }
     renderMeta(task);
+    const first = textEl.querySelector("mark");
+    if (first && root.contains(doc.activeElement)) first.scrollIntoView({ block: "nearest" });
   }
   function renderProgress(progress) {
     progressEl.replaceChildren();
@@ -905,7 +927,7 @@ function createView({ model, el }) {
     remember(s.queue);
     ops = unacked(ops, model.get("acks"), client);
     dropStaleEdits(s.queue);
-    current = derive(s, ops, cache);
+    current = derive(s, ops, cache, current && current.task ? current.task.task_hash : null);
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
     const off = lost || closed();
@@ -999,8 +1021,13 @@ function createView({ model, el }) {
   function chooseLabel(label) {
     if (!lost && !closed()) editor.chooseLabel(label);
   }
+  function onAnyKeyDown(event) {
+    if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
+    if (leftToLab(event)) root.removeAttribute(SUPPRESS);
+    else root.setAttribute(SUPPRESS, "true");
+  }
   function onKeyDown(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (leftToLab(event)) return;
     if (typeof event.key !== "string") return;
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
@@ -1047,6 +1074,7 @@ function createView({ model, el }) {
     if (lost || closed()) return;
     if (current && isManual(current.task)) editor.onMouseUp(event);
   }
+  win.addEventListener("keydown", onAnyKeyDown, true);
   root.addEventListener("keydown", onKeyDown);
   root.addEventListener("click", onClick);
   root.addEventListener("mousedown", onMouseDown);
@@ -1070,6 +1098,7 @@ function createView({ model, el }) {
     editor,
     destroy() {
       for (const t of traits) model.off(`change:${t}`, scheduleRender);
+      win.removeEventListener("keydown", onAnyKeyDown, true);
       root.removeEventListener("keydown", onKeyDown);
       root.removeEventListener("click", onClick);
       root.removeEventListener("mousedown", onMouseDown);

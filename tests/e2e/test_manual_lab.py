@@ -132,3 +132,51 @@ def test_mouse_keys_labels_removal_and_overlap_store_exact_spans(lab, notebook):
         ]),
     ]
     assert TEXTS[0][31:36] == "Pixel" and TEXTS[0][42:48] == "Google"
+
+
+CURSOR = """() => {
+  const cursor = document.querySelector('.nba-root .nba-cursor');
+  const box = cursor.getBoundingClientRect();
+  const view = document.querySelector('.nba-root').closest('.jp-WindowedPanel-outer')
+    .getBoundingClientRect();
+  // (within a pixel: the boxes have fractional coordinates)
+  return {text: cursor.textContent, x: box.left,
+          inView: box.top >= view.top - 1 && box.bottom <= view.bottom + 1};
+}"""
+
+
+def test_arrows_move_the_cursor_as_they_point_in_rtl_and_it_stays_in_view(lab, notebook):
+    """In a right-to-left text → moves the cursor right on screen (it moved it left); on a
+    long text the page follows the cursor (it walked off screen)."""
+    texts = ["קניתי טלפון חדש בחנות אתמול", " ".join(f"w{i}" for i in range(1500))]
+    code = (f"import nbannotate as nba\n"
+            f"session = nba.manual('rtl_long', {texts!r}, ['PRODUCT'], "
+            f"db={str(lab.root / 'rtl_long.duckdb')!r}, split_sentences=False)\n"
+            f"session")
+    nb = notebook([code])
+    page = nb.page
+    page.locator(f'{ROOT}[data-state="ready"]').wait_for(timeout=60_000)
+    cells = nb.cell_count()
+    root = page.locator(ROOT)
+    root.locator(".nba-header").click()  # focus the widget
+    assert page.evaluate("getComputedStyle(document.querySelector('.nba-text')).direction") \
+        == "rtl"
+    seen = []
+    for k in ("ArrowLeft", "ArrowLeft", "ArrowRight"):
+        page.keyboard.press(k)
+        seen.append(page.evaluate(CURSOR))
+    assert [c["text"] for c in seen] == ["קניתי", "טלפון", "קניתי"]  # reading order: right first
+    assert seen[1]["x"] < seen[0]["x"] and seen[2]["x"] > seen[1]["x"]  # ← left, → right
+    page.keyboard.press("Shift+ArrowLeft")
+    page.keyboard.press("1")
+    assert marks(page) == [["קניתי טלפון", "PRODUCT"]]
+    page.keyboard.press("a")
+    assert root.locator(".nba-text").text_content().startswith("w0 w1")
+    for _ in range(400):
+        page.keyboard.press("ArrowRight")
+    cursor = page.evaluate(CURSOR)
+    assert cursor["text"] == "w399"
+    assert cursor["inView"], "the cursor walked off screen"
+    assert nb.cell_count() == cells
+    assert nb.page_errors == []
+    nb.wait_kernel("[r['answer'] for r in session.history()]", ["accept"])

@@ -336,6 +336,8 @@ def test_accepting_a_span_drops_the_cards_that_overlap_it_with_the_key_press(lab
     group = {"New York City", "New York", "York City", "York"}
 
     def on_screen() -> tuple[str, str]:  # (the sentence's year, the span)
+        # Three accepts can take more cards than the view holds: then it waits for the kernel.
+        wait_ready(page)
         year = re.search(r"in (20\d\d)", card.locator(".nba-text").text_content()).group(1)
         return year, card.locator(".nba-span-text").first.text_content()
 
@@ -354,6 +356,85 @@ def test_accepting_a_span_drops_the_cards_that_overlap_it_with_the_key_press(lab
     asked = [(y, t) for y, t in seen if y in accepted and t in group]
     assert len(asked) < 4 * len(accepted), f"every question of each group was asked: {seen}"
     assert nb.page_errors == []
+    # every answer carried out before the session stops (a busy kernel may still hold some)
+    wait_kernel(nb, "len(session.history(50))", len(seen))
     rows = db_rows(nb, db, "answer, span_text")
     assert [r[1] for r in rows] == [t for _, t in seen]  # every key press stored, nothing else
     assert [r for r in rows if r[0] == "accept"] == [("accept", "New York City")] * len(accepted)
+
+
+DIRTY = "window.jupyterapp.shell.currentWidget.context.model.dirty"
+EXECUTION_COUNT = ("window.jupyterapp.shell.currentWidget.content.model.cells.get(0)"
+                   ".sharedModel.execution_count")
+
+
+def test_ctrl_s_and_shift_enter_reach_lab_while_the_widget_has_focus(lab, notebook):
+    """The widget keeps Lab's command-mode shortcuts from the keys pressed in it, not from
+    chords: ctrl+s saves the notebook and shift+enter runs the widget's cell, as anywhere in a
+    notebook (both did nothing while the widget had focus)."""
+    code, _db = setup_cell(lab, "chords")
+    nb = notebook([code, "'a second cell'"])
+    page = nb.page
+    wait_ready(page)
+    page.wait_for_function(DIRTY)  # the outputs of the run are not saved yet
+    cells = nb.cell_count()
+    focus_keys(page)
+    page.keyboard.press("a")
+    page.keyboard.press("Control+s")
+    page.wait_for_function(f"!{DIRTY}", timeout=10_000)
+    page.keyboard.press("x")  # the widget's keys still work, Lab's shortcuts still stay out
+    for k in ("b", "d", "d", "m"):
+        page.keyboard.press(k)
+    wait_kernel(nb, "len(session.history())", 2)
+    assert nb.cell_count() == cells
+    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+    runs = page.evaluate(EXECUTION_COUNT)
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(f"{EXECUTION_COUNT} > {runs}", timeout=20_000)
+    assert nb.cell_count() == cells
+    assert page.evaluate("window.jupyterapp.shell.currentWidget.content.activeCellIndex") == 1
+    assert nb.page_errors == []
+
+
+LONG_TEXTS = ["I like my Pixel.",
+              " ".join(["word"] * 1200) + " and then a Pixel at the end",
+              "https://example.com/" + "a" * 2500 + " then a Pixel"]
+
+SPAN_IN_VIEW = """() => {
+  const mark = document.querySelector('.nba-root .nba-text mark.nba-span');
+  if (!mark) return null;
+  const box = mark.getBoundingClientRect();
+  const text = document.querySelector('.nba-root .nba-text').getBoundingClientRect();
+  const view = document.querySelector('.nba-root').closest('.jp-WindowedPanel-outer')
+    .getBoundingClientRect();
+  // (within a pixel: the boxes have fractional coordinates)
+  return {inView: box.top >= view.top - 1 && box.bottom <= view.bottom + 1,
+          belowTheFold: box.top - text.top > view.height};
+}"""
+
+
+def test_a_new_card_on_a_long_text_is_scrolled_to_its_span(lab, notebook):
+    """After a key press the next card's span is in view, also far down a long text."""
+    db = lab.root / "longtexts.duckdb"
+    code = (f"import nbannotate as nba\n"
+            f"patterns = [{{'label': 'PRODUCT', 'pattern': [{{'lower': 'pixel'}}]}}]\n"
+            f"session = nba.teach('longtexts', {LONG_TEXTS!r}, model='blank:en', "
+            f"labels=['PRODUCT'], patterns=patterns, db={str(db)!r}, sorter='none', "
+            f"whole=None, complete=None, split_sentences=False)\n"
+            f"session")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    focus_keys(page)
+    far = 0
+    for _ in range(4):
+        page.keyboard.press("x")
+        if page.locator(".nba-root").get_attribute("data-state") != "ready":
+            break
+        where = page.evaluate(SPAN_IN_VIEW)
+        if where is None:  # a card without a span (the model's "no entities")
+            continue
+        assert where["inView"], f"the span of card {current(page)} is out of view"
+        far += where["belowTheFold"]
+    assert far, "no span was far down its text: the test shows nothing"
+    assert nb.page_errors == []
