@@ -2,8 +2,9 @@
 //
 // Select by dragging with the mouse or with shift+arrow keys (snapped to whole tokens); a mouse
 // selection becomes a span with the active label at once, a keyboard selection when a number key
-// (or Enter) is pressed. Number keys 1..9 / label buttons pick the label: of the pending selection,
-// else of the span under the cursor (a new span has the cursor on it), and for the next spans.
+// (or Enter, also shift+Enter: the widget keeps it from Lab then) is pressed. Number keys 1..9 /
+// label buttons pick the label: of the pending selection, else of the span under the cursor (a
+// new span has the cursor on it), and for the next spans.
 // A click on a span, or r with the cursor on it, removes it. Overlaps are refused with a visible
 // message. The widget turns the editor off (setDisabled) once nothing can be answered any more.
 //
@@ -196,8 +197,12 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     return els;
   }
 
-  /** Cursor and selection: classes on the painted tokens, changed where they moved. */
-  function paintCursor() {
+  /**
+   * Cursor and selection: classes on the painted tokens, changed where they moved. `follow`: the
+   * cursor moved by an arrow key, so the page follows it; a repaint (a click, a label) must not
+   * scroll back to a cursor the person has scrolled away from.
+   */
+  function paintCursor(follow = false) {
     const sel = selection();
     const now = selected(sel);
     const before = selected(painted.sel);
@@ -207,8 +212,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
       if (cursor !== null) {
         tokEls[cursor].classList.add("nba-cursor");
-        // On a long text the cursor can walk off screen: the page follows it (no-op when visible).
-        tokEls[cursor].scrollIntoView({ block: "nearest" });
+        // On a long text the cursor can walk off screen (no-op when visible).
+        if (follow) tokEls[cursor].scrollIntoView({ block: "nearest" });
       }
     }
     painted = { cursor, sel };
@@ -368,7 +373,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
         anchor = null;
       }
       say("");
-      paintCursor();
+      paintCursor(true);
       return true;
     }
     if (k === "r") {

@@ -57,13 +57,18 @@ function fmtMeta(value) {
 }
 
 /**
- * Keys left to JupyterLab while the widget has focus: chords with ctrl, meta or alt (save, copy,
- * the command palette...) and shift+enter (run the cell). Every other key pressed in the widget is
- * kept from Lab's command-mode shortcuts, also the ones the widget does not use: a stray b or
- * d d must not insert or delete cells.
+ * App-level shortcuts left to JupyterLab while the widget has focus: save (accel+s), run the cell
+ * (shift+enter, accel+enter, alt+enter) and the command palette (accel+shift+c). Every other key,
+ * chord or not, is kept from Lab's shortcuts, which act on the widget's own cell: a stray b, d d
+ * or ctrl+backspace must not insert, delete or merge cells. (Accel: ctrl, or cmd on a Mac.)
  */
-function leftToLab(event) {
-  return event.ctrlKey || event.metaKey || event.altKey || (event.shiftKey && event.key === "Enter");
+function labShortcut(event) {
+  if (typeof event.key !== "string") return false;
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // shift: C, Caps Lock: S
+  const accel = event.ctrlKey || event.metaKey;
+  const { shiftKey: shift, altKey: alt } = event;
+  if (k === "Enter") return shift + accel + alt === 1; // run: with exactly one of them
+  return accel && !alt && ((k === "s" && !shift) || (k === "c" && shift));
 }
 
 function newClientId() {
@@ -86,6 +91,7 @@ export function createView({ model, el }) {
   let current = null; // derived state last rendered
   let scheduled = false;
   let serverHashes = new Set(); // the kernel's queue as of the last render
+  let acted = false; // this view sent an operation since the last render (see renderTask)
   // What is on screen, so a render only touches the parts that changed (the key path stays short).
   const painted = { taskHash: undefined, progress: "", history: "", off: false };
 
@@ -252,10 +258,10 @@ export function createView({ model, el }) {
       textEl.append(mark);
     }
     renderMeta(task);
-    // A long text can put the span below the fold. Only while the keys are in use: a new card
-    // that comes in while the person works elsewhere in the notebook must not scroll it.
+    // A long text can put the span below the fold. Only right after this view's own key or
+    // button: a card from the kernel must not scroll a page the person is reading elsewhere.
     const first = textEl.querySelector("mark");
-    if (first && root.contains(doc.activeElement)) first.scrollIntoView({ block: "nearest" });
+    if (first && acted) first.scrollIntoView({ block: "nearest" });
   }
 
   function renderProgress(progress) {
@@ -419,6 +425,7 @@ export function createView({ model, el }) {
       painted.off = off;
       renderFocus(); // the hint says the keys are off
     }
+    acted = false;
   }
 
   function scheduleRender() {
@@ -469,6 +476,7 @@ export function createView({ model, el }) {
     if (!post(op)) return; // not sent: not applied either, and its number stays free
     seq = op.seq;
     ops.push(op);
+    acted = true;
     render(); // paint now, from the local queue: no round trip on the key path
   }
 
@@ -496,8 +504,16 @@ export function createView({ model, el }) {
     if (!lost && !closed()) editor.chooseLabel(label); // off: its buttons are disabled too
   }
 
+  /** A Lab shortcut to hand over; shift+enter labels a pending keyboard selection instead
+   * (held shift after shift+arrows: running the cell would lose the edits). */
+  function leftToLab(event) {
+    if (event.key === "Enter" && event.shiftKey && isManual(current && current.task) &&
+        editor.selection) return false;
+    return labShortcut(event);
+  }
+
   // Capture phase on the window: runs before JupyterLab's keydown handler (on the document), so
-  // the attribute it reads is set for this very key. Lab's modifier shortcuts (ctrl+s, ...) work.
+  // the attribute it reads is set for this very key.
   function onAnyKeyDown(event) {
     if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
     if (leftToLab(event)) root.removeAttribute(SUPPRESS);
@@ -505,7 +521,9 @@ export function createView({ model, el }) {
   }
 
   function onKeyDown(event) {
-    if (leftToLab(event)) return; // save, copy, run the cell, ...: JupyterLab's
+    if (leftToLab(event)) return; // save, run the cell, the command palette: JupyterLab's
+    // Other chords are not the widget's keys: left to the browser (ctrl+c copies).
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typeof event.key !== "string") return; // a synthetic keydown (autofill) may have none
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key; // Caps Lock: A = a

@@ -82,8 +82,9 @@ class ManualSession(BaseSession):
             model = self.use_model and incoming is None  # the input's own spans come first
             if model:
                 doc: Doc = self.nlp(text)
-            elif self.patterns is not None and incoming is None:
-                # patterns may match on what the pipeline sets (POS, LEMMA), as in teach
+            elif self.patterns is not None and incoming is None \
+                    and self.patterns.needs_annotations:
+                # patterns match on what the pipeline sets (POS, LEMMA), as in teach
                 doc = upstream_docs(self.nlp, [text])[0]
             else:
                 doc = self.nlp.make_doc(text)

@@ -63,17 +63,21 @@ def _copy_language(nlp: Language) -> Language:
     return copy
 
 
-def load_language(model: ModelLike) -> Language:
+def load_language(model: ModelLike, need_ner: bool = False) -> Language:
     """Load ``model`` as a new Language object without adding anything to it.
 
     ``model`` is ``"blank:<lang>"``, the name of an installed pipeline package, a pipeline
-    directory, or a ``spacy.Language`` (copied). ModelError when its NER is disabled.
+    directory, or a ``spacy.Language`` (copied). With ``need_ner`` (the NER is used or
+    trained), ModelError when its only NER is disabled.
     """
-    return _check_ner_enabled(_load_language(model), model)
+    nlp = _load_language(model)
+    return check_ner_enabled(nlp, model) if need_ner else nlp
 
 
-def _check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
+def check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
     """A disabled NER would be neither used nor replaced (a second 'ner' clashes with it)."""
+    if find_ner(nlp) is not None:
+        return nlp
     for name in nlp.disabled:
         if isinstance(nlp.get_pipe(name), EntityRecognizer):
             what = "the spacy.Language passed" if isinstance(model, Language) else repr(model)
@@ -155,7 +159,7 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
     pipeline's word vectors, if it has any); otherwise ModelError.
     """
     labels = normalize_labels(labels)
-    nlp = load_language(model)
+    nlp = load_language(model, need_ner=True)
     ner = find_ner(nlp)
     if ner is None:
         if not labels:

@@ -179,11 +179,13 @@ class PatternMatcher:
                                    f"{_spacy_problems(err, key)}") from err
             self.labels.add(entry["label"])
             self.count += 1
-        self._check_annotations(nlp, entries, wanted)
+        #: True when a token pattern matches on what components set (POS, LEMMA, ...): the
+        #: docs must then come from the pipeline, not from the tokenizer alone.
+        self.needs_annotations = self._check_annotations(nlp, entries, wanted)
 
     @staticmethod
     def _check_annotations(nlp: Language, entries: list[dict[str, Any]],
-                           wanted: set[str] | None) -> None:
+                           wanted: set[str] | None) -> bool:
         """Token patterns on attributes the pipeline does not set (POS on ``blank:en``, an
         unregistered ``_`` extension) would fail on every text, deep inside spaCy: refuse them
         here, naming the line. Matches are made on docs after the components before the NER."""
@@ -213,6 +215,7 @@ class PatternMatcher:
                                 f"{_ANNOTATIONS[attr]} (a blank:xx pipeline has none). Use "
                                 f"ORTH, LOWER, TEXT, SHAPE or IS_* attributes, or a model "
                                 f"whose pipeline sets {attr}.")
+        return trial is not None
 
     def __len__(self) -> int:
         return self.count

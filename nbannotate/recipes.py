@@ -348,7 +348,7 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     beam_width = _positive_int("beam_width", beam_width)
     batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
-    nlp = load_language(model)
+    nlp = load_language(model, need_ner=True)
     ner = find_ner(nlp)
     if ner is None or not ner.labels:
         raise ModelError(f"silver() needs a trained entity recognizer, and {model!r} has "

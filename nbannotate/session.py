@@ -45,7 +45,7 @@ from spacy.language import Language
 
 from .base_session import BaseSession
 from .candidates import CandidateScorer, ScoredText, TokenKey
-from .errors import AnswerError
+from .errors import AnswerError, SourceError
 from .models import upstream_docs
 from .sorters import Sorter
 from .sources import Source
@@ -191,7 +191,7 @@ class TeachSession(BaseSession):
             gold_per_update=gold_per_update, learn_rate=learn_rate,
             average=average, on_update=self._on_update)
         # The source is read on its own thread into a short queue (see _read_source).
-        self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * score_batch)
+        self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         self._source_done = False
         self._source_error: BaseException | None = None
         self._reader = threading.Thread(target=self._read_source, name="nbannotate-reader",
@@ -205,25 +205,42 @@ class TeachSession(BaseSession):
     def _read_source(self) -> None:
         """Reader thread: the source's items into ``_incoming``, then ("end", None), or
         ("error", exc). The producer never blocks in the source, so a slow source (a generator
-        fed by an API) neither holds back the texts that arrived nor a stop()."""
+        fed by an API) neither holds back the texts that arrived nor a stop(). The queue holds
+        one item: the source is read as the producer takes them, as before, so a generator
+        shared with a later session loses at most an item or two when this one stops."""
         try:
             for item in self._items():
-                while not self._stopped:
-                    try:
-                        self._incoming.put(("item", item), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stopped:
+                if not self._put(("item", item)):
                     return
-            self._incoming.put(("end", None))
-        except BaseException as err:  # raised by the producer, then at next_task
-            self._incoming.put(("error", err))
+            self._put(("end", None))
+        except ValueError as err:
+            if "generator already executing" not in str(err):
+                self._put(("error", err))
+                return
+            self._put(("error", SourceError(
+                "The source generator is still being read by an earlier session (closed, but "
+                "waiting inside the generator for its next item). A generator can be read "
+                "once: pass a new one, or a function that returns one (source=lambda: "
+                "my_texts()), when you run the cell again.")))
+        except BaseException as err:  # raised at next_task once the texts before it are done
+            self._put(("error", err))
+
+    def _put(self, message: tuple[str, Any]) -> bool:
+        """Hand a message to the producer; False once the session stopped (nobody reads)."""
+        while not self._stopped:
+            try:
+                self._incoming.put(message, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _take(self) -> list[Item]:
         """Up to ``score_batch`` texts: re-scores first, then new ones from the source. A
-        partial batch is scored when the source has nothing for SOURCE_WAIT seconds."""
+        partial batch is scored once the source has kept its first text waiting SOURCE_WAIT
+        seconds (a source that trickles texts in gets them scored too)."""
         batch: list[Item] = []
+        deadline: float | None = None  # set by the batch's first text
         while len(batch) < self.score_batch and not self._stopped:
             with self._cond:
                 item = self._requeue.popleft() if self._requeue else None
@@ -231,11 +248,10 @@ class TeachSession(BaseSession):
                     self._scoring.add(input_hash(item["text"]))
             if item is None:
                 if self._source_done:
-                    if self._source_error is not None and not batch:
-                        raise self._source_error
                     break
+                wait = SOURCE_WAIT if deadline is None else deadline - time.monotonic()
                 try:
-                    kind, value = self._incoming.get(timeout=SOURCE_WAIT)
+                    kind, value = self._incoming.get(timeout=max(wait, 0.0))
                 except queue.Empty:
                     if batch:
                         break  # score what has come
@@ -243,15 +259,17 @@ class TeachSession(BaseSession):
                 if kind == "end":
                     self._source_done = True
                     break
-                if kind == "error":  # raised once the texts before it are scored
+                if kind == "error":  # raised at next_task once everything before it is done
                     self._source_done = True
                     self._source_error = value
-                    continue
+                    break
                 item = value
                 ih = input_hash(item["text"])
                 if ih in self._seen_inputs:  # a text repeated in the source is offered once
                     continue
                 self._seen_inputs.add(ih)
+            if deadline is None:
+                deadline = time.monotonic() + SOURCE_WAIT
             batch.append(item)
         return batch
 
@@ -352,6 +370,8 @@ class TeachSession(BaseSession):
                     stale_items.append(item)
             self._ready.clear()
             self._requeue.extendleft(reversed(stale_items))
+            if stale_items:  # more to offer: next_task waits for the re-scoring
+                self._exhausted = False
             self._cond.notify_all()
 
     # -- the annotator's calls ---------------------------------------------------------------
@@ -383,6 +403,11 @@ class TeachSession(BaseSession):
                         continue
                     break
                 if self.error is not None:
+                    raise self.error
+                if self._exhausted and self._source_error is not None and not self._stopped:
+                    # every text read before the source failed has been offered: say why the
+                    # stream ends, here and at every later call
+                    self.error = self._source_error
                     raise self.error
                 if self._exhausted or self._stopped:
                     return None

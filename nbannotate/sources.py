@@ -428,6 +428,10 @@ class Source:
         col = self.text_column
         loc = list(df.columns).index(col)
         others = [c for j, c in enumerate(df.columns) if j != loc]
+        # A Prodigy export read with pandas: its annotation columns are not the input's meta.
+        # In any other frame, a "label" or "answer" column is the user's own data.
+        prodigy = bool({"_input_hash", "_task_hash", "_view_id"} & set(map(str, df.columns)))
+        skip = _TASK_KEYS if prodigy else frozenset()
         chunk = 2048  # convert a slice at a time: no full copy of a big frame as Python objects
         for lo in range(0, len(df), chunk):
             part = df.iloc[lo:lo + chunk]
@@ -443,10 +447,9 @@ class Source:
                 # a "spans" column (e.g. pd.read_json of a Prodigy export) holds spans, as
                 # in a dict item; a row without any (NaN, None) has none
                 spans = row.pop("spans", None)
-                # As for a dict item: a Prodigy export's annotation columns (tokens, hashes,
-                # the old answer) are not the input's meta, and its "meta" column is merged.
+                # As for a dict item, a "meta" column of dicts is merged.
                 user_meta = row.pop("meta", None)
-                meta = {str(c): _jsonable(v) for c, v in row.items() if c not in _TASK_KEYS}
+                meta = {str(c): _jsonable(v) for c, v in row.items() if c not in skip}
                 if isinstance(user_meta, Mapping):
                     meta.update({str(c): _jsonable(v) for c, v in user_meta.items()})
                 elif not _missing(user_meta):

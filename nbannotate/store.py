@@ -222,6 +222,7 @@ class _Shared:
         self.lock = threading.RLock()
         self.refs = 0
         self.indexes: dict[str, AnswerIndex] = {}
+        self.checked = False  # schema made or checked, file read once (see _init_schema)
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -637,8 +638,12 @@ class Database:
     def _init_schema(self) -> None:
         """Create the tables in a new file; in an existing one, refuse tables of the same names
         that nbannotate did not create before writing anything, and read the tables once, so
-        that a damaged file fails here rather than at a later call."""
-        with self._locked() as conn:
+        that a damaged file fails here rather than at a later call. Once per open file: more
+        handles on it share the checked connection."""
+        with self._locked_shared() as shared:
+            if shared.checked:
+                return
+            conn = shared.conn
             found: dict[str, list[str]] = {}
             for table, column in conn.execute(
                     "SELECT table_name, column_name FROM information_schema.columns "
@@ -665,6 +670,7 @@ class Database:
             conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
             conn.execute("SELECT sum(task_hash % 7), count(kind), count(view_id), "
                          "count(span_start) FROM answers").fetchall()
+            shared.checked = True
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._locked() as conn:

@@ -589,7 +589,7 @@ class _Base:
 
 
 def _resolve_base(base_model: ModelLike) -> _Base:
-    nlp = load_language(base_model)  # ModelError when it cannot be loaded
+    nlp = load_language(base_model, need_ner=True)  # ModelError when it cannot be loaded
     if isinstance(base_model, Language):
         # Trained from the object as it is in memory (saved by _run), not from the directory
         # it was loaded from: patterns, components or a tokenizer changed since would be lost.

@@ -212,9 +212,9 @@ class _Feed:
     def _add(self, task: dict[str, Any], front: bool = False) -> None:
         """Hand a task to the front ends unless it is already out or needs no answer.
 
-        A completion question goes second: right after the card the person is looking at, not
-        behind the whole prefetched queue (the text is still in mind), and not first, where it
-        would replace the card under their fingers.
+        A completion question, or an answer undone from a cell, goes second: right after the card
+        the person is looking at, not behind the whole prefetched queue, and not first, where it
+        would replace the card under their fingers (it comes with a refill, just after a key).
         """
         th = int(task["_task_hash"])
         if any(int(t["_task_hash"]) == th for t in self.outstanding):
@@ -224,14 +224,13 @@ class _Feed:
             # session keeps it aside and asks it again if that answer is undone.
             self.session.requeue([task])
             return
-        if th in self.answered:
-            # Answered through us, offered again and not settled: the answer was undone from a
-            # cell (session.undo()). Shown first, as after the widget's own undo.
-            self.answered.discard(th)
-            front = True
+        # Answered through us, offered again and not settled: the answer was undone from a cell
+        # (session.undo()).
+        undone = th in self.answered
+        self.answered.discard(th)
         if front:
             self.outstanding.insert(0, task)
-        elif (task.get("meta") or {}).get("completion"):
+        elif undone or (task.get("meta") or {}).get("completion"):
             self.outstanding.insert(1, task)
         else:
             self.outstanding.append(task)

@@ -104,6 +104,19 @@ def test_an_answer_never_waits_for_a_slow_source(db_path):
         s.close()
 
 
+def test_manual_takes_a_pipeline_whose_ner_is_disabled(db_path, tmp_path):
+    """manual uses the model's tokenizer (and, for POS patterns, its tagger): a pipeline
+    loaded with disable=["ner"] is fine there, unlike in teach or train."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("ner").add_label("ORG")
+    nlp.initialize()
+    nlp.disable_pipe("ner")
+    s = nba.manual("gold", ["I got an iPhone 12 today ."], ["PRODUCT"], model=nlp,
+                   patterns=[{"label": "PRODUCT", "pattern": "iPhone"}], db=db_path)
+    assert [(x["start"], x["end"]) for x in s.next_task()["spans"]] == [(9, 15)]
+    s.close()
+
+
 def test_manual_refuses_overlaps_and_unknown_labels_without_storing(db_path):
     s = nba.manual("gold", ["Apple Watch Series 9 is out ."], ["PRODUCT"], db=db_path)
     task = s.next_task()

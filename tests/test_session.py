@@ -13,7 +13,7 @@ import duckdb
 import pytest
 import spacy
 from gadgets import answer_tasks as run
-from gadgets import gadget_texts, gold_spans, product_patterns
+from gadgets import gadget_texts, gold_spans, oracle, product_patterns
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
@@ -621,5 +621,92 @@ def test_a_slow_source_holds_back_neither_its_texts_nor_close(db_path):
         closing.join(20)
         assert not closing.is_alive() and not more.is_set()
         assert len(nba.Database(db_path).dataset("t")) == 1
+    finally:
+        more.set()
+
+
+def test_texts_before_a_source_error_are_all_offered_even_across_updates(db_path):
+    """Once the texts read before a failing source item were scored, the producer stopped: a
+    model update then moved the unanswered ones back for re-scoring, and nobody re-scored them
+    (3 of 4 texts were never offered)."""
+    texts = gadget_texts(4, seed=1, products=["iPhone", "Galaxy"])
+
+    def source():
+        yield from texts
+        raise SourceError("item 5 is broken")
+
+    s = nba.teach("t", source(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  split_sentences=False, batch_size=1, whole=None, complete=None)
+    offered = []
+    try:
+        with pytest.raises(SourceError, match="item 5 is broken"):
+            while (task := s.next_task(timeout=60)) is not None:
+                offered.append(task["text"])
+                s.answer(task, oracle(task))
+                assert s.update_model(60)  # every answer updates: the queue is re-scored
+        assert set(offered) == set(texts)
+        with pytest.raises(SourceError, match="item 5 is broken"):  # and it stays said
+            s.next_task(timeout=1)
+    finally:
+        s.close()
+
+
+def test_a_trickling_source_is_scored_as_it_comes(db_path):
+    """A text every 0.15 s: the 0.2 s wait restarted with every text, so nothing was offered
+    until a whole scoring batch (32 texts) had come in."""
+    first = gadget_texts(40, seed=7)
+    more = threading.Event()
+
+    def trickle():
+        for text in first:
+            yield text
+            if more.wait(0.15):
+                return
+
+    s = nba.teach("t", trickle(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                  split_sentences=False)
+    try:
+        task = s.next_task(timeout=60)
+        assert task is not None and s.progress["source_read"] < 20
+    finally:
+        more.set()
+        s.close()
+
+
+def test_close_leaves_no_reader_thread_behind(db_path):
+    """The reader's last message ("end") waited forever on a full queue after close(), keeping
+    the session and its model alive."""
+    before = {t for t in threading.enumerate() if t.name == "nbannotate-reader"}
+    s = nba.teach("t", gadget_texts(96, seed=3), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False)
+    assert s.next_task(timeout=60) is not None
+    s.close()
+    for thread in {t for t in threading.enumerate() if t.name == "nbannotate-reader"} - before:
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+def test_a_generator_still_read_by_a_closed_session_gets_a_clear_error(db_path):
+    """Running the cell again with the same slow generator object: the closed session's reader
+    still waits inside it. The new session says so, and how to pass the source instead."""
+    more = threading.Event()
+
+    def slow():
+        yield from gadget_texts(2, seed=4)
+        more.wait(60)
+        yield from gadget_texts(2, seed=5)
+
+    texts = slow()
+    first = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
+                      split_sentences=False)
+    try:
+        while first.next_task(timeout=2) is not None:
+            pass  # until the generator waits for its next text
+        second = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(),
+                           db=db_path, split_sentences=False)  # closes the first
+        with pytest.raises(SourceError, match="still being read by an earlier session.*"
+                                              "a function that returns one"):
+            second.next_task(timeout=30)
+        second.close()
     finally:
         more.set()

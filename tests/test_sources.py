@@ -84,6 +84,14 @@ def test_a_prodigy_export_as_a_dataframe_gives_the_meta_a_list_of_dicts_gives(tm
     assert items[0]["meta"] == {"meta": "from the survey", "row": 0}
 
 
+def test_a_plain_dataframe_keeps_its_label_and_answer_columns_in_meta():
+    """Only a Prodigy export's annotation columns are left out: a "label" column of the
+    user's own (a category, a survey answer) stays in the meta."""
+    df = pd.DataFrame({"text": ["Great phone"], "label": ["review"], "answer": ["yes"]})
+    (item,) = Source(df)
+    assert item["meta"] == {"label": "review", "answer": "yes", "row": 0}
+
+
 def test_span_offsets_may_be_numpy_integers():
     """Offsets taken from a DataFrame are numpy integers: integers all the same."""
     span = {"start": np.int64(12), "end": np.int32(21), "label": "PRODUCT"}

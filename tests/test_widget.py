@@ -273,19 +273,23 @@ def test_the_reason_an_answer_failed_stays_until_its_task_is_answered(widget, se
         (int(t2), "reject"), (int(t1), "accept"), (int(t3), "ignore")]
 
 
-def test_an_answer_undone_from_a_cell_comes_back_to_the_widget_first(widget, session, db_path):
+def test_an_answer_undone_from_a_cell_comes_back_after_the_card_on_screen(widget, session,
+                                                                          db_path):
     """session.undo() in another cell, of an answer given in the widget: the task is offered
-    again, and the widget must show it (it used to drop it as answered, for good)."""
+    again, and the widget must show it (it used to drop it as answered, for good). Next, not
+    first: it arrives with the refill just after a key press and would replace the card the
+    annotator has just started reading."""
     first = hashes(widget)[0]
     send(widget, "answer", task_hash=first, answer="reject")
     wait_for(lambda: len(widget.queue) == 4, what="the refill")
     undone = session.undo()  # in another cell
     assert str(undone["_task_hash"]) == first
     wait_for(lambda: widget.history == [], what="the undo to reach the view")
-    # The queue is full: the task comes with the next refill, and first, like the widget's undo.
-    send(widget, "answer", task_hash=hashes(widget)[0], answer="reject")
-    second = widget.history[0]["task_hash"]
-    wait_for(lambda: hashes(widget)[0] == first, what="the undone task in the widget")
+    # The queue is full: the task comes with the next refill, right after the card on screen.
+    second, on_screen = hashes(widget)[:2]
+    send(widget, "answer", task_hash=second, answer="reject")
+    wait_for(lambda: first in hashes(widget), what="the undone task in the widget")
+    assert hashes(widget)[:2] == [on_screen, first]
     assert hashes(widget).count(first) == 1
     send(widget, "answer", task_hash=first, answer="ignore")
     assert widget.notice == ""

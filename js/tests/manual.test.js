@@ -303,6 +303,28 @@ describe("manual view", () => {
     assert.equal(scrolled.length, 2);
   });
 
+  test("a repaint does not scroll back to the keyboard cursor (a click, a label, a drag)", () => {
+    const text = Array.from({ length: 600 }, (_, i) => `w${i}`).join(" ");
+    const far = (i) => ({ start: text.indexOf(`w${i} `), end: text.indexOf(`w${i} `) + `w${i}`.length,
+      token_start: i, token_end: i, label: "PRODUCT" });
+    const { root, $ } = mount([manualTask(text, [far(500), far(550)])]);
+    key(dom.window, root, "ArrowRight"); // the cursor on w0, at the top
+    const scrolled = [];
+    dom.window.Element.prototype.scrollIntoView = function () {
+      scrolled.push(this.textContent);
+    };
+    // The person scrolls far down with the wheel, clicks a span there to remove it, relabels
+    // and marks a word with the mouse: the page stays where they are.
+    const mark = $("mark.nba-span");
+    for (const type of ["mousedown", "mouseup", "click"]) mouse(type, mark);
+    $('.nba-label-btn[data-label="BRAND"]').dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    drag(tok(root, 520).firstChild, 0, tok(root, 520).firstChild, 2);
+    assert.deepEqual(marks(root), [["w520", "BRAND"], ["w550", "PRODUCT"]]);
+    assert.deepEqual(scrolled, []);
+    key(dom.window, root, "ArrowRight"); // the arrows follow the cursor again (on w520 now)
+    assert.deepEqual(scrolled, ["w521"]);
+  });
+
   test("in a right-to-left text the arrows move the cursor the way they point on screen", () => {
     const { root, $ } = mount([manualTask("קניתי טלפון חדש אתמול")]);
     $(".nba-text").style.direction = "rtl"; // what dir="auto" resolves to in a browser
@@ -315,17 +337,25 @@ describe("manual view", () => {
     assert.deepEqual([...root.querySelectorAll(".nba-sel")].map((t) => t.textContent), ["טלפון", "חדש"]);
   });
 
-  test("shift+enter is left to JupyterLab (run the cell); enter still labels a selection", () => {
+  test("shift+enter labels a pending keyboard selection; without one it runs the cell (Lab's)", () => {
     const { root } = mount([manualTask("I bought a Pixel today.")]);
+    const seen = [];
+    dom.document.addEventListener("keydown", (e) => seen.push(root.hasAttribute("data-lm-suppress-shortcuts")), true);
     key(dom.window, root, "ArrowRight");
     key(dom.window, root, "ArrowRight", { shiftKey: true });
+    // shift still held after shift+arrows: running the cell would throw the edits away
     const ev = key(dom.window, root, "Enter", { shiftKey: true });
-    assert.equal(ev.defaultPrevented, false);
-    assert.deepEqual(marks(root), []);
-    assert.ok(!root.hasAttribute("data-lm-suppress-shortcuts"));
-    key(dom.window, root, "Enter");
+    assert.equal(ev.defaultPrevented, true);
     assert.deepEqual(marks(root), [["I bought", "PRODUCT"]]);
-    assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+    assert.equal(seen.at(-1), true, "kept from Lab");
+    const run = key(dom.window, root, "Enter", { shiftKey: true }); // no selection pending now
+    assert.equal(run.defaultPrevented, false);
+    assert.equal(seen.at(-1), false, "left to Lab");
+    key(dom.window, root, "ArrowRight");
+    key(dom.window, root, "ArrowRight", { shiftKey: true });
+    key(dom.window, root, "Enter");
+    assert.deepEqual(marks(root), [["I bought", "PRODUCT"], ["a Pixel", "PRODUCT"]]);
+    assert.equal(seen.at(-1), true);
   });
 
   test("a span that would overlap another is refused with a visible message", () => {

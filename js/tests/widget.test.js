@@ -248,8 +248,8 @@ describe("labels", () => {
 });
 
 describe("keys and buttons", () => {
-  test("Lab's shortcuts are kept from keys pressed in the widget, not from chords (ctrl+s saves)", () => {
-    const { root, $ } = mount(readyState());
+  test("Lab's shortcuts are kept from keys pressed in the widget, except save, run and the palette", () => {
+    const { model, root, $ } = mount(readyState());
     // Lab reads the attribute when it handles the keydown, on the document: after the window's
     // capture phase, where the widget sets it for this key.
     const seen = [];
@@ -261,15 +261,31 @@ describe("keys and buttons", () => {
     press("s", { metaKey: true });
     press("Enter", { shiftKey: true });
     press("Enter", { altKey: true });
+    press("Enter", { ctrlKey: true });
+    press("C", { ctrlKey: true, shiftKey: true }); // the command palette
     press(" ");
     press("Backspace");
     assert.deepEqual(seen, [["s", false], ["a", true], ["b", true], ["s", false], ["Enter", false],
-      ["Enter", false], [" ", true], ["Backspace", true]]);
+      ["Enter", false], ["Enter", false], ["C", false], [" ", true], ["Backspace", true]]);
+    // Lab's other chords act on the widget's own cell: merge it above, move it, merge cells,
+    // select all cells, collapse headings, save as...
+    seen.length = 0;
+    const answered = model.answers().length;
+    const chords = [["Backspace", { ctrlKey: true }], ["ArrowUp", { ctrlKey: true, shiftKey: true }],
+      ["M", { ctrlKey: true, shiftKey: true }], ["a", { ctrlKey: true }], ["a", { metaKey: true }],
+      ["ArrowLeft", { ctrlKey: true, shiftKey: true }], ["S", { ctrlKey: true, shiftKey: true }],
+      ["Enter", { ctrlKey: true, shiftKey: true }], ["c", { ctrlKey: true }], ["x", { altKey: true }]];
+    for (const [k, init] of chords) {
+      const ev = press(k, init);
+      assert.equal(ev.defaultPrevented, false, `${k}: the browser's own (ctrl+c copies)`);
+    }
+    assert.ok(seen.every(([, suppressed]) => suppressed), JSON.stringify(seen));
+    assert.equal(seen.length, chords.length);
+    assert.equal(model.answers().length, answered, "a chord is none of the widget's keys");
     // a key pressed elsewhere on the page is none of the widget's business
     key(dom.window, dom.document.body, "s", { ctrlKey: true });
     assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
   });
-
 
   test("the root is focusable, suppresses Lab shortcuts and shows its focus state", () => {
     const { root, $ } = mount(readyState());
@@ -518,8 +534,8 @@ describe("kernel round trips", () => {
     assert.equal($(".nba-card").dataset.taskHash, "77");
   });
 
-  test("a new card on a long text scrolls its span into view, only while the keys are in use", async () => {
-    const { model, root } = mount(readyState(3));
+  test("a new card on a long text scrolls its span into view, only after this view's own action", async () => {
+    const { model, root, $ } = mount(readyState(4));
     const scrolled = [];
     dom.window.Element.prototype.scrollIntoView = function (options) {
       scrolled.push([this.className, this.textContent, options]);
@@ -527,10 +543,23 @@ describe("kernel round trips", () => {
     const q = model.get("queue");
     model.kernelUpdate({ queue: q.slice(1) }); // answered in another view; focus elsewhere
     await tick();
-    assert.deepEqual(scrolled, []);
+    // Also while the widget has focus: the person may be scrolling elsewhere with the wheel.
     root.focus();
+    model.kernelUpdate({ queue: q.slice(2) });
+    await tick();
+    assert.equal($(".nba-card").dataset.taskHash, q[2].task_hash);
+    assert.deepEqual(scrolled, []);
     key(dom.window, root, "a");
-    assert.deepEqual(scrolled, [["nba-span", "gadget3PRODUCT", { block: "nearest" }]]);
+    assert.deepEqual(scrolled, [["nba-span", "gadget4PRODUCT", { block: "nearest" }]]);
+    $(".nba-btn-undo").dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    assert.equal($(".nba-card").dataset.taskHash, q[2].task_hash);
+    assert.equal(scrolled.length, 2, "a button is this view's action too");
+    model.kernelUpdate({ acks: { [view.client]: 2 }, queue: q.slice(2) }); // the acks: same card
+    await tick();
+    model.kernelUpdate({ queue: [q[3]] }); // answered in another view: not this view's doing
+    await tick();
+    assert.equal($(".nba-card").dataset.taskHash, q[3].task_hash);
+    assert.equal(scrolled.length, 2);
   });
 
   test("loading, no more tasks and kernel errors are shown clearly", async () => {

@@ -415,7 +415,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     }
     return els;
   }
-  function paintCursor() {
+  function paintCursor(follow = false) {
     const sel = selection();
     const now = selected(sel);
     const before = selected(painted.sel);
@@ -425,7 +425,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       if (painted.cursor !== null) tokEls[painted.cursor].classList.remove("nba-cursor");
       if (cursor !== null) {
         tokEls[cursor].classList.add("nba-cursor");
-        tokEls[cursor].scrollIntoView({ block: "nearest" });
+        if (follow) tokEls[cursor].scrollIntoView({ block: "nearest" });
       }
     }
     painted = { cursor, sel };
@@ -565,7 +565,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
         anchor = null;
       }
       say("");
-      paintCursor();
+      paintCursor(true);
       return true;
     }
     if (k === "r") {
@@ -666,8 +666,13 @@ function fmtMeta(value) {
     return String(value);
   }
 }
-function leftToLab(event) {
-  return event.ctrlKey || event.metaKey || event.altKey || event.shiftKey && event.key === "Enter";
+function labShortcut(event) {
+  if (typeof event.key !== "string") return false;
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const accel = event.ctrlKey || event.metaKey;
+  const { shiftKey: shift, altKey: alt } = event;
+  if (k === "Enter") return shift + accel + alt === 1;
+  return accel && !alt && (k === "s" && !shift || k === "c" && shift);
 }
 function newClientId() {
   const c = globalThis.crypto;
@@ -684,6 +689,7 @@ function createView({ model, el }) {
   let current = null;
   let scheduled = false;
   let serverHashes = /* @__PURE__ */ new Set();
+  let acted = false;
   const painted = { taskHash: void 0, progress: "", history: "", off: false };
   const root = h2(doc, "div", "nba-root");
   root.tabIndex = 0;
@@ -825,7 +831,7 @@ function createView({ model, el }) {
     }
     renderMeta(task);
     const first = textEl.querySelector("mark");
-    if (first && root.contains(doc.activeElement)) first.scrollIntoView({ block: "nearest" });
+    if (first && acted) first.scrollIntoView({ block: "nearest" });
   }
   function renderProgress(progress) {
     progressEl.replaceChildren();
@@ -971,6 +977,7 @@ function createView({ model, el }) {
       painted.off = off;
       renderFocus();
     }
+    acted = false;
   }
   function scheduleRender() {
     if (scheduled) return;
@@ -1001,6 +1008,7 @@ function createView({ model, el }) {
     if (!post(op)) return;
     seq = op.seq;
     ops.push(op);
+    acted = true;
     render2();
   }
   function answer(choice) {
@@ -1021,6 +1029,10 @@ function createView({ model, el }) {
   function chooseLabel(label) {
     if (!lost && !closed()) editor.chooseLabel(label);
   }
+  function leftToLab(event) {
+    if (event.key === "Enter" && event.shiftKey && isManual(current && current.task) && editor.selection) return false;
+    return labShortcut(event);
+  }
   function onAnyKeyDown(event) {
     if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
     if (leftToLab(event)) root.removeAttribute(SUPPRESS);
@@ -1028,6 +1040,7 @@ function createView({ model, el }) {
   }
   function onKeyDown(event) {
     if (leftToLab(event)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (typeof event.key !== "string") return;
     let handled = false;
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;

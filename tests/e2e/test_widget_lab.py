@@ -396,6 +396,33 @@ def test_ctrl_s_and_shift_enter_reach_lab_while_the_widget_has_focus(lab, notebo
     assert nb.page_errors == []
 
 
+CELL_SOURCES = ("Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)"
+                ".map(c => c.sharedModel.source)")
+
+
+def test_lab_chords_do_not_act_on_the_widgets_cell(lab, notebook):
+    """Lab's other chords act on the active cell, the widget's own: ctrl+backspace merged it
+    into the cell above (the widget vanished), ctrl+shift+up moved it, ctrl+shift+m merged it
+    with the next. With the widget focused they do nothing; its keys keep working."""
+    code, _db = setup_cell(lab, "labchords")
+    nb = notebook(["x = 1  # a cell above", code, "'a cell below'"])
+    page = nb.page
+    wait_ready(page)
+    before = page.evaluate(CELL_SOURCES)
+    focus_keys(page)
+    page.keyboard.press("a")
+    wait_kernel(nb, "len(session.history())", 1)
+    for chord in ("Control+Backspace", "Control+Shift+ArrowUp", "Control+Shift+M"):
+        page.keyboard.press(chord)
+    page.wait_for_timeout(500)  # Lab runs a command at once, on the key press
+    assert page.evaluate(CELL_SOURCES) == before
+    assert page.locator(".nba-root").count() == 1
+    assert page.evaluate("document.activeElement.classList.contains('nba-root')")
+    page.keyboard.press("x")
+    wait_kernel(nb, "len(session.history())", 2)
+    assert nb.page_errors == []
+
+
 LONG_TEXTS = ["I like my Pixel.",
               " ".join(["word"] * 1200) + " and then a Pixel at the end",
               "https://example.com/" + "a" * 2500 + " then a Pixel"]
