@@ -91,7 +91,7 @@ export function createView({ model, el }) {
   let current = null; // derived state last rendered
   let scheduled = false;
   let serverHashes = new Set(); // the kernel's queue as of the last render
-  let acted = false; // this view sent an operation since the last render (see renderTask)
+  let acted = false; // this view sent an operation since the last card it painted (renderTask)
   // What is on screen, so a render only touches the parts that changed (the key path stays short).
   const painted = { taskHash: undefined, progress: "", history: "", off: false };
 
@@ -262,6 +262,7 @@ export function createView({ model, el }) {
     // button: a card from the kernel must not scroll a page the person is reading elsewhere.
     const first = textEl.querySelector("mark");
     if (first && acted) first.scrollIntoView({ block: "nearest" });
+    acted = false; // a card painted: the next one scrolls only after another action
   }
 
   function renderProgress(progress) {
@@ -425,7 +426,6 @@ export function createView({ model, el }) {
       painted.off = off;
       renderFocus(); // the hint says the keys are off
     }
-    acted = false;
   }
 
   function scheduleRender() {
@@ -507,9 +507,9 @@ export function createView({ model, el }) {
   /** A Lab shortcut to hand over; shift+enter labels a pending keyboard selection instead
    * (held shift after shift+arrows: running the cell would lose the edits). */
   function leftToLab(event) {
-    if (event.key === "Enter" && event.shiftKey && isManual(current && current.task) &&
-        editor.selection) return false;
-    return labShortcut(event);
+    if (event.key === "Enter" && event.shiftKey && !lost && !closed() &&
+        isManual(current && current.task) && editor.selection) return false;
+    return labShortcut(event); // off (kernel lost, session closed): the cell is Lab's to run
   }
 
   // Capture phase on the window: runs before JupyterLab's keydown handler (on the document), so

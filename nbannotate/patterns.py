@@ -23,6 +23,13 @@ from .errors import PatternError
 from .models import upstream_docs
 
 PatternsLike = str | Path | Iterable[Mapping[str, Any]]
+# Token attributes of the tokenizer's docs alone (the vocab's lexeme flags included): patterns on
+# anything else (POS, "_" extensions, ENT_TYPE, sentence starts) match on the docs the
+# components before the NER made.
+_LEXICAL = {"ORTH", "TEXT", "LOWER", "NORM", "SHAPE", "PREFIX", "SUFFIX", "LENGTH", "OP",
+            "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT",
+            "IS_SPACE", "IS_STOP", "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT",
+            "IS_CURRENCY", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL"}
 # Token attributes only a pipeline component sets, and the component that does (spaCy's
 # Matcher raises E155 on every doc when one is missing).
 _ANNOTATIONS = {"POS": "a tagger or morphologizer", "TAG": "a tagger",
@@ -179,8 +186,8 @@ class PatternMatcher:
                                    f"{_spacy_problems(err, key)}") from err
             self.labels.add(entry["label"])
             self.count += 1
-        #: True when a token pattern matches on what components set (POS, LEMMA, ...): the
-        #: docs must then come from the pipeline, not from the tokenizer alone.
+        #: True when a token pattern matches on more than the tokenizer's attributes (POS,
+        #: LEMMA, "_" extensions, ...): the docs must then come from the pipeline.
         self.needs_annotations = self._check_annotations(nlp, entries, wanted)
 
     @staticmethod
@@ -190,6 +197,7 @@ class PatternMatcher:
         unregistered ``_`` extension) would fail on every text, deep inside spaCy: refuse them
         here, naming the line. Matches are made on docs after the components before the NER."""
         trial: Doc | None = None
+        needs = False
         for entry in entries:
             if isinstance(entry["pattern"], str) or (
                     wanted is not None and entry["label"] not in wanted):
@@ -197,6 +205,7 @@ class PatternMatcher:
             for token in entry["pattern"]:
                 for key, value in token.items():
                     attr = str(key).upper()
+                    needs = needs or attr not in _LEXICAL
                     if attr == "_":
                         for name in (value if isinstance(value, Mapping) else {}):
                             if not Token.has_extension(name):
@@ -215,7 +224,7 @@ class PatternMatcher:
                                 f"{_ANNOTATIONS[attr]} (a blank:xx pipeline has none). Use "
                                 f"ORTH, LOWER, TEXT, SHAPE or IS_* attributes, or a model "
                                 f"whose pipeline sets {attr}.")
-        return trial is not None
+        return needs
 
     def __len__(self) -> int:
         return self.count

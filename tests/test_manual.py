@@ -104,6 +104,30 @@ def test_an_answer_never_waits_for_a_slow_source(db_path):
         s.close()
 
 
+def test_manual_matches_patterns_on_what_an_upstream_component_sets(db_path):
+    """A pattern on a "_" extension that a component of the pipeline sets matched in teach but
+    not in manual, which had matched on the tokenizer's docs unless a pattern used POS & co."""
+    from spacy.language import Language
+    from spacy.tokens import Token
+
+    Token.set_extension("nba_test_is_gadget", default=False, force=True)
+
+    @Language.component("nba_test_mark_gadgets")
+    def mark(doc):
+        for token in doc:
+            token._.nba_test_is_gadget = token.text in ("iPhone", "Galaxy")
+        return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("nba_test_mark_gadgets")
+    gadget = [{"_": {"nba_test_is_gadget": True}}]
+    s = nba.manual("gold", ["I bought an iPhone yesterday ."], ["PRODUCT"], model=nlp,
+                   patterns=[{"label": "PRODUCT", "pattern": gadget}], db=db_path)
+    assert [(x["start"], x["end"], x["source"]) for x in s.next_task()["spans"]] == [
+        (12, 18, "pattern")]
+    s.close()
+
+
 def test_manual_takes_a_pipeline_whose_ner_is_disabled(db_path, tmp_path):
     """manual uses the model's tokenizer (and, for POS patterns, its tagger): a pipeline
     loaded with disable=["ner"] is fine there, unlike in teach or train."""

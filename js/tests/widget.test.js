@@ -651,3 +651,46 @@ describe("derive", () => {
     assert.equal(out.task.task_hash, makeTask(2).task_hash);
   });
 });
+
+test("with the kernel lost, shift+enter reaches JupyterLab even with a keyboard selection pending", () => {
+  // The view asks to run the cell again: shift+enter must not be kept to label a selection
+  // the editor can no longer store.
+  const task = {
+    task_hash: "2000000000000000001", input_hash: "1", view_id: "ner_manual",
+    text: "I bought a Pixel.", tokens: [[0, 1], [2, 8], [9, 10], [11, 16], [16, 17]], spans: [],
+    labels: ["PRODUCT"], meta: {},
+  };
+  const model = new FakeModel({ queue: [task], status: "ready", mode: "manual", labels: ["PRODUCT"] });
+  view = createView({ model, el: dom.el });
+  const root = view.root;
+  root.focus();
+  key(dom.window, root, "ArrowRight");
+  key(dom.window, root, "ArrowRight", { shiftKey: true }); // a pending keyboard selection
+  model.send = () => { throw new Error("Cannot send"); }; // the kernel restarted
+  key(dom.window, root, "a");
+  assert.equal(root.dataset.state, "lost");
+  const suppressed = [];
+  dom.document.addEventListener("keydown",
+    () => suppressed.push(root.hasAttribute("data-lm-suppress-shortcuts")), true);
+  const event = key(dom.window, root, "Enter", { shiftKey: true });
+  assert.equal(suppressed.at(-1), false);
+  assert.equal(event.defaultPrevented, false);
+});
+
+test("a card the kernel sends after this view's own key, its local queue drained, scrolls to its span", async () => {
+  const model = new FakeModel({ queue: [makeTask(1)], status: "ready" });
+  view = createView({ model, el: dom.el });
+  const root = view.root;
+  root.focus();
+  const scrolled = [];
+  dom.window.Element.prototype.scrollIntoView = function () { scrolled.push(this.textContent); };
+  key(dom.window, root, "a"); // the last card held: the view waits for the kernel
+  assert.equal(root.dataset.state, "loading");
+  model.kernelUpdate({ acks: { [view.client]: 1 }, queue: [makeTask(2)] });
+  await tick();
+  assert.equal(root.querySelector(".nba-card").dataset.taskHash, makeTask(2).task_hash);
+  assert.equal(scrolled.length, 1);
+  model.kernelUpdate({ queue: [makeTask(2), makeTask(3)] }); // no action: no more scrolling
+  await tick();
+  assert.equal(scrolled.length, 1);
+});

@@ -832,6 +832,7 @@ function createView({ model, el }) {
     renderMeta(task);
     const first = textEl.querySelector("mark");
     if (first && acted) first.scrollIntoView({ block: "nearest" });
+    acted = false;
   }
   function renderProgress(progress) {
     progressEl.replaceChildren();
@@ -977,7 +978,6 @@ function createView({ model, el }) {
       painted.off = off;
       renderFocus();
     }
-    acted = false;
   }
   function scheduleRender() {
     if (scheduled) return;
@@ -1030,7 +1030,7 @@ function createView({ model, el }) {
     if (!lost && !closed()) editor.chooseLabel(label);
   }
   function leftToLab(event) {
-    if (event.key === "Enter" && event.shiftKey && isManual(current && current.task) && editor.selection) return false;
+    if (event.key === "Enter" && event.shiftKey && !lost && !closed() && isManual(current && current.task) && editor.selection) return false;
     return labShortcut(event);
   }
   function onAnyKeyDown(event) {
