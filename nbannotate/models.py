@@ -71,10 +71,10 @@ def load_language(model: ModelLike, need_ner: bool = False) -> Language:
     trained), ModelError when its only NER is disabled.
     """
     nlp = _load_language(model)
-    return check_ner_enabled(nlp, model) if need_ner else nlp
+    return _check_ner_enabled(nlp, model) if need_ner else nlp
 
 
-def check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
+def _check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
     """A disabled NER would be neither used nor replaced (a second 'ner' clashes with it)."""
     if find_ner(nlp) is not None:
         return nlp

@@ -501,11 +501,15 @@ class TeachSession(BaseSession):
         text answered completely, its text's completion question asked (after that, nothing
         more is asked about it), a completion question withdrawn as out of date, or a span
         question whose span overlaps one accepted on its text."""
-        th, ih = task["_task_hash"], task["_input_hash"]
-        return (th in self._stale or self._index.has_task(th) or self._index.is_complete(ih)
+        ih = task["_input_hash"]
+        return (self._unneeded(task) or self._index.is_complete(ih)
                 or (ih in self._completion_asked
-                    and not (task.get("meta") or {}).get("completion"))
-                or self._implied(task))
+                    and not (task.get("meta") or {}).get("completion")))
+
+    def _unneeded(self, task: Mapping[str, Any]) -> bool:
+        """settled() but for the text's state: withdrawn, answered, or implied by an accept."""
+        th = task["_task_hash"]
+        return th in self._stale or self._index.has_task(th) or self._implied(task)
 
     def _implied(self, task: Mapping[str, Any]) -> bool:
         """A span question overlapping a span accepted on its text (by any session on the
@@ -582,13 +586,9 @@ class TeachSession(BaseSession):
             return
         queued = ({t["_task_hash"] for t in self._front} | set(self._offered)
                   | {t["_task_hash"] for t, _ in self._ready})
-
-        def needed(task: Task) -> bool:  # settled() but for "completion asked": see below
-            th = task["_task_hash"]
-            return not (th in self._stale or self._index.has_task(th) or self._implied(task))
-
+        # Not settled() as a whole: "completion asked" is cleared below when some come back.
         back = [t for th, t in text.dropped.items()
-                if th != but and th not in queued and needed(t)]
+                if th != but and th not in queued and not self._unneeded(t)]
         # Those another accepted span still overlaps wait for that one's undo.
         text.dropped = {th: t for th, t in text.dropped.items()
                         if th != but and self._implied(t) and not self._index.has_task(th)}

@@ -226,7 +226,7 @@ class _Shared:
 
 
 _REGISTRY: dict[str, _Shared] = {}
-_REGISTRY_LOCK = threading.RLock()  # re-entered by _release_dropped, see there
+_REGISTRY_LOCK = threading.RLock()  # re-entered by a finalizer, see Database.__init__
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -322,15 +322,6 @@ def _release(shared: _Shared) -> None:
             _REGISTRY.pop(shared.key, None)
     with shared.lock:
         shared.conn.close()
-
-
-def _release_dropped(shared: _Shared) -> None:
-    """A Database handle was garbage-collected unclosed (``Database(path).dataset(name)
-    .to_pandas()`` in a cell): release its hold on the file, so that other processes can open
-    it. The collection may run inside this module with the registry lock held by this thread,
-    hence an RLock; the connection is closed only when no other handle holds it, so never
-    under a caller using it."""
-    _release(shared)
 
 
 def close_all() -> None:
@@ -575,7 +566,11 @@ class Database:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path: str = _resolve(path)
         self._shared: _Shared | None = _acquire(self.path)
-        self._finalizer = weakref.finalize(self, _release_dropped, self._shared)
+        # A handle garbage-collected unclosed (Database(path).dataset(name).to_pandas() in a
+        # cell) releases its hold on the file, so other processes can open it. The collection
+        # may run inside this module with the registry lock held by this thread, hence an
+        # RLock; the connection closes only when no other handle holds it, never under a user.
+        self._finalizer = weakref.finalize(self, _release, self._shared)
         self._finalizer.atexit = False  # the process ending releases the file anyway
         try:
             self._init_schema()
@@ -658,13 +653,8 @@ class Database:
                         f"application: nothing was changed in it. Use another database file, "
                         f"e.g. db='answers.duckdb'.")
             if len(found) < 2:
-                conn.execute("BEGIN TRANSACTION")
-                try:
-                    conn.execute(_SCHEMA)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+                with self._transaction() as tx:  # the lock is re-entrant
+                    tx.execute(_SCHEMA)
             # Reads the small columns in full (statistics alone answer count/max): a file
             # cut short fails here. The JSON and text columns are read when asked for.
             conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()

@@ -90,9 +90,17 @@ BINARY_KEY = "ents_binary_acc"
 
 
 # -- spaCy callbacks -------------------------------------------------------------------------
-# These three functions are self-contained (imports inside): their source is also written to
+# These four functions are self-contained (imports inside): their source is also written to
 # output_dir/nbannotate_spacy.py, so `python -m spacy train --code` can rerun the config
 # without nbannotate installed.
+
+
+def is_complete_reference(ref, binary_key="nbannotate_binary"):
+    """True for a complete annotation, False for one known only from binary answers: those are
+    marked with the span group ``binary_key``; unmarked, a complete annotation says "O"
+    somewhere (or has no missing tag at all), which binary answers never do."""
+    return binary_key not in ref.spans and (
+        any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref))
 
 
 def binary_scores(examples, incorrect_spans_key="incorrect_spans",
@@ -107,11 +115,7 @@ def binary_scores(examples, incorrect_spans_key="incorrect_spans",
     counts = {"accept_correct": 0, "accept_total": 0, "reject_correct": 0, "reject_total": 0}
     for eg in examples:
         ref = eg.reference
-        # A complete annotation says "O" somewhere (or has no missing tag at all); binary
-        # answers never do, and the mark covers an accept spanning the whole text. (Inline:
-        # this function is copied into nbannotate_spacy.py.)
-        if binary_key not in ref.spans and (
-                any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref)):
+        if is_complete_reference(ref, binary_key):
             continue
         predicted = {(e.start_char, e.end_char, e.label_) for e in eg.predicted.ents}
         for span in ref.ents:
@@ -141,10 +145,7 @@ def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans",
 
     def score(examples, **kwargs):
         examples = list(examples)
-        complete = [eg for eg in examples
-                    if binary_key not in eg.reference.spans
-                    and (any(t.ent_iob == 2 for t in eg.reference)
-                         or all(t.ent_iob != 0 for t in eg.reference))]
+        complete = [eg for eg in examples if is_complete_reference(eg.reference, binary_key)]
         return {**get_ner_prf(complete, **kwargs),
                 **binary_scores(examples, incorrect_spans_key, binary_key)}
 
@@ -193,7 +194,7 @@ spacy.registry.callbacks.register("{prepare}", func=make_prepare_ner)
 
 def _code_file_text() -> str:
     functions = "\n\n".join(inspect.getsource(f) for f in (
-        binary_scores, make_ner_scorer, make_prepare_ner))
+        is_complete_reference, binary_scores, make_ner_scorer, make_prepare_ner))
     return _CODE_TEMPLATE.format(functions=functions, scorer=SCORER_NAME, prepare=PREPARE_NAME)
 
 

@@ -111,8 +111,8 @@ function derive(server, ops, cache, shown = null) {
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
       if (task && op.answer === "accept") {
         const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(q, task.input_hash, task.spans[0]) : null;
-        for (let j = settled ? queue.length - 1 : -1; j >= 0; j--) {
-          if (settled(queue[j])) queue.splice(j, 1);
+        if (settled) {
+          for (let j = queue.length - 1; j >= 0; j--) if (settled(queue[j])) queue.splice(j, 1);
         }
       }
       count(op.answer, 1);
