@@ -21,7 +21,9 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def run(script: str, *args: str, env: dict[str, str] | None = None,
-        timeout: float = 150) -> subprocess.CompletedProcess[str]:
+        timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    # The timeout only stops a hung script: a loaded 2-core machine runs --quick many times
+    # slower than an idle one.
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
@@ -93,7 +95,7 @@ def test_vectors_names_the_packages_it_needs(monkeypatch: pytest.MonkeyPatch,
 
 @pytest.mark.slow
 def test_replay_variants_run_the_learning_benchmark_patched(shared_data: Path) -> None:
-    bad = run("replay_variants.py", "--replay-variant", "most", "--quick", timeout=60)
+    bad = run("replay_variants.py", "--replay-variant", "most", "--quick")
     assert bad.returncode != 0 and "--replay-variant must be one of all, entities" in bad.stderr
     out = _ok(run("replay_variants.py", "--replay-variant", "all", "--quick", "--in-loop-only",
                   "--silent"))
@@ -133,8 +135,7 @@ def test_beam_coverage_quick_reports_recall_by_width(shared_data: Path) -> None:
 
 
 def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
-    proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")},
-               timeout=60)
+    proc = run("learning.py", "--quick", env={"NBANNOTATE_DATA": str(tmp_path / "nowhere")})
     assert proc.returncode == 2
     assert "shared NER corpora are missing" in proc.stderr
     assert str(tmp_path / "nowhere") in proc.stderr and "NBANNOTATE_DATA" in proc.stderr
@@ -199,7 +200,7 @@ def test_paired_joins_saved_runs_seed_by_seed() -> None:
 @pytest.mark.slow
 def test_train_vs_spacy_quick_trains_both_ways(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "tvs"
-    _ok(run("train_vs_spacy.py", "--quick", "--out", str(out), timeout=400))
+    _ok(run("train_vs_spacy.py", "--quick", "--out", str(out)))
     summary = json.loads((out / "summary.json").read_text())
     for side in ("spacy_train", "nba_train"):
         assert summary[side]["seconds"] > 0 and 0.0 <= summary[side]["ents_f"] <= 1.0
