@@ -177,9 +177,7 @@ def test_store_speed_quick_reports_rows_per_second(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data: Path,
                                                                     tmp_path: Path) -> None:
-    # A loop, then a dozen trainings: a generous timeout, so a loaded machine passes too.
-    out = _ok(run("train_variants.py", "--quick", "--silent", "--results", str(tmp_path),
-                  ))
+    out = _ok(run("train_variants.py", "--quick", "--silent", "--results", str(tmp_path)))
     assert "minus base (paired)" in out
     payload = json.loads((tmp_path / "train_variants_quick.json").read_text())
     (unit,) = payload["units"]
