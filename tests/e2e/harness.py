@@ -115,6 +115,34 @@ class Notebook7(Lab):
     URL = "/notebooks/{name}?token={token}"
 
 
+class Marimo(Lab):
+    """A running ``marimo run`` server (headless, no token) for one notebook file. marimo
+    shows an anywidget in a shadow root (``<marimo-anywidget>``); its kernel runs in the
+    server's process."""
+
+    def __init__(self, tmp: Path, notebook: Path) -> None:
+        self.tmp = tmp
+        self.port = _free_port()
+        self.env = lab_env(tmp)
+        self.env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
+        self.env["XDG_CONFIG_HOME"] = str(Path(self.env["HOME"]) / "config")
+        cmd = [sys.executable, "-m", "marimo", "run", str(notebook), "--headless",
+               "--host", "127.0.0.1", "--port", str(self.port), "--no-token"]
+        self.log = open(tmp / "marimo.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, cwd=notebook.parent)
+        self._wait_for_port()
+
+    APP = "marimo run"
+
+    def logs(self) -> str:
+        self.log.flush()
+        return (self.tmp / "marimo.log").read_text(errors="replace")[-5000:]
+
+    def url(self, query: str = "") -> str:  # type: ignore[override]
+        return f"http://127.0.0.1:{self.port}/{query}"
+
+
 def lab_env(tmp: Path) -> dict[str, str]:
     """Environment for Lab, its kernels and Chromium: everything they write stays under tmp."""
     home = tmp / "home"
