@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 
@@ -25,6 +25,9 @@ from .sources import Source
 from .store import Dataset
 from .tasks import ANSWERS, Task, check_answer
 from .updater import ModelUpdater
+
+if TYPE_CHECKING:
+    from .widget import AnnotationWidget
 
 # Keys the store adds to an answered task; removed when a task is offered again.
 _STAMPS = ("answer", "_timestamp", "_session_id", "_annotator_id")
@@ -319,7 +322,7 @@ class BaseSession:
         return (f"<{type(self).__name__} dataset={self.dataset!r} labels={self.labels} "
                 f"answers={p['session']['total']} updates={p['updates']}>")
 
-    def widget(self, **kwargs: Any) -> Any:
+    def widget(self, **kwargs: Any) -> AnnotationWidget:
         """A new annotation widget over this session (an ``anywidget.AnyWidget``): for hosts
         that take a widget object rather than displaying the session, such as marimo
         (``mo.ui.anywidget(session.widget())``). ``queue_size`` (tasks held ahead, default

@@ -495,7 +495,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     if (!task || event.button !== 0 || !pressInText) return false;
     pressInText = false;
     const win = doc.defaultView;
-    const sel = win.getSelection ? win.getSelection() : null;
+    const rootNode = textEl.getRootNode();
+    const sel = typeof rootNode.getSelection === "function" ? rootNode.getSelection() : win.getSelection ? win.getSelection() : null;
     if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
       const a = pointToChar(sel.anchorNode, sel.anchorOffset);
       const b = pointToChar(sel.focusNode, sel.focusOffset);
@@ -509,7 +510,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       paint();
       return true;
     }
-    const target = event.target;
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
     const mark = target && target.closest ? target.closest("mark.nba-span") : null;
     if (mark && mark === pressMark && textEl.contains(mark)) {
       const start = Number(mark.dataset.start);

@@ -12,6 +12,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+from harness import contrast
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,8 @@ window.ready = true;
 
 # JupyterLab's dark theme, as far as the widget reads it.
 DARK = """:root { --jp-layout-color0: #111; --jp-layout-color2: #424242; --jp-ui-font-color0: #fff;
-  --jp-ui-font-color2: rgba(255, 255, 255, .54); --jp-brand-color1: #2196f3;
+  --jp-ui-font-color1: rgba(255, 255, 255, .87); --jp-ui-font-color2: rgba(255, 255, 255, .54);
+  --jp-brand-color1: #2196f3;
   --jp-border-color1: #616161; } body { background: #111; }"""
 
 
@@ -131,16 +133,6 @@ def test_a_double_click_on_a_span_removes_it_and_makes_no_new_one(page):
     assert page.evaluate(spans) == []
     page.locator('.nba-tok[data-i="7"]').dblclick()  # "today": a double-click marks a word
     assert page.evaluate(spans) == [[33, 38, "PRODUCT"]]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
-    def luminance(color: str) -> float:
-        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", color)[:3])
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_the_active_label_cursor_and_hover_show_in_the_dark_theme(page):
@@ -400,3 +392,27 @@ def test_jupyterlabs_theme_wins_over_the_system_preference(page):
     finally:
         page.emulate_media(color_scheme="light")
         page.evaluate("delete document.body.dataset.jpThemeLight")
+
+
+def test_in_a_shadow_root_a_drag_makes_a_span_and_a_click_removes_one(page):
+    """The manual view in a shadow root (as marimo shows it): the window's selection and a
+    document listener's event target both stop at the shadow host."""
+    text = "I bought an Apple Watch Series 9 today"
+    task = manual_task(text, [{"start": 12, "end": 17, "token_start": 3, "token_end": 3,
+                               "label": "BRAND"}])
+    page.evaluate("s => mountShadow(s)", {"queue": [task], "mode": "manual",
+                                          "labels": task["labels"]})
+    spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
+    try:
+        a = page.locator('.nba-tok[data-i="5"]').bounding_box()  # "Series"
+        b = page.locator('.nba-tok[data-i="6"]').bounding_box()  # "9"
+        page.mouse.move(a["x"] + 2, a["y"] + a["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(b["x"] + b["width"] - 1, b["y"] + b["height"] / 2, steps=6)
+        page.mouse.up()
+        assert page.evaluate(spans) == [[12, 17, "BRAND"], [24, 32, "PRODUCT"]]
+        page.locator("mark.nba-span").first.click()  # "Apple": removed
+        assert page.evaluate(spans) == [[24, 32, "PRODUCT"]]
+    finally:
+        page.evaluate("view.destroy(); window.view = null; "
+                      "document.getElementById('shadow-host').remove()")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from harness import contrast
 
 pytestmark = pytest.mark.e2e
 
@@ -519,4 +520,44 @@ def test_the_side_panel_shows_the_models_precision_as_it_is_answered(lab, notebo
     page.wait_for_function("""() => document.querySelector('.nba-precision-value')
                                       .textContent === '43%'""", timeout=30_000)
     assert root.locator(".nba-precision-n").text_content() == "last 7"
+    assert nb.page_errors == []
+
+
+def test_the_widget_follows_jupyterlabs_dark_theme(lab, notebook):
+    """JupyterLab Dark on a light system: the widget is dark and its text reads on it."""
+    code, _db = setup_cell(lab, "darktheme")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    root = page.locator(".nba-root")
+    style = "([el, p]) => getComputedStyle(el)[p]"
+
+    def get(sel: str, prop: str) -> str:
+        return page.locator(sel).first.evaluate(f"(el) => ({style})([el, {prop!r}])")
+
+    assert contrast(get(".nba-root", "backgroundColor"), "rgb(255, 255, 255)") < 1.2
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Dark'})")
+    try:
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'",
+                               timeout=30_000)
+        page.wait_for_function("""() => { const c = getComputedStyle(
+                                    document.querySelector('.nba-root')).backgroundColor;
+                                  return c === 'rgb(17, 17, 17)'; }""", timeout=30_000)
+        card = get(".nba-card", "backgroundColor")
+        assert contrast(get(".nba-text", "color"), card) >= 4.5
+        assert contrast(get(".nba-meta", "color"), card) >= 4.5
+        root_bg = get(".nba-root", "backgroundColor")
+        assert contrast(get(".nba-focus-hint", "color"), root_bg) >= 4.5
+        assert contrast(get(".nba-stats", "color"), root_bg) >= 4.5
+        button = get(".nba-btn-accept", "backgroundColor")
+        assert contrast(get(".nba-btn-accept", "color"), button) >= 4.5
+        for symbol in (".nba-btn-accept .nba-btn-symbol", ".nba-btn-reject .nba-btn-symbol"):
+            assert contrast(get(symbol, "color"), button) >= 3, symbol
+        assert root.get_attribute("data-state") == "ready"
+    finally:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
+                      "{theme: 'JupyterLab Light'})")
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'true'",
+                               timeout=30_000)
     assert nb.page_errors == []

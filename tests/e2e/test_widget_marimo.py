@@ -8,12 +8,11 @@ The answers must reach the DuckDB file through marimo's own comm.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import duckdb
 import pytest
-from harness import Marimo
+from harness import Marimo, contrast, luminance
 
 pytestmark = pytest.mark.e2e
 
@@ -44,17 +43,6 @@ if __name__ == "__main__":
 '''
 
 FOCUS_BLUE = "rgb(25, 118, 210)"
-
-
-def luminance(color: str) -> float:
-    r, g, b = (int(x) / 255 for x in re.findall(r"\d+", color)[:3])
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast(a: str, b: str) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 @pytest.fixture
