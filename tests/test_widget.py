@@ -452,6 +452,26 @@ def test_displaying_a_session_shows_the_widget(session):
     assert "application/vnd.jupyter.widget-view+json" in data
 
 
+def test_session_widget_gives_a_widget_object_for_hosts_such_as_marimo(session, db_path):
+    """marimo takes a widget, not a displayed session: ``mo.ui.anywidget(session)`` failed
+    ("'TeachSession' object has no attribute 'comm'")."""
+    w = session.widget(queue_size=2)
+    try:
+        assert isinstance(w, AnnotationWidget) and w.session is session
+        wait_for(lambda: len(w.queue) == 2, what="two tasks held")
+        other = session.widget()
+        assert other.queue == w.queue  # every widget of a session shares its tasks
+        th = w.queue[0]["task_hash"]
+        send(w, "answer", task_hash=th, answer="accept")
+        assert th not in [t["task_hash"] for t in other.queue]
+        other.close()
+    finally:
+        w.close()
+    with pytest.raises(ValueError, match="queue_size must be an int from 1 to 50"):
+        session.widget(queue_size=0)
+    assert stored_answers(db_path) == [(int(th), "accept")]
+
+
 def test_esm_and_css_are_the_bundled_files_in_the_package():
     assert str(AnnotationWidget._esm) == (STATIC / "widget.js").read_text()
     assert str(AnnotationWidget._css) == (STATIC / "widget.css").read_text()
