@@ -8,7 +8,6 @@ nbannotate/static/widget.js with a small stand-in for anywidget's model.
 from __future__ import annotations
 
 import re
-import statistics
 from pathlib import Path
 
 import pytest
@@ -95,9 +94,9 @@ def mount(page, task) -> None:
 
 
 def test_keys_on_a_long_manual_text_stay_fast(page):
-    """10,000 tokens, a span every 10. Before: ~1.5 s an arrow key (every key painted the text
-    again, and Chromium resolved dir=auto again per inserted token) and ~1.3 s of script a label
-    key (which does paint it again); now ~0.3 ms and ~0.1 s."""
+    """10,000 tokens, a span every 10: an arrow key must not paint the text again (it did, and
+    Chromium resolved dir=auto again per inserted token: seconds a key). Checked by counting
+    the DOM nodes each key adds or removes, not by timing, which depends on the machine."""
     n = 10_000
     task = manual_task(" ".join(f"word{i}" for i in range(n)) + " .")
     task["spans"] = [{"start": s, "end": e, "token_start": i, "token_end": i, "label": "PRODUCT"}
@@ -106,20 +105,29 @@ def test_keys_on_a_long_manual_text_stay_fast(page):
     arrows, label_key = page.evaluate("""() => {
         const press = (key, shiftKey = false) => view.root.dispatchEvent(
           new KeyboardEvent('keydown', { key, shiftKey, bubbles: true }));
-        document.body.offsetHeight;
+        let changed = 0;
+        const observer = new MutationObserver(records => {
+          for (const r of records) changed += r.addedNodes.length + r.removedNodes.length;
+        });
+        observer.observe(view.root, { childList: true, subtree: true });
+        const count = () => { observer.takeRecords().forEach(r => {
+          changed += r.addedNodes.length + r.removedNodes.length; });
+          const n = changed; changed = 0; return n; };
         const arrows = [];
         for (let k = 0; k < 20; k++) {
-          const t0 = performance.now();
           press('ArrowRight', k % 2 === 1);
-          document.body.offsetHeight;  // style and layout included
-          arrows.push(performance.now() - t0);
+          arrows.push(count());
         }
-        const t0 = performance.now();
-        press('2');  // labels the selection: the text is painted again
-        return [arrows, performance.now() - t0];
+        press('2');  // labels the selection
+        const label = count();
+        observer.disconnect();
+        return [arrows, label];
       }""")
-    assert statistics.median(arrows) < 25, arrows
-    assert label_key < 500
+    tokens = n + 1
+    # A repaint removes and adds two nodes a token (40,002 here): arrows make none, the label
+    # key one at most.
+    assert max(arrows) < 50, arrows
+    assert 0 < label_key <= 4 * tokens + 100, label_key
     assert page.evaluate("view.editor.spans.length") == len(task["spans"]) + 1
     assert page.evaluate("document.querySelector('.nba-text').getAttribute('dir')") == "auto"
 
