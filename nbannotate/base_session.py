@@ -42,7 +42,10 @@ class BaseSession:
     ``_reoffer`` (an undone task is about to be offered again).
     """
 
-    kind = "session"
+    #: Which of the widget's views shows this session ("teach": one question a card, keys a x
+    #: space; "manual": token-snapped span editing). The widget reads it and never imports a
+    #: session class.
+    view_mode = "teach"
     required_keys: tuple[str, ...] = ("_task_hash", "text")
 
     #: Whether the session shows the spans a source item brings (manual and correct do).
