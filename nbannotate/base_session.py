@@ -98,6 +98,8 @@ class BaseSession:
 
     # -- tasks ------------------------------------------------------------------------------
     def next_task(self, timeout: float | None = None) -> Task | None:
+        """The next task to answer, or None once the stream is exhausted (each recipe's
+        session says how it picks it)."""
         raise NotImplementedError
 
     def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:

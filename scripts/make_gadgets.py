@@ -1,6 +1,6 @@
 """Regenerate gadgets.jsonl, the quickstart's example texts (written for nbannotate).
 
-    python notebooks/data/make_gadgets.py
+    python scripts/make_gadgets.py
 
 Short forum-style comments about consumer electronics, built from hand-written templates and
 vocabulary with a seeded RNG, so the output is the same on every run. Some texts name no
@@ -17,7 +17,7 @@ from pathlib import Path
 
 SEED = 34  # chosen so that the first posts name products the patterns know
 N_TEXTS = 360
-OUT = Path(__file__).with_name("gadgets.jsonl")
+OUT = Path(__file__).resolve().parents[1] / "nbannotate" / "data" / "gadgets.jsonl"
 
 # Products by kind. Real and invented names; the spelling variants are how people write them.
 PRODUCTS: dict[str, list[str]] = {
