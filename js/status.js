@@ -1,8 +1,10 @@
 // What the view says about itself: its state (loading, ready, done, error, closed, lost), the
-// state line under the card, the focus hint in the header, and the answer buttons under the card.
+// state line under the card, the focus hint in the header, the answer buttons under the card and
+// the alerts below them (lost kernel or closed session, a kernel error, a refused answer).
 // The functions deciding texts are pure, so they are tested without a DOM.
 
 import { h } from "./dom.js";
+import { ANSWERS } from "./state.js";
 
 /** @typedef {"loading" | "ready" | "done" | "error" | "closed" | "lost"} ViewState */
 
@@ -78,5 +80,45 @@ export function createButtons(doc) {
     byAction[b.action] = btn;
     el.append(btn);
   }
-  return { el, byAction };
+  /**
+   * Answers need a task, undo a decision; off: nothing works.
+   * @param {{off: boolean, task: boolean, history: boolean}} now
+   */
+  function update({ off, task, history }) {
+    for (const a of ANSWERS) byAction[a].disabled = off || !task;
+    byAction.undo.disabled = off || !history;
+  }
+  return { el, byAction, update };
+}
+
+/**
+ * The alerts under the buttons: why nothing can be answered (lost kernel, closed session and its
+ * reason), an error in the kernel, why the last answer was refused.
+ * @param {Document} doc
+ */
+export function createAlerts(doc) {
+  const alert = (/** @type {string} */ cls) => {
+    const e = h(doc, "div", cls);
+    e.setAttribute("role", "alert");
+    return e;
+  };
+  const noticeEl = alert("nba-notice");
+  const errorEl = alert("nba-error");
+  const lostEl = alert("nba-lost");
+  lostEl.hidden = true;
+
+  /** @param {{lost: boolean, closed: boolean, error: string, notice: string}} now */
+  function update({ lost, closed, error, notice }) {
+    lostEl.textContent = lost ? LOST : closed ? error : "";
+    lostEl.hidden = !(lost || closed);
+    const kernelError = closed ? "" : error; // a closed session's reason is shown above
+    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
+    errorEl.hidden = !kernelError;
+    // A closed session's reason is shown above: a notice (an answer refused for it) would repeat it.
+    const shown = closed ? "" : notice;
+    noticeEl.textContent = shown;
+    noticeEl.hidden = !shown;
+  }
+
+  return { els: [lostEl, errorEl, noticeEl], update };
 }

@@ -17,8 +17,8 @@ import { h } from "./dom.js";
 import { createKeys, SUPPRESS } from "./keys.js";
 import { isManual, wireSpans } from "./manual.js";
 import { createSidePanel } from "./side-panel.js";
-import { ANSWERS, derive, labelColors } from "./state.js";
-import { createButtons, focusHint, LOST, stateText, viewState } from "./status.js";
+import { derive, labelColors } from "./state.js";
+import { createAlerts, createButtons, focusHint, stateText, viewState } from "./status.js";
 
 /** @typedef {import("./messages.js").Model} Model */
 /** @typedef {import("./messages.js").Task} Task */
@@ -72,17 +72,9 @@ export function createView({ model, el }) {
   const card = createCard({ doc, labels });
   const editor = card.editor;
   const buttons = createButtons(doc);
-  const alert = (/** @type {string} */ cls) => {
-    const e = h(doc, "div", cls);
-    e.setAttribute("role", "alert");
-    return e;
-  };
-  const noticeEl = alert("nba-notice");
-  const errorEl = alert("nba-error");
-  const lostEl = alert("nba-lost");
-  lostEl.hidden = true;
+  const alerts = createAlerts(doc);
   const main = h(doc, "div", "nba-main");
-  main.append(card.el, buttons.el, lostEl, errorEl, noticeEl);
+  main.append(card.el, buttons.el, ...alerts.els);
   const side = createSidePanel(doc);
   const body = h(doc, "div", "nba-body");
   body.append(main, side.el);
@@ -145,18 +137,8 @@ export function createView({ model, el }) {
     const state = viewState({ lost: conn.lost, closed, task: Boolean(now.task), status });
     root.dataset.state = state;
     card.stateEl.textContent = stateText(state);
-    for (const a of ANSWERS) buttons.byAction[a].disabled = off || !now.task;
-    buttons.byAction.undo.disabled = off || now.history.length === 0;
-    lostEl.textContent = conn.lost ? LOST : closed ? error : "";
-    lostEl.hidden = !off;
-
-    const kernelError = closed ? "" : error; // a closed session's reason is shown above
-    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
-    errorEl.hidden = !kernelError;
-    // A closed session's reason is shown above: a notice (an answer refused for it) would repeat it.
-    const notice = closed ? "" : model.get("notice") || "";
-    noticeEl.textContent = notice;
-    noticeEl.hidden = !notice;
+    buttons.update({ off, task: Boolean(now.task), history: now.history.length > 0 });
+    alerts.update({ lost: conn.lost, closed, error, notice: model.get("notice") || "" });
     title.textContent = `nbannotate · ${model.get("dataset") || ""}`;
     side.update({ progress: now.progress, history: now.history, manual: manualMode(), off,
       color: labelColors(labels()) });

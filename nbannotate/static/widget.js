@@ -1169,7 +1169,33 @@ function createButtons(doc) {
     byAction[b.action] = btn;
     el.append(btn);
   }
-  return { el, byAction };
+  function update({ off, task, history }) {
+    for (const a of ANSWERS) byAction[a].disabled = off || !task;
+    byAction.undo.disabled = off || !history;
+  }
+  return { el, byAction, update };
+}
+function createAlerts(doc) {
+  const alert = (cls) => {
+    const e = h(doc, "div", cls);
+    e.setAttribute("role", "alert");
+    return e;
+  };
+  const noticeEl = alert("nba-notice");
+  const errorEl = alert("nba-error");
+  const lostEl = alert("nba-lost");
+  lostEl.hidden = true;
+  function update({ lost, closed, error, notice }) {
+    lostEl.textContent = lost ? LOST : closed ? error : "";
+    lostEl.hidden = !(lost || closed);
+    const kernelError = closed ? "" : error;
+    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
+    errorEl.hidden = !kernelError;
+    const shown = closed ? "" : notice;
+    noticeEl.textContent = shown;
+    noticeEl.hidden = !shown;
+  }
+  return { els: [lostEl, errorEl, noticeEl], update };
 }
 
 // js/widget.js
@@ -1210,17 +1236,9 @@ function createView({ model, el }) {
   const card = createCard({ doc, labels });
   const editor = card.editor;
   const buttons = createButtons(doc);
-  const alert = (cls) => {
-    const e = h(doc, "div", cls);
-    e.setAttribute("role", "alert");
-    return e;
-  };
-  const noticeEl = alert("nba-notice");
-  const errorEl = alert("nba-error");
-  const lostEl = alert("nba-lost");
-  lostEl.hidden = true;
+  const alerts = createAlerts(doc);
   const main = h(doc, "div", "nba-main");
-  main.append(card.el, buttons.el, lostEl, errorEl, noticeEl);
+  main.append(card.el, buttons.el, ...alerts.els);
   const side = createSidePanel(doc);
   const body = h(doc, "div", "nba-body");
   body.append(main, side.el);
@@ -1271,16 +1289,8 @@ function createView({ model, el }) {
     const state = viewState({ lost: conn.lost, closed, task: Boolean(now.task), status });
     root.dataset.state = state;
     card.stateEl.textContent = stateText(state);
-    for (const a of ANSWERS) buttons.byAction[a].disabled = off || !now.task;
-    buttons.byAction.undo.disabled = off || now.history.length === 0;
-    lostEl.textContent = conn.lost ? LOST : closed ? error : "";
-    lostEl.hidden = !off;
-    const kernelError = closed ? "" : error;
-    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
-    errorEl.hidden = !kernelError;
-    const notice = closed ? "" : model.get("notice") || "";
-    noticeEl.textContent = notice;
-    noticeEl.hidden = !notice;
+    buttons.update({ off, task: Boolean(now.task), history: now.history.length > 0 });
+    alerts.update({ lost: conn.lost, closed, error, notice: model.get("notice") || "" });
     title.textContent = `nbannotate \xB7 ${model.get("dataset") || ""}`;
     side.update({
       progress: now.progress,
