@@ -4,7 +4,7 @@
 
 import { h } from "./dom.js";
 import { ANSWER_SYMBOL, renderHistory } from "./history.js";
-import { ANSWERS } from "./state.js";
+import { ANSWERS, labelColors } from "./state.js";
 
 /** @typedef {import("./messages.js").Progress} Progress */
 /** @typedef {import("./messages.js").Counts} Counts */
@@ -136,9 +136,9 @@ export function createSidePanel(doc) {
    * @param {HistoryRow[]} now.history
    * @param {boolean} now.manual
    * @param {boolean} now.off nothing can be answered: the history's buttons are off
-   * @param {(label: unknown) => string} now.color
+   * @param {string[]} now.labels the session's labels (their colours)
    */
-  function update({ progress, history, manual, off, color }) {
+  function update({ progress, history, manual, off, labels }) {
     const progressKey = JSON.stringify(progress);
     if (progressKey !== painted.progress) {
       painted.progress = progressKey;
@@ -147,7 +147,7 @@ export function createSidePanel(doc) {
     const historyKey = JSON.stringify([off, history]); // off: its buttons turn off
     if (historyKey !== painted.history) {
       painted.history = historyKey;
-      renderHistory(doc, historyEl, history, { color, off });
+      renderHistory(doc, historyEl, history, { color: labelColors(labels), off });
     }
   }
 

@@ -17,7 +17,7 @@ import { h } from "./dom.js";
 import { createKeys, SUPPRESS } from "./keys.js";
 import { isManual, wireSpans } from "./manual.js";
 import { createSidePanel } from "./side-panel.js";
-import { derive, labelColors } from "./state.js";
+import { derive } from "./state.js";
 import { createAlerts, createButtons, focusHint, stateText, viewState } from "./status.js";
 
 /** @typedef {import("./messages.js").Model} Model */
@@ -140,8 +140,7 @@ export function createView({ model, el }) {
     buttons.update({ off, task: Boolean(now.task), history: now.history.length > 0 });
     alerts.update({ lost: conn.lost, closed, error, notice: model.get("notice") || "" });
     title.textContent = `nbannotate · ${model.get("dataset") || ""}`;
-    side.update({ progress: now.progress, history: now.history, manual: manualMode(), off,
-      color: labelColors(labels()) });
+    side.update({ progress: now.progress, history: now.history, manual: manualMode(), off, labels: labels() });
     if (off !== painted.off) {
       painted.off = off;
       renderFocus(); // the hint says the keys are off

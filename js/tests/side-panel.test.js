@@ -53,7 +53,7 @@ describe("progress", () => {
 
   test("the panel repaints a part only when what it shows changed", () => {
     const panel = createSidePanel(dom.document);
-    const now = { progress: { updates: 1 }, history: [], manual: false, off: false, color: () => "#fff" };
+    const now = { progress: { updates: 1 }, history: [], manual: false, off: false, labels: [] };
     panel.update(now);
     const counts = panel.el.querySelector(".nba-counts");
     panel.update({ ...now, progress: { updates: 1 } });

@@ -1118,7 +1118,7 @@ function createSidePanel(doc) {
   const historyEl = h(doc, "ol", "nba-history");
   el.append(progressEl, historyTitle, historyEl);
   const painted = { progress: "", history: "" };
-  function update({ progress, history, manual, off, color }) {
+  function update({ progress, history, manual, off, labels }) {
     const progressKey = JSON.stringify(progress);
     if (progressKey !== painted.progress) {
       painted.progress = progressKey;
@@ -1127,7 +1127,7 @@ function createSidePanel(doc) {
     const historyKey = JSON.stringify([off, history]);
     if (historyKey !== painted.history) {
       painted.history = historyKey;
-      renderHistory(doc, historyEl, history, { color, off });
+      renderHistory(doc, historyEl, history, { color: labelColors(labels), off });
     }
   }
   return { el, update };
@@ -1292,13 +1292,7 @@ function createView({ model, el }) {
     buttons.update({ off, task: Boolean(now.task), history: now.history.length > 0 });
     alerts.update({ lost: conn.lost, closed, error, notice: model.get("notice") || "" });
     title.textContent = `nbannotate \xB7 ${model.get("dataset") || ""}`;
-    side.update({
-      progress: now.progress,
-      history: now.history,
-      manual: manualMode(),
-      off,
-      color: labelColors(labels())
-    });
+    side.update({ progress: now.progress, history: now.history, manual: manualMode(), off, labels: labels() });
     if (off !== painted.off) {
       painted.off = off;
       renderFocus();
