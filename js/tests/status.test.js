@@ -8,6 +8,7 @@ import { setupDom } from "./fake-model.js";
 test("a lost kernel wins over a closed session, which wins over a task on screen", () => {
   const base = { lost: false, closed: false, task: false, status: "loading" };
   assert.equal(viewState({ ...base, lost: true, closed: true, task: true }), "lost");
+  assert.equal(viewState({ ...base, lost: true, task: true }), "lost");
   assert.equal(viewState({ ...base, closed: true, task: true }), "closed");
   assert.equal(viewState({ ...base, task: true, status: "error" }), "ready");
   assert.equal(viewState({ ...base, status: "error" }), "error");
