@@ -43,8 +43,9 @@ function h(doc, tag, cls, text) {
   return el;
 }
 
+// No score (null: the model never learnt, or a pattern match it does not propose): none shown.
 function fmtScore(score) {
-  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "–";
+  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
 }
 
 function fmtMeta(value) {
@@ -242,7 +243,7 @@ export function createView({ model, el }) {
       chip.style.background = color(label);
       info.append(chip);
     }
-    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (fmtScore(score)) info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
 
     for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {

@@ -656,7 +656,7 @@ function h2(doc, tag, cls, text) {
   return el;
 }
 function fmtScore(score) {
-  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "\u2013";
+  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
 }
 function fmtMeta(value) {
   if (typeof value === "string") return value;
@@ -815,7 +815,7 @@ function createView({ model, el }) {
       chip.style.background = color(label);
       info.append(chip);
     }
-    info.append(h2(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (fmtScore(score)) info.append(h2(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h2(doc, "span", `nba-source nba-source-${source}`, String(source)));
     for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {
       if (!seg.span) {
