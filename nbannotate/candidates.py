@@ -6,7 +6,7 @@ both is offered once, marked as a pattern match and carrying the model's score. 
 score (``meta["score"]``, the span's ``"score"``) only where it is the model's and means
 something: not from a model that has never been updated (its probabilities are noise: a blank
 model gives its junk candidates 1.0), nor for a pattern match the model does not propose;
-there ``meta["score"]`` is None. A text's tasks come in text order, overlapping candidates most
+there both are None. A text's tasks come in text order, overlapping candidates most
 probable first (``overlap_order``).
 """
 
@@ -365,12 +365,10 @@ class CandidateScorer:
         shown = not self.untrained  # a model that never learnt: its probabilities mean nothing
         spans = []
         for start, end, label in ents:
-            span = {"start": tokens[start]["start"], "end": tokens[end - 1]["end"],
-                    "token_start": start, "token_end": end - 1, "label": label,
-                    "source": "model"}
-            if shown:
-                span["score"] = round(scores.get((start, end, label), prob), 6)
-            spans.append(span)
+            score = round(scores.get((start, end, label), prob), 6) if shown else None
+            spans.append({"start": tokens[start]["start"], "end": tokens[end - 1]["end"],
+                          "token_start": start, "token_end": end - 1, "label": label,
+                          "score": score, "source": "model"})
         meta = dict(item.get("meta") or {})
         meta.update(score=round(prob, 6) if shown else None, model_version=version, whole=True)
         if completion:  # asked after the text's span answers, and agreeing with them
@@ -388,9 +386,8 @@ class CandidateScorer:
                 continue
             span = doc[start:end]
             span_json = {"start": span.start_char, "end": span.end_char, "token_start": start,
-                         "token_end": end - 1, "label": label, "source": source}
-            if shown:
-                span_json["score"] = round(score, 6)
+                         "token_end": end - 1, "label": label,
+                         "score": round(score, 6) if shown else None, "source": source}
             # Where a candidate came from is the span's "source": meta["source"] is the
             # user's (Prodigy's sample data uses it), only "score" follows Prodigy's teach.
             meta = dict(item.get("meta") or {})

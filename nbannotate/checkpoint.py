@@ -12,6 +12,7 @@ after the lock is released.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -39,6 +40,9 @@ SUFFIX = ".nbamodel"
 # Seconds between two checkpoints written after updates (a due one is written when the time
 # comes, and at close); updates come every few seconds at annotation speed.
 MIN_INTERVAL = 10.0
+# A large pipeline takes long to write: the gap after a write is at least this many times the
+# time it took, so writing checkpoints takes a small share of the machine.
+GAP_PER_WRITE = 20
 
 Weights = list[tuple[str, int, str, numpy.ndarray]]  # (pipe, node index, param, value)
 
@@ -138,8 +142,9 @@ def write(path: Path, key: CheckpointKey, checkpoint: Checkpoint) -> None:
         if tmp.exists():
             tmp.unlink()
     for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a killed writer
-        if stale.stat().st_mtime < time.time() - 3600:
-            stale.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < time.time() - 3600:
+                stale.unlink()
 
 
 def _write_bytes(f: Any, payload: bytes) -> None:
@@ -175,7 +180,8 @@ def restore(nlp: Language, checkpoint: Checkpoint) -> bool:
             return False
     for p, i, name, value in checkpoint.weights:
         node = nodes[(p, i, name)]
-        node.set_param(name, node.ops.asarray(value))
+        # a writable copy: msgpack gives read-only arrays, which the optimizer cannot update
+        node.set_param(name, node.ops.asarray(numpy.array(value, copy=True)))
     return True
 
 
@@ -196,13 +202,14 @@ class ModelCheckpoints:
         self.written = written  # updates held by the last checkpoint written (or loaded)
         self._lock = threading.Lock()  # one writer at a time, newest last
         self._last = float("-inf")
+        self._gap = self.interval
         self._timer: threading.Timer | None = None
         self._stopped = False
 
     def updated(self) -> None:
         """After a model update (on the updater thread): write now, or once the interval
         since the last one has passed."""
-        wait = self._last + self.interval - time.monotonic()
+        wait = self._last + self._gap - time.monotonic()
         if wait <= 0:
             self.save()
         elif self._timer is None and not self._stopped:
@@ -220,12 +227,14 @@ class ModelCheckpoints:
         checkpoint was written. Never raises: a failure is logged and kept in ``error``."""
         with self._lock:
             try:
+                start = time.monotonic()
                 updates, weights = self.snapshot()
                 if updates <= self.written:
                     return False
                 write(self.path, self.key, Checkpoint(updates, self.started_blank, weights))
                 self.written = updates
                 self._last = time.monotonic()
+                self._gap = max(self.interval, GAP_PER_WRITE * (self._last - start))
                 self.error = None
                 return True
             except Exception as err:

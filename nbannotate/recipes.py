@@ -144,7 +144,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     source: texts: a list of strings or of {"text", "meta"} dicts, a DataFrame (``text_column``),
         a JSONL file or a plain text file (one text a line). Files are read lazily.
     model: "blank:<lang>", an installed pipeline, a pipeline directory or a spacy.Language.
-        The session updates its own copy in memory; nothing on disk changes. A pipeline
+        The session updates its own copy in memory; the model's files never change. A pipeline
         without an NER gets a new one, which reads the pipeline's word vectors if it has any.
     labels: entity labels to annotate; missing ones are added to the model. Defaults to the
         pattern labels and the model's NER labels.

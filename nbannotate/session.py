@@ -12,6 +12,11 @@ Threads and what they own:
 
 After each model update the ready tasks scored by the old model are dropped and their texts
 re-scored first, so tasks offered after an update come from the updated model.
+The model asks at most ``MAX_MODEL_QUESTIONS`` span questions about one text, so that a model
+that proposes nearly every token spreads its questions over texts. After updates (at a bounded
+rate) and at stop, the model the loop scores with is checkpointed beside the database
+(``checkpoint.py``): the weights are copied under the model lock, and written on the updater's
+thread (or a timer's), never the annotator's.
 
 Completion questions (``complete``): when every question offered about a text has been answered
 and at least one was about a span, the session asks once more about that text, as a whole

@@ -41,9 +41,11 @@ def gold_spans(text: str) -> set[tuple[int, int, str]]:
     return out
 
 
-def answer_tasks(session, n: int, answer=None) -> list[dict]:
+def answer_tasks(session, n: int, answer=None, in_step: bool = True) -> list[dict]:
     """Take up to ``n`` tasks from a session and answer each (default: ``oracle``); returns
-    the stored answers."""
+    the stored answers. ``in_step``: after each answer, wait for the model update it makes
+    due, so the tasks after an update come from the updated model whatever the machine's
+    speed (False: answer as fast as the session hands tasks out)."""
     answer = answer or oracle
     done = []
     for _ in range(n):
@@ -51,6 +53,8 @@ def answer_tasks(session, n: int, answer=None) -> list[dict]:
         if task is None:
             break
         done.append(session.answer(task, answer(task)))
+        if in_step and session.updater is not None:
+            assert session.updater.wait_idle(timeout=300), "a model update did not finish"
     return done
 
 

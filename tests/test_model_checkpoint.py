@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from gadgets import gadget_texts, oracle, product_patterns
+from gadgets import answer_tasks as run
+from gadgets import gadget_texts, product_patterns
 
 import nbannotate as nba
 from nbannotate import checkpoint
@@ -23,14 +24,6 @@ PROBE = gadget_texts(4, seed=9)  # texts no session here is asked about
 def teach(db_path, labels=("PRODUCT",), **kwargs):
     return nba.teach("gadgets", gadget_texts(300), "blank:en", list(labels), product_patterns(),
                      db=db_path, split_sentences=False, **kwargs)
-
-
-def answer_in_step(s, n: int) -> None:
-    """Answer as the oracle, waiting for each update that falls due (deterministic runs)."""
-    for _ in range(n):
-        task = s.next_task(timeout=60)
-        s.answer(task, oracle(task))
-        assert s.updater.wait_idle(timeout=120)
 
 
 def rounded(scores: list[dict]) -> list[dict]:
@@ -47,10 +40,11 @@ def test_running_teach_again_goes_on_with_the_in_loop_model(db_path, monkeypatch
 
     monkeypatch.setattr(checkpoint, "write", recording_write)
     monkeypatch.setattr(checkpoint, "MIN_INTERVAL", 0.0)  # one after every update
+    monkeypatch.setattr(checkpoint, "GAP_PER_WRITE", 0)
     first = teach(db_path)
     try:
         assert first.progress["resumed_model_updates"] == 0
-        answer_in_step(first, 30)
+        run(first, 30)
         assert first.progress["updates"] == 3
         learnt = rounded(first.score_spans(PROBE))
     finally:
@@ -67,7 +61,8 @@ def test_running_teach_again_goes_on_with_the_in_loop_model(db_path, monkeypatch
         # it has learnt: its candidates show their scores from the first task on
         task = again.next_task(timeout=60)
         assert task["meta"]["score"] is not None
-        answer_in_step(again, 10)
+        run(again, 10)
+        assert again.progress["update_errors"] == 0  # it goes on learning
     finally:
         again.close()
     # its own update is added to the checkpoint: a third run resumes 4 updates
@@ -93,7 +88,7 @@ def test_the_cell_run_again_without_close_resumes_every_update(db_path, monkeypa
     replaces writes its latest model before the new one loads it."""
     monkeypatch.setattr(checkpoint, "MIN_INTERVAL", 3600.0)
     first = teach(db_path)
-    answer_in_step(first, 30)  # the 1st update is written, the 2nd and 3rd are due later
+    run(first, 30)  # the 1st update is written, the 2nd and 3rd are due later
     learnt = rounded(first.score_spans(PROBE))
     again = teach(db_path)  # the cell run again: the first session is still open
     try:
@@ -106,7 +101,7 @@ def test_the_cell_run_again_without_close_resumes_every_update(db_path, monkeypa
 
 def test_a_checkpoint_that_cannot_be_read_is_skipped(db_path, caplog):
     first = teach(db_path)
-    answer_in_step(first, 10)
+    run(first, 10)
     first.close()
     [path] = Path(f"{db_path}.models").glob("gadgets/*.nbamodel")
     path.write_bytes(path.read_bytes()[:1000])  # damaged by something else
@@ -126,7 +121,8 @@ KILLED_WRITER = textwrap.dedent("""
     from nbannotate import checkpoint
     from gadgets import gadget_texts, oracle, product_patterns
 
-    checkpoint.MIN_INTERVAL = 0.0
+    checkpoint.MIN_INTERVAL = 0.0  # one after every update
+    checkpoint.GAP_PER_WRITE = 0
     s = nba.teach("gadgets", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
                   db=sys.argv[1], split_sentences=False)
 
