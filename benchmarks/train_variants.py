@@ -270,8 +270,8 @@ def accept_rates(args: argparse.Namespace) -> int:
                 meta = t.get("meta") or {}
                 spans = t.get("spans") or [{}]
                 if meta.get("whole") or spans[0].get("source") != "model" or \
-                        t["answer"] not in ("accept", "reject"):
-                    continue
+                        t["answer"] not in ("accept", "reject") or meta.get("score") is None:
+                    continue  # no score: from a model never updated
                 b = min(9, int(float(meta["score"]) * 10))
                 counts[b][0] += t["answer"] == "accept"
                 counts[b][1] += 1

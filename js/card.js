@@ -19,9 +19,10 @@ const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability",
 // the question): behind the "details" toggle, so the user's own meta stands out.
 const DETAIL_META = new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 
+// No score (null: the model never learnt, or a pattern match it does not propose): none shown.
 /** @param {unknown} score */
 export function fmtScore(score) {
-  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "–";
+  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
 }
 
 /** @param {unknown} value */
@@ -118,7 +119,7 @@ export function createCard({ doc, labels }) {
       chip.style.background = color(label);
       info.append(chip);
     }
-    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (fmtScore(score)) info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
 
     const shown = whole || spanObj ? segments(whole ? task : { ...task, spans: spanObj ? [spanObj] : [] })

@@ -2,8 +2,12 @@
 
 A span's score is the summed probability of the beam parses that contain it (spaCy's
 ``scored_ents``). Pattern matches are added beside the model's candidates; a span proposed by
-both is offered once, marked as a pattern match and carrying the model's score. A text's tasks
-come in text order, overlapping candidates most probable first (``overlap_order``).
+both is offered once, marked as a pattern match and carrying the model's score. A task shows a
+score (``meta["score"]``, the span's ``"score"``) only where it is the model's and means
+something: not from a model that has never been updated (its probabilities are noise: a blank
+model gives its junk candidates 1.0), nor for a pattern match the model does not propose;
+there both are None. A text's tasks come in text order, overlapping candidates most
+probable first (``overlap_order``).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
 
-# Score given to a pattern match the model does not propose at all: maximally uncertain, so
-# prefer_uncertain offers it; the annotator's answer then teaches the model.
+# Where a pattern match the model does not propose at all ranks among overlapping candidates
+# (maximally uncertain). It is not the model's score, so the task shows none.
 PATTERN_ONLY_SCORE = 0.5
 # Below this share of texts with an entity in their best analysis, empty analyses are not asked.
 MIN_FINDS_ENTITIES = 0.1
@@ -312,14 +316,17 @@ class CandidateScorer:
             model_keys = sorted(scores, key=scores.__getitem__, reverse=True)
             if self.untrained:
                 model_keys = [k for k in model_keys if _useful(doc, k[0], k[1])][:1]
-            proposals: dict[tuple[int, int, str], tuple[float, str, str | None]] = {
-                key: (scores[key], "model", None) for key in model_keys
+            # (score, source, pattern id, whether the score is shown): ranking uses the score
+            # always; only one from a model that has learnt, for a span it proposed, is shown.
+            shown = not self.untrained
+            proposals: dict[tuple[int, int, str], tuple[float, str, str | None, bool]] = {
+                key: (scores[key], "model", None, shown) for key in model_keys
             }
             if self.patterns is not None:
                 for match in self.patterns(doc):
                     key = (match.start, match.end, match.label)
                     score = scores.get(key, PATTERN_ONLY_SCORE)
-                    proposals[key] = (score, "pattern", match.pattern_id)
+                    proposals[key] = (score, "pattern", match.pattern_id, shown and key in scores)
             tokens = doc_tokens(doc)
             tasks = self._tasks(item, doc, tokens, proposals, version)
             # The best analysis if it is likely enough; then, if it is rejected, the next ones
@@ -367,35 +374,36 @@ class CandidateScorer:
                    scores: Mapping[TokenKey, float], completion: bool = False,
                    beam_probability: float | None = None) -> Task:
         """One question about a whole analysis: are these (or: no) entities all?"""
+        shown = not self.untrained  # a model that never learnt: its probabilities mean nothing
         spans = []
         for start, end, label in ents:
+            score = round(scores.get((start, end, label), prob), 6) if shown else None
             spans.append({"start": tokens[start]["start"], "end": tokens[end - 1]["end"],
                           "token_start": start, "token_end": end - 1, "label": label,
-                          "score": round(scores.get((start, end, label), prob), 6),
-                          "source": "model"})
+                          "score": score, "source": "model"})
         meta = dict(item.get("meta") or {})
-        meta.update(score=round(prob, 6), model_version=version, whole=True)
+        meta.update(score=round(prob, 6) if shown else None, model_version=version, whole=True)
         if completion:  # asked after the text's span answers, and agreeing with them
             meta.update(completion=True, beam_probability=round(beam_probability or 0.0, 6))
         return make_task(item["text"], tokens, spans, meta)
 
     def _tasks(self, item: Mapping[str, Any], doc: Doc, tokens: list[dict[str, Any]],
-               proposals: dict[tuple[int, int, str], tuple[float, str, str | None]],
+               proposals: dict[tuple[int, int, str], tuple[float, str, str | None, bool]],
                version: int) -> list[Task]:
         text = item["text"]
         ih = input_hash(text)
         tasks = []
-        for (start, end, label), (score, source, pid) in overlap_order(proposals):
+        for (start, end, label), (score, source, pid, shown) in overlap_order(proposals):
             if not _useful(doc, start, end):
                 continue
             span = doc[start:end]
             span_json = {"start": span.start_char, "end": span.end_char, "token_start": start,
-                         "token_end": end - 1, "label": label, "score": round(score, 6),
-                         "source": source}
+                         "token_end": end - 1, "label": label,
+                         "score": round(score, 6) if shown else None, "source": source}
             # Where a candidate came from is the span's "source": meta["source"] is the
             # user's (Prodigy's sample data uses it), only "score" follows Prodigy's teach.
             meta = dict(item.get("meta") or {})
-            meta.update(score=round(score, 6), model_version=version)
+            meta.update(score=round(score, 6) if shown else None, model_version=version)
             if pid is not None:
                 meta["pattern"] = pid
             tasks.append(make_task(text, tokens, [span_json], meta, in_hash=ih))

@@ -189,8 +189,20 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
 
 
 def is_fresh(nlp: Language) -> bool:
-    """True when ``load_model`` had to initialize the NER: it has learnt nothing yet."""
+    """True when ``load_model`` had to initialize the NER and it has learnt nothing since
+    (no checkpoint of an earlier loop was loaded into it)."""
+    return started_blank(nlp) and not resumed_updates(nlp)
+
+
+def started_blank(nlp: Language) -> bool:
+    """True when the NER was initialized from nothing (by ``load_model``, or before the
+    updates of a loaded checkpoint)."""
     return bool(nlp.meta.get("nbannotate", {}).get("fresh_ner"))
+
+
+def resumed_updates(nlp: Language) -> int:
+    """Model updates of earlier loops held by the weights (a loaded checkpoint), else 0."""
+    return int(nlp.meta.get("nbannotate", {}).get("resumed_updates", 0))
 
 
 def normalize_labels(labels: Iterable[str] | str | None,

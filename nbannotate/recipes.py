@@ -18,16 +18,17 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
-from . import candidates, checks
+from . import candidates, checkpoint, checks
 from .base_session import BaseSession
 from .candidates import CandidateScorer, check_item
+from .checkpoint import CheckpointKey
 from .errors import DatasetError, ModelError
 from .manual import ManualSession
-from .models import ModelLike, find_ner, load_language, load_model, normalize_labels
+from .models import ModelLike, find_ner, load_language, load_model, normalize_labels, started_blank
 from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .progress import bar as progress_bar
 from .progress import counted
-from .session import TeachSession
+from .session import CheckpointFactory, TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
 from .sources import VALIDATE_LINES, Source
@@ -137,14 +138,15 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
           whole: float | None = 0.5, whole_alternatives: int = 1,
           complete: float | None = 0.5, replay_gold: str | list[str] | None = None,
           gold_per_update: int = 3,
-          learn_rate: float | None = None, average: float | None = 0.99) -> TeachSession:
+          learn_rate: float | None = None, average: float | None = 0.99,
+          resume_model: bool = True) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
     source: texts: a list of strings or of {"text", "meta"} dicts, a DataFrame (``text_column``),
         a JSONL file or a plain text file (one text a line). Files are read lazily.
     model: "blank:<lang>", an installed pipeline, a pipeline directory or a spacy.Language.
-        The session updates its own copy in memory; nothing on disk changes. A pipeline
+        The session updates its own copy in memory; the model's files never change. A pipeline
         without an NER gets a new one, which reads the pipeline's word vectors if it has any.
     labels: entity labels to annotate; missing ones are added to the model. Defaults to the
         pattern labels and the model's NER labels.
@@ -191,6 +193,11 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         model's weights (a fresh model's follow the updates closely at first). The last
         update's weights alone swing with every ten answers. None: use the last weights.
         ``session.model()`` gives the model as the loop uses it.
+    resume_model: the in-loop model is saved beside the database file after its updates (at
+        most every few seconds, and at close), keyed by dataset, base model, labels and
+        annotator; a new teach() with the same ones starts from it, so running the cell again
+        keeps what the loop learnt (``session.progress["resumed_model_updates"]``: its
+        updates). False: start from the base model (a checkpoint is still written).
 
     Spans in the source are ignored: teach asks its own questions (manual and correct show
     them). Every numeric argument is checked here: a bad one raises ValueError naming it.
@@ -223,20 +230,61 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     if not wanted:
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
     _check_head(src, nlp, None, split_sentences)
+    if not isinstance(resume_model, bool):
+        raise ValueError(f"resume_model must be True or False, got {resume_model!r}.")
     matcher = PatternMatcher(nlp, pattern_list, wanted) if pattern_list else None
-    scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher, whole=whole,
-                             whole_alternatives=whole_alternatives, complete=complete)
     with _opened(db) as (database, owned):
         gold = _gold_answers(database, replay_gold)
+        saver = _checkpoints(database, dataset, model, wanted, annotator, nlp, resume_model)
+        # After the checkpoint: a model that has learnt shows its scores from the start.
+        scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher,
+                                 whole=whole, whole_alternatives=whole_alternatives,
+                                 complete=complete)
         ds = database.dataset(dataset, create=True)
         session = TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
                                scorer=scorer, sorter=sort, batch_size=batch_size,
                                split=split_sentences, annotator=annotator, replay=replay,
                                seed=seed, gold=gold, gold_per_update=gold_per_update,
-                               learn_rate=learn_rate, average=average)
+                               learn_rate=learn_rate, average=average, checkpoints=saver)
         session.owns_db = owned
         _take_over(session, "teach")
     return session
+
+
+def _checkpoints(db: Database, dataset: str, model: ModelLike, labels: list[str],
+                 annotator: str | None, nlp: Language, resume: bool
+                 ) -> CheckpointFactory | None:
+    """With ``resume``, load the checkpoint of an earlier loop with the same dataset, base
+    model, labels and annotator into ``nlp``; return what writes this session's checkpoints
+    (None for an in-memory database)."""
+    if db.path == MEMORY:
+        return None
+    key = CheckpointKey(dataset, checkpoint.model_identity(model), tuple(sorted(labels)),
+                        annotator)
+    path = checkpoint.checkpoint_path(db.path, key)
+    found = None
+    if resume:
+        with _LIVE_LOCK:  # the cell run again: the session it replaces saves its model first
+            previous = _LIVE.get((db.path, dataset, "teach", annotator))
+        if isinstance(previous, TeachSession) and previous.closed_reason is None:
+            previous.save_model_checkpoint()
+        found = checkpoint.read(path, key)
+        if found is not None and not checkpoint.restore(nlp, found):
+            warnings.warn(f"The checkpoint {path} does not fit the model's layers; starting "
+                          f"from the base model.", stacklevel=3)
+            found = None
+    blank = started_blank(nlp)
+    if found is not None:
+        info = nlp.meta.setdefault("nbannotate", {})
+        info["resumed_updates"] = found.updates
+        blank = found.started_blank
+        info["fresh_ner"] = blank
+    written = found.updates if found is not None else 0
+
+    def make(snapshot: Any) -> checkpoint.ModelCheckpoints:
+        return checkpoint.ModelCheckpoints(path, key, blank, snapshot, written=written)
+
+    return make
 
 
 def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str, Any]]:

@@ -12,6 +12,11 @@ Threads and what they own:
 
 After each model update the ready tasks scored by the old model are dropped and their texts
 re-scored first, so tasks offered after an update come from the updated model.
+The model asks at most ``MAX_MODEL_QUESTIONS`` span questions about one text, so that a model
+that proposes nearly every token spreads its questions over texts. After updates (at a bounded
+rate) and at stop, the model the loop scores with is checkpointed beside the database
+(``checkpoint.py``): the weights are copied under the model lock, and written on the updater's
+thread (or a timer's), never the annotator's.
 
 Completion questions (``complete``): when every question offered about a text has been answered
 and at least one was about a span, the session asks once more about that text, as a whole
@@ -38,15 +43,16 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
 
 from .base_session import BaseSession
 from .candidates import CandidateScorer, ScoredText, TokenKey
+from .checkpoint import ModelCheckpoints, Weights, copy_weights
 from .errors import AnswerError, SourceError
-from .models import upstream_docs
+from .models import resumed_updates, upstream_docs
 from .sorters import Sorter
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
@@ -54,6 +60,8 @@ from .tasks import Task, check_answer, input_hash, is_gold, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
+# Makes a session's checkpoint writer from its snapshot function (see recipes.teach).
+CheckpointFactory = Callable[[Callable[[], tuple[int, Weights]]], ModelCheckpoints]
 # Texts kept for completion questions at once; beyond this the oldest are dropped (a text
 # whose questions were all dropped unanswered, e.g. after re-scoring, would stay forever).
 MAX_OPEN_TEXTS = 2000
@@ -67,6 +75,16 @@ MAX_FINISHED_TEXTS = 200
 MAX_HANDED_ASIDE = 200
 # Seconds the producer waits for the source before scoring the texts it has (a slow source).
 SOURCE_WAIT = 0.2
+# Span questions the model proposes about one text (pattern matches are always asked, beside
+# them): its further candidates on the text are dropped. A model that has just started learning
+# proposes nearly every token of a sentence (seven questions in a row about one sentence right
+# after the first update); a question about another text teaches it more, and the completion
+# question fills in the rest of this one.
+MAX_MODEL_QUESTIONS = 3
+
+
+def _is_model_span(task: Mapping[str, Any]) -> bool:
+    return not is_whole(task) and task["spans"][0].get("source") == "model"
 
 
 class OpenText:
@@ -79,6 +97,7 @@ class OpenText:
         # Questions not asked (or taken back) because the text was answered completely
         # meanwhile: asked again if that answer is undone or changed.
         self.dropped: dict[int, Task] = {}
+        self.asked: set[int] = set()  # model span questions handed out (MAX_MODEL_QUESTIONS)
 
     def note(self, task: Mapping[str, Any], answer: str | None) -> None:
         """Record (or, with None, forget) the answer to one of the text's questions."""
@@ -153,9 +172,12 @@ class TeachSession(BaseSession):
                  split: bool = True, annotator: str | None = None, score_batch: int = 32,
                  prefetch: int | None = None, replay: int = 10, seed: int = 0,
                  gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.99) -> None:
+                 learn_rate: float | None = None, average: float | None = 0.99,
+                 checkpoints: CheckpointFactory | None = None) -> None:
         super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
                          annotator=annotator)
+        #: Model updates of earlier sessions in the model it started from (a checkpoint).
+        self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
         self.sorter = sorter
         self.batch_size = batch_size
@@ -190,6 +212,8 @@ class TeachSession(BaseSession):
             nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
             gold_per_update=gold_per_update, learn_rate=learn_rate,
             average=average, on_update=self._on_update)
+        # Checkpoints of the model the loop scores with, beside the dataset (checkpoint.py).
+        self._checkpoints = checkpoints(self._weights) if checkpoints is not None else None
         # The source is read on its own thread into a short queue (see _read_source).
         self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         self._source_done = False
@@ -309,22 +333,32 @@ class TeachSession(BaseSession):
                 self._cond.notify_all()
 
     def _emit(self, item: Item, scored: ScoredText, version: int) -> bool:
-        """Offer the item's tasks that pass the sorter. False if the model changed meanwhile."""
+        """Offer the item's tasks that pass the sorter, at most MAX_MODEL_QUESTIONS of the
+        model's span questions per text. False if the model changed meanwhile."""
         ih = input_hash(item["text"])
-        offer = []
-        for task in scored.tasks:
-            th = task["_task_hash"]
-            with self._cond:
+        fresh = []
+        with self._cond:
+            for task in scored.tasks:
                 if self.settled(task):
                     self._set_aside(task)  # kept if its text's complete answer is undone
+                elif task["_task_hash"] not in self._offered:
+                    fresh.append(task)
+            record = self._record_of(ih)
+            asked = len(record.asked) if record is not None else 0
+        # Whole analyses are gated by their own threshold in the scorer, and pattern matches
+        # are always asked (they bootstrap a label): model candidates are sorted, and asked in
+        # text order while the text's share lasts.
+        budget = MAX_MODEL_QUESTIONS - asked
+        offer = []
+        for task in fresh:
+            if _is_model_span(task):
+                if budget <= 0:
                     continue
-                if th in self._offered:
+                score = task["meta"].get("score")
+                # A candidate without a score (a model never updated) is its text's best one.
+                if score is not None and not self.sorter(score):
                     continue
-            # Whole analyses are gated by their own threshold in the scorer, and pattern matches
-            # are always asked (they bootstrap a label): only model candidates are sorted.
-            if not is_whole(task) and task["spans"][0].get("source") == "model" \
-                    and not self.sorter(task["meta"]["score"]):
-                continue
+                budget -= 1
             offer.append(task)
         try:
             with self._cond:
@@ -355,8 +389,17 @@ class TeachSession(BaseSession):
                     self._decide(ih, text)
         return True
 
+    def _weights(self) -> tuple[int, Weights]:
+        """The updates the model holds and the weights the loop scores with, copied (a
+        checkpoint; the model lock is held only for the copy)."""
+        with self.model_lock:
+            return (self.resumed_model_updates + self.updater.version,
+                    copy_weights(self.nlp, self.updater.average_params))
+
     def _on_update(self, report: UpdateReport) -> None:
         self.scorer.untrained = False
+        if self._checkpoints is not None:  # on the updater thread: never on a key press
+            self._checkpoints.updated()
         with self._cond:
             self._version = report.version
             stale_items: list[Item] = []
@@ -416,6 +459,8 @@ class TeachSession(BaseSession):
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
             self._offered[task["_task_hash"]] = task
+            if _is_model_span(task) and (record := self._record_of(task["_input_hash"])):
+                record.asked.add(task["_task_hash"])
             return task
 
     def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:
@@ -728,7 +773,14 @@ class TeachSession(BaseSession):
         with self._cond:
             out["exhausted"] = self._exhausted and not self._ready and not self._front
         out["model_version"] = self._version
+        out["resumed_model_updates"] = self.resumed_model_updates
         return out
+
+    def save_model_checkpoint(self) -> bool:
+        """Write the checkpoint of the in-loop model now, if it learnt something since the
+        last one (teach() on the same dataset, model and labels starts from it). True when
+        one was written. Done after updates and at close anyway."""
+        return self._checkpoints.save() if self._checkpoints is not None else False
 
     def score_spans(self, texts: list[str]) -> list[dict[tuple[int, int, str], float]]:
         """The in-loop model's beam scores, per text, keyed (start_char, end_char, label)."""
@@ -744,4 +796,6 @@ class TeachSession(BaseSession):
             self._stopped = True
             self._cond.notify_all()
         super().stop()
+        if self._checkpoints is not None:  # the updater is stopped: the model is final
+            self._checkpoints.close()
         self._producer.join(timeout=30)

@@ -32,7 +32,7 @@ from spacy.training import Example
 
 from .errors import SessionError
 from .examples import ExampleStats, merge_answers, merged_to_example
-from .models import is_fresh
+from .models import resumed_updates, started_blank
 from .tasks import Task
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class ModelUpdater:
         self.optimizer = nlp.resume_training()
         if learn_rate is not None:
             self.optimizer.learn_rate = learn_rate
-        self._averages = WeightAverage(nlp, average, fresh=is_fresh(nlp)) if average else None
+        self._averages = (WeightAverage(nlp, average, fresh=started_blank(nlp),
+                                        steps=resumed_updates(nlp)) if average else None)
         self.version = 0
         self.reports: list[UpdateReport] = []
         self.errors: list[str] = []
@@ -112,6 +113,12 @@ class ModelUpdater:
         if self._averages is None:
             return contextlib.nullcontext()
         return self.nlp.use_params(self._averages.params)
+
+    @property
+    def average_params(self) -> dict[tuple[int, str], Any] | None:
+        """The averaged weights the loop predicts with (None: it uses the weights as they
+        are); read them holding the model lock."""
+        return self._averages.params if self._averages is not None else None
 
     @property
     def pending(self) -> int:
@@ -288,12 +295,13 @@ class WeightAverage:
     ``(node.id, name)``, so ``nlp.use_params(average.params)`` applies them.
     """
 
-    def __init__(self, nlp: Language, decay: float, fresh: bool = False) -> None:
+    def __init__(self, nlp: Language, decay: float, fresh: bool = False, steps: int = 0) -> None:
         self.decay = decay
         # A fresh model's starting weights are noise: then the average follows the new weights
         # closely at first (thinc's schedule, (1 + t) / (10 + t)) and reaches ``decay`` later.
+        # ``steps``: updates already in the weights (a checkpoint), where that schedule goes on.
         self.fresh = fresh
-        self.steps = 0
+        self.steps = steps
         self.params: dict[tuple[int, str], Any] = {}
         self._nodes: list[tuple[tuple[int, str], Any, str]] = []
         for _name, pipe in nlp.pipeline:

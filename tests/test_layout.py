@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("bottom", {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes",
                 "progress"}),
     ("stages", {"patterns", "candidates", "examples", "store", "precision"}),
-    ("learning", {"updater", "silver", "train"}),
+    ("learning", {"updater", "checkpoint", "silver", "train"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
     ("top", {"widget", "__init__"}),
 ]

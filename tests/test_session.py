@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import sys
 import threading
@@ -18,6 +19,7 @@ from gadgets import gadget_texts, gold_spans, oracle, product_patterns
 import nbannotate as nba
 from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
 from nbannotate.tasks import input_hash, task_hash
+from nbannotate.widget import view_task
 
 
 def stored_rows(db_path: Path, dataset: str) -> list[tuple]:
@@ -49,7 +51,8 @@ def test_task_json_is_prodigy_compatible(session):
     assert tokens[span["token_start"]]["start"] == span["start"]
     assert tokens[span["token_end"]]["end"] == span["end"]
     assert all(task["text"][t["start"]:t["end"]] == t["text"] for t in tokens)
-    assert 0.0 <= task["meta"]["score"] <= 1.0 and span["score"] == task["meta"]["score"]
+    score = task["meta"]["score"]  # None while the model has never been updated
+    assert span["score"] == score and (score is None or 0.0 <= score <= 1.0)
     assert span["source"] in ("model", "pattern")
     assert task["_input_hash"] == input_hash(task["text"])
     assert task["_task_hash"] == task_hash(task["_input_hash"], task["spans"])
@@ -311,7 +314,7 @@ def test_fast_answers_during_updates_lose_nothing(db_path):
 
     def annotate() -> None:
         try:
-            answered.extend(t["_task_hash"] for t in run(s, 150))
+            answered.extend(t["_task_hash"] for t in run(s, 150, lockstep=False))
         except BaseException as err:  # surfaced below
             errors.append(err)
 
@@ -521,6 +524,7 @@ def test_the_scorer_offers_the_best_analyses_first_in_order():
     nlp = load_model("blank:en", ["PRODUCT"])  # untrained: many analyses are likely
     scorer = CandidateScorer(nlp, ["PRODUCT"], whole=0.0, whole_alternatives=3,
                              whole_alternative_min=0.0)
+    scorer.untrained = False  # show its scores (a model never updated shows none)
     (tasks,) = scorer.score([{"text": "I just bought the new Walkman yesterday ."}])
     wholes = [t for t in tasks if t["meta"].get("whole")]
     assert len(wholes) == 3 and tasks[:3] == wholes
@@ -710,3 +714,57 @@ def test_a_generator_still_read_by_a_closed_session_gets_a_clear_error(db_path):
         second.close()
     finally:
         more.set()
+
+
+def test_a_model_never_updated_shows_no_score_then_its_scores_show(db_path):
+    """A blank model's probabilities are noise (its junk candidates score 1.00, which reads as
+    "the model is sure"): until its first update no task carries a score, nor does a pattern
+    match the model does not propose; after it, the model's candidates do."""
+    s = nba.teach("noscore", gadget_texts(100), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False)
+    try:
+        first = [s.answer(t, oracle(t)) for t in s.next_tasks(9, timeout=60)]
+        assert {t["spans"][0]["source"] for t in first if t["spans"]} == {"model", "pattern"}
+        for task in first:
+            assert task["meta"]["score"] is None
+            assert all(span["score"] is None for span in task["spans"])
+            # the widget gets none to show
+            assert all(span["score"] is None for span in view_task(task)["spans"])
+        run(s, 1)  # the 10th answer: the first update
+        assert s.progress["updates"] == 1
+        later = [t for t in run(s, 20) if not t["meta"].get("whole")]
+        model = [t for t in later if t["spans"][0]["source"] == "model"]
+        assert model and all(0 < t["meta"]["score"] <= 1 for t in model)
+        assert all(t["spans"][0]["score"] == t["meta"]["score"] for t in model)
+    finally:
+        s.stop()
+    # the store keeps no score for them either
+    rows = nba.Database(db_path).dataset("noscore").answers()
+    assert all(r["meta"]["score"] is None for r in rows if r["meta"]["model_version"] == 0)
+
+
+def test_questions_spread_over_texts_once_the_model_learns(db_path):
+    """Right after its first updates a model proposes nearly every token of a sentence: it
+    asks at most MAX_MODEL_QUESTIONS span questions about one text (pattern matches come on
+    top), so the next questions come from other texts."""
+    from nbannotate.session import MAX_MODEL_QUESTIONS
+
+    s = nba.teach("spread", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
+                  db=db_path, split_sentences=False, sorter="none", whole=None, complete=None)
+    try:
+        answers = run(s, 80)
+    finally:
+        s.stop()
+    assert len(answers) == 80 and s.progress["updates"] == 8
+    model: dict[int, int] = {}
+    for task in answers:
+        if task["spans"][0]["source"] == "model":
+            model[task["_input_hash"]] = model.get(task["_input_hash"], 0) + 1
+    assert max(model.values()) == MAX_MODEL_QUESTIONS == 3
+    # in a row: at most those and a text's one pattern match
+    runs = [len(list(run)) for _, run in itertools.groupby(a["_input_hash"] for a in answers)]
+    assert max(runs) <= MAX_MODEL_QUESTIONS + 1
+    # the model did propose more
+    with s.model():
+        scores = s.score_spans([answers[-1]["text"]])[0]
+    assert len(scores) > MAX_MODEL_QUESTIONS

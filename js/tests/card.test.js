@@ -16,8 +16,8 @@ afterEach(async () => {
 
 test("scores with two decimals, meta values as JSON unless text", () => {
   assert.equal(fmtScore(0.456), "0.46");
-  assert.equal(fmtScore(null), "–");
-  assert.equal(fmtScore(Number.NaN), "–");
+  assert.equal(fmtScore(null), "");
+  assert.equal(fmtScore(Number.NaN), "");
   assert.equal(fmtMeta("a b"), "a b");
   assert.equal(fmtMeta({ x: [1] }), '{"x":[1]}');
   const loop = {};

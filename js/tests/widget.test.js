@@ -136,6 +136,13 @@ describe("task view", () => {
     assert.deepEqual([...root.querySelectorAll(".nba-span-text")].map((m) => m.textContent), ["Apple TV"]);
   });
 
+  test("a task without a score (a model never updated) shows none", () => {
+    const task = { ...makeTask(1, { score: null }), meta: { score: null, model_version: 0 } };
+    const { $ } = mount({ queue: [task], status: "ready" });
+    assert.equal($(".nba-score"), null);
+    assert.equal($(".nba-source").textContent, "model");
+  });
+
   test("a pattern candidate says so", () => {
     const { $ } = mount({ queue: [makeTask(1, { source: "pattern", score: 1 })], status: "ready" });
     assert.equal($(".nba-source").textContent, "pattern");

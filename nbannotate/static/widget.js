@@ -738,7 +738,7 @@ var CACHE_LIMIT = 500;
 var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver"]);
 var DETAIL_META = /* @__PURE__ */ new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 function fmtScore(score) {
-  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "\u2013";
+  return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
 }
 function fmtMeta(value) {
   if (typeof value === "string") return value;
@@ -812,7 +812,7 @@ function createCard({ doc, labels }) {
       chip.style.background = color(label);
       info.append(chip);
     }
-    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (fmtScore(score)) info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
     const shown = whole || spanObj ? segments(whole ? task : { ...task, spans: spanObj ? [spanObj] : [] }) : [{ text: String(task.text ?? "") }];
     for (const seg of shown) {
