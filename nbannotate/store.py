@@ -238,7 +238,9 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as e:
         msg = str(e)
         low = msg.lower()
-        if "lock" in low:
+        # Only DuckDB's file-lock messages: a damaged file's "... in block at location 8192"
+        # contains "lock" too.
+        if "could not set lock" in low or "conflicting lock" in low:
             pid = re.search(r"PID (\d+)", msg)
             holder = f" (PID {pid.group(1)})" if pid else ""
             raise DatabaseLockedError(
@@ -253,9 +255,20 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
                 f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
                 "Database('nbannotate.duckdb'), or move that file away.") from None
         if "permission denied" in low:
+            if not os.path.exists(path):  # a new database: the folder refuses the new file
+                folder = os.path.dirname(os.path.abspath(path))
+                raise StoreError(
+                    f"Cannot create the database file {path!r}: permission denied in its folder "
+                    f"{folder!r}. Make that folder writable, or use a database in a writable "
+                    "folder, e.g. db='~/answers.duckdb'.") from None
             raise StoreError(
                 f"The database file {path!r} cannot be opened: permission denied. Fix its "
                 "permissions (it must be readable and writable) or use another path.") from None
+        if "corrupt" in low or "checksum" in low or "could not read" in low:
+            first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+            raise StoreError(
+                f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
+                f"cut short?): {first}. Use an intact copy of it, or another path.") from None
         raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
 
 

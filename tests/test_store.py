@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -251,6 +253,71 @@ def test_a_damaged_database_file_fails_at_the_call_that_opens_it(tmp_path):
             call()
     with Database(good) as db:  # the intact one is fine
         assert len(db.dataset("t")) == 2000
+
+
+def test_a_corrupt_database_file_is_damaged_not_locked(tmp_path):
+    """A block whose checksum fails made DuckDB say "... in block at location 8192", and every
+    message with "lock" in it was read as the file being held by another process."""
+    good = tmp_path / "good.duckdb"
+    with Database(good) as db:
+        db.dataset("t", create=True).add_many(
+            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)],
+            answer="accept")
+    data = bytearray(good.read_bytes())
+    # The first data block, damaged in place (the file keeps its length: not cut short).
+    data[12288 + 100:12288 + 200] = bytes(100)
+    bad = tmp_path / "damaged.duckdb"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as err:
+        Database(bad)
+    assert not isinstance(err.value, DatabaseLockedError)
+    msg = str(err.value)
+    assert str(bad) in msg and "looks damaged" in msg and "intact copy" in msg
+    assert "another process" not in msg
+
+
+def _open_error_as_user(path: str) -> str:
+    """``Database(path)``'s error, as an unprivileged user: in a forked child that dropped
+    root's privileges when run as root (root may write anywhere)."""
+    if os.geteuid() != 0:
+        try:
+            Database(path).close()
+        except StoreError as e:
+            return f"{type(e).__name__}: {e}"
+        return "no error"
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        msg = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            Database(path).close()
+        except BaseException as e:  # report, never return into pytest in the child
+            msg = f"{type(e).__name__}: {e}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_a_new_database_in_a_folder_the_user_cannot_write_names_the_folder(tmp_path):
+    """The file does not exist, so blaming "the database file ... fix its permissions" sent
+    the user after the wrong thing. Checked as an unprivileged user (root writes anywhere)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # not under tmp_path: nobody must reach it
+    try:
+        os.chmod(folder, 0o555)
+        out = _open_error_as_user(str(folder / "answers.duckdb"))
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+    assert out.startswith("StoreError"), out
+    assert f"folder {str(folder)!r}" in out and "permission denied" in out
+    assert "fix its permissions" not in out.lower()
 
 
 def test_a_session_on_a_database_it_cannot_write_fails_at_the_call(tmp_path, monkeypatch):
