@@ -9,6 +9,7 @@
 
 from .errors import (
     AnswerError,
+    ArgumentError,
     DatabaseLockedError,
     DatasetError,
     ModelError,
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnswerError",
+    "ArgumentError",
     "CurveResult",
     "Database",
     "DatabaseLockedError",

@@ -17,7 +17,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .errors import SourceError
+from .errors import ArgumentError, SourceError
 from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
@@ -206,7 +206,7 @@ class CandidateScorer:
                  whole_alternatives: int = 1, whole_alternative_min: float = 0.05,
                  complete: float | None = None) -> None:
         if beam_width < 1:
-            raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
+            raise ArgumentError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
         self.ner = find_ner(nlp)
         self.labels = set(labels)

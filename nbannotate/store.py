@@ -385,6 +385,13 @@ def _dumps(task: Mapping[str, Any]) -> str:
                           ensure_ascii=False, allow_nan=False)
 
 
+def _meta_json(meta: Mapping[str, Any] | None) -> str:
+    try:
+        return _dumps(dict(meta or {}))
+    except TypeError as e:
+        raise DatasetError(f"Dataset meta must be JSON-serializable: {e}.") from None
+
+
 def _int_or_none(value: Any, field: str, where: str) -> int | None:
     if value is None:
         return None
@@ -514,7 +521,8 @@ def _str_or_none(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
-def _check_name(name: Any) -> str:
+def check_dataset_name(name: Any) -> str:
+    """``name`` if it can name a dataset; DatasetError saying why not otherwise."""
     if not isinstance(name, str):
         raise DatasetError(f"A dataset name must be a string, got {type(name).__name__} {name!r}.")
     if not name.strip():
@@ -691,13 +699,13 @@ class Database:
 
     def add_dataset(self, name: str, meta: Mapping[str, Any] | None = None) -> Dataset:
         """Create a dataset (idempotent: an existing one is returned unchanged, meta kept)."""
-        _check_name(name)
+        check_dataset_name(name)
         if meta is not None and not isinstance(meta, Mapping):
             raise DatasetError(f"Dataset meta must be a dict, got {type(meta).__name__}.")
         created = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._transaction() as conn:
             conn.execute("INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                         [name, created, _dumps(dict(meta or {}))])
+                         [name, created, _meta_json(meta)])
         return Dataset(self, name)
 
     def dataset(self, name: str, create: bool = False) -> Dataset:
@@ -705,7 +713,7 @@ class Database:
 
         Raises DatasetError for an unknown name (listing the known ones) without ``create``.
         """
-        _check_name(name)
+        check_dataset_name(name)
         if create:
             return self.add_dataset(name)
         if name not in self:
@@ -718,7 +726,7 @@ class Database:
 
     def drop_dataset(self, name: str) -> int:
         """Delete a dataset and all its answers; returns how many answers were deleted."""
-        _check_name(name)
+        check_dataset_name(name)
         if name not in self:
             raise DatasetError(f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
                                f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}.")
@@ -785,7 +793,7 @@ class Dataset:
 
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
-        self.name = _check_name(name)
+        self.name = check_dataset_name(name)
         row = db._query("SELECT created, meta FROM datasets WHERE name = ?", [name])
         if not row:
             raise DatasetError(f"No dataset {name!r} in {db.path}.")

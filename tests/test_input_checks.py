@@ -43,6 +43,7 @@ def test_bad_numbers_fail_at_teach_naming_the_argument(db_path, kwargs, message)
     with pytest.raises(ValueError, match=message) as err:
         nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db_path, **kwargs)
     assert repr(next(iter(kwargs.values()))) in str(err.value)
+    assert isinstance(err.value, nba.ArgumentError)  # one base class catches every error
     assert "t" not in nba.Database(db_path).datasets()
 
 
@@ -70,6 +71,68 @@ def test_bad_numbers_fail_at_correct_and_silver(db_path, call, message):
     with pytest.raises(ValueError, match=message):
         call(db_path)
     assert nba.Database(db_path).datasets() == []
+
+
+# -- the package's errors ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "   ", " padded", 42])
+@pytest.mark.parametrize("recipe", ["teach", "silver", "manual", "correct"])
+def test_a_bad_dataset_name_is_a_dataset_error_at_every_recipe(db_path, recipe, name):
+    """teach and silver raised a bare ValueError where Database raises DatasetError, and
+    manual/correct failed only after loading the model."""
+    call = {
+        "teach": lambda: nba.teach(name, TEXTS, "blank:en", ["PRODUCT"], db=db_path),
+        "silver": lambda: nba.silver(name, TEXTS, "blank:en", db=db_path),
+        "manual": lambda: nba.manual(name, TEXTS, ["PRODUCT"], db=db_path),
+        "correct": lambda: nba.correct(name, TEXTS, "blank:en", ["PRODUCT"], db=db_path),
+    }[recipe]
+    with pytest.raises(nba.DatasetError, match="dataset name"):
+        call()
+    assert nba.Database(db_path).datasets() == []
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda db: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db, sorter="uncertain"),
+     "Unknown sorter 'uncertain'"),
+    (lambda db: nba.manual("m", TEXTS, [], db=db), "manual\\(\\) needs labels"),
+    (lambda db: nba.Database(db).add_dataset("d", meta={"when": object()}),
+     "meta must be JSON-serializable"),
+], ids=["sorter", "manual labels", "dataset meta"])
+def test_other_bad_arguments_raise_the_package_errors(db_path, call, error):
+    with pytest.raises(nba.NBAnnotateError, match=error) as err:
+        call(db_path)
+    assert isinstance(err.value, ValueError)  # as before, for handlers written for that
+
+
+def test_every_error_raised_in_the_package_derives_from_nbannotate_error():
+    """Each ``raise SomeError(...)`` in nbannotate/ names a class of nbannotate.errors, so that
+    ``except nba.NBAnnotateError`` catches whatever the package itself raises (``raise
+    error(...)`` with a class passed in, and helpers that build an error, are left out).
+    Exempt: abstract methods, and the json.dumps hook whose TypeError the store turns into an
+    AnswerError."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    import nbannotate.errors as errors
+
+    exempt = {("base_session.py", "NotImplementedError"), ("store.py", "TypeError")}
+    pkg = Path(nba.__file__).parent
+    bad = []
+    for path in sorted(pkg.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and isinstance(node.exc.func, ast.Name)):
+                continue
+            name = node.exc.func.id
+            cls = getattr(errors, name, None) or getattr(
+                __import__(f"nbannotate.{path.stem}", fromlist=["_"]), name, None)
+            if not inspect.isclass(cls):  # a parameter, or a function that builds the error
+                continue
+            if not issubclass(cls, errors.NBAnnotateError) and (path.name, name) not in exempt:
+                bad.append(f"{path.name}:{node.lineno} raises {name}")
+    assert bad == []
 
 
 # -- patterns ---------------------------------------------------------------------------------
