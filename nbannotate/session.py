@@ -164,9 +164,9 @@ class TeachSession(BaseSession):
 
         self._ready: deque[tuple[Task, Item]] = deque()  # scored, sorted, not yet offered
         self._requeue: deque[Item] = deque()  # texts to re-score with the updated model
-        # Answered questions and completely answered texts (nothing more to ask about them),
-        # of every session of this process on the dataset, and of earlier runs (resume).
-        self._index = dataset.answer_index()
+        # self._index: answered questions and completely answered texts (nothing more to ask
+        # about them), of every session of this process on the dataset, and of earlier runs
+        # (resume).
         self._seen_inputs: set[int] = set()
         # Completion questions: texts with questions out, texts all answered (kept a while for
         # undo and change_answer), and texts asked about already -> the question's task hash
@@ -415,7 +415,7 @@ class TeachSession(BaseSession):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
-            self._offered[task["_task_hash"]] = task
+            self._hand_out(task)
             return task
 
     def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:

@@ -140,6 +140,8 @@ class AnswerIndex:
         self._accepted_gold: dict[int, int] = {}  # input hash -> accepted gold answers
         # input hash -> {(start, end) of a span accepted in a binary answer: answers}
         self._accepted_spans: dict[int, dict[tuple[int, int], int]] = {}
+        # task hash -> input hash of every task a session handed out on this dataset
+        self._offered: dict[int, int] = {}
         for key in keys:
             self._count(key, 1)
 
@@ -190,6 +192,17 @@ class AnswerIndex:
             spans = self._accepted_spans.get(input_hash)
             return spans is not None and any(a < end and start < b for a, b in spans)
 
+    def offer(self, task_hash: int, input_hash: int) -> None:
+        """A session of this process handed out this task (answer() takes it from any)."""
+        with self._lock:
+            self._offered[task_hash] = input_hash
+
+    def was_offered(self, task_hash: int, input_hash: int) -> bool:
+        """A session of this process handed out this task, about this text, or an answer with
+        this task hash is stored."""
+        with self._lock:
+            return self._offered.get(task_hash) == input_hash or task_hash in self._tasks
+
     def add(self, keys: Iterable[_Key]) -> None:
         with self._lock:
             for key in keys:
@@ -206,6 +219,7 @@ class AnswerIndex:
             self._gold.clear()
             self._accepted_gold.clear()
             self._accepted_spans.clear()
+            self._offered.clear()
 
 
 def _key(row: tuple[Any, ...]) -> _Key:
