@@ -18,7 +18,7 @@ from typing import Any
 
 from spacy.language import Language
 
-from .candidates import sentence_splitter, split_sentences
+from .candidates import split_sentences, splitter_for
 from .errors import AnswerError, SessionError
 from .sources import Source
 from .store import Dataset
@@ -100,7 +100,7 @@ class BaseSession:
 
         items: Iterator[dict[str, Any]] = counted()
         if self.split:
-            items = split_sentences(items, sentence_splitter(self.nlp.lang),
+            items = split_sentences(items, splitter_for(self.nlp, self.model_lock),
                                     keep_spans=self.shows_input_spans)
         return items
 

@@ -156,6 +156,9 @@ class ManualSession(BaseSession):
                 raise
             if item is None:
                 with self._cond:
+                    if self._read == 0:  # a one-shot source without a text
+                        self.error = self.source.no_text_error()
+                        raise self.error
                     self._exhausted = True
                 return None
         # Made outside the session lock: the model may be busy with an update (correct), and

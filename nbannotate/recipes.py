@@ -71,7 +71,10 @@ def _check_head(src: Source, nlp: Language, labels: list[str] | None, split: boo
     them (length, and with ``labels`` the labels of incoming spans), so that such bad input
     fails at the call; later items fail when the session reaches them."""
     splitter = None
-    for item in src.head(VALIDATE_LINES):
+    head = src.head(VALIDATE_LINES)
+    if not head:  # an empty file, or no text in the first items: is there any at all?
+        src.check_has_text()
+    for item in head:
         parts = [item]
         if split and len(item["text"]) > nlp.max_length:  # rare: split as the session will
             splitter = splitter or candidates.sentence_splitter(nlp.lang)
@@ -369,8 +372,7 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
 def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, beam_width: int,
                   batch_size: int, split_sentences: bool) -> dict[str, int]:
     done = ds.input_hashes()
-    items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang),
-                                        keep_spans=False)
+    items = (candidates.split_sentences(src, candidates.splitter_for(nlp), keep_spans=False)
              if split_sentences else iter(src))
     skipped = 0
 

@@ -212,6 +212,9 @@ class TeachSession(BaseSession):
             for item in self._items():
                 if not self._put(("item", item)):
                     return
+            if self._read == 0:  # a one-shot source without a text (others fail at teach())
+                self._put(("error", self.source.no_text_error()))
+                return
             self._put(("end", None))
         except ValueError as err:
             if "generator already executing" not in str(err):
