@@ -27,10 +27,12 @@ Schema (created on first use)::
     answers(id BIGINT (sequence nba_answer_id), dataset, input_hash BIGINT, task_hash BIGINT,
             view_id, kind ('binary'|'gold'), answer, label, span_start, span_end, token_start,
             token_end, span_text, score DOUBLE, annotator, session_id, created TIMESTAMP (UTC),
-            text, task JSON)
+            text, task JSON, spans JSON, meta JSON)
 
 For a binary task the label/span columns come from its single span (NULL without one); for a gold
-task (``_view_id == "ner_manual"``) they are NULL and the spans live in the task JSON.
+task (``_view_id == "ner_manual"``) they are NULL and the spans live in the task JSON. ``spans``
+and ``meta`` are copies of the task's, so that reading them needs no parse of the task JSON; a
+file written before they existed gets them when it is opened.
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ _DATASET_COLUMNS = ("name", "created", "meta")
 _COLUMNS = (
     "id", "dataset", "input_hash", "task_hash", "view_id", "kind", "answer", "label",
     "span_start", "span_end", "token_start", "token_end", "span_text", "score", "annotator",
-    "session_id", "created", "text", "task",
+    "session_id", "created", "text", "task", "spans", "meta",
 )
+# The columns of files written before the task's spans and meta had columns of their own
+# (upgraded when opened: see Database._upgrade).
+_COLUMNS_BEFORE_SPANS = _COLUMNS[:-2]
 _SCHEMA = f"""
 CREATE SEQUENCE IF NOT EXISTS {_SEQ} START 1;
 CREATE TABLE IF NOT EXISTS datasets (
@@ -98,7 +103,9 @@ CREATE TABLE IF NOT EXISTS answers (
     session_id VARCHAR,
     created TIMESTAMP NOT NULL,
     text VARCHAR NOT NULL,
-    task JSON NOT NULL
+    task JSON NOT NULL,
+    spans JSON,
+    meta JSON
 );
 """
 _INSERT_COLS = ", ".join(_COLUMNS)
@@ -111,6 +118,7 @@ _BULK_TYPES = {
     "span_start": "INTEGER", "span_end": "INTEGER", "token_start": "INTEGER",
     "token_end": "INTEGER", "span_text": "VARCHAR", "score": "DOUBLE", "annotator": "VARCHAR",
     "session_id": "VARCHAR", "created": "TIMESTAMP", "text": "VARCHAR", "task": "JSON",
+    "spans": "JSON", "meta": "JSON",
 }
 
 
@@ -238,6 +246,7 @@ class _Shared:
         self.refs = 0
         self.indexes: dict[str, AnswerIndex] = {}
         self.checked = False  # schema made or checked, file read once (see _init_schema)
+        self.old_schema = False  # a file without spans/meta columns that could not be upgraded
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -502,13 +511,17 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
         score = None
     try:
         payload = _dumps(stored)
+        # Copies of the task's spans and meta, which to_pandas reads without parsing the task
+        # JSON (its token list is most of it).
+        spans_json = None if stored.get("spans") is None else _dumps(stored["spans"])
+        meta_json = None if stored.get("meta") is None else _dumps(stored["meta"])
     except TypeError as e:
         raise AnswerError(f"{where}the task cannot be stored as JSON: {e}.") from None
     row = (
         dataset, int(stored["_input_hash"]), int(stored["_task_hash"]), stored.get("_view_id"),
         "gold" if gold else "binary", ans, None if label is None else str(label), start, end,
         tok_start, tok_end, span_text, score, _str_or_none(stored["_annotator_id"]),
-        _str_or_none(stored["_session_id"]), created, text, payload,
+        _str_or_none(stored["_session_id"]), created, text, payload, spans_json, meta_json,
     )
     return stored, row
 
@@ -690,6 +703,8 @@ class Database:
                     "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall():
                 found.setdefault(table, []).append(column)
             for table, expected in (("answers", _COLUMNS), ("datasets", _DATASET_COLUMNS)):
+                if table == "answers" and tuple(found.get(table, ())) == _COLUMNS_BEFORE_SPANS:
+                    continue  # upgraded below
                 if table in found and tuple(found[table]) != expected:
                     raise StoreError(
                         f"The database {self.path!r} has a {table!r} table that nbannotate did "
@@ -704,7 +719,24 @@ class Database:
             conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
             conn.execute("SELECT sum(task_hash % 7), count(kind), count(view_id), "
                          "count(span_start) FROM answers").fetchall()
+            if tuple(found.get("answers", ())) == _COLUMNS_BEFORE_SPANS:
+                self._upgrade(shared)
             shared.checked = True
+
+    def _upgrade(self, shared: _Shared) -> None:
+        """Give a file written before the spans and meta columns existed those columns,
+        filled from each task's JSON, in one transaction. A file this process cannot write
+        (a read-only folder) stays as it is: it can be read (to_pandas parses the task JSON
+        then), and writing to it fails as it would anyway."""
+        folder = os.path.dirname(self.path) or "."
+        if not (os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)):
+            shared.old_schema = True
+            return
+        with self._transaction() as tx:
+            tx.execute("ALTER TABLE answers ADD COLUMN spans JSON")
+            tx.execute("ALTER TABLE answers ADD COLUMN meta JSON")
+            tx.execute("UPDATE answers SET spans = json_extract(task, '$.spans'), "
+                       "meta = json_extract(task, '$.meta')")
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._locked() as conn:
@@ -824,6 +856,13 @@ class Dataset:
         self.meta: dict[str, Any] = json.loads(row[0][1]) if row[0][1] else {}
 
     def _exists_check(self, conn: duckdb.DuckDBPyConnection) -> None:
+        shared = self.db._shared
+        if shared is not None and shared.old_schema:
+            raise StoreError(
+                f"The database {self.db.path!r} was written by an earlier nbannotate and this "
+                f"process cannot write to it (or to its folder) to upgrade it, so no answer can "
+                f"be stored in it. Make the file and its folder writable and open it again; "
+                f"reading it works as it is.")
         if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", [self.name]).fetchall():
             raise DatasetError(f"The dataset {self.name!r} was dropped from {self.db.path}. "
                                f"Create it again: db.dataset({self.name!r}, create=True).")
@@ -1032,18 +1071,24 @@ class Dataset:
         import pandas as pd  # lazy: importing the store does not need pandas
 
         sql, params = self._where(kind)
-        with self.db._locked() as conn:
-            # spans and meta from one parse of each task's JSON (a list of paths), not two
-            df = conn.execute(
+        with self.db._locked_shared() as shared:
+            # The spans and meta columns hold copies made when the answer was stored: reading
+            # them does not parse each task's JSON (a file that could not be upgraded does).
+            spans, meta = (("json_extract(task, '$.spans')", "json_extract(task, '$.meta')")
+                           if shared.old_schema else ("spans", "meta"))
+            parts = (f"coalesce(CAST({spans} AS VARCHAR), 'null') AS spans, "
+                     f"coalesce(CAST({meta} AS VARCHAR), 'null') AS meta ")
+            df = shared.conn.execute(
                 "SELECT text, span_text, label, span_start AS start, span_end AS \"end\", "
                 "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
-                "created AS timestamp, input_hash, task_hash, "
-                "CAST(json_extract(task, ['$.spans', '$.meta']) AS VARCHAR[]) AS spans "
+                f"created AS timestamp, input_hash, task_hash, {parts}"
                 f"FROM answers {sql} ORDER BY id", params).df()
-        parts = _loads_many([f"[{s or '[]'},{m or '{}'}]" for s, m in df["spans"].tolist()])
+        # One json.loads over the whole column, not one call per row.
         # object columns even when empty (a plain empty list would make them float64)
-        df["spans"] = pd.Series([p[0] or [] for p in parts], index=df.index, dtype=object)
-        df["meta"] = pd.Series([p[1] if isinstance(p[1], dict) else {} for p in parts],
+        df["spans"] = pd.Series([s or [] for s in _loads_many(df["spans"].tolist())],
+                                index=df.index, dtype=object)
+        df["meta"] = pd.Series([m if isinstance(m, dict) else {}
+                                for m in _loads_many(df["meta"].tolist())],
                                index=df.index, dtype=object)
         df["timestamp"] = df["timestamp"].dt.tz_localize("UTC")
         for col in ("start", "end", "token_start", "token_end"):
