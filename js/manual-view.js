@@ -297,7 +297,11 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     if (!task || event.button !== 0 || !pressInText) return false;
     pressInText = false;
     const win = doc.defaultView;
-    const sel = win.getSelection ? win.getSelection() : null;
+    // Inside a shadow root (marimo) the window's selection stops at the shadow host; Chromium
+    // gives the root's own selection from the shadow root.
+    const rootNode = textEl.getRootNode();
+    const sel = typeof rootNode.getSelection === "function" ? rootNode.getSelection()
+      : win.getSelection ? win.getSelection() : null;
     if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
       const a = pointToChar(sel.anchorNode, sel.anchorOffset);
       const b = pointToChar(sel.focusNode, sel.focusOffset);
@@ -311,7 +315,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       paint();
       return true;
     }
-    const target = event.target;
+    // Listened to on the document: a target inside a shadow root is retargeted to its host.
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
     const mark = target && target.closest ? target.closest("mark.nba-span") : null;
     if (mark && mark === pressMark && textEl.contains(mark)) {
       const start = Number(mark.dataset.start);

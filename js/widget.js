@@ -31,6 +31,9 @@ const ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
 // Meta keys not listed under the text: the score is shown above it, the others are the
 // kernel's flags for a completion question (its prompt says what it is) or a silver analysis.
 const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability", "silver"]);
+// Meta the project adds (where the text is in the source, which model version and pattern made
+// the question): behind the "details" toggle, so the user's own meta stands out.
+const DETAIL_META = new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 const LOST =
   "Lost the connection to the kernel (restarted?): run the cell again to carry on. " +
   "The answers acknowledged so far are saved.";
@@ -122,7 +125,15 @@ export function createView({ model, el }) {
   const manualMsg = h(doc, "div", "nba-manual-msg");
   manualMsg.setAttribute("role", "alert");
   manualMsg.hidden = true;
-  card.append(info, textEl, manualMsg, metaEl, stateEl);
+  const details = h(doc, "div", "nba-details");
+  const detailsBtn = h(doc, "button", "nba-details-toggle");
+  detailsBtn.type = "button";
+  detailsBtn.tabIndex = -1;
+  detailsBtn.dataset.toggle = "details";
+  const detailsEl = h(doc, "dl", "nba-meta nba-meta-details");
+  details.append(detailsBtn, detailsEl);
+  let showDetails = false; // kept from task to task
+  card.append(info, textEl, manualMsg, metaEl, details, stateEl);
   const edits = new Map(); // task_hash -> edited spans of a manual task (kept for undo)
   const editor = createManualEditor({
     doc, info, textEl, msgEl: manualMsg, edits, labels: () => model.get("labels") || [],
@@ -189,13 +200,25 @@ export function createView({ model, el }) {
 
   function renderMeta(task) {
     const meta = task.meta || {};
-    const hidden = isManual(task) ? new Set() : HIDDEN_META; // manual: the meta is all the user's
+    const hidden = isManual(task) ? new Set() : HIDDEN_META; // manual: no kernel flags in it
+    let n = 0;
     for (const [key, value] of Object.entries(meta)) {
       if (hidden.has(key)) continue;
       const item = h(doc, "div", "nba-meta-item");
       item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
-      metaEl.append(item);
+      if (DETAIL_META.has(key)) n += 1;
+      (DETAIL_META.has(key) ? detailsEl : metaEl).append(item);
     }
+    details.hidden = n === 0;
+    renderDetails(n);
+  }
+
+  function renderDetails(n = detailsEl.childElementCount) {
+    detailsEl.hidden = !showDetails;
+    detailsBtn.textContent = `${showDetails ? "▾" : "▸"} details (${n})`;
+    detailsBtn.setAttribute("aria-expanded", String(showDetails));
+    detailsBtn.title = showDetails ? "hide where the text and the question come from"
+      : "show where the text and the question come from (source line or row, sentence, model version, pattern)";
   }
 
   function renderTask(task) {
@@ -203,6 +226,8 @@ export function createView({ model, el }) {
     textEl.replaceChildren();
     textEl.classList.remove("nba-manual-text");
     metaEl.replaceChildren();
+    detailsEl.replaceChildren();
+    details.hidden = true;
     editor.clear();
     if (!task) {
       card.removeAttribute("data-task-hash");
@@ -254,7 +279,9 @@ export function createView({ model, el }) {
       const mark = h(doc, "mark", "nba-span");
       mark.style.background = color(segLabel);
       mark.append(h(doc, "span", "nba-span-text", seg.text));
-      mark.append(h(doc, "span", "nba-span-label", segLabel));
+      const labelEl = h(doc, "span", "nba-span-label", segLabel);
+      labelEl.title = segLabel; // cut when too long
+      mark.append(labelEl);
       textEl.append(mark);
     }
     renderMeta(task);
@@ -292,6 +319,7 @@ export function createView({ model, el }) {
       h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`),
     );
     progressEl.append(stats);
+    if (model.get("mode") !== "manual") progressEl.append(precisionRow(progress));
     const total = progress.source_total;
     if (typeof total === "number" && total > 0) {
       const read = Math.min(total, progress.source_read || 0);
@@ -301,6 +329,53 @@ export function createView({ model, el }) {
       const pct = Math.round((100 * read) / total);
       progressEl.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
     }
+  }
+
+  /** The model's precision on the last answers to its guesses, and a sparkline of it. */
+  function precisionRow(progress) {
+    const value = progress.model_precision;
+    const n = progress.model_precision_answers || 0;
+    const known = typeof value === "number" && Number.isFinite(value);
+    const row = h(doc, "div", "nba-precision");
+    row.title = known
+      ? `The model's guesses you accepted, of the last ${n} you accepted or rejected: each ` +
+        "answer tests the model before it learns from it"
+      : "Not known yet: no answer to a span the model proposed";
+    row.append(h(doc, "span", "nba-precision-name", "model precision"),
+      h(doc, "span", "nba-precision-value", known ? `${Math.round(value * 100)}%` : "–"));
+    if (known) row.append(h(doc, "span", "nba-precision-n", `last ${n}`));
+    const history = (progress.model_precision_history || []).filter(
+      (v) => typeof v === "number" && Number.isFinite(v));
+    if (history.length >= 2) row.append(sparkline(history));
+    return row;
+  }
+
+  /** An inline SVG line of values in [0, 1], oldest left; built node by node (no markup). */
+  function sparkline(values) {
+    const NS = "http://www.w3.org/2000/svg";
+    const W = 80;
+    const H = 18;
+    const svg = doc.createElementNS(NS, "svg");
+    svg.setAttribute("class", "nba-spark");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("width", String(W));
+    svg.setAttribute("height", String(H));
+    svg.setAttribute("role", "img");
+    const first = Math.round(values[0] * 100);
+    const last = Math.round(values[values.length - 1] * 100);
+    svg.setAttribute("aria-label", `model precision over the session: from ${first}% to ${last}%`);
+    const y = (v) => (H - 2 - Math.max(0, Math.min(1, v)) * (H - 4)).toFixed(1);
+    const x = (i) => ((i * (W - 2)) / (values.length - 1) + 1).toFixed(1);
+    const line = doc.createElementNS(NS, "polyline");
+    line.setAttribute("points", values.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+    line.setAttribute("class", "nba-spark-line");
+    const dot = doc.createElementNS(NS, "circle");
+    dot.setAttribute("cx", x(values.length - 1));
+    dot.setAttribute("cy", y(values[values.length - 1]));
+    dot.setAttribute("r", "2");
+    dot.setAttribute("class", "nba-spark-dot");
+    svg.append(line, dot);
+    return svg;
   }
 
   function renderHistory(history) {
@@ -436,10 +511,12 @@ export function createView({ model, el }) {
 
   function renderFocus(event) {
     // On focusout the element getting focus is event.relatedTarget (activeElement is not yet set).
+    // The root node's activeElement, not the document's: a host that renders the widget in a
+    // shadow root (marimo) has the document's activeElement on the shadow host.
     const focused =
       event && event.type === "focusout"
         ? root.contains(event.relatedTarget)
-        : root.contains(doc.activeElement);
+        : root.contains(root.getRootNode().activeElement || null);
     const off = lost || closed();
     root.classList.toggle("nba-focused", focused && !off); // off: no "keys active" border
     const manual = model.get("mode") === "manual";
@@ -515,7 +592,9 @@ export function createView({ model, el }) {
   // Capture phase on the window: runs before JupyterLab's keydown handler (on the document), so
   // the attribute it reads is set for this very key.
   function onAnyKeyDown(event) {
-    if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
+    // The first node of the path: at the window a key inside a shadow root targets its host.
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
+    if (!(target instanceof win.Node) || !root.contains(target)) return;
     if (leftToLab(event)) root.removeAttribute(SUPPRESS);
     else root.setAttribute(SUPPRESS, "true");
   }
@@ -558,6 +637,10 @@ export function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
+      else if (btn.dataset.toggle === "details") {
+        showDetails = !showDetails;
+        renderDetails();
+      }
       else if (btn.dataset.label !== undefined) chooseLabel(btn.dataset.label);
       else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);

@@ -495,7 +495,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     if (!task || event.button !== 0 || !pressInText) return false;
     pressInText = false;
     const win = doc.defaultView;
-    const sel = win.getSelection ? win.getSelection() : null;
+    const rootNode = textEl.getRootNode();
+    const sel = typeof rootNode.getSelection === "function" ? rootNode.getSelection() : win.getSelection ? win.getSelection() : null;
     if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
       const a = pointToChar(sel.anchorNode, sel.anchorOffset);
       const b = pointToChar(sel.focusNode, sel.focusOffset);
@@ -509,7 +510,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       paint();
       return true;
     }
-    const target = event.target;
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
     const mark = target && target.closest ? target.closest("mark.nba-span") : null;
     if (mark && mark === pressMark && textEl.contains(mark)) {
       const start = Number(mark.dataset.start);
@@ -648,6 +649,7 @@ var BUTTONS = [
 var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
 var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
 var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver"]);
+var DETAIL_META = /* @__PURE__ */ new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 var LOST = "Lost the connection to the kernel (restarted?): run the cell again to carry on. The answers acknowledged so far are saved.";
 function h2(doc, tag, cls, text) {
   const el = doc.createElement(tag);
@@ -712,7 +714,15 @@ function createView({ model, el }) {
   const manualMsg = h2(doc, "div", "nba-manual-msg");
   manualMsg.setAttribute("role", "alert");
   manualMsg.hidden = true;
-  card.append(info, textEl, manualMsg, metaEl, stateEl);
+  const details = h2(doc, "div", "nba-details");
+  const detailsBtn = h2(doc, "button", "nba-details-toggle");
+  detailsBtn.type = "button";
+  detailsBtn.tabIndex = -1;
+  detailsBtn.dataset.toggle = "details";
+  const detailsEl = h2(doc, "dl", "nba-meta nba-meta-details");
+  details.append(detailsBtn, detailsEl);
+  let showDetails = false;
+  card.append(info, textEl, manualMsg, metaEl, details, stateEl);
   const edits = /* @__PURE__ */ new Map();
   const editor = createManualEditor({
     doc,
@@ -773,18 +783,30 @@ function createView({ model, el }) {
   function renderMeta(task) {
     const meta = task.meta || {};
     const hidden = isManual(task) ? /* @__PURE__ */ new Set() : HIDDEN_META;
+    let n = 0;
     for (const [key, value] of Object.entries(meta)) {
       if (hidden.has(key)) continue;
       const item = h2(doc, "div", "nba-meta-item");
       item.append(h2(doc, "dt", "", key), h2(doc, "dd", "", fmtMeta(value)));
-      metaEl.append(item);
+      if (DETAIL_META.has(key)) n += 1;
+      (DETAIL_META.has(key) ? detailsEl : metaEl).append(item);
     }
+    details.hidden = n === 0;
+    renderDetails(n);
+  }
+  function renderDetails(n = detailsEl.childElementCount) {
+    detailsEl.hidden = !showDetails;
+    detailsBtn.textContent = `${showDetails ? "\u25BE" : "\u25B8"} details (${n})`;
+    detailsBtn.setAttribute("aria-expanded", String(showDetails));
+    detailsBtn.title = showDetails ? "hide where the text and the question come from" : "show where the text and the question come from (source line or row, sentence, model version, pattern)";
   }
   function renderTask(task) {
     info.replaceChildren();
     textEl.replaceChildren();
     textEl.classList.remove("nba-manual-text");
     metaEl.replaceChildren();
+    detailsEl.replaceChildren();
+    details.hidden = true;
     editor.clear();
     if (!task) {
       card.removeAttribute("data-task-hash");
@@ -826,7 +848,9 @@ function createView({ model, el }) {
       const mark = h2(doc, "mark", "nba-span");
       mark.style.background = color(segLabel);
       mark.append(h2(doc, "span", "nba-span-text", seg.text));
-      mark.append(h2(doc, "span", "nba-span-label", segLabel));
+      const labelEl = h2(doc, "span", "nba-span-label", segLabel);
+      labelEl.title = segLabel;
+      mark.append(labelEl);
       textEl.append(mark);
     }
     renderMeta(task);
@@ -860,6 +884,7 @@ function createView({ model, el }) {
       h2(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
     );
     progressEl.append(stats);
+    if (model.get("mode") !== "manual") progressEl.append(precisionRow(progress));
     const total = progress.source_total;
     if (typeof total === "number" && total > 0) {
       const read = Math.min(total, progress.source_read || 0);
@@ -869,6 +894,49 @@ function createView({ model, el }) {
       const pct = Math.round(100 * read / total);
       progressEl.append(bar, h2(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
     }
+  }
+  function precisionRow(progress) {
+    const value = progress.model_precision;
+    const n = progress.model_precision_answers || 0;
+    const known = typeof value === "number" && Number.isFinite(value);
+    const row = h2(doc, "div", "nba-precision");
+    row.title = known ? `The model's guesses you accepted, of the last ${n} you accepted or rejected: each answer tests the model before it learns from it` : "Not known yet: no answer to a span the model proposed";
+    row.append(
+      h2(doc, "span", "nba-precision-name", "model precision"),
+      h2(doc, "span", "nba-precision-value", known ? `${Math.round(value * 100)}%` : "\u2013")
+    );
+    if (known) row.append(h2(doc, "span", "nba-precision-n", `last ${n}`));
+    const history = (progress.model_precision_history || []).filter(
+      (v) => typeof v === "number" && Number.isFinite(v)
+    );
+    if (history.length >= 2) row.append(sparkline(history));
+    return row;
+  }
+  function sparkline(values) {
+    const NS = "http://www.w3.org/2000/svg";
+    const W = 80;
+    const H = 18;
+    const svg = doc.createElementNS(NS, "svg");
+    svg.setAttribute("class", "nba-spark");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    svg.setAttribute("width", String(W));
+    svg.setAttribute("height", String(H));
+    svg.setAttribute("role", "img");
+    const first = Math.round(values[0] * 100);
+    const last = Math.round(values[values.length - 1] * 100);
+    svg.setAttribute("aria-label", `model precision over the session: from ${first}% to ${last}%`);
+    const y = (v) => (H - 2 - Math.max(0, Math.min(1, v)) * (H - 4)).toFixed(1);
+    const x = (i) => (i * (W - 2) / (values.length - 1) + 1).toFixed(1);
+    const line = doc.createElementNS(NS, "polyline");
+    line.setAttribute("points", values.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+    line.setAttribute("class", "nba-spark-line");
+    const dot = doc.createElementNS(NS, "circle");
+    dot.setAttribute("cx", x(values.length - 1));
+    dot.setAttribute("cy", y(values[values.length - 1]));
+    dot.setAttribute("r", "2");
+    dot.setAttribute("class", "nba-spark-dot");
+    svg.append(line, dot);
+    return svg;
   }
   function renderHistory(history) {
     historyEl.replaceChildren();
@@ -985,7 +1053,7 @@ function createView({ model, el }) {
     queueMicrotask(render2);
   }
   function renderFocus(event) {
-    const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
+    const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(root.getRootNode().activeElement || null);
     const off = lost || closed();
     root.classList.toggle("nba-focused", focused && !off);
     const manual = model.get("mode") === "manual";
@@ -1034,7 +1102,8 @@ function createView({ model, el }) {
     return labShortcut(event);
   }
   function onAnyKeyDown(event) {
-    if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
+    if (!(target instanceof win.Node) || !root.contains(target)) return;
     if (leftToLab(event)) root.removeAttribute(SUPPRESS);
     else root.setAttribute(SUPPRESS, "true");
   }
@@ -1072,7 +1141,10 @@ function createView({ model, el }) {
     if (btn && root.contains(btn)) {
       const li = btn.closest("li.nba-hist");
       if (li) change(li.dataset.taskHash, btn.dataset.answer);
-      else if (btn.dataset.label !== void 0) chooseLabel(btn.dataset.label);
+      else if (btn.dataset.toggle === "details") {
+        showDetails = !showDetails;
+        renderDetails();
+      } else if (btn.dataset.label !== void 0) chooseLabel(btn.dataset.label);
       else if (btn.dataset.action === "undo") undo();
       else if (btn.dataset.action) answer(btn.dataset.action);
     }
