@@ -1,4 +1,4 @@
-"""Part 4: the DuckDB store. Write 100,000 answers, read them back as a DataFrame: rows/s.
+"""Part 4: the DuckDB store. Write 201,000 answers, read them back as a DataFrame: rows/s.
 
 Tasks are realistic binary NER tasks (a ~20-token text, its token list, one span, meta, both
 hashes) built once before timing. Measured, each in a fresh database file:
@@ -6,7 +6,10 @@ hashes) built once before timing. Measured, each in a fresh database file:
 - ``add_many`` in batches (one transaction per batch), the way an import writes;
 - ``add`` one answer per call, committed each time: what ``session.answer`` does (on fewer rows,
   since each call is a durable commit);
-- ``Dataset.to_pandas()`` over all rows, and ``Dataset.answers()`` (the task dicts).
+- ``Dataset.to_pandas()`` over all rows, side by side with DuckDB's own ``.df()`` of the same
+  rows (``SELECT * ... ORDER BY id``, every column as stored), alternating, ``--reps`` times
+  each: the ratio of the medians is the figure (target: at most 1.3);
+- ``Dataset.answers()`` (the task dicts).
 
 Prints the figures, writes ``benchmarks/results/store_speed.json``. Exit status 0.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -52,7 +56,7 @@ def make_tasks(n: int, seed: int = 0) -> list[dict[str, Any]]:
     return out
 
 
-def run(n_rows: int, batch: int, n_single: int) -> dict[str, Any]:
+def run(n_rows: int, batch: int, n_single: int, reps: int = 5) -> dict[str, Any]:
     import nbannotate as nba
 
     with C.Timer() as t:
@@ -70,11 +74,24 @@ def run(n_rows: int, batch: int, n_single: int) -> dict[str, Any]:
         res["add_many_seconds"] = round(t.seconds, 2)
         res["add_many_rows_per_s"] = round(n_rows / t.seconds)
         assert len(ds) == n_rows, (len(ds), n_rows)
-        with C.Timer() as t:
-            df = ds.to_pandas()
-        assert len(df) == n_rows and df["text"].iloc[-1] == tasks[n_rows - 1]["text"]
-        res["to_pandas_seconds"] = round(t.seconds, 2)
-        res["to_pandas_rows_per_s"] = round(n_rows / t.seconds)
+        own, ours = [], []
+        for _ in range(reps):  # alternating, so both see the same machine load
+            with C.Timer() as t, db._locked() as conn:
+                raw = conn.execute("SELECT * FROM answers WHERE dataset = ? ORDER BY id",
+                                   ["bench"]).df()
+            own.append(t.seconds)
+            assert len(raw) == n_rows
+            del raw
+            with C.Timer() as t:
+                df = ds.to_pandas()
+            ours.append(t.seconds)
+            assert len(df) == n_rows and df["text"].iloc[-1] == tasks[n_rows - 1]["text"]
+            del df
+        res["duckdb_df_seconds"] = [round(x, 2) for x in own]
+        res["to_pandas_seconds_each"] = [round(x, 2) for x in ours]
+        res["to_pandas_seconds"] = round(statistics.median(ours), 2)
+        res["to_pandas_rows_per_s"] = round(n_rows / statistics.median(ours))
+        res["to_pandas_vs_duckdb_df"] = round(statistics.median(ours) / statistics.median(own), 2)
         with C.Timer() as t:
             got = ds.answers()
         assert len(got) == n_rows
@@ -102,26 +119,30 @@ def run(n_rows: int, batch: int, n_single: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--rows", type=int, default=201_000)
+    p.add_argument("--reps", type=int, default=5, help="to_pandas and .df() runs, alternating")
     p.add_argument("--batch", type=int, default=1_000, help="rows per add_many call")
     p.add_argument("--single", type=int, default=2_000, help="rows written one add() at a time")
     p.add_argument("--quick", action="store_true", help="smoke mode: 10,000 rows, < 60 s")
     C.add_results_arg(p)
     args = p.parse_args(argv)
     if args.quick:
-        args.rows, args.single = 10_000, 300
-    res = run(args.rows, args.batch, args.single)
+        args.rows, args.single, args.reps = 10_000, 300, 2
+    res = run(args.rows, args.batch, args.single, args.reps)
     rows = [
         [f"add_many ({args.batch:,} rows/call)", f"{args.rows:,}", res["add_many_seconds"],
          f"{res['add_many_rows_per_s']:,}"],
         ["add (1 row/call, committed)", f"{args.single:,}",
          round(args.single / res["add_rows_per_s"], 2), f"{res['add_rows_per_s']:,}"],
-        ["to_pandas()", f"{args.rows:,}", res["to_pandas_seconds"],
+        ["to_pandas() (median)", f"{args.rows:,}", res["to_pandas_seconds"],
          f"{res['to_pandas_rows_per_s']:,}"],
+        ["DuckDB .df() of the rows (median)", f"{args.rows:,}",
+         round(statistics.median(res["duckdb_df_seconds"]), 2), ""],
         ["answers() (task dicts)", f"{args.rows:,}", res["answers_seconds"],
          f"{res['answers_rows_per_s']:,}"],
     ]
     print(C.table(["operation", "rows", "seconds", "rows/s"], rows))
+    print(f"\nto_pandas() / DuckDB .df(): {res['to_pandas_vs_duckdb_df']} (target <= 1.3)")
     print(f"\nadd() latency p50 {res['add_ms_p50']} ms, p95 {res['add_ms_p95']} ms; "
           f"database file {res['file_mb']} MB for {args.rows:,} answers.")
     payload = {"machine": C.machine(), "settings": vars(args), "results": res}

@@ -13,6 +13,7 @@
 from .data import example_data
 from .errors import (
     AnswerError,
+    ArgumentError,
     DatabaseLockedError,
     DatasetError,
     ModelError,
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnswerError",
+    "ArgumentError",
     "CurveResult",
     "Database",
     "DatabaseLockedError",

@@ -18,12 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 
-from .candidates import sentence_splitter, split_sentences
+from .candidates import split_sentences, splitter_for
 from .errors import AnswerError, SessionError
 from .precision import ModelPrecision
 from .sources import Source
 from .store import Dataset
-from .tasks import ANSWERS, Task, check_answer
+from .tasks import (
+    ANSWERS,
+    VIEW_BINARY,
+    VIEW_WHOLE,
+    Task,
+    check_answer,
+    input_hash,
+    is_whole,
+    task_hash,
+)
 from .updater import ModelUpdater
 
 if TYPE_CHECKING:
@@ -55,6 +64,10 @@ class BaseSession:
     #: Whether the session shows the spans a source item brings (manual and correct do).
     shows_input_spans = False
 
+    #: Whether a task's spans are fixed by its task hash. In manual and correct the annotator
+    #: edits them and the answer keeps the hash of the question as offered.
+    fixed_spans = True
+
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  split: bool = True, annotator: str | None = None) -> None:
         self.db_dataset = dataset
@@ -69,6 +82,9 @@ class BaseSession:
         self.split = split
         self.annotator = annotator
         self.session_id = f"{dataset.name}-{uuid.uuid4().hex[:8]}"
+        # What the dataset holds, and the tasks handed out on it, by every session of this
+        # process on it and earlier runs (resume): live, shared by those sessions.
+        self._index = dataset.answer_index()
         #: Hold it to use ``nlp`` while the session runs: updates and scoring hold it too.
         self.model_lock = threading.RLock()
         #: The last background error (e.g. a bad line deep in a JSONL file); next_task raises it.
@@ -92,7 +108,7 @@ class BaseSession:
 
         items: Iterator[dict[str, Any]] = counted()
         if self.split:
-            items = split_sentences(items, sentence_splitter(self.nlp.lang),
+            items = split_sentences(items, splitter_for(self.nlp, self.model_lock),
                                     keep_spans=self.shows_input_spans)
         return items
 
@@ -113,6 +129,12 @@ class BaseSession:
         while (task := self.next_task()) is not None:
             yield task
 
+    def _hand_out(self, task: Task) -> None:
+        """Book a task as handed out (caller holds ``_cond``): answer() takes it from any
+        session of this process on the dataset."""
+        self._offered[task["_task_hash"]] = task
+        self._index.offer(task["_task_hash"], task["_input_hash"])
+
     # -- answers ----------------------------------------------------------------------------
     def _resolve(self, task: Mapping[str, Any] | int) -> Task:
         """The task an answer is about: a task dict, or the hash of one this session knows."""
@@ -121,6 +143,7 @@ class BaseSession:
                 raise AnswerError(
                     f"answer() takes a task from next_task() (a dict with "
                     f"{', '.join(map(repr, self.required_keys))}) or its task hash.")
+            self._check_task(task)
             return dict(task)
         if isinstance(task, int) and not isinstance(task, bool):
             with self._cond:
@@ -130,6 +153,39 @@ class BaseSession:
                 raise AnswerError(f"No task with hash {task} was offered in this session.")
             return dict(found)
         raise AnswerError(f"answer() takes a task dict or a task hash, not {type(task).__name__}.")
+
+    def _check_task(self, task: Mapping[str, Any]) -> None:
+        """AnswerError unless the task is one handed out on this dataset, as it was handed out:
+        its hashes match its text (and, where the task hash fixes them, its spans), and a
+        session of this process offered it or the dataset holds an answer to it. A task
+        edited after next_task(), or taken from another session's source, would be stored
+        under hashes that do not describe it: resume would skip the wrong questions and
+        train() merge the wrong texts."""
+        text, ih, th = task.get("text"), task.get("_input_hash"), task["_task_hash"]
+        if not isinstance(text, str) or ih != input_hash(text):
+            raise AnswerError(
+                "This task's text does not match its '_input_hash': was the text edited after "
+                "next_task()? Nothing was stored. Answer the task as next_task() gave it; to "
+                "annotate another text, add it to the source.")
+        if self.fixed_spans:
+            view = VIEW_WHOLE if is_whole(task) else (task.get("_view_id") or VIEW_BINARY)
+            try:
+                expected = task_hash(ih, task.get("spans") or [], view)
+            except (KeyError, TypeError, ValueError):
+                expected = None
+            if th != expected:
+                raise AnswerError(
+                    "This task's spans or labels do not match its '_task_hash': were they "
+                    "edited after next_task()? Nothing was stored. In teach a task is a "
+                    "question about the spans it was offered with: answer it as it is "
+                    "(reject a wrong span), or annotate the text in manual() or correct().")
+        if not self._index.was_offered(th, ih):
+            raise AnswerError(
+                f"This task was never offered on dataset {self.dataset!r} (made by hand, or "
+                f"taken from a session on another dataset or database?). Nothing was stored. "
+                f"Answer tasks from this session's next_task(); to store answers made "
+                f"elsewhere, use Database(...).dataset({self.dataset!r}).add() or "
+                f"import_jsonl().")
 
     def _record(self, stored: Task) -> None:
         """Book an answer the store has just made durable."""

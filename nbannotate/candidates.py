@@ -13,7 +13,8 @@ probable first (``overlap_order``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .errors import SourceError
+from .errors import ArgumentError, SourceError
 from .graphemes import splits_cluster
 from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
@@ -64,30 +65,111 @@ def consistent_analysis(analyses: Iterable[Analysis], accepted: Set[TokenKey],
     return min(1.0, prob / total), prob, tuple(sorted(ents))
 
 
+# Titles and abbreviations written before a name: a period after one ends no sentence when a
+# capitalised word follows ("Lt. Gen. Jubal Early"). spaCy's tokenizer keeps some whole
+# ("Gen.", "Mr."), others it splits off ("Lt", "."), and the sentencizer cuts after that ".".
+ABBREVIATIONS = frozenset("""
+    adm brig capt cdr cmdr col cpl det dr fr gen gov hon insp lt maj messrs mr mrs ms mt pres
+    prof pvt rep rev sen sgt sr st supt
+""".split())
+_FINAL_PUNCT = frozenset(".!?。！？…")
+# Components that set sentence boundaries: the pipeline's own is used where it has one.
+_SENTENCE_FACTORIES = ("parser", "beam_parser", "senter", "sentencizer")
+
+
+@Language.component("nbannotate_abbreviations")
+def _join_abbreviations(doc: Doc) -> Doc:
+    """Fix the sentencizer's cuts inside a name: none after a title's period or an initial
+    ("Lt. Gen. Jubal Early", "John F. Kennedy") when a capitalised word follows, and none
+    between a token and the one attached to it (it starts a sentence after a "#" it takes for
+    punctuation: "#MH17" was cut into "#" and "MH17")."""
+    for i in range(1, len(doc)):
+        tok = doc[i]
+        if not tok.is_sent_start:
+            continue
+        prev = doc[i - 1]
+        if not prev.whitespace_ and prev.text not in _FINAL_PUNCT:
+            start = i - 1  # the boundary moves back to the start of the attached word
+            while start > 0 and not doc[start - 1].whitespace_ \
+                    and doc[start - 1].text not in _FINAL_PUNCT:
+                start -= 1
+            tok.is_sent_start = False
+            if start > 0:
+                doc[start].is_sent_start = True
+            continue
+        if not tok.text[:1].isupper():
+            continue
+        if prev.text == "." and i >= 2:
+            word = doc[i - 2].text
+        elif prev.text.endswith(".") and len(prev.text) > 1:
+            word = prev.text[:-1]
+        else:
+            continue
+        if word.lower() in ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+            tok.is_sent_start = False
+    return doc
+
+
 def sentence_splitter(lang: str) -> Language:
-    """A small rule-based splitter; independent of the model so scoring never waits on it."""
+    """A small rule-based splitter (spaCy's sentencizer that does not cut after a title such
+    as "Lt." before a name); independent of the model so scoring never waits on it."""
     nlp = spacy.blank(lang)
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("nbannotate_abbreviations")
     # spaCy's length limit protects the parser and NER (about 1 GB per 100,000 characters);
     # tokenizing is cheap, and splitting is what brings a long text under the model's limit.
     nlp.max_length = sys.maxsize
     return nlp
 
 
-def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Language,
+class PipelineSplitter:
+    """Sentences from the pipeline's own parser or senter (as Prodigy splits), run with every
+    component before it except the NER, under the session's model lock; texts longer than the
+    pipeline takes go to the rule-based splitter."""
+
+    def __init__(self, nlp: Language, names: list[str], lock: Any) -> None:
+        self.nlp = nlp
+        self.procs = [(name, proc) for name, proc in nlp.pipeline if name in names]
+        self.lock = lock
+        self.fallback = sentence_splitter(nlp.lang)
+
+    def __call__(self, text: str) -> Doc:
+        if len(text) > self.nlp.max_length:
+            return self.fallback(text)
+        with self.lock:
+            doc = self.nlp.make_doc(text)
+            for _name, proc in self.procs:
+                doc = proc(doc)
+        return doc
+
+
+def splitter_for(nlp: Language, lock: Any = None) -> Language | PipelineSplitter:
+    """The splitter for a session's pipeline: its own parser/senter/sentencizer where it has
+    one enabled (with the components it needs before it), else the rule-based one."""
+    ner = find_ner(nlp)
+    for i, (name, proc) in enumerate(nlp.pipeline):
+        if nlp.get_pipe_meta(name).factory in _SENTENCE_FACTORIES and proc is not ner:
+            needed = [n for n, p in nlp.pipeline[:i + 1] if p is not ner]
+            return PipelineSplitter(nlp, needed, lock if lock is not None else nullcontext())
+    return sentence_splitter(nlp.lang)
+
+
+def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Callable[[str], Doc],
                     keep_spans: bool = True) -> Iterator[dict[str, Any]]:
     """Yield one item per sentence; meta keeps the original's meta plus the sentence index.
 
-    With ``keep_spans`` (manual and correct, which show them), incoming ``spans`` go with the
-    sentence that holds them, their offsets shifted, and sentences a span runs across stay
-    together, so no span is cut; otherwise (teach, silver) they are dropped and play no part.
+    Sentences an incoming span runs across stay together, so no span the item carries is
+    ever cut (an entity cut in two could never be proposed or accepted whole). With
+    ``keep_spans`` (manual and correct, which show them), the spans go with the sentence that
+    holds them, their offsets shifted; otherwise (teach, silver) they are dropped.
     """
     for item in items:
         text = item["text"]
-        spans = item.get("spans") if keep_spans else None
+        given = item.get("spans")
+        spans = given if keep_spans else None
         doc = splitter(text)
         ranges = [(s.start_char, s.end_char) for s in doc.sents if s.text.strip()]
-        ordered = sorted(spans or (), key=lambda s: (s["start"], s["end"]))
+        ordered = sorted(given or (), key=lambda s: (s["start"], s["end"]))
         if ordered:
             ranges = _keep_spans_whole(ranges, ordered)
         if len(ranges) <= 1:
@@ -220,7 +302,7 @@ class CandidateScorer:
                  whole_alternatives: int = 1, whole_alternative_min: float = 0.05,
                  complete: float | None = None) -> None:
         if beam_width < 1:
-            raise ValueError(f"beam_width must be at least 1, got {beam_width}.")
+            raise ArgumentError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
         self.ner = find_ner(nlp)
         self.labels = set(labels)

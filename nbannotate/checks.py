@@ -3,7 +3,7 @@
 A string, a bool or a NaN passed as a number would otherwise fail much later, deep inside spaCy
 or a background thread, or quietly change nothing. Each check returns the plain ``int`` or
 ``float`` (numpy numbers are accepted) or raises ``error`` saying what was expected. This module
-sits at the bottom of the package: it imports nothing from nbannotate.
+sits at the bottom of the package: it imports nothing from nbannotate but errors.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
+from .errors import ArgumentError
+
 #: spaCy seeds numpy with the seed too, which takes 0 <= seed < 2**32.
 SEED_MAX = 2**32 - 1
 
 
 def integer(name: str, value: Any, what: str, low: int | None = None,
-            high: int | None = None, error: type[Exception] = ValueError) -> int:
+            high: int | None = None, error: type[Exception] = ArgumentError) -> int:
     """``value`` as an int in [low, high]; ``error("<name> must be <what>, got ...")``
     otherwise. A bool is an int to Python but never a count."""
     if isinstance(value, bool) or not isinstance(value, Integral) or (
@@ -28,7 +30,7 @@ def integer(name: str, value: Any, what: str, low: int | None = None,
 
 def real(name: str, value: Any, what: str, low: float = -math.inf, high: float = math.inf,
          low_open: bool = False, high_open: bool = False,
-         error: type[Exception] = ValueError) -> float:
+         error: type[Exception] = ArgumentError) -> float:
     """``value`` as a finite float in the range (ends closed unless ``*_open``)."""
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) \
             or value < low or value > high or (low_open and value == low) \
@@ -37,5 +39,5 @@ def real(name: str, value: Any, what: str, low: float = -math.inf, high: float =
     return float(value)
 
 
-def seed(value: Any, error: type[Exception] = ValueError) -> int:
+def seed(value: Any, error: type[Exception] = ArgumentError) -> int:
     return integer("seed", value, "an integer from 0 to 2**32 - 1", 0, SEED_MAX, error)

@@ -12,6 +12,12 @@ class NBAnnotateError(Exception):
     """Base class of every error nbannotate raises on purpose."""
 
 
+class ArgumentError(NBAnnotateError, ValueError, TypeError):
+    """An argument has a value or type the call cannot use (a count that is not a positive
+    integer, an unknown sorter name). Also a ValueError and a TypeError, what Python raises for
+    such arguments, so handlers written for those keep working."""
+
+
 class SourceError(NBAnnotateError, ValueError):
     """The source of texts is missing, unreadable or malformed."""
 

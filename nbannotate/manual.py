@@ -47,6 +47,7 @@ class ManualSession(BaseSession):
     shows_input_spans = True  # a source item's spans are pre-highlighted
 
     required_keys = ("_task_hash", "text", "tokens")
+    fixed_spans = False  # the annotator edits them; the answer keeps the offered task hash
 
     def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
                  patterns: PatternMatcher | None = None, use_model: bool = False,
@@ -57,9 +58,9 @@ class ManualSession(BaseSession):
                          annotator=annotator)
         self.patterns = patterns
         self.use_model = use_model
-        # Texts annotated (gold) in the dataset, by any session of this process or an earlier
-        # run: live, so two sessions on one dataset never show or store a text twice.
-        self._index = dataset.answer_index()
+        # self._index: texts annotated (gold) in the dataset, by any session of this process
+        # or an earlier run: live, so two sessions on one dataset never show or store a text
+        # twice.
         self._seen: set[int] = set()
         self._exhausted = False
         self._stream = self._items()
@@ -130,7 +131,7 @@ class ManualSession(BaseSession):
                 task = self._front.popleft()
                 if self._index.has_gold(task["_input_hash"]):
                     continue  # answered meanwhile (a widget shows an undone task at once)
-                self._offered[task["_task_hash"]] = task
+                self._hand_out(task)
                 return task
             if self.error is not None:  # the stream is broken: say so until fixed, like teach
                 raise self.error
@@ -156,6 +157,9 @@ class ManualSession(BaseSession):
                 raise
             if item is None:
                 with self._cond:
+                    if self._read == 0:  # a one-shot source without a text
+                        self.error = self.source.no_text_error()
+                        raise self.error
                     self._exhausted = True
                 return None
         # Made outside the session lock: the model may be busy with an update (correct), and
@@ -167,7 +171,7 @@ class ManualSession(BaseSession):
                 self.error = exc
             raise
         with self._cond:
-            self._offered[task["_task_hash"]] = task
+            self._hand_out(task)
         return task
 
     # -- answers ----------------------------------------------------------------------------

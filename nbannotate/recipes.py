@@ -22,7 +22,7 @@ from . import candidates, checkpoint, checks
 from .base_session import BaseSession
 from .candidates import CandidateScorer, check_item
 from .checkpoint import CheckpointKey
-from .errors import DatasetError, ModelError
+from .errors import ArgumentError, DatasetError, ModelError
 from .manual import ManualSession
 from .models import ModelLike, find_ner, load_language, load_model, normalize_labels, started_blank
 from .patterns import PatternMatcher, PatternsLike, read_patterns
@@ -32,7 +32,7 @@ from .session import CheckpointFactory, TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
 from .sources import VALIDATE_LINES, Source
-from .store import MEMORY, Database, Dataset
+from .store import MEMORY, Database, Dataset, check_dataset_name
 from .tasks import input_hash
 
 # In-loop step size when only binary span answers teach the model (no whole analyses).
@@ -40,8 +40,8 @@ WHOLE_NONE_LEARN_RATE = 0.0005
 
 
 def _check_dataset(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"dataset must be a non-empty name, got {name!r}.")
+    """DatasetError for a name the store would refuse, before the model is loaded."""
+    check_dataset_name(name)
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -74,7 +74,10 @@ def _check_head(src: Source, nlp: Language, labels: list[str] | None, split: boo
     them (length, and with ``labels`` the labels of incoming spans), so that such bad input
     fails at the call; later items fail when the session reaches them."""
     splitter = None
-    for item in src.head(VALIDATE_LINES):
+    head = src.head(VALIDATE_LINES)
+    if not head:  # an empty file, or no text in the first items: is there any at all?
+        src.check_has_text()
+    for item in head:
         parts = [item]
         if split and len(item["text"]) > nlp.max_length:  # rare: split as the session will
             splitter = splitter or candidates.sentence_splitter(nlp.lang)
@@ -318,9 +321,10 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
     of pattern matches; a span of a label not in ``labels`` is a SourceError (the annotator
     could not mark that label, yet an accept would store the text as complete for it).
     """
+    _check_dataset(dataset)
     wanted = _labels(labels, [])
     if not wanted:
-        raise ValueError("manual() needs labels=[...]: the labels the annotator can choose.")
+        raise ArgumentError("manual() needs labels=[...]: the labels the annotator can choose.")
     src = Source(source, text_column=text_column)
     nlp = load_language(model if model is not None else "blank:en")
     _check_head(src, nlp, wanted, split_sentences)
@@ -353,6 +357,7 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     entities: the input's annotation is the one to review (the model is not run on it). Their
     labels must be among ``labels`` (default: the model's), else SourceError.
     """
+    _check_dataset(dataset)
     batch_size = _positive_int("batch_size", batch_size)
     # No average by default, unlike teach: teach averages because ten binary answers can pull
     # the weights a long way; here every update learns from complete annotations, the
@@ -421,8 +426,7 @@ def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, bea
     done = ds.input_hashes()
     items_bar = progress_bar(progress, total=src.total, desc=f"silver {ds.name}", unit="text")
     read = counted(src, items_bar)
-    items = (candidates.split_sentences(read, candidates.sentence_splitter(nlp.lang),
-                                        keep_spans=False)
+    items = (candidates.split_sentences(read, candidates.splitter_for(nlp), keep_spans=False)
              if split_sentences else read)
     skipped = 0
 

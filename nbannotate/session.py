@@ -186,9 +186,9 @@ class TeachSession(BaseSession):
 
         self._ready: deque[tuple[Task, Item]] = deque()  # scored, sorted, not yet offered
         self._requeue: deque[Item] = deque()  # texts to re-score with the updated model
-        # Answered questions and completely answered texts (nothing more to ask about them),
-        # of every session of this process on the dataset, and of earlier runs (resume).
-        self._index = dataset.answer_index()
+        # self._index: answered questions and completely answered texts (nothing more to ask
+        # about them), of every session of this process on the dataset, and of earlier runs
+        # (resume).
         self._seen_inputs: set[int] = set()
         # Completion questions: texts with questions out, texts all answered (kept a while for
         # undo and change_answer), and texts asked about already -> the question's task hash
@@ -236,6 +236,9 @@ class TeachSession(BaseSession):
             for item in self._items():
                 if not self._put(("item", item)):
                     return
+            if self._read == 0:  # a one-shot source without a text (others fail at teach())
+                self._put(("error", self.source.no_text_error()))
+                return
             self._put(("end", None))
         except ValueError as err:
             if "generator already executing" not in str(err):
@@ -458,7 +461,7 @@ class TeachSession(BaseSession):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
-            self._offered[task["_task_hash"]] = task
+            self._hand_out(task)
             if _is_model_span(task) and (record := self._record_of(task["_input_hash"])):
                 record.asked.add(task["_task_hash"])
             return task

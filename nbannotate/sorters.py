@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+from .errors import ArgumentError
+
 T = TypeVar("T")
 Sorter = Callable[[float], bool]
 SORTERS = ("prefer_uncertain", "prefer_high_scores", "none")
@@ -82,7 +84,7 @@ def get_sorter(sorter: str | Sorter, bias: float = 0.0) -> Sorter:
         return prefer_high_scores()
     if sorter in ("none", None):
         return no_sort()
-    raise ValueError(
+    raise ArgumentError(
         f"Unknown sorter {sorter!r}: use one of {', '.join(SORTERS)} or a callable "
         f"score -> bool."
     )

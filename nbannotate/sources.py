@@ -323,6 +323,45 @@ class Source:
         finally:
             self.stats = stats
 
+    def describe(self) -> str:
+        """The source in words, for messages: its file, or what kind of object it is."""
+        if self.path is not None:
+            return f"The source file {str(self.path)!r}"
+        if self.kind == "dataframe":
+            return f"The DataFrame source (text column {self.text_column!r})"
+        return f"The source ({self.kind}: {type(self._obj).__name__})"
+
+    def no_text_error(self, stats: SourceStats | None = None) -> SourceError:
+        """The error for a source that gave no text to annotate, from a pass's ``stats``."""
+        s = stats or self.stats
+        if s.seen == 0:
+            why = "it is empty"
+        else:
+            why = (f"none of its {s.seen} items has a text ({s.skipped_empty} empty or "
+                   f"whitespace only, {s.skipped_non_string} null or not a string)")
+        hint = (f" Is {self.text_column!r} the column that holds the texts? Pass "
+                "text_column='<name>' otherwise." if self.kind == "dataframe" or s.seen else "")
+        if s.seen == 0 and self.kind in ("iterable", "callable"):
+            hint = (" A generator can be read once: was it read before? Pass a list, or a "
+                    "function that returns a new generator.")
+        return SourceError(f"{self.describe()} has no text to annotate: {why}, so there is "
+                           f"nothing to ask.{hint}")
+
+    def check_has_text(self) -> None:
+        """SourceError unless the source gives at least one text, read from the start (it
+        stops at the first text). A one-shot iterator or a function is not read here (that
+        would use it up); a session then raises the same error from next_task()."""
+        if self.kind == "callable" or (self.kind == "iterable" and isinstance(self._obj, Iterator)):
+            return
+        stats = self.stats
+        try:
+            for _ in self:
+                return
+            found = self.stats
+        finally:
+            self.stats = stats
+        raise self.no_text_error(found)
+
     def __repr__(self) -> str:
         what = repr(str(self.path)) if self.path is not None else f"<{type(self._obj).__name__}>"
         total = f", total={self._total}" if self._total_known else ""

@@ -27,14 +27,17 @@ Schema (created on first use)::
     answers(id BIGINT (sequence nba_answer_id), dataset, input_hash BIGINT, task_hash BIGINT,
             view_id, kind ('binary'|'gold'), answer, label, span_start, span_end, token_start,
             token_end, span_text, score DOUBLE, annotator, session_id, created TIMESTAMP (UTC),
-            text, task JSON)
+            text, task JSON, spans JSON, meta JSON)
 
 For a binary task the label/span columns come from its single span (NULL without one); for a gold
-task (``_view_id == "ner_manual"``) they are NULL and the spans live in the task JSON.
+task (``_view_id == "ner_manual"``) they are NULL and the spans live in the task JSON. ``spans``
+and ``meta`` are copies of the task's, so that reading them needs no parse of the task JSON; a
+file written before they existed gets them when it is opened.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import operator
@@ -71,8 +74,11 @@ _DATASET_COLUMNS = ("name", "created", "meta")
 _COLUMNS = (
     "id", "dataset", "input_hash", "task_hash", "view_id", "kind", "answer", "label",
     "span_start", "span_end", "token_start", "token_end", "span_text", "score", "annotator",
-    "session_id", "created", "text", "task",
+    "session_id", "created", "text", "task", "spans", "meta",
 )
+# The columns of files written before the task's spans and meta had columns of their own
+# (upgraded when opened: see Database._upgrade).
+_COLUMNS_BEFORE_SPANS = _COLUMNS[:-2]
 _SCHEMA = f"""
 CREATE SEQUENCE IF NOT EXISTS {_SEQ} START 1;
 CREATE TABLE IF NOT EXISTS datasets (
@@ -99,7 +105,9 @@ CREATE TABLE IF NOT EXISTS answers (
     session_id VARCHAR,
     created TIMESTAMP NOT NULL,
     text VARCHAR NOT NULL,
-    task JSON NOT NULL
+    task JSON NOT NULL,
+    spans JSON,
+    meta JSON
 );
 """
 _INSERT_COLS = ", ".join(_COLUMNS)
@@ -112,6 +120,7 @@ _BULK_TYPES = {
     "span_start": "INTEGER", "span_end": "INTEGER", "token_start": "INTEGER",
     "token_end": "INTEGER", "span_text": "VARCHAR", "score": "DOUBLE", "annotator": "VARCHAR",
     "session_id": "VARCHAR", "created": "TIMESTAMP", "text": "VARCHAR", "task": "JSON",
+    "spans": "JSON", "meta": "JSON",
 }
 
 
@@ -141,6 +150,8 @@ class AnswerIndex:
         self._accepted_gold: dict[int, int] = {}  # input hash -> accepted gold answers
         # input hash -> {(start, end) of a span accepted in a binary answer: answers}
         self._accepted_spans: dict[int, dict[tuple[int, int], int]] = {}
+        # task hash -> input hash of every task a session handed out on this dataset
+        self._offered: dict[int, int] = {}
         for key in keys:
             self._count(key, 1)
 
@@ -191,6 +202,17 @@ class AnswerIndex:
             spans = self._accepted_spans.get(input_hash)
             return spans is not None and any(a < end and start < b for a, b in spans)
 
+    def offer(self, task_hash: int, input_hash: int) -> None:
+        """A session of this process handed out this task (answer() takes it from any)."""
+        with self._lock:
+            self._offered[task_hash] = input_hash
+
+    def was_offered(self, task_hash: int, input_hash: int) -> bool:
+        """A session of this process handed out this task, about this text, or an answer with
+        this task hash is stored."""
+        with self._lock:
+            return self._offered.get(task_hash) == input_hash or task_hash in self._tasks
+
     def add(self, keys: Iterable[_Key]) -> None:
         with self._lock:
             for key in keys:
@@ -207,6 +229,7 @@ class AnswerIndex:
             self._gold.clear()
             self._accepted_gold.clear()
             self._accepted_spans.clear()
+            self._offered.clear()
 
 
 def _key(row: tuple[Any, ...]) -> _Key:
@@ -225,6 +248,7 @@ class _Shared:
         self.refs = 0
         self.indexes: dict[str, AnswerIndex] = {}
         self.checked = False  # schema made or checked, file read once (see _init_schema)
+        self.old_schema = False  # a file without spans/meta columns that could not be upgraded
 
 
 _REGISTRY: dict[str, _Shared] = {}
@@ -240,7 +264,9 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as e:
         msg = str(e)
         low = msg.lower()
-        if "lock" in low:
+        # Only DuckDB's file-lock messages: a damaged file's "... in block at location 8192"
+        # contains "lock" too.
+        if "could not set lock" in low or "conflicting lock" in low:
             pid = re.search(r"PID (\d+)", msg)
             holder = f" (PID {pid.group(1)})" if pid else ""
             raise DatabaseLockedError(
@@ -255,9 +281,20 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
                 f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
                 "Database('nbannotate.duckdb'), or move that file away.") from None
         if "permission denied" in low:
+            if not os.path.exists(path):  # a new database: the folder refuses the new file
+                folder = os.path.dirname(os.path.abspath(path))
+                raise StoreError(
+                    f"Cannot create the database file {path!r}: permission denied in its folder "
+                    f"{folder!r}. Make that folder writable, or use a database in a writable "
+                    "folder, e.g. db='~/answers.duckdb'.") from None
             raise StoreError(
                 f"The database file {path!r} cannot be opened: permission denied. Fix its "
                 "permissions (it must be readable and writable) or use another path.") from None
+        if "corrupt" in low or "checksum" in low or "could not read" in low:
+            first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+            raise StoreError(
+                f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
+                f"cut short?): {first}. Use an intact copy of it, or another path.") from None
         raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
 
 
@@ -374,6 +411,13 @@ def _dumps(task: Mapping[str, Any]) -> str:
                           ensure_ascii=False, allow_nan=False)
 
 
+def _meta_json(meta: Mapping[str, Any] | None) -> str:
+    try:
+        return _dumps(dict(meta or {}))
+    except TypeError as e:
+        raise DatasetError(f"Dataset meta must be JSON-serializable: {e}.") from None
+
+
 def _int_or_none(value: Any, field: str, where: str) -> int | None:
     if value is None:
         return None
@@ -469,13 +513,17 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
         score = None
     try:
         payload = _dumps(stored)
+        # Copies of the task's spans and meta, which to_pandas reads without parsing the task
+        # JSON (its token list is most of it).
+        spans_json = None if stored.get("spans") is None else _dumps(stored["spans"])
+        meta_json = None if stored.get("meta") is None else _dumps(stored["meta"])
     except TypeError as e:
         raise AnswerError(f"{where}the task cannot be stored as JSON: {e}.") from None
     row = (
         dataset, int(stored["_input_hash"]), int(stored["_task_hash"]), stored.get("_view_id"),
         "gold" if gold else "binary", ans, None if label is None else str(label), start, end,
         tok_start, tok_end, span_text, score, _str_or_none(stored["_annotator_id"]),
-        _str_or_none(stored["_session_id"]), created, text, payload,
+        _str_or_none(stored["_session_id"]), created, text, payload, spans_json, meta_json,
     )
     return stored, row
 
@@ -503,7 +551,8 @@ def _str_or_none(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
-def _check_name(name: Any) -> str:
+def check_dataset_name(name: Any) -> str:
+    """``name`` if it can name a dataset; DatasetError saying why not otherwise."""
     if not isinstance(name, str):
         raise DatasetError(f"A dataset name must be a string, got {type(name).__name__} {name!r}.")
     if not name.strip():
@@ -516,10 +565,18 @@ def _check_name(name: Any) -> str:
 
 
 def _loads_many(payloads: list[str]) -> list[Any]:
-    """Parse many JSON texts in one C-level call instead of a Python loop per row."""
+    """Parse many JSON texts in one C-level call instead of a Python loop per row, with the
+    cyclic garbage collector paused: the parsed dicts and lists hold no cycles, yet every few
+    hundred of them made it scan all the young ones again."""
     if not payloads:
         return []
-    return json.loads("[" + ",".join(payloads) + "]")
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads("[" + ",".join(payloads) + "]")
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def database_path(path: str | os.PathLike[str] | None) -> str:
@@ -648,6 +705,8 @@ class Database:
                     "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall():
                 found.setdefault(table, []).append(column)
             for table, expected in (("answers", _COLUMNS), ("datasets", _DATASET_COLUMNS)):
+                if table == "answers" and tuple(found.get(table, ())) == _COLUMNS_BEFORE_SPANS:
+                    continue  # upgraded below
                 if table in found and tuple(found[table]) != expected:
                     raise StoreError(
                         f"The database {self.path!r} has a {table!r} table that nbannotate did "
@@ -662,7 +721,24 @@ class Database:
             conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
             conn.execute("SELECT sum(task_hash % 7), count(kind), count(view_id), "
                          "count(span_start) FROM answers").fetchall()
+            if tuple(found.get("answers", ())) == _COLUMNS_BEFORE_SPANS:
+                self._upgrade(shared)
             shared.checked = True
+
+    def _upgrade(self, shared: _Shared) -> None:
+        """Give a file written before the spans and meta columns existed those columns,
+        filled from each task's JSON, in one transaction. A file this process cannot write
+        (a read-only folder) stays as it is: it can be read (to_pandas parses the task JSON
+        then), and writing to it fails as it would anyway."""
+        folder = os.path.dirname(self.path) or "."
+        if not (os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)):
+            shared.old_schema = True
+            return
+        with self._transaction() as tx:
+            tx.execute("ALTER TABLE answers ADD COLUMN spans JSON")
+            tx.execute("ALTER TABLE answers ADD COLUMN meta JSON")
+            tx.execute("UPDATE answers SET spans = json_extract(task, '$.spans'), "
+                       "meta = json_extract(task, '$.meta')")
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._locked() as conn:
@@ -680,13 +756,13 @@ class Database:
 
     def add_dataset(self, name: str, meta: Mapping[str, Any] | None = None) -> Dataset:
         """Create a dataset (idempotent: an existing one is returned unchanged, meta kept)."""
-        _check_name(name)
+        check_dataset_name(name)
         if meta is not None and not isinstance(meta, Mapping):
             raise DatasetError(f"Dataset meta must be a dict, got {type(meta).__name__}.")
         created = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._transaction() as conn:
             conn.execute("INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                         [name, created, _dumps(dict(meta or {}))])
+                         [name, created, _meta_json(meta)])
         return Dataset(self, name)
 
     def dataset(self, name: str, create: bool = False) -> Dataset:
@@ -694,7 +770,7 @@ class Database:
 
         Raises DatasetError for an unknown name (listing the known ones) without ``create``.
         """
-        _check_name(name)
+        check_dataset_name(name)
         if create:
             return self.add_dataset(name)
         if name not in self:
@@ -707,7 +783,7 @@ class Database:
 
     def drop_dataset(self, name: str) -> int:
         """Delete a dataset and all its answers; returns how many answers were deleted."""
-        _check_name(name)
+        check_dataset_name(name)
         if name not in self:
             raise DatasetError(f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
                                f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}.")
@@ -775,7 +851,7 @@ class Dataset:
 
     def __init__(self, db: Database, name: str) -> None:
         self.db = db
-        self.name = _check_name(name)
+        self.name = check_dataset_name(name)
         row = db._query("SELECT created, meta FROM datasets WHERE name = ?", [name])
         if not row:
             raise DatasetError(f"No dataset {name!r} in {db.path}.")
@@ -783,6 +859,13 @@ class Dataset:
         self.meta: dict[str, Any] = json.loads(row[0][1]) if row[0][1] else {}
 
     def _exists_check(self, conn: duckdb.DuckDBPyConnection) -> None:
+        shared = self.db._shared
+        if shared is not None and shared.old_schema:
+            raise StoreError(
+                f"The database {self.db.path!r} was written by an earlier nbannotate and this "
+                f"process cannot write to it (or to its folder) to upgrade it, so no answer can "
+                f"be stored in it. Make the file and its folder writable and open it again; "
+                f"reading it works as it is.")
         if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", [self.name]).fetchall():
             raise DatasetError(f"The dataset {self.name!r} was dropped from {self.db.path}. "
                                f"Create it again: db.dataset({self.name!r}, create=True).")
@@ -991,13 +1074,17 @@ class Dataset:
         import pandas as pd  # lazy: importing the store does not need pandas
 
         sql, params = self._where(kind)
-        with self.db._locked() as conn:
-            df = conn.execute(
+        with self.db._locked_shared() as shared:
+            # The spans and meta columns hold copies made when the answer was stored: reading
+            # them does not parse each task's JSON (a file that could not be upgraded does).
+            spans, meta = (("json_extract(task, '$.spans')", "json_extract(task, '$.meta')")
+                           if shared.old_schema else ("spans", "meta"))
+            parts = (f"coalesce(CAST({spans} AS VARCHAR), 'null') AS spans, "
+                     f"coalesce(CAST({meta} AS VARCHAR), 'null') AS meta ")
+            df = shared.conn.execute(
                 "SELECT text, span_text, label, span_start AS start, span_end AS \"end\", "
                 "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
-                "created AS timestamp, input_hash, task_hash, "
-                "coalesce(CAST(json_extract(task, '$.spans') AS VARCHAR), '[]') AS spans, "
-                "coalesce(CAST(json_extract(task, '$.meta') AS VARCHAR), '{}') AS meta "
+                f"created AS timestamp, input_hash, task_hash, {parts}"
                 f"FROM answers {sql} ORDER BY id", params).df()
         # One json.loads over the whole column, not one call per row.
         # object columns even when empty (a plain empty list would make them float64)

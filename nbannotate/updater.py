@@ -30,7 +30,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.training import Example
 
-from .errors import SessionError
+from .errors import ArgumentError, SessionError
 from .examples import ExampleStats, merge_answers, merged_to_example
 from .models import resumed_updates, started_blank
 from .tasks import Task
@@ -56,7 +56,7 @@ class ModelUpdater:
                  learn_rate: float | None = None, average: float | None = 0.99,
                  on_update: Callable[[UpdateReport], None] | None = None) -> None:
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+            raise ArgumentError(f"batch_size must be at least 1, got {batch_size}.")
         self.nlp = nlp
         self.lock = model_lock
         self.batch_size = batch_size

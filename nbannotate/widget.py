@@ -45,7 +45,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .errors import AnswerError
+from .errors import AnswerError, ArgumentError
 from .tasks import ANSWERS, VIEW_BINARY, VIEW_MANUAL
 
 STATIC = Path(__file__).parent / "static"
@@ -510,13 +510,13 @@ class AnnotationWidget(anywidget.AnyWidget):
     def __init__(self, session: Any, *, queue_size: int = DEFAULT_QUEUE_SIZE, **kwargs: Any):
         missing = [m for m in _SESSION_METHODS if not callable(getattr(session, m, None))]
         if missing:
-            raise TypeError(
+            raise ArgumentError(
                 f"AnnotationWidget needs a teach session (nbannotate.teach) or a manual one "
                 f"(nbannotate.manual, nbannotate.correct); got "
                 f"{type(session).__name__}, which lacks {', '.join(missing)}."
             )
         if not isinstance(queue_size, int) or not 1 <= queue_size <= 50:
-            raise ValueError(
+            raise ArgumentError(
                 f"queue_size must be an int from 1 to 50 (tasks held ahead); got {queue_size!r}."
             )
         super().__init__(

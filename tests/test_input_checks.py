@@ -43,6 +43,7 @@ def test_bad_numbers_fail_at_teach_naming_the_argument(db_path, kwargs, message)
     with pytest.raises(ValueError, match=message) as err:
         nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db_path, **kwargs)
     assert repr(next(iter(kwargs.values()))) in str(err.value)
+    assert isinstance(err.value, nba.ArgumentError)  # one base class catches every error
     assert "t" not in nba.Database(db_path).datasets()
 
 
@@ -70,6 +71,68 @@ def test_bad_numbers_fail_at_correct_and_silver(db_path, call, message):
     with pytest.raises(ValueError, match=message):
         call(db_path)
     assert nba.Database(db_path).datasets() == []
+
+
+# -- the package's errors ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["", "   ", " padded", 42])
+@pytest.mark.parametrize("recipe", ["teach", "silver", "manual", "correct"])
+def test_a_bad_dataset_name_is_a_dataset_error_at_every_recipe(db_path, recipe, name):
+    """teach and silver raised a bare ValueError where Database raises DatasetError, and
+    manual/correct failed only after loading the model."""
+    call = {
+        "teach": lambda: nba.teach(name, TEXTS, "blank:en", ["PRODUCT"], db=db_path),
+        "silver": lambda: nba.silver(name, TEXTS, "blank:en", db=db_path),
+        "manual": lambda: nba.manual(name, TEXTS, ["PRODUCT"], db=db_path),
+        "correct": lambda: nba.correct(name, TEXTS, "blank:en", ["PRODUCT"], db=db_path),
+    }[recipe]
+    with pytest.raises(nba.DatasetError, match="dataset name"):
+        call()
+    assert nba.Database(db_path).datasets() == []
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda db: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db, sorter="uncertain"),
+     "Unknown sorter 'uncertain'"),
+    (lambda db: nba.manual("m", TEXTS, [], db=db), "manual\\(\\) needs labels"),
+    (lambda db: nba.Database(db).add_dataset("d", meta={"when": object()}),
+     "meta must be JSON-serializable"),
+], ids=["sorter", "manual labels", "dataset meta"])
+def test_other_bad_arguments_raise_the_package_errors(db_path, call, error):
+    with pytest.raises(nba.NBAnnotateError, match=error) as err:
+        call(db_path)
+    assert isinstance(err.value, ValueError)  # as before, for handlers written for that
+
+
+def test_every_error_raised_in_the_package_derives_from_nbannotate_error():
+    """Each ``raise SomeError(...)`` in nbannotate/ names a class of nbannotate.errors, so that
+    ``except nba.NBAnnotateError`` catches whatever the package itself raises (``raise
+    error(...)`` with a class passed in, and helpers that build an error, are left out).
+    Exempt: abstract methods, and the json.dumps hook whose TypeError the store turns into an
+    AnswerError."""
+    import ast
+    import inspect
+    from pathlib import Path
+
+    import nbannotate.errors as errors
+
+    exempt = {("base_session.py", "NotImplementedError"), ("store.py", "TypeError")}
+    pkg = Path(nba.__file__).parent
+    bad = []
+    for path in sorted(pkg.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
+                    and isinstance(node.exc.func, ast.Name)):
+                continue
+            name = node.exc.func.id
+            cls = getattr(errors, name, None) or getattr(
+                __import__(f"nbannotate.{path.stem}", fromlist=["_"]), name, None)
+            if not inspect.isclass(cls):  # a parameter, or a function that builds the error
+                continue
+            if not issubclass(cls, errors.NBAnnotateError) and (path.name, name) not in exempt:
+                bad.append(f"{path.name}:{node.lineno} raises {name}")
+    assert bad == []
 
 
 # -- patterns ---------------------------------------------------------------------------------
@@ -194,3 +257,115 @@ def test_a_lone_surrogate_fails_at_the_call_naming_the_line(db_path, tmp_path):
         with pytest.raises(SourceError, match="tweets.jsonl', line 2: the text has a lone"):
             call()
     assert nba.Database(db_path).datasets() == []
+
+
+# -- answers: only tasks offered on the dataset, as offered -----------------------------------
+
+
+def _teach(db, name="t", texts=None, **kw):
+    return nba.teach(name, texts or gadget_texts(20), "blank:en", ["PRODUCT"],
+                     product_patterns(), db=db, split_sentences=False, whole=None, **kw)
+
+
+def _stored(db, name="t"):
+    with nba.Database(db) as d:
+        return d.dataset(name).answers() if name in d.datasets() else []
+
+
+def test_answer_refuses_a_teach_task_edited_after_next_task(db_path):
+    """An edited task was stored under the hashes of the question as offered: resume then
+    skipped a question never answered, and train() merged the answer into the wrong text."""
+    s = _teach(db_path)
+    try:
+        task = s.next_task(timeout=60)
+        edited_text = dict(task, text=task["text"] + " Really.")
+        with pytest.raises(nba.AnswerError, match="text does not match its '_input_hash'"):
+            s.answer(edited_text, "accept")
+        span = dict(task["spans"][0], label="ORG")
+        with pytest.raises(nba.AnswerError, match="spans or labels do not match"):
+            s.answer(dict(task, spans=[span]), "accept")
+        assert _stored(db_path) == []  # nothing stored
+        assert s.answer(task, "accept")["_task_hash"] == task["_task_hash"]  # as offered: fine
+    finally:
+        s.close()
+    assert [t["_task_hash"] for t in _stored(db_path)] == [task["_task_hash"]]
+
+
+def test_answer_refuses_a_task_this_dataset_never_offered(db_path):
+    """A task from a session on another dataset, or made by hand with correct hashes."""
+    from nbannotate.tasks import make_task
+
+    a = _teach(db_path, "a", texts=["I love my iPhone ."])
+    b = _teach(db_path, "b", texts=["My Pixel broke today ."])
+    try:
+        other = b.next_task(timeout=60)
+        with pytest.raises(nba.AnswerError, match="never offered on dataset 'a'"):
+            a.answer(other, "accept")
+        by_hand = make_task("I love my Galaxy .", [], [
+            {"start": 10, "end": 16, "token_start": 3, "token_end": 3, "label": "PRODUCT"}])
+        with pytest.raises(nba.AnswerError, match="never offered"):
+            a.answer(by_hand, "accept")
+        assert _stored(db_path, "a") == []
+        b.answer(other, "reject")  # its own session takes it
+    finally:
+        a.close()
+        b.close()
+    assert [t["answer"] for t in _stored(db_path, "b")] == ["reject"]
+
+
+def test_a_task_offered_by_another_session_on_the_dataset_or_resumed_is_answered(db_path):
+    """Sessions of this process on one dataset take each other's tasks; a resumed session
+    (the kernel restarted: a new process) takes its tasks, the first undone one too."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    texts = gadget_texts(20)
+    a, b = _teach(db_path, annotator="alice"), _teach(db_path, annotator="bob")
+    try:
+        task = a.next_task(timeout=60)
+        assert b.answer(dict(task), "accept")["_task_hash"] == task["_task_hash"]
+    finally:
+        a.close()
+        b.close()
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        import nbannotate as nba
+        from gadgets import product_patterns
+        s = nba.teach("t", {texts!r}, "blank:en", ["PRODUCT"], product_patterns(),
+                      db={str(db_path)!r}, split_sentences=False, whole=None)
+        first = s.next_task(timeout=60)
+        s.answer(first, "accept")
+        s.undo()
+        again = s.next_task(timeout=60)
+        assert again["_task_hash"] == first["_task_hash"]
+        s.answer(again, "reject")
+        s.answer(s.next_task(timeout=60), "ignore")
+        s.close()
+        print("ok")
+    """)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=300)
+    assert p.stdout.strip() == "ok", p.stderr
+    assert [t["answer"] for t in _stored(db_path)] == ["accept", "reject", "ignore"]
+
+
+def test_manual_answer_takes_edited_spans_but_not_an_edited_text(db_path):
+    """In manual and correct the annotator edits the spans (the answer keeps the offered task
+    hash); the text is what the input hash names and cannot change."""
+    s = nba.manual("m", ["I love my iPhone and my Galaxy ."], ["PRODUCT"],
+                   patterns=product_patterns(), db=db_path, split_sentences=False)
+    try:
+        task = s.next_task()
+        with pytest.raises(nba.AnswerError, match="text does not match"):
+            s.answer(dict(task, text="I love my iPhone and my Pixel ."), "accept")
+        assert [t["text"][sp["start"]:sp["end"]] for sp in task["spans"]
+                for t in [task]] == ["iPhone", "Galaxy"]  # pre-highlighted by the patterns
+        stored = s.answer(dict(task, spans=task["spans"][:1]), "accept")  # one removed
+    finally:
+        s.close()
+    assert stored["_task_hash"] == task["_task_hash"]
+    assert [(sp["start"], sp["end"]) for sp in stored["spans"]] == [(10, 16)]
+    assert len(_stored(db_path, "m")) == 1

@@ -480,3 +480,120 @@ def test_a_dataframe_spans_column_holds_spans_not_meta(tmp_path):
     df.at[1, "spans"] = [{"start": 0, "end": 99, "label": "GPE"}]
     with pytest.raises(SourceError, match=r"row 1 of the DataFrame: span 0 \(0-99\)"):
         list(Source(df))
+
+
+# -- sentences: never cut inside a name, nor inside a span the item carries -------------------
+
+
+def _sentences(session_maker, items):
+    import nbannotate as nba
+
+    s = session_maker(items)
+    try:
+        return [t["text"] for t in s.next_tasks(50, timeout=60)]
+    finally:
+        s.close()
+        assert isinstance(s, nba.ManualSession | nba.TeachSession)
+
+
+def test_the_default_splitter_does_not_cut_after_a_title_or_inside_a_hashtag(tmp_path):
+    """spaCy's sentencizer cut "Lt. | Gen. Jubal Early" and "#MH17" into "#" and "MH17", so
+    such an entity could never be proposed or accepted whole."""
+    import nbannotate as nba
+
+    text = ("Lt. Gen. Jubal Early led the troops. Mr. Smith met Capt. Hook and John F. "
+            "Kennedy. Rest in peace. #MH17 #Gaza")
+    got = _sentences(lambda items: nba.manual("m", items, ["PER"], db=tmp_path / "m.duckdb"),
+                     [text])
+    assert got == ["Lt. Gen. Jubal Early led the troops.",
+                   "Mr. Smith met Capt. Hook and John F. Kennedy.", "Rest in peace.",
+                   "#MH17 #Gaza"]
+
+
+def test_the_default_splitter_cuts_few_gold_entities_of_the_btc(shared_data):
+    """On the Broad Twitter Corpus (9,339 annotated texts), spaCy's sentencizer cut 163 gold
+    entities in two (hashtags, "U . S ."); the rest go across a sentence end in the gold."""
+    from nbannotate.candidates import sentence_splitter
+
+    splitter = sentence_splitter("en")
+    cut = 0
+    with open(shared_data / "btc" / "btc.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            starts = [s.start_char for s in splitter(row["text"]).sents][1:]
+            cut += sum(1 for x in starts for span in row["spans"]
+                       if span["start"] < x < span["end"])
+    assert cut <= 10
+
+
+def test_a_pipeline_with_its_own_sentence_component_splits_with_it(tmp_path):
+    """As Prodigy does, a pipeline's own parser, senter or sentencizer splits the texts (here
+    one that ends sentences at "!" only); a blank pipeline gets the rule-based splitter."""
+    import spacy
+
+    import nbannotate as nba
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer", config={"punct_chars": ["!"]})
+    text = "One. Two! Three. Four!"
+    got = _sentences(lambda items: nba.manual("m", items, ["PER"], model=nlp,
+                                              db=tmp_path / "m.duckdb"), [text])
+    assert got == ["One. Two!", "Three. Four!"]
+    got = _sentences(lambda items: nba.manual("b", items, ["PER"], db=tmp_path / "b.duckdb"),
+                     [text])
+    assert got == ["One.", "Two!", "Three.", "Four!"]
+
+
+def test_teach_never_cuts_inside_a_span_the_item_carries(tmp_path):
+    """teach ignores the item's spans as answers, yet a span across a sentence end keeps its
+    sentences together there too: the entity can be proposed and accepted whole."""
+    import nbannotate as nba
+
+    text = "I love New. York is big. The Pixel broke."
+    items = [{"text": text, "spans": [{"start": 7, "end": 15, "label": "GPE"}]}]  # "New. York"
+    got = _sentences(lambda items: nba.teach(
+        "t", items, "blank:en", ["GPE"], [{"label": "GPE", "pattern": "York"}],
+        db=tmp_path / "t.duckdb", whole=None, sorter="none"), items)
+    assert set(got) == {"I love New. York is big.", "The Pixel broke."}
+
+
+# -- a source without any text ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("recipe", ["teach", "manual"])
+@pytest.mark.parametrize("make, says", [
+    (lambda tmp: write_jsonl(tmp / "empty.jsonl", []), "empty.jsonl' has no text to "
+                                                       "annotate: it is empty"),
+    (lambda tmp: write_jsonl(tmp / "nulls.jsonl", [{"text": None}] * 3 + [{"text": " "}]),
+     "none of its 4 items has a text \\(1 empty or whitespace only, 3 null"),
+    (lambda tmp: pd.DataFrame({"text": [None, np.nan], "body": ["a", "b"]}),
+     "DataFrame source .* none of its 2 items .* text_column="),
+    (lambda tmp: [], "it is empty"),
+], ids=["empty file", "null texts", "dataframe", "empty list"])
+def test_a_source_without_any_text_fails_at_the_call(tmp_path, recipe, make, says):
+    """The widget just said "No more tasks", as if everything had been annotated."""
+    import nbannotate as nba
+
+    source = make(tmp_path)
+    db = tmp_path / "a.duckdb"
+    call = {"teach": lambda: nba.teach("t", source, "blank:en", ["PER"], db=db),
+            "manual": lambda: nba.manual("t", source, ["PER"], db=db)}[recipe]
+    with pytest.raises(SourceError, match=says):
+        call()
+
+
+@pytest.mark.parametrize("recipe", ["teach", "manual"])
+def test_an_empty_generator_fails_at_the_first_next_task(tmp_path, recipe):
+    """A generator cannot be read twice, so it is not read at the call: next_task says it."""
+    import nbannotate as nba
+
+    gen = (t for t in [None, "", "  "])
+    db = tmp_path / "a.duckdb"
+    s = (nba.teach("t", gen, "blank:en", ["PER"], db=db) if recipe == "teach"
+         else nba.manual("t", gen, ["PER"], db=db))
+    try:
+        for _ in range(2):  # and at every later call
+            with pytest.raises(SourceError, match="none of its 3 items has a text"):
+                s.next_task(timeout=60)
+    finally:
+        s.close()

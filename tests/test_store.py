@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -251,6 +253,71 @@ def test_a_damaged_database_file_fails_at_the_call_that_opens_it(tmp_path):
             call()
     with Database(good) as db:  # the intact one is fine
         assert len(db.dataset("t")) == 2000
+
+
+def test_a_corrupt_database_file_is_damaged_not_locked(tmp_path):
+    """A block whose checksum fails made DuckDB say "... in block at location 8192", and every
+    message with "lock" in it was read as the file being held by another process."""
+    good = tmp_path / "good.duckdb"
+    with Database(good) as db:
+        db.dataset("t", create=True).add_many(
+            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)],
+            answer="accept")
+    data = bytearray(good.read_bytes())
+    # The first data block, damaged in place (the file keeps its length: not cut short).
+    data[12288 + 100:12288 + 200] = bytes(100)
+    bad = tmp_path / "damaged.duckdb"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as err:
+        Database(bad)
+    assert not isinstance(err.value, DatabaseLockedError)
+    msg = str(err.value)
+    assert str(bad) in msg and "looks damaged" in msg and "intact copy" in msg
+    assert "another process" not in msg
+
+
+def _open_error_as_user(path: str) -> str:
+    """``Database(path)``'s error, as an unprivileged user: in a forked child that dropped
+    root's privileges when run as root (root may write anywhere)."""
+    if os.geteuid() != 0:
+        try:
+            Database(path).close()
+        except StoreError as e:
+            return f"{type(e).__name__}: {e}"
+        return "no error"
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        msg = "no error"
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            Database(path).close()
+        except BaseException as e:  # report, never return into pytest in the child
+            msg = f"{type(e).__name__}: {e}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_a_new_database_in_a_folder_the_user_cannot_write_names_the_folder(tmp_path):
+    """The file does not exist, so blaming "the database file ... fix its permissions" sent
+    the user after the wrong thing. Checked as an unprivileged user (root writes anywhere)."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # not under tmp_path: nobody must reach it
+    try:
+        os.chmod(folder, 0o555)
+        out = _open_error_as_user(str(folder / "answers.duckdb"))
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+    assert out.startswith("StoreError"), out
+    assert f"folder {str(folder)!r}" in out and "permission denied" in out
+    assert "fix its permissions" not in out.lower()
 
 
 def test_a_session_on_a_database_it_cannot_write_fails_at_the_call(tmp_path, monkeypatch):
@@ -734,3 +801,107 @@ def test_the_answer_index_follows_every_write(db, tmp_path):
         assert fresh.dataset("other").answer_index().has_task(b["_task_hash"])
         assert fresh.dataset("other").answer_index().overlaps_accepted(ih, 17, 23)
         assert not fresh.dataset("other").answer_index().overlaps_accepted(ih, 29, 34)
+
+
+def _as_before_the_spans_columns(path) -> None:
+    """Make a file as nbannotate wrote it before the spans and meta columns existed."""
+    conn = duckdb.connect(str(path))
+    conn.execute("ALTER TABLE answers DROP COLUMN spans")
+    conn.execute("ALTER TABLE answers DROP COLUMN meta")
+    conn.close()
+
+
+def test_a_file_from_before_the_spans_columns_is_upgraded_when_opened(tmp_path):
+    """to_pandas reads spans and meta from columns of their own (parsing each task's JSON,
+    token list and all, made it 2.5 times slower than DuckDB's own .df()); files written
+    before get them, filled from the task JSON, and read and write as before."""
+    path = tmp_path / "old.duckdb"
+    with Database(path) as db:
+        ds = db.dataset("gadgets", create=True)
+        ds.add(binary_task(meta={"score": 0.61, "src": "r/phones"}), answer="accept")
+        ds.add(gold_task(), answer="accept")
+        ds.add({"text": "No spans or meta here"}, answer="ignore")
+        before = ds.to_pandas()
+    _as_before_the_spans_columns(path)
+    with Database(path) as db:
+        ds = db.dataset("gadgets")
+        after = ds.to_pandas()
+        ds.add(binary_task(text="Another iPhone text here .", start=8, end=14), answer="reject")
+        assert len(ds.to_pandas()) == 4
+    pd.testing.assert_frame_equal(after, before)
+    assert after.spans.iloc[1] == gold_task()["spans"] and after.meta.iloc[2] == {}
+    assert _columns(path)[-2:] == ["spans", "meta"]
+
+
+def test_a_file_from_before_the_spans_columns_reads_where_it_cannot_be_upgraded(tmp_path):
+    """In a folder the user cannot write to the file stays as it is: to_pandas parses the task
+    JSON, and storing an answer says why it cannot."""
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        path = folder / "old.duckdb"
+        with Database(path) as db:
+            db.dataset("gadgets", create=True).add(gold_task(), answer="accept")
+        _as_before_the_spans_columns(path)
+        os.chmod(path, 0o666)  # the file is writable, its folder (for DuckDB's .wal) not
+        os.chmod(folder, 0o555)
+        out = _as_user(f"""
+            ds = Database({str(path)!r}).dataset("gadgets")
+            df = ds.to_pandas()
+            assert df.spans.iloc[0] == {gold_task()["spans"]!r}, df.spans.iloc[0]
+            try:
+                ds.add({{"text": "A new text ."}}, answer="accept")
+            except StoreError as e:
+                print("refused:", e)
+        """)
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+    assert out.startswith("refused:"), out
+    assert "earlier nbannotate" in out and "writable" in out
+
+
+def _columns(path) -> list[str]:
+    conn = duckdb.connect(str(path))
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
+            "ORDER BY ordinal_position").fetchall()]
+    finally:
+        conn.close()
+
+
+def _as_user(code: str) -> str:
+    """Run ``code`` (with Database and StoreError imported) as an unprivileged user: in a
+    forked child that dropped root's privileges when run as root; returns what it printed or
+    the error it raised."""
+    import contextlib
+    import io
+
+    def run() -> str:
+        buf = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf):
+                exec(textwrap.dedent(code), {"Database": Database, "StoreError": StoreError})
+        except BaseException as e:  # report, never return into pytest in a child
+            return f"{type(e).__name__}: {e}"
+        return buf.getvalue()
+
+    if os.geteuid() != 0:
+        return run()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(r)
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            msg = run()
+        except BaseException as e:
+            msg = f"{type(e).__name__}: {e}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
