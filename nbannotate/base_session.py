@@ -120,7 +120,7 @@ class BaseSession:
 
     def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
         """Up to ``n`` tasks (fewer at the end of the stream)."""
-        out = []
+        out: list[Task] = []
         while len(out) < n and (task := self.next_task(timeout=timeout)) is not None:
             out.append(task)
         return out
@@ -392,6 +392,6 @@ class BaseSession:
 
         return AnnotationWidget(self, **kwargs)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # as ipywidgets returns it
         """In a notebook, displaying a session shows the annotation widget."""
         return self.widget()._repr_mimebundle_(**kwargs)

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import spacy
 from spacy.language import Language
@@ -24,7 +24,7 @@ from spacy.tokens import Doc
 
 from .errors import ArgumentError, SourceError
 from .graphemes import splits_cluster
-from .models import find_ner, is_fresh, upstream_docs
+from .models import find_ner, is_fresh, require_ner, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
 
@@ -110,10 +110,11 @@ def _join_abbreviations(doc: Doc) -> Doc:
     return doc
 
 
-def sentence_splitter(lang: str) -> Language:
+def sentence_splitter(lang: str | None) -> Language:
     """A small rule-based splitter (spaCy's sentencizer that does not cut after a title such
-    as "Lt." before a name); independent of the model so scoring never waits on it."""
-    nlp = spacy.blank(lang)
+    as "Lt." before a name); independent of the model so scoring never waits on it. A
+    pipeline without a language (``nlp.lang`` None) gets the multi-language tokenizer."""
+    nlp = spacy.blank(lang or "xx")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("nbannotate_abbreviations")
     # spaCy's length limit protects the parser and NER (about 1 GB per 100,000 characters);
@@ -254,13 +255,16 @@ def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | N
                 f"spans, or remove them from the source.")
 
 
-def overlap_order(proposals: Mapping[TokenKey, tuple[float, ...]]
-                  ) -> list[tuple[TokenKey, tuple[float, ...]]]:
+# A candidate's proposal: its score first, then whatever the caller keeps beside it.
+_Scored = TypeVar("_Scored", bound=tuple[Any, ...])
+
+
+def overlap_order(proposals: Mapping[TokenKey, _Scored]) -> list[tuple[TokenKey, _Scored]]:
     """Candidates in text order, but overlapping ones (a group of spans that share tokens,
     directly or through each other) most probable first: once one of them is accepted the
     others need no answer (entities do not overlap), so the likely accept comes first."""
-    out: list[tuple[TokenKey, tuple[float, ...]]] = []
-    group: list[tuple[TokenKey, tuple[float, ...]]] = []
+    out: list[tuple[TokenKey, _Scored]] = []
+    group: list[tuple[TokenKey, _Scored]] = []
     reach = -1
     for key, value in sorted(proposals.items()):
         if group and key[0] >= reach:
@@ -304,7 +308,7 @@ class CandidateScorer:
         if beam_width < 1:
             raise ArgumentError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
-        self.ner = find_ner(nlp)
+        self.ner = require_ner(nlp)
         self.labels = set(labels)
         self.beam_width = beam_width
         self.beam_density = beam_density
@@ -378,7 +382,7 @@ class CandidateScorer:
         """One list of tasks per item, in the order of the item's text."""
         return [scored.tasks for scored in self.score_texts(items, version)]
 
-    def score_texts(self, items: list[Mapping[str, Any]], version: int = 0
+    def score_texts(self, items: Sequence[Mapping[str, Any]], version: int = 0
                     ) -> list[ScoredText]:
         """Score a batch: per item its tasks and, for completion questions, its analyses."""
         for item in items:
@@ -419,7 +423,7 @@ class CandidateScorer:
                 self.finds_entities += 0.02 * (bool(analysis[0][1]) - self.finds_entities)
             if analysis and not analysis[0][1] and not self.trusted_empty:
                 analysis = []  # an empty analysis from a model that finds nothing: not asked
-            if analysis and analysis[0][0] >= self.whole:
+            if analysis and self.whole is not None and analysis[0][0] >= self.whole:
                 wholes = [self.whole_task(item, tokens, ents, prob, version, scores)
                           for i, (prob, ents) in enumerate(analysis)
                           if i == 0 or prob >= self.whole_alternative_min]

@@ -233,7 +233,7 @@ class ManualSession(BaseSession):
         self._check_open()
         check_answer(answer)
         task = self._resolve(task)
-        ih = task.get("_input_hash")
+        ih: int = task["_input_hash"]  # _resolve checked the task's hashes
         try:
             if self._index.has_gold(ih):
                 raise AlreadyAnsweredError(ih)
@@ -273,7 +273,8 @@ class ManualSession(BaseSession):
         return task
 
     def _relearn(self, task: Task) -> None:
-        if task["answer"] == "accept":  # the model learns only from accepted annotations
+        # The model learns only from accepted annotations (correct(update=True) has an updater).
+        if task["answer"] == "accept" and self.updater is not None:
             self.updater.submit(task)
 
     def _history_row(self, task: Task) -> dict[str, Any]:

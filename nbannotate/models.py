@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import spacy
 from spacy.language import Language
@@ -132,6 +133,16 @@ def find_ner(nlp: Language) -> EntityRecognizer | None:
     return None
 
 
+def require_ner(nlp: Language) -> EntityRecognizer:
+    """The pipeline's entity recognizer; ModelError if it has none (callers have loaded the
+    model with ``load_model``, which adds one, so this names a broken invariant clearly)."""
+    ner = find_ner(nlp)
+    if ner is None:
+        raise ModelError("The pipeline has no NER component: load it with labels=[...] so that "
+                         "one is added.")
+    return ner
+
+
 def has_vectors(nlp: Language) -> bool:
     """True when the pipeline has word vectors, which a new NER should read as features."""
     return bool(nlp.vocab.vectors.shape[0])
@@ -170,7 +181,7 @@ def load_model(model: ModelLike, labels: Iterable[str] | None = None) -> Languag
         config: dict = {"incorrect_spans_key": INCORRECT_SPANS_KEY}
         if has_vectors(nlp):
             config["model"] = {"tok2vec": {"pretrained_vectors": True}}
-        ner = nlp.add_pipe("ner", config=config)
+        ner = cast(EntityRecognizer, nlp.add_pipe("ner", config=config))
     # The key of a loaded pipeline comes from its saved cfg; set it on the pipe itself.
     ner.cfg["incorrect_spans_key"] = INCORRECT_SPANS_KEY
     ner.moves.cfg["neg_key"] = INCORRECT_SPANS_KEY

@@ -24,7 +24,15 @@ from .candidates import CandidateScorer, check_item
 from .checkpoint import CheckpointKey
 from .errors import ArgumentError, DatasetError, ModelError
 from .manual import ManualSession
-from .models import ModelLike, find_ner, load_language, load_model, normalize_labels, started_blank
+from .models import (
+    ModelLike,
+    find_ner,
+    load_language,
+    load_model,
+    normalize_labels,
+    require_ner,
+    started_blank,
+)
 from .patterns import PatternMatcher, PatternsLike, read_patterns
 from .progress import bar as progress_bar
 from .progress import counted
@@ -229,7 +237,7 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     spacy.util.fix_random_seed(seed)
     nlp = load_model(model, wanted)
     if not labels:  # default: the pattern labels and every label the model knows
-        wanted = list(dict.fromkeys([*wanted, *find_ner(nlp).labels]))
+        wanted = list(dict.fromkeys([*wanted, *require_ner(nlp).labels]))
     if not wanted:
         raise ModelError("No labels to annotate: pass labels=[...] or patterns.")
     _check_head(src, nlp, None, split_sentences)
@@ -371,7 +379,7 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     src = Source(source, text_column=text_column)
     requested = _labels(labels, [])
     nlp = load_model(model, requested)
-    wanted = requested or list(find_ner(nlp).labels)
+    wanted = requested or list(require_ner(nlp).labels)
     _check_head(src, nlp, wanted, split_sentences)
     with _opened(db) as (database, owned):
         ds = database.dataset(dataset, create=True)

@@ -16,7 +16,7 @@ from typing import Any
 from spacy.language import Language
 
 from .candidates import CandidateScorer
-from .models import find_ner, upstream_docs
+from .models import require_ner, upstream_docs
 from .tasks import VIEW_MANUAL, Task, doc_tokens, make_task, span_dict
 
 
@@ -41,7 +41,7 @@ def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: f
     ``nlp`` has a trained NER and ``threshold`` is in (0, 1]: ``recipes.silver`` checks both
     where the user passed them, before anything is stored."""
     stats = stats if stats is not None else SilverStats()
-    scorer = CandidateScorer(nlp, list(find_ner(nlp).labels), beam_width=beam_width)
+    scorer = CandidateScorer(nlp, list(require_ner(nlp).labels), beam_width=beam_width)
     batch: list[Mapping[str, Any]] = []
 
     def flush() -> Iterator[Task]:

@@ -10,7 +10,7 @@ stream run dry: every skipped candidate relaxes the threshold a little, and afte
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .errors import ArgumentError
 
@@ -57,14 +57,14 @@ class EMASorter:
         return keep
 
 
-def prefer_uncertain(bias: float = 0.0, **kwargs: float) -> EMASorter:
+def prefer_uncertain(bias: float = 0.0, **kwargs: Any) -> EMASorter:
     """Prefer scores close to ``0.5 + bias`` (a positive bias favours likely entities)."""
     center = 0.5 + bias
     width = max(center, 1.0 - center)
     return EMASorter(lambda s: 1.0 - abs(s - center) / width, **kwargs)
 
 
-def prefer_high_scores(**kwargs: float) -> EMASorter:
+def prefer_high_scores(**kwargs: Any) -> EMASorter:
     """Prefer candidates the model is most sure of."""
     return EMASorter(lambda s: s, **kwargs)
 

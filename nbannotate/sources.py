@@ -400,7 +400,9 @@ class Source:
             if not isinstance(span, Mapping):
                 raise SourceError(f"{where}: span {i} is a {type(span).__name__}; each span "
                                   f"must be an object like {example[1:-1]}.")
-            start, end, label = span.get("start"), span.get("end"), span.get("label")
+            start: Any = span.get("start")
+            end: Any = span.get("end")
+            label = span.get("label")
             try:  # numpy integers (offsets taken from a DataFrame) are integers too
                 start, end = (None if isinstance(x, bool) else operator.index(x)
                               for x in (start, end))

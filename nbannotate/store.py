@@ -50,7 +50,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import duckdb
 
@@ -342,9 +342,9 @@ def _acquire(path: str) -> _Shared:
         shared.refs = 1
         return shared
     with _REGISTRY_LOCK:
-        shared = _REGISTRY.get(path)
-        if shared is None:
-            shared = _Shared(path, _connect(path))
+        found = _REGISTRY.get(path)
+        shared = found if found is not None else _Shared(path, _connect(path))
+        if found is None:
             _REGISTRY[path] = shared
         shared.refs += 1
         return shared
@@ -537,7 +537,7 @@ def _check_span(span: Mapping[str, Any], text: str, where: str) -> None:
         if isinstance(value, (bool, float, str)) or not hasattr(value, "__index__"):
             raise AnswerError(f"{where}needs an integer {name!r} (a character offset), got "
                               f"{value!r:.40}.")
-        offsets.append(operator.index(value))  # numpy integers too
+        offsets.append(operator.index(cast(Any, value)))  # numpy integers too
     start, end = offsets
     if not 0 <= start < end <= len(text):
         raise AnswerError(f"{where}({start}, {end}) is not a non-empty character range of the "

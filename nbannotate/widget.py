@@ -563,7 +563,7 @@ class AnnotationWidget(anywidget.AnyWidget):
                 if notice:
                     notices.append(notice)
                     back = th is not None and self._feed.find(th) is not None  # still held
-                    self._failed = (th, notice) if back else None
+                    self._failed = (th, notice) if back and th is not None else None
                 elif self._failed is not None and self._failed[0] == th:
                     self._failed = None
             if self._failed is not None and self._feed.find(self._failed[0]) is None:
