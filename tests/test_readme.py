@@ -114,7 +114,7 @@ for i, code in enumerate(blocks):
     if "session.close()" in code:
         summary["quickstart_rows"] = len(shown[-1])
     if i > 0 and "nba.teach(" in code:  # the widget's session (the first is driven by code)
-        annotate(scope["session"], 40, trusting_patterns)
+        annotate(scope["session"], 150, trusting_patterns)
     if "gold = nba.manual(" in code:
         annotate(scope["gold"], 30, lambda task: "accept")
         annotate(scope["fix"], 3, lambda task: "accept")
