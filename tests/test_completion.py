@@ -8,6 +8,7 @@ from gadgets import (
     answer_until_completion,
     gadget_texts,
     gold_spans,
+    in_step,
     oracle,
     product_patterns,
     trained_gadget_model,
@@ -155,6 +156,7 @@ def test_without_patterns_completions_start_after_20_accepted_model_spans(tmp_pa
                 assert task["spans"][0]["source"] == "model"
                 spans += 1
             s.answer(task, "accept")
+            in_step(s)  # what the model proposes next depends on the answers only
     finally:
         s.stop()
     assert asked_after[0] == 20  # right after the 20th accepted span, then after every one
