@@ -185,7 +185,7 @@ def protocol_split(corpus: Corpus, seed: int, args: Any) -> Split:
 def ask_completions_always(session: Any) -> None:
     """Benchmark variant: completion questions from the first answer, whatever share of the
     model's own span proposals is accepted (the rule ``teach`` applies by default)."""
-    session._proposals.trusted = lambda: True
+    session._questions.proposals.trusted = lambda: True
 
 
 # -- tasks for the store ---------------------------------------------------------------------

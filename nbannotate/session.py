@@ -22,15 +22,12 @@ Completion questions (``complete``): when every question offered about a text ha
 and at least one was about a span, the session asks once more about that text, as a whole
 question: the most probable analysis of the beam that agrees with the answers. Choosing it is
 pure Python over the analyses kept from scoring, so ``answer`` never waits for the model.
-When an answer on the text is undone or changed before its completion question is answered,
-that question is withdrawn (refused if answered) and the text's record reopened, so the question
-asked after the new answer agrees with it.
-
-Questions whose answer follows from another: entities do not overlap, so once a span is
-accepted on a text, the text's span questions that overlap it are settled: not asked, dropped
-by front ends, nothing stored for them (an answer given anyway to one handed out earlier is
-stored). Undoing or changing that accept asks them again. The scorer offers overlapping
+Entities do not overlap, so once a span is accepted on a text, the text's span questions that
+overlap it are settled: not asked, dropped by front ends. The scorer offers overlapping
 candidates most probable first, so the likely accept tends to come before what it settles.
+These rules (what an answer settles, when a completion question is due, what an undo or a
+changed answer brings back, which question is out of date) live in ``questions.py``, with no
+threads; this module calls them under its lock and applies what they decide to its queues.
 
 "Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
 session of this process on the dataset, so two sessions (a teach cell run twice while the old
@@ -49,120 +46,30 @@ from typing import Any
 from spacy.language import Language
 
 from .base_session import BaseSession
-from .candidates import CandidateScorer, ScoredText, TokenKey
+from .candidates import CandidateScorer, ScoredText
 from .checkpoint import ModelCheckpoints, Weights, copy_weights
 from .errors import AnswerError, SourceError
 from .models import resumed_updates, upstream_docs
+from .questions import (  # noqa: F401  (re-exported: the gate and bound are tested by name)
+    COMPLETE_AFTER_MODEL_ACCEPTS,
+    MAX_MODEL_QUESTIONS,
+    Decision,
+    ModelProposals,
+    Questions,
+    completion_of,
+    is_model_span,
+)
 from .sorters import Sorter
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
-from .tasks import Task, check_answer, input_hash, is_gold, is_whole
+from .tasks import Task, check_answer, input_hash, is_whole
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
 # Makes a session's checkpoint writer from its snapshot function (see recipes.teach).
 CheckpointFactory = Callable[[Callable[[], tuple[int, Weights]]], ModelCheckpoints]
-# Texts kept for completion questions at once; beyond this the oldest are dropped (a text
-# whose questions were all dropped unanswered, e.g. after re-scoring, would stay forever).
-MAX_OPEN_TEXTS = 2000
-# Texts whose questions are all answered, kept so that undoing or changing one of their answers
-# can reopen them (a completion question fitting the new answer; bug-free undo of an accepted
-# whole analysis). A completion question is asked right after the last answer, so the latest
-# texts are the ones that matter.
-MAX_FINISHED_TEXTS = 200
-# Questions handed out and then settled by another answer, kept so that answering one by its
-# hash still finds it; a front end holds a few, so the latest few hundred are plenty.
-MAX_HANDED_ASIDE = 200
 # Seconds the producer waits for the source before scoring the texts it has (a slow source).
 SOURCE_WAIT = 0.2
-# Span questions the model proposes about one text (pattern matches are always asked, beside
-# them): its further candidates on the text are dropped. A model that has just started learning
-# proposes nearly every token of a sentence (seven questions in a row about one sentence right
-# after the first update); a question about another text teaches it more, and the completion
-# question fills in the rest of this one.
-MAX_MODEL_QUESTIONS = 3
-
-
-def _is_model_span(task: Mapping[str, Any]) -> bool:
-    return not is_whole(task) and task["spans"][0].get("source") == "model"
-
-
-class OpenText:
-    """A text with questions offered: its latest scoring and the answers given about it."""
-
-    def __init__(self, scored: ScoredText) -> None:
-        self.scored = scored
-        self.spans: dict[int, tuple[TokenKey, str]] = {}  # task hash -> (span, answer)
-        self.wrong: dict[int, frozenset[TokenKey]] = {}  # task hash -> rejected whole analysis
-        # Questions not asked (or taken back) because the text was answered completely
-        # meanwhile: asked again if that answer is undone or changed.
-        self.dropped: dict[int, Task] = {}
-        self.asked: set[int] = set()  # model span questions handed out (MAX_MODEL_QUESTIONS)
-
-    def note(self, task: Mapping[str, Any], answer: str | None) -> None:
-        """Record (or, with None, forget) the answer to one of the text's questions."""
-        th = task["_task_hash"]
-        keys = frozenset((s["token_start"], s["token_end"] + 1, s["label"])
-                         for s in task.get("spans") or [])
-        self.spans.pop(th, None)
-        self.wrong.pop(th, None)
-        if answer is None or answer == "ignore":
-            return
-        if is_whole(task):
-            if answer == "reject":
-                self.wrong[th] = keys
-        elif len(keys) == 1:
-            self.spans[th] = (next(iter(keys)), answer)
-
-    def agreed(self) -> tuple[set[TokenKey], set[TokenKey]]:
-        accepted = {k for k, a in self.spans.values() if a == "accept"}
-        rejected = {k for k, a in self.spans.values() if a == "reject"} - accepted
-        return accepted, rejected
-
-
-# Completion questions offer the model's guess for the rest of a sentence, so they are asked
-# only while the model's own guesses are often right: once this many of the span questions it
-# proposed (pattern matches do not count) were accepted in the session, and while at least this
-# share of the latest ones is. Asked regardless, they spent the decisions of a label bootstrapped
-# from patterns on sentences already answered, and held back a weak model (WNUT17), where
-# binary answers alone let it rise (BENCHMARKS.md).
-COMPLETE_AFTER_MODEL_ACCEPTS = 20
-COMPLETE_MIN_ACCEPT_RATE = 0.1
-RECENT_PROPOSALS = 100
-
-
-class ModelProposals:
-    """Answers to the single-span questions the model proposed, in this session (the gate is
-    about this session's model)."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.recent: dict[int, bool] = {}  # task hash -> accepted, oldest first
-
-    @staticmethod
-    def _counts(task: Mapping[str, Any], answer: str | None) -> bool:
-        spans = task.get("spans") or []
-        return (answer in ("accept", "reject") and not is_whole(task) and len(spans) == 1
-                and spans[0].get("source") == "model")
-
-    def add(self, task: Mapping[str, Any], answer: str) -> None:
-        if self._counts(task, answer):
-            self.accepted += answer == "accept"
-            self.recent[task["_task_hash"]] = answer == "accept"
-            while len(self.recent) > RECENT_PROPOSALS:
-                del self.recent[next(iter(self.recent))]
-
-    def remove(self, task: Mapping[str, Any], answer: str | None) -> None:
-        if self._counts(task, answer):
-            self.accepted -= answer == "accept"
-            self.recent.pop(task["_task_hash"], None)
-
-    def trusted(self) -> bool:
-        """Whether the model's guesses are right often enough to ask completion questions."""
-        recent = len(self.recent)
-        return (self.accepted >= COMPLETE_AFTER_MODEL_ACCEPTS and recent > 0
-                and sum(self.recent.values()) >= COMPLETE_MIN_ACCEPT_RATE * recent)
-
 
 class TeachSession(BaseSession):
     """Binary NER annotation with a model in the loop. Create it with ``nbannotate.teach``."""
@@ -190,19 +97,9 @@ class TeachSession(BaseSession):
         # about them), of every session of this process on the dataset, and of earlier runs
         # (resume).
         self._seen_inputs: set[int] = set()
-        # Completion questions: texts with questions out, texts all answered (kept a while for
-        # undo and change_answer), and texts asked about already -> the question's task hash
-        # (None when none fitted).
-        self._open: dict[int, OpenText] = {}
-        self._finished: dict[int, OpenText] = {}
-        self._completion_asked: dict[int, int | None] = {}
-        # Completion questions withdrawn after an undo or a changed answer -> the task as
-        # handed out (a front end may still hold it), else None. Answering one is refused.
-        self._stale: dict[int, Task | None] = {}
-        # Questions handed out, then settled by another answer (most recent last): answering
-        # one by its hash still works.
-        self._handed_aside: dict[int, Task] = {}
-        self._proposals = ModelProposals()
+        # The questions per text: what is settled, set aside, due, out of date (questions.py).
+        self._questions = Questions(self._index, None if scorer.complete is None
+                                    else completion_of(scorer.completion_task))
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
         self._exhausted = False
@@ -343,18 +240,16 @@ class TeachSession(BaseSession):
         with self._cond:
             for task in scored.tasks:
                 if self.settled(task):
-                    self._set_aside(task)  # kept if its text's complete answer is undone
+                    self._questions.set_aside(task)  # kept if what settled it is undone
                 elif task["_task_hash"] not in self._offered:
                     fresh.append(task)
-            record = self._record_of(ih)
-            asked = len(record.asked) if record is not None else 0
+            budget = self._questions.model_budget(ih)
         # Whole analyses are gated by their own threshold in the scorer, and pattern matches
         # are always asked (they bootstrap a label): model candidates are sorted, and asked in
         # text order while the text's share lasts.
-        budget = MAX_MODEL_QUESTIONS - asked
         offer = []
         for task in fresh:
-            if _is_model_span(task):
+            if is_model_span(task):
                 if budget <= 0:
                     continue
                 score = task["meta"].get("score")
@@ -368,12 +263,7 @@ class TeachSession(BaseSession):
                 # Kept even without completion questions: undoing an accepted whole analysis
                 # asks the questions it settled again.
                 if offer:
-                    text = self._open.get(ih) or self._finished.pop(ih, None)
-                    if text is None:
-                        text = OpenText(scored)
-                    else:  # re-scored after an update: keep its answers, take new analyses
-                        text.scored = scored
-                    self._keep_open(ih, text)
+                    self._questions.offering(ih, scored)
             for task in offer:
                 with self._cond:
                     self._cond.wait_for(lambda: self._stopped or version != self._version
@@ -385,11 +275,8 @@ class TeachSession(BaseSession):
         finally:
             with self._cond:
                 self._scoring.discard(ih)
-                if not offer and (text := self._open.get(ih)) is not None:
-                    # Re-scored with nothing left to ask (say, its last answer came while it
-                    # was being scored): the completion question waited for this scoring.
-                    text.scored = scored
-                    self._decide(ih, text)
+                if not offer:  # the text's completion question may have waited for this
+                    self._apply(self._questions.rescored(ih, scored, self._questions_out))
         return True
 
     def _weights(self) -> tuple[int, Weights]:
@@ -409,7 +296,7 @@ class TeachSession(BaseSession):
             hashes: set[int] = set()
             for task, item in self._ready:
                 if self.settled(task):  # e.g. its text's whole analysis was accepted
-                    self._set_aside(task)
+                    self._questions.set_aside(task)
                 ih = input_hash(item["text"])
                 if ih not in hashes:
                     hashes.add(ih)
@@ -434,7 +321,7 @@ class TeachSession(BaseSession):
                 if self._front:
                     task = self._front.popleft()
                     if self.settled(task):
-                        self._set_aside(task)
+                        self._questions.set_aside(task)
                         continue
                     break
                 if self._ready:
@@ -445,7 +332,7 @@ class TeachSession(BaseSession):
                     if task["_task_hash"] in self._offered:
                         continue
                     if self.settled(task):
-                        self._set_aside(task)
+                        self._questions.set_aside(task)
                         continue
                     break
                 if self.error is not None:
@@ -462,8 +349,7 @@ class TeachSession(BaseSession):
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
             self._hand_out(task)
-            if _is_model_span(task) and (record := self._record_of(task["_input_hash"])):
-                record.asked.add(task["_task_hash"])
+            self._questions.handed_out(task)
             return task
 
     def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:
@@ -475,8 +361,7 @@ class TeachSession(BaseSession):
         check_answer(answer)
         th = task.get("_task_hash") if isinstance(task, Mapping) else task
         with self._cond:
-            if isinstance(th, int) and th in self._stale:
-                self._stale[th] = None  # the holder drops it now
+            if isinstance(th, int) and self._questions.out_of_date(th):  # the holder drops it
                 raise AnswerError(
                     "This question is out of date: an answer about its text was undone or "
                     "changed after it was asked, so it may contradict the new answer. Nothing "
@@ -486,7 +371,7 @@ class TeachSession(BaseSession):
         if self._index.is_complete(task["_input_hash"]) and not self._index.has_task(th):
             with self._cond:  # e.g. a card a widget still showed when its text became complete
                 self._offered.pop(th, None)
-                self._set_aside(task)  # asked again if that complete answer is undone
+                self._questions.set_aside(task)  # asked again if that answer is undone
             raise AnswerError(
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
@@ -501,15 +386,12 @@ class TeachSession(BaseSession):
             with self._cond:
                 self._offered.pop(th, None)  # its holder drops it
             raise AnswerError(self._already_answered(th)) from None
-        with self._cond:
-            self._proposals.add(stored, answer)
-            if answer == "accept" and is_gold(stored):
-                self._settle_text(stored["_input_hash"])
+        with self._cond:  # a gold accept settles its text's other questions
+            self._apply(self._questions.answered(stored, answer, self._offered))
         self._record(stored)
-        self._maybe_complete(stored, answer)
-        if answer == "accept" and not is_whole(stored):
-            with self._cond:  # questions handed out that it overlaps need no answer now
-                self._settle_offered(stored["_input_hash"])
+        with self._cond:  # its text's completion question may be due; overlaps are settled
+            self._apply(self._questions.recorded(stored, answer, self._offered,
+                                                 self._questions_out))
         self.updater.submit(stored)
         return stored
 
@@ -521,7 +403,7 @@ class TeachSession(BaseSession):
             # person may still answer it, from a view that showed it.
             if isinstance(task, int) and not isinstance(task, bool):
                 with self._cond:
-                    held = self._handed_aside.get(task)
+                    held = self._questions.held_aside(task)
                 if held is not None:
                     return dict(held)
             raise
@@ -532,8 +414,7 @@ class TeachSession(BaseSession):
         is offered again, rather than waited for, if it becomes valid again."""
         with self._cond:
             for task in tasks:
-                if task["_task_hash"] in self._stale:
-                    self._stale[task["_task_hash"]] = None
+                self._questions.released(task["_task_hash"])
         return super().requeue(tasks)
 
     def _already_answered(self, th: int) -> str:
@@ -549,103 +430,20 @@ class TeachSession(BaseSession):
         text answered completely, its text's completion question asked (after that, nothing
         more is asked about it), a completion question withdrawn as out of date, or a span
         question whose span overlaps one accepted on its text."""
-        ih = task["_input_hash"]
-        return (self._unneeded(task) or self._index.is_complete(ih)
-                or (ih in self._completion_asked
-                    and not (task.get("meta") or {}).get("completion")))
+        return self._questions.settled(task)
 
-    def _unneeded(self, task: Mapping[str, Any]) -> bool:
-        """settled() but for the text's state: withdrawn, answered, or implied by an accept."""
-        th = task["_task_hash"]
-        return th in self._stale or self._index.has_task(th) or self._implied(task)
-
-    def _implied(self, task: Mapping[str, Any]) -> bool:
-        """A span question overlapping a span accepted on its text (by any session on the
-        dataset, in this run or before): entities do not overlap, so its answer follows. Not
-        asked, and asked again if that accept is undone or changed."""
-        spans = task.get("spans") or []
-        if len(spans) != 1 or is_whole(task):
-            return False
-        return self._index.overlaps_accepted(task["_input_hash"], spans[0]["start"],
-                                             spans[0]["end"])
-
-    # -- texts' records -----------------------------------------------------------------------
-    def _keep_open(self, ih: int, text: OpenText) -> None:
-        self._open[ih] = text
-        while len(self._open) > MAX_OPEN_TEXTS:
-            del self._open[next(iter(self._open))]
-
-    def _finish(self, ih: int) -> OpenText | None:
-        """Move a text's record from the open texts to the finished ones."""
-        text = self._open.pop(ih, None)
-        if text is not None:
-            self._finished.pop(ih, None)
-            self._finished[ih] = text
-            while len(self._finished) > MAX_FINISHED_TEXTS:
-                del self._finished[next(iter(self._finished))]
-        return text
-
-    def _reopen(self, ih: int) -> OpenText | None:
-        """A text's record, open again (from the finished ones if need be), or None."""
-        text = self._open.get(ih) or self._finished.pop(ih, None)
-        if text is not None:
-            self._keep_open(ih, text)
-        return text
-
-    def _record_of(self, ih: int) -> OpenText | None:
-        return self._open.get(ih) or self._finished.get(ih)
-
-    def _settle_text(self, ih: int) -> None:
-        """Text ``ih`` was answered completely: its other questions handed out need no answer
-        (front ends drop them, as settled); they are kept with its record in case of undo."""
-        self._finish(ih)
-        self._settle_offered(ih)
-
-    def _settle_offered(self, ih: int) -> None:
-        """Questions handed out that an answer about text ``ih`` settled (a complete answer,
-        an accepted span they overlap) leave the handed-out ones; front ends drop them too.
-        Those about ``ih`` are kept with its record in case that answer is undone."""
-        text = self._record_of(ih)
-        for other in [t for t in self._offered.values() if self.settled(t)]:
-            self._offered.pop(other["_task_hash"], None)
-            self._handed_aside[other["_task_hash"]] = other
-            while len(self._handed_aside) > MAX_HANDED_ASIDE:
-                del self._handed_aside[next(iter(self._handed_aside))]
-            if text is not None and other["_input_hash"] == ih:
-                text.dropped[other["_task_hash"]] = other
-
-    def _set_aside(self, task: Task) -> None:
-        """A queued question skipped because its text was answered completely meanwhile, or
-        because it overlaps a span accepted on its text: kept with the text's record, to ask
-        again if that answer is undone or changed."""
-        ih = task["_input_hash"]
-        text = self._record_of(ih)
-        if text is None or self._index.has_task(task["_task_hash"]):
-            return
-        if (self._index.is_complete(ih) and ih not in self._completion_asked) \
-                or self._implied(task):
-            text.dropped[task["_task_hash"]] = task
-
-    def _bring_back(self, ih: int, but: int) -> None:
-        """The complete answer of text ``ih`` was undone or changed: its questions dropped
-        because of it (except ``but``, the undone one) are offered again, first."""
-        text = self._record_of(ih)
-        if text is None or self._index.is_complete(ih):
-            return
-        queued = ({t["_task_hash"] for t in self._front} | set(self._offered)
-                  | {t["_task_hash"] for t, _ in self._ready})
-        # Not settled() as a whole: "completion asked" is cleared below when some come back.
-        back = [t for th, t in text.dropped.items()
-                if th != but and th not in queued and not self._unneeded(t)]
-        # Those another accepted span still overlaps wait for that one's undo.
-        text.dropped = {th: t for th, t in text.dropped.items()
-                        if th != but and self._implied(t) and not self._index.has_task(th)}
-        if back:
-            # Its completion question, if answered already, came before these: they are asked
-            # now, and a question that agrees with their answers after them.
-            self._completion_asked.pop(ih, None)
-            self._reopen(ih)  # their answers count towards the text's completion question
-            self._front.extendleft(reversed(back))
+    def _apply(self, decision: Decision) -> None:
+        """Carry out what the question rules decided (under the lock)."""
+        for th in decision.withdrawn:  # only _front holds completion questions
+            self._offered.pop(th, None)
+            self._front = deque(t for t in self._front if t["_task_hash"] != th)
+        for th in decision.aside:
+            self._offered.pop(th, None)
+        for task in decision.revived:
+            self._offered[task["_task_hash"]] = task
+        self._front.extendleft(reversed(decision.first))
+        self._front.extend(decision.then)
+        if decision.first or decision.then:
             self._cond.notify_all()
 
     # -- completion questions -----------------------------------------------------------------
@@ -661,95 +459,20 @@ class TeachSession(BaseSession):
                 or any(out(t) for t in self._offered.values())
                 or any(input_hash(x["text"]) == ih for x in self._requeue))
 
-    def _maybe_complete(self, task: Mapping[str, Any], answer: str) -> None:
-        """After the last open question on a text, queue its completion question first."""
-        ih = task["_input_hash"]
-        with self._cond:
-            text = self._open.get(ih)
-            if text is None:
-                return
-            text.note(task, answer)
-            self._decide(ih, text)
-
-    def _decide(self, ih: int, text: OpenText) -> None:
-        """Once no question about an open text is out: finish it, and queue its completion
-        question when one is due (called under the lock)."""
-        if self._questions_out(ih):
-            return
-        self._finish(ih)
-        if (self.scorer.complete is None or not text.spans or self._index.is_complete(ih)
-                or ih in self._completion_asked or not self._proposals.trusted()):
-            return
-        accepted, rejected = text.agreed()
-        question = self.scorer.completion_task(text.scored, accepted, rejected,
-                                               set(text.wrong.values()))
-        th = None if question is None else question["_task_hash"]
-        self._completion_asked[ih] = th
-        if question is None or th is None or self._index.has_task(th):
-            return
-        if th in self._stale:  # the withdrawn question fits the new answers too: valid again
-            held = self._stale.pop(th)
-            if held is not None:  # its holder still has it: answering it is fine
-                self._offered[th] = held
-                return
-        self._front.append(question)
-        self._cond.notify_all()
-
-    def _withdraw_completion(self, ih: int) -> bool:
-        """An answer about text ``ih`` was undone or changed: its completion question, made
-        from the old answers and not answered yet, is withdrawn (dropped from the queues,
-        refused if answered). True if one was withdrawn or none had fitted (called under the
-        lock)."""
-        if ih not in self._completion_asked:
-            return False
-        th = self._completion_asked[ih]
-        if th is not None and self._index.has_task(th):
-            return False  # answered already: that answer stands
-        del self._completion_asked[ih]
-        if th is not None:
-            held = self._offered.pop(th, None)
-            self._front = deque(t for t in self._front if t["_task_hash"] != th)
-            # Only _front holds completion questions; the ready queue holds scored ones.
-            self._stale[th] = held
-        return True
-
     # -- hooks of BaseSession (called under the lock, after the store changed) ---------------
     def _forget(self, task: Task) -> None:
-        self._proposals.remove(task, task["answer"])
-        ih = task["_input_hash"]
-        if (task.get("meta") or {}).get("completion"):
-            return  # asked again first, as it is; the text's other answers stand
         # The undone question is asked again first; after its new answer the text's
         # completion question is made again, from the answers as they are then.
-        self._withdraw_completion(ih)
-        if (text := self._reopen(ih)) is not None:
-            text.note(task, None)
-        if task["answer"] == "accept":  # a complete analysis, or a span others overlap
-            self._bring_back(ih, but=task["_task_hash"])
+        self._apply(self._questions.undone(task, self._offered, self._queued()))
 
     def _changed(self, task: Task, answer: str) -> None:
-        self._proposals.remove(task, task["answer"])
-        self._proposals.add(task, answer)
-        ih = task["_input_hash"]
-        if (task.get("meta") or {}).get("completion"):
-            return
-        withdrawn = self._withdraw_completion(ih)
-        # An accept taken back may bring questions back: the text is open again.
-        reopen = withdrawn or task["answer"] == "accept"
-        text = self._reopen(ih) if reopen else self._record_of(ih)
-        if text is not None:
-            text.note(task, answer)
-        if answer == "accept":
-            if is_gold(task):
-                self._settle_text(ih)
-            else:
-                self._settle_offered(ih)
-        elif task["answer"] == "accept":  # the questions it settled are asked again
-            self._bring_back(ih, but=task["_task_hash"])
-        if text is not None and (withdrawn or ih in self._open):
-            # Nothing else may be coming for this text: make its question now (or after the
-            # questions brought back, once they are answered).
-            self._decide(ih, text)
+        self._apply(self._questions.changed(task, answer, self._offered, self._queued(),
+                                            self._questions_out))
+
+    def _queued(self) -> set[int]:
+        """Hashes of the questions queued or handed out (under the lock)."""
+        return ({t["_task_hash"] for t in self._front} | set(self._offered)
+                | {t["_task_hash"] for t, _ in self._ready})
 
     def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.

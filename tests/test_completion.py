@@ -8,6 +8,7 @@ from gadgets import (
     answer_until_completion,
     gadget_texts,
     gold_spans,
+    in_step,
     oracle,
     product_patterns,
     trained_gadget_model,
@@ -155,6 +156,7 @@ def test_without_patterns_completions_start_after_20_accepted_model_spans(tmp_pa
                 assert task["spans"][0]["source"] == "model"
                 spans += 1
             s.answer(task, "accept")
+            in_step(s)  # what the model proposes next depends on the answers only
     finally:
         s.stop()
     assert asked_after[0] == 20  # right after the 20th accepted span, then after every one
@@ -207,14 +209,14 @@ def test_a_bad_completion_share_fails_at_teach(db_path, value):
 
 def test_texts_waiting_for_answers_are_bounded(db_path, monkeypatch):
     """Texts handed out and never answered (a closed widget) do not pile up in memory."""
-    import nbannotate.session as session_module
+    import nbannotate.questions as questions_module
 
-    monkeypatch.setattr(session_module, "MAX_OPEN_TEXTS", 5)
+    monkeypatch.setattr(questions_module, "MAX_OPEN_TEXTS", 5)
     s = nba.teach("bounded", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
                   db=db_path, split_sentences=False, complete=0.5)
     try:
         tasks = s.next_tasks(60, timeout=60)
         assert len({t["_input_hash"] for t in tasks}) > 5
-        assert len(s._open) <= 5
+        assert len(s._questions.open) <= 5
     finally:
         s.stop()

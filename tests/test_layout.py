@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nbannotate"
 LAYERS: list[tuple[str, set[str]]] = [
     ("bottom", {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes",
                 "progress"}),
-    ("stages", {"patterns", "candidates", "examples", "store", "precision"}),
+    ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
     ("learning", {"updater", "checkpoint", "silver", "train"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
     ("top", {"widget", "__init__"}),

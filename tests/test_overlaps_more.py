@@ -9,7 +9,7 @@ import pytest
 from gadgets import trained_gadget_model
 
 import nbannotate as nba
-from nbannotate import session as session_module
+from nbannotate import questions as questions_module
 from nbannotate import store
 
 TEXTS = [f"I just bought the new iPhone yesterday . #{i}" for i in range(6)]
@@ -27,7 +27,7 @@ def model(tmp_path_factory):
 @pytest.fixture
 def gate_open(monkeypatch):
     """Completion questions from the first accepted model span (normally the 20th)."""
-    monkeypatch.setattr(session_module, "COMPLETE_AFTER_MODEL_ACCEPTS", 0)
+    monkeypatch.setattr(questions_module, "COMPLETE_AFTER_MODEL_ACCEPTS", 0)
 
 
 def start(model, db_path, texts=TEXTS, complete=0.0, patterns=PATTERNS, **kw):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -16,11 +15,13 @@ from gadgets import (
     answer_until_completion,
     gadget_texts,
     gold_spans,
+    in_step,
     oracle,
     product_patterns,
 )
 from gadgets import trained_gadget_model as train_model
 from spacy.training import Example
+from widget_helpers import wait_for
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError, SessionError
@@ -337,30 +338,33 @@ def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_updat
         gadget_model, db_path):
     """The text's span questions still wait in the ready queue when its whole analysis is
     accepted; a model update then clears the queue and re-scores. Undoing the accept must still
-    ask them: the re-scoring skips them as settled, and keeps them with the text's record."""
+    ask them: the update skips them as settled and keeps them with the text's record (so does
+    the re-scoring, before or after the undo)."""
     s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
                   split_sentences=False, complete=None)
+
+    def queue_filled() -> bool:  # the producer queued all it will before the next answer
+        with s._cond:
+            return len(s._ready) >= s.prefetch or s._exhausted
+
     try:
-        wait = time.monotonic() + 30
         whole, spans = None, set()
-        while whole is None and time.monotonic() < wait:
+        for _ in range(100):  # each answer in step with its update: the same run every time
             task = s.next_task(timeout=60)
+            wait_for(queue_filled, what="the ready queue to fill")
             with s._cond:
                 queued = {t["_task_hash"] for t, _ in s._ready
                           if t["_input_hash"] == task["_input_hash"]}
             if task["meta"].get("whole") and queued:
                 whole, spans = task, queued
-            else:
-                s.answer(task, "ignore")
+                break
+            s.answer(task, "ignore")
+            in_step(s)
         assert whole is not None, "no whole analysis with span questions still queued"
         s.answer(whole, "accept")
-        assert s.update_model(timeout=60)
-        wait_until = time.monotonic() + 60  # the producer re-scores the cleared queue
-        while time.monotonic() < wait_until:
-            with s._cond:
-                if not any(t["_input_hash"] == whole["_input_hash"] for t, _ in s._ready):
-                    break
-            time.sleep(0.05)
+        assert s.update_model(timeout=60)  # clears the ready queue (the update ran first)
+        with s._cond:  # skipped as settled, kept with the text's record (whenever re-scored)
+            assert spans <= set(s._questions.record_of(whole["_input_hash"]).dropped)
         assert s.undo()["_task_hash"] == whole["_task_hash"]
         s.answer(s.next_task(timeout=60), "reject")  # the whole analysis, asked again
         asked = {t["_task_hash"] for t in s.next_tasks(30, timeout=60)}
