@@ -6,8 +6,8 @@ Data (read from ``../shared/data`` or ``$NBANNOTATE_DATA``):
   sizes; ``all`` = every one of them); test: 1,000 sentences of section H
   (``random.Random(1)``); dev (model selection): 500 other sentences of section H.
 - WNUT17 (Derczynski, Nichols, van Erp, Limsopatham, W-NUT 2017; CC-BY 4.0): its train part
-  (``--wnut17`` sizes; ``all`` = 3,394 sentences), dev part (1,009) for model selection, test
-  part (1,287) for the score.
+  (``--wnut17`` sizes; ``all`` = every sentence not also in dev or test), the first 500 of its
+  dev part for model selection, the first 1,000 of its test part for the score.
 No text is on two sides.
 
 Each run (corpus, size, seed) trains both systems on the same sentences with the same dev set,
