@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--texts", type=int, default=1500, help="pool sentences scored")
     C.add_protocol_args(p)
     p.add_argument("--quick", action="store_true", help="smoke mode: 1 seed, tiny sizes")
+    C.add_results_arg(p)
     p.add_argument("--out", default="beam_coverage", help="results file stem")
     p.add_argument("--silent", action="store_true")
     args = p.parse_args(argv)

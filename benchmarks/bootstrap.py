@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--texts", type=int, default=600)
     p.add_argument("--out", default="bootstrap")
     p.add_argument("--quick", action="store_true", help="2 seeds, 60 decisions (smoke test)")
+    C.add_results_arg(p)
     p.add_argument("--silent", action="store_true")
     args = p.parse_args(argv)
     if args.quick:

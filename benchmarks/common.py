@@ -9,6 +9,7 @@ how to point the scripts elsewhere (``NBANNOTATE_DATA``).
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import json
 import os
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
+RESULTS_ENV = "NBANNOTATE_RESULTS"  # set by --results, so spawned workers write there too
+RESULTS = Path(os.environ.get(RESULTS_ENV) or ROOT / "benchmarks" / "results")
 UNITS = RESULTS / "learning_units"  # learning.py's results, one file per (corpus, seed)
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
@@ -347,6 +349,28 @@ def machine() -> dict[str, Any]:
             "nproc": os.cpu_count(), "ram_gb": ram, "cpu": cpu,
             "python": platform.python_version(), "spacy": spacy.__version__,
             "duckdb": duckdb.__version__, "platform": platform.platform()}
+
+
+def use_results(directory: str | Path) -> None:
+    """Write (and read) results files in ``directory`` instead of ``benchmarks/results``."""
+    global RESULTS, UNITS
+    RESULTS = Path(directory).resolve()
+    UNITS = RESULTS / "learning_units"
+    os.environ[RESULTS_ENV] = str(RESULTS)
+
+
+class _ResultsDir(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        use_results(values)
+        setattr(namespace, self.dest, str(RESULTS))
+
+
+def add_results_arg(p: argparse.ArgumentParser) -> None:
+    """``--results DIR``: where the script writes its results files (smoke tests: a temp dir)."""
+    p.add_argument("--results", metavar="DIR", default=str(RESULTS), action=_ResultsDir,
+                   help="directory for the results files (default: benchmarks/results, whose "
+                        "new files git ignores)")
 
 
 def write_json(name: str, payload: Mapping[str, Any]) -> Path:

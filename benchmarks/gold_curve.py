@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"default per corpus: {SIZES}")
     C.add_protocol_args(p)
     p.add_argument("--quick", action="store_true", help="smoke mode: btc, tiny sizes")
+    C.add_results_arg(p)
     p.add_argument("--out", default="gold_curve", help="results file stem in benchmarks/results")
     p.add_argument("--silent", action="store_true")
     args = p.parse_args(argv)

@@ -504,6 +504,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "compared with an earlier run of the same seeds")
     p.add_argument("--jobs", type=int, default=1, help="(corpus, seed) units run in parallel")
     p.add_argument("--quick", action="store_true", help="smoke mode: tiny sizes, < 60 s")
+    C.add_results_arg(p)
     p.add_argument("--out", default="learning", help="results file stem in benchmarks/results")
     p.add_argument("--silent", action="store_true")
     p.add_argument("--summarize", action="store_true",

@@ -232,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-tasks", type=int, default=3000)
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--quick", action="store_true", help="smoke mode: small sizes, < 60 s")
+    C.add_results_arg(p)
     p.add_argument("--memory-child", nargs=4, metavar=("MODEL", "JSONL", "TASKS", "LABELS"),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)

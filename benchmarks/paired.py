@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", default="0-15", help="e.g. 0-15 or 0,1,2")
     p.add_argument("--corpus", default="btc")
     p.add_argument("--checkpoints", default="500,1000,2000")
+    C.add_results_arg(p)
     args = p.parse_args(argv)
     a, b = parse_sources(args.a), parse_sources(args.b)
     rows = []

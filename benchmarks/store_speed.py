@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1_000, help="rows per add_many call")
     p.add_argument("--single", type=int, default=2_000, help="rows written one add() at a time")
     p.add_argument("--quick", action="store_true", help="smoke mode: 10,000 rows, < 60 s")
+    C.add_results_arg(p)
     args = p.parse_args(argv)
     if args.quick:
         args.rows, args.single = 10_000, 300

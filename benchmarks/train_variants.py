@@ -314,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="smoke mode: learning.py --quick saves its answers, then every variant "
                         "trains briefly on them")
     p.add_argument("--silent", action="store_true")
+    C.add_results_arg(p)
     args = p.parse_args(argv)
     if args.quick:
         return _quick(args)

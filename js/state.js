@@ -8,14 +8,32 @@
 // local list; if the kernel rejected it (say the database was locked), the kernel's state simply
 // shows the task again.
 
+/** @typedef {import("./messages.js").Task} Task */
+/** @typedef {import("./messages.js").Span} Span */
+/** @typedef {import("./messages.js").HistoryRow} HistoryRow */
+/** @typedef {import("./messages.js").Answer} Answer */
+/** @typedef {import("./messages.js").Counts} Counts */
+/** @typedef {import("./messages.js").Progress} Progress */
+/** @typedef {import("./messages.js").Op} Op */
+/** @typedef {import("./messages.js").Derived} Derived */
+
+/** @type {Answer[]} */
 export const ANSWERS = ["accept", "reject", "ignore"];
 
-/** Code-point aware slice: Python offsets count code points, JS strings count UTF-16 units. */
+/**
+ * Code-point aware slice: Python offsets count code points, JS strings count UTF-16 units.
+ * @param {string[]} chars
+ * @param {number} start
+ * @param {number} end
+ */
 export function cpSlice(chars, start, end) {
   return chars.slice(start, end).join("");
 }
 
-/** Split a task's text into [before, span, after] around its first span (code-point offsets). */
+/**
+ * Split a task's text into [before, span, after] around its first span (code-point offsets).
+ * @param {Task} task
+ */
 export function splitText(task) {
   const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
   const chars = Array.from(text);
@@ -31,7 +49,10 @@ export function splitText(task) {
   };
 }
 
-/** True for a "is this the complete analysis?" task (all the sentence's entities, or none). */
+/**
+ * True for a "is this the complete analysis?" task (all the sentence's entities, or none).
+ * @param {Task | null | undefined} task
+ */
 export function isWhole(task) {
   return Boolean(task && task.meta && task.meta.whole);
 }
@@ -40,6 +61,9 @@ export function isWhole(task) {
  * True when `task` is a question about one span (not a whole analysis, not a manual text) whose
  * span shares a character with `span` on the same text: once `span` is accepted its answer is
  * known (entities do not overlap), and the kernel settles it too.
+ * @param {Task | null | undefined} task
+ * @param {string | undefined} inputHash
+ * @param {Span} span
  */
 export function overlapsAccepted(task, inputHash, span) {
   if (!task || task.input_hash !== inputHash || isWhole(task) || task.view_id === "ner_manual") return false;
@@ -51,6 +75,8 @@ export function overlapsAccepted(task, inputHash, span) {
 /**
  * Split a task's text into segments, each {text} or {text, span} for every span, in order
  * (code-point offsets; overlapping spans are skipped, as spaCy entities cannot overlap).
+ * @param {Task} task
+ * @returns {({text: string, span?: Span})[]}
  */
 export function segments(task) {
   const text = typeof task.text === "string" ? task.text : String(task.text ?? "");
@@ -75,6 +101,10 @@ export function segments(task) {
 /**
  * A history row for a task answered locally (same shape as the kernel's rows). `spans`: the
  * edited spans sent with a manual answer.
+ * @param {Task} task
+ * @param {Answer} answer
+ * @param {{start: number, end: number, label: string}[]} [spans]
+ * @returns {HistoryRow}
  */
 export function historyRow(task, answer, spans) {
   if (task.view_id === "ner_manual") {
@@ -93,7 +123,7 @@ export function historyRow(task, answer, spans) {
     span_text: span,
     label: spanObj ? spanObj.label : "",
     whole,
-    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: s.span.label })) : [],
+    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: /** @type {Span} */ (s.span).label })) : [],
     answer,
     score: spanObj ? spanObj.score ?? null : null,
     source: spanObj ? spanObj.source ?? null : null,
@@ -101,23 +131,39 @@ export function historyRow(task, answer, spans) {
   };
 }
 
-/** Operations not yet acknowledged by the kernel (seq greater than the kernel's ack). */
+/**
+ * Operations not yet acknowledged by the kernel (seq greater than the kernel's ack).
+ * @param {Op[]} ops
+ * @param {Record<string, number> | undefined} acks
+ * @param {string} client
+ */
 export function unacked(ops, acks, client) {
   const done = (acks && acks[client]) || 0;
-  return ops.filter((op) => op.seq > done);
+  return ops.filter((op) => /** @type {number} */ (op.seq) > done);
 }
 
+/**
+ * @returns {Counts}
+ */
 function emptyCounts() {
   return { accept: 0, reject: 0, ignore: 0, total: 0 };
 }
 
+/**
+ * @param {Counts | null} counts
+ * @param {Answer} answer
+ * @param {number} by
+ */
 function bump(counts, answer, by) {
   if (!counts || !ANSWERS.includes(answer)) return;
   counts[answer] = (counts[answer] || 0) + by;
   counts.total = (counts.total || 0) + by;
 }
 
-/** True for a completion question ("are your accepts and the model's rest all the entities?"). */
+/**
+ * True for a completion question ("are your accepts and the model's rest all the entities?").
+ * @param {Task | null | undefined} task
+ */
 export function isCompletion(task) {
   return Boolean(task && task.meta && task.meta.completion);
 }
@@ -128,6 +174,11 @@ export function isCompletion(task) {
  * server: {queue, history, progress}; ops: unacknowledged ops in order; cache: Map task_hash ->
  * task of every task this view has seen (an undo brings one back before the kernel says so);
  * shown: task_hash of the card on screen (the last derived task), if any.
+ * @param {{queue?: Task[], history?: HistoryRow[], progress?: Progress}} server
+ * @param {Op[]} ops
+ * @param {Map<string, Task>} cache
+ * @param {string | null} [shown]
+ * @returns {Derived}
  */
 export function derive(server, ops, cache, shown = null) {
   const queue = (server.queue || []).slice();
@@ -135,10 +186,10 @@ export function derive(server, ops, cache, shown = null) {
   const history = (server.history || []).map((h) => ({ ...h }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
   // null: not known (the kernel sends dataset: null once the session is closed); stays so.
-  const counts = (name) => (progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts()));
+  const counts = (/** @type {"session" | "dataset"} */ name) => (progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts()));
   const session = counts("session");
   const dataset = counts("dataset");
-  const count = (answer, by) => {
+  const count = (/** @type {Answer} */ answer, /** @type {number} */ by) => {
     bump(session, answer, by);
     bump(dataset, answer, by);
   };
@@ -150,9 +201,9 @@ export function derive(server, ops, cache, shown = null) {
       if (task && op.answer === "accept") {
         // What the accept settles leaves at once, as in the kernel: a complete analysis, its
         // text's other questions; a span, the questions about spans that overlap it.
-        const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash
+        const settled = isWhole(task) ? (/** @type {Task} */ q) => q.input_hash === task.input_hash
           : task.view_id !== "ner_manual" && (task.spans || []).length === 1
-            ? (q) => overlapsAccepted(q, task.input_hash, task.spans[0]) : null;
+            ? (/** @type {Task} */ q) => overlapsAccepted(q, task.input_hash, /** @type {Span[]} */ (task.spans)[0]) : null;
         if (settled) {
           for (let j = queue.length - 1; j >= 0; j--) if (settled(queue[j])) queue.splice(j, 1);
         }
@@ -204,16 +255,23 @@ export const PALETTE = [
   "#9dc7fe", "#6cd092",
 ];
 
+/**
+ * @param {string} text
+ */
 function fnv1a(text) {
   let h = 0x811c9dc5;
   for (const ch of text) {
-    h ^= ch.codePointAt(0);
+    h ^= /** @type {number} */ (ch.codePointAt(0));
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
 }
 
-/** The colouring of a session with these labels: a function label -> colour. */
+/**
+ * The colouring of a session with these labels: a function label -> colour.
+ * @param {unknown} labels
+ * @returns {(label: unknown) => string}
+ */
 export function labelColors(labels) {
   const known = [...new Set((Array.isArray(labels) ? labels : []).map(String))].sort();
   const index = new Map(known.map((name, i) => [name, i]));
@@ -225,7 +283,11 @@ export function labelColors(labels) {
   };
 }
 
-/** The colour of `label` in a session with these labels (see labelColors). */
+/**
+ * The colour of `label` in a session with these labels (see labelColors).
+ * @param {unknown} label
+ * @param {unknown} [labels]
+ */
 export function labelColor(label, labels = []) {
   return labelColors(labels)(label);
 }

@@ -1,12 +1,16 @@
 """nbannotate: model-in-the-loop NER annotation inside Jupyter.
 
     import nbannotate as nba
-    session = nba.teach("gadgets", source="comments.jsonl", model="blank:en",
+    nba.example_data()           # writes gadgets.jsonl and product_patterns.jsonl here
+    session = nba.teach("gadgets", source="gadgets.jsonl", model="blank:en",
                         labels=["PRODUCT"], patterns="product_patterns.jsonl")
     session                      # in a notebook: the annotation widget
     nba.Database().dataset("gadgets").to_pandas()
+
+``help(nba.teach)``, ``help(nba.Database)``, ``help(session)`` and so on describe every call.
 """
 
+from .data import example_data
 from .errors import (
     AnswerError,
     DatabaseLockedError,
@@ -46,6 +50,7 @@ __all__ = [
     "TeachSession",
     "TrainingError",
     "correct",
+    "example_data",
     "manual",
     "silver",
     "teach",

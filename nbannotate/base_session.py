@@ -14,16 +14,20 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spacy.language import Language
 
 from .candidates import sentence_splitter, split_sentences
 from .errors import AnswerError, SessionError
+from .precision import ModelPrecision
 from .sources import Source
 from .store import Dataset
 from .tasks import ANSWERS, Task, check_answer
 from .updater import ModelUpdater
+
+if TYPE_CHECKING:
+    from .widget import AnnotationWidget
 
 # Keys the store adds to an answered task; removed when a task is offered again.
 _STAMPS = ("answer", "_timestamp", "_session_id", "_annotator_id")
@@ -42,7 +46,10 @@ class BaseSession:
     ``_reoffer`` (an undone task is about to be offered again).
     """
 
-    kind = "session"
+    #: Which of the widget's views shows this session ("teach": one question a card, keys a x
+    #: space; "manual": token-snapped span editing). The widget reads it and never imports a
+    #: session class.
+    view_mode = "teach"
     required_keys: tuple[str, ...] = ("_task_hash", "text")
 
     #: Whether the session shows the spans a source item brings (manual and correct do).
@@ -72,6 +79,7 @@ class BaseSession:
         self._offered: dict[int, Task] = {}  # task hash -> handed out, not answered
         self._history: list[Task] = []  # this session's answers, oldest first
         self._counts = dict.fromkeys(ANSWERS, 0)
+        self._precision = ModelPrecision()  # of the model's guesses, as answered
         self._read = 0
 
     # -- the source -------------------------------------------------------------------------
@@ -90,6 +98,8 @@ class BaseSession:
 
     # -- tasks ------------------------------------------------------------------------------
     def next_task(self, timeout: float | None = None) -> Task | None:
+        """The next task to answer, or None once the stream is exhausted (each recipe's
+        session says how it picks it)."""
         raise NotImplementedError
 
     def next_tasks(self, n: int, timeout: float | None = None) -> list[Task]:
@@ -127,6 +137,7 @@ class BaseSession:
             self._offered.pop(stored["_task_hash"], None)
             self._history.append(stored)
             self._counts[stored["answer"]] += 1
+            self._precision.add(stored)
 
     def undo(self) -> Task | None:
         """Remove this session's last answer from the store; its task is offered again first.
@@ -149,6 +160,7 @@ class BaseSession:
         task = self._reoffer(unanswered(last))
         with self._cond:
             self._counts[last["answer"]] -= 1
+            self._precision.remove(last)
             self._forget(last)
             self._front.appendleft(task)
             self._cond.notify_all()
@@ -170,6 +182,7 @@ class BaseSession:
         with self._cond:
             self._counts[old["answer"]] -= 1
             self._counts[answer] += 1
+            self._precision.change(old, answer)
             self._changed(old, answer)
             old["answer"] = answer
         if self.updater is not None:
@@ -229,9 +242,14 @@ class BaseSession:
         session["total"] = sum(session.values())
         return session
 
+    def _model_precision(self) -> dict[str, Any]:
+        with self._cond:
+            return self._precision.progress()
+
     @property
     def progress(self) -> dict[str, Any]:
-        """Counts for this session and the dataset, accept rate, model updates, source read."""
+        """Counts for this session and the dataset, accept rate, model updates, source read,
+        and the model's precision on the last answers to its guesses (see ``precision.py``)."""
         session = self._session_counts()
         decided = session["accept"] + session["reject"]
         updater = self.updater
@@ -246,6 +264,8 @@ class BaseSession:
             "source_total": self.source.total,
             "source_read": self._read,
             "skipped_texts": self.source.stats.skipped,
+            # accepted share of the last answers to the model's own guesses, and its history
+            **self._model_precision(),
         }
 
     @contextlib.contextmanager
@@ -307,8 +327,15 @@ class BaseSession:
         return (f"<{type(self).__name__} dataset={self.dataset!r} labels={self.labels} "
                 f"answers={p['session']['total']} updates={p['updates']}>")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        """In a notebook, displaying a session shows the annotation widget."""
+    def widget(self, **kwargs: Any) -> AnnotationWidget:
+        """A new annotation widget over this session (an ``anywidget.AnyWidget``): for hosts
+        that take a widget object rather than displaying the session, such as marimo
+        (``mo.ui.anywidget(session.widget())``). ``queue_size`` (tasks held ahead, default
+        6) is passed on. Every widget of a session shares its outstanding tasks."""
         from .widget import AnnotationWidget  # lazy: the widget is a view above the session
 
-        return AnnotationWidget(self)._repr_mimebundle_(**kwargs)
+        return AnnotationWidget(self, **kwargs)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """In a notebook, displaying a session shows the annotation widget."""
+        return self.widget()._repr_mimebundle_(**kwargs)

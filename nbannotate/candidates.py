@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .errors import SourceError
+from .graphemes import splits_cluster
 from .models import find_ner, is_fresh, upstream_docs
 from .patterns import PatternMatcher
 from .tasks import Task, doc_tokens, input_hash, make_task
@@ -186,11 +187,20 @@ def overlap_order(proposals: Mapping[TokenKey, tuple[float, ...]]
 
 
 def _useful(doc: Doc, start: int, end: int) -> bool:
-    """Drop candidates a person would never accept: punctuation- or space-only, space edges."""
+    """Drop candidates a person would never accept: punctuation- or space-only, space edges,
+    and half a character (a token boundary inside an emoji sequence or a flag, say)."""
     span = doc[start:end]
     if span[0].is_space or span[-1].is_space:
         return False
+    if splits_cluster(doc.text, span.start_char, span.end_char):
+        return False
     return not all(t.is_punct or t.is_space for t in span)
+
+
+def _whole_characters(doc: Doc, ents: Iterable[TokenKey]) -> bool:
+    """True when no entity of an analysis starts or ends inside a grapheme cluster."""
+    return not any(splits_cluster(doc.text, doc[s:e].start_char, doc[s:e].end_char)
+                   for s, e, _ in ents)
 
 
 class CandidateScorer:
@@ -297,6 +307,8 @@ class CandidateScorer:
         analyses = self.best_analyses(beams, k) if k else [[] for _ in docs]
         result = []
         for item, doc, scores, found in zip(items, docs, all_scores, analyses):
+            # An analysis with half a character in an entity is never offered whole.
+            found = [(p, ents) for p, ents in found if _whole_characters(doc, ents)]
             model_keys = sorted(scores, key=scores.__getitem__, reverse=True)
             if self.untrained:
                 model_keys = [k for k in model_keys if _useful(doc, k[0], k[1])][:1]

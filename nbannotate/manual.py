@@ -43,6 +43,7 @@ class ManualSession(BaseSession):
     Create it with ``nbannotate.manual`` or ``nbannotate.correct``.
     """
 
+    view_mode = "manual"
     shows_input_spans = True  # a source item's spans are pre-highlighted
 
     required_keys = ("_task_hash", "text", "tokens")

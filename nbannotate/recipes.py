@@ -25,6 +25,8 @@ from .errors import DatasetError, ModelError
 from .manual import ManualSession
 from .models import ModelLike, find_ner, load_language, load_model, normalize_labels
 from .patterns import PatternMatcher, PatternsLike, read_patterns
+from .progress import bar as progress_bar
+from .progress import counted
 from .session import TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
@@ -332,7 +334,7 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
 def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.9,
            db: Database | str | Path | None = None, beam_width: int = 16,
            split_sentences: bool = True, text_column: str = "text",
-           batch_size: int = 64) -> dict[str, int]:
+           batch_size: int = 64, progress: bool = True) -> dict[str, int]:
     """Store the model's confident whole analyses of ``source`` as silver annotations.
 
     Each text whose most probable analysis has at least ``threshold`` of the beam's
@@ -341,6 +343,8 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     on a text always win over its silver analysis, so silver only adds texts nobody judged.
     Texts already in ``dataset``, and texts repeated in the source, are skipped, so the call
     can be repeated. Returns counts: texts analysed, stored, stored with entities, skipped.
+    ``progress=True`` shows a bar over the source's items (a widget in a notebook, text on
+    stderr elsewhere); ``False`` shows nothing.
     """
     _check_dataset(dataset)
     threshold = checks.real("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,
@@ -358,18 +362,20 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     with _opened(db) as (database, owned):
         try:
             return _store_silver(database.dataset(dataset, create=True), src, nlp, threshold,
-                                 beam_width, batch_size, split_sentences)
+                                 beam_width, batch_size, split_sentences, progress)
         finally:
             if owned:  # release the file for other processes, as train() does
                 database.close()
 
 
 def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, beam_width: int,
-                  batch_size: int, split_sentences: bool) -> dict[str, int]:
+                  batch_size: int, split_sentences: bool, progress: bool) -> dict[str, int]:
     done = ds.input_hashes()
-    items = (candidates.split_sentences(src, candidates.sentence_splitter(nlp.lang),
+    items_bar = progress_bar(progress, total=src.total, desc=f"silver {ds.name}", unit="text")
+    read = counted(src, items_bar)
+    items = (candidates.split_sentences(read, candidates.sentence_splitter(nlp.lang),
                                         keep_spans=False)
-             if split_sentences else iter(src))
+             if split_sentences else read)
     skipped = 0
 
     def fresh() -> Any:
@@ -384,8 +390,11 @@ def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, bea
             yield item
 
     stats = SilverStats()
-    tasks = list(silver_tasks(nlp, fresh(), threshold, beam_width=beam_width,
-                              batch_size=batch_size, stats=stats))
+    try:
+        tasks = list(silver_tasks(nlp, fresh(), threshold, beam_width=beam_width,
+                                  batch_size=batch_size, stats=stats))
+    finally:
+        items_bar.close()
     if tasks:
         ds.add_many(tasks, answer="accept")
     elif stats.texts:

@@ -43,7 +43,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,6 +52,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
+from .progress import bar as progress_bar
+from .progress import counted
 from .tasks import ANSWERS, VIEW_MANUAL, check_answer, input_hash, is_gold, set_hashes
 
 if TYPE_CHECKING:
@@ -784,6 +786,7 @@ class Database:
 
     @property
     def closed(self) -> bool:
+        """True once this handle is closed (``close()``, or the end of a ``with`` block)."""
         return self._shared is None or self._shared.refs <= 0
 
     def close(self) -> None:
@@ -1085,7 +1088,7 @@ class Dataset:
         return n
 
     def import_jsonl(self, source: str | os.PathLike[str] | Iterable[Mapping[str, Any]], *,
-                     rehash: bool | None = None) -> int:
+                     rehash: bool | None = None, progress: bool = True) -> int:
         """Import answers from a Prodigy-style JSONL file (or an iterable of task dicts).
 
         All or nothing, in one transaction. Every line needs ``text`` and ``answer``, and its
@@ -1096,7 +1099,8 @@ class Dataset:
         with other answers on the same text; the originals are kept as ``_source_input_hash``
         and ``_source_task_hash``. ``rehash=True`` recomputes every hash, ``False`` keeps them
         all as given. Timestamps (seconds), session and annotator ids are kept. Returns the
-        number of answers imported.
+        number of answers imported. ``progress=True`` shows a bar over the tasks read (a widget
+        in a notebook, text on stderr elsewhere); ``False`` shows nothing.
         """
         rows: list[tuple[Any, ...]] = []
         chunk = 20_000
@@ -1106,7 +1110,9 @@ class Dataset:
             with self.db._transaction() as conn:
                 self._exists_check(conn)
                 total = 0
-                for where, task in _read_tasks(source):
+                read_bar = progress_bar(progress, total=_count_tasks(source),
+                                        desc=f"import {self.name}", unit="task")
+                for where, task in counted(_read_tasks(source), read_bar):
                     _, row = _prepare(task, self.name, None, None, None, keep_stamps=True,
                                       where=where, rehash=rehash)
                     rows.append(row)
@@ -1128,6 +1134,18 @@ class Dataset:
         return (f"Dataset({self.name!r}, {c['total']} answers: {c['accept']} accept, "
                 f"{c['reject']} reject, {c['ignore']} ignore; created "
                 f"{self.created:%Y-%m-%d %H:%M} UTC)")
+
+
+def _count_tasks(source: Any) -> int | None:
+    """How many tasks ``_read_tasks`` will yield, for a progress bar: the non-blank lines of a
+    file (read as bytes, not parsed), the length of a list; None when unknown."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(Path(source).expanduser(), "rb") as f:
+                return sum(1 for raw in f if raw.strip())
+        except OSError:
+            return None  # _read_tasks reports it
+    return len(source) if isinstance(source, Sized) else None
 
 
 def _read_tasks(source: Any) -> Iterator[tuple[str, Any]]:

@@ -428,6 +428,7 @@ class TrainResult:
 
     @property
     def best(self) -> dict[str, Any]:
+        """The scores of the saved (best) epoch: ``scores["best"]``."""
         return self.scores["best"]
 
     def _rows(self) -> tuple[list[str], list[list[str]]]:
@@ -509,6 +510,8 @@ class TrainResult:
         return "<div class='nba-train'>" + "".join(out) + "</div>"
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as plain JSON-able data: output_dir, scores, stats, labels, seconds,
+        stopped, rerun_command."""
         return {"output_dir": str(self.output_dir), "scores": self.scores, "stats": self.stats,
                 "labels": self.labels, "seconds": self.seconds, "stopped": self.stopped,
                 "rerun_command": self.rerun_command}
@@ -1363,6 +1366,7 @@ class CurveResult:
     metric: str = "ents_f"
 
     def table(self) -> str:
+        """The scores per fraction of the data as a text table, and the verdict below it."""
         head = ["%", "texts", "P", "R", "F", "accuracy", "change"]
         body, prev = [], None
         for r in self.rows:
@@ -1374,6 +1378,8 @@ class CurveResult:
         return _text_table(head, body) + "\n\n" + self.verdict()
 
     def verdict(self) -> str:
+        """Whether the score still rose between the last two fractions: more annotation would
+        likely help."""
         values = [r[self.metric] for r in self.rows if r[self.metric] is not None]
         if len(values) < 2:
             return "Not enough runs to compare."

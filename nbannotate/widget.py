@@ -46,7 +46,6 @@ import anywidget
 import traitlets
 
 from .errors import AnswerError
-from .manual import ManualSession
 from .tasks import ANSWERS, VIEW_BINARY, VIEW_MANUAL
 
 STATIC = Path(__file__).parent / "static"
@@ -523,7 +522,7 @@ class AnnotationWidget(anywidget.AnyWidget):
         super().__init__(
             dataset=str(getattr(session, "dataset", "")),
             labels=[str(x) for x in getattr(session, "labels", []) or []],
-            mode="manual" if isinstance(session, ManualSession) else "teach",
+            mode="manual" if getattr(session, "view_mode", "teach") == "manual" else "teach",
             **kwargs,
         )
         self.session = session

@@ -41,9 +41,19 @@ def gold_spans(text: str) -> set[tuple[int, int, str]]:
     return out
 
 
-def answer_tasks(session, n: int, answer=None) -> list[dict]:
+def in_step(session) -> None:
+    """Wait until the model update that the answers so far call for has run (as a person who
+    reads each card does): what the loop learns, and so what it asks next, then depends only on
+    the answers, never on how fast this machine runs the updates."""
+    updater = getattr(session, "updater", None)
+    if updater is not None:
+        assert updater.wait_idle(timeout=120), "a model update took more than 120 s"
+
+
+def answer_tasks(session, n: int, answer=None, *, lockstep: bool = True) -> list[dict]:
     """Take up to ``n`` tasks from a session and answer each (default: ``oracle``); returns
-    the stored answers."""
+    the stored answers. ``lockstep`` (default): each answer waits for the update it completes
+    (``in_step``), so the run is the same on a loaded machine as on an idle one."""
     answer = answer or oracle
     done = []
     for _ in range(n):
@@ -51,6 +61,8 @@ def answer_tasks(session, n: int, answer=None) -> list[dict]:
         if task is None:
             break
         done.append(session.answer(task, answer(task)))
+        if lockstep:
+            in_step(session)
     return done
 
 
@@ -63,6 +75,7 @@ def answer_until_completion(session, limit: int = 300) -> tuple[dict, dict | Non
         if task["meta"].get("completion"):
             return task, last
         last = session.answer(task, oracle(task))
+        in_step(session)
     raise AssertionError(f"no completion question in {limit} tasks")
 
 
@@ -101,6 +114,7 @@ def open_completion_gate(session) -> int:
     for n in range(1, 200):
         task = session.next_task(timeout=60)
         session.answer(task, "accept")
+        in_step(session)
         if task["meta"].get("completion"):
             return n
     raise AssertionError("no completion question after 200 accepted tasks")

@@ -125,7 +125,7 @@ def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_pa
     s = nba.teach("gate", gadget_texts(1200), "blank:en", ["PRODUCT"], product_patterns(),
                   db=db_path, split_sentences=False, complete=0.0)
     try:
-        done = run(s, 600)  # the first one came after 235-297 decisions in 8 runs
+        done = run(s, 600)  # in step with the updates: the same run on any machine
     finally:
         s.stop()
     first = next((i for i, t in enumerate(done) if t["meta"].get("completion")), None)

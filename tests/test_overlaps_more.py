@@ -64,7 +64,7 @@ def test_changing_a_reject_to_accept_still_asks_the_completion_question(model, d
         s.answer(a, "reject")
         s.change_answer(a["_task_hash"], "accept")  # b and c are settled now
         assert s.outstanding() == []
-        rest = s.next_tasks(100, timeout=10)
+        rest = s.next_tasks(100, timeout=60)
     finally:
         s.close()
         store.close_all()
@@ -93,7 +93,7 @@ def test_an_accept_while_its_text_is_rescored_still_asks_the_completion_question
         s.update_model()  # _on_update requeues T0: "iPhone yesterday" waits in the ready queue
         s.answer(a, "accept")  # it is settled by this; T0 is being re-scored
         release.set()
-        rest = s.next_tasks(100, timeout=10)
+        rest = s.next_tasks(100, timeout=60)
     finally:
         release.set()
         s.close()
@@ -136,7 +136,7 @@ def test_changing_the_accept_after_the_completion_was_rejected_asks_the_others(
         assert q["meta"].get("completion") and q["text"] == TEXTS[0]
         s.answer(q, "reject")
         s.change_answer(a["_task_hash"], "reject")
-        rest = s.next_tasks(100, timeout=10)
+        rest = s.next_tasks(100, timeout=60)
     finally:
         s.close()
         store.close_all()
@@ -156,7 +156,7 @@ def test_after_a_restart_a_model_span_accepted_earlier_settles_the_overlapping_o
     store.close_all()
     second = start("blank:en", db_path, complete=None)
     try:
-        asked = second.next_tasks(200, timeout=10)
+        asked = second.next_tasks(200, timeout=60)
     finally:
         second.close()
         store.close_all()

@@ -1,4 +1,4 @@
-"""The quickstart notebook runs top to bottom, headless, on the example data kept in the repo.
+"""The quickstart notebook runs top to bottom, headless, on the example data the package ships.
 
 The notebook is executed with nbclient in the "python3" kernel (this venv's ipykernel: jupyter
 swaps the kernelspec's bare ``python`` for the running interpreter), in a copy of notebooks/ so
@@ -25,6 +25,7 @@ from nbannotate.patterns import read_patterns
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 QUICKSTART = NOTEBOOKS / "quickstart.ipynb"
+DATA = Path(nba.__file__).parent / "data"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -65,7 +66,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
                     f"`{sys.executable} -m ipykernel install --sys-prefix`.")
     workdir = tmp_path_factory.mktemp("quickstart") / "notebooks"
     shutil.copytree(NOTEBOOKS, workdir, ignore=shutil.ignore_patterns(
-        "*.duckdb", "*.duckdb.wal", "models", ".ipynb_checkpoints", "__pycache__"))
+        "data", "*.duckdb", "*.duckdb.wal", "models", ".ipynb_checkpoints", "__pycache__"))
     nb = nbformat.read(workdir / "quickstart.ipynb", as_version=4)
     # Raises CellExecutionError, with the failing cell and its traceback, if any cell fails.
     NotebookClient(nb, kernel_name="python3", timeout=120,
@@ -84,13 +85,13 @@ def test_notebook_is_committed_clean() -> None:
 
 
 def test_example_data_is_valid() -> None:
-    lines = (NOTEBOOKS / "data" / "gadgets.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (DATA / "gadgets.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines]
     assert 300 <= len(rows) <= 400
     assert all(isinstance(r["text"], str) and r["text"].strip() for r in rows)
     assert len({r["text"] for r in rows}) == len(rows), "duplicate texts"
     assert [r["meta"]["id"] for r in rows] == list(range(1, len(rows) + 1))
-    patterns = read_patterns(NOTEBOOKS / "data" / "product_patterns.jsonl")
+    patterns = read_patterns(DATA / "product_patterns.jsonl")
     assert 20 <= len(patterns) <= 40
     assert {p["label"] for p in patterns} == {"PRODUCT"}
     assert any(isinstance(p["pattern"], str) for p in patterns)

@@ -700,7 +700,7 @@ def test_a_generator_still_read_by_a_closed_session_gets_a_clear_error(db_path):
     first = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
                       split_sentences=False)
     try:
-        while first.next_task(timeout=2) is not None:
+        while first.next_task(timeout=10) is not None:
             pass  # until the generator waits for its next text
         second = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(),
                            db=db_path, split_sentences=False)  # closes the first

@@ -355,7 +355,7 @@ def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_updat
         assert whole is not None, "no whole analysis with span questions still queued"
         s.answer(whole, "accept")
         assert s.update_model(timeout=60)
-        wait_until = time.monotonic() + 10  # the producer re-scores the cleared queue
+        wait_until = time.monotonic() + 60  # the producer re-scores the cleared queue
         while time.monotonic() < wait_until:
             with s._cond:
                 if not any(t["_input_hash"] == whole["_input_hash"] for t, _ in s._ready):
@@ -363,7 +363,7 @@ def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_updat
             time.sleep(0.05)
         assert s.undo()["_task_hash"] == whole["_task_hash"]
         s.answer(s.next_task(timeout=60), "reject")  # the whole analysis, asked again
-        asked = {t["_task_hash"] for t in s.next_tasks(30, timeout=10)}
+        asked = {t["_task_hash"] for t in s.next_tasks(30, timeout=60)}
     finally:
         s.close()
     assert spans <= asked

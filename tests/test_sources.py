@@ -475,6 +475,8 @@ def test_a_dataframe_spans_column_holds_spans_not_meta(tmp_path):
         {"text": "I flew to Tokyo.", "meta": {"row": 0},
          "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
         {"text": "No spans key.", "meta": {"row": 1}}]
-    df.loc[1, "spans"] = [[{"start": 0, "end": 99, "label": "GPE"}]]
+    # .at sets the one cell to the list under every pandas (.loc unpacks a list differently
+    # in 2.x and 3.x)
+    df.at[1, "spans"] = [{"start": 0, "end": 99, "label": "GPE"}]
     with pytest.raises(SourceError, match=r"row 1 of the DataFrame: span 0 \(0-99\)"):
         list(Source(df))

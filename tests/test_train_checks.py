@@ -225,8 +225,8 @@ def test_update_model_after_stop_raises_at_once(tmp_path):
                      db=tmp_path / "nba.duckdb", split_sentences=False)
     idle.stop()
     started = time.monotonic()
-    idle.update_model(timeout=5)
-    assert time.monotonic() - started < 1
+    idle.update_model(timeout=60)
+    assert time.monotonic() - started < 30  # at once, not after the timeout
 
 
 def answered(text: str, start: int, end: int) -> dict:

@@ -21,7 +21,7 @@ def send(widget: AnnotationWidget, kind: str, client: str = "test-client", **con
     widget._handle_custom_msg({"type": kind, "client": client, "seq": seq, **content}, [])
 
 
-def wait_for(cond, timeout: float = 10.0, what: str = "condition"):
+def wait_for(cond, timeout: float = 60.0, what: str = "condition"):
     """Poll ``cond`` until it returns something truthy; fail with ``what`` after ``timeout``."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:

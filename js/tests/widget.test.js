@@ -47,8 +47,8 @@ describe("task view", () => {
     assert.equal($(".nba-info .nba-chip").textContent, "PRODUCT");
     assert.equal($(".nba-score").textContent, "score 0.73");
     assert.equal($(".nba-source").textContent, "model");
-    const meta = [...root.querySelectorAll(".nba-meta-item")].map((i) => i.textContent);
-    assert.deepEqual(meta, ["sourcereddit", "model_version3", "sectionreviews"]);
+    const own = [...root.querySelectorAll(".nba-meta:not(.nba-meta-details) > .nba-meta-item")].map((i) => i.textContent);
+    assert.deepEqual(own, ["sourcereddit", "sectionreviews"]);
     assert.equal($(".nba-card").dataset.taskHash, task.task_hash);
   });
 
@@ -119,7 +119,8 @@ describe("task view", () => {
     const { root, $ } = mount({ queue: [task], status: "ready" });
     assert.match($(".nba-whole-prompt").textContent, /^No entities at all\?/);
     const items = [...root.querySelectorAll(".nba-meta-item")].map((i) => i.textContent);
-    assert.deepEqual(items, ["model_version2", "row7"]);
+    assert.deepEqual(items, ["model_version2", "row7"]); // both behind the details toggle
+    assert.ok($(".nba-meta-details").hidden);
   });
 
   test("overlapping spans of a whole analysis: the first is shown, the overlapping one skipped", () => {
@@ -285,6 +286,26 @@ describe("keys and buttons", () => {
     // a key pressed elsewhere on the page is none of the widget's business
     key(dom.window, dom.document.body, "s", { ctrlKey: true });
     assert.ok(root.hasAttribute("data-lm-suppress-shortcuts"));
+  });
+
+  test("in a shadow root (marimo) a click shows the keys are active", () => {
+    // The document's activeElement is the shadow host there, never the widget's root.
+    const host = dom.document.createElement("div");
+    dom.document.body.append(host);
+    const shadow = host.attachShadow({ mode: "open" });
+    const inner = dom.document.createElement("div");
+    shadow.append(inner);
+    view = createView({ model: new FakeModel(readyState()), el: inner });
+    const root = view.root;
+    const hint = root.querySelector(".nba-focus-hint");
+    assert.equal(hint.textContent, "click here to use the keys");
+    root.querySelector(".nba-card").dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    assert.equal(shadow.activeElement, root);
+    assert.ok(root.classList.contains("nba-focused"));
+    assert.match(hint.textContent, /^keys active/);
+    root.blur();
+    assert.ok(!root.classList.contains("nba-focused"));
+    assert.equal(hint.textContent, "click here to use the keys");
   });
 
   test("the root is focusable, suppresses Lab shortcuts and shows its focus state", () => {
@@ -693,4 +714,54 @@ test("a card the kernel sends after this view's own key, its local queue drained
   model.kernelUpdate({ queue: [makeTask(2), makeTask(3)] }); // no action: no more scrolling
   await tick();
   assert.equal(scrolled.length, 1);
+});
+
+describe("meta details and the model's precision", () => {
+  test("the user's meta shows, the project's own is behind a toggle kept from task to task", () => {
+    const meta = { score: 0.5, line: 12, sentence: 1, model_version: 4, pattern: "3", id: 77, author: "ann" };
+    const q = [makeTask(1, { meta }), makeTask(2, { meta: { ...meta, author: "bob" } })];
+    const { root, $ } = mount({ queue: q, status: "ready" });
+    const items = (sel) => [...root.querySelectorAll(`${sel} > .nba-meta-item`)].map((i) => i.textContent);
+    assert.deepEqual(items(".nba-meta:not(.nba-meta-details)"), ["authorann"]);
+    assert.deepEqual(items(".nba-meta-details"), ["line12", "sentence1", "model_version4", "pattern3", "id77"]);
+    const toggle = $(".nba-details-toggle");
+    assert.ok($(".nba-meta-details").hidden);
+    assert.equal(toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(toggle.textContent, "▸ details (5)");
+    toggle.dispatchEvent(new dom.window.MouseEvent("click", { bubbles: true }));
+    assert.ok(!$(".nba-meta-details").hidden);
+    assert.equal(toggle.getAttribute("aria-expanded"), "true");
+    assert.equal(dom.document.activeElement, root); // the keys keep working
+    key(dom.window, root, "a");
+    assert.deepEqual(items(".nba-meta:not(.nba-meta-details)"), ["authorbob"]);
+    assert.ok(!$(".nba-meta-details").hidden, "still open on the next task");
+    const bare = { ...makeTask(3), meta: { score: 0.5, topic: "x" } };
+    mount({ queue: [bare], status: "ready" });
+    assert.ok(view.root.querySelector(".nba-details").hidden, "no toggle without details");
+  });
+
+  test("the side panel shows the model's precision and a sparkline of it", () => {
+    const progress = { ...readyState().progress, model_precision: 0.734, model_precision_answers: 42,
+      model_precision_history: [0.1, 0.3, 0.5, 0.734] };
+    const { model, root, $ } = mount({ ...readyState(), progress });
+    assert.equal($(".nba-precision-value").textContent, "73%");
+    assert.equal($(".nba-precision-n").textContent, "last 42");
+    const line = root.querySelector("svg.nba-spark polyline");
+    const ys = line.getAttribute("points").split(" ").map((p) => Number(p.split(",")[1]));
+    assert.equal(ys.length, 4);
+    for (let i = 1; i < ys.length; i++) assert.ok(ys[i] < ys[i - 1], "rising precision: the line goes up");
+    assert.match(root.querySelector("svg.nba-spark").getAttribute("aria-label"), /from 10% to 73%/);
+    // Before any answer to the model's guesses: a dash, no line.
+    model.kernelUpdate({ progress: { ...progress, model_precision: null, model_precision_answers: 0,
+      model_precision_history: [] } });
+    return tick().then(() => {
+      assert.equal($(".nba-precision-value").textContent, "–");
+      assert.equal(root.querySelector("svg.nba-spark"), null);
+    });
+  });
+
+  test("a manual session has no model precision row", () => {
+    const { root } = mount({ ...readyState(), mode: "manual" });
+    assert.equal(root.querySelector(".nba-precision"), null);
+  });
 });

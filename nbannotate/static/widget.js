@@ -1,3 +1,11 @@
+// js/dom.js
+function h(doc, tag, cls, text) {
+  const el = doc.createElement(tag);
+  if (cls) el.className = cls;
+  if (text !== void 0 && text !== null) el.textContent = String(text);
+  return el;
+}
+
 // js/state.js
 var ANSWERS = ["accept", "reject", "ignore"];
 function cpSlice(chars, start, end) {
@@ -70,7 +78,10 @@ function historyRow(task, answer, spans) {
     span_text: span,
     label: spanObj ? spanObj.label : "",
     whole,
-    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: s.span.label })) : [],
+    spans: whole ? segments(task).filter((s) => s.span).map((s) => ({ text: s.text, label: (
+      /** @type {Span} */
+      s.span.label
+    ) })) : [],
     answer,
     score: spanObj ? spanObj.score ?? null : null,
     source: spanObj ? spanObj.source ?? null : null,
@@ -79,7 +90,10 @@ function historyRow(task, answer, spans) {
 }
 function unacked(ops, acks, client) {
   const done = acks && acks[client] || 0;
-  return ops.filter((op) => op.seq > done);
+  return ops.filter((op) => (
+    /** @type {number} */
+    op.seq > done
+  ));
 }
 function emptyCounts() {
   return { accept: 0, reject: 0, ignore: 0, total: 0 };
@@ -95,7 +109,7 @@ function isCompletion(task) {
 function derive(server, ops, cache, shown = null) {
   const queue = (server.queue || []).slice();
   const undone = /* @__PURE__ */ new Set();
-  const history = (server.history || []).map((h3) => ({ ...h3 }));
+  const history = (server.history || []).map((h2) => ({ ...h2 }));
   const progress = JSON.parse(JSON.stringify(server.progress || {}));
   const counts = (name) => progress[name] === null ? null : progress[name] || (progress[name] = emptyCounts());
   const session = counts("session");
@@ -110,7 +124,12 @@ function derive(server, ops, cache, shown = null) {
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
       if (task && op.answer === "accept") {
-        const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(q, task.input_hash, task.spans[0]) : null;
+        const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(
+          q,
+          task.input_hash,
+          /** @type {Span[]} */
+          task.spans[0]
+        ) : null;
         if (settled) {
           for (let j = queue.length - 1; j >= 0; j--) if (settled(queue[j])) queue.splice(j, 1);
         }
@@ -124,7 +143,7 @@ function derive(server, ops, cache, shown = null) {
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
       if (task) undone.add(task.task_hash);
     } else if (op.type === "change") {
-      const row = history.find((h3) => h3.task_hash === op.task_hash);
+      const row = history.find((h2) => h2.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
         count(row.answer, -1);
         count(op.answer, 1);
@@ -165,12 +184,13 @@ var PALETTE = [
   "#6cd092"
 ];
 function fnv1a(text) {
-  let h3 = 2166136261;
+  let h2 = 2166136261;
   for (const ch of text) {
-    h3 ^= ch.codePointAt(0);
-    h3 = Math.imul(h3, 16777619) >>> 0;
+    h2 ^= /** @type {number} */
+    ch.codePointAt(0);
+    h2 = Math.imul(h2, 16777619) >>> 0;
   }
-  return h3;
+  return h2;
 }
 function labelColors(labels) {
   const known = [...new Set((Array.isArray(labels) ? labels : []).map(String))].sort();
@@ -214,7 +234,11 @@ function snapRange(tokens, a, b) {
     if (first === null) first = t.i;
     last = t.i;
   }
-  return first === null ? null : [first, last];
+  return first === null ? null : [
+    first,
+    /** @type {number} */
+    last
+  ];
 }
 function makeSpan(tokens, ts, te, label) {
   return { start: tokens[ts].start, end: tokens[te].end, token_start: ts, token_end: te, label };
@@ -228,8 +252,14 @@ function spanAt(spans, i) {
 function initialSpans(task, tokens) {
   const out = [];
   for (const s of task.spans || []) {
-    let ts = Number.isInteger(s.token_start) ? s.token_start : null;
-    let te = Number.isInteger(s.token_end) ? s.token_end : null;
+    let ts = Number.isInteger(s.token_start) ? (
+      /** @type {number} */
+      s.token_start
+    ) : null;
+    let te = Number.isInteger(s.token_end) ? (
+      /** @type {number} */
+      s.token_end
+    ) : null;
     if (ts === null || te === null) {
       const snapped = snapRange(tokens, Number(s.start), Number(s.end));
       if (!snapped) continue;
@@ -259,75 +289,134 @@ function wireSpans(spans) {
   return spans.map((s) => ({ start: s.start, end: s.end, label: s.label }));
 }
 
-// js/manual-view.js
+// js/manual-mouse.js
 var TEXT_NODE = 3;
 var PRECEDING = 2;
-function editorKey(event) {
-  if (typeof event.key !== "string") return null;
-  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  return k === "ArrowRight" || k === "ArrowLeft" || k === "r" || /^[1-9]$/.test(k) || k === "Enter" || k === "Escape" ? k : null;
+function pointToChar(textEl, length, node, offset) {
+  if (!node) return null;
+  if (node !== textEl && !textEl.contains(node)) {
+    return textEl.compareDocumentPosition(node) & PRECEDING ? 0 : length;
+  }
+  if (node.nodeType === TEXT_NODE) {
+    const holder = (
+      /** @type {HTMLElement} */
+      node.parentElement
+    );
+    if (holder.classList.contains("nba-span-label")) return Number(
+      /** @type {HTMLElement} */
+      holder.parentElement.dataset.end
+    );
+    if (holder.dataset.start === void 0) return null;
+    return Number(holder.dataset.start) + Array.from(
+      /** @type {Text} */
+      node.data.slice(0, offset)
+    ).length;
+  }
+  const el = (
+    /** @type {HTMLElement} */
+    node
+  );
+  if (el.classList && el.classList.contains("nba-span-label")) return Number(
+    /** @type {HTMLElement} */
+    el.parentElement.dataset.end
+  );
+  const child = (
+    /** @type {HTMLElement | undefined} */
+    el.childNodes[offset]
+  );
+  if (child) {
+    if (child.classList && child.classList.contains("nba-span-label")) return Number(el.dataset.end);
+    if (child.dataset && child.dataset.start !== void 0) return Number(child.dataset.start);
+    return null;
+  }
+  if (node === textEl) return length;
+  return el.dataset && el.dataset.end !== void 0 ? Number(el.dataset.end) : null;
 }
-function h(doc, tag, cls, text) {
-  const el = doc.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== void 0 && text !== null) el.textContent = String(text);
-  return el;
-}
-function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
-  let task = null;
-  let tokens = [];
-  let lead = "";
-  let length = 0;
-  let spans = [];
-  let cursor = null;
-  let anchor = null;
-  let active = null;
+function createManualMouse({ doc, textEl, active, length, select, removeAt }) {
   let pressMark = null;
   let pressInText = false;
   let removed = null;
-  let edited = false;
-  let disabled = false;
+  function onMouseDown(event) {
+    if (!active() || event.button !== 0) return;
+    const target = (
+      /** @type {Element | null} */
+      event.target
+    );
+    pressInText = Boolean(target && textEl.contains(target));
+    pressMark = pressInText && target && target.closest ? target.closest("mark.nba-span") : null;
+    if (event.detail > 1 && removed && pressInText && target) {
+      const at = (
+        /** @type {HTMLElement | null} */
+        target.closest ? target.closest("[data-start]") : null
+      );
+      const pos = at && textEl.contains(at) ? Number(at.dataset.start) : NaN;
+      if (removed[0] <= pos && pos < removed[1]) {
+        event.preventDefault();
+        pressInText = false;
+        pressMark = null;
+        return;
+      }
+    }
+    removed = null;
+    if (event.detail > 1 && pressMark) event.preventDefault();
+  }
+  function onMouseUp(event) {
+    if (!active() || event.button !== 0 || !pressInText) return false;
+    pressInText = false;
+    const win = (
+      /** @type {Window} */
+      doc.defaultView
+    );
+    const rootNode = (
+      /** @type {any} */
+      textEl.getRootNode()
+    );
+    const sel = typeof rootNode.getSelection === "function" ? rootNode.getSelection() : win.getSelection ? win.getSelection() : null;
+    if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
+      const a = pointToChar(textEl, length(), sel.anchorNode, sel.anchorOffset);
+      const b = pointToChar(textEl, length(), sel.focusNode, sel.focusOffset);
+      sel.removeAllRanges();
+      pressMark = null;
+      if (a !== null && b !== null) select(a, b);
+      return true;
+    }
+    const target = (
+      /** @type {Element | null} */
+      typeof event.composedPath === "function" ? event.composedPath()[0] : event.target
+    );
+    const mark = (
+      /** @type {HTMLElement | null} */
+      target && target.closest ? target.closest("mark.nba-span") : null
+    );
+    if (mark && mark === pressMark && textEl.contains(mark)) {
+      pressMark = null;
+      const span = removeAt(Number(mark.dataset.start));
+      if (span) removed = [span.start, span.end];
+      return true;
+    }
+    pressMark = null;
+    return false;
+  }
+  return {
+    onMouseDown,
+    onMouseUp,
+    /** A new task is shown. */
+    reset() {
+      removed = null;
+    }
+  };
+}
+
+// js/manual-paint.js
+function createManualPainter({ doc, info, textEl }) {
   let tokEls = [];
   let gapEls = [];
   let painted = { cursor: null, sel: null };
-  let rtl = null;
-  function labelList() {
-    const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
-    return own.map(String);
-  }
-  function say(text) {
-    msgEl.textContent = text || "";
-    msgEl.hidden = !text;
-  }
-  function show(t) {
-    task = t;
-    ({ tokens, lead, length } = tokenize(t));
-    if (!edits.has(t.task_hash)) edits.set(t.task_hash, initialSpans(t, tokens));
-    spans = edits.get(t.task_hash);
-    cursor = null;
-    anchor = null;
-    removed = null;
-    edited = false;
-    rtl = null;
-    const names = labelList();
-    if (!names.includes(active)) active = names[0] ?? null;
-    say("");
-    paint();
-  }
-  function clear() {
-    task = null;
-    say("");
-  }
-  function selection() {
-    if (anchor === null || cursor === null) return null;
-    return [Math.min(anchor, cursor), Math.max(anchor, cursor)];
-  }
-  function paintLabels() {
+  function labels(names, active, disabled, spans) {
     info.replaceChildren();
     const bar = h(doc, "span", "nba-labels");
     bar.setAttribute("role", "radiogroup");
     bar.setAttribute("aria-label", "Label for new spans");
-    const names = labelList();
     const color = labelColors(names);
     names.forEach((name, k) => {
       const b = h(doc, "button", "nba-label-btn");
@@ -358,19 +447,19 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     tokEls[t.i] = el;
     return el;
   }
-  function gapEl(start, text) {
-    const el = h(doc, "span", "nba-gap", text);
+  function gapEl(start, text2) {
+    const el = h(doc, "span", "nba-gap", text2);
     el.dataset.start = String(start);
-    el.dataset.end = String(start + Array.from(text).length);
+    el.dataset.end = String(start + Array.from(text2).length);
     return el;
   }
-  function paintText() {
+  function text({ tokens, lead, spans, names, cursor, sel }) {
     textEl.classList.add("nba-manual-text");
     const out = doc.createDocumentFragment();
     tokEls = new Array(tokens.length);
     gapEls = new Array(tokens.length);
     const byStart = new Map(spans.map((s) => [s.token_start, s]));
-    const color = labelColors(labelList());
+    const color = labelColors(names);
     if (lead) out.append(gapEl(0, lead));
     let i = 0;
     while (i < tokens.length) {
@@ -404,19 +493,19 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     textEl.replaceChildren(out);
     if (dir !== null) textEl.setAttribute("dir", dir);
     painted = { cursor: null, sel: null };
-    paintCursor();
+    cursorAndSelection(cursor, sel);
   }
   function selected(range) {
     const els = /* @__PURE__ */ new Map();
     if (!range) return els;
     for (let i = range[0]; i <= range[1]; i++) {
       els.set(tokEls[i], "nba-sel");
-      if (i < range[1] && gapEls[i]) els.set(gapEls[i], "nba-sel-gap");
+      const gap = gapEls[i];
+      if (i < range[1] && gap) els.set(gap, "nba-sel-gap");
     }
     return els;
   }
-  function paintCursor(follow = false) {
-    const sel = selection();
+  function cursorAndSelection(cursor, sel, follow = false) {
     const now = selected(sel);
     const before = selected(painted.sel);
     for (const [el, cls] of before) if (!now.has(el)) el.classList.remove(cls);
@@ -430,9 +519,78 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     }
     painted = { cursor, sel };
   }
+  function disableLabels(disabled) {
+    for (const b of info.querySelectorAll(".nba-label-btn")) b.disabled = disabled;
+  }
+  return { labels, text, cursorAndSelection, disableLabels };
+}
+
+// js/manual-view.js
+function editorKey(event) {
+  if (typeof event.key !== "string") return null;
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  return k === "ArrowRight" || k === "ArrowLeft" || k === "r" || /^[1-9]$/.test(k) || k === "Enter" || k === "Escape" ? k : null;
+}
+function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
+  let task = null;
+  let tokens = [];
+  let lead = "";
+  let length = 0;
+  let spans = [];
+  let cursor = null;
+  let anchor = null;
+  let active = null;
+  let edited = false;
+  let disabled = false;
+  let rtl = null;
+  const painter = createManualPainter({ doc, info, textEl });
+  const mouse = createManualMouse({
+    doc,
+    textEl,
+    active: () => task !== null,
+    length: () => length,
+    select,
+    removeAt
+  });
+  function labelList() {
+    const own = task && Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
+    return own.map(String);
+  }
+  function say(text) {
+    msgEl.textContent = text || "";
+    msgEl.hidden = !text;
+  }
+  function show(t) {
+    task = t;
+    ({ tokens, lead, length } = tokenize(t));
+    if (!edits.has(t.task_hash)) edits.set(t.task_hash, initialSpans(t, tokens));
+    spans = /** @type {EditSpan[]} */
+    edits.get(t.task_hash);
+    cursor = null;
+    anchor = null;
+    mouse.reset();
+    edited = false;
+    rtl = null;
+    const names = labelList();
+    if (!names.includes(
+      /** @type {string} */
+      active
+    )) active = names[0] ?? null;
+    say("");
+    paint();
+  }
+  function clear() {
+    task = null;
+    say("");
+  }
+  function selection() {
+    if (anchor === null || cursor === null) return null;
+    return [Math.min(anchor, cursor), Math.max(anchor, cursor)];
+  }
   function paint() {
-    paintLabels();
-    paintText();
+    const names = labelList();
+    painter.labels(names, active, disabled, spans);
+    painter.text({ tokens, lead, spans, names, cursor, sel: selection() });
   }
   function add(ts, te, label) {
     const clash = findOverlap(spans, ts, te);
@@ -459,7 +617,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       if (add(sel[0], sel[1], label)) anchor = null;
     } else {
       const span = cursor === null ? null : spanAt(spans, cursor);
-      if (span && span.label !== label) {
+      if (span && label !== null && span.label !== label) {
         span.label = label;
         edited = true;
       }
@@ -473,84 +631,25 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     say("");
     paint();
   }
-  function onMouseDown(event) {
-    if (!task || event.button !== 0) return;
-    const target = event.target;
-    pressInText = Boolean(target && textEl.contains(target));
-    pressMark = pressInText && target.closest ? target.closest("mark.nba-span") : null;
-    if (event.detail > 1 && removed && pressInText) {
-      const at = target.closest ? target.closest("[data-start]") : null;
-      const pos = at && textEl.contains(at) ? Number(at.dataset.start) : NaN;
-      if (removed[0] <= pos && pos < removed[1]) {
-        event.preventDefault();
-        pressInText = false;
-        pressMark = null;
-        return;
-      }
-    }
-    removed = null;
-    if (event.detail > 1 && pressMark) event.preventDefault();
+  function select(a, b) {
+    const snapped = snapRange(tokens, a, b);
+    if (!snapped) return;
+    anchor = null;
+    if (add(snapped[0], snapped[1], active)) cursor = snapped[1];
+    paint();
   }
-  function onMouseUp(event) {
-    if (!task || event.button !== 0 || !pressInText) return false;
-    pressInText = false;
-    const win = doc.defaultView;
-    const sel = win.getSelection ? win.getSelection() : null;
-    if (sel && sel.rangeCount > 0 && !sel.isCollapsed) {
-      const a = pointToChar(sel.anchorNode, sel.anchorOffset);
-      const b = pointToChar(sel.focusNode, sel.focusOffset);
-      sel.removeAllRanges();
-      pressMark = null;
-      if (a === null || b === null) return true;
-      const snapped = snapRange(tokens, a, b);
-      if (!snapped) return true;
-      anchor = null;
-      if (add(snapped[0], snapped[1], active)) cursor = snapped[1];
-      paint();
-      return true;
-    }
-    const target = event.target;
-    const mark = target && target.closest ? target.closest("mark.nba-span") : null;
-    if (mark && mark === pressMark && textEl.contains(mark)) {
-      const start = Number(mark.dataset.start);
-      const span = spans.find((s) => s.start === start);
-      pressMark = null;
-      if (span) {
-        removeSpan(span);
-        removed = [span.start, span.end];
-      }
-      return true;
-    }
-    pressMark = null;
-    return false;
-  }
-  function pointToChar(node, offset) {
-    if (!node) return null;
-    if (node !== textEl && !textEl.contains(node)) {
-      return textEl.compareDocumentPosition(node) & PRECEDING ? 0 : length;
-    }
-    if (node.nodeType === TEXT_NODE) {
-      const holder = node.parentElement;
-      if (holder.classList.contains("nba-span-label")) return Number(holder.parentElement.dataset.end);
-      if (holder.dataset.start === void 0) return null;
-      return Number(holder.dataset.start) + Array.from(node.data.slice(0, offset)).length;
-    }
-    if (node.classList && node.classList.contains("nba-span-label")) return Number(node.parentElement.dataset.end);
-    const child = node.childNodes[offset];
-    if (child) {
-      if (child.classList && child.classList.contains("nba-span-label")) return Number(node.dataset.end);
-      if (child.dataset && child.dataset.start !== void 0) return Number(child.dataset.start);
-      return null;
-    }
-    if (node === textEl) return length;
-    return node.dataset && node.dataset.end !== void 0 ? Number(node.dataset.end) : null;
+  function removeAt(start) {
+    const span = spans.find((s) => s.start === start);
+    if (span) removeSpan(span);
+    return span || null;
   }
   function onKey(event) {
     if (!task) return false;
     const k = editorKey(event);
     if (k === null) return false;
     if (k === "ArrowRight" || k === "ArrowLeft") {
-      if (rtl === null) rtl = doc.defaultView.getComputedStyle(textEl).direction === "rtl";
+      if (rtl === null) rtl = /** @type {Window} */
+      doc.defaultView.getComputedStyle(textEl).direction === "rtl";
       const dir = k === "ArrowRight" !== rtl ? 1 : -1;
       if (event.shiftKey) {
         if (cursor === null) {
@@ -565,7 +664,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
         anchor = null;
       }
       say("");
-      paintCursor(true);
+      painter.cursorAndSelection(cursor, selection(), true);
       return true;
     }
     if (k === "r") {
@@ -591,7 +690,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     if (k === "Escape") {
       anchor = null;
       say("");
-      paintCursor();
+      painter.cursorAndSelection(cursor, selection());
       return true;
     }
     return false;
@@ -599,7 +698,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   function setDisabled(off) {
     if (disabled === Boolean(off)) return;
     disabled = Boolean(off);
-    for (const b of info.querySelectorAll(".nba-label-btn")) b.disabled = disabled;
+    painter.disableLabels(disabled);
   }
   function showsSpansOf(t) {
     if (!task || t.task_hash !== task.task_hash) return false;
@@ -612,8 +711,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     setDisabled,
     showsSpansOf,
     onKey,
-    onMouseDown,
-    onMouseUp,
+    onMouseDown: mouse.onMouseDown,
+    onMouseUp: mouse.onMouseUp,
     chooseLabel,
     get spans() {
       return task ? spans : [];
@@ -634,27 +733,10 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   };
 }
 
-// js/widget.js
-var KEYS = { a: "accept", x: "reject", " ": "ignore" };
-var SUPPRESS = "data-lm-suppress-shortcuts";
-var UNDO_KEYS = /* @__PURE__ */ new Set(["Backspace", "Delete"]);
+// js/card.js
 var CACHE_LIMIT = 500;
-var BUTTONS = [
-  { action: "accept", text: "Accept", key: "a", symbol: "\u2713" },
-  { action: "reject", text: "Reject", key: "x", symbol: "\u2717" },
-  { action: "ignore", text: "Ignore", key: "space", symbol: "\u2298" },
-  { action: "undo", text: "Undo", key: "\u232B", symbol: "\u21B6" }
-];
-var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
-var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
 var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver"]);
-var LOST = "Lost the connection to the kernel (restarted?): run the cell again to carry on. The answers acknowledged so far are saved.";
-function h2(doc, tag, cls, text) {
-  const el = doc.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== void 0 && text !== null) el.textContent = String(text);
-  return el;
-}
+var DETAIL_META = /* @__PURE__ */ new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 function fmtScore(score) {
   return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "\u2013";
 }
@@ -666,314 +748,551 @@ function fmtMeta(value) {
     return String(value);
   }
 }
-function labShortcut(event) {
-  if (typeof event.key !== "string") return false;
-  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-  const accel = event.ctrlKey || event.metaKey;
-  const { shiftKey: shift, altKey: alt } = event;
-  if (k === "Enter") return shift + accel + alt === 1;
-  return accel && !alt && (k === "s" && !shift || k === "c" && shift);
+function wholePrompt(task) {
+  const n = (task.spans || []).length;
+  if (task.meta && task.meta.completion) {
+    return n ? "Complete now? Accept if these (your accepts, the rest the model's guess) are all the entities" : "No entities at all? Accept if the text has none";
+  }
+  return n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none";
 }
-function newClientId() {
-  const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-}
-function createView({ model, el }) {
-  const doc = el.ownerDocument;
-  const win = doc.defaultView;
-  const client = newClientId();
-  const cache = /* @__PURE__ */ new Map();
-  let ops = [];
-  let seq = 0;
-  let current = null;
-  let scheduled = false;
-  let serverHashes = /* @__PURE__ */ new Set();
-  let acted = false;
-  const painted = { taskHash: void 0, progress: "", history: "", off: false };
-  const root = h2(doc, "div", "nba-root");
-  root.tabIndex = 0;
-  root.setAttribute(SUPPRESS, "true");
-  root.setAttribute("role", "group");
-  root.setAttribute("aria-label", model.get("mode") === "manual" ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
-  root.dataset.state = "loading";
-  const header = h2(doc, "div", "nba-header");
-  const title = h2(doc, "span", "nba-title");
-  const focusHint = h2(doc, "span", "nba-focus-hint");
-  header.append(title, focusHint);
-  const main = h2(doc, "div", "nba-main");
-  const card = h2(doc, "div", "nba-card");
-  const info = h2(doc, "div", "nba-info");
-  const textEl = h2(doc, "p", "nba-text");
+function createCard({ doc, labels }) {
+  const el = h(doc, "div", "nba-card");
+  const info = h(doc, "div", "nba-info");
+  const textEl = h(doc, "p", "nba-text");
   textEl.setAttribute("dir", "auto");
-  const metaEl = h2(doc, "dl", "nba-meta");
-  const stateEl = h2(doc, "div", "nba-state");
+  const metaEl = h(doc, "dl", "nba-meta");
+  const stateEl = h(doc, "div", "nba-state");
   stateEl.setAttribute("role", "status");
-  const manualMsg = h2(doc, "div", "nba-manual-msg");
+  const manualMsg = h(doc, "div", "nba-manual-msg");
   manualMsg.setAttribute("role", "alert");
   manualMsg.hidden = true;
-  card.append(info, textEl, manualMsg, metaEl, stateEl);
+  const details = h(doc, "div", "nba-details");
+  const detailsBtn = h(doc, "button", "nba-details-toggle");
+  detailsBtn.type = "button";
+  detailsBtn.tabIndex = -1;
+  detailsBtn.dataset.toggle = "details";
+  const detailsEl = h(doc, "dl", "nba-meta nba-meta-details");
+  details.append(detailsBtn, detailsEl);
+  let showDetails = false;
+  el.append(info, textEl, manualMsg, metaEl, details, stateEl);
   const edits = /* @__PURE__ */ new Map();
-  const editor = createManualEditor({
-    doc,
-    info,
-    textEl,
-    msgEl: manualMsg,
-    edits,
-    labels: () => model.get("labels") || []
-  });
-  const buttons = h2(doc, "div", "nba-buttons");
-  const buttonEls = {};
-  for (const b of BUTTONS) {
-    const btn = h2(doc, "button", `nba-btn nba-btn-${b.action}`);
-    btn.type = "button";
-    btn.tabIndex = -1;
-    btn.dataset.action = b.action;
-    btn.title = `${b.text} (${b.key})`;
-    btn.append(h2(doc, "span", "nba-btn-symbol", b.symbol), h2(doc, "span", "", ` ${b.text} `));
-    btn.append(h2(doc, "kbd", "", b.key));
-    buttonEls[b.action] = btn;
-    buttons.append(btn);
-  }
-  const noticeEl = h2(doc, "div", "nba-notice");
-  noticeEl.setAttribute("role", "alert");
-  const errorEl = h2(doc, "div", "nba-error");
-  errorEl.setAttribute("role", "alert");
-  const lostEl = h2(doc, "div", "nba-lost");
-  lostEl.setAttribute("role", "alert");
-  lostEl.hidden = true;
-  main.append(card, buttons, lostEl, errorEl, noticeEl);
-  let lost = false;
-  const closed = () => model.get("status") === "closed";
-  const side = h2(doc, "div", "nba-side");
-  const progressEl = h2(doc, "div", "nba-progress");
-  const historyTitle = h2(doc, "div", "nba-side-title", "Last decisions (click to change)");
-  const historyEl = h2(doc, "ol", "nba-history");
-  side.append(progressEl, historyTitle, historyEl);
-  const body = h2(doc, "div", "nba-body");
-  body.append(main, side);
-  root.append(header, body);
-  el.append(root);
-  function server() {
-    return {
-      queue: model.get("queue") || [],
-      history: model.get("history") || [],
-      progress: model.get("progress") || {}
-    };
-  }
-  function remember(tasks) {
-    for (const t of tasks) {
-      if (t && t.task_hash !== void 0) cache.set(t.task_hash, t);
-    }
-    while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value);
-  }
-  function colors() {
-    return labelColors(model.get("labels") || []);
-  }
+  const editor = createManualEditor({ doc, info, textEl, msgEl: manualMsg, edits, labels });
   function renderMeta(task) {
     const meta = task.meta || {};
     const hidden = isManual(task) ? /* @__PURE__ */ new Set() : HIDDEN_META;
+    let n = 0;
     for (const [key, value] of Object.entries(meta)) {
       if (hidden.has(key)) continue;
-      const item = h2(doc, "div", "nba-meta-item");
-      item.append(h2(doc, "dt", "", key), h2(doc, "dd", "", fmtMeta(value)));
-      metaEl.append(item);
+      const item = h(doc, "div", "nba-meta-item");
+      item.append(h(doc, "dt", "", key), h(doc, "dd", "", fmtMeta(value)));
+      if (DETAIL_META.has(key)) n += 1;
+      (DETAIL_META.has(key) ? detailsEl : metaEl).append(item);
     }
+    details.hidden = n === 0;
+    renderDetails(n);
   }
-  function renderTask(task) {
-    info.replaceChildren();
-    textEl.replaceChildren();
-    textEl.classList.remove("nba-manual-text");
-    metaEl.replaceChildren();
-    editor.clear();
-    if (!task) {
-      card.removeAttribute("data-task-hash");
-      card.removeAttribute("data-view");
-      return;
-    }
-    card.dataset.taskHash = task.task_hash;
-    card.dataset.view = isManual(task) ? "manual" : "teach";
-    if (isManual(task)) {
-      while (edits.size > CACHE_LIMIT) edits.delete(edits.keys().next().value);
-      editor.show(task);
-      renderMeta(task);
-      return;
-    }
+  function renderDetails(n = detailsEl.childElementCount) {
+    detailsEl.hidden = !showDetails;
+    detailsBtn.textContent = `${showDetails ? "\u25BE" : "\u25B8"} details (${n})`;
+    detailsBtn.setAttribute("aria-expanded", String(showDetails));
+    detailsBtn.title = showDetails ? "hide where the text and the question come from" : "show where the text and the question come from (source line or row, sentence, model version, pattern)";
+  }
+  function renderQuestion(task) {
     const whole = isWhole(task);
     const spanObj = whole ? null : (task.spans || [])[0] || null;
     const label = spanObj ? String(spanObj.label ?? "") : "";
     const score = whole ? task.meta && task.meta.score : spanObj ? spanObj.score : void 0;
     const source = whole ? "model" : spanObj && spanObj.source || "";
-    const color = colors();
+    const color = labelColors(labels());
     if (whole) {
-      const n = (task.spans || []).length;
-      const completion = Boolean(task.meta && task.meta.completion);
-      info.append(h2(doc, "span", "nba-whole-prompt", completion ? n ? "Complete now? Accept if these (your accepts, the rest the model's guess) are all the entities" : "No entities at all? Accept if the text has none" : n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none"));
+      info.append(h(doc, "span", "nba-whole-prompt", wholePrompt(task)));
     } else {
-      const chip = h2(doc, "span", "nba-chip", label);
+      const chip = h(doc, "span", "nba-chip", label);
       chip.title = label;
       chip.style.background = color(label);
       info.append(chip);
     }
-    info.append(h2(doc, "span", "nba-score", `score ${fmtScore(score)}`));
-    if (source) info.append(h2(doc, "span", `nba-source nba-source-${source}`, String(source)));
-    for (const seg of whole || spanObj ? segments(whole ? task : { ...task, spans: [spanObj] }) : [{ text: String(task.text ?? "") }]) {
-      if (!seg.span) {
+    info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
+    if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
+    const shown = whole || spanObj ? segments(whole ? task : { ...task, spans: spanObj ? [spanObj] : [] }) : [{ text: String(task.text ?? "") }];
+    for (const seg of shown) {
+      if (!("span" in seg) || !seg.span) {
         textEl.append(doc.createTextNode(seg.text));
         continue;
       }
       const segLabel = String(seg.span.label ?? "");
-      const mark = h2(doc, "mark", "nba-span");
+      const mark = h(doc, "mark", "nba-span");
       mark.style.background = color(segLabel);
-      mark.append(h2(doc, "span", "nba-span-text", seg.text));
-      mark.append(h2(doc, "span", "nba-span-label", segLabel));
+      mark.append(h(doc, "span", "nba-span-text", seg.text));
+      const labelEl = h(doc, "span", "nba-span-label", segLabel);
+      labelEl.title = segLabel;
+      mark.append(labelEl);
       textEl.append(mark);
     }
+  }
+  function show(task, scroll) {
+    info.replaceChildren();
+    textEl.replaceChildren();
+    textEl.classList.remove("nba-manual-text");
+    metaEl.replaceChildren();
+    detailsEl.replaceChildren();
+    details.hidden = true;
+    editor.clear();
+    if (!task) {
+      el.removeAttribute("data-task-hash");
+      el.removeAttribute("data-view");
+      return;
+    }
+    el.dataset.taskHash = task.task_hash;
+    el.dataset.view = isManual(task) ? "manual" : "teach";
+    if (isManual(task)) {
+      while (edits.size > CACHE_LIMIT) edits.delete(
+        /** @type {string} */
+        edits.keys().next().value
+      );
+      editor.show(task);
+      renderMeta(task);
+      return;
+    }
+    renderQuestion(task);
     renderMeta(task);
     const first = textEl.querySelector("mark");
-    if (first && acted) first.scrollIntoView({ block: "nearest" });
-    acted = false;
+    if (first && scroll) first.scrollIntoView({ block: "nearest" });
   }
-  function renderProgress(progress) {
-    progressEl.replaceChildren();
-    const row = (name, counts) => {
-      const known = counts !== null;
-      const c = counts || {};
-      const shown = (n) => known ? String(n || 0) : "\u2013";
-      const line = h2(doc, "div", `nba-counts nba-counts-${name}`);
-      line.append(h2(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
-      if (!known) line.title = "not known: the session is closed";
-      for (const a of ANSWERS) {
-        const n = h2(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${shown(c[a])}`);
-        n.dataset.answer = a;
-        n.title = known ? a : `${a}: not known`;
-        line.append(n);
+  return {
+    el,
+    stateEl,
+    editor,
+    edits,
+    show,
+    toggleDetails() {
+      showDetails = !showDetails;
+      renderDetails();
+    }
+  };
+}
+
+// js/connection.js
+function newClientId() {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `c${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+}
+function createConnection(model, onLost) {
+  const client = newClientId();
+  let ops = [];
+  let seq = 0;
+  let lost = false;
+  const closed = () => model.get("status") === "closed";
+  function post(content) {
+    if (lost || closed()) return false;
+    try {
+      model.send({ ...content, client });
+      return true;
+    } catch {
+      lost = true;
+      onLost();
+      return false;
+    }
+  }
+  function send(op) {
+    op.seq = seq + 1;
+    if (!post(op)) return false;
+    seq = op.seq;
+    ops.push(op);
+    return true;
+  }
+  return {
+    client,
+    post,
+    send,
+    closed,
+    /** Drop the operations the kernel has acknowledged; returns the ones left. */
+    reconcile() {
+      ops = unacked(ops, model.get("acks"), client);
+      return ops;
+    },
+    /** @param {string} taskHash an operation on this task is in flight */
+    pendingOn(taskHash) {
+      return ops.some((op) => "task_hash" in op && op.task_hash === taskHash);
+    },
+    get ops() {
+      return ops;
+    },
+    get lost() {
+      return lost;
+    },
+    /** Nothing can be answered any more: the kernel is gone or the session is closed. */
+    get off() {
+      return lost || closed();
+    }
+  };
+}
+
+// js/keys.js
+var KEYS = { a: "accept", x: "reject", " ": "ignore" };
+var SUPPRESS = "data-lm-suppress-shortcuts";
+var UNDO_KEYS = /* @__PURE__ */ new Set(["Backspace", "Delete"]);
+function labShortcut(event) {
+  if (typeof event.key !== "string") return false;
+  const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const accel = event.ctrlKey || event.metaKey;
+  const { shiftKey: shift, altKey: alt } = event;
+  if (k === "Enter") return Number(shift) + Number(accel) + Number(alt) === 1;
+  return accel && !alt && (k === "s" && !shift || k === "c" && shift);
+}
+function createKeys({ root, win, off, manual, editor, answer, undo }) {
+  function leftToLab(event) {
+    if (event.key === "Enter" && event.shiftKey && !off() && manual() && editor.selection) return false;
+    return labShortcut(event);
+  }
+  function onAnyKeyDown(event) {
+    const target = typeof event.composedPath === "function" ? event.composedPath()[0] : event.target;
+    if (!(target instanceof /** @type {any} */
+    win.Node) || !root.contains(
+      /** @type {Node} */
+      target
+    )) return;
+    if (leftToLab(event)) root.removeAttribute(SUPPRESS);
+    else root.setAttribute(SUPPRESS, "true");
+  }
+  function onKeyDown(event) {
+    if (leftToLab(event)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typeof event.key !== "string") return;
+    let handled = false;
+    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    const isManual2 = manual();
+    if (off()) {
+      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || isManual2 && editorKey(event) !== null) {
+        event.preventDefault();
+        event.stopPropagation();
       }
-      line.append(h2(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
-      return line;
-    };
-    progressEl.append(row("session", progress.session), row("dataset", progress.dataset));
-    const rate = progress.accept_rate;
-    const stats = h2(doc, "div", "nba-stats");
-    stats.append(
-      h2(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "\u2013"}`),
-      h2(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
+      return;
+    }
+    if (isManual2 && editor.onKey(event)) {
+      handled = true;
+    } else if (Object.hasOwn(KEYS, k)) {
+      if (!event.repeat) answer(KEYS[k]);
+      handled = true;
+    } else if (UNDO_KEYS.has(event.key)) {
+      if (!event.repeat) undo();
+      handled = true;
+    }
+    if (handled) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  }
+  return { onAnyKeyDown, onKeyDown };
+}
+
+// js/history.js
+var ANSWER_SYMBOL = { accept: "\u2713", reject: "\u2717", ignore: "\u2298" };
+var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
+function describeRow(row) {
+  const manual = Boolean(row.manual);
+  const whole = Boolean(row.whole) || manual;
+  const chip = manual ? "text" : whole ? "whole" : row.label;
+  const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
+  return { whole, chip, text: whole ? wholeText || "no entities" : row.span_text };
+}
+function renderHistory(doc, el, history, { color, off }) {
+  el.replaceChildren();
+  for (const row of history) {
+    const li = h(doc, "li", `nba-hist nba-hist-${row.answer}`);
+    li.dataset.taskHash = row.task_hash;
+    li.dataset.answer = row.answer;
+    if (row.pending) li.classList.add("nba-pending");
+    const about = describeRow(row);
+    const chip = h(doc, "span", "nba-chip nba-chip-small", about.chip);
+    chip.title = chip.textContent;
+    chip.style.background = about.whole ? "#888" : color(row.label);
+    const spanText = h(doc, "span", "nba-hist-span", about.text);
+    spanText.setAttribute("dir", "auto");
+    li.append(chip, spanText);
+    const what = `${chip.textContent}: ${spanText.textContent}`;
+    const choice = h(doc, "span", "nba-hist-choice");
+    for (const a of ANSWERS) {
+      const b = h(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
+      b.type = "button";
+      b.tabIndex = -1;
+      b.title = `change to ${a}`;
+      b.dataset.answer = a;
+      b.disabled = off;
+      b.setAttribute("aria-pressed", String(a === row.answer));
+      b.setAttribute("aria-label", a === row.answer ? `${ANSWERED[a]} \u2014 ${what}` : `change to ${a} \u2014 ${what}`);
+      choice.append(b);
+    }
+    li.append(choice);
+    el.append(li);
+  }
+}
+
+// js/side-panel.js
+function countsRow(doc, name, counts) {
+  const known = counts !== null;
+  const c = counts || /** @type {Partial<Counts>} */
+  {};
+  const shown = (n) => known ? String(n || 0) : "\u2013";
+  const line = h(doc, "div", `nba-counts nba-counts-${name}`);
+  line.append(h(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+  if (!known) line.title = "not known: the session is closed";
+  for (const a of ANSWERS) {
+    const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${shown(c[a])}`);
+    n.dataset.answer = a;
+    n.title = known ? a : `${a}: not known`;
+    line.append(n);
+  }
+  line.append(h(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
+  return line;
+}
+function renderProgress(doc, el, progress, manual) {
+  el.replaceChildren();
+  el.append(countsRow(doc, "session", progress.session), countsRow(doc, "dataset", progress.dataset));
+  const rate = progress.accept_rate;
+  const stats = h(doc, "div", "nba-stats");
+  stats.append(
+    h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "\u2013"}`),
+    h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
+  );
+  el.append(stats);
+  if (!manual) el.append(precisionRow(doc, progress));
+  const total = progress.source_total;
+  if (typeof total === "number" && total > 0) {
+    const read = Math.min(total, progress.source_read || 0);
+    const bar = h(doc, "progress", "nba-bar");
+    bar.max = total;
+    bar.value = read;
+    const pct = Math.round(100 * read / total);
+    el.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+  }
+}
+function precisionRow(doc, progress) {
+  const value = progress.model_precision;
+  const n = progress.model_precision_answers || 0;
+  const known = typeof value === "number" && Number.isFinite(value);
+  const row = h(doc, "div", "nba-precision");
+  row.title = known ? `The model's guesses you accepted, of the last ${n} you accepted or rejected: each answer tests the model before it learns from it` : "Not known yet: no answer to a span the model proposed";
+  row.append(
+    h(doc, "span", "nba-precision-name", "model precision"),
+    h(doc, "span", "nba-precision-value", known ? `${Math.round(value * 100)}%` : "\u2013")
+  );
+  if (known) row.append(h(doc, "span", "nba-precision-n", `last ${n}`));
+  const history = (progress.model_precision_history || []).filter(
+    (v) => typeof v === "number" && Number.isFinite(v)
+  );
+  if (history.length >= 2) row.append(sparkline(doc, history));
+  return row;
+}
+function sparkline(doc, values) {
+  const NS = "http://www.w3.org/2000/svg";
+  const W = 80;
+  const H = 18;
+  const svg = doc.createElementNS(NS, "svg");
+  svg.setAttribute("class", "nba-spark");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", String(W));
+  svg.setAttribute("height", String(H));
+  svg.setAttribute("role", "img");
+  const first = Math.round(values[0] * 100);
+  const last = Math.round(values[values.length - 1] * 100);
+  svg.setAttribute("aria-label", `model precision over the session: from ${first}% to ${last}%`);
+  const y = (v) => (H - 2 - Math.max(0, Math.min(1, v)) * (H - 4)).toFixed(1);
+  const x = (i) => (i * (W - 2) / (values.length - 1) + 1).toFixed(1);
+  const line = doc.createElementNS(NS, "polyline");
+  line.setAttribute("points", values.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+  line.setAttribute("class", "nba-spark-line");
+  const dot = doc.createElementNS(NS, "circle");
+  dot.setAttribute("cx", x(values.length - 1));
+  dot.setAttribute("cy", y(values[values.length - 1]));
+  dot.setAttribute("r", "2");
+  dot.setAttribute("class", "nba-spark-dot");
+  svg.append(line, dot);
+  return svg;
+}
+function createSidePanel(doc) {
+  const el = h(doc, "div", "nba-side");
+  const progressEl = h(doc, "div", "nba-progress");
+  const historyTitle = h(doc, "div", "nba-side-title", "Last decisions (click to change)");
+  const historyEl = h(doc, "ol", "nba-history");
+  el.append(progressEl, historyTitle, historyEl);
+  const painted = { progress: "", history: "" };
+  function update({ progress, history, manual, off, labels }) {
+    const progressKey = JSON.stringify(progress);
+    if (progressKey !== painted.progress) {
+      painted.progress = progressKey;
+      renderProgress(doc, progressEl, progress, manual);
+    }
+    const historyKey = JSON.stringify([off, history]);
+    if (historyKey !== painted.history) {
+      painted.history = historyKey;
+      renderHistory(doc, historyEl, history, { color: labelColors(labels), off });
+    }
+  }
+  return { el, update };
+}
+
+// js/status.js
+var LOST = "Lost the connection to the kernel (restarted?): run the cell again to carry on. The answers acknowledged so far are saved.";
+var BUTTONS = [
+  { action: "accept", text: "Accept", key: "a", symbol: "\u2713" },
+  { action: "reject", text: "Reject", key: "x", symbol: "\u2717" },
+  { action: "ignore", text: "Ignore", key: "space", symbol: "\u2298" },
+  { action: "undo", text: "Undo", key: "\u232B", symbol: "\u21B6" }
+];
+function viewState({ lost, closed, task, status }) {
+  if (lost) return "lost";
+  if (closed) return "closed";
+  if (task) return "ready";
+  if (status === "error") return "error";
+  if (status === "done") return "done";
+  return "loading";
+}
+function stateText(state) {
+  return state === "loading" ? "Loading tasks\u2026" : state === "done" ? "No more tasks: the stream is exhausted. Your answers are saved." : state === "error" ? "The kernel could not produce more tasks (see the error below)." : "";
+}
+function focusHint({ lost, off, focused, manual }) {
+  return lost ? "keys off: no connection to the kernel" : off ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+}
+function createButtons(doc) {
+  const el = h(doc, "div", "nba-buttons");
+  const byAction = {};
+  for (const b of BUTTONS) {
+    const btn = h(doc, "button", `nba-btn nba-btn-${b.action}`);
+    btn.type = "button";
+    btn.tabIndex = -1;
+    btn.dataset.action = b.action;
+    btn.title = `${b.text} (${b.key})`;
+    btn.append(h(doc, "span", "nba-btn-symbol", b.symbol), h(doc, "span", "", ` ${b.text} `));
+    btn.append(h(doc, "kbd", "", b.key));
+    byAction[b.action] = btn;
+    el.append(btn);
+  }
+  function update({ off, task, history }) {
+    for (const a of ANSWERS) byAction[a].disabled = off || !task;
+    byAction.undo.disabled = off || !history;
+  }
+  return { el, byAction, update };
+}
+function createAlerts(doc) {
+  const alert = (cls) => {
+    const e = h(doc, "div", cls);
+    e.setAttribute("role", "alert");
+    return e;
+  };
+  const noticeEl = alert("nba-notice");
+  const errorEl = alert("nba-error");
+  const lostEl = alert("nba-lost");
+  lostEl.hidden = true;
+  function update({ lost, closed, error, notice }) {
+    lostEl.textContent = lost ? LOST : closed ? error : "";
+    lostEl.hidden = !(lost || closed);
+    const kernelError = closed ? "" : error;
+    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
+    errorEl.hidden = !kernelError;
+    const shown = closed ? "" : notice;
+    noticeEl.textContent = shown;
+    noticeEl.hidden = !shown;
+  }
+  return { els: [lostEl, errorEl, noticeEl], update };
+}
+
+// js/widget.js
+var CACHE_LIMIT2 = 500;
+var TRAITS = (
+  /** @type {const} */
+  ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset", "mode"]
+);
+function createView({ model, el }) {
+  const doc = el.ownerDocument;
+  const win = (
+    /** @type {Window} */
+    doc.defaultView
+  );
+  const cache = /* @__PURE__ */ new Map();
+  let current = null;
+  let scheduled = false;
+  let serverHashes = /* @__PURE__ */ new Set();
+  let acted = false;
+  const painted = { taskHash: void 0, off: false };
+  const conn = createConnection(model, () => {
+    render2();
+    renderFocus();
+  });
+  const labels = () => model.get("labels") || [];
+  const manualMode = () => model.get("mode") === "manual";
+  const onManual = () => isManual(current && current.task);
+  const root = h(doc, "div", "nba-root");
+  root.tabIndex = 0;
+  root.setAttribute(SUPPRESS, "true");
+  root.setAttribute("role", "group");
+  root.setAttribute("aria-label", manualMode() ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.dataset.state = "loading";
+  const header = h(doc, "div", "nba-header");
+  const title = h(doc, "span", "nba-title");
+  const hint = h(doc, "span", "nba-focus-hint");
+  header.append(title, hint);
+  const card = createCard({ doc, labels });
+  const editor = card.editor;
+  const buttons = createButtons(doc);
+  const alerts = createAlerts(doc);
+  const main = h(doc, "div", "nba-main");
+  main.append(card.el, buttons.el, ...alerts.els);
+  const side = createSidePanel(doc);
+  const body = h(doc, "div", "nba-body");
+  body.append(main, side.el);
+  root.append(header, body);
+  el.append(root);
+  function remember(tasks) {
+    for (const t of tasks) {
+      if (t && t.task_hash !== void 0) cache.set(t.task_hash, t);
+    }
+    while (cache.size > CACHE_LIMIT2) cache.delete(
+      /** @type {string} */
+      cache.keys().next().value
     );
-    progressEl.append(stats);
-    const total = progress.source_total;
-    if (typeof total === "number" && total > 0) {
-      const read = Math.min(total, progress.source_read || 0);
-      const bar = h2(doc, "progress", "nba-bar");
-      bar.max = total;
-      bar.value = read;
-      const pct = Math.round(100 * read / total);
-      progressEl.append(bar, h2(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
-    }
-  }
-  function renderHistory(history) {
-    historyEl.replaceChildren();
-    const color = colors();
-    for (const row of history) {
-      const li = h2(doc, "li", `nba-hist nba-hist-${row.answer}`);
-      li.dataset.taskHash = row.task_hash;
-      li.dataset.answer = row.answer;
-      if (row.pending) li.classList.add("nba-pending");
-      const manual = Boolean(row.manual);
-      const whole = Boolean(row.whole) || manual;
-      const chip = h2(
-        doc,
-        "span",
-        "nba-chip nba-chip-small",
-        manual ? "text" : whole ? "whole" : row.label
-      );
-      chip.title = chip.textContent;
-      chip.style.background = whole ? "#888" : color(row.label);
-      const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
-      const spanText = h2(
-        doc,
-        "span",
-        "nba-hist-span",
-        whole ? wholeText || "no entities" : row.span_text
-      );
-      spanText.setAttribute("dir", "auto");
-      li.append(chip, spanText);
-      const what = `${chip.textContent}: ${spanText.textContent}`;
-      const choice = h2(doc, "span", "nba-hist-choice");
-      for (const a of ANSWERS) {
-        const b = h2(doc, "button", `nba-hist-btn nba-hist-btn-${a}`, ANSWER_SYMBOL[a]);
-        b.type = "button";
-        b.tabIndex = -1;
-        b.title = `change to ${a}`;
-        b.dataset.answer = a;
-        b.disabled = lost || closed();
-        b.setAttribute("aria-pressed", String(a === row.answer));
-        b.setAttribute("aria-label", a === row.answer ? `${ANSWERED[a]} \u2014 ${what}` : `change to ${a} \u2014 ${what}`);
-        choice.append(b);
-      }
-      li.append(choice);
-      historyEl.append(li);
-    }
   }
   function dropStaleEdits(queue) {
     const before = serverHashes;
     serverHashes = new Set(queue.map((t) => t.task_hash));
     for (const t of queue) {
       const th = t.task_hash;
-      if (before.has(th) || !edits.has(th) || ops.some((op) => op.task_hash === th)) continue;
+      if (before.has(th) || !card.edits.has(th) || conn.pendingOn(th)) continue;
       if (th !== painted.taskHash) {
-        edits.delete(th);
+        card.edits.delete(th);
       } else if (!editor.edited && !editor.showsSpansOf(t)) {
-        edits.delete(th);
+        card.edits.delete(th);
         painted.taskHash = void 0;
       }
     }
   }
   function render2() {
     scheduled = false;
-    const s = server();
+    const s = { queue: model.get("queue") || [], history: model.get("history") || [], progress: model.get("progress") || {} };
     remember(s.queue);
-    ops = unacked(ops, model.get("acks"), client);
+    const ops = conn.reconcile();
     dropStaleEdits(s.queue);
     current = derive(s, ops, cache, current && current.task ? current.task.task_hash : null);
+    const now = current;
     const status = model.get("status") || "loading";
     const error = model.get("error") || "";
-    const off = lost || closed();
+    const closed = conn.closed();
+    const off = conn.off;
     editor.setDisabled(off);
-    const taskHash = current.task ? current.task.task_hash : null;
+    const taskHash = now.task ? now.task.task_hash : null;
     if (taskHash !== painted.taskHash) {
       painted.taskHash = taskHash;
-      renderTask(current.task);
+      card.show(now.task, acted);
+      if (now.task && !isManual(now.task)) acted = false;
     }
-    let state;
-    if (lost) state = "lost";
-    else if (closed()) state = "closed";
-    else if (current.task) state = "ready";
-    else if (status === "error") state = "error";
-    else if (status === "done") state = "done";
-    else state = "loading";
+    const state = viewState({ lost: conn.lost, closed, task: Boolean(now.task), status });
     root.dataset.state = state;
-    stateEl.textContent = state === "loading" ? "Loading tasks\u2026" : state === "done" ? "No more tasks: the stream is exhausted. Your answers are saved." : state === "error" ? "The kernel could not produce more tasks (see the error below)." : "";
-    for (const a of ANSWERS) buttonEls[a].disabled = off || !current.task;
-    buttonEls.undo.disabled = off || current.history.length === 0;
-    lostEl.textContent = lost ? LOST : closed() ? error : "";
-    lostEl.hidden = !off;
-    const kernelError = closed() ? "" : error;
-    errorEl.textContent = kernelError ? `Error in the kernel: ${kernelError}` : "";
-    errorEl.hidden = !kernelError;
-    const notice = closed() ? "" : model.get("notice") || "";
-    noticeEl.textContent = notice;
-    noticeEl.hidden = !notice;
+    card.stateEl.textContent = stateText(state);
+    buttons.update({ off, task: Boolean(now.task), history: now.history.length > 0 });
+    alerts.update({ lost: conn.lost, closed, error, notice: model.get("notice") || "" });
     title.textContent = `nbannotate \xB7 ${model.get("dataset") || ""}`;
-    const progressKey = JSON.stringify(current.progress);
-    if (progressKey !== painted.progress) {
-      painted.progress = progressKey;
-      renderProgress(current.progress);
-    }
-    const historyKey = JSON.stringify([off, current.history]);
-    if (historyKey !== painted.history) {
-      painted.history = historyKey;
-      renderHistory(current.history);
-    }
+    side.update({ progress: now.progress, history: now.history, manual: manualMode(), off, labels: labels() });
     if (off !== painted.off) {
       painted.off = off;
       renderFocus();
@@ -985,29 +1304,19 @@ function createView({ model, el }) {
     queueMicrotask(render2);
   }
   function renderFocus(event) {
-    const focused = event && event.type === "focusout" ? root.contains(event.relatedTarget) : root.contains(doc.activeElement);
-    const off = lost || closed();
+    const focused = event && event.type === "focusout" ? root.contains(
+      /** @type {Node | null} */
+      event.relatedTarget
+    ) : root.contains(
+      /** @type {Document | ShadowRoot} */
+      root.getRootNode().activeElement || null
+    );
+    const off = conn.off;
     root.classList.toggle("nba-focused", focused && !off);
-    const manual = model.get("mode") === "manual";
-    focusHint.textContent = lost ? "keys off: no connection to the kernel" : off ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
-  }
-  function post(content) {
-    if (lost || closed()) return false;
-    try {
-      model.send({ ...content, client });
-      return true;
-    } catch {
-      lost = true;
-      render2();
-      renderFocus();
-      return false;
-    }
+    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode() });
   }
   function send(op) {
-    op.seq = seq + 1;
-    if (!post(op)) return;
-    seq = op.seq;
-    ops.push(op);
+    if (!conn.send(op)) return;
     acted = true;
     render2();
   }
@@ -1023,96 +1332,75 @@ function createView({ model, el }) {
     send({ type: "undo" });
     return true;
   }
-  function change(taskHash, choice) {
-    send({ type: "change", task_hash: taskHash, answer: choice });
-  }
-  function chooseLabel(label) {
-    if (!lost && !closed()) editor.chooseLabel(label);
-  }
-  function leftToLab(event) {
-    if (event.key === "Enter" && event.shiftKey && !lost && !closed() && isManual(current && current.task) && editor.selection) return false;
-    return labShortcut(event);
-  }
-  function onAnyKeyDown(event) {
-    if (!(event.target instanceof win.Node) || !root.contains(event.target)) return;
-    if (leftToLab(event)) root.removeAttribute(SUPPRESS);
-    else root.setAttribute(SUPPRESS, "true");
-  }
-  function onKeyDown(event) {
-    if (leftToLab(event)) return;
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (typeof event.key !== "string") return;
-    let handled = false;
-    const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
-    const manual = Boolean(current && isManual(current.task));
-    if (lost || closed()) {
-      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || manual && editorKey(event) !== null) {
-        event.preventDefault();
-        event.stopPropagation();
-      }
-      return;
-    }
-    if (manual && editor.onKey(event)) {
-      handled = true;
-    } else if (Object.hasOwn(KEYS, k)) {
-      if (!event.repeat) answer(KEYS[k]);
-      handled = true;
-    } else if (UNDO_KEYS.has(event.key)) {
-      if (!event.repeat) undo();
-      handled = true;
-    }
-    if (handled) {
-      event.preventDefault();
-      event.stopPropagation();
-    }
-  }
+  const keys = createKeys({ root, win, off: () => conn.off, manual: onManual, editor, answer, undo });
   function onClick(event) {
-    const target = event.target instanceof doc.defaultView.Element ? event.target : null;
-    const btn = target && target.closest("button");
+    const target = event.target instanceof /** @type {any} */
+    win.Element ? (
+      /** @type {Element} */
+      event.target
+    ) : null;
+    const btn = (
+      /** @type {HTMLButtonElement | null} */
+      target && target.closest("button")
+    );
     if (btn && root.contains(btn)) {
-      const li = btn.closest("li.nba-hist");
-      if (li) change(li.dataset.taskHash, btn.dataset.answer);
-      else if (btn.dataset.label !== void 0) chooseLabel(btn.dataset.label);
-      else if (btn.dataset.action === "undo") undo();
-      else if (btn.dataset.action) answer(btn.dataset.action);
+      const li = (
+        /** @type {HTMLElement | null} */
+        btn.closest("li.nba-hist")
+      );
+      const { answer: choice, toggle, label, action } = btn.dataset;
+      if (li) send({ type: "change", task_hash: String(li.dataset.taskHash), answer: (
+        /** @type {Answer} */
+        choice
+      ) });
+      else if (toggle === "details") card.toggleDetails();
+      else if (label !== void 0) {
+        if (!conn.off) editor.chooseLabel(label);
+      } else if (action === "undo") undo();
+      else if (action) answer(
+        /** @type {Answer} */
+        action
+      );
     }
     root.focus({ preventScroll: true });
   }
   function onMouseDown(event) {
-    const target = event.target;
+    const target = (
+      /** @type {Element | null} */
+      event.target
+    );
     if (target && target.closest && target.closest("button")) event.preventDefault();
-    if (!lost && !closed()) editor.onMouseDown(event);
+    if (!conn.off) editor.onMouseDown(event);
   }
   function onMouseUp(event) {
-    if (lost || closed()) return;
-    if (current && isManual(current.task)) editor.onMouseUp(event);
+    if (conn.off) return;
+    if (onManual()) editor.onMouseUp(event);
   }
-  win.addEventListener("keydown", onAnyKeyDown, true);
-  root.addEventListener("keydown", onKeyDown);
+  win.addEventListener("keydown", keys.onAnyKeyDown, true);
+  root.addEventListener("keydown", keys.onKeyDown);
   root.addEventListener("click", onClick);
   root.addEventListener("mousedown", onMouseDown);
   doc.addEventListener("mouseup", onMouseUp, true);
   root.addEventListener("focusin", renderFocus);
   root.addEventListener("focusout", renderFocus);
-  const traits = ["queue", "history", "progress", "acks", "status", "error", "notice", "dataset", "mode"];
-  for (const t of traits) model.on(`change:${t}`, scheduleRender);
+  for (const t of TRAITS) model.on(`change:${t}`, scheduleRender);
   render2();
   renderFocus();
-  post({ type: "hello" });
+  conn.post({ type: "hello" });
   return {
     root,
-    client,
+    client: conn.client,
     get state() {
       return current;
     },
     get pendingOps() {
-      return ops.slice();
+      return conn.ops.slice();
     },
     editor,
     destroy() {
-      for (const t of traits) model.off(`change:${t}`, scheduleRender);
-      win.removeEventListener("keydown", onAnyKeyDown, true);
-      root.removeEventListener("keydown", onKeyDown);
+      for (const t of TRAITS) model.off(`change:${t}`, scheduleRender);
+      win.removeEventListener("keydown", keys.onAnyKeyDown, true);
+      root.removeEventListener("keydown", keys.onKeyDown);
       root.removeEventListener("click", onClick);
       root.removeEventListener("mousedown", onMouseDown);
       doc.removeEventListener("mouseup", onMouseUp, true);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -113,6 +114,34 @@ class Notebook7(Lab):
     APP = "notebook"
     APP_ARGS: list[str] = []
     URL = "/notebooks/{name}?token={token}"
+
+
+class Marimo(Lab):
+    """A running ``marimo run`` server (headless, no token) for one notebook file. marimo
+    shows an anywidget in a shadow root (``<marimo-anywidget>``); its kernel runs in the
+    server's process."""
+
+    def __init__(self, tmp: Path, notebook: Path) -> None:
+        self.tmp = tmp
+        self.port = _free_port()
+        self.env = lab_env(tmp)
+        self.env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
+        self.env["XDG_CONFIG_HOME"] = str(Path(self.env["HOME"]) / "config")
+        cmd = [sys.executable, "-m", "marimo", "run", str(notebook), "--headless",
+               "--host", "127.0.0.1", "--port", str(self.port), "--no-token"]
+        self.log = open(tmp / "marimo.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, cwd=notebook.parent)
+        self._wait_for_port()
+
+    APP = "marimo run"
+
+    def logs(self) -> str:
+        self.log.flush()
+        return (self.tmp / "marimo.log").read_text(errors="replace")[-5000:]
+
+    def url(self, query: str = "") -> str:  # type: ignore[override]
+        return f"http://127.0.0.1:{self.port}/{query}"
 
 
 def lab_env(tmp: Path) -> dict[str, str]:
@@ -221,6 +250,32 @@ class Notebook:
             self.page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
         except Exception:  # page already gone: the server-side cleanup below still runs
             pass
+
+
+def _rgba(color: str) -> tuple[float, float, float, float]:
+    """A computed colour ("rgb(r, g, b)" or "rgba(r, g, b, a)") as r, g, b in 0-255 and a."""
+    parts = [float(x) for x in re.findall(r"[\d.]+", color)]
+    if len(parts) < 3:
+        raise ValueError(f"not an rgb() colour: {color!r}")
+    return parts[0], parts[1], parts[2], parts[3] if len(parts) > 3 else 1.0
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of an opaque computed colour."""
+    r, g, b, _ = _rgba(color)
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+           for c in (r / 255, g / 255, b / 255)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG contrast ratio of colour ``fg`` drawn on the opaque ``bg`` (a translucent ``fg``,
+    such as JupyterLab's secondary text colours, is blended over ``bg`` first)."""
+    r, g, b, a = _rgba(fg)
+    br, bgg, bb, _ = _rgba(bg)
+    shown = f"rgb({r * a + br * (1 - a)}, {g * a + bgg * (1 - a)}, {b * a + bb * (1 - a)})"
+    hi, lo = sorted((luminance(shown), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
 
 
 def launch_chromium(playwright: Any) -> Any:

@@ -8,10 +8,10 @@ nbannotate/static/widget.js with a small stand-in for anywidget's model.
 from __future__ import annotations
 
 import re
-import statistics
 from pathlib import Path
 
 import pytest
+from harness import contrast
 
 pytestmark = pytest.mark.e2e
 
@@ -40,12 +40,24 @@ window.mount = (state) => {
   window.view = createView({ model: window.model, el: document.getElementById("out") });
   window.view.root.focus();
 };
+window.mountShadow = (state) => {
+  // As marimo shows a widget: inside a shadow root, its CSS in there too.
+  if (window.view) window.view.destroy();
+  const host = document.createElement("div");
+  host.id = "shadow-host";
+  document.body.append(host);
+  const shadow = host.attachShadow({ mode: "open" });
+  shadow.innerHTML = '<link rel="stylesheet" href="/widget.css"><div></div>';
+  window.model = new Model(state);
+  window.view = createView({ model: window.model, el: shadow.lastChild });
+};
 window.ready = true;
 </script></body></html>"""
 
 # JupyterLab's dark theme, as far as the widget reads it.
 DARK = """:root { --jp-layout-color0: #111; --jp-layout-color2: #424242; --jp-ui-font-color0: #fff;
-  --jp-ui-font-color2: rgba(255, 255, 255, .54); --jp-brand-color1: #2196f3;
+  --jp-ui-font-color1: rgba(255, 255, 255, .87); --jp-ui-font-color2: rgba(255, 255, 255, .54);
+  --jp-brand-color1: #2196f3;
   --jp-border-color1: #616161; } body { background: #111; }"""
 
 
@@ -82,9 +94,9 @@ def mount(page, task) -> None:
 
 
 def test_keys_on_a_long_manual_text_stay_fast(page):
-    """10,000 tokens, a span every 10. Before: ~1.5 s an arrow key (every key painted the text
-    again, and Chromium resolved dir=auto again per inserted token) and ~1.3 s of script a label
-    key (which does paint it again); now ~0.3 ms and ~0.1 s."""
+    """10,000 tokens, a span every 10: an arrow key must not paint the text again (it did, and
+    Chromium resolved dir=auto again per inserted token: seconds a key). Checked by counting
+    the DOM nodes each key adds or removes, not by timing, which depends on the machine."""
     n = 10_000
     task = manual_task(" ".join(f"word{i}" for i in range(n)) + " .")
     task["spans"] = [{"start": s, "end": e, "token_start": i, "token_end": i, "label": "PRODUCT"}
@@ -93,20 +105,29 @@ def test_keys_on_a_long_manual_text_stay_fast(page):
     arrows, label_key = page.evaluate("""() => {
         const press = (key, shiftKey = false) => view.root.dispatchEvent(
           new KeyboardEvent('keydown', { key, shiftKey, bubbles: true }));
-        document.body.offsetHeight;
+        let changed = 0;
+        const observer = new MutationObserver(records => {
+          for (const r of records) changed += r.addedNodes.length + r.removedNodes.length;
+        });
+        observer.observe(view.root, { childList: true, subtree: true });
+        const count = () => { observer.takeRecords().forEach(r => {
+          changed += r.addedNodes.length + r.removedNodes.length; });
+          const n = changed; changed = 0; return n; };
         const arrows = [];
         for (let k = 0; k < 20; k++) {
-          const t0 = performance.now();
           press('ArrowRight', k % 2 === 1);
-          document.body.offsetHeight;  // style and layout included
-          arrows.push(performance.now() - t0);
+          arrows.push(count());
         }
-        const t0 = performance.now();
-        press('2');  // labels the selection: the text is painted again
-        return [arrows, performance.now() - t0];
+        press('2');  // labels the selection
+        const label = count();
+        observer.disconnect();
+        return [arrows, label];
       }""")
-    assert statistics.median(arrows) < 25, arrows
-    assert label_key < 500
+    tokens = n + 1
+    # A repaint removes and adds two nodes a token (40,002 here): arrows make none, the label
+    # key one at most.
+    assert max(arrows) < 50, arrows
+    assert 0 < label_key <= 4 * tokens + 100, label_key
     assert page.evaluate("view.editor.spans.length") == len(task["spans"]) + 1
     assert page.evaluate("document.querySelector('.nba-text').getAttribute('dir')") == "auto"
 
@@ -120,16 +141,6 @@ def test_a_double_click_on_a_span_removes_it_and_makes_no_new_one(page):
     assert page.evaluate(spans) == []
     page.locator('.nba-tok[data-i="7"]').dblclick()  # "today": a double-click marks a word
     assert page.evaluate(spans) == [[33, 38, "PRODUCT"]]
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two computed colours ("rgb(r, g, b)")."""
-    def luminance(color: str) -> float:
-        r, g, b = (int(x) / 255 for x in re.findall(r"\d+", color)[:3])
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def test_the_active_label_cursor_and_hover_show_in_the_dark_theme(page):
@@ -262,3 +273,154 @@ def test_once_off_the_buttons_look_off_and_the_border_says_keys_off(page):
     page.locator('.nba-label-btn[data-label="PRODUCT"]').click(force=True)
     page.locator("mark.nba-span").click()
     assert page.evaluate("view.editor.spans.map(s => [s.start, s.label])") == [[11, "BRAND"]]
+
+
+def teach_task(text: str, start: int, end: int, label: str, meta=None) -> dict:
+    return {"task_hash": "1000000000000000001", "input_hash": "1", "view_id": "ner",
+            "text": text, "meta": meta or {},
+            "spans": [{"start": start, "end": end, "label": label, "score": 0.5,
+                       "source": "model"}]}
+
+
+def test_a_long_label_in_right_to_left_text_stays_in_one_piece(page):
+    """The label after the span text used to wrap like the text around it: in a right-to-left
+    line its words landed on two lines, on both sides of the span text."""
+    text = ("קניתי אתמול טלפון חדש של חברת אפל בחנות הגדולה בתל אביב והוא עובד מצוין עד "
+            "עכשיו")
+    span = "טלפון חדש של חברת אפל"
+    label = "MEDICAL DEVICE OR CONSUMER ELECTRONICS PRODUCT"
+    start = text.index(span)
+    page.set_viewport_size({"width": 420, "height": 800})
+    try:
+        page.evaluate("document.body.style.width = '400px'")
+        page.evaluate("s => mount(s)", {"queue": [teach_task(text, start, start + len(span),
+                                                             label)], "labels": [label]})
+        rects = page.evaluate("""() => [...document.querySelector('.nba-text .nba-span-label')
+                                        .getClientRects()].length""")
+        assert rects == 1  # one box: not split over lines
+        assert page.locator(".nba-text .nba-span-label").get_attribute("title") == label
+        card = page.evaluate("document.querySelector('.nba-card').getBoundingClientRect().right")
+        right = page.evaluate(
+            "document.querySelector('.nba-text .nba-span-label').getBoundingClientRect().right")
+        assert right <= card
+    finally:
+        page.evaluate("document.body.style.width = '900px'")
+        page.set_viewport_size({"width": 1000, "height": 800})
+
+
+def test_a_shadow_root_host_shows_the_focus_cue_after_a_click(page):
+    """As marimo renders it: document.activeElement is the shadow host there; the header said
+    "click here to use the keys" and the border stayed grey after a click."""
+    task = teach_task("I bought a Pixel phone", 11, 16, "PRODUCT")
+    page.evaluate("s => mountShadow(s)", {"queue": [task], "labels": ["PRODUCT"]})
+    hint = page.locator(".nba-focus-hint")  # playwright's CSS reaches into open shadow roots
+    assert hint.text_content() == "click here to use the keys"
+    grey = page.evaluate("getComputedStyle(view.root).borderTopColor")
+    page.locator(".nba-text").click()
+    assert hint.text_content().startswith("keys active")
+    assert page.evaluate("getComputedStyle(view.root).borderTopColor") != grey
+    assert page.evaluate("document.activeElement.id") == "shadow-host"  # as in marimo
+    page.keyboard.press("x")
+    assert page.evaluate("model.sent.at(-1)")["answer"] == "reject"
+    page.evaluate("view.destroy(); window.view = null; "
+                  "document.getElementById('shadow-host').remove()")
+
+
+PROGRESS = {"session": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
+            "dataset": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
+            "accept_rate": 0.375, "updates": 2, "model_precision": 0.4,
+            "model_precision_answers": 5, "model_precision_history": [0.0, 0.2, 0.4]}
+
+
+def theme_contrasts(page) -> dict[str, float]:
+    """Contrast of what the widget shows against what it is shown on."""
+    page.evaluate("s => mount(s)", {
+        "queue": [teach_task("I bought a Pixel phone", 11, 16, "PRODUCT",
+                             {"author": "ann", "line": 3})],
+        "labels": ["PRODUCT"], "progress": PROGRESS})
+    css = "([sel, p]) => getComputedStyle(document.querySelector(sel))[p]"
+
+    def get(sel, prop):
+        return page.evaluate(css, [sel, prop])
+
+    root_bg, card_bg = get(".nba-root", "backgroundColor"), get(".nba-card", "backgroundColor")
+    btn_bg = get(".nba-btn-accept", "backgroundColor")
+    return {
+        "text": contrast(get(".nba-text", "color"), card_bg),
+        "meta": contrast(get(".nba-meta dd", "color"), card_bg),
+        "hint": contrast(get(".nba-focus-hint", "color"), root_bg),
+        "counts": contrast(get(".nba-counts", "color"), root_bg),
+        "muted": contrast(get(".nba-stats", "color"), root_bg),
+        "button": contrast(get(".nba-btn-accept", "color"), btn_bg),
+        "accept": contrast(get(".nba-btn-accept .nba-btn-symbol", "color"), btn_bg),
+        "reject": contrast(get(".nba-btn-reject .nba-btn-symbol", "color"), btn_bg),
+        "precision": contrast(get(".nba-precision-value", "color"), root_bg),
+        "sparkline": contrast(get(".nba-spark-line", "stroke"), root_bg),
+        "dark": contrast(root_bg, "rgb(0, 0, 0)") < contrast(root_bg, "rgb(255, 255, 255)"),
+    }
+
+
+def readable(c: dict[str, float]) -> list[str]:
+    """What fails WCAG: 4.5:1 for text, 3:1 for symbols and lines."""
+    text = ("text", "meta", "hint", "counts", "muted", "button", "precision")
+    return ([k for k in text if c[k] < 4.5]
+            + [k for k in ("accept", "reject", "sparkline") if c[k] < 3])
+
+
+def test_a_dark_system_theme_gives_a_dark_readable_widget(page):
+    """No theme variables (marimo, a plain page) and a dark system preference: the widget used
+    to stay white (light fallbacks only)."""
+    page.emulate_media(color_scheme="light")
+    light = theme_contrasts(page)
+    assert not light["dark"] and not readable(light), light
+    page.emulate_media(color_scheme="dark")
+    try:
+        dark = theme_contrasts(page)
+        assert dark["dark"], "the widget stayed light under a dark system theme"
+        assert not readable(dark), dark
+    finally:
+        page.emulate_media(color_scheme="light")
+
+
+def test_jupyterlabs_theme_wins_over_the_system_preference(page):
+    """Lab's dark theme on a light system, and Lab's light theme on a dark one."""
+    style = page.add_style_tag(content=DARK)
+    page.evaluate("document.body.dataset.jpThemeLight = 'false'")
+    try:
+        page.emulate_media(color_scheme="light")
+        dark = theme_contrasts(page)
+        assert dark["dark"] and not readable(dark), dark
+    finally:
+        style.evaluate("el => el.remove()")
+    page.evaluate("document.body.dataset.jpThemeLight = 'true'")
+    page.emulate_media(color_scheme="dark")
+    try:
+        light = theme_contrasts(page)
+        assert not light["dark"] and not readable(light), light
+    finally:
+        page.emulate_media(color_scheme="light")
+        page.evaluate("delete document.body.dataset.jpThemeLight")
+
+
+def test_in_a_shadow_root_a_drag_makes_a_span_and_a_click_removes_one(page):
+    """The manual view in a shadow root (as marimo shows it): the window's selection and a
+    document listener's event target both stop at the shadow host."""
+    text = "I bought an Apple Watch Series 9 today"
+    task = manual_task(text, [{"start": 12, "end": 17, "token_start": 3, "token_end": 3,
+                               "label": "BRAND"}])
+    page.evaluate("s => mountShadow(s)", {"queue": [task], "mode": "manual",
+                                          "labels": task["labels"]})
+    spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
+    try:
+        a = page.locator('.nba-tok[data-i="5"]').bounding_box()  # "Series"
+        b = page.locator('.nba-tok[data-i="6"]').bounding_box()  # "9"
+        page.mouse.move(a["x"] + 2, a["y"] + a["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(b["x"] + b["width"] - 1, b["y"] + b["height"] / 2, steps=6)
+        page.mouse.up()
+        assert page.evaluate(spans) == [[12, 17, "BRAND"], [24, 32, "PRODUCT"]]
+        page.locator("mark.nba-span").first.click()  # "Apple": removed
+        assert page.evaluate(spans) == [[24, 32, "PRODUCT"]]
+    finally:
+        page.evaluate("view.destroy(); window.view = null; "
+                      "document.getElementById('shadow-host').remove()")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from harness import contrast
 
 pytestmark = pytest.mark.e2e
 
@@ -464,4 +465,99 @@ def test_a_new_card_on_a_long_text_is_scrolled_to_its_span(lab, notebook):
         assert where["inView"], f"the span of card {current(page)} is out of view"
         far += where["belowTheFold"]
     assert far, "no span was far down its text: the test shows nothing"
+    assert nb.page_errors == []
+
+
+def test_the_side_panel_shows_the_models_precision_as_it_is_answered(lab, notebook):
+    """Each answer to a span the model proposed tests the model: the side panel shows the
+    accepted share of the last such answers (patterns and whole analyses left out) and a
+    sparkline of it over the session, the same numbers as ``session.progress``."""
+    code, _db = setup_cell(lab, "precision")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    root = focus_keys(page)
+    card = root.locator(".nba-card")
+    model_answers = []
+    presses = 0
+    while len(model_answers) < 8 and presses < 80:
+        root.and_(page.locator('[data-state="ready"]')).wait_for(timeout=60_000)
+        whole = card.locator(".nba-whole-prompt").count() > 0
+        source = card.locator(".nba-source").text_content()
+        if source == "model" and not whole:
+            key = "a" if len(model_answers) % 3 == 0 else "x"  # 1 in 3 accepted
+            model_answers.append("accept" if key == "a" else "reject")
+        else:
+            key = "x"
+        page.keyboard.press(key)
+        presses += 1
+    assert len(model_answers) == 8, "too few of the model's own guesses were asked"
+    wait_kernel(nb, "session.progress['session']['total']", presses, timeout=60)
+    progress = kernel_json(nb, "{k: session.progress[k] for k in ('model_precision', "
+                               "'model_precision_answers', 'model_precision_history')}")
+    assert progress["model_precision"] == model_answers.count("accept") / 8  # 3 of 8
+    assert progress["model_precision_answers"] == 8
+    history = progress["model_precision_history"]
+    assert len(history) >= 2
+    # The panel, once the kernel's state has arrived: the number and a line with one point per
+    # value of the history.
+    value = root.locator(".nba-precision-value")
+    page.wait_for_function("""() => document.querySelector('.nba-precision-value')
+                                      .textContent === '38%'""", timeout=30_000)
+    assert root.locator(".nba-precision-n").text_content() == "last 8"
+    points = root.locator("svg.nba-spark polyline").get_attribute("points").split(" ")
+    assert len(points) == len(history)
+    box = root.locator("svg.nba-spark").bounding_box()
+    assert box["width"] > 40 and box["height"] > 10  # drawn, not collapsed
+    side = root.locator(".nba-side").bounding_box()
+    assert side["x"] <= box["x"] and box["x"] + box["width"] <= side["x"] + side["width"]
+    assert value.is_visible()
+
+    # The last key answered the 8th model guess (a reject): undoing it leaves 3 of 7.
+    page.keyboard.press("Backspace")
+    wait_kernel(nb, "session.progress['model_precision_answers']", 7, timeout=60)
+    assert kernel_json(nb, "session.progress['model_precision']") == 3 / 7
+    page.wait_for_function("""() => document.querySelector('.nba-precision-value')
+                                      .textContent === '43%'""", timeout=30_000)
+    assert root.locator(".nba-precision-n").text_content() == "last 7"
+    assert nb.page_errors == []
+
+
+def test_the_widget_follows_jupyterlabs_dark_theme(lab, notebook):
+    """JupyterLab Dark on a light system: the widget is dark and its text reads on it."""
+    code, _db = setup_cell(lab, "darktheme")
+    nb = notebook([code])
+    page = nb.page
+    wait_ready(page)
+    root = page.locator(".nba-root")
+    style = "([el, p]) => getComputedStyle(el)[p]"
+
+    def get(sel: str, prop: str) -> str:
+        return page.locator(sel).first.evaluate(f"(el) => ({style})([el, {prop!r}])")
+
+    assert contrast(get(".nba-root", "backgroundColor"), "rgb(255, 255, 255)") < 1.2
+    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
+                  "{theme: 'JupyterLab Dark'})")
+    try:
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'",
+                               timeout=30_000)
+        page.wait_for_function("""() => { const c = getComputedStyle(
+                                    document.querySelector('.nba-root')).backgroundColor;
+                                  return c === 'rgb(17, 17, 17)'; }""", timeout=30_000)
+        card = get(".nba-card", "backgroundColor")
+        assert contrast(get(".nba-text", "color"), card) >= 4.5
+        assert contrast(get(".nba-meta", "color"), card) >= 4.5
+        root_bg = get(".nba-root", "backgroundColor")
+        assert contrast(get(".nba-focus-hint", "color"), root_bg) >= 4.5
+        assert contrast(get(".nba-stats", "color"), root_bg) >= 4.5
+        button = get(".nba-btn-accept", "backgroundColor")
+        assert contrast(get(".nba-btn-accept", "color"), button) >= 4.5
+        for symbol in (".nba-btn-accept .nba-btn-symbol", ".nba-btn-reject .nba-btn-symbol"):
+            assert contrast(get(symbol, "color"), button) >= 3, symbol
+        assert root.get_attribute("data-state") == "ready"
+    finally:
+        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
+                      "{theme: 'JupyterLab Light'})")
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'true'",
+                               timeout=30_000)
     assert nb.page_errors == []

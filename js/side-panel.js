@@ -1,0 +1,155 @@
+// The side panel: answer counts (session, dataset), accept rate, model updates, the model's
+// precision with a sparkline, how much of the source was read; and below, the last decisions
+// (history.js). Repaints a part only when what it shows changed.
+
+import { h } from "./dom.js";
+import { ANSWER_SYMBOL, renderHistory } from "./history.js";
+import { ANSWERS, labelColors } from "./state.js";
+
+/** @typedef {import("./messages.js").Progress} Progress */
+/** @typedef {import("./messages.js").Counts} Counts */
+/** @typedef {import("./messages.js").HistoryRow} HistoryRow */
+
+/**
+ * One line of counts; `counts` null: the kernel does not know them (the dataset's counts once
+ * the session is closed).
+ * @param {Document} doc
+ * @param {"session" | "dataset"} name
+ * @param {Counts | null | undefined} counts
+ */
+function countsRow(doc, name, counts) {
+  const known = counts !== null;
+  const c = counts || /** @type {Partial<Counts>} */ ({});
+  const shown = (/** @type {number | undefined} */ n) => (known ? String(n || 0) : "–");
+  const line = h(doc, "div", `nba-counts nba-counts-${name}`);
+  line.append(h(doc, "span", "nba-counts-name", name === "session" ? "Session" : "Dataset"));
+  if (!known) line.title = "not known: the session is closed";
+  for (const a of ANSWERS) {
+    const n = h(doc, "span", `nba-count nba-count-${a}`, `${ANSWER_SYMBOL[a]} ${shown(c[a])}`);
+    n.dataset.answer = a;
+    n.title = known ? a : `${a}: not known`;
+    line.append(n);
+  }
+  line.append(h(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
+  return line;
+}
+
+/**
+ * Paint the progress into `el` (the precision only in teach mode).
+ * @param {Document} doc
+ * @param {HTMLElement} el
+ * @param {Progress} progress
+ * @param {boolean} manual
+ */
+export function renderProgress(doc, el, progress, manual) {
+  el.replaceChildren();
+  el.append(countsRow(doc, "session", progress.session), countsRow(doc, "dataset", progress.dataset));
+  const rate = progress.accept_rate;
+  const stats = h(doc, "div", "nba-stats");
+  stats.append(
+    h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "–"}`),
+    h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`),
+  );
+  el.append(stats);
+  if (!manual) el.append(precisionRow(doc, progress));
+  const total = progress.source_total;
+  if (typeof total === "number" && total > 0) {
+    const read = Math.min(total, progress.source_read || 0);
+    const bar = h(doc, "progress", "nba-bar");
+    bar.max = total;
+    bar.value = read;
+    const pct = Math.round((100 * read) / total);
+    el.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+  }
+}
+
+/**
+ * The model's precision on the last answers to its guesses, and a sparkline of it.
+ * @param {Document} doc
+ * @param {Progress} progress
+ */
+export function precisionRow(doc, progress) {
+  const value = progress.model_precision;
+  const n = progress.model_precision_answers || 0;
+  const known = typeof value === "number" && Number.isFinite(value);
+  const row = h(doc, "div", "nba-precision");
+  row.title = known
+    ? `The model's guesses you accepted, of the last ${n} you accepted or rejected: each ` +
+      "answer tests the model before it learns from it"
+    : "Not known yet: no answer to a span the model proposed";
+  row.append(h(doc, "span", "nba-precision-name", "model precision"),
+    h(doc, "span", "nba-precision-value", known ? `${Math.round(value * 100)}%` : "–"));
+  if (known) row.append(h(doc, "span", "nba-precision-n", `last ${n}`));
+  const history = (progress.model_precision_history || []).filter(
+    (v) => typeof v === "number" && Number.isFinite(v));
+  if (history.length >= 2) row.append(sparkline(doc, history));
+  return row;
+}
+
+/**
+ * An inline SVG line of values in [0, 1], oldest left; built node by node (no markup).
+ * @param {Document} doc
+ * @param {number[]} values at least two
+ */
+export function sparkline(doc, values) {
+  const NS = "http://www.w3.org/2000/svg";
+  const W = 80;
+  const H = 18;
+  const svg = doc.createElementNS(NS, "svg");
+  svg.setAttribute("class", "nba-spark");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("width", String(W));
+  svg.setAttribute("height", String(H));
+  svg.setAttribute("role", "img");
+  const first = Math.round(values[0] * 100);
+  const last = Math.round(values[values.length - 1] * 100);
+  svg.setAttribute("aria-label", `model precision over the session: from ${first}% to ${last}%`);
+  const y = (/** @type {number} */ v) => (H - 2 - Math.max(0, Math.min(1, v)) * (H - 4)).toFixed(1);
+  const x = (/** @type {number} */ i) => ((i * (W - 2)) / (values.length - 1) + 1).toFixed(1);
+  const line = doc.createElementNS(NS, "polyline");
+  line.setAttribute("points", values.map((v, i) => `${x(i)},${y(v)}`).join(" "));
+  line.setAttribute("class", "nba-spark-line");
+  const dot = doc.createElementNS(NS, "circle");
+  dot.setAttribute("cx", x(values.length - 1));
+  dot.setAttribute("cy", y(values[values.length - 1]));
+  dot.setAttribute("r", "2");
+  dot.setAttribute("class", "nba-spark-dot");
+  svg.append(line, dot);
+  return svg;
+}
+
+/**
+ * The side panel's elements and its update.
+ * @param {Document} doc
+ */
+export function createSidePanel(doc) {
+  const el = h(doc, "div", "nba-side");
+  const progressEl = h(doc, "div", "nba-progress");
+  const historyTitle = h(doc, "div", "nba-side-title", "Last decisions (click to change)");
+  const historyEl = h(doc, "ol", "nba-history");
+  el.append(progressEl, historyTitle, historyEl);
+  const painted = { progress: "", history: "" };
+
+  /**
+   * @param {object} now
+   * @param {Progress} now.progress
+   * @param {HistoryRow[]} now.history
+   * @param {boolean} now.manual
+   * @param {boolean} now.off nothing can be answered: the history's buttons are off
+   * @param {string[]} now.labels the session's labels (their colours)
+   */
+  function update({ progress, history, manual, off, labels }) {
+    const progressKey = JSON.stringify(progress);
+    if (progressKey !== painted.progress) {
+      painted.progress = progressKey;
+      renderProgress(doc, progressEl, progress, manual);
+    }
+    const historyKey = JSON.stringify([off, history]); // off: its buttons turn off
+    if (historyKey !== painted.history) {
+      painted.history = historyKey;
+      renderHistory(doc, historyEl, history, { color: labelColors(labels), off });
+    }
+  }
+
+  return { el, update };
+}
