@@ -987,7 +987,7 @@ def _check_numbers(epochs: Any, max_steps: Any, eval_every: Any, dropout: Any,
     would otherwise fail deep inside spaCy) and as plain ints/floats for the config.
     ``split``: eval_split is used (no eval_dataset). The schedule's arguments are grouped
     under "schedule" (for _Schedule.make)."""
-    out = {
+    out: dict[str, Any] = {
         "schedule": {
             "epochs": None if epochs is None else _integer(
                 "epochs", epochs, 1, "a positive integer (passes over the data) or None"),
@@ -1110,7 +1110,8 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
                 _add_labels(nlp, ner_name, prep.labels)
                 # Rejected spans spaCy's oracle cannot supervise (E024) never reach training,
                 # as they never reach the in-loop update (checked with this NER's moves).
-                left_out = drop_dead_end_rejects(nlp.get_pipe(ner_name).moves, train_examples)
+                ner: Any = nlp.get_pipe(ner_name)
+                left_out = drop_dead_end_rejects(ner.moves, train_examples)
                 if left_out:
                     DocBin(docs=docs).to_disk(train_path)
                 workdir = stage / "training"
