@@ -164,8 +164,10 @@ def add_protocol_args(p: Any, wnut17: bool = True) -> None:
     p.add_argument("--base", default="blank:en",
                    help="train()'s base_model for every model the protocol trains: 'blank:en' "
                         "or a pipeline directory, e.g. word vectors from vectors.py")
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--patience", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=None,
+                   help="train()'s epochs cap (default: train()'s, none)")
+    p.add_argument("--patience", type=int, default=8,
+                   help="train()'s patience in evaluations (default: train()'s)")
     p.add_argument("--n-seed", type=int, default=200)
     if wnut17:
         p.add_argument("--n-seed-wnut17", type=int, default=1000,

@@ -9,7 +9,9 @@ All answers on one input text merge into one ``Example``:
 - silver analyses (gold tasks with ``meta["silver"]``: a model's confident analysis, not a
   person's) count as gold only for texts no person has answered: any accept or reject by a
   person on the text (a rejected analysis too) wins, and the silver analysis is left out;
-- ignored answers, and rejected gold tasks, are left out.
+- ignored answers, and rejected gold tasks, are left out;
+- a span with an ``answer`` of its own (Prodigy's ``ner.teach`` exports: a rejected row whose
+  span was accepted) is taken with that answer, not the row's.
 
 When one span is answered more than once (accepted, later rejected, ...) the latest answer wins
 and the conflict is counted. Spans that do not align with the tokenizer (answers imported from
@@ -108,8 +110,10 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
                 else:
                     item.gold = spans
             continue
-        for key in spans:
-            mine, other = (item.accept, item.reject) if answer == "accept" else (
+        for key, own in zip(spans, _span_answers(task, answer), strict=True):
+            if own not in ("accept", "reject"):
+                continue  # this span was ignored
+            mine, other = (item.accept, item.reject) if own == "accept" else (
                 item.reject, item.accept)
             if key in other:
                 del other[key]
@@ -117,6 +121,52 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
                 stats.conflicts += 1
             mine[key] = order
     return list(merged.values())
+
+
+def _span_answers(task: Mapping[str, Any], answer: str) -> list[str]:
+    """Each span's answer: its own ``answer`` when it has one, else the row's."""
+    out = []
+    for s in task.get("spans") or []:
+        own = s.get("answer") if isinstance(s, Mapping) else None
+        out.append(own if own in ("accept", "reject", "ignore") else answer)
+    return out
+
+
+def drop_dead_end_rejects(moves: Any, examples: Iterable[Example]) -> int:
+    """Remove the rejected spans spaCy's NER oracle cannot supervise; returns how many.
+
+    spaCy cuts a long text into pieces along its oracle sequence (the first free move at each
+    step, in the order of ``moves``; a random cut size, so whether a text is cut varies from
+    run to run). When that path opens an entity a rejected span forbids to close, no move is
+    free and spaCy raises E024 ("Could not find an optimal move to supervise the parser"),
+    failing the whole run. ``moves`` is the NER's own transition system (its order decides the
+    path). Each such text loses the fewest rejected spans that make its oracle complete (one
+    when one suffices, else all of them).
+    """
+    dropped = 0
+    for eg in examples:
+        rejected = list(eg.reference.spans.get(INCORRECT_SPANS_KEY, []))
+        if not rejected or _oracle_ok(moves, eg):
+            continue
+        keep: list[Span] = []
+        for i in range(len(rejected)):
+            eg.reference.spans[INCORRECT_SPANS_KEY] = rejected[:i] + rejected[i + 1:]
+            if _oracle_ok(moves, eg):
+                keep = rejected[:i] + rejected[i + 1:]
+                break
+        eg.reference.spans[INCORRECT_SPANS_KEY] = keep
+        dropped += len(rejected) - len(keep)
+    return dropped
+
+
+def _oracle_ok(moves: Any, eg: Example) -> bool:
+    try:
+        moves.get_oracle_sequence(eg)
+    except ValueError as err:
+        if "E024" in str(err):
+            return False
+        raise
+    return True
 
 
 def _span(doc: Doc, key: SpanKey, stats: ExampleStats, unknown: list[Span] | None = None

@@ -564,6 +564,49 @@ def check_dataset_name(name: Any) -> str:
     return name
 
 
+def _span_rows(df: Any) -> Any:
+    """``to_pandas``'s frame with one row per span for binary answers that have several spans
+    or a span with an answer of its own; the other rows as they are."""
+    def split(kind: str, spans: list) -> bool:
+        return kind == "binary" and (len(spans) > 1 or any(
+            isinstance(x, Mapping) and "answer" in x for x in spans))
+
+    todo = [split(k, sp) for k, sp in zip(df["kind"], df["spans"], strict=True)]
+    if not any(todo):
+        return df
+    counts = [len(sp) if t else 1 for t, sp in zip(todo, df["spans"], strict=True)]
+    out = df.iloc[[i for i, n in enumerate(counts) for _ in range(n)]].reset_index(drop=True)
+    cols = {c: out[c].astype(object).tolist() for c in (
+        "span_text", "label", "start", "end", "token_start", "token_end", "answer", "score")}
+    row = 0
+    for t, n, sp, text, answer in zip(todo, counts, df["spans"], df["text"], df["answer"],
+                                      strict=True):
+        for x in sp if t else ():
+            x = x if isinstance(x, Mapping) else {}
+            start, end = x.get("start"), x.get("end")
+            own = x.get("answer")
+            values = {
+                "label": x.get("label"), "start": start, "end": end,
+                "token_start": x.get("token_start"), "token_end": x.get("token_end"),
+                "span_text": x.get("text") or (text[start:end] if isinstance(start, int)
+                                               and isinstance(end, int) else None),
+                "answer": own if own in ("accept", "reject", "ignore") else answer,
+                "score": x.get("score")}
+            for c, v in values.items():
+                cols[c][row] = v
+            row += 1
+        row += 0 if t else n
+    for c, values in cols.items():
+        out[c] = _series(values, out.index)
+    return out
+
+
+def _series(values: list, index: Any) -> Any:
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object).infer_objects()
+
+
 def _loads_many(payloads: list[str]) -> list[Any]:
     """Parse many JSON texts in one C-level call instead of a Python loop per row, with the
     cyclic garbage collector paused: the parsed dicts and lists hold no cycles, yet every few
@@ -1069,7 +1112,9 @@ class Dataset:
         Columns: text, span_text, label, start, end, token_start, token_end, answer, score,
         kind, view_id, annotator, session_id, timestamp (UTC pandas datetime), input_hash,
         task_hash, spans (list of dicts), meta (dict). For gold answers the span columns are
-        empty and ``spans`` holds every span.
+        empty and ``spans`` holds every span. A binary answer with several spans (Prodigy's
+        ner.teach exports) gives one row per span, with that span's columns and its own
+        ``answer`` (the span's, else the task's); ``spans`` still holds all of them.
         """
         import pandas as pd  # lazy: importing the store does not need pandas
 
@@ -1094,6 +1139,7 @@ class Dataset:
                                 for m in _loads_many(df["meta"].tolist())],
                                index=df.index, dtype=object)
         df["timestamp"] = df["timestamp"].dt.tz_localize("UTC")
+        df = _span_rows(df)
         for col in ("start", "end", "token_start", "token_end"):
             df[col] = df[col].astype("Int64")
         return df

@@ -32,6 +32,7 @@ How it works (spaCy's own machinery, so ``python -m spacy train`` can rerun it):
 
 from __future__ import annotations
 
+import glob
 import html
 import inspect
 import io
@@ -39,8 +40,10 @@ import json
 import math
 import os
 import random
+import re
 import shlex
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -57,7 +60,13 @@ from spacy.training import Example
 
 from . import checks
 from .errors import DatasetError, StoreError, TrainingError
-from .examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
+from .examples import (
+    ExampleStats,
+    MergedAnnotation,
+    drop_dead_end_rejects,
+    merge_answers,
+    merged_to_example,
+)
 from .models import (
     INCORRECT_SPANS_KEY,
     ModelLike,
@@ -69,10 +78,18 @@ from .models import (
 from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path
 from .tasks import is_gold
 
-DEFAULT_EPOCHS = 10
+# The training schedule, in steps (one update on ``batch_size`` texts), like spaCy's own
+# config (max_steps 20000, eval_frequency 200, patience 1600 = 8 evaluations): evaluate once
+# per epoch, or every 200 steps when an epoch is longer; stop after 8 evaluations without a
+# better score, but never before the model has predicted its first entity (a fresh model
+# scores 0 for the first epochs on small data) unless FIRST_ENTITY_WAIT steps have passed.
+DEFAULT_EPOCHS = None  # no cap on passes: MAX_STEPS and the patience end the run
+DEFAULT_MAX_STEPS = 20_000
+MAX_EVAL_EVERY = 200
+DEFAULT_PATIENCE = 8  # evaluations
+FIRST_ENTITY_WAIT = 2_000  # steps
 DEFAULT_DROPOUT = 0.1
 DEFAULT_BATCH_SIZE = 16
-DEFAULT_PATIENCE = 3
 # How many times per epoch a text known only from binary answers (with an accepted span) is
 # trained on. Such a text says nothing about its unanswered tokens, so it gives a smaller
 # update than a complete annotation; but twice did not train better models on BTC over 16
@@ -201,17 +218,64 @@ def _code_file_text() -> str:
 # -- progress and per-epoch scores ------------------------------------------------------------
 
 
-class _Monitor:
-    """Receives spaCy's training events for one run: a progress bar and the evaluations."""
+@dataclass(frozen=True)
+class _Schedule:
+    """How long one run trains and when it is evaluated, in steps (updates)."""
 
-    def __init__(self, total_steps: int, steps_per_epoch: int, progress: bool, desc: str):
-        self.steps_per_epoch = steps_per_epoch
+    steps_per_epoch: int
+    epochs: int | None  # at most this many passes (None: no cap)
+    max_steps: int
+    eval_every: int
+    patience: int  # evaluations without a better score before stopping; 0: never
+
+    @classmethod
+    def make(cls, steps_per_epoch: int, epochs: int | None, max_steps: int,
+             eval_every: int | None, patience: int) -> _Schedule:
+        every = eval_every or min(steps_per_epoch, MAX_EVAL_EVERY)
+        return cls(steps_per_epoch, epochs, max_steps, every, patience)
+
+    @property
+    def last_step(self) -> int:
+        """spaCy's max_steps: a multiple of eval_every, so the budget ends with an evaluation
+        (the one at step s runs after s + 1 updates)."""
+        budget = self.max_steps
+        if self.epochs is not None:
+            budget = min(budget, self.epochs * self.steps_per_epoch)
+        return max(1, math.ceil(budget / self.eval_every)) * self.eval_every
+
+
+class _EarlyStop(Exception):
+    """Raised from the logger to end spaCy's training loop: train()'s own stopping rule."""
+
+
+def _finds_entity(record: Mapping[str, Any]) -> bool:
+    """The model predicted at least one entity right at this evaluation."""
+    b = record.get("binary")
+    return bool(record.get("ents_f")) or bool(b and b.get("accept_correct"))
+
+
+class _Monitor:
+    """Receives spaCy's training events for one run: a progress bar, the evaluations and the
+    early stop (patience counted from the best evaluation, and not before the first one that
+    finds an entity, or FIRST_ENTITY_WAIT steps)."""
+
+    def __init__(self, schedule: _Schedule, progress: bool, desc: str):
+        self.schedule = schedule
+        self.steps_per_epoch = schedule.steps_per_epoch
         self.evals: list[dict[str, Any]] = []
+        self.first_found: int | None = None  # index of the first evaluation with an entity
+        self.stopped: dict[str, Any] | None = None
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total_steps, desc=desc, unit="batch", leave=True)
+            # No total: early stopping usually ends a run long before the budget, so a bar
+            # and an ETA against it would mislead; a finished run fills the bar.
+            self.bar = tqdm(total=None, desc=desc, unit="batch", leave=True)
+
+    def _epoch(self, step: int) -> float | int:
+        epoch = step / self.steps_per_epoch
+        return int(epoch) if step % self.steps_per_epoch == 0 else round(epoch, 2)
 
     def step(self, info: Mapping[str, Any]) -> None:
         if self.bar is not None:
@@ -221,7 +285,7 @@ class _Monitor:
         scores = dict(info.get("other_scores") or {})
         record = _score_record(scores)
         record.update(
-            epoch=round(info["step"] / self.steps_per_epoch), step=int(info["step"]),
+            epoch=self._epoch(int(info["step"])), step=int(info["step"]),
             score=float(info["score"] or 0.0),
             loss=float(sum(v for k, v in (info.get("losses") or {}).items())),
             seconds=float(info.get("seconds") or 0.0),
@@ -232,9 +296,40 @@ class _Monitor:
             if record.get("binary"):
                 post["acc"] = f"{record['binary']['accuracy']:.3f}"
             self.bar.set_postfix(post, refresh=False)
+        self._check_stop()
 
-    def close(self) -> None:
+    def _check_stop(self) -> None:
+        index = len(self.evals) - 1
+        if self.first_found is None and _finds_entity(self.evals[-1]):
+            self.first_found = index
+        patience = self.schedule.patience
+        if not patience:
+            return
+        top = max(r["score"] for r in self.evals)
+        best = next(i for i, r in enumerate(self.evals) if r["score"] == top)
+        if self.first_found is not None:
+            start = max(best, self.first_found)
+        elif self.evals[-1]["step"] >= FIRST_ENTITY_WAIT:
+            start = best
+        else:
+            return
+        if index - start >= patience:
+            self.stopped = {"epoch": self.evals[-1]["epoch"], "step": self.evals[-1]["step"],
+                            "patience": patience, "since_epoch": self.evals[start]["epoch"],
+                            "found_entity": self.first_found is not None}
+            raise _EarlyStop()
+
+    def close(self, ok: bool) -> None:
+        """A run that ended by its own rule (early stop, budget) fills the bar; a failed one
+        leaves it where it stopped."""
         if self.bar is not None:
+            if ok:
+                if self.stopped is not None:
+                    self.bar.set_postfix_str(
+                        f"{self.bar.postfix or ''} stopped early at epoch "
+                        f"{self.stopped['epoch']}".strip(", "), refresh=False)
+                self.bar.total = self.bar.n
+                self.bar.refresh()
             self.bar.close()
 
 
@@ -312,8 +407,12 @@ class TrainResult:
       ``ents_per_type`` (label -> p/r/f),
       ``binary`` (None, or ``accuracy`` with ``correct``/``incorrect``/``total`` and
       ``accept_correct``/``accept_total``/``reject_correct``/``reject_total``), ``loss``.
-      Record 0 is the evaluation after the first batch; record k after epoch k (spaCy evaluates
-      at a step, which here is the first batch of the next epoch). ``best`` is the saved one.
+      Record 0 is the evaluation after the first batch; then one per epoch (record k after
+      epoch k: spaCy evaluates at a step, here the first batch of the next epoch), or every
+      200 steps when an epoch is longer (``epoch`` is then fractional). ``best`` is the
+      saved one (of equal scores, the latest). ``stopped``: None, or where the run stopped
+      early (``epoch``, ``step``, ``patience`` evaluations without a better score since
+      ``since_epoch``).
     - ``stats``: counts behind the examples (answers, ignored, conflicts, examples, train/eval
       texts, labels, ...).
     """
@@ -325,6 +424,7 @@ class TrainResult:
     seconds: float
     rerun_command: str
     config_path: Path
+    stopped: dict[str, Any] | None = None
 
     @property
     def best(self) -> dict[str, Any]:
@@ -333,11 +433,12 @@ class TrainResult:
 
     def _rows(self) -> tuple[list[str], list[list[str]]]:
         binary = self.scores["eval"] != "gold"
-        head = ["epoch", "loss", "P", "R", "F"] + (["accuracy", "correct/total"] if binary else [])
+        head = ["epoch", "step", "loss", "P", "R", "F"] + (
+            ["accuracy", "correct/total"] if binary else [])
         rows = []
         for rec in self.scores["epochs"]:
             row = [str(rec["epoch"]) + ("*" if rec is self.best or rec == self.best else ""),
-                   f"{rec['loss']:.1f}", _fmt(rec["ents_p"]), _fmt(rec["ents_r"]),
+                   str(rec["step"]), f"{rec['loss']:.1f}", _fmt(rec["ents_p"]), _fmt(rec["ents_r"]),
                    _fmt(rec["ents_f"])]
             if binary:
                 b = rec["binary"]
@@ -369,6 +470,13 @@ class TrainResult:
                 f"decisions right; accepted spans predicted {b['accept_correct']}/"
                 f"{b['accept_total']}, rejected spans not predicted {b['reject_correct']}/"
                 f"{b['reject_total']})")
+        stop = self.stopped
+        if stop:
+            best = self.best["epoch"]
+            tie = (f" (the same score as epoch {stop['since_epoch']}; of equal scores the "
+                   f"latest is saved)" if best != stop["since_epoch"] else "")
+            notes.append(f"Stopped early at epoch {stop['epoch']} (no gain in "
+                         f"{stop['patience']} evaluations); best epoch {best}{tie}.")
         s = self.stats
         notes.append(
             f"{s['train_texts']} train texts, {s['eval_texts']} eval texts ({self.scores['eval']}"
@@ -403,9 +511,9 @@ class TrainResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain JSON-able data: output_dir, scores, stats, labels, seconds,
-        rerun_command."""
+        stopped, rerun_command."""
         return {"output_dir": str(self.output_dir), "scores": self.scores, "stats": self.stats,
-                "labels": self.labels, "seconds": self.seconds,
+                "labels": self.labels, "seconds": self.seconds, "stopped": self.stopped,
                 "rerun_command": self.rerun_command}
 
 
@@ -644,8 +752,8 @@ def _listens(nlp: Language, name: str) -> bool:
 
 
 def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kind: str,
-                  epochs: int, dropout: float, batch_size: int, patience: int, seed: int,
-                  steps_per_epoch: int) -> tuple[Any, str]:
+                  schedule: _Schedule, dropout: float, batch_size: int, seed: int
+                  ) -> tuple[Any, str]:
     """The spaCy training config (uninterpolated) and the name of its NER component."""
     from spacy.cli.init_config import init_config
 
@@ -710,10 +818,12 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
     t = cfg["training"]
     t["seed"] = seed
     t["dropout"] = dropout
-    t["max_epochs"] = epochs + 1  # the evaluation after epoch k runs on the first batch of k+1
-    t["max_steps"] = epochs * steps_per_epoch
-    t["eval_frequency"] = steps_per_epoch
-    t["patience"] = patience * steps_per_epoch
+    # The evaluation after epoch k runs on the first batch of epoch k + 1.
+    t["max_epochs"] = schedule.epochs + 1 if schedule.epochs else 0
+    t["max_steps"] = schedule.last_step
+    t["eval_frequency"] = schedule.eval_every
+    # spaCy's own rule for a rerun (train() applies its own, see _Monitor).
+    t["patience"] = schedule.patience * schedule.eval_every
     t["batcher"] = {"@batchers": "spacy.batch_by_sequence.v1", "size": batch_size,
                     "get_length": None}
     # Which evaluation picks the saved epoch: F on complete annotations, the accuracy of the
@@ -870,18 +980,27 @@ def _real(name: str, value: Any, hint: str) -> float:
     return checks.real(name, value, hint, error=TrainingError)
 
 
-def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, seed: Any,
-                   binary_weight: Any, eval_split: Any, split: bool) -> dict[str, Any]:
+def _check_numbers(epochs: Any, max_steps: Any, eval_every: Any, dropout: Any,
+                   batch_size: Any, patience: Any, seed: Any, binary_weight: Any,
+                   eval_split: Any, split: bool) -> dict[str, Any]:
     """The numeric arguments of train()/train_curve(), checked at the call (a string or a bool
     would otherwise fail deep inside spaCy) and as plain ints/floats for the config.
-    ``split``: eval_split is used (no eval_dataset)."""
-    out = {
-        "epochs": _integer("epochs", epochs, 1, "a positive integer (passes over the data)"),
+    ``split``: eval_split is used (no eval_dataset). The schedule's arguments are grouped
+    under "schedule" (for _Schedule.make)."""
+    out: dict[str, Any] = {
+        "schedule": {
+            "epochs": None if epochs is None else _integer(
+                "epochs", epochs, 1, "a positive integer (passes over the data) or None"),
+            "max_steps": _integer("max_steps", max_steps, 1,
+                                  "a positive integer (updates of batch_size texts)"),
+            "eval_every": None if eval_every is None else _integer(
+                "eval_every", eval_every, 1, "a positive integer (steps) or None"),
+            "patience": _integer("patience", patience, 0,
+                                 "an integer >= 0 (evaluations; 0: no early stopping)"),
+        },
         "dropout": _real("dropout", dropout, "a number in [0, 1), e.g. 0.1"),
         "batch_size": _integer("batch_size", batch_size, 1,
                                "a positive integer (texts per update)"),
-        "patience": _integer("patience", patience, 0,
-                             "an integer >= 0 (0: no early stopping)"),
         "seed": checks.seed(seed, error=TrainingError),
         "binary_weight": _integer("binary_weight", binary_weight, 1,
                                   "a positive integer (1: every text once)"),
@@ -895,6 +1014,27 @@ def _check_numbers(epochs: Any, dropout: Any, batch_size: Any, patience: Any, se
         raise TrainingError(f"eval_split must be between 0 and 1 (e.g. 0.2), got {eval_split!r}."
                             f" Pass eval_dataset= to evaluate on a dataset of its own.")
     return out
+
+
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+([.+-]?[A-Za-z0-9.]+)?$")
+
+
+def _check_meta(name: Any, version: Any) -> dict[str, str]:
+    """The pipeline's name and version for meta.json, as ``spacy package`` accepts them."""
+    meta = {}
+    if name is not None:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise TrainingError(f"name must be letters, digits and underscores (the package "
+                                f"name spacy package builds from it), e.g. 'gadgets', got "
+                                f"{name!r}.")
+        meta["name"] = name
+    if version is not None:
+        if not isinstance(version, str) or not _VERSION.match(version):
+            raise TrainingError(f"version must be a version string such as '0.1.0', got "
+                                f"{version!r}.")
+        meta["version"] = version
+    return meta
 
 
 def _check_fractions(fractions: Any) -> list[float]:
@@ -924,23 +1064,24 @@ def _percent(frac: float) -> str:
 
 
 def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite: bool,
-         epochs: int, dropout: float, batch_size: int, patience: int, seed: int,
-         binary_weight: int, progress: bool, desc: str = "train") -> TrainResult:
+         schedule: dict[str, Any], dropout: float, batch_size: int, seed: int,
+         binary_weight: int, progress: bool, meta: Mapping[str, str],
+         desc: str = "train") -> TrainResult:
     """Train on ``train_examples`` and write the result to ``out`` (checked by the caller)."""
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
 
     started = time.perf_counter()
     out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    stage = Path(tempfile.mkdtemp(prefix=_hidden_name(out, "stage"), dir=out.parent))
     try:
         base_ref = prep.base.ref
         base_nlp = prep.base.nlp
         if base_ref is None and (prep.base.in_memory or has_vectors(base_nlp)):
             # An in-memory Language (its components, tokenizer, vectors): saved so spaCy can
-            # source from it.
+            # source from it; training.cfg names it relative to the output directory.
             base_nlp.to_disk(stage / "base_model")
-            base_ref = str(out / "base_model")
+            base_ref = "base_model"
             stage_ref = str(stage / "base_model")
         else:
             stage_ref = base_ref
@@ -949,25 +1090,37 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
                 for _ in range(binary_weight if eg.reference.user_data.get(BINARY_FLAG) else 1)]
         DocBin(docs=docs).to_disk(train_path)
         DocBin(docs=[eg.reference for eg in prep.eval_examples]).to_disk(dev_path)
-        steps_per_epoch = math.ceil(len(docs) / batch_size)
-        cfg, ner_name = _build_config(prep.base, stage_ref, prep.labels, prep.eval_kind, epochs,
-                                      dropout, batch_size, patience, seed, steps_per_epoch)
+        sched = _Schedule.make(math.ceil(len(docs) / batch_size), **schedule)
+        cfg, ner_name = _build_config(prep.base, stage_ref, prep.labels, prep.eval_kind, sched,
+                                      dropout, batch_size, seed)
         cfg["paths"]["train"] = str(train_path)
         cfg["paths"]["dev"] = str(dev_path)
         run_cfg = cfg.copy()
         run_cfg["training"]["logger"] = {"@loggers": LOGGER_NAME}
         run_cfg["training"]["before_update"] = {"@callbacks": PROGRESS_NAME}
-        monitor = _Monitor(epochs * steps_per_epoch + 1, steps_per_epoch, progress, desc)
+        run_cfg["training"]["patience"] = 0  # the monitor stops the run (_EarlyStop)
+        monitor = _Monitor(sched, progress, desc)
         _ACTIVE.monitor = monitor
         sink = io.StringIO()
+        ok = False
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*W(086|087|113).*")
                 nlp = init_nlp(run_cfg)
                 _add_labels(nlp, ner_name, prep.labels)
+                # Rejected spans spaCy's oracle cannot supervise (E024) never reach training,
+                # as they never reach the in-loop update (checked with this NER's moves).
+                ner: Any = nlp.get_pipe(ner_name)
+                left_out = drop_dead_end_rejects(ner.moves, train_examples)
+                if left_out:
+                    DocBin(docs=docs).to_disk(train_path)
                 workdir = stage / "training"
                 workdir.mkdir()
-                spacy_train(nlp, workdir, stdout=sink, stderr=sink)
+                try:
+                    spacy_train(nlp, workdir, stdout=sink, stderr=sink)
+                except _EarlyStop:
+                    pass
+            ok = True
         except TrainingError:
             raise
         except Exception as err:
@@ -976,14 +1129,14 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
                                 f"(the output directory was not written)") from err
         finally:
             _ACTIVE.monitor = None
-            monitor.close()
+            monitor.close(ok)
         # The best pipeline at the root, the run's files beside it.
         shutil.copytree(workdir / "model-best", stage, dirs_exist_ok=True)
         shutil.rmtree(workdir)
-        final_train, final_dev = out / "train.spacy", out / "dev.spacy"
-        _fix_saved_config(stage / "config.cfg", final_train, final_dev)
-        cfg["paths"]["train"] = str(final_train)
-        cfg["paths"]["dev"] = str(final_dev)
+        # Paths relative to the output directory: rerun from inside it, wherever it is moved.
+        _fix_saved_config(stage / "config.cfg", Path("train.spacy"), Path("dev.spacy"))
+        cfg["paths"]["train"] = "train.spacy"
+        cfg["paths"]["dev"] = "dev.spacy"
         if base_ref != stage_ref:
             _point_config_at(cfg, stage_ref, base_ref)
         cfg.to_disk(stage / TRAINING_CFG)
@@ -993,25 +1146,102 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
         best = max(evals, key=lambda r: (r["score"], r["step"])) if evals else None
         if best is None:
             raise TrainingError("spaCy's training loop ended without an evaluation.")
+        _fix_meta(stage / "meta.json", best, meta)
         scores = {"epochs": evals, "best": best, "eval": prep.eval_kind}
-        stats = dict(prep.stats, train_texts=len(train_examples))
-        rerun = (f"python -m spacy train {shlex.quote(str(out / TRAINING_CFG))} --code "
-                 f"{shlex.quote(str(out / CODE_FILE))} --output "
-                 f"{shlex.quote(str(out.parent / (out.name + '-rerun')))}")
+        stats = dict(prep.stats, train_texts=len(train_examples), rejects_left_out=left_out,
+                     steps=evals[-1]["step"] + 1, eval_every=sched.eval_every)
+        rerun = (f"cd {shlex.quote(str(out))} && python -m spacy train {TRAINING_CFG} --code "
+                 f"{CODE_FILE} --output {shlex.quote('../' + out.name + '-rerun')}")
         result = TrainResult(out, scores, stats, list(prep.labels),
-                             time.perf_counter() - started, rerun, out / TRAINING_CFG)
+                             time.perf_counter() - started, rerun, out / TRAINING_CFG,
+                             monitor.stopped)
         (stage / MARKER).write_text(json.dumps(result.as_dict(), indent=2, default=str),
                                     encoding="utf8")
-        if out.exists():
-            if overwrite and any(out.iterdir()):
-                shutil.rmtree(out)
-            else:
-                out.rmdir()
-        stage.rename(out)
+        _swap_into_place(stage, out, overwrite)
         return result
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+# -- the output directory: built beside it, swapped in, leftovers of killed runs cleaned ------
+
+_HIDDEN = re.compile(r"^\.(?P<name>.+)\.nbannotate-(?P<kind>stage|old)-(?P<pid>\d+)@"
+                     r"(?P<host>.*)-[a-z0-9_]+$")
+PAUSE_ENV = "NBANNOTATE_TEST_SWAP_PAUSE"
+
+
+def _hidden_name(out: Path, kind: str) -> str:
+    """The prefix of a hidden sibling of ``out`` that names its owner process, so a later run
+    can tell a killed run's folder from a live one."""
+    return f".{out.name}.nbannotate-{kind}-{os.getpid()}@{socket.gethostname()}-"
+
+
+def _alive(pid: int, host: str) -> bool:
+    if host != socket.gethostname():
+        return True  # another machine's run (a shared folder): not ours to judge
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _swap_into_place(stage: Path, out: Path, overwrite: bool) -> None:
+    """Move the finished output into ``out``. A previous output is renamed aside first and
+    removed last: a kill at any point leaves it whole (restored by the next train() call)."""
+    aside = None
+    if out.exists():
+        if overwrite and any(out.iterdir()):
+            aside = out.parent / (_hidden_name(out, "old") + os.urandom(4).hex())
+            out.rename(aside)
+        else:
+            out.rmdir()
+    pause = os.environ.get(PAUSE_ENV)
+    if pause:  # tests: a real process killed between the two renames
+        Path(pause).write_text(str(os.getpid()), encoding="utf8")
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+    stage.rename(out)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Folders left beside ``out`` by train() runs that were killed: a staging folder is
+    removed; a previous output renamed aside is put back when ``out`` is missing (the kill came
+    between the renames of a swap), else removed."""
+    if not out.parent.is_dir():
+        return
+    for path in sorted(out.parent.glob(glob.escape(f".{out.name}.nbannotate-") + "*")):
+        m = _HIDDEN.match(path.name)
+        if m is None or m["name"] != out.name or not path.is_dir():
+            continue
+        if _alive(int(m["pid"]), m["host"]):
+            continue
+        if m["kind"] == "old" and not out.exists():
+            path.rename(out)
+            warnings.warn(f"A train() run into {str(out)!r} was killed while replacing its "
+                          f"output: the previous output was put back.", stacklevel=3)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _fix_meta(path: Path, best: Mapping[str, Any], meta: Mapping[str, str]) -> None:
+    """meta.json as the result reports it: the saved evaluation's scores (None where there is
+    no entity F, not spaCy's 0.0), and the pipeline's name and version when given."""
+    data = json.loads(path.read_text(encoding="utf8"))
+    perf = data.setdefault("performance", {})
+    for key in ("ents_p", "ents_r", "ents_f"):
+        if key in perf:
+            perf[key] = best[key]
+    if BINARY_KEY in perf:
+        perf[BINARY_KEY] = best["binary"]["accuracy"] if best["binary"] else None
+    data.update(meta)
+    path.write_text(json.dumps(data, indent=2), encoding="utf8")
 
 
 def _point_config_at(cfg: Any, old: str | None, new: str | None) -> None:
@@ -1052,15 +1282,19 @@ def train(
     eval_dataset: str | Sequence[str] | None = None,
     eval_split: float = 0.2,
     labels: Iterable[str] | str | None = None,
-    epochs: int = DEFAULT_EPOCHS,
+    epochs: int | None = DEFAULT_EPOCHS,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    eval_every: int | None = None,
+    patience: int = DEFAULT_PATIENCE,
     dropout: float = DEFAULT_DROPOUT,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    patience: int = DEFAULT_PATIENCE,
     seed: int = 0,
     binary_weight: int = DEFAULT_BINARY_WEIGHT,
     db: Database | str | Path | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    name: str | None = None,
+    version: str | None = None,
 ) -> TrainResult:
     """Train a new NER pipeline from the answers in ``datasets`` and save it to ``output_dir``.
 
@@ -1075,12 +1309,17 @@ def train(
     ``labels``: train only these labels
     (other spans are left out; in gold texts their tokens become missing). Each label must have
     an accepted span or be known by the base NER (TrainingError otherwise). Labels the base NER
-    lacks are added to it. ``epochs``: passes over the shuffled training data; ``patience``:
-    stop after this many epochs without a better eval score (0: never); ``batch_size``: texts
-    per update; ``dropout``; ``seed``. ``binary_weight``: how many times per epoch a text
-    known only from binary answers, with an accepted span, is trained on (default 1: once,
-    like every other text; such a text teaches nothing about its unanswered tokens, and a
-    larger weight makes up for that).
+    lacks are added to it. The schedule counts steps (one update on ``batch_size`` texts), as
+    spaCy's config does: ``max_steps`` (20,000) is the budget; ``eval_every`` steps between
+    evaluations (None: once per epoch, at most 200 steps apart); ``patience``: stop after this
+    many evaluations without a better score (0: never), counted from the first evaluation
+    where the model finds an entity (or from step 2,000, when it finds none); ``epochs``: at
+    most this many passes over the shuffled data (None: no cap); ``batch_size``: texts per
+    update; ``dropout``; ``seed``. ``name``/``version``: the pipeline's name and version in
+    its meta.json (spaCy's defaults "pipeline" and "0.0.0" otherwise). ``binary_weight``: how
+    many times per epoch a text known only from binary answers, with an accepted span, is
+    trained on (default 1: once, like every other text; such a text teaches nothing about its
+    unanswered tokens, and a larger weight makes up for that).
     ``db``: a Database, the path of an existing database, or None for ``Database()``'s default
     path (read only: a missing file is an error, not created). ``overwrite``: replace a
     previous train() output in ``output_dir``. ``progress``: show a progress bar (tqdm; a
@@ -1092,9 +1331,11 @@ def train(
     accepted span, unknown labels, bad output_dir or arguments) and ModelError (a base model
     that cannot be loaded), before any training starts.
     """
-    args = _check_numbers(epochs, dropout, batch_size, patience, seed, binary_weight,
-                          eval_split, eval_dataset is None)
+    args = _check_numbers(epochs, max_steps, eval_every, dropout, batch_size, patience, seed,
+                          binary_weight, eval_split, eval_dataset is None)
+    meta = _check_meta(name, version)
     out = _output_path(output_dir)
+    _clean_leftovers(out)
     if isinstance(base_model, (str, Path)) and not str(base_model).startswith("blank:"):
         # Refuse a bad output_dir before the (slow) load of the base model.
         path = Path(base_model).expanduser()
@@ -1103,10 +1344,9 @@ def train(
     prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
                     args["seed"], db)
     _check_output(out, prep.base.directory, overwrite)
-    return _run(prep, prep.train_examples, out, overwrite=overwrite, epochs=args["epochs"],
+    return _run(prep, prep.train_examples, out, overwrite=overwrite, schedule=args["schedule"],
                 binary_weight=args["binary_weight"], dropout=args["dropout"],
-                batch_size=args["batch_size"], patience=args["patience"], seed=args["seed"],
-                progress=progress)
+                batch_size=args["batch_size"], seed=args["seed"], progress=progress, meta=meta)
 
 
 # -- train curve -------------------------------------------------------------------------------
@@ -1204,10 +1444,12 @@ def train_curve(
     eval_dataset: str | Sequence[str] | None = None,
     eval_split: float = 0.2,
     labels: Iterable[str] | str | None = None,
-    epochs: int = DEFAULT_EPOCHS,
+    epochs: int | None = DEFAULT_EPOCHS,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    eval_every: int | None = None,
+    patience: int = DEFAULT_PATIENCE,
     dropout: float = DEFAULT_DROPOUT,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    patience: int = DEFAULT_PATIENCE,
     seed: int = 0,
     binary_weight: int = DEFAULT_BINARY_WEIGHT,
     db: Database | str | Path | None = None,
@@ -1225,8 +1467,8 @@ def train_curve(
     is missing a warning says so and the figure is None (the scores are still returned and
     printed).
     """
-    args = _check_numbers(epochs, dropout, batch_size, patience, seed, binary_weight,
-                          eval_split, eval_dataset is None)
+    args = _check_numbers(epochs, max_steps, eval_every, dropout, batch_size, patience, seed,
+                          binary_weight, eval_split, eval_dataset is None)
     fracs = _check_fractions(fractions)
     root = _output_path(output_dir) if output_dir is not None else None
     prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
@@ -1238,6 +1480,7 @@ def train_curve(
         tmp = tempfile.TemporaryDirectory(prefix="nbannotate-curve-")
         root = Path(tmp.name)
     for frac in fracs:  # refuse a bad output_dir before the first (slow) run
+        _clean_leftovers(root / _percent(frac))
         _check_output(root / _percent(frac), prep.base.directory, overwrite)
     try:
         rows, results = [], []
@@ -1247,10 +1490,10 @@ def train_curve(
             if not any(eg.reference.ents for eg in subset):
                 subset = order[:n - 1] + [next(eg for eg in order if eg.reference.ents)]
             out = root / _percent(frac)
-            res = _run(prep, subset, out, overwrite=overwrite, epochs=args["epochs"],
+            res = _run(prep, subset, out, overwrite=overwrite, schedule=args["schedule"],
                        dropout=args["dropout"], binary_weight=args["binary_weight"],
-                       batch_size=args["batch_size"], patience=args["patience"],
-                       seed=args["seed"], progress=progress, desc=f"{_percent(frac)}%")
+                       batch_size=args["batch_size"], seed=args["seed"], progress=progress,
+                       meta={}, desc=f"{_percent(frac)}%")
             b = res.best
             rows.append({"fraction": frac, "train_texts": n, "ents_p": b["ents_p"],
                          "ents_r": b["ents_r"], "ents_f": b["ents_f"],

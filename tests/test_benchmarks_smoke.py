@@ -209,7 +209,8 @@ def test_paired_joins_saved_runs_seed_by_seed() -> None:
 def test_train_vs_spacy_quick_trains_both_ways(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "tvs"
     _ok(run("train_vs_spacy.py", "--quick", "--out", str(out)))
-    summary = json.loads((out / "summary.json").read_text())
+    run_ = json.loads((out / "summary.json").read_text())["runs"][0]
     for side in ("spacy_train", "nba_train"):
-        assert summary[side]["seconds"] > 0 and 0.0 <= summary[side]["ents_f"] <= 1.0
-    assert summary["time_ratio"] > 0
+        assert run_[side]["seconds"] > 0 and 0.0 <= run_[side]["ents_f"] <= 1.0
+    assert run_["time_ratio"] > 0 and run_["cpu_ratio"] > 0 and run_["first"] == "spacy_train"
+    assert run_["nba_train"]["steps"] > 0 and run_["spacy_train"]["steps"] > 0

@@ -261,10 +261,10 @@ def test_rerun_with_spacy_train_cli(db, tmp_path):
     out = tmp_path / "out"
     result = train("teach", out, db=db, epochs=1, progress=False)
     assert "spacy train" in result.rerun_command
-    cmd = [sys.executable, "-m", "spacy", "train", str(out / "training.cfg"), "--code",
-           str(out / "nbannotate_spacy.py"), "--output", str(tmp_path / "rerun"),
+    cmd = [sys.executable, "-m", "spacy", "train", "training.cfg", "--code",
+           "nbannotate_spacy.py", "--output", str(tmp_path / "rerun"),
            "--training.max_steps", "1", "--training.eval_frequency", "1"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert spacy.load(tmp_path / "rerun" / "model-last").pipe_names == ["tok2vec", "ner"]
 
@@ -422,8 +422,9 @@ def test_the_rerun_command_quotes_paths_and_eval_counts_held_out_answers(db, tmp
     out = tmp_path / "my models" / "out"
     result = train("teach", out, db=db, **FAST)
     words = shlex.split(result.rerun_command)
-    assert words[:4] == ["python", "-m", "spacy", "train"]
-    assert words[4] == str(out / "training.cfg") and Path(words[4]).exists()
+    assert words[:3] == ["cd", str(out), "&&"] and Path(words[1]).is_dir()
+    assert words[3:7] == ["python", "-m", "spacy", "train"]
+    assert words[7] == "training.cfg" and (out / words[7]).exists()
     # the held-out texts' answers (2 accepts and 1 reject each) are counted
     assert result.stats["eval_answers"] == 3 * result.stats["eval_texts"] > 0
 
