@@ -43,7 +43,7 @@ def run(corpus_name: str, seed: int, args: argparse.Namespace) -> list[dict[str,
 
     corpus = C.load_corpus(corpus_name)
     split = C.protocol_split(corpus, seed, args)
-    pool = split.pool[:args.texts]
+    pool = split.pool[: args.texts]
     rows = []
     with tempfile.TemporaryDirectory(prefix="nba-coverage-") as tmp:
         db = nba.Database(Path(tmp) / "gold.duckdb")
@@ -57,27 +57,41 @@ def run(corpus_name: str, seed: int, args: argparse.Namespace) -> list[dict[str,
     docs = list(nlp.pipe([s.text for s in pool], disable=["ner"]))
     gold = [token_gold(doc, s) for doc, s in zip(docs, pool)]
     n_gold = sum(len(g) for g in gold)
-    greedy = [{(e.start, e.end, e.label_) for e in doc.ents}
-              for doc in nlp.pipe([s.text for s in pool])]
+    greedy = [
+        {(e.start, e.end, e.label_) for e in doc.ents} for doc in nlp.pipe([s.text for s in pool])
+    ]
     greedy_hits = sum(len(g & p) for g, p in zip(gold, greedy))
     for width in args.widths:
         tic = time.perf_counter()
         scores: list[dict[tuple[int, int, str], float]] = []
         for i in range(0, len(docs), 32):
-            batch = list(nlp.pipe([s.text for s in pool[i:i + 32]], disable=["ner"]))
+            batch = list(nlp.pipe([s.text for s in pool[i : i + 32]], disable=["ner"]))
             scores.extend(ner.scored_ents(ner.beam_parse(batch, beam_width=width)))
         seconds = time.perf_counter() - tic
         for thr in THRESHOLDS:
             hits = sum(sum(1 for k in g if sc.get(k, 0.0) > thr) for g, sc in zip(gold, scores))
             cands = sum(sum(1 for v in sc.values() if v > thr) for sc in scores)
-            rows.append({"corpus": corpus_name, "seed": seed, "width": width, "threshold": thr,
-                         "recall": hits / max(1, n_gold), "precision": hits / max(1, cands),
-                         "per_text": cands / len(pool), "seconds": round(seconds, 1),
-                         "greedy_recall": greedy_hits / max(1, n_gold), "gold": n_gold})
+            rows.append(
+                {
+                    "corpus": corpus_name,
+                    "seed": seed,
+                    "width": width,
+                    "threshold": thr,
+                    "recall": hits / max(1, n_gold),
+                    "precision": hits / max(1, cands),
+                    "per_text": cands / len(pool),
+                    "seconds": round(seconds, 1),
+                    "greedy_recall": greedy_hits / max(1, n_gold),
+                    "gold": n_gold,
+                }
+            )
         if not args.silent:
             r0 = rows[-len(THRESHOLDS)]
-            print(f"{corpus_name} seed {seed} width {width}: any score {r0['recall']:.2f} of "
-                  f"{n_gold} gold entities ({seconds:.0f} s)", flush=True)
+            print(
+                f"{corpus_name} seed {seed} width {width}: any score {r0['recall']:.2f} of "
+                f"{n_gold} gold entities ({seconds:.0f} s)",
+                flush=True,
+            )
     return rows
 
 
@@ -101,25 +115,55 @@ def main(argv: list[str] | None = None) -> int:
     corpora = [c.strip() for c in args.corpora.split(",") if c.strip()]
     for name in corpora:  # fail fast, with the clear message, before any work
         C.load_corpus(name)
-    rows = [r for name in corpora for seed in (int(s) for s in args.seeds.split(","))
-            for r in run(name, seed, args)]
+    rows = [
+        r
+        for name in corpora
+        for seed in (int(s) for s in args.seeds.split(","))
+        for r in run(name, seed, args)
+    ]
     table = []
     for name in corpora:
         for width in args.widths:
             for thr in THRESHOLDS:
-                mine = [r for r in rows if (r["corpus"], r["width"], r["threshold"]) ==
-                        (name, width, thr)]
+                mine = [
+                    r
+                    for r in rows
+                    if (r["corpus"], r["width"], r["threshold"]) == (name, width, thr)
+                ]
                 rec, _ = C.mean_sd([r["recall"] for r in mine])
                 prec, _ = C.mean_sd([r["precision"] for r in mine])
                 per, _ = C.mean_sd([r["per_text"] for r in mine])
-                table.append([name, width, f"> {thr}", f"{100 * rec:.0f}%", f"{100 * prec:.0f}%",
-                              f"{per:.1f}"])
-    greedy = {name: C.mean_sd([r["greedy_recall"] for r in rows if r["corpus"] == name])[0]
-              for name in corpora}
-    print(C.table(["corpus", "beam width", "span score", "gold entities among the candidates",
-                   "candidates that are gold", "candidates per sentence"], table))
-    print("Greedy parse, gold entities found: " +
-          ", ".join(f"{n} {100 * g:.0f}%" for n, g in greedy.items()))
+                table.append(
+                    [
+                        name,
+                        width,
+                        f"> {thr}",
+                        f"{100 * rec:.0f}%",
+                        f"{100 * prec:.0f}%",
+                        f"{per:.1f}",
+                    ]
+                )
+    greedy = {
+        name: C.mean_sd([r["greedy_recall"] for r in rows if r["corpus"] == name])[0]
+        for name in corpora
+    }
+    print(
+        C.table(
+            [
+                "corpus",
+                "beam width",
+                "span score",
+                "gold entities among the candidates",
+                "candidates that are gold",
+                "candidates per sentence",
+            ],
+            table,
+        )
+    )
+    print(
+        "Greedy parse, gold entities found: "
+        + ", ".join(f"{n} {100 * g:.0f}%" for n, g in greedy.items())
+    )
     path = C.write_results(f"{args.out}.json", args, rows=rows, greedy_recall=greedy)
     print(f"wrote {path}")
     return 0

@@ -61,13 +61,30 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     import nbannotate as nba
 
     held = held_out()
-    counts = dict.fromkeys(("span_accept", "span_reject", "whole_accept", "whole_reject",
-                            "completion_accept", "completion_reject", "unseen_accepted"), 0)
+    counts = dict.fromkeys(
+        (
+            "span_accept",
+            "span_reject",
+            "whole_accept",
+            "whole_reject",
+            "completion_accept",
+            "completion_reject",
+            "unseen_accepted",
+        ),
+        0,
+    )
     with tempfile.TemporaryDirectory(prefix="nba-bootstrap-") as tmp:
-        s = nba.teach("bootstrap", gadget_texts(args.texts, seed=seed), "blank:en",
-                      ["PRODUCT"], product_patterns(), db=Path(tmp) / "answers.duckdb",
-                      split_sentences=False, seed=seed,
-                      complete=None if config == "none" else 0.5)
+        s = nba.teach(
+            "bootstrap",
+            gadget_texts(args.texts, seed=seed),
+            "blank:en",
+            ["PRODUCT"],
+            product_patterns(),
+            db=Path(tmp) / "answers.duckdb",
+            split_sentences=False,
+            seed=seed,
+            complete=None if config == "none" else 0.5,
+        )
         if config.startswith("ungated"):
             C.ask_completions_always(s)  # the alternative: completions from the start
         if config == "ungated-nolearn":
@@ -81,12 +98,17 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
                     break
                 answer = oracle(task)
                 meta = task["meta"]
-                kind = ("completion" if meta.get("completion") else
-                        "whole" if meta.get("whole") else "span")
+                kind = (
+                    "completion"
+                    if meta.get("completion")
+                    else "whole"
+                    if meta.get("whole")
+                    else "span"
+                )
                 counts[f"{kind}_{answer}"] = counts.get(f"{kind}_{answer}", 0) + 1
                 if kind == "span" and answer == "accept":
                     span = task["spans"][0]
-                    counts["unseen_accepted"] += task["text"][span["start"]:span["end"]] in UNSEEN
+                    counts["unseen_accepted"] += task["text"][span["start"] : span["end"]] in UNSEEN
                 s.answer(task, answer)
             s.update_model()
             scores = s.score_spans([text for text, _ in held])
@@ -94,14 +116,23 @@ def run(config: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
             s.stop()
             nba.Database(Path(tmp) / "answers.duckdb").close()
     found = [sc.get(key, 0.0) for sc, (_, key) in zip(scores, held)]
-    return {"config": config, "seed": seed, "seconds": round(time.perf_counter() - tic, 1),
-            "mean_unseen": sum(found) / len(found), "min_unseen": min(found),
-            "top_is_product": sum(bool(sc) and max(sc, key=sc.get) == key
-                                  for sc, (_, key) in zip(scores, held)),
-            # the best-scored span that is not the product: what the model gets wrong
-            "max_other": sum(max([v for k, v in sc.items() if k != key], default=0.0)
-                             for sc, (_, key) in zip(scores, held)) / len(held),
-            **counts}
+    return {
+        "config": config,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - tic, 1),
+        "mean_unseen": sum(found) / len(found),
+        "min_unseen": min(found),
+        "top_is_product": sum(
+            bool(sc) and max(sc, key=sc.get) == key for sc, (_, key) in zip(scores, held)
+        ),
+        # the best-scored span that is not the product: what the model gets wrong
+        "max_other": sum(
+            max([v for k, v in sc.items() if k != key], default=0.0)
+            for sc, (_, key) in zip(scores, held)
+        )
+        / len(held),
+        **counts,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             row = run(config, seed, args)
             rows.append(row)
             if not args.silent:
-                print(f"seed {seed} {config}: mean {row['mean_unseen']:.3f} "
-                      f"min {row['min_unseen']:.3f} ({row['seconds']} s)", flush=True)
+                print(
+                    f"seed {seed} {config}: mean {row['mean_unseen']:.3f} "
+                    f"min {row['min_unseen']:.3f} ({row['seconds']} s)",
+                    flush=True,
+                )
     summary = []
     for config in configs:
         mine = [r for r in rows if r["config"] == config]
@@ -142,17 +176,35 @@ def main(argv: list[str] | None = None) -> int:
         def per_seed(key: str, mine: list[dict[str, Any]] = mine) -> str:
             return f"{sum(r[key] for r in mine) / len(mine):.1f}"
 
-        summary.append([config, len(mine), fmt("mean_unseen"), fmt("min_unseen"),
-                        per_seed("top_is_product"), fmt("max_other"), per_seed("unseen_accepted"),
-                        f"{per_seed('completion_accept')} / {per_seed('completion_reject')}",
-                        per_seed("whole_accept")])
-    head = ["config", "seeds", "score of unseen products (mean)", "weakest of the 32",
-            "product is the best span (of 32)", "best other span (mean score)",
-            "unseen accepted", "completions accepted / rejected", "whole accepted"]
+        summary.append(
+            [
+                config,
+                len(mine),
+                fmt("mean_unseen"),
+                fmt("min_unseen"),
+                per_seed("top_is_product"),
+                fmt("max_other"),
+                per_seed("unseen_accepted"),
+                f"{per_seed('completion_accept')} / {per_seed('completion_reject')}",
+                per_seed("whole_accept"),
+            ]
+        )
+    head = [
+        "config",
+        "seeds",
+        "score of unseen products (mean)",
+        "weakest of the 32",
+        "product is the best span (of 32)",
+        "best other span (mean score)",
+        "unseen accepted",
+        "completions accepted / rejected",
+        "whole accepted",
+    ]
     print(f"After {args.decisions} decisions (per seed means):")
     print(C.table(head, summary))
-    path = C.write_results(f"{args.out}.json", args, rows=rows, summary=[
-        dict(zip(head, r)) for r in summary])
+    path = C.write_results(
+        f"{args.out}.json", args, rows=rows, summary=[dict(zip(head, r)) for r in summary]
+    )
     print(f"wrote {path}")
     return 0
 

@@ -38,12 +38,12 @@ CORPORA = {
     "btc": {
         "files": ["btc/btc.jsonl"],
         "cite": "Broad Twitter Corpus: L. Derczynski, K. Bontcheva, I. Roberts. Broad Twitter "
-                "Corpus: A Diverse Named Entity Recognition Resource. COLING 2016.",
+        "Corpus: A Diverse Named Entity Recognition Resource. COLING 2016.",
     },
     "wnut17": {
         "files": ["wnut17/train.jsonl", "wnut17/dev.jsonl", "wnut17/test.jsonl"],
         "cite": "WNUT17: L. Derczynski, E. Nichols, M. van Erp, N. Limsopatham. Results of the "
-                "WNUT2017 Shared Task on Novel and Emerging Entity Recognition. W-NUT 2017.",
+        "WNUT2017 Shared Task on Novel and Emerging Entity Recognition. W-NUT 2017.",
     },
 }
 
@@ -69,7 +69,8 @@ def data_dir() -> Path:
         raise DataMissing(
             f"The shared NER corpora are missing: expected a folder at {path} "
             f"(../shared/data relative to the project root {ROOT}). Put the btc/ and wnut17/ "
-            f"folders there, or set NBANNOTATE_DATA=/path/to/data.")
+            f"folders there, or set NBANNOTATE_DATA=/path/to/data."
+        )
     return path
 
 
@@ -109,8 +110,9 @@ def load_corpus(name: str) -> Corpus:
     for rel in CORPORA[name]["files"]:
         path = root / rel
         if not path.is_file():
-            raise DataMissing(f"Corpus file {path} is missing (corpus {name!r}; see "
-                              f"{root / 'README.md'}).")
+            raise DataMissing(
+                f"Corpus file {path} is missing (corpus {name!r}; see {root / 'README.md'})."
+            )
         part = Path(rel).stem
         with path.open(encoding="utf8") as fh:
             for line in fh:
@@ -138,8 +140,14 @@ class Split:
     sizes: dict[str, int] = field(default_factory=dict)
 
 
-def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
-               n_dev: int = 300, n_test: int = 1000) -> Split:
+def make_split(
+    corpus: Corpus,
+    seed: int,
+    n_seed: int = 200,
+    n_pool: int = 3000,
+    n_dev: int = 300,
+    n_test: int = 1000,
+) -> Split:
     """A seeded split. WNUT17 keeps its official parts: seed+pool from train, dev from dev,
     test from test; BTC (one file) is shuffled and cut."""
     rng = random.Random(seed)
@@ -147,13 +155,14 @@ def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
         train, dev, test = (list(corpus.part(p)) for p in ("train", "dev", "test"))
         for part in (train, dev, test):
             rng.shuffle(part)
-        out = Split(train[:n_seed], train[n_seed:n_seed + n_pool], dev[:n_dev], test[:n_test])
+        out = Split(train[:n_seed], train[n_seed : n_seed + n_pool], dev[:n_dev], test[:n_test])
     else:
         sents = list(corpus.sentences)
         rng.shuffle(sents)
         a, b = n_test, n_test + n_dev
-        out = Split(sents[b:b + n_seed], sents[b + n_seed:b + n_seed + n_pool], sents[a:b],
-                    sents[:a])
+        out = Split(
+            sents[b : b + n_seed], sents[b + n_seed : b + n_seed + n_pool], sents[a:b], sents[:a]
+        )
     out.sizes = {k: len(getattr(out, k)) for k in ("seed", "pool", "dev", "test")}
     return out
 
@@ -161,17 +170,29 @@ def make_split(corpus: Corpus, seed: int, n_seed: int = 200, n_pool: int = 3000,
 def add_protocol_args(p: Any, wnut17: bool = True) -> None:
     """The learning protocol's split sizes and train() settings, shared by every script that
     trains or splits as ``learning.py`` does (so their numbers stay comparable)."""
-    p.add_argument("--base", default="blank:en",
-                   help="train()'s base_model for every model the protocol trains: 'blank:en' "
-                        "or a pipeline directory, e.g. word vectors from vectors.py")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="train()'s epochs cap (default: train()'s, none)")
-    p.add_argument("--patience", type=int, default=8,
-                   help="train()'s patience in evaluations (default: train()'s)")
+    p.add_argument(
+        "--base",
+        default="blank:en",
+        help="train()'s base_model for every model the protocol trains: 'blank:en' "
+        "or a pipeline directory, e.g. word vectors from vectors.py",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=None, help="train()'s epochs cap (default: train()'s, none)"
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=8,
+        help="train()'s patience in evaluations (default: train()'s)",
+    )
     p.add_argument("--n-seed", type=int, default=200)
     if wnut17:
-        p.add_argument("--n-seed-wnut17", type=int, default=1000,
-                       help="WNUT17's seed size: at 200 sentences its starting model scores F 0")
+        p.add_argument(
+            "--n-seed-wnut17",
+            type=int,
+            default=1000,
+            help="WNUT17's seed size: at 200 sentences its starting model scores F 0",
+        )
     p.add_argument("--n-pool", type=int, default=3000)
     p.add_argument("--n-dev", type=int, default=300)
     p.add_argument("--n-test", type=int, default=1000)
@@ -180,8 +201,9 @@ def add_protocol_args(p: Any, wnut17: bool = True) -> None:
 def protocol_split(corpus: Corpus, seed: int, args: Any) -> Split:
     """``make_split`` with the sizes of ``add_protocol_args`` (WNUT17's own seed size)."""
     n_seed = args.n_seed_wnut17 if corpus.name == "wnut17" else args.n_seed
-    return make_split(corpus, seed, n_seed=n_seed, n_pool=args.n_pool, n_dev=args.n_dev,
-                      n_test=args.n_test)
+    return make_split(
+        corpus, seed, n_seed=n_seed, n_pool=args.n_pool, n_dev=args.n_dev, n_test=args.n_test
+    )
 
 
 def ask_completions_always(session: Any) -> None:
@@ -212,9 +234,15 @@ def gold_task(sent: Sentence) -> dict[str, Any]:
     spans = []
     for start, end, label in sent.spans:
         span = doc.char_span(start, end, alignment_mode="expand")
-        spans.append({"start": start, "end": end, "label": label,
-                      "token_start": span.start if span is not None else None,
-                      "token_end": span.end - 1 if span is not None else None})
+        spans.append(
+            {
+                "start": start,
+                "end": end,
+                "label": label,
+                "token_start": span.start if span is not None else None,
+                "token_end": span.end - 1 if span is not None else None,
+            }
+        )
     return make_task(sent.text, doc_tokens(doc), spans, {"source": "gold"}, view_id=VIEW_MANUAL)
 
 
@@ -245,9 +273,11 @@ class Oracle:
     def __call__(self, task: Mapping[str, Any]) -> str:
         gold = self.gold.get(task["text"])
         if gold is None:
-            raise KeyError(f"The oracle has no gold for text {task['text'][:60]!r}: the "
-                           f"session split or changed a text (run teach with "
-                           f"split_sentences=False).")
+            raise KeyError(
+                f"The oracle has no gold for text {task['text'][:60]!r}: the "
+                f"session split or changed a text (run teach with "
+                f"split_sentences=False)."
+            )
         spans = {(int(s["start"]), int(s["end"]), str(s["label"])) for s in task["spans"]}
         whole = bool((task.get("meta") or {}).get("whole"))
         if whole:
@@ -289,8 +319,12 @@ def ents_prf(nlp: Any, examples: list[Any]) -> dict[str, float]:
 
     # A pipeline with word vectors reads them from each doc's vocab: examples made with
     # another vocab (a blank probe) get their texts made again with this pipeline's.
-    examples = [eg if eg.predicted.vocab is nlp.vocab
-                else Example(nlp.make_doc(eg.reference.text), eg.reference) for eg in examples]
+    examples = [
+        eg
+        if eg.predicted.vocab is nlp.vocab
+        else Example(nlp.make_doc(eg.reference.text), eg.reference)
+        for eg in examples
+    ]
     scores = nlp.evaluate(examples)
     return {k: float(scores.get(k) or 0.0) for k in ("ents_p", "ents_r", "ents_f")}
 
@@ -345,10 +379,16 @@ def machine() -> dict[str, Any]:
     import duckdb
     import spacy
 
-    return {"date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-            "nproc": os.cpu_count(), "ram_gb": ram, "cpu": cpu,
-            "python": platform.python_version(), "spacy": spacy.__version__,
-            "duckdb": duckdb.__version__, "platform": platform.platform()}
+    return {
+        "date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "nproc": os.cpu_count(),
+        "ram_gb": ram,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def use_results(directory: str | Path) -> None:
@@ -360,17 +400,27 @@ def use_results(directory: str | Path) -> None:
 
 
 class _ResultsDir(argparse.Action):
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         use_results(values)
         setattr(namespace, self.dest, str(RESULTS))
 
 
 def add_results_arg(p: argparse.ArgumentParser) -> None:
     """``--results DIR``: where the script writes its results files (smoke tests: a temp dir)."""
-    p.add_argument("--results", metavar="DIR", default=str(RESULTS), action=_ResultsDir,
-                   help="directory for the results files (default: benchmarks/results, whose "
-                        "new files git ignores)")
+    p.add_argument(
+        "--results",
+        metavar="DIR",
+        default=str(RESULTS),
+        action=_ResultsDir,
+        help="directory for the results files (default: benchmarks/results, whose "
+        "new files git ignores)",
+    )
 
 
 def write_json(name: str, payload: Mapping[str, Any]) -> Path:
@@ -389,8 +439,9 @@ def write_results(name: str, args: Any, **payload: Any) -> Path:
 def table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured markdown table (also readable in a terminal)."""
     rows = [[str(c) for c in r] for r in rows]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(head)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)
+    ]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |"
     sep = "| " + " | ".join("-" * w for w in widths) + " |"
     body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]

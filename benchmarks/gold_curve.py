@@ -25,8 +25,9 @@ import learning  # noqa: E402
 SIZES = {"btc": "200,400,800,1600,3200", "wnut17": "1000,1500,2000,all"}
 
 
-def run(corpus_name: str, seed: int, sizes: list[str], args: argparse.Namespace
-        ) -> list[dict[str, Any]]:
+def run(
+    corpus_name: str, seed: int, sizes: list[str], args: argparse.Namespace
+) -> list[dict[str, Any]]:
     import spacy
 
     import nbannotate as nba
@@ -46,11 +47,15 @@ def run(corpus_name: str, seed: int, sizes: list[str], args: argparse.Namespace
             # The learning benchmark's own train() + test scoring, so the settings match.
             scores = learning._train_f(db, [name], Path(tmp) / name, split, args, seed, test)
             seconds = scores.pop("train_seconds")
-            rows.append({"corpus": corpus_name, "seed": seed, "sentences": n,
-                         "seconds": seconds, **scores})
+            rows.append(
+                {"corpus": corpus_name, "seed": seed, "sentences": n, "seconds": seconds, **scores}
+            )
             if not args.silent:
-                print(f"{corpus_name} seed {seed}: {n} gold sentences F={scores['ents_f']:.3f} "
-                      f"({seconds:.0f} s)", flush=True)
+                print(
+                    f"{corpus_name} seed {seed}: {n} gold sentences F={scores['ents_f']:.3f} "
+                    f"({seconds:.0f} s)",
+                    flush=True,
+                )
         db.close()
     return rows
 
@@ -59,9 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--corpora", default="btc,wnut17")
     p.add_argument("--seeds", default="0,1")
-    p.add_argument("--sizes", default=None,
-                   help="comma-separated sentence counts ('all': the whole seed + pool part); "
-                        f"default per corpus: {SIZES}")
+    p.add_argument(
+        "--sizes",
+        default=None,
+        help="comma-separated sentence counts ('all': the whole seed + pool part); "
+        f"default per corpus: {SIZES}",
+    )
     C.add_protocol_args(p)
     p.add_argument("--quick", action="store_true", help="smoke mode: btc, tiny sizes")
     C.add_results_arg(p)
@@ -88,12 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         for n in sorted({r["sentences"] for r in rows if r["corpus"] == name}):
             fs = [r["ents_f"] for r in rows if r["corpus"] == name and r["sentences"] == n]
             m, sd = C.mean_sd(fs)
-            table_rows.append([name, n, f"{100 * m:.1f} ± {100 * sd:.1f}",
-                               " ".join(f"{100 * f:.1f}" for f in fs)])
+            table_rows.append(
+                [name, n, f"{100 * m:.1f} ± {100 * sd:.1f}", " ".join(f"{100 * f:.1f}" for f in fs)]
+            )
     text = C.table(["corpus", "gold sentences", "test F (mean ± sd)", "per seed"], table_rows)
     print(text)
-    path = C.write_results(f"{out}.json", args, seconds=round(t.seconds, 1), rows=rows,
-                           report=text)
+    path = C.write_results(f"{out}.json", args, seconds=round(t.seconds, 1), rows=rows, report=text)
     print(f"\nWrote {path} in {t.seconds:.0f} s.")
     return 0
 

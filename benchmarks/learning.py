@@ -71,17 +71,33 @@ class RandomSorter:
         return self.rng.random() < self.p
 
 
-def _train_f(db: Any, datasets: list[str], out: Path, split: C.Split, args: argparse.Namespace,
-             seed: int, test_examples: list[Any] | None = None) -> dict[str, float]:
+def _train_f(
+    db: Any,
+    datasets: list[str],
+    out: Path,
+    split: C.Split,
+    args: argparse.Namespace,
+    seed: int,
+    test_examples: list[Any] | None = None,
+) -> dict[str, float]:
     """train() with the fixed settings, then P/R/F of the saved pipeline on test."""
     import spacy
 
     from nbannotate.train import train
 
     with C.Timer() as t:
-        train(datasets, out, base_model=args.base, eval_dataset="dev", db=db,
-              epochs=args.epochs, patience=args.patience, seed=seed, progress=False,
-              overwrite=True)
+        train(
+            datasets,
+            out,
+            base_model=args.base,
+            eval_dataset="dev",
+            db=db,
+            epochs=args.epochs,
+            patience=args.patience,
+            seed=seed,
+            progress=False,
+            overwrite=True,
+        )
     nlp = spacy.load(out)
     examples = test_examples if test_examples is not None else C.gold_examples(nlp, split.test)
     scores = C.ents_prf(nlp, examples)
@@ -119,26 +135,42 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     db = nba.Database(root / "answers.duckdb")
     C.add_gold(db, "seed", split.seed)
     C.add_gold(db, "dev", split.dev)
-    out: dict[str, Any] = {"corpus": corpus_name, "seed": seed, "sizes": split.sizes,
-                           "labels": corpus.labels, "checkpoints": checkpoints, "configs": {}}
+    out: dict[str, Any] = {
+        "corpus": corpus_name,
+        "seed": seed,
+        "sizes": split.sizes,
+        "labels": corpus.labels,
+        "checkpoints": checkpoints,
+        "configs": {},
+    }
     probe = spacy.blank("en")
     test_examples = C.gold_examples(probe, split.test)
-    loop_examples = C.gold_examples(probe, split.test[:args.loop_test])
+    loop_examples = C.gold_examples(probe, split.test[: args.loop_test])
 
     t0 = time.perf_counter()
     start = _train_f(db, ["seed"], root / "start", split, args, seed, test_examples)
     out["start"] = start
-    _log(args, f"{corpus_name} seed {seed}: starting model F={start['ents_f']:.3f} "
-               f"({start['train_seconds']} s)")
+    _log(
+        args,
+        f"{corpus_name} seed {seed}: starting model F={start['ents_f']:.3f} "
+        f"({start['train_seconds']} s)",
+    )
     silver: list[str] = []
     if args.silver:  # the starting model's confident analyses of the pool (no human effort)
-        out["silver"] = nba.silver("silver", [s.text for s in split.pool], str(root / "start"),
-                                   threshold=args.silver, db=db, split_sentences=False,
-                                   beam_width=args.beam_width)
+        out["silver"] = nba.silver(
+            "silver",
+            [s.text for s in split.pool],
+            str(root / "start"),
+            threshold=args.silver,
+            db=db,
+            split_sentences=False,
+            beam_width=args.beam_width,
+        )
         gold_of = {s.text: s.gold for s in split.pool}
         out["silver"]["exact"] = sum(
             frozenset((x["start"], x["end"], x["label"]) for x in t["spans"]) == gold_of[t["text"]]
-            for t in db.dataset("silver").answers())
+            for t in db.dataset("silver").answers()
+        )
         silver = ["silver"]
         _log(args, f"{corpus_name} seed {seed}: silver {out['silver']}")
 
@@ -148,14 +180,19 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
     out["gold_quarter"], out["gold_quarter_silver"] = {}, {}
     for n in [] if args.in_loop_only or args.no_baselines else checkpoints:
         name = f"gold_{n}"
-        C.add_gold(db, name, order[:n // 4])
-        out["gold_quarter"][n] = _train_f(db, ["seed", name], root / name, split, args, seed,
-                                          test_examples)
-        _log(args, f"{corpus_name} seed {seed}: gold N/4={n // 4} sentences "
-                   f"F={out['gold_quarter'][n]['ents_f']:.3f}")
+        C.add_gold(db, name, order[: n // 4])
+        out["gold_quarter"][n] = _train_f(
+            db, ["seed", name], root / name, split, args, seed, test_examples
+        )
+        _log(
+            args,
+            f"{corpus_name} seed {seed}: gold N/4={n // 4} sentences "
+            f"F={out['gold_quarter'][n]['ents_f']:.3f}",
+        )
         if silver:
-            out["gold_quarter_silver"][n] = _train_f(db, ["seed", name, *silver], root / name,
-                                                     split, args, seed, test_examples)
+            out["gold_quarter_silver"][n] = _train_f(
+                db, ["seed", name, *silver], root / name, split, args, seed, test_examples
+            )
 
     source = [{"text": s.text, "meta": {"i": i}} for i, s in enumerate(split.pool)]
     for cfg_name in args.configs:
@@ -165,18 +202,35 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
         dataset = "teach_" + cfg_name.replace("/", "_")
         extra = {k: v for k in ("average", "complete") if (v := getattr(args, k)) != "default"}
         whole = cfg["whole"] if cfg["whole"] is None or args.whole is None else args.whole
-        session = nba.teach(dataset, source, model=str(root / "start"), labels=corpus.labels,
-                            db=db, sorter=sorter, bias=args.bias, whole=whole,
-                            split_sentences=False,
-                            whole_alternatives=args.whole_alternatives,
-                            seed=seed, beam_width=args.beam_width, replay=args.replay,
-                            replay_gold=cfg.get("replay_gold"), **extra)
+        session = nba.teach(
+            dataset,
+            source,
+            model=str(root / "start"),
+            labels=corpus.labels,
+            db=db,
+            sorter=sorter,
+            bias=args.bias,
+            whole=whole,
+            split_sentences=False,
+            whole_alternatives=args.whole_alternatives,
+            seed=seed,
+            beam_width=args.beam_width,
+            replay=args.replay,
+            replay_gold=cfg.get("replay_gold"),
+            **extra,
+        )
         if args.no_completion_gate:  # variant: completion questions whatever the model's record
             C.ask_completions_always(session)
         if args.learn_rate is not None:  # variant: the in-loop optimizer's step size
             session.updater.optimizer.learn_rate = args.learn_rate
-        res: dict[str, Any] = {"final": {}, "final_silver": {}, "in_loop": [], "in_loop_raw": [],
-                               "touched_gold": {}, "stats": {}}
+        res: dict[str, Any] = {
+            "final": {},
+            "final_silver": {},
+            "in_loop": [],
+            "in_loop_raw": [],
+            "touched_gold": {},
+            "stats": {},
+        }
         touched: dict[str, None] = {}
         accepted_gold: set[tuple[str, int, int, str]] = set()
         decisions = duplicates = 0
@@ -199,8 +253,13 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                     continue
                 answer = oracle(task)
                 if task["meta"].get("completion"):  # (share, beam probability, accepted?)
-                    completions.append((task["meta"]["score"], task["meta"]["beam_probability"],
-                                        answer == "accept"))
+                    completions.append(
+                        (
+                            task["meta"]["score"],
+                            task["meta"]["beam_probability"],
+                            answer == "accept",
+                        )
+                    )
                 session.answer(task, answer)
                 answered.add(task["_task_hash"])
                 decisions += 1
@@ -214,25 +273,50 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
                     if at_eval:
                         res["in_loop"].append((decisions, _in_loop_f(session, loop_examples)))
                         res["in_loop_raw"].append(
-                            (decisions, _in_loop_f(session, loop_examples, raw=True)))
+                            (decisions, _in_loop_f(session, loop_examples, raw=True))
+                        )
                     if decisions in checkpoints and not args.in_loop_only:
                         res["final"][decisions] = _train_f(
-                            db, ["seed", dataset], root / f"m_{dataset}", split, args, seed,
-                            test_examples)
+                            db,
+                            ["seed", dataset],
+                            root / f"m_{dataset}",
+                            split,
+                            args,
+                            seed,
+                            test_examples,
+                        )
                         if silver and cfg_name == DEFAULT_CONFIG:  # time: the default only
                             res["final_silver"][decisions] = _train_f(
-                                db, ["seed", dataset, *silver], root / f"m_{dataset}", split,
-                                args, seed, test_examples)
+                                db,
+                                ["seed", dataset, *silver],
+                                root / f"m_{dataset}",
+                                split,
+                                args,
+                                seed,
+                                test_examples,
+                            )
                         if cfg_name == DEFAULT_CONFIG and not args.no_baselines:
                             name = f"touched_{decisions}"
                             sents = [s for s in split.pool if s.text in touched]
                             C.add_gold(db, name, sents)
                             res["touched_gold"][decisions] = dict(
-                                _train_f(db, ["seed", name], root / name, split, args, seed,
-                                         test_examples), sentences=len(sents))
-                        _log(args, f"{corpus_name} seed {seed} {cfg_name} N={decisions}: "
-                                   f"final F={res['final'][decisions]['ents_f']:.3f} in-loop "
-                                   f"F={res['in_loop'][-1][1]:.3f} texts={len(touched)}")
+                                _train_f(
+                                    db,
+                                    ["seed", name],
+                                    root / name,
+                                    split,
+                                    args,
+                                    seed,
+                                    test_examples,
+                                ),
+                                sentences=len(sents),
+                            )
+                        _log(
+                            args,
+                            f"{corpus_name} seed {seed} {cfg_name} N={decisions}: "
+                            f"final F={res['final'][decisions]['ents_f']:.3f} in-loop "
+                            f"F={res['in_loop'][-1][1]:.3f} texts={len(touched)}",
+                        )
                     tic = time.perf_counter()
             loop_seconds += time.perf_counter() - tic
             progress = session.progress
@@ -240,15 +324,18 @@ def run_unit(corpus_name: str, seed: int, args: argparse.Namespace) -> dict[str,
             session.stop()
         gold_in_touched = sum(len(s.spans) for s in split.pool if s.text in touched)
         res["stats"] = {
-            "decisions": decisions, "texts_touched": len(touched),
-            "accept": oracle.counts["accept"], "reject": oracle.counts["reject"],
+            "decisions": decisions,
+            "texts_touched": len(touched),
+            "accept": oracle.counts["accept"],
+            "reject": oracle.counts["reject"],
             "whole_accept": oracle.counts["whole_accept"],
             "whole_reject": oracle.counts["whole_reject"],
             "gold_entities_accepted": len(accepted_gold),
             "gold_entities_in_touched_texts": gold_in_touched,
             "completion_accept": sum(c[2] for c in completions),
             "completion_reject": sum(not c[2] for c in completions),
-            "duplicate_offers": duplicates, "updates": progress["updates"],
+            "duplicate_offers": duplicates,
+            "updates": progress["updates"],
             "update_errors": progress["update_errors"],
             "loop_seconds": round(loop_seconds, 1),
             "decisions_per_second": round(decisions / loop_seconds, 1) if loop_seconds else None,
@@ -277,8 +364,12 @@ def _unit(job: tuple[str, int, argparse.Namespace]) -> dict[str, Any]:
     except BaseException as err:
         if isinstance(err, C.DataMissing):
             raise
-        return {"corpus": corpus_name, "seed": seed, "error": repr(err),
-                "traceback": traceback.format_exc()}
+        return {
+            "corpus": corpus_name,
+            "seed": seed,
+            "error": repr(err),
+            "traceback": traceback.format_exc(),
+        }
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -301,8 +392,9 @@ def summarize(units: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
         cps = runs[0]["checkpoints"]
         rows: dict[str, dict[int, list[float]]] = {}
 
-        def add(row: str, n: int, value: float | None,
-                rows: dict[str, dict[int, list[float]]] = rows) -> None:
+        def add(
+            row: str, n: int, value: float | None, rows: dict[str, dict[int, list[float]]] = rows
+        ) -> None:
             if value is not None:
                 rows.setdefault(row, {}).setdefault(n, []).append(value)
 
@@ -328,13 +420,20 @@ def summarize(units: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
                     loop_curves.setdefault(cfg + RAW, {}).setdefault(int(n), []).append(f)
         start = [u["start"]["ents_f"] for u in runs]
         mean = {row: {n: C.mean_sd(v)[0] for n, v in by_n.items()} for row, by_n in rows.items()}
-        loop_mean = {cfg: {n: C.mean_sd(v)[0] for n, v in c.items()}
-                     for cfg, c in loop_curves.items()}
+        loop_mean = {
+            cfg: {n: C.mean_sd(v)[0] for n, v in c.items()} for cfg, c in loop_curves.items()
+        }
         targets = _targets(mean, loop_mean, C.mean_sd(start)[0], cps)
-        summary[corpus_name] = {"seeds": [u["seed"] for u in runs], "checkpoints": cps,
-                                "start": start, "final": rows, "final_mean": mean,
-                                "in_loop": loop_curves, "in_loop_mean": loop_mean,
-                                "targets": targets}
+        summary[corpus_name] = {
+            "seeds": [u["seed"] for u in runs],
+            "checkpoints": cps,
+            "start": start,
+            "final": rows,
+            "final_mean": mean,
+            "in_loop": loop_curves,
+            "in_loop_mean": loop_mean,
+            "targets": targets,
+        }
     return summary
 
 
@@ -342,8 +441,12 @@ def _get(d: dict, n: int) -> Any:
     return d.get(n, d.get(str(n)))
 
 
-def _targets(mean: dict[str, dict[int, float]], loop: dict[str, dict[int, float]],
-             start: float, cps: list[int]) -> dict[str, Any]:
+def _targets(
+    mean: dict[str, dict[int, float]],
+    loop: dict[str, dict[int, float]],
+    start: float,
+    cps: list[int],
+) -> dict[str, Any]:
     big = [n for n in cps if n >= 500]
     out: dict[str, Any] = {}
     for cfg in [c for c in loop if not c.endswith(RAW)]:
@@ -355,11 +458,13 @@ def _targets(mean: dict[str, dict[int, float]], loop: dict[str, dict[int, float]
     for unc, rnd in (("whole/uncertain", "whole/random"),):
         if unc in mean and rnd in mean and big:
             out[f"{unc} > {rnd} at every N>=500"] = all(
-                mean[unc].get(n, -1) > mean[rnd].get(n, 2) for n in big)
+                mean[unc].get(n, -1) > mean[rnd].get(n, 2) for n in big
+            )
     for cfg in mean:  # (no gold rows with --no-baselines)
         if cfg.removesuffix(SILVER) in CONFIGS and big and "gold N/4 sentences" in mean:
             out[f"{cfg} >= gold N/4 at every N>=500"] = all(
-                mean[cfg].get(n, -1) >= mean["gold N/4 sentences"].get(n, 2) for n in big)
+                mean[cfg].get(n, -1) >= mean["gold N/4 sentences"].get(n, 2) for n in big
+            )
     return out
 
 
@@ -369,15 +474,20 @@ def report(summary: dict[str, Any], units: list[dict[str, Any]]) -> str:
         cps = s["checkpoints"]
         lines.append(f"\n### {corpus_name} (seeds {s['seeds']}; test ents_f x100, mean ± sd)\n")
         lines.append(f"Starting model (seed gold only): {_fmt(s['start'])}\n")
-        order = [*[c + x for c in CONFIGS for x in ("", SILVER) if c + x in s["final"]],
-                 "gold N/4 sentences", "gold N/4 sentences" + SILVER,
-                 "gold on touched sentences"]
-        body = [[row, *[_fmt(s["final"].get(row, {}).get(n, [])) for n in cps]]
-                for row in order if row in s["final"]]
+        order = [
+            *[c + x for c in CONFIGS for x in ("", SILVER) if c + x in s["final"]],
+            "gold N/4 sentences",
+            "gold N/4 sentences" + SILVER,
+            "gold on touched sentences",
+        ]
+        body = [
+            [row, *[_fmt(s["final"].get(row, {}).get(n, [])) for n in cps]]
+            for row in order
+            if row in s["final"]
+        ]
         lines.append(C.table(["after train() on seed +", *[f"N={n}" for n in cps]], body))
         ns = sorted({n for c in s["in_loop"].values() for n in c})
-        body = [[cfg, *[_fmt(s["in_loop"][cfg].get(n, [])) for n in ns]]
-                for cfg in s["in_loop"]]
+        body = [[cfg, *[_fmt(s["in_loop"][cfg].get(n, [])) for n in ns]] for cfg in s["in_loop"]]
         lines.append("\nIn-loop model (session.nlp) on 500 test sentences:\n")
         lines.append(C.table(["config", *[f"{n}" for n in ns]], body))
         stats_rows = []
@@ -386,23 +496,47 @@ def report(summary: dict[str, Any], units: list[dict[str, Any]]) -> str:
                 continue
             for cfg, res in u["configs"].items():
                 st = res["stats"]
-                stats_rows.append([cfg, u["seed"], st["decisions"], st["texts_touched"],
-                                   st["accept"], st["whole_accept"], st["whole_reject"],
-                                   f"{st['gold_entities_accepted']}/"
-                                   f"{st['gold_entities_in_touched_texts']}",
-                                   st["update_errors"], st.get("duplicate_offers", 0),
-                                   st["decisions_per_second"]])
+                stats_rows.append(
+                    [
+                        cfg,
+                        u["seed"],
+                        st["decisions"],
+                        st["texts_touched"],
+                        st["accept"],
+                        st["whole_accept"],
+                        st["whole_reject"],
+                        f"{st['gold_entities_accepted']}/{st['gold_entities_in_touched_texts']}",
+                        st["update_errors"],
+                        st.get("duplicate_offers", 0),
+                        st["decisions_per_second"],
+                    ]
+                )
         lines.append("\nLoop statistics:\n")
-        lines.append(C.table(["config", "seed", "decisions", "texts", "accepts",
-                              "whole acc", "whole rej", "gold ents accepted/in texts",
-                              "update errors", "repeated offers", "decisions/s"],
-                             stats_rows))
+        lines.append(
+            C.table(
+                [
+                    "config",
+                    "seed",
+                    "decisions",
+                    "texts",
+                    "accepts",
+                    "whole acc",
+                    "whole rej",
+                    "gold ents accepted/in texts",
+                    "update errors",
+                    "repeated offers",
+                    "decisions/s",
+                ],
+                stats_rows,
+            )
+        )
         lines.append("\nTargets:\n")
         lines.extend(f"- {k}: {'MET' if v else 'not met'}" for k, v in s["targets"].items())
     for u in units:
         if "error" in u:
-            lines.append(f"\nERROR in {u['corpus']} seed {u['seed']}: {u['error']}\n"
-                         f"{u['traceback']}")
+            lines.append(
+                f"\nERROR in {u['corpus']} seed {u['seed']}: {u['error']}\n{u['traceback']}"
+            )
     return "\n".join(lines)
 
 
@@ -415,10 +549,15 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
     except ImportError:
         print("matplotlib is not installed: no plot (pip install matplotlib).")
         return None
-    colors = {"span/uncertain": "tab:orange", "whole/uncertain": "tab:green",
-              "whole/random": "tab:purple", "whole/uncertain+gold": "tab:brown",
-              "whole/high": "tab:olive",
-              "gold N/4 sentences": "tab:blue", "gold on touched sentences": "tab:red"}
+    colors = {
+        "span/uncertain": "tab:orange",
+        "whole/uncertain": "tab:green",
+        "whole/random": "tab:purple",
+        "whole/uncertain+gold": "tab:brown",
+        "whole/high": "tab:olive",
+        "gold N/4 sentences": "tab:blue",
+        "gold on touched sentences": "tab:red",
+    }
 
     def style(row: str) -> tuple[str | None, str]:
         """A row's colour is its base configuration's; silver and raw-weight rows are dotted."""
@@ -435,10 +574,12 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
             means = [100 * C.mean_sd(by_n[k])[0] for k in ns]
             sds = [100 * C.mean_sd(by_n[k])[1] for k in ns]
             color, line = style(row)
-            ax.errorbar(ns, means, yerr=sds, label=row, linestyle=line, marker="o", capsize=3,
-                        color=color)
-        ax.axhline(100 * C.mean_sd(s["start"])[0], color="grey", linestyle=":",
-                   label="starting model")
+            ax.errorbar(
+                ns, means, yerr=sds, label=row, linestyle=line, marker="o", capsize=3, color=color
+            )
+        ax.axhline(
+            100 * C.mean_sd(s["start"])[0], color="grey", linestyle=":", label="starting model"
+        )
         ax.set_xticks(s["checkpoints"])
         ax.set_title(f"{corpus_name}: train() on seed + answers, test F")
         ax.set_xlabel("decisions N")
@@ -448,8 +589,14 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         for cfg, curve in s["in_loop"].items():
             ns = sorted(curve)
             color, line = style(cfg)
-            ax.plot(ns, [100 * C.mean_sd(curve[k])[0] for k in ns], marker=".", label=cfg,
-                    color=color, linestyle=line)
+            ax.plot(
+                ns,
+                [100 * C.mean_sd(curve[k])[0] for k in ns],
+                marker=".",
+                label=cfg,
+                color=color,
+                linestyle=line,
+            )
         ax.set_xticks(sorted({k for c in s["in_loop"].values() for k in c}))
         ax.set_title(f"{corpus_name}: in-loop model F (500 test sentences; 0 = start)")
         ax.set_xlabel("decisions")
@@ -468,47 +615,91 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     p.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated configurations")
     p.add_argument("--checkpoints", default="250,500,1000,2000")
-    p.add_argument("--max-decisions", type=int, default=1000,
-                   help="drop checkpoints above this (default 1000: fits the time budget)")
+    p.add_argument(
+        "--max-decisions",
+        type=int,
+        default=1000,
+        help="drop checkpoints above this (default 1000: fits the time budget)",
+    )
     C.add_protocol_args(p)
     p.add_argument("--beam-width", type=int, default=16)
     p.add_argument("--loop-test", type=int, default=500)
     p.add_argument("--loop-eval-every", type=int, default=250)
-    p.add_argument("--learn-rate", type=float, default=None,
-                   help="variant: set the session updater's Adam learn rate (default: spaCy's)")
-    p.add_argument("--silver", type=float, default=None, metavar="THRESHOLD",
-                   help="also train() with nba.silver() analyses of the pool by the starting "
-                        "model at this threshold (rows '+silver')")
-    p.add_argument("--average", default="default",
-                   help="variant: teach(average=...), the decay of the weight average the loop "
-                        "predicts with, or 'none'")
-    p.add_argument("--whole", type=float, default=None,
-                   help="variant: teach(whole=...) for the configurations that ask whole analyses")
-    p.add_argument("--whole-alternatives", type=int, default=1,
-                   help="teach(whole_alternatives=...)")
-    p.add_argument("--bias", type=float, default=0.0,
-                   help="variant: teach(bias=...), the uncertainty sorter's centre 0.5 + bias")
-    p.add_argument("--complete", default="default", metavar="SHARE",
-                   help="variant: teach(complete=...), completion questions after span answers "
-                        "('none': off)")
-    p.add_argument("--no-completion-gate", action="store_true",
-                   help="variant: ask completion questions from the start, whatever share of "
-                        "the model's own span proposals is accepted")
+    p.add_argument(
+        "--learn-rate",
+        type=float,
+        default=None,
+        help="variant: set the session updater's Adam learn rate (default: spaCy's)",
+    )
+    p.add_argument(
+        "--silver",
+        type=float,
+        default=None,
+        metavar="THRESHOLD",
+        help="also train() with nba.silver() analyses of the pool by the starting "
+        "model at this threshold (rows '+silver')",
+    )
+    p.add_argument(
+        "--average",
+        default="default",
+        help="variant: teach(average=...), the decay of the weight average the loop "
+        "predicts with, or 'none'",
+    )
+    p.add_argument(
+        "--whole",
+        type=float,
+        default=None,
+        help="variant: teach(whole=...) for the configurations that ask whole analyses",
+    )
+    p.add_argument(
+        "--whole-alternatives", type=int, default=1, help="teach(whole_alternatives=...)"
+    )
+    p.add_argument(
+        "--bias",
+        type=float,
+        default=0.0,
+        help="variant: teach(bias=...), the uncertainty sorter's centre 0.5 + bias",
+    )
+    p.add_argument(
+        "--complete",
+        default="default",
+        metavar="SHARE",
+        help="variant: teach(complete=...), completion questions after span answers ('none': off)",
+    )
+    p.add_argument(
+        "--no-completion-gate",
+        action="store_true",
+        help="variant: ask completion questions from the start, whatever share of "
+        "the model's own span proposals is accepted",
+    )
     p.add_argument("--replay", type=int, default=10, help="teach(replay=...)")
-    p.add_argument("--in-loop-only", action="store_true",
-                   help="skip train() at checkpoints and the gold baselines: in-loop F only")
-    p.add_argument("--keep", default=None, metavar="DIR",
-                   help="copy each unit's answer database and starting model into DIR")
-    p.add_argument("--no-baselines", action="store_true",
-                   help="skip the gold baselines (gold N/4, gold on touched texts): variants "
-                        "compared with an earlier run of the same seeds")
+    p.add_argument(
+        "--in-loop-only",
+        action="store_true",
+        help="skip train() at checkpoints and the gold baselines: in-loop F only",
+    )
+    p.add_argument(
+        "--keep",
+        default=None,
+        metavar="DIR",
+        help="copy each unit's answer database and starting model into DIR",
+    )
+    p.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="skip the gold baselines (gold N/4, gold on touched texts): variants "
+        "compared with an earlier run of the same seeds",
+    )
     p.add_argument("--jobs", type=int, default=1, help="(corpus, seed) units run in parallel")
     p.add_argument("--quick", action="store_true", help="smoke mode: tiny sizes, < 60 s")
     C.add_results_arg(p)
     p.add_argument("--out", default="learning", help="results file stem in benchmarks/results")
     p.add_argument("--silent", action="store_true")
-    p.add_argument("--summarize", action="store_true",
-                   help="only rebuild table/JSON/plot from saved unit results")
+    p.add_argument(
+        "--summarize",
+        action="store_true",
+        help="only rebuild table/JSON/plot from saved unit results",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.corpora, args.seeds, args.configs = "btc", "0", "whole/uncertain"
@@ -536,20 +727,30 @@ def _unit_path(args: argparse.Namespace, corpus_name: str, seed: int) -> Path:
     return C.UNITS / f"{args.out}_{corpus_name}_{seed}.json"
 
 
-def finish(units: list[dict[str, Any]], args: argparse.Namespace, seconds: float,
-           quiet: bool = False) -> int:
+def finish(
+    units: list[dict[str, Any]], args: argparse.Namespace, seconds: float, quiet: bool = False
+) -> int:
     """Summary, table, JSON and plot from the units done so far."""
     summary = summarize(units, args)
     text = report(summary, units)
     if not quiet:
         print(text)
-    path = C.write_results(f"{args.out}.json", args, seconds=round(seconds, 1),
-                           cite={c: C.CORPORA[c]["cite"] for c in args.corpora},
-                           summary=summary, units=units, report=text)
+    path = C.write_results(
+        f"{args.out}.json",
+        args,
+        seconds=round(seconds, 1),
+        cite={c: C.CORPORA[c]["cite"] for c in args.corpora},
+        summary=summary,
+        units=units,
+        report=text,
+    )
     png = plot(summary, C.RESULTS / f"{args.out}.png") if summary else None
     if not quiet:
-        print(f"\nWrote {path}" + (f" and {png}" if png else "") +
-              (" from saved units." if args.summarize else f" in {seconds:.0f} s."))
+        print(
+            f"\nWrote {path}"
+            + (f" and {png}" if png else "")
+            + (" from saved units." if args.summarize else f" in {seconds:.0f} s.")
+        )
     return 1 if any("error" in u for u in units) else 0
 
 
@@ -560,11 +761,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     jobs = [(c, s, args) for s in args.seeds for c in args.corpora]
     if args.summarize:  # rebuild the report from the unit files of earlier runs
-        units = [json.loads(_unit_path(args, c, s).read_text()) for c, s, _ in jobs
-                 if _unit_path(args, c, s).exists()]
+        units = [
+            json.loads(_unit_path(args, c, s).read_text())
+            for c, s, _ in jobs
+            if _unit_path(args, c, s).exists()
+        ]
         if not units:
-            raise SystemExit(f"No unit results in {C.UNITS} for {args.out}: run without "
-                             f"--summarize first.")
+            raise SystemExit(
+                f"No unit results in {C.UNITS} for {args.out}: run without --summarize first."
+            )
         # "seconds" is then the sum of the units' own times (they may have run in parallel).
         return finish(units, args, sum(u.get("seconds", 0) for u in units))
     C.UNITS.mkdir(parents=True, exist_ok=True)
@@ -573,8 +778,9 @@ def main(argv: list[str] | None = None) -> int:
     def done(unit: dict[str, Any]) -> None:  # saved as it completes: a killed run keeps it
         units.append(unit)
         if "error" not in unit:
-            C.write_json(str(_unit_path(args, unit["corpus"], unit["seed"]).relative_to(
-                C.RESULTS)), unit)
+            C.write_json(
+                str(_unit_path(args, unit["corpus"], unit["seed"]).relative_to(C.RESULTS)), unit
+            )
         finish(units, args, time.perf_counter() - t0, quiet=True)
 
     if args.jobs > 1:

@@ -37,10 +37,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as C  # noqa: E402
 
-NAMES = ["Sarah Connor", "Apple", "London", "Google", "Paris", "Barack Obama", "Microsoft",
-         "Berlin", "Taylor Swift", "NASA", "Tokyo", "Manchester United"]
-FILLER = ("so i just heard that was at the new thing today and everyone is talking about it "
-          "lol cannot believe what happened near").split()
+NAMES = [
+    "Sarah Connor",
+    "Apple",
+    "London",
+    "Google",
+    "Paris",
+    "Barack Obama",
+    "Microsoft",
+    "Berlin",
+    "Taylor Swift",
+    "NASA",
+    "Tokyo",
+    "Manchester United",
+]
+FILLER = (
+    "so i just heard that was at the new thing today and everyone is talking about it "
+    "lol cannot believe what happened near"
+).split()
 
 
 def _status(key: str) -> float:
@@ -83,8 +97,14 @@ def memory_child(model: str, path: str, n_tasks: int, labels: list[str]) -> dict
 
     base = maxrss_mb()
     with tempfile.TemporaryDirectory(prefix="nba-mem-") as tmp:
-        session = nba.teach("mem", path, model=model, labels=labels,
-                            db=Path(tmp) / "m.duckdb", split_sentences=False)
+        session = nba.teach(
+            "mem",
+            path,
+            model=model,
+            labels=labels,
+            db=Path(tmp) / "m.duckdb",
+            split_sentences=False,
+        )
         rng = random.Random(0)
         samples = []
         t0 = time.perf_counter()
@@ -95,28 +115,47 @@ def memory_child(model: str, path: str, n_tasks: int, labels: list[str]) -> dict
                     break
                 session.answer(task, "accept" if rng.random() < 0.3 else "reject")
                 if i % max(1, n_tasks // 6) == 0:
-                    samples.append({"tasks": i, "rss_mb": round(rss_mb(), 1),
-                                    "source_read": session.progress["source_read"]})
+                    samples.append(
+                        {
+                            "tasks": i,
+                            "rss_mb": round(rss_mb(), 1),
+                            "source_read": session.progress["source_read"],
+                        }
+                    )
             progress = session.progress
         finally:
             session.stop()
         seconds = time.perf_counter() - t0
-    return {"file_lines": sum(1 for _ in open(path, "rb")), "tasks": i,
-            "seconds": round(seconds, 1), "maxrss_mb": round(maxrss_mb(), 1),
-            "maxrss_after_imports_mb": round(base, 1), "samples": samples,
-            "source_total": progress["source_total"], "source_read": progress["source_read"],
-            "updates": progress["updates"]}
+    return {
+        "file_lines": sum(1 for _ in open(path, "rb")),
+        "tasks": i,
+        "seconds": round(seconds, 1),
+        "maxrss_mb": round(maxrss_mb(), 1),
+        "maxrss_after_imports_mb": round(base, 1),
+        "samples": samples,
+        "source_total": progress["source_total"],
+        "source_read": progress["source_read"],
+        "updates": progress["updates"],
+    }
 
 
-def run_memory(model: Path, lines: list[int], n_tasks: int, labels: list[str],
-               tmp: Path) -> list[dict[str, Any]]:
+def run_memory(
+    model: Path, lines: list[int], n_tasks: int, labels: list[str], tmp: Path
+) -> list[dict[str, Any]]:
     out = []
     for n in lines:
         path = tmp / f"source_{n}.jsonl"
         with C.Timer() as t:
             write_jsonl(path, n)
-        cmd = [sys.executable, __file__, "--memory-child", str(model), str(path), str(n_tasks),
-               ",".join(labels)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--memory-child",
+            str(model),
+            str(path),
+            str(n_tasks),
+            ",".join(labels),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if proc.returncode != 0:
             raise RuntimeError(f"memory child failed:\n{proc.stderr[-3000:]}")
@@ -131,8 +170,9 @@ def run_memory(model: Path, lines: list[int], n_tasks: int, labels: list[str],
 # -- in-process measurements -------------------------------------------------------------------
 
 
-def throughput(session: Any, texts: list[str], rounds: int
-               ) -> tuple[dict[str, float], dict[str, list[float]]]:
+def throughput(
+    session: Any, texts: list[str], rounds: int
+) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Texts/s: nlp.pipe vs CandidateScorer.score (whole on/off) vs span_scores, interleaved."""
     from nbannotate.candidates import CandidateScorer
     from nbannotate.models import upstream_docs
@@ -142,7 +182,7 @@ def throughput(session: Any, texts: list[str], rounds: int
     without = CandidateScorer(nlp, session.labels, beam_width=with_whole.beam_width, whole=None)
     without.untrained = with_whole.untrained = False
     items = [{"text": t, "meta": {}} for t in texts]
-    batches = [items[i:i + 32] for i in range(0, len(items), 32)]
+    batches = [items[i : i + 32] for i in range(0, len(items), 32)]
 
     def pipe() -> None:
         for _ in nlp.pipe(texts, batch_size=32):
@@ -156,10 +196,12 @@ def throughput(session: Any, texts: list[str], rounds: int
         for b in batches:
             with_whole.span_scores(upstream_docs(nlp, [x["text"] for x in b]))
 
-    kinds = {"nlp.pipe (greedy)": pipe,
-             "beam 16: span_scores only": beam_only,
-             "beam 16: scorer.score, whole=None": lambda: score(without),
-             "beam 16: scorer.score, whole=0.5 (default)": lambda: score(with_whole)}
+    kinds = {
+        "nlp.pipe (greedy)": pipe,
+        "beam 16: span_scores only": beam_only,
+        "beam 16: scorer.score, whole=None": lambda: score(without),
+        "beam 16: scorer.score, whole=0.5 (default)": lambda: score(with_whole),
+    }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     with session.model_lock:
         for _ in range(rounds):
@@ -169,7 +211,8 @@ def throughput(session: Any, texts: list[str], rounds: int
                 times[name].append(t.seconds)
     return {name: round(len(texts) / statistics.median(ts), 1) for name, ts in times.items()}, {
         name: [round(len(texts) / max(ts), 1), round(len(texts) / min(ts), 1)]
-        for name, ts in times.items()}
+        for name, ts in times.items()
+    }
 
 
 def update_and_answer(session: Any, oracle: C.Oracle, rounds: int) -> dict[str, Any]:
@@ -233,8 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--quick", action="store_true", help="smoke mode: small sizes, < 60 s")
     C.add_results_arg(p)
-    p.add_argument("--memory-child", nargs=4, metavar=("MODEL", "JSONL", "TASKS", "LABELS"),
-                   help=argparse.SUPPRESS)
+    p.add_argument(
+        "--memory-child",
+        nargs=4,
+        metavar=("MODEL", "JSONL", "TASKS", "LABELS"),
+        help=argparse.SUPPRESS,
+    )
     args = p.parse_args(argv)
     if args.memory_child:
         model, path, n, labels = args.memory_child
@@ -248,8 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     from nbannotate.train import train
 
     corpus = C.load_corpus("btc")
-    split = C.make_split(corpus, 0, n_seed=200 if not args.quick else 80, n_pool=3000,
-                         n_dev=100, n_test=1000)
+    split = C.make_split(
+        corpus, 0, n_seed=200 if not args.quick else 80, n_pool=3000, n_dev=100, n_test=1000
+    )
     res: dict[str, Any] = {"machine": C.machine(), "settings": vars(args)}
     with tempfile.TemporaryDirectory(prefix="nba-speed-") as tmp_name:
         tmp = Path(tmp_name)
@@ -257,17 +305,32 @@ def main(argv: list[str] | None = None) -> int:
         C.add_gold(db, "seed", split.seed)
         C.add_gold(db, "dev", split.dev)
         with C.Timer() as t:
-            train(["seed"], tmp / "model", eval_dataset="dev", db=db, epochs=args.epochs,
-                  patience=0, progress=False, overwrite=True)
+            train(
+                ["seed"],
+                tmp / "model",
+                eval_dataset="dev",
+                db=db,
+                epochs=args.epochs,
+                patience=0,
+                progress=False,
+                overwrite=True,
+            )
         res["train_seconds"] = round(t.seconds, 1)
-        texts = [s.text for s in split.test[:args.texts]]
+        texts = [s.text for s in split.test[: args.texts]]
         source = [{"text": s.text} for s in split.pool]
-        session = nba.teach("speed", source, model=str(tmp / "model"), labels=corpus.labels,
-                            db=db, split_sentences=False)
+        session = nba.teach(
+            "speed",
+            source,
+            model=str(tmp / "model"),
+            labels=corpus.labels,
+            db=db,
+            split_sentences=False,
+        )
         try:
             res["threads"] = threading.active_count()
             res["texts_per_second"], res["texts_per_second_range"] = throughput(
-                session, texts, args.rounds)
+                session, texts, args.rounds
+            )
             res["loop"] = update_and_answer(session, C.Oracle(split.pool), args.updates)
         finally:
             session.stop()
@@ -277,28 +340,61 @@ def main(argv: list[str] | None = None) -> int:
 
     tps = res["texts_per_second"]
     greedy = tps["nlp.pipe (greedy)"]
-    print(f"Pipeline: train() on {len(split.seed)} BTC sentences, {args.epochs} epochs "
-          f"({res['train_seconds']} s). Throughput on {len(texts)} BTC sentences, "
-          f"median of {args.rounds}:\n")
+    print(
+        f"Pipeline: train() on {len(split.seed)} BTC sentences, {args.epochs} epochs "
+        f"({res['train_seconds']} s). Throughput on {len(texts)} BTC sentences, "
+        f"median of {args.rounds}:\n"
+    )
     spread = res["texts_per_second_range"]
-    print(C.table(["what", "texts/s (median)", "min-max", "vs nlp.pipe"],
-                  [[k, v, f"{spread[k][0]}-{spread[k][1]}", f"{v / greedy:.2f}x"]
-                   for k, v in tps.items()]))
+    print(
+        C.table(
+            ["what", "texts/s (median)", "min-max", "vs nlp.pipe"],
+            [
+                [k, v, f"{spread[k][0]}-{spread[k][1]}", f"{v / greedy:.2f}x"]
+                for k, v in tps.items()
+            ],
+        )
+    )
     lp = res["loop"]
-    print(f"\nModel update of 10 answers ({lp['rounds']} updates, "
-          f"{lp['examples_per_update_mean']} examples each incl. replay): nlp.update "
-          f"p50 {lp['update_ms_p50']} ms, p95 {lp['update_ms_p95']} ms; 10th answer -> new "
-          f"model version p50 {lp['answer_to_new_model_ms_p50']} ms, "
-          f"p95 {lp['answer_to_new_model_ms_p95']} ms.")
-    print(f"answer() latency over {lp['answers_timed']} answers (DuckDB commit included): "
-          f"p50 {lp['answer_ms_p50']} ms, p95 {lp['answer_ms_p95']} ms.")
+    print(
+        f"\nModel update of 10 answers ({lp['rounds']} updates, "
+        f"{lp['examples_per_update_mean']} examples each incl. replay): nlp.update "
+        f"p50 {lp['update_ms_p50']} ms, p95 {lp['update_ms_p95']} ms; 10th answer -> new "
+        f"model version p50 {lp['answer_to_new_model_ms_p50']} ms, "
+        f"p95 {lp['answer_to_new_model_ms_p95']} ms."
+    )
+    print(
+        f"answer() latency over {lp['answers_timed']} answers (DuckDB commit included): "
+        f"p50 {lp['answer_ms_p50']} ms, p95 {lp['answer_ms_p95']} ms."
+    )
     print("\nPeak memory of a session over a generated JSONL source (child process):\n")
-    print(C.table(["file lines", "file MB", "tasks answered", "texts read", "seconds",
-                   "RSS after imports MB", "peak RSS MB", "RSS samples MB"],
-                  [[f"{m['file_lines']:,}", m["file_mb"], m["tasks"], m["source_read"],
-                    m["seconds"], m["maxrss_after_imports_mb"], m["maxrss_mb"],
-                    " ".join(str(s["rss_mb"]) for s in m["samples"])]
-                   for m in res["memory"]]))
+    print(
+        C.table(
+            [
+                "file lines",
+                "file MB",
+                "tasks answered",
+                "texts read",
+                "seconds",
+                "RSS after imports MB",
+                "peak RSS MB",
+                "RSS samples MB",
+            ],
+            [
+                [
+                    f"{m['file_lines']:,}",
+                    m["file_mb"],
+                    m["tasks"],
+                    m["source_read"],
+                    m["seconds"],
+                    m["maxrss_after_imports_mb"],
+                    m["maxrss_mb"],
+                    " ".join(str(s["rss_mb"]) for s in m["samples"]),
+                ]
+                for m in res["memory"]
+            ],
+        )
+    )
     path = C.write_json("loop_speed_quick.json" if args.quick else "loop_speed.json", res)
     print(f"\nWrote {path}")
     return 0

@@ -37,8 +37,10 @@ BASELINES = ("gold_quarter", "touched_gold")
 def unit(stem: str, corpus: str, seed: int) -> dict[str, Any] | None:
     """The seed's unit of run ``stem``, or of one of its parts run side by side (``stem_a``,
     ``stem_b``, ...: one letter, so ``exp_gate`` does not pick up ``exp_gate_random_a``)."""
-    paths = [C.UNITS / f"{stem}_{corpus}_{seed}.json",
-             *sorted(C.UNITS.glob(f"{stem}_[a-z]_{corpus}_{seed}.json"))]
+    paths = [
+        C.UNITS / f"{stem}_{corpus}_{seed}.json",
+        *sorted(C.UNITS.glob(f"{stem}_[a-z]_{corpus}_{seed}.json")),
+    ]
     path = next((p for p in paths if p.is_file()), None)
     return None if path is None else json.loads(path.read_text())
 
@@ -48,8 +50,14 @@ def score(u: dict[str, Any], what: str, n: int) -> float | None:
     if what == "gold_quarter":
         row = (u.get("gold_quarter") or {}).get(str(n))
     elif what == "touched_gold":
-        row = next((c.get("touched_gold", {}).get(str(n)) for c in u["configs"].values()
-                    if c.get("touched_gold", {}).get(str(n))), None)
+        row = next(
+            (
+                c.get("touched_gold", {}).get(str(n))
+                for c in u["configs"].values()
+                if c.get("touched_gold", {}).get(str(n))
+            ),
+            None,
+        )
     else:
         row = (u["configs"].get(what, {}).get("final") or {}).get(str(n))
     return None if not row else 100 * row["ents_f"]
@@ -73,8 +81,10 @@ def parse_sources(text: str) -> list[tuple[str, str]]:
     for part in filter(None, (p.strip() for p in text.split(","))):
         stem, sep, what = part.partition(":")
         if not sep or not stem or not what:
-            raise SystemExit(f"--a/--b: {part!r} is not STEM:WHAT (e.g. exp_gate:whole/uncertain "
-                             f"or learning2000c:gold_quarter)")
+            raise SystemExit(
+                f"--a/--b: {part!r} is not STEM:WHAT (e.g. exp_gate:whole/uncertain "
+                f"or learning2000c:gold_quarter)"
+            )
         out.append((stem, what))
     return out
 
@@ -99,18 +109,27 @@ def main(argv: list[str] | None = None) -> int:
     a, b = parse_sources(args.a), parse_sources(args.b)
     rows = []
     for n in (int(x) for x in args.checkpoints.split(",")):
-        pairs = [(fa, fb) for s in parse_seeds(args.seeds)
-                 if (fa := side(a, args.corpus, s, n)) is not None
-                 and (fb := side(b, args.corpus, s, n)) is not None]
+        pairs = [
+            (fa, fb)
+            for s in parse_seeds(args.seeds)
+            if (fa := side(a, args.corpus, s, n)) is not None
+            and (fb := side(b, args.corpus, s, n)) is not None
+        ]
         if len(pairs) < 2:
             rows.append([n, len(pairs), "-", "-", "-", "-"])
             continue
         d = [x - y for x, y in pairs]
         sd = statistics.stdev(d)
-        rows.append([n, len(pairs), _mean_sd([x for x, _ in pairs]),
-                     _mean_sd([y for _, y in pairs]),
-                     f"{statistics.mean(d):+.2f} ± {sd:.1f} (se {sd / len(d) ** 0.5:.2f})",
-                     f"{sum(x > 0 for x in d)} of {len(d)}"])
+        rows.append(
+            [
+                n,
+                len(pairs),
+                _mean_sd([x for x, _ in pairs]),
+                _mean_sd([y for _, y in pairs]),
+                f"{statistics.mean(d):+.2f} ± {sd:.1f} (se {sd / len(d) ** 0.5:.2f})",
+                f"{sum(x > 0 for x in d)} of {len(d)}",
+            ]
+        )
     print(f"A: {args.a}\nB: {args.b}")
     print(C.table(["N", "seeds", "A", "B", "A minus B", "A ahead"], rows))
     return 0

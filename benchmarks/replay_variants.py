@@ -36,8 +36,7 @@ def _sample_all(self: updater.ModelUpdater, accepted: dict[int, list[Any]]) -> l
     return [accepted[ih] for ih in chosen]
 
 
-def _sample_entities(self: updater.ModelUpdater, accepted: dict[int, list[Any]]
-                     ) -> list[list[Any]]:
+def _sample_entities(self: updater.ModelUpdater, accepted: dict[int, list[Any]]) -> list[list[Any]]:
     known = [ih for ih, answers in accepted.items() if updater._knows_entity(answers)]
     return [accepted[ih] for ih in self._random.sample(known, min(self.replay, len(known)))]
 
@@ -58,10 +57,9 @@ def main() -> int:
     if "--replay-variant" in argv:
         i = argv.index("--replay-variant")
         variant = argv[i + 1] if i + 1 < len(argv) else ""
-        del argv[i:i + 2]
+        del argv[i : i + 2]
     if variant not in VARIANTS:
-        raise SystemExit(f"--replay-variant must be one of {', '.join(VARIANTS)}, got "
-                         f"{variant!r}.")
+        raise SystemExit(f"--replay-variant must be one of {', '.join(VARIANTS)}, got {variant!r}.")
     os.environ[ENV] = variant  # inherited by the workers learning.py spawns (--jobs)
     _patch(variant)
     return learning.main(argv)

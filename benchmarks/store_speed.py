@@ -28,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as C  # noqa: E402
 
-WORDS = ("the new phone from Apple is out in London today and Sarah Connor said it was "
-         "great but Google and Microsoft will answer soon at the Berlin show on Monday").split()
+WORDS = (
+    "the new phone from Apple is out in London today and Sarah Connor said it was "
+    "great but Google and Microsoft will answer soon at the Berlin show on Monday"
+).split()
 LABELS = ["PER", "ORG", "LOC"]
 
 
@@ -44,13 +46,21 @@ def make_tasks(n: int, seed: int = 0) -> list[dict[str, Any]]:
         text = " ".join(words)
         tokens, pos = [], 0
         for k, w in enumerate(words):
-            tokens.append({"text": w, "start": pos, "end": pos + len(w), "id": k,
-                           "ws": k < len(words) - 1})
+            tokens.append(
+                {"text": w, "start": pos, "end": pos + len(w), "id": k, "ws": k < len(words) - 1}
+            )
             pos += len(w) + 1
         k = rng.randrange(len(words) - 1)
         tok = tokens[k]
-        span = {"start": tok["start"], "end": tok["end"], "token_start": k, "token_end": k,
-                "label": rng.choice(LABELS), "score": round(rng.random(), 6), "source": "model"}
+        span = {
+            "start": tok["start"],
+            "end": tok["end"],
+            "token_start": k,
+            "token_end": k,
+            "label": rng.choice(LABELS),
+            "score": round(rng.random(), 6),
+            "source": "model",
+        }
         meta = {"score": span["score"], "source": "model", "model_version": i // 10}
         out.append(make_task(text, tokens, [span], meta))
     return out
@@ -62,14 +72,18 @@ def run(n_rows: int, batch: int, n_single: int, reps: int = 5) -> dict[str, Any]
     with C.Timer() as t:
         tasks = make_tasks(max(n_rows, n_single))
     answers = ["accept", "reject", "ignore"]
-    res: dict[str, Any] = {"rows": n_rows, "batch": batch, "single_rows": n_single,
-                           "make_tasks_seconds": round(t.seconds, 2)}
+    res: dict[str, Any] = {
+        "rows": n_rows,
+        "batch": batch,
+        "single_rows": n_single,
+        "make_tasks_seconds": round(t.seconds, 2),
+    }
     with tempfile.TemporaryDirectory(prefix="nba-store-") as tmp:
         db = nba.Database(Path(tmp) / "bulk.duckdb")
         ds = db.dataset("bench", create=True)
         with C.Timer() as t:
             for i in range(0, n_rows, batch):
-                chunk = tasks[i:i + batch]
+                chunk = tasks[i : i + batch]
                 ds.add_many(chunk, answer=answers[(i // batch) % 3], session_id="bench")
         res["add_many_seconds"] = round(t.seconds, 2)
         res["add_many_rows_per_s"] = round(n_rows / t.seconds)
@@ -77,8 +91,9 @@ def run(n_rows: int, batch: int, n_single: int, reps: int = 5) -> dict[str, Any]
         own, ours = [], []
         for _ in range(reps):  # alternating, so both see the same machine load
             with C.Timer() as t, db._locked() as conn:
-                raw = conn.execute("SELECT * FROM answers WHERE dataset = ? ORDER BY id",
-                                   ["bench"]).df()
+                raw = conn.execute(
+                    "SELECT * FROM answers WHERE dataset = ? ORDER BY id", ["bench"]
+                ).df()
             own.append(t.seconds)
             assert len(raw) == n_rows
             del raw
@@ -130,21 +145,43 @@ def main(argv: list[str] | None = None) -> int:
         args.rows, args.single, args.reps = 10_000, 300, 2
     res = run(args.rows, args.batch, args.single, args.reps)
     rows = [
-        [f"add_many ({args.batch:,} rows/call)", f"{args.rows:,}", res["add_many_seconds"],
-         f"{res['add_many_rows_per_s']:,}"],
-        ["add (1 row/call, committed)", f"{args.single:,}",
-         round(args.single / res["add_rows_per_s"], 2), f"{res['add_rows_per_s']:,}"],
-        ["to_pandas() (median)", f"{args.rows:,}", res["to_pandas_seconds"],
-         f"{res['to_pandas_rows_per_s']:,}"],
-        ["DuckDB .df() of the rows (median)", f"{args.rows:,}",
-         round(statistics.median(res["duckdb_df_seconds"]), 2), ""],
-        ["answers() (task dicts)", f"{args.rows:,}", res["answers_seconds"],
-         f"{res['answers_rows_per_s']:,}"],
+        [
+            f"add_many ({args.batch:,} rows/call)",
+            f"{args.rows:,}",
+            res["add_many_seconds"],
+            f"{res['add_many_rows_per_s']:,}",
+        ],
+        [
+            "add (1 row/call, committed)",
+            f"{args.single:,}",
+            round(args.single / res["add_rows_per_s"], 2),
+            f"{res['add_rows_per_s']:,}",
+        ],
+        [
+            "to_pandas() (median)",
+            f"{args.rows:,}",
+            res["to_pandas_seconds"],
+            f"{res['to_pandas_rows_per_s']:,}",
+        ],
+        [
+            "DuckDB .df() of the rows (median)",
+            f"{args.rows:,}",
+            round(statistics.median(res["duckdb_df_seconds"]), 2),
+            "",
+        ],
+        [
+            "answers() (task dicts)",
+            f"{args.rows:,}",
+            res["answers_seconds"],
+            f"{res['answers_rows_per_s']:,}",
+        ],
     ]
     print(C.table(["operation", "rows", "seconds", "rows/s"], rows))
     print(f"\nto_pandas() / DuckDB .df(): {res['to_pandas_vs_duckdb_df']} (target <= 1.3)")
-    print(f"\nadd() latency p50 {res['add_ms_p50']} ms, p95 {res['add_ms_p95']} ms; "
-          f"database file {res['file_mb']} MB for {args.rows:,} answers.")
+    print(
+        f"\nadd() latency p50 {res['add_ms_p50']} ms, p95 {res['add_ms_p95']} ms; "
+        f"database file {res['file_mb']} MB for {args.rows:,} answers."
+    )
     payload = {"machine": C.machine(), "settings": vars(args), "results": res}
     path = C.write_json("store_speed_quick.json" if args.quick else "store_speed.json", payload)
     print(f"Wrote {path}")

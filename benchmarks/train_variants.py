@@ -59,9 +59,22 @@ import learning  # noqa: E402
 
 from nbannotate.tasks import is_whole  # noqa: E402
 
-VARIANTS = ("base", "complete_start", "complete_pass1", "complete_pass1_silver", "silver_pass1",
-            "finetune", "binary_weight_2", "binary_weight_3", "beam", "gold_quarter",
-            "gold_quarter_silver_pass1", "gold_quarter_beam", "cap_empty", "no_span_rejects")
+VARIANTS = (
+    "base",
+    "complete_start",
+    "complete_pass1",
+    "complete_pass1_silver",
+    "silver_pass1",
+    "finetune",
+    "binary_weight_2",
+    "binary_weight_3",
+    "beam",
+    "gold_quarter",
+    "gold_quarter_silver_pass1",
+    "gold_quarter_beam",
+    "cap_empty",
+    "no_span_rejects",
+)
 DATASET = "teach_" + learning.DEFAULT_CONFIG.replace("/", "_")
 BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
 
@@ -93,8 +106,9 @@ def _rejected_wholes(answers: list[dict[str, Any]]) -> dict[str, list[list[dict[
     return out
 
 
-def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
-                ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def completions(
+    nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Complete annotations for the partially answered texts: the most probable beam analysis
     consistent with every answer on the text."""
     from nbannotate.candidates import CandidateScorer, consistent_analysis
@@ -122,7 +136,7 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
     tasks: list[dict[str, Any]] = []
     stats = {"partial_texts": len(texts), "completed": 0}
     for i in range(0, len(texts), 64):
-        batch = texts[i:i + 64]
+        batch = texts[i : i + 64]
         docs = upstream_docs(nlp, batch)
         # Every analysis the beam found (its sets of entities, summed probability).
         for text, doc, found in zip(batch, docs, scorer.analyses(docs, k=beam_width)):
@@ -134,19 +148,26 @@ def completions(nlp: Any, answers: list[dict[str, Any]], beam_width: int = 32
                 continue
             best = fit[2]
             spans = [span_dict(doc[a:b], label) for a, b, label in sorted(best)]
-            tasks.append(make_task(text, doc_tokens(doc), spans, {"completed": True},
-                                   view_id=VIEW_MANUAL))
+            tasks.append(
+                make_task(text, doc_tokens(doc), spans, {"completed": True}, view_id=VIEW_MANUAL)
+            )
             stats["completed"] += 1
     return tasks, stats
 
 
-def cap_empty(answers: list[dict[str, Any]], seed: int, share: float = 1 / 3
-              ) -> list[dict[str, Any]]:
+def cap_empty(
+    answers: list[dict[str, Any]], seed: int, share: float = 1 / 3
+) -> list[dict[str, Any]]:
     """``answers`` without every answer on randomly chosen texts confirmed empty (an accepted
     whole question without spans), until those are at most ``share`` of the complete texts."""
     complete = {a["text"] for a in answers if is_whole(a) and a["answer"] == "accept"}
-    empty = sorted({a["text"] for a in answers
-                    if is_whole(a) and a["answer"] == "accept" and not a.get("spans")})
+    empty = sorted(
+        {
+            a["text"]
+            for a in answers
+            if is_whole(a) and a["answer"] == "accept" and not a.get("spans")
+        }
+    )
     keep = int(share / (1 - share) * (len(complete) - len(empty)))
     random.Random(seed).shuffle(empty)
     drop = set(empty[keep:])
@@ -164,8 +185,10 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
 
     src = Path(args.keep) / f"{args.stem}_btc_{seed}"
     if not (src / "answers.duckdb").is_file():
-        raise SystemExit(f"No saved unit in {src}: run learning.py --keep {args.keep} --out "
-                         f"{args.stem} --seeds {seed} first.")
+        raise SystemExit(
+            f"No saved unit in {src}: run learning.py --keep {args.keep} --out "
+            f"{args.stem} --seeds {seed} first."
+        )
     split = C.protocol_split(C.load_corpus("btc"), seed, args)
     test = C.gold_examples(spacy.blank("en"), split.test)
     out: dict[str, Any] = {"seed": seed}
@@ -176,13 +199,28 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
         answers = db.dataset(DATASET).answers()
         start = spacy.load(src / "start")
 
-        def f(datasets: list[str], name: str, base: str = "blank:en", beam: bool = False,
-              **train_args: Any) -> float | None:
+        def f(
+            datasets: list[str],
+            name: str,
+            base: str = "blank:en",
+            beam: bool = False,
+            **train_args: Any,
+        ) -> float | None:
             with beam_training() if beam else contextlib.nullcontext():
                 try:
-                    nba.train(datasets, root / name, base_model=base, eval_dataset="dev", db=db,
-                              epochs=args.epochs, patience=args.patience, seed=seed,
-                              progress=False, overwrite=True, **train_args)
+                    nba.train(
+                        datasets,
+                        root / name,
+                        base_model=base,
+                        eval_dataset="dev",
+                        db=db,
+                        epochs=args.epochs,
+                        patience=args.patience,
+                        seed=seed,
+                        progress=False,
+                        overwrite=True,
+                        **train_args,
+                    )
                 except nba.TrainingError as err:
                     if not beam:
                         raise
@@ -206,7 +244,8 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 row["cap_empty"] = f(["seed", f"ce_{n}"], f"ce_{n}")
             if "no_span_rejects" in args.variants:
                 db.dataset(f"nr_{n}", create=True).add_many(
-                    [a for a in answers[:n] if is_whole(a) or a["answer"] != "reject"])
+                    [a for a in answers[:n] if is_whole(a) or a["answer"] != "reject"]
+                )
                 row["no_span_rejects"] = f(["seed", f"nr_{n}"], f"nr_{n}")
             if "finetune" in args.variants:
                 row["finetune"] = f(["seed", ans], f"ft_{n}", base=str(src / "start"))
@@ -225,33 +264,41 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
                 touched = {t["text"] for t in answers[:n]}
                 untouched = [s.text for s in split.pool if s.text not in touched]
                 row["silver_pass1_stats"] = nba.silver(
-                    f"sp_{n}", untouched, pass1, threshold=0.9, db=db, split_sentences=False)
+                    f"sp_{n}", untouched, pass1, threshold=0.9, db=db, split_sentences=False
+                )
                 silver = [f"sp_{n}"] if row["silver_pass1_stats"]["kept"] else []
             if "complete_pass1_silver" in args.variants:
                 row["complete_pass1_silver"] = f(["seed", ans, f"cp_{n}", *silver], f"cps_{n}")
             if "silver_pass1" in args.variants:
                 row["silver_pass1"] = f(["seed", ans, *silver], f"sp_{n}")
-            if {"gold_quarter", "gold_quarter_silver_pass1", "gold_quarter_beam"} & \
-                    set(args.variants):
+            if {"gold_quarter", "gold_quarter_silver_pass1", "gold_quarter_beam"} & set(
+                args.variants
+            ):
                 order = list(split.pool)  # learning.py's equal-effort sentences
                 random.Random(seed + 1000).shuffle(order)
-                C.add_gold(db, f"gq_{n}", order[:n // 4])
+                C.add_gold(db, f"gq_{n}", order[: n // 4])
                 row["gold_quarter"] = f(["seed", f"gq_{n}"], f"gq_{n}")
                 if "gold_quarter_beam" in args.variants:
                     row["gold_quarter_beam"] = f(["seed", f"gq_{n}"], f"gqb_{n}", beam=True)
                 if "gold_quarter_silver_pass1" in args.variants:
-                    chosen = {s.text for s in order[:n // 4]}
+                    chosen = {s.text for s in order[: n // 4]}
                     row["gold_quarter_silver_stats"] = nba.silver(
-                        f"gqs_{n}", [s.text for s in split.pool if s.text not in chosen],
-                        spacy.load(root / f"gq_{n}"), threshold=0.9, db=db,
-                        split_sentences=False)
+                        f"gqs_{n}",
+                        [s.text for s in split.pool if s.text not in chosen],
+                        spacy.load(root / f"gq_{n}"),
+                        threshold=0.9,
+                        db=db,
+                        split_sentences=False,
+                    )
                     gsilver = [f"gqs_{n}"] if row["gold_quarter_silver_stats"]["kept"] else []
-                    row["gold_quarter_silver_pass1"] = f(["seed", f"gq_{n}", *gsilver],
-                                                         f"gqs_{n}")
+                    row["gold_quarter_silver_pass1"] = f(["seed", f"gq_{n}", *gsilver], f"gqs_{n}")
             out[str(n)] = row
             if not args.silent:
-                print(f"seed {seed} N={n}: " + " ".join(
-                    f"{v}={_pct(row[v])}" for v in args.variants if v in row), flush=True)
+                print(
+                    f"seed {seed} N={n}: "
+                    + " ".join(f"{v}={_pct(row[v])}" for v in args.variants if v in row),
+                    flush=True,
+                )
         db.close()
     return out
 
@@ -266,18 +313,24 @@ def accept_rates(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="nba-rates-") as tmp:
             shutil.copy2(src, Path(tmp) / "a.duckdb")
             db = nba.Database(Path(tmp) / "a.duckdb")
-            for t in db.dataset(DATASET).answers()[:max(args.checkpoints)]:
+            for t in db.dataset(DATASET).answers()[: max(args.checkpoints)]:
                 meta = t.get("meta") or {}
                 spans = t.get("spans") or [{}]
-                if meta.get("whole") or spans[0].get("source") != "model" or \
-                        t["answer"] not in ("accept", "reject") or meta.get("score") is None:
+                if (
+                    meta.get("whole")
+                    or spans[0].get("source") != "model"
+                    or t["answer"] not in ("accept", "reject")
+                    or meta.get("score") is None
+                ):
                     continue  # no score: from a model never updated
                 b = min(9, int(float(meta["score"]) * 10))
                 counts[b][0] += t["answer"] == "accept"
                 counts[b][1] += 1
             db.close()
-    rows = [[f"{b / 10:.1f}-{(b + 1) / 10:.1f}", n, acc, f"{100 * acc / n:.0f}%" if n else "-"]
-            for b, (acc, n) in enumerate(counts)]
+    rows = [
+        [f"{b / 10:.1f}-{(b + 1) / 10:.1f}", n, acc, f"{100 * acc / n:.0f}%" if n else "-"]
+        for b, (acc, n) in enumerate(counts)
+    ]
     text = C.table(["beam score", "span questions", "accepted", "accepted share"], rows)
     print(text)
     path = C.write_results(f"{args.out}_rates.json", args, counts=counts, report=text)
@@ -292,10 +345,33 @@ def _job(job: tuple[int, argparse.Namespace]) -> dict[str, Any]:
 def _quick(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="nba-variants-quick-") as keep:
         learning.main(["--quick", "--silent", "--keep", keep])
-        return main(["--keep", keep, "--stem", "learning_quick", "--seeds", "0",
-                     "--checkpoints", "80", "--epochs", "2", "--patience", "0",
-                     "--n-seed", "100", "--n-pool", "200", "--n-dev", "50", "--n-test", "100",
-                     "--out", "train_variants_quick", *(["--silent"] if args.silent else [])])
+        return main(
+            [
+                "--keep",
+                keep,
+                "--stem",
+                "learning_quick",
+                "--seeds",
+                "0",
+                "--checkpoints",
+                "80",
+                "--epochs",
+                "2",
+                "--patience",
+                "0",
+                "--n-seed",
+                "100",
+                "--n-pool",
+                "200",
+                "--n-dev",
+                "50",
+                "--n-test",
+                "100",
+                "--out",
+                "train_variants_quick",
+                *(["--silent"] if args.silent else []),
+            ]
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,11 +384,17 @@ def main(argv: list[str] | None = None) -> int:
     C.add_protocol_args(p, wnut17=False)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--out", default="train_variants", help="results file stem")
-    p.add_argument("--rates-only", action="store_true",
-                   help="only the accepted share of span questions per beam-score bin")
-    p.add_argument("--quick", action="store_true",
-                   help="smoke mode: learning.py --quick saves its answers, then every variant "
-                        "trains briefly on them")
+    p.add_argument(
+        "--rates-only",
+        action="store_true",
+        help="only the accepted share of span questions per beam-score bin",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke mode: learning.py --quick saves its answers, then every variant "
+        "trains briefly on them",
+    )
     p.add_argument("--silent", action="store_true")
     C.add_results_arg(p)
     args = p.parse_args(argv)
@@ -341,20 +423,27 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.checkpoints:
         for v in args.variants:
             # A beam training spaCy aborted is missing (None): means over the seeds that ran.
-            diffs = [None if u[str(n)][v] is None else u[str(n)][v] - u[str(n)]["base"]
-                     for u in units]
+            diffs = [
+                None if u[str(n)][v] is None else u[str(n)][v] - u[str(n)]["base"] for u in units
+            ]
             m, sd = C.mean_sd([u[str(n)][v] for u in units])  # mean_sd skips None
             dm, dsd = C.mean_sd(diffs)
             aborted = diffs.count(None)
             missing = f" ({aborted} aborted)" if aborted else ""
-            rows.append([n, v, f"{100 * m:.1f} ± {100 * sd:.1f}{missing}",
-                         "" if v == "base" else f"{100 * dm:+.1f} ± {100 * dsd:.1f}",
-                         "" if v == "base" else " ".join(_pct(d, sign=True) for d in diffs)])
-    text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"],
-                   rows)
+            rows.append(
+                [
+                    n,
+                    v,
+                    f"{100 * m:.1f} ± {100 * sd:.1f}{missing}",
+                    "" if v == "base" else f"{100 * dm:+.1f} ± {100 * dsd:.1f}",
+                    "" if v == "base" else " ".join(_pct(d, sign=True) for d in diffs),
+                ]
+            )
+    text = C.table(["N", "variant", "test F (mean ± sd)", "minus base (paired)", "per seed"], rows)
     print(text)
-    path = C.write_results(f"{args.out}.json", args, seconds=round(t.seconds, 1), units=units,
-                           report=text)
+    path = C.write_results(
+        f"{args.out}.json", args, seconds=round(t.seconds, 1), units=units, report=text
+    )
     print(f"\nWrote {path} in {t.seconds:.0f} s.")
     return 0
 

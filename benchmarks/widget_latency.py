@@ -67,8 +67,12 @@ def texts(n: int) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--answers", type=int, default=200)
-    ap.add_argument("--pause", type=float, default=0.25,
-                    help="seconds between key presses (a person needs ~1.5 s; less is harder)")
+    ap.add_argument(
+        "--pause",
+        type=float,
+        default=0.25,
+        help="seconds between key presses (a person needs ~1.5 s; less is harder)",
+    )
     ap.add_argument("--json", type=Path, help="also write the raw numbers here")
     args = ap.parse_args()
 
@@ -104,8 +108,9 @@ session"""
             elapsed = time.monotonic() - started
             samples = page.evaluate("window.__lat")
             for _ in range(100):  # answers still in flight are stored within a moment
-                progress = json.loads(nb.execute(
-                    "import json; print(json.dumps(session.progress))"))
+                progress = json.loads(
+                    nb.execute("import json; print(json.dumps(session.progress))")
+                )
                 if progress["session"]["total"] >= args.answers:
                     break
                 time.sleep(0.1)
@@ -120,20 +125,31 @@ session"""
     waited = sum(1 for s in samples if s["waited"])
     q = statistics.quantiles(ms, n=100, method="inclusive")
     result = {
-        "answers": len(ms), "p50_ms": round(statistics.median(ms), 2), "p95_ms": round(q[94], 2),
-        "max_ms": round(ms[-1], 2), "waited_for_kernel": waited,
+        "answers": len(ms),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(q[94], 2),
+        "max_ms": round(ms[-1], 2),
+        "waited_for_kernel": waited,
         "dom_p50_ms": round(statistics.median(dom), 2),
         "dom_p95_ms": round(statistics.quantiles(dom, n=100, method="inclusive")[94], 2),
-        "model_updates": progress["updates"], "stored": progress["session"]["total"],
-        "pause_s": args.pause, "wall_s": round(elapsed, 1),
+        "model_updates": progress["updates"],
+        "stored": progress["session"]["total"],
+        "pause_s": args.pause,
+        "wall_s": round(elapsed, 1),
     }
-    print(f"key press -> next task painted over {len(ms)} answers "
-          f"({result['model_updates']} model updates ran, {result['stored']} answers stored, "
-          f"{args.pause}s between keys):")
-    print(f"  p50 {result['p50_ms']:.1f} ms   p95 {result['p95_ms']:.1f} ms   "
-          f"max {result['max_ms']:.1f} ms   local queue ran dry {waited} times")
-    print(f"  (key press -> DOM updated, before the frame: p50 {result['dom_p50_ms']:.1f} ms, "
-          f"p95 {result['dom_p95_ms']:.1f} ms)")
+    print(
+        f"key press -> next task painted over {len(ms)} answers "
+        f"({result['model_updates']} model updates ran, {result['stored']} answers stored, "
+        f"{args.pause}s between keys):"
+    )
+    print(
+        f"  p50 {result['p50_ms']:.1f} ms   p95 {result['p95_ms']:.1f} ms   "
+        f"max {result['max_ms']:.1f} ms   local queue ran dry {waited} times"
+    )
+    print(
+        f"  (key press -> DOM updated, before the frame: p50 {result['dom_p50_ms']:.1f} ms, "
+        f"p95 {result['dom_p95_ms']:.1f} ms)"
+    )
     if args.json:
         args.json.write_text(json.dumps({"summary": result, "samples_ms": ms}, indent=1))
     return 0

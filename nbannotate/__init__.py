@@ -31,7 +31,7 @@ from .sources import Source
 from .store import Database, Dataset
 from .train import CurveResult, TrainResult, train, train_curve
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AnswerError",

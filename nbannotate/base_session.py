@@ -68,8 +68,16 @@ class BaseSession:
     #: edits them and the answer keeps the hash of the question as offered.
     fixed_spans = True
 
-    def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
-                 split: bool = True, annotator: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        dataset: Dataset,
+        source: Source,
+        nlp: Language,
+        labels: list[str],
+        split: bool = True,
+        annotator: str | None = None,
+    ) -> None:
         self.db_dataset = dataset
         #: True when the recipe opened the database from a path: close() then releases it.
         self.owns_db = False
@@ -101,6 +109,7 @@ class BaseSession:
     # -- the source -------------------------------------------------------------------------
     def _items(self) -> Iterator[dict[str, Any]]:
         """Source items (counted, for progress), split into sentences unless told not to."""
+
         def counted() -> Iterator[dict[str, Any]]:
             for item in self.source:
                 self._read += 1
@@ -108,8 +117,9 @@ class BaseSession:
 
         items: Iterator[dict[str, Any]] = counted()
         if self.split:
-            items = split_sentences(items, splitter_for(self.nlp, self.model_lock),
-                                    keep_spans=self.shows_input_spans)
+            items = split_sentences(
+                items, splitter_for(self.nlp, self.model_lock), keep_spans=self.shows_input_spans
+            )
         return items
 
     # -- tasks ------------------------------------------------------------------------------
@@ -142,13 +152,15 @@ class BaseSession:
             if any(key not in task for key in self.required_keys):
                 raise AnswerError(
                     f"answer() takes a task from next_task() (a dict with "
-                    f"{', '.join(map(repr, self.required_keys))}) or its task hash.")
+                    f"{', '.join(map(repr, self.required_keys))}) or its task hash."
+                )
             self._check_task(task)
             return dict(task)
         if isinstance(task, int) and not isinstance(task, bool):
             with self._cond:
                 found = self._offered.get(task) or next(
-                    (t for t in reversed(self._history) if t["_task_hash"] == task), None)
+                    (t for t in reversed(self._history) if t["_task_hash"] == task), None
+                )
             if found is None:
                 raise AnswerError(f"No task with hash {task} was offered in this session.")
             return dict(found)
@@ -166,7 +178,8 @@ class BaseSession:
             raise AnswerError(
                 "This task's text does not match its '_input_hash': was the text edited after "
                 "next_task()? Nothing was stored. Answer the task as next_task() gave it; to "
-                "annotate another text, add it to the source.")
+                "annotate another text, add it to the source."
+            )
         if self.fixed_spans:
             view = VIEW_WHOLE if is_whole(task) else (task.get("_view_id") or VIEW_BINARY)
             try:
@@ -178,14 +191,16 @@ class BaseSession:
                     "This task's spans or labels do not match its '_task_hash': were they "
                     "edited after next_task()? Nothing was stored. In teach a task is a "
                     "question about the spans it was offered with: answer it as it is "
-                    "(reject a wrong span), or annotate the text in manual() or correct().")
+                    "(reject a wrong span), or annotate the text in manual() or correct()."
+                )
         if not self._index.was_offered(th, ih):
             raise AnswerError(
                 f"This task was never offered on dataset {self.dataset!r} (made by hand, or "
                 f"taken from a session on another dataset or database?). Nothing was stored. "
                 f"Answer tasks from this session's next_task(); to store answers made "
                 f"elsewhere, use Database(...).dataset({self.dataset!r}).add() or "
-                f"import_jsonl().")
+                f"import_jsonl()."
+            )
 
     def _record(self, stored: Task) -> None:
         """Book an answer the store has just made durable."""
@@ -227,8 +242,7 @@ class BaseSession:
         self._check_open()
         check_answer(answer)
         with self._cond:
-            old = next((t for t in reversed(self._history) if t["_task_hash"] == task_hash),
-                       None)
+            old = next((t for t in reversed(self._history) if t["_task_hash"] == task_hash), None)
         if old is None:
             raise AnswerError(f"Task {task_hash} was not answered in this session.")
         if old["answer"] == answer:
@@ -344,7 +358,8 @@ class BaseSession:
             raise SessionError(
                 "This session does not update a model: manual() never does, and correct() "
                 "only with update=True. Start it with correct(..., update=True) to teach the "
-                "in-memory model from the corrections.")
+                "in-memory model from the corrections."
+            )
         return self.updater.flush(timeout=timeout)
 
     def stop(self) -> None:
@@ -363,7 +378,8 @@ class BaseSession:
             self.closed_reason = reason or (
                 f"This {type(self).__name__} on dataset {self.dataset!r} was closed "
                 "(session.close()); its answers are saved. Run the cell that started it again "
-                "to go on.")
+                "to go on."
+            )
         self.stop()
         if self.owns_db and not self.db_dataset.db.closed:
             self.db_dataset.db.close()
@@ -380,8 +396,10 @@ class BaseSession:
 
     def __repr__(self) -> str:
         p = self.progress
-        return (f"<{type(self).__name__} dataset={self.dataset!r} labels={self.labels} "
-                f"answers={p['session']['total']} updates={p['updates']}>")
+        return (
+            f"<{type(self).__name__} dataset={self.dataset!r} labels={self.labels} "
+            f"answers={p['session']['total']} updates={p['updates']}>"
+        )
 
     def widget(self, **kwargs: Any) -> AnnotationWidget:
         """A new annotation widget over this session (an ``anywidget.AnyWidget``): for hosts

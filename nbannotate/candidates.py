@@ -50,14 +50,20 @@ class ScoredText:
     version: int = 0  # the model version that scored it
 
 
-def consistent_analysis(analyses: Iterable[Analysis], accepted: Set[TokenKey],
-                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]] = frozenset()
-                        ) -> tuple[float, float, tuple[TokenKey, ...]] | None:
+def consistent_analysis(
+    analyses: Iterable[Analysis],
+    accepted: Set[TokenKey],
+    rejected: Set[TokenKey],
+    wrong: Set[frozenset[TokenKey]] = frozenset(),
+) -> tuple[float, float, tuple[TokenKey, ...]] | None:
     """The most probable analysis that keeps every accepted span and no rejected one, and is
     not a whole analysis known to be wrong: ``(share, probability, entities)``, where ``share``
     is its probability among the consistent analyses. None when no analysis fits."""
-    fits = [(p, ents) for p, ents in analyses if accepted <= (parse := frozenset(ents))
-            and not parse & rejected and parse not in wrong]
+    fits = [
+        (p, ents)
+        for p, ents in analyses
+        if accepted <= (parse := frozenset(ents)) and not parse & rejected and parse not in wrong
+    ]
     total = sum(p for p, _ in fits)
     if not fits or total <= 0:
         return None
@@ -68,10 +74,12 @@ def consistent_analysis(analyses: Iterable[Analysis], accepted: Set[TokenKey],
 # Titles and abbreviations written before a name: a period after one ends no sentence when a
 # capitalised word follows ("Lt. Gen. Jubal Early"). spaCy's tokenizer keeps some whole
 # ("Gen.", "Mr."), others it splits off ("Lt", "."), and the sentencizer cuts after that ".".
-ABBREVIATIONS = frozenset("""
+ABBREVIATIONS = frozenset(
+    """
     adm brig capt cdr cmdr col cpl det dr fr gen gov hon insp lt maj messrs mr mrs ms mt pres
     prof pvt rep rev sen sgt sr st supt
-""".split())
+""".split()
+)
 _FINAL_PUNCT = frozenset(".!?。！？…")
 # Components that set sentence boundaries: the pipeline's own is used where it has one.
 _SENTENCE_FACTORIES = ("parser", "beam_parser", "senter", "sentencizer")
@@ -90,8 +98,11 @@ def _join_abbreviations(doc: Doc) -> Doc:
         prev = doc[i - 1]
         if not prev.whitespace_ and prev.text not in _FINAL_PUNCT:
             start = i - 1  # the boundary moves back to the start of the attached word
-            while start > 0 and not doc[start - 1].whitespace_ \
-                    and doc[start - 1].text not in _FINAL_PUNCT:
+            while (
+                start > 0
+                and not doc[start - 1].whitespace_
+                and doc[start - 1].text not in _FINAL_PUNCT
+            ):
                 start -= 1
             tok.is_sent_start = False
             if start > 0:
@@ -150,13 +161,14 @@ def splitter_for(nlp: Language, lock: Any = None) -> Language | PipelineSplitter
     ner = find_ner(nlp)
     for i, (name, proc) in enumerate(nlp.pipeline):
         if nlp.get_pipe_meta(name).factory in _SENTENCE_FACTORIES and proc is not ner:
-            needed = [n for n, p in nlp.pipeline[:i + 1] if p is not ner]
+            needed = [n for n, p in nlp.pipeline[: i + 1] if p is not ner]
             return PipelineSplitter(nlp, needed, lock if lock is not None else nullcontext())
     return sentence_splitter(nlp.lang)
 
 
-def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Callable[[str], Doc],
-                    keep_spans: bool = True) -> Iterator[dict[str, Any]]:
+def split_sentences(
+    items: Iterable[Mapping[str, Any]], splitter: Callable[[str], Doc], keep_spans: bool = True
+) -> Iterator[dict[str, Any]]:
     """Yield one item per sentence; meta keeps the original's meta plus the sentence index.
 
     Sentences an incoming span runs across stay together, so no span the item carries is
@@ -185,13 +197,16 @@ def split_sentences(items: Iterable[Mapping[str, Any]], splitter: Callable[[str]
             meta["sentence"] = i
             out = {"text": text[start:end], "meta": meta}
             if per_range is not None:
-                out["spans"] = [{**s, "start": s["start"] - start, "end": s["end"] - start}
-                                for s in per_range[i]]
+                out["spans"] = [
+                    {**s, "start": s["start"] - start, "end": s["end"] - start}
+                    for s in per_range[i]
+                ]
             yield out
 
 
-def _keep_spans_whole(ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
-                      ) -> list[tuple[int, int]]:
+def _keep_spans_whole(
+    ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
+) -> list[tuple[int, int]]:
     """Sentence ranges with every boundary that falls inside a span removed. ``ordered``:
     spans sorted by start; one pass over both (a long document has thousands of each)."""
     out: list[tuple[int, int]] = []
@@ -207,8 +222,9 @@ def _keep_spans_whole(ranges: list[tuple[int, int]], ordered: list[Mapping[str, 
     return out
 
 
-def _spans_per_range(ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
-                     ) -> list[list[Mapping[str, Any]]]:
+def _spans_per_range(
+    ranges: list[tuple[int, int]], ordered: list[Mapping[str, Any]]
+) -> list[list[Mapping[str, Any]]]:
     """The spans inside each range (ranges in order, spans sorted by start), in one pass."""
     out: list[list[Mapping[str, Any]]] = [[] for _ in ranges]
     r = 0
@@ -225,14 +241,18 @@ def _spans_per_range(ranges: list[tuple[int, int]], ordered: list[Mapping[str, A
 def describe_item(item: Mapping[str, Any]) -> str:
     """Where an item comes from, for error messages: its line or row and how it starts."""
     meta = item.get("meta") or {}
-    where = (f"line {meta['line']} of the source" if "line" in meta
-             else f"row {meta['row']} of the source" if "row" in meta else "a text of the source")
+    where = (
+        f"line {meta['line']} of the source"
+        if "line" in meta
+        else f"row {meta['row']} of the source"
+        if "row" in meta
+        else "a text of the source"
+    )
     text = item["text"]
     return f"{where} ({text[:40]!r}{'...' if len(text) > 40 else ''})"
 
 
-def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | None = None
-               ) -> None:
+def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | None = None) -> None:
     """Raise SourceError, naming the item and the fix, for an item the session cannot offer:
     a text longer than the model takes (spaCy's E088, deep in a thread, otherwise) or, with
     ``labels``, an incoming span of a label the session does not annotate."""
@@ -243,16 +263,18 @@ def check_item(item: Mapping[str, Any], nlp: Language, labels: Sequence[str] | N
             f"analyses at once (nlp.max_length = {nlp.max_length:,}; spaCy's NER needs about "
             "1 GB of memory per 100,000 characters). Split it into shorter texts (e.g. "
             "paragraphs) in the source, or, if you have the memory, pass as model= a "
-            "spacy.Language whose max_length you raised.")
+            "spacy.Language whose max_length you raised."
+        )
     if labels is None:
         return
     for span in item.get("spans") or ():
         if span["label"] not in labels:
             raise SourceError(
-                f"{describe_item(item)}: the span {text[span['start']:span['end']]!r} has the "
+                f"{describe_item(item)}: the span {text[span['start'] : span['end']]!r} has the "
                 f"label {span['label']!r}, which is not among this session's labels "
                 f"({', '.join(labels)}). Pass labels=[..., {span['label']!r}] to review such "
-                f"spans, or remove them from the source.")
+                f"spans, or remove them from the source."
+            )
 
 
 # A candidate's proposal: its score first, then whatever the caller keeps beside it.
@@ -289,8 +311,9 @@ def _useful(doc: Doc, start: int, end: int) -> bool:
 
 def _whole_characters(doc: Doc, ents: Iterable[TokenKey]) -> bool:
     """True when no entity of an analysis starts or ends inside a grapheme cluster."""
-    return not any(splits_cluster(doc.text, doc[s:e].start_char, doc[s:e].end_char)
-                   for s, e, _ in ents)
+    return not any(
+        splits_cluster(doc.text, doc[s:e].start_char, doc[s:e].end_char) for s, e, _ in ents
+    )
 
 
 class CandidateScorer:
@@ -300,11 +323,20 @@ class CandidateScorer:
     thread updates the model can segfault; see the notes on threads).
     """
 
-    def __init__(self, nlp: Language, labels: Iterable[str], *, beam_width: int = 16,
-                 beam_density: float = 0.0001, patterns: PatternMatcher | None = None,
-                 min_score: float = 0.0, whole: float | None = None,
-                 whole_alternatives: int = 1, whole_alternative_min: float = 0.05,
-                 complete: float | None = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        labels: Iterable[str],
+        *,
+        beam_width: int = 16,
+        beam_density: float = 0.0001,
+        patterns: PatternMatcher | None = None,
+        min_score: float = 0.0,
+        whole: float | None = None,
+        whole_alternatives: int = 1,
+        whole_alternative_min: float = 0.05,
+        complete: float | None = None,
+    ) -> None:
         if beam_width < 1:
             raise ArgumentError(f"beam_width must be at least 1, got {beam_width}.")
         self.nlp = nlp
@@ -333,14 +365,18 @@ class CandidateScorer:
         self.finds_entities = 0.5
 
     def _beams(self, docs: list[Doc]) -> list[Any]:
-        return self.ner.beam_parse(docs, beam_width=self.beam_width,
-                                   beam_density=self.beam_density)
+        return self.ner.beam_parse(docs, beam_width=self.beam_width, beam_density=self.beam_density)
 
     def _span_scores(self, beams: list[Any]) -> list[dict[tuple[int, int, str], float]]:
         out = []
         for scores in self.ner.scored_ents(beams):
-            out.append({k: min(1.0, float(v)) for k, v in scores.items()
-                        if k[2] in self.labels and v > self.min_score})
+            out.append(
+                {
+                    k: min(1.0, float(v))
+                    for k, v in scores.items()
+                    if k[2] in self.labels and v > self.min_score
+                }
+            )
         return out
 
     def span_scores(self, docs: list[Doc]) -> list[dict[tuple[int, int, str], float]]:
@@ -349,8 +385,9 @@ class CandidateScorer:
             return [{} for _ in docs]
         return self._span_scores(self._beams(docs))
 
-    def best_analyses(self, beams: list[Any], k: int = 1
-                      ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
+    def best_analyses(
+        self, beams: list[Any], k: int = 1
+    ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
         """Per beam, the ``k`` most probable sets of entities with their summed probability.
 
         Only analyses whose entities all have one of the scorer's labels: the beam starts from
@@ -370,8 +407,7 @@ class CandidateScorer:
             out.append([(min(1.0, p), ents) for ents, p in ranked])
         return out
 
-    def analyses(self, docs: list[Doc], k: int = 1
-                 ) -> list[list[tuple[float, tuple[tuple, ...]]]]:
+    def analyses(self, docs: list[Doc], k: int = 1) -> list[list[tuple[float, tuple[tuple, ...]]]]:
         """Per doc, the ``k`` most probable analyses (sets of entities of the scorer's labels)
         and their probability."""
         if self.ner is None or not docs:
@@ -382,8 +418,7 @@ class CandidateScorer:
         """One list of tasks per item, in the order of the item's text."""
         return [scored.tasks for scored in self.score_texts(items, version)]
 
-    def score_texts(self, items: Sequence[Mapping[str, Any]], version: int = 0
-                    ) -> list[ScoredText]:
+    def score_texts(self, items: Sequence[Mapping[str, Any]], version: int = 0) -> list[ScoredText]:
         """Score a batch: per item its tasks and, for completion questions, its analyses."""
         for item in items:
             check_item(item, self.nlp)
@@ -392,8 +427,10 @@ class CandidateScorer:
             return [ScoredText(item, [], version=version) for item in items]
         beams = self._beams(docs)
         all_scores = self._span_scores(beams)
-        k = max(self.whole_alternatives if self.whole is not None else 0,
-                self.beam_width if self.complete is not None else 0)
+        k = max(
+            self.whole_alternatives if self.whole is not None else 0,
+            self.beam_width if self.complete is not None else 0,
+        )
         analyses = self.best_analyses(beams, k) if k else [[] for _ in docs]
         result = []
         for item, doc, scores, found in zip(items, docs, all_scores, analyses):
@@ -417,19 +454,22 @@ class CandidateScorer:
             tasks = self._tasks(item, doc, tokens, proposals, version)
             # The best analysis if it is likely enough; then, if it is rejected, the next ones
             # the beam found (a boundary or label fixed), while they stay likely enough.
-            analysis = found[:self.whole_alternatives] if self.whole is not None else []
+            analysis = found[: self.whole_alternatives] if self.whole is not None else []
             wholes = []
             if analysis:
                 self.finds_entities += 0.02 * (bool(analysis[0][1]) - self.finds_entities)
             if analysis and not analysis[0][1] and not self.trusted_empty:
                 analysis = []  # an empty analysis from a model that finds nothing: not asked
             if analysis and self.whole is not None and analysis[0][0] >= self.whole:
-                wholes = [self.whole_task(item, tokens, ents, prob, version, scores)
-                          for i, (prob, ents) in enumerate(analysis)
-                          if i == 0 or prob >= self.whole_alternative_min]
+                wholes = [
+                    self.whole_task(item, tokens, ents, prob, version, scores)
+                    for i, (prob, ents) in enumerate(analysis)
+                    if i == 0 or prob >= self.whole_alternative_min
+                ]
             tasks[:0] = wholes
-            result.append(ScoredText(item, tasks, tokens,
-                                     found if self.complete is not None else [], version))
+            result.append(
+                ScoredText(item, tasks, tokens, found if self.complete is not None else [], version)
+            )
         return result
 
     @property
@@ -437,9 +477,13 @@ class CandidateScorer:
         """Whether the model finds entities often enough to be asked "no entities here?"."""
         return self.finds_entities >= MIN_FINDS_ENTITIES
 
-    def completion_task(self, scored: ScoredText, accepted: Set[TokenKey],
-                        rejected: Set[TokenKey], wrong: Set[frozenset[TokenKey]]
-                        ) -> Task | None:
+    def completion_task(
+        self,
+        scored: ScoredText,
+        accepted: Set[TokenKey],
+        rejected: Set[TokenKey],
+        wrong: Set[frozenset[TokenKey]],
+    ) -> Task | None:
         """After a text's span questions: its most probable analysis that agrees with the
         answers, asked as a whole question ("are these all its entities?"), when that analysis
         holds at least ``complete`` of the probability of the analyses that agree. None when
@@ -452,30 +496,58 @@ class CandidateScorer:
         share, prob, ents = found
         if share < self.complete or (not ents and not self.trusted_empty):
             return None
-        return self.whole_task(scored.item, scored.tokens, ents, share, scored.version, {},
-                               completion=True, beam_probability=prob)
+        return self.whole_task(
+            scored.item,
+            scored.tokens,
+            ents,
+            share,
+            scored.version,
+            {},
+            completion=True,
+            beam_probability=prob,
+        )
 
-    def whole_task(self, item: Mapping[str, Any], tokens: list[dict[str, Any]],
-                   ents: Iterable[TokenKey], prob: float, version: int,
-                   scores: Mapping[TokenKey, float], completion: bool = False,
-                   beam_probability: float | None = None) -> Task:
+    def whole_task(
+        self,
+        item: Mapping[str, Any],
+        tokens: list[dict[str, Any]],
+        ents: Iterable[TokenKey],
+        prob: float,
+        version: int,
+        scores: Mapping[TokenKey, float],
+        completion: bool = False,
+        beam_probability: float | None = None,
+    ) -> Task:
         """One question about a whole analysis: are these (or: no) entities all?"""
         shown = not self.untrained  # a model that never learnt: its probabilities mean nothing
         spans = []
         for start, end, label in ents:
             score = round(scores.get((start, end, label), prob), 6) if shown else None
-            spans.append({"start": tokens[start]["start"], "end": tokens[end - 1]["end"],
-                          "token_start": start, "token_end": end - 1, "label": label,
-                          "score": score, "source": "model"})
+            spans.append(
+                {
+                    "start": tokens[start]["start"],
+                    "end": tokens[end - 1]["end"],
+                    "token_start": start,
+                    "token_end": end - 1,
+                    "label": label,
+                    "score": score,
+                    "source": "model",
+                }
+            )
         meta = dict(item.get("meta") or {})
         meta.update(score=round(prob, 6) if shown else None, model_version=version, whole=True)
         if completion:  # asked after the text's span answers, and agreeing with them
             meta.update(completion=True, beam_probability=round(beam_probability or 0.0, 6))
         return make_task(item["text"], tokens, spans, meta)
 
-    def _tasks(self, item: Mapping[str, Any], doc: Doc, tokens: list[dict[str, Any]],
-               proposals: dict[tuple[int, int, str], tuple[float, str, str | None, bool]],
-               version: int) -> list[Task]:
+    def _tasks(
+        self,
+        item: Mapping[str, Any],
+        doc: Doc,
+        tokens: list[dict[str, Any]],
+        proposals: dict[tuple[int, int, str], tuple[float, str, str | None, bool]],
+        version: int,
+    ) -> list[Task]:
         text = item["text"]
         ih = input_hash(text)
         tasks = []
@@ -483,9 +555,15 @@ class CandidateScorer:
             if not _useful(doc, start, end):
                 continue
             span = doc[start:end]
-            span_json = {"start": span.start_char, "end": span.end_char, "token_start": start,
-                         "token_end": end - 1, "label": label,
-                         "score": round(score, 6) if shown else None, "source": source}
+            span_json = {
+                "start": span.start_char,
+                "end": span.end_char,
+                "token_start": start,
+                "token_end": end - 1,
+                "label": label,
+                "score": round(score, 6) if shown else None,
+                "source": source,
+            }
             # Where a candidate came from is the span's "source": meta["source"] is the
             # user's (Prodigy's sample data uses it), only "score" follows Prodigy's teach.
             meta = dict(item.get("meta") or {})

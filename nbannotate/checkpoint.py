@@ -55,8 +55,12 @@ class CheckpointKey:
     annotator: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "model": self.model, "labels": list(self.labels),
-                "annotator": self.annotator}
+        return {
+            "dataset": self.dataset,
+            "model": self.model,
+            "labels": list(self.labels),
+            "annotator": self.annotator,
+        }
 
     def digest(self) -> str:
         raw = json.dumps([FORMAT, self.as_dict()], sort_keys=True)
@@ -75,17 +79,24 @@ def model_identity(model: ModelLike) -> str:
         except Exception:  # not initialized: its weights are made when it is loaded
             weights = b""
         meta = {k: model.meta.get(k) for k in ("lang", "name", "version")}
-        return f"language:{json.dumps(meta, sort_keys=True)}:" + hashlib.sha256(
-            weights).hexdigest()[:20]
+        return (
+            f"language:{json.dumps(meta, sort_keys=True)}:"
+            + hashlib.sha256(weights).hexdigest()[:20]
+        )
     name = str(model)
     if name.startswith("blank:"):
         return "blank:" + name.split(":", 1)[1].strip()
     path = Path(name).expanduser()
     if path.exists():
-        files = sorted((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns)
-                       for p in path.rglob("*") if p.is_file())
-        return f"path:{path.resolve()}:" + hashlib.sha256(
-            json.dumps(files).encode("utf8")).hexdigest()[:20]
+        files = sorted(
+            (str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in path.rglob("*")
+            if p.is_file()
+        )
+        return (
+            f"path:{path.resolve()}:"
+            + hashlib.sha256(json.dumps(files).encode("utf8")).hexdigest()[:20]
+        )
     return f"package:{name}=={spacy.util.get_package_version(name)}"
 
 
@@ -126,10 +137,16 @@ class Checkpoint:
 
 def write(path: Path, key: CheckpointKey, checkpoint: Checkpoint) -> None:
     """Write atomically: a temporary file in the same folder, flushed, renamed over the old."""
-    payload = srsly.msgpack_dumps({
-        "format": FORMAT, "key": key.as_dict(), "updates": checkpoint.updates,
-        "started_blank": checkpoint.started_blank, "written": time.time(),
-        "weights": [[p, i, name, value] for p, i, name, value in checkpoint.weights]})
+    payload = srsly.msgpack_dumps(
+        {
+            "format": FORMAT,
+            "key": key.as_dict(),
+            "updates": checkpoint.updates,
+            "started_blank": checkpoint.started_blank,
+            "written": time.time(),
+            "weights": [[p, i, name, value] for p, i, name, value in checkpoint.weights],
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
     try:
@@ -161,11 +178,15 @@ def read(path: Path, key: CheckpointKey) -> Checkpoint | None:
         data = srsly.msgpack_loads(path.read_bytes())
         if data.get("format") != FORMAT or data.get("key") != key.as_dict():
             return None
-        return Checkpoint(int(data["updates"]), bool(data["started_blank"]),
-                          [(p, int(i), name, value) for p, i, name, value in data["weights"]])
+        return Checkpoint(
+            int(data["updates"]),
+            bool(data["started_blank"]),
+            [(p, int(i), name, value) for p, i, name, value in data["weights"]],
+        )
     except Exception as err:
-        log.warning("Could not read the model checkpoint %s (%s): starting from the base model.",
-                    path, err)
+        log.warning(
+            "Could not read the model checkpoint %s (%s): starting from the base model.", path, err
+        )
         return None
 
 
@@ -190,9 +211,15 @@ class ModelCheckpoints:
     (a due one is written when the time comes), and on ``save()``. ``snapshot`` returns the
     weights to save and the updates they hold; it holds the model lock only to copy them."""
 
-    def __init__(self, path: Path, key: CheckpointKey, started_blank: bool,
-                 snapshot: Callable[[], tuple[int, Weights]], written: int = 0,
-                 interval: float | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        key: CheckpointKey,
+        started_blank: bool,
+        snapshot: Callable[[], tuple[int, Weights]],
+        written: int = 0,
+        interval: float | None = None,
+    ) -> None:
         self.path = path
         self.key = key
         self.started_blank = started_blank

@@ -18,24 +18,42 @@ from .errors import ArgumentError
 SEED_MAX = 2**32 - 1
 
 
-def integer(name: str, value: Any, what: str, low: int | None = None,
-            high: int | None = None, error: type[Exception] = ArgumentError) -> int:
+def integer(
+    name: str,
+    value: Any,
+    what: str,
+    low: int | None = None,
+    high: int | None = None,
+    error: type[Exception] = ArgumentError,
+) -> int:
     """``value`` as an int in [low, high]; ``error("<name> must be <what>, got ...")``
     otherwise. A bool is an int to Python but never a count."""
     number = None if isinstance(value, bool) or not isinstance(value, Integral) else int(value)
-    if number is None or (low is not None and number < low) or (
-            high is not None and number > high):
+    if number is None or (low is not None and number < low) or (high is not None and number > high):
         raise error(f"{name} must be {what}, got {value!r}.")
     return number
 
 
-def real(name: str, value: Any, what: str, low: float = -math.inf, high: float = math.inf,
-         low_open: bool = False, high_open: bool = False,
-         error: type[Exception] = ArgumentError) -> float:
+def real(
+    name: str,
+    value: Any,
+    what: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = False,
+    error: type[Exception] = ArgumentError,
+) -> float:
     """``value`` as a finite float in the range (ends closed unless ``*_open``)."""
     number = None if isinstance(value, bool) or not isinstance(value, Real) else float(value)
-    if number is None or not math.isfinite(number) or number < low or number > high \
-            or (low_open and number == low) or (high_open and number == high):
+    if (
+        number is None
+        or not math.isfinite(number)
+        or number < low
+        or number > high
+        or (low_open and number == low)
+        or (high_open and number == high)
+    ):
         raise error(f"{name} must be {what}, got {value!r}.")
     return number
 

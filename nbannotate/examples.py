@@ -80,8 +80,9 @@ class ExampleStats:
         return dict(self.__dict__)
 
 
-def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None = None
-                  ) -> list[MergedAnnotation]:
+def merge_answers(
+    tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None = None
+) -> list[MergedAnnotation]:
     """Group answers by input text, in the order given (oldest first), latest answer winning."""
     stats = stats if stats is not None else ExampleStats()
     merged: dict[int, MergedAnnotation] = {}
@@ -113,8 +114,9 @@ def merge_answers(tasks: Iterable[Mapping[str, Any]], stats: ExampleStats | None
         for key, own in zip(spans, _span_answers(task, answer), strict=True):
             if own not in ("accept", "reject"):
                 continue  # this span was ignored
-            mine, other = (item.accept, item.reject) if own == "accept" else (
-                item.reject, item.accept)
+            mine, other = (
+                (item.accept, item.reject) if own == "accept" else (item.reject, item.accept)
+            )
             if key in other:
                 del other[key]
                 item.conflicts += 1
@@ -150,9 +152,9 @@ def drop_dead_end_rejects(moves: Any, examples: Iterable[Example]) -> int:
             continue
         keep: list[Span] = []
         for i in range(len(rejected)):
-            eg.reference.spans[INCORRECT_SPANS_KEY] = rejected[:i] + rejected[i + 1:]
+            eg.reference.spans[INCORRECT_SPANS_KEY] = rejected[:i] + rejected[i + 1 :]
             if _oracle_ok(moves, eg):
-                keep = rejected[:i] + rejected[i + 1:]
+                keep = rejected[:i] + rejected[i + 1 :]
                 break
         eg.reference.spans[INCORRECT_SPANS_KEY] = keep
         dropped += len(rejected) - len(keep)
@@ -169,8 +171,9 @@ def _oracle_ok(moves: Any, eg: Example) -> bool:
     return True
 
 
-def _span(doc: Doc, key: SpanKey, stats: ExampleStats, unknown: list[Span] | None = None
-          ) -> Span | None:
+def _span(
+    doc: Doc, key: SpanKey, stats: ExampleStats, unknown: list[Span] | None = None
+) -> Span | None:
     """The span of ``key`` on ``doc``'s tokens; None (counted) when it does not align exactly.
     For a span of a complete analysis, its tokens go to ``unknown``: something is there, so they
     are not "O"."""
@@ -200,8 +203,9 @@ def _non_overlapping(spans: list[Span], stats: ExampleStats) -> list[Span]:
     return sorted(kept, key=lambda s: s.start)
 
 
-def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats | None = None
-                      ) -> Example | None:
+def merged_to_example(
+    nlp: Language, item: MergedAnnotation, stats: ExampleStats | None = None
+) -> Example | None:
     """One Example for one merged text; None when nothing usable is left."""
     stats = stats if stats is not None else ExampleStats()
     predicted = nlp.make_doc(item.text)
@@ -218,9 +222,10 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
     ents = _non_overlapping(ents, stats)
     accepted = {(s.start, s.end, s.label_) for s in ents}
     rejected = [
-        s for k in item.reject
-        if (s := _span(reference, k, stats)) is not None and (s.start, s.end, s.label_)
-        not in accepted
+        s
+        for k in item.reject
+        if (s := _span(reference, k, stats)) is not None
+        and (s.start, s.end, s.label_) not in accepted
     ]
     if not ents and not rejected and gold is None:
         return None
@@ -240,8 +245,9 @@ def merged_to_example(nlp: Language, item: MergedAnnotation, stats: ExampleStats
     return Example(predicted, reference)
 
 
-def answers_to_examples(nlp: Language, tasks: Iterable[Mapping[str, Any]]
-                        ) -> tuple[list[Example], ExampleStats]:
+def answers_to_examples(
+    nlp: Language, tasks: Iterable[Mapping[str, Any]]
+) -> tuple[list[Example], ExampleStats]:
     """Merge answers by input text and build one Example per text (see module docstring)."""
     stats = ExampleStats()
     examples = []

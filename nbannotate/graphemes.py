@@ -22,19 +22,27 @@ def _is_regional_indicator(ch: str) -> bool:
 def _is_extend(ch: str) -> bool:
     """Grapheme_Cluster_Break Extend/SpacingMark (plus ZWJ): never starts a cluster."""
     cp = ord(ch)
-    return (ch == ZWJ or unicodedata.category(ch) in _EXTEND_CATEGORIES
-            or 0x1F3FB <= cp <= 0x1F3FF  # emoji skin-tone modifiers
-            or 0xE0020 <= cp <= 0xE007F  # tags (subdivision flags, 🏴 + tags)
-            or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF)  # variation selectors
+    return (
+        ch == ZWJ
+        or unicodedata.category(ch) in _EXTEND_CATEGORIES
+        or 0x1F3FB <= cp <= 0x1F3FF  # emoji skin-tone modifiers
+        or 0xE0020 <= cp <= 0xE007F  # tags (subdivision flags, 🏴 + tags)
+        or 0xFE00 <= cp <= 0xFE0F
+        or 0xE0100 <= cp <= 0xE01EF
+    )  # variation selectors
 
 
 def _is_pictographic(ch: str) -> bool:
     """Close to Extended_Pictographic: the emoji a ZWJ sequence joins."""
     cp = ord(ch)
-    return (0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x2300 <= cp <= 0x23FF
-            or 0x2B00 <= cp <= 0x2BFF or cp in (0x00A9, 0x00AE, 0x203C, 0x2049, 0x2122, 0x2139,
-                                                0x3030, 0x303D, 0x3297, 0x3299)
-            or unicodedata.category(ch) == "So")
+    return (
+        0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or 0x2300 <= cp <= 0x23FF
+        or 0x2B00 <= cp <= 0x2BFF
+        or cp in (0x00A9, 0x00AE, 0x203C, 0x2049, 0x2122, 0x2139, 0x3030, 0x303D, 0x3297, 0x3299)
+        or unicodedata.category(ch) == "So"
+    )
 
 
 def _hangul_joins(before: str, after: str) -> bool:

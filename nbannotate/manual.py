@@ -49,13 +49,25 @@ class ManualSession(BaseSession):
     required_keys = ("_task_hash", "text", "tokens")
     fixed_spans = False  # the annotator edits them; the answer keeps the offered task hash
 
-    def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
-                 patterns: PatternMatcher | None = None, use_model: bool = False,
-                 update: bool = False, split: bool = True, annotator: str | None = None,
-                 batch_size: int = 10, learn_rate: float | None = None,
-                 average: float | None = None) -> None:
-        super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
-                         annotator=annotator)
+    def __init__(
+        self,
+        *,
+        dataset: Dataset,
+        source: Source,
+        nlp: Language,
+        labels: list[str],
+        patterns: PatternMatcher | None = None,
+        use_model: bool = False,
+        update: bool = False,
+        split: bool = True,
+        annotator: str | None = None,
+        batch_size: int = 10,
+        learn_rate: float | None = None,
+        average: float | None = None,
+    ) -> None:
+        super().__init__(
+            dataset=dataset, source=source, nlp=nlp, labels=labels, split=split, annotator=annotator
+        )
         self.patterns = patterns
         self.use_model = use_model
         # self._index: texts annotated (gold) in the dataset, by any session of this process
@@ -68,8 +80,14 @@ class ManualSession(BaseSession):
         if update:
             # average=None by default (see recipes.correct): the pre-highlighting should show
             # what the corrections taught at once.
-            self.updater = ModelUpdater(nlp, self.model_lock, batch_size=batch_size, replay=10,
-                                        learn_rate=learn_rate, average=average)
+            self.updater = ModelUpdater(
+                nlp,
+                self.model_lock,
+                batch_size=batch_size,
+                replay=10,
+                learn_rate=learn_rate,
+                average=average,
+            )
 
     # -- stream -----------------------------------------------------------------------------
     def _task(self, item: Mapping[str, Any]) -> Task:
@@ -84,8 +102,7 @@ class ManualSession(BaseSession):
             model = self.use_model and incoming is None  # the input's own spans come first
             if model:
                 doc: Doc = self.nlp(text)
-            elif self.patterns is not None and incoming is None \
-                    and self.patterns.needs_annotations:
+            elif self.patterns is not None and incoming is None and self.patterns.needs_annotations:
                 # patterns match on what the pipeline sets (POS, LEMMA), as in teach
                 doc = upstream_docs(self.nlp, [text])[0]
             else:
@@ -93,22 +110,42 @@ class ManualSession(BaseSession):
         spans: list[dict[str, Any]] = []
         if incoming is not None:
             where = describe_item(item)
-            spans = [{**s, "source": "input"} for s in self._snap(
-                doc, incoming, lambda msg: SourceError(f"{where}, in its spans: {msg}"))]
+            spans = [
+                {**s, "source": "input"}
+                for s in self._snap(
+                    doc, incoming, lambda msg: SourceError(f"{where}, in its spans: {msg}")
+                )
+            ]
         elif self.use_model:
-            spans = [{"start": e.start_char, "end": e.end_char, "token_start": e.start,
-                      "token_end": e.end - 1, "label": e.label_, "source": "model"}
-                     for e in doc.ents if e.label_ in self.labels]
+            spans = [
+                {
+                    "start": e.start_char,
+                    "end": e.end_char,
+                    "token_start": e.start,
+                    "token_end": e.end - 1,
+                    "label": e.label_,
+                    "source": "model",
+                }
+                for e in doc.ents
+                if e.label_ in self.labels
+            ]
         elif self.patterns is not None:
             taken: set[int] = set()
             for m in self.patterns(doc):
                 if taken & set(range(m.start, m.end)):
                     continue  # spaCy entities cannot overlap: keep the first match
                 taken |= set(range(m.start, m.end))
-                span = doc[m.start:m.end]
-                spans.append({"start": span.start_char, "end": span.end_char,
-                              "token_start": m.start, "token_end": m.end - 1,
-                              "label": m.label, "source": "pattern"})
+                span = doc[m.start : m.end]
+                spans.append(
+                    {
+                        "start": span.start_char,
+                        "end": span.end_char,
+                        "token_start": m.start,
+                        "token_end": m.end - 1,
+                        "label": m.label,
+                        "source": "pattern",
+                    }
+                )
         meta = dict(item.get("meta") or {})
         task = make_task(text, doc_tokens(doc), spans, meta, view_id=VIEW_MANUAL)
         task["labels"] = list(self.labels)
@@ -175,8 +212,9 @@ class ManualSession(BaseSession):
         return task
 
     # -- answers ----------------------------------------------------------------------------
-    def check_spans(self, task: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]
-                    ) -> list[dict[str, Any]]:
+    def check_spans(
+        self, task: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
         """Validate edited spans: labels known, inside the text, snapped to tokens, no overlap.
 
         A span's character offsets are snapped outward to whole tokens, and whitespace tokens
@@ -188,8 +226,9 @@ class ManualSession(BaseSession):
             raise AnswerError(f"spans must be a list of dicts, got {type(spans).__name__}.")
         return self._snap(self.nlp.make_doc(task["text"]), spans, AnswerError)
 
-    def _snap(self, doc: Doc, spans: Sequence[Mapping[str, Any]],
-              error: Callable[[str], Exception]) -> list[dict[str, Any]]:
+    def _snap(
+        self, doc: Doc, spans: Sequence[Mapping[str, Any]], error: Callable[[str], Exception]
+    ) -> list[dict[str, Any]]:
         """Spans checked and snapped to ``doc``'s tokens (see check_spans); ``error`` makes the
         exception for a problem (AnswerError for an answer, SourceError for the input)."""
         text = doc.text
@@ -199,10 +238,12 @@ class ManualSession(BaseSession):
                 start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
             except (KeyError, TypeError, ValueError) as err:
                 raise error(
-                    f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}.") from err
+                    f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}."
+                ) from err
             if label not in self.labels:
-                raise error(f"Unknown label {label!r}: this session's labels are "
-                            f"{', '.join(self.labels)}.")
+                raise error(
+                    f"Unknown label {label!r}: this session's labels are {', '.join(self.labels)}."
+                )
             if not 0 <= start < end <= len(text):
                 raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
             span = doc.char_span(start, end, label=label, alignment_mode="expand")
@@ -214,15 +255,28 @@ class ManualSession(BaseSession):
                 span = span[:-1]
             for other in out:
                 if span.start <= other["token_end"] and other["token_start"] < span.end:
-                    clash = text[other["start"]:other["end"]]
-                    raise error(f"Span {span.text!r} overlaps {clash!r}: entities cannot "
-                                f"overlap. Remove one of them first.")
-            out.append({"start": span.start_char, "end": span.end_char,
-                        "token_start": span.start, "token_end": span.end - 1, "label": label})
+                    clash = text[other["start"] : other["end"]]
+                    raise error(
+                        f"Span {span.text!r} overlaps {clash!r}: entities cannot "
+                        f"overlap. Remove one of them first."
+                    )
+            out.append(
+                {
+                    "start": span.start_char,
+                    "end": span.end_char,
+                    "token_start": span.start,
+                    "token_end": span.end - 1,
+                    "label": label,
+                }
+            )
         return sorted(out, key=lambda s: s["start"])
 
-    def answer(self, task: Mapping[str, Any] | int, answer: str,
-               spans: Sequence[Mapping[str, Any]] | None = None) -> Task:
+    def answer(
+        self,
+        task: Mapping[str, Any] | int,
+        answer: str,
+        spans: Sequence[Mapping[str, Any]] | None = None,
+    ) -> Task:
         """Store the annotation of a text: its edited ``spans`` (default: the task's own).
 
         ``task`` is a task from next_task() or its task hash. The spans are checked and snapped
@@ -238,12 +292,23 @@ class ManualSession(BaseSession):
             if self._index.has_gold(ih):
                 raise AlreadyAnsweredError(ih)
             final = self.check_spans(task, task["spans"] if spans is None else spans)
-            new = make_task(task["text"], task["tokens"], final, task.get("meta"),
-                            view_id=VIEW_MANUAL, in_hash=ih)
+            new = make_task(
+                task["text"],
+                task["tokens"],
+                final,
+                task.get("meta"),
+                view_id=VIEW_MANUAL,
+                in_hash=ih,
+            )
             new["_task_hash"] = task["_task_hash"]
             # Checked again under the store's lock: of two sessions answering it, one wins.
-            stored = self.db_dataset.add(new, answer=answer, annotator=self.annotator,
-                                         session_id=self.session_id, once="text")
+            stored = self.db_dataset.add(
+                new,
+                answer=answer,
+                annotator=self.annotator,
+                session_id=self.session_id,
+                once="text",
+            )
         except AlreadyAnsweredError:
             with self._cond:
                 self._offered.pop(task["_task_hash"], None)  # its holder drops it
@@ -257,11 +322,15 @@ class ManualSession(BaseSession):
 
     def _already_annotated(self, ih: int) -> str:
         if any(t["_input_hash"] == ih for t in self._history):
-            return ("This text was already annotated in this dataset. Use session.undo() or "
-                    "session.change_answer() to change it.")
-        return (f"This text was already annotated in dataset {self.dataset!r} by another "
-                f"session (an earlier run, or one still running in this kernel: another "
-                f"widget, or the cell run again). Nothing was stored; that annotation stands.")
+            return (
+                "This text was already annotated in this dataset. Use session.undo() or "
+                "session.change_answer() to change it."
+            )
+        return (
+            f"This text was already annotated in dataset {self.dataset!r} by another "
+            f"session (an earlier run, or one still running in this kernel: another "
+            f"widget, or the cell run again). Nothing was stored; that annotation stands."
+        )
 
     def settled(self, task: Mapping[str, Any]) -> bool:
         """True when the task's text is annotated already (by any session on the dataset)."""
@@ -280,11 +349,19 @@ class ManualSession(BaseSession):
     def _history_row(self, task: Task) -> dict[str, Any]:
         """In the teach session's shape plus ``"manual": True``; ``spans`` lists every span."""
         return {
-            "task_hash": task["_task_hash"], "text": task["text"], "span_text": "",
-            "label": None, "answer": task["answer"], "score": None, "source": None,
-            "whole": False, "manual": True,
-            "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
-                      for s in task.get("spans") or []],
+            "task_hash": task["_task_hash"],
+            "text": task["text"],
+            "span_text": "",
+            "label": None,
+            "answer": task["answer"],
+            "score": None,
+            "source": None,
+            "whole": False,
+            "manual": True,
+            "spans": [
+                {"text": task["text"][s["start"] : s["end"]], "label": s["label"]}
+                for s in task.get("spans") or []
+            ],
         }
 
     @property

@@ -38,9 +38,7 @@ def _load_blank(lang: str) -> Language:
     try:
         return spacy.blank(lang)
     except ImportError as err:  # ja needs SudachiPy, th needs PyThaiNLP, ...
-        raise ModelError(
-            f"spaCy's blank '{lang}' pipeline needs an extra package: {err}"
-        ) from err
+        raise ModelError(f"spaCy's blank '{lang}' pipeline needs an extra package: {err}") from err
 
 
 def _copy_language(nlp: Language) -> Language:
@@ -86,7 +84,8 @@ def _check_ner_enabled(nlp: Language, model: ModelLike) -> Language:
                 f"The NER {name!r} of {what} is disabled (spacy.load(..., disable=[{name!r}]), "
                 f"or 'disabled' in its config.cfg), so it can neither annotate nor be trained. "
                 f"Enable it (nlp.enable_pipe({name!r})) and pass the Language, or load the "
-                f"pipeline without disabling it.")
+                f"pipeline without disabling it."
+            )
     return nlp
 
 
@@ -138,8 +137,9 @@ def require_ner(nlp: Language) -> EntityRecognizer:
     model with ``load_model``, which adds one, so this names a broken invariant clearly)."""
     ner = find_ner(nlp)
     if ner is None:
-        raise ModelError("The pipeline has no NER component: load it with labels=[...] so that "
-                         "one is added.")
+        raise ModelError(
+            "The pipeline has no NER component: load it with labels=[...] so that one is added."
+        )
     return ner
 
 
@@ -216,8 +216,9 @@ def resumed_updates(nlp: Language) -> int:
     return int(nlp.meta.get("nbannotate", {}).get("resumed_updates", 0))
 
 
-def normalize_labels(labels: Iterable[str] | str | None,
-                     error: type[Exception] = ModelError) -> list[str]:
+def normalize_labels(
+    labels: Iterable[str] | str | None, error: type[Exception] = ModelError
+) -> list[str]:
     """Labels as a de-duplicated list; "A, B" is accepted too. ``error`` names a bad label."""
     if labels is None:
         return []

@@ -26,14 +26,43 @@ PatternsLike = str | Path | Iterable[Mapping[str, Any]]
 # Token attributes of the tokenizer's docs alone (the vocab's lexeme flags included): patterns on
 # anything else (POS, "_" extensions, ENT_TYPE, sentence starts) match on the docs the
 # components before the NER made.
-_LEXICAL = {"ORTH", "TEXT", "LOWER", "NORM", "SHAPE", "PREFIX", "SUFFIX", "LENGTH", "OP",
-            "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT",
-            "IS_SPACE", "IS_STOP", "IS_BRACKET", "IS_QUOTE", "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT",
-            "IS_CURRENCY", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL"}
+_LEXICAL = {
+    "ORTH",
+    "TEXT",
+    "LOWER",
+    "NORM",
+    "SHAPE",
+    "PREFIX",
+    "SUFFIX",
+    "LENGTH",
+    "OP",
+    "IS_ALPHA",
+    "IS_ASCII",
+    "IS_DIGIT",
+    "IS_LOWER",
+    "IS_UPPER",
+    "IS_TITLE",
+    "IS_PUNCT",
+    "IS_SPACE",
+    "IS_STOP",
+    "IS_BRACKET",
+    "IS_QUOTE",
+    "IS_LEFT_PUNCT",
+    "IS_RIGHT_PUNCT",
+    "IS_CURRENCY",
+    "LIKE_NUM",
+    "LIKE_URL",
+    "LIKE_EMAIL",
+}
 # Token attributes only a pipeline component sets, and the component that does (spaCy's
 # Matcher raises E155 on every doc when one is missing).
-_ANNOTATIONS = {"POS": "a tagger or morphologizer", "TAG": "a tagger",
-                "MORPH": "a morphologizer", "LEMMA": "a lemmatizer", "DEP": "a parser"}
+_ANNOTATIONS = {
+    "POS": "a tagger or morphologizer",
+    "TAG": "a tagger",
+    "MORPH": "a morphologizer",
+    "LEMMA": "a lemmatizer",
+    "DEP": "a parser",
+}
 
 
 @dataclass(frozen=True)
@@ -111,8 +140,12 @@ def _validate(entry: Any, where: str, lineno: int) -> dict[str, Any]:
             f'{where}: "pattern" must be a string (phrase) or a list of token dicts, '
             f"got {pattern!r}."
         )
-    return {"label": label.strip(), "pattern": pattern,
-            "id": str(entry.get("id", lineno)), "where": where}
+    return {
+        "label": label.strip(),
+        "pattern": pattern,
+        "id": str(entry.get("id", lineno)),
+        "where": where,
+    }
 
 
 def _check_labels(entries: list[dict[str, Any]], wanted: set[str]) -> None:
@@ -124,17 +157,26 @@ def _check_labels(entries: list[dict[str, Any]], wanted: set[str]) -> None:
     names = ", ".join(repr(x) for x in dict.fromkeys(e["label"] for e in dropped))
     ours = ", ".join(repr(x) for x in sorted(wanted))
     folded = {w.casefold(): w for w in wanted}
-    near = [f"{e['label']!r} vs {folded[e['label'].casefold()]!r}" for e in dropped
-            if e["label"].casefold() in folded]
-    hint = (f" Labels are case-sensitive ({', '.join(dict.fromkeys(near))})." if near else "")
-    fix = (f"Fix the labels in the patterns (first at {dropped[0]['where']}) or add them to "
-           f"labels=[...].{hint}")
+    near = [
+        f"{e['label']!r} vs {folded[e['label'].casefold()]!r}"
+        for e in dropped
+        if e["label"].casefold() in folded
+    ]
+    hint = f" Labels are case-sensitive ({', '.join(dict.fromkeys(near))})." if near else ""
+    fix = (
+        f"Fix the labels in the patterns (first at {dropped[0]['where']}) or add them to "
+        f"labels=[...].{hint}"
+    )
     if len(dropped) == len(entries):
-        raise PatternError(f"None of the patterns can be used: their labels ({names}) are not "
-                           f"among this session's labels ({ours}). {fix}")
-    warnings.warn(f"{len(dropped)} of {len(entries)} patterns are not used: their labels "
-                  f"({names}) are not among this session's labels ({ours}). {fix}",
-                  stacklevel=4)
+        raise PatternError(
+            f"None of the patterns can be used: their labels ({names}) are not "
+            f"among this session's labels ({ours}). {fix}"
+        )
+    warnings.warn(
+        f"{len(dropped)} of {len(entries)} patterns are not used: their labels "
+        f"({names}) are not among this session's labels ({ours}). {fix}",
+        stacklevel=4,
+    )
 
 
 def _spacy_problems(err: Exception, key: str) -> str:
@@ -147,8 +189,10 @@ def _spacy_problems(err: Exception, key: str) -> str:
             token, attr, msg = m.groups()
             where = f"token {int(token) + 1}" + (f", {attr!r}" if attr else "")
             if msg.startswith("Extra inputs"):
-                msg = ("not a token attribute spaCy knows (e.g. ORTH, LOWER, TEXT, LEMMA, POS, "
-                       "SHAPE, IS_DIGIT, OP)")
+                msg = (
+                    "not a token attribute spaCy knows (e.g. ORTH, LOWER, TEXT, LEMMA, POS, "
+                    "SHAPE, IS_DIGIT, OP)"
+                )
             problems.setdefault(where, [])
             if msg not in problems[where]:
                 problems[where].append(msg)
@@ -160,8 +204,9 @@ def _spacy_problems(err: Exception, key: str) -> str:
 class PatternMatcher:
     """Finds pattern matches in docs. Invalid token patterns fail here, at construction."""
 
-    def __init__(self, nlp: Language, patterns: PatternsLike,
-                 labels: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, nlp: Language, patterns: PatternsLike, labels: Iterable[str] | None = None
+    ) -> None:
         entries = read_patterns(patterns)
         wanted = set(labels) if labels else None
         if wanted is not None:
@@ -182,8 +227,9 @@ class PatternMatcher:
                 else:
                     self.matcher.add(key, [list(entry["pattern"])])
             except Exception as err:
-                raise PatternError(f"{entry['where']}: invalid token pattern: "
-                                   f"{_spacy_problems(err, key)}") from err
+                raise PatternError(
+                    f"{entry['where']}: invalid token pattern: {_spacy_problems(err, key)}"
+                ) from err
             self.labels.add(entry["label"])
             self.count += 1
         #: True when a token pattern matches on more than the tokenizer's attributes (POS,
@@ -191,8 +237,9 @@ class PatternMatcher:
         self.needs_annotations = self._check_annotations(nlp, entries, wanted)
 
     @staticmethod
-    def _check_annotations(nlp: Language, entries: list[dict[str, Any]],
-                           wanted: set[str] | None) -> bool:
+    def _check_annotations(
+        nlp: Language, entries: list[dict[str, Any]], wanted: set[str] | None
+    ) -> bool:
         """Token patterns on attributes the pipeline does not set (POS on ``blank:en``, an
         unregistered ``_`` extension) would fail on every text, deep inside spaCy: refuse them
         here, naming the line. Matches are made on docs after the components before the NER."""
@@ -200,20 +247,22 @@ class PatternMatcher:
         needs = False
         for entry in entries:
             if isinstance(entry["pattern"], str) or (
-                    wanted is not None and entry["label"] not in wanted):
+                wanted is not None and entry["label"] not in wanted
+            ):
                 continue
             for token in entry["pattern"]:
                 for key, value in token.items():
                     attr = str(key).upper()
                     needs = needs or attr not in _LEXICAL
                     if attr == "_":
-                        for name in (value if isinstance(value, Mapping) else {}):
+                        for name in value if isinstance(value, Mapping) else {}:
                             if not Token.has_extension(name):
                                 raise PatternError(
                                     f"{entry['where']}: the pattern uses the token extension "
                                     f"'_.{name}', which is not registered. Register it "
                                     f"(Token.set_extension) before starting the session, or "
-                                    f"drop that attribute from the pattern.")
+                                    f"drop that attribute from the pattern."
+                                )
                     elif attr in _ANNOTATIONS:
                         if trial is None:
                             trial = upstream_docs(nlp, ["This is a test ."])[0]
@@ -223,7 +272,8 @@ class PatternMatcher:
                                 f"pipeline does not set before its NER: that needs "
                                 f"{_ANNOTATIONS[attr]} (a blank:xx pipeline has none). Use "
                                 f"ORTH, LOWER, TEXT, SHAPE or IS_* attributes, or a model "
-                                f"whose pipeline sets {attr}.")
+                                f"whose pipeline sets {attr}."
+                            )
         return needs
 
     def __len__(self) -> int:
@@ -233,8 +283,10 @@ class PatternMatcher:
         seen: set[tuple[int, int, str]] = set()
         out = []
         # An empty Matcher warns (spaCy W036) on every call: run only the ones with patterns.
-        matches = [*(self.matcher(doc) if len(self.matcher) else ()),
-                   *(self.phrase_matcher(doc) if len(self.phrase_matcher) else ())]
+        matches = [
+            *(self.matcher(doc) if len(self.matcher) else ()),
+            *(self.phrase_matcher(doc) if len(self.phrase_matcher) else ()),
+        ]
         for match_id, start, end in matches:
             label, pid = self._ids[doc.vocab.strings[match_id]]
             if (start, end, label) in seen:

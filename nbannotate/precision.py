@@ -28,8 +28,12 @@ def is_model_guess(task: Mapping[str, Any]) -> bool:
     """True for a question about one span the model proposed (not a pattern match, not a whole
     analysis or a completion question, not a manual annotation)."""
     spans = task.get("spans") or []
-    return (task.get("_view_id") != VIEW_MANUAL and not is_whole(task) and len(spans) == 1
-            and spans[0].get("source") == "model")
+    return (
+        task.get("_view_id") != VIEW_MANUAL
+        and not is_whole(task)
+        and len(spans) == 1
+        and spans[0].get("source") == "model"
+    )
 
 
 class ModelPrecision:
@@ -38,8 +42,9 @@ class ModelPrecision:
     Not thread-safe: the session calls it under its own lock.
     """
 
-    def __init__(self, window: int = WINDOW, every: int = EVERY,
-                 max_points: int = MAX_POINTS) -> None:
+    def __init__(
+        self, window: int = WINDOW, every: int = EVERY, max_points: int = MAX_POINTS
+    ) -> None:
         self.window = window
         self.every = every
         self.max_points = max_points
@@ -102,8 +107,11 @@ class ModelPrecision:
         ``model_precision_history`` (its value every few answers, oldest first, ending with
         the current one)."""
         points = [v for _, v in self._points]
-        if self._value is not None and (not self._points or self._points[-1][0] != self._decided
-                                        or self._points[-1][1] != self._value):
+        if self._value is not None and (
+            not self._points
+            or self._points[-1][0] != self._decided
+            or self._points[-1][1] != self._value
+        ):
             points.append(self._value)  # the latest answers (or a change) moved it since
         return {
             "model_precision": self._value,

@@ -101,8 +101,9 @@ class OpenText:
     def note(self, task: Mapping[str, Any], answer: str | None) -> None:
         """Record (or, with None, forget) the answer to one of the text's questions."""
         th = task["_task_hash"]
-        keys = frozenset((s["token_start"], s["token_end"] + 1, s["label"])
-                         for s in task.get("spans") or [])
+        keys = frozenset(
+            (s["token_start"], s["token_end"] + 1, s["label"]) for s in task.get("spans") or []
+        )
         self.spans.pop(th, None)
         self.wrong.pop(th, None)
         if answer is None or answer == "ignore":
@@ -130,8 +131,12 @@ class ModelProposals:
     @staticmethod
     def _counts(task: Mapping[str, Any], answer: str | None) -> bool:
         spans = task.get("spans") or []
-        return (answer in ("accept", "reject") and not is_whole(task) and len(spans) == 1
-                and spans[0].get("source") == "model")
+        return (
+            answer in ("accept", "reject")
+            and not is_whole(task)
+            and len(spans) == 1
+            and spans[0].get("source") == "model"
+        )
 
     def add(self, task: Mapping[str, Any], answer: str) -> None:
         if self._counts(task, answer):
@@ -148,8 +153,11 @@ class ModelProposals:
     def trusted(self) -> bool:
         """Whether the model's guesses are right often enough to ask completion questions."""
         recent = len(self.recent)
-        return (self.accepted >= COMPLETE_AFTER_MODEL_ACCEPTS and recent > 0
-                and sum(self.recent.values()) >= COMPLETE_MIN_ACCEPT_RATE * recent)
+        return (
+            self.accepted >= COMPLETE_AFTER_MODEL_ACCEPTS
+            and recent > 0
+            and sum(self.recent.values()) >= COMPLETE_MIN_ACCEPT_RATE * recent
+        )
 
 
 @dataclass
@@ -195,8 +203,11 @@ class Questions:
     def settled(self, task: Mapping[str, Any]) -> bool:
         """True when a task needs no answer (see the module docstring)."""
         ih = task["_input_hash"]
-        return (self.unneeded(task) or self.index.is_complete(ih)
-                or (ih in self.completion_asked and not is_completion(task)))
+        return (
+            self.unneeded(task)
+            or self.index.is_complete(ih)
+            or (ih in self.completion_asked and not is_completion(task))
+        )
 
     def unneeded(self, task: Mapping[str, Any]) -> bool:
         """settled() but for the text's state: withdrawn, answered, or implied by an accept."""
@@ -209,8 +220,7 @@ class Questions:
         spans = task.get("spans") or []
         if len(spans) != 1 or is_whole(task):
             return False
-        return self.index.overlaps_accepted(task["_input_hash"], spans[0]["start"],
-                                            spans[0]["end"])
+        return self.index.overlaps_accepted(task["_input_hash"], spans[0]["start"], spans[0]["end"])
 
     def set_aside(self, task: Task) -> None:
         """A question skipped as settled: kept with its text's record if it is to be asked
@@ -219,8 +229,7 @@ class Questions:
         text = self.record_of(ih)
         if text is None or self.index.has_task(task["_task_hash"]):
             return
-        if (self.index.is_complete(ih) and ih not in self.completion_asked) \
-                or self.implied(task):
+        if (self.index.is_complete(ih) and ih not in self.completion_asked) or self.implied(task):
             text.dropped[task["_task_hash"]] = task
 
     def out_of_date(self, th: int) -> bool:
@@ -295,8 +304,9 @@ class Questions:
             self._settle(task["_input_hash"], dict(offered), decision)
         return decision
 
-    def recorded(self, task: Task, answer: str, offered: Mapping[int, Task],
-                 out: Callable[[int], bool]) -> Decision:
+    def recorded(
+        self, task: Task, answer: str, offered: Mapping[int, Task], out: Callable[[int], bool]
+    ) -> Decision:
         """An answer was stored and booked: noted on its text, whose completion question may
         be due now; an accepted span settles the questions handed out that it overlaps."""
         decision = Decision()
@@ -331,12 +341,19 @@ class Questions:
         if (text := self.reopen(ih)) is not None:
             text.note(task, None)
         if task["answer"] == "accept":  # a complete analysis, or a span others overlap
-            self._bring_back(ih, task["_task_hash"], set(queued) - set(decision.withdrawn),
-                             decision)
+            self._bring_back(
+                ih, task["_task_hash"], set(queued) - set(decision.withdrawn), decision
+            )
         return decision
 
-    def changed(self, task: Task, answer: str, offered: Mapping[int, Task], queued: Set[int],
-                out: Callable[[int], bool]) -> Decision:
+    def changed(
+        self,
+        task: Task,
+        answer: str,
+        offered: Mapping[int, Task],
+        queued: Set[int],
+        out: Callable[[int], bool],
+    ) -> Decision:
         """The answer to ``task`` (``task["answer"]``, the old one) is changed to ``answer``."""
         decision = Decision()
         self.proposals.remove(task, task["answer"])
@@ -356,8 +373,9 @@ class Questions:
                 self.finish(ih)
             self._settle(ih, held, decision)
         elif task["answer"] == "accept":  # the questions it settled are asked again
-            self._bring_back(ih, task["_task_hash"], set(queued) - set(decision.withdrawn),
-                             decision)
+            self._bring_back(
+                ih, task["_task_hash"], set(queued) - set(decision.withdrawn), decision
+            )
         if text is not None and (withdrawn or ih in self.open) and not decision.first:
             # Nothing else may be coming for this text: make its question now (questions
             # brought back are out: it comes after they are answered).
@@ -388,11 +406,17 @@ class Questions:
         if text is None or self.index.is_complete(ih):
             return
         # Not settled() as a whole: "completion asked" is cleared below when some come back.
-        back = [t for th, t in text.dropped.items()
-                if th != but and th not in queued and not self.unneeded(t)]
+        back = [
+            t
+            for th, t in text.dropped.items()
+            if th != but and th not in queued and not self.unneeded(t)
+        ]
         # Those another accepted span still overlaps wait for that one's undo.
-        text.dropped = {th: t for th, t in text.dropped.items()
-                        if th != but and self.implied(t) and not self.index.has_task(th)}
+        text.dropped = {
+            th: t
+            for th, t in text.dropped.items()
+            if th != but and self.implied(t) and not self.index.has_task(th)
+        }
         if back:
             # Its completion question, if answered already, came before these: they are asked
             # now, and a question that agrees with their answers after them.
@@ -400,15 +424,26 @@ class Questions:
             self.reopen(ih)  # their answers count towards the text's completion question
             decision.first[:0] = back
 
-    def _decide(self, ih: int, text: OpenText, held: dict[int, Task],
-                out: Callable[[int], bool], decision: Decision) -> None:
+    def _decide(
+        self,
+        ih: int,
+        text: OpenText,
+        held: dict[int, Task],
+        out: Callable[[int], bool],
+        decision: Decision,
+    ) -> None:
         """Once no question about an open text is out: finish it, and ask its completion
         question when one is due."""
         if out(ih):
             return
         self.finish(ih)
-        if (self.completion is None or not text.spans or self.index.is_complete(ih)
-                or ih in self.completion_asked or not self.proposals.trusted()):
+        if (
+            self.completion is None
+            or not text.spans
+            or self.index.is_complete(ih)
+            or ih in self.completion_asked
+            or not self.proposals.trusted()
+        ):
             return
         question = self.completion(text)
         th = None if question is None else question["_task_hash"]
@@ -439,11 +474,15 @@ class Questions:
         return True
 
 
-def completion_of(make: Callable[[ScoredText, Set[TokenKey], Set[TokenKey],
-                                  Set[frozenset[TokenKey]]], Task | None]) -> Completion:
+def completion_of(
+    make: Callable[
+        [ScoredText, Set[TokenKey], Set[TokenKey], Set[frozenset[TokenKey]]], Task | None
+    ],
+) -> Completion:
     """A ``Completion`` from a scorer's ``completion_task``."""
+
     def completion(text: OpenText) -> Task | None:
         accepted, rejected = text.agreed()
         return make(text.scored, accepted, rejected, set(text.wrong.values()))
-    return completion
 
+    return completion

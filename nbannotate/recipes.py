@@ -60,20 +60,33 @@ def _non_negative_int(name: str, value: Any, what: str = "") -> int:
     return checks.integer(name, value, f"an integer of 0 or more{what}", low=0)
 
 
-
 def _probability(name: str, value: Any) -> float | None:
-    return None if value is None else checks.real(
-        name, value, "a probability between 0 and 1 or None", 0.0, 1.0)
+    return (
+        None
+        if value is None
+        else checks.real(name, value, "a probability between 0 and 1 or None", 0.0, 1.0)
+    )
 
 
 def _learning(learn_rate: Any, average: Any) -> tuple[float | None, float | None]:
     """The in-loop step size and weight average of teach and correct, checked."""
     if learn_rate is not None:
-        learn_rate = checks.real("learn_rate", learn_rate, "a positive number such as 0.001, or "
-                             "None for the default", 0.0, low_open=True)
+        learn_rate = checks.real(
+            "learn_rate",
+            learn_rate,
+            "a positive number such as 0.001, or None for the default",
+            0.0,
+            low_open=True,
+        )
     if average is not None:
-        average = checks.real("average", average, "a decay in [0, 1) such as 0.99, or None to "
-                          "predict with the last weights", 0.0, 1.0, high_open=True)
+        average = checks.real(
+            "average",
+            average,
+            "a decay in [0, 1) such as 0.99, or None to predict with the last weights",
+            0.0,
+            1.0,
+            high_open=True,
+        )
     return learn_rate, average
 
 
@@ -104,7 +117,8 @@ def _database(db: Database | str | Path | None) -> Database:
 # a new one, and the old one, still held by its widget, would go on scoring and updating for
 # nothing. Sessions of other annotators (Prodigy's named sessions) run side by side.
 _LIVE: weakref.WeakValueDictionary[tuple[str, str, str, str | None], BaseSession] = (
-    weakref.WeakValueDictionary())
+    weakref.WeakValueDictionary()
+)
 _LIVE_LOCK = threading.Lock()
 
 
@@ -122,7 +136,8 @@ def _take_over(session: BaseSession, kind: str) -> None:
         previous.close(
             f"A newer {kind} session on dataset {session.dataset!r} took over from this one "
             "(was its cell run again?): use the newest widget. The answers given here are "
-            "saved.")
+            "saved."
+        )
 
 
 @contextlib.contextmanager
@@ -140,17 +155,32 @@ def _opened(db: Database | str | Path | None) -> Iterator[tuple[Database, bool]]
         raise
 
 
-def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
-          labels: list[str] | str | None = None, patterns: PatternsLike | None = None, *,
-          db: Database | str | Path | None = None, beam_width: int = 16,
-          sorter: str | Sorter = "prefer_uncertain", bias: float = 0.0, batch_size: int = 10,
-          split_sentences: bool = True, text_column: str = "text",
-          annotator: str | None = None, replay: int = 10, seed: int = 0,
-          whole: float | None = 0.5, whole_alternatives: int = 1,
-          complete: float | None = 0.5, replay_gold: str | list[str] | None = None,
-          gold_per_update: int = 3,
-          learn_rate: float | None = None, average: float | None = 0.99,
-          resume_model: bool = True) -> TeachSession:
+def teach(
+    dataset: str,
+    source: Any,
+    model: ModelLike = "blank:en",
+    labels: list[str] | str | None = None,
+    patterns: PatternsLike | None = None,
+    *,
+    db: Database | str | Path | None = None,
+    beam_width: int = 16,
+    sorter: str | Sorter = "prefer_uncertain",
+    bias: float = 0.0,
+    batch_size: int = 10,
+    split_sentences: bool = True,
+    text_column: str = "text",
+    annotator: str | None = None,
+    replay: int = 10,
+    seed: int = 0,
+    whole: float | None = 0.5,
+    whole_alternatives: int = 1,
+    complete: float | None = 0.5,
+    replay_gold: str | list[str] | None = None,
+    gold_per_update: int = 3,
+    learn_rate: float | None = None,
+    average: float | None = 0.99,
+    resume_model: bool = True,
+) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
     dataset: name of the dataset the answers go to (created if new).
@@ -220,11 +250,13 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
     beam_width = _positive_int("beam_width", beam_width)
     whole_alternatives = _positive_int("whole_alternatives", whole_alternatives)
     replay = _non_negative_int("replay", replay, " (earlier texts replayed in each update)")
-    gold_per_update = _non_negative_int("gold_per_update", gold_per_update,
-                                        " (complete annotations in each update)")
+    gold_per_update = _non_negative_int(
+        "gold_per_update", gold_per_update, " (complete annotations in each update)"
+    )
     seed = checks.seed(seed)
-    bias = checks.real("bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre "
-                   "from 0.5)")
+    bias = checks.real(
+        "bias", bias, "a number such as 0.1 (it shifts prefer_uncertain's centre from 0.5)"
+    )
     whole = _probability("whole", whole)
     complete = _probability("complete", complete)
     if learn_rate is None and whole is None:
@@ -248,30 +280,54 @@ def teach(dataset: str, source: Any, model: ModelLike = "blank:en",
         gold = _gold_answers(database, replay_gold)
         saver = _checkpoints(database, dataset, model, wanted, annotator, nlp, resume_model)
         # After the checkpoint: a model that has learnt shows its scores from the start.
-        scorer = CandidateScorer(nlp, wanted, beam_width=beam_width, patterns=matcher,
-                                 whole=whole, whole_alternatives=whole_alternatives,
-                                 complete=complete)
+        scorer = CandidateScorer(
+            nlp,
+            wanted,
+            beam_width=beam_width,
+            patterns=matcher,
+            whole=whole,
+            whole_alternatives=whole_alternatives,
+            complete=complete,
+        )
         ds = database.dataset(dataset, create=True)
-        session = TeachSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
-                               scorer=scorer, sorter=sort, batch_size=batch_size,
-                               split=split_sentences, annotator=annotator, replay=replay,
-                               seed=seed, gold=gold, gold_per_update=gold_per_update,
-                               learn_rate=learn_rate, average=average, checkpoints=saver)
+        session = TeachSession(
+            dataset=ds,
+            source=src,
+            nlp=nlp,
+            labels=wanted,
+            scorer=scorer,
+            sorter=sort,
+            batch_size=batch_size,
+            split=split_sentences,
+            annotator=annotator,
+            replay=replay,
+            seed=seed,
+            gold=gold,
+            gold_per_update=gold_per_update,
+            learn_rate=learn_rate,
+            average=average,
+            checkpoints=saver,
+        )
         session.owns_db = owned
         _take_over(session, "teach")
     return session
 
 
-def _checkpoints(db: Database, dataset: str, model: ModelLike, labels: list[str],
-                 annotator: str | None, nlp: Language, resume: bool
-                 ) -> CheckpointFactory | None:
+def _checkpoints(
+    db: Database,
+    dataset: str,
+    model: ModelLike,
+    labels: list[str],
+    annotator: str | None,
+    nlp: Language,
+    resume: bool,
+) -> CheckpointFactory | None:
     """With ``resume``, load the checkpoint of an earlier loop with the same dataset, base
     model, labels and annotator into ``nlp``; return what writes this session's checkpoints
     (None for an in-memory database)."""
     if db.path == MEMORY:
         return None
-    key = CheckpointKey(dataset, checkpoint.model_identity(model), tuple(sorted(labels)),
-                        annotator)
+    key = CheckpointKey(dataset, checkpoint.model_identity(model), tuple(sorted(labels)), annotator)
     path = checkpoint.checkpoint_path(db.path, key)
     found = None
     if resume:
@@ -281,8 +337,11 @@ def _checkpoints(db: Database, dataset: str, model: ModelLike, labels: list[str]
             previous.save_model_checkpoint()
         found = checkpoint.read(path, key)
         if found is not None and not checkpoint.restore(nlp, found):
-            warnings.warn(f"The checkpoint {path} does not fit the model's layers; starting "
-                          f"from the base model.", stacklevel=3)
+            warnings.warn(
+                f"The checkpoint {path} does not fit the model's layers; starting "
+                f"from the base model.",
+                stacklevel=3,
+            )
             found = None
     blank = started_blank(nlp)
     if found is not None:
@@ -307,7 +366,8 @@ def _gold_answers(db: Database, names: str | list[str] | None) -> list[dict[str,
         if not gold:
             raise DatasetError(
                 f"replay_gold: dataset {name!r} has no accepted complete annotations. Use a "
-                f"dataset made with nba.manual / nba.correct, or imported gold (ner_manual).")
+                f"dataset made with nba.manual / nba.correct, or imported gold (ner_manual)."
+            )
         out.extend(gold)
     return out
 
@@ -317,10 +377,18 @@ def _labels(labels: list[str] | str | None, patterns: list[dict[str, Any]]) -> l
     return normalize_labels(labels) or list(dict.fromkeys(p["label"] for p in patterns))
 
 
-def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike | None = None,
-           patterns: PatternsLike | None = None, *, db: Database | str | Path | None = None,
-           split_sentences: bool = True, text_column: str = "text",
-           annotator: str | None = None) -> ManualSession:
+def manual(
+    dataset: str,
+    source: Any,
+    labels: list[str] | str,
+    model: ModelLike | None = None,
+    patterns: PatternsLike | None = None,
+    *,
+    db: Database | str | Path | None = None,
+    split_sentences: bool = True,
+    text_column: str = "text",
+    annotator: str | None = None,
+) -> ManualSession:
     """Annotate whole texts by hand (Prodigy's ``ner.manual``); patterns pre-highlight.
 
     ``model`` only provides the tokenizer (default: blank English). Each accepted text is stored
@@ -339,18 +407,35 @@ def manual(dataset: str, source: Any, labels: list[str] | str, model: ModelLike 
     matcher = PatternMatcher(nlp, patterns, wanted) if patterns is not None else None
     with _opened(db) as (database, owned):
         ds = database.dataset(dataset, create=True)
-        session = ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
-                                patterns=matcher, split=split_sentences, annotator=annotator)
+        session = ManualSession(
+            dataset=ds,
+            source=src,
+            nlp=nlp,
+            labels=wanted,
+            patterns=matcher,
+            split=split_sentences,
+            annotator=annotator,
+        )
         session.owns_db = owned
         _take_over(session, "manual")
     return session
 
 
-def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str | None = None,
-            *, db: Database | str | Path | None = None, update: bool = False,
-            split_sentences: bool = True, text_column: str = "text",
-            annotator: str | None = None, batch_size: int = 10,
-            learn_rate: float | None = None, average: float | None = None) -> ManualSession:
+def correct(
+    dataset: str,
+    source: Any,
+    model: ModelLike,
+    labels: list[str] | str | None = None,
+    *,
+    db: Database | str | Path | None = None,
+    update: bool = False,
+    split_sentences: bool = True,
+    text_column: str = "text",
+    annotator: str | None = None,
+    batch_size: int = 10,
+    learn_rate: float | None = None,
+    average: float | None = None,
+) -> ManualSession:
     """Correct the model's entities (Prodigy's ``ner.correct``), stored as gold annotations.
 
     With ``update=True`` the in-memory model learns from the accepted annotations, every
@@ -383,19 +468,37 @@ def correct(dataset: str, source: Any, model: ModelLike, labels: list[str] | str
     _check_head(src, nlp, wanted, split_sentences)
     with _opened(db) as (database, owned):
         ds = database.dataset(dataset, create=True)
-        session = ManualSession(dataset=ds, source=src, nlp=nlp, labels=wanted,
-                                use_model=True, update=update, split=split_sentences,
-                                annotator=annotator, batch_size=batch_size,
-                                learn_rate=learn_rate, average=average)
+        session = ManualSession(
+            dataset=ds,
+            source=src,
+            nlp=nlp,
+            labels=wanted,
+            use_model=True,
+            update=update,
+            split=split_sentences,
+            annotator=annotator,
+            batch_size=batch_size,
+            learn_rate=learn_rate,
+            average=average,
+        )
         session.owns_db = owned
         _take_over(session, "correct")
     return session
 
 
-def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.9,
-           db: Database | str | Path | None = None, beam_width: int = 16,
-           split_sentences: bool = True, text_column: str = "text",
-           batch_size: int = 64, progress: bool = True) -> dict[str, int]:
+def silver(
+    dataset: str,
+    source: Any,
+    model: ModelLike,
+    *,
+    threshold: float = 0.9,
+    db: Database | str | Path | None = None,
+    beam_width: int = 16,
+    split_sentences: bool = True,
+    text_column: str = "text",
+    batch_size: int = 64,
+    progress: bool = True,
+) -> dict[str, int]:
     """Store the model's confident whole analyses of ``source`` as silver annotations.
 
     Each text whose most probable analysis has at least ``threshold`` of the beam's
@@ -408,34 +511,56 @@ def silver(dataset: str, source: Any, model: ModelLike, *, threshold: float = 0.
     stderr elsewhere); ``False`` shows nothing.
     """
     _check_dataset(dataset)
-    threshold = checks.real("threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0,
-                        low_open=True)
+    threshold = checks.real(
+        "threshold", threshold, "a probability in (0, 1], e.g. 0.9", 0.0, 1.0, low_open=True
+    )
     beam_width = _positive_int("beam_width", beam_width)
     batch_size = _positive_int("batch_size", batch_size)
     src = Source(source, text_column=text_column)
     nlp = load_language(model, need_ner=True)
     ner = find_ner(nlp)
     if ner is None or not ner.labels:
-        raise ModelError(f"silver() needs a trained entity recognizer, and {model!r} has "
-                         f"{'no NER component' if ner is None else 'no entity labels'}. Train "
-                         f"one first (nba.train) and pass its output directory.")
+        raise ModelError(
+            f"silver() needs a trained entity recognizer, and {model!r} has "
+            f"{'no NER component' if ner is None else 'no entity labels'}. Train "
+            f"one first (nba.train) and pass its output directory."
+        )
     _check_head(src, nlp, None, split_sentences)
     with _opened(db) as (database, owned):
         try:
-            return _store_silver(database.dataset(dataset, create=True), src, nlp, threshold,
-                                 beam_width, batch_size, split_sentences, progress)
+            return _store_silver(
+                database.dataset(dataset, create=True),
+                src,
+                nlp,
+                threshold,
+                beam_width,
+                batch_size,
+                split_sentences,
+                progress,
+            )
         finally:
             if owned:  # release the file for other processes, as train() does
                 database.close()
 
 
-def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, beam_width: int,
-                  batch_size: int, split_sentences: bool, progress: bool) -> dict[str, int]:
+def _store_silver(
+    ds: Dataset,
+    src: Source,
+    nlp: Language,
+    threshold: float,
+    beam_width: int,
+    batch_size: int,
+    split_sentences: bool,
+    progress: bool,
+) -> dict[str, int]:
     done = ds.input_hashes()
     items_bar = progress_bar(progress, total=src.total, desc=f"silver {ds.name}", unit="text")
     read = counted(src, items_bar)
-    items = (candidates.split_sentences(read, candidates.splitter_for(nlp), keep_spans=False)
-             if split_sentences else read)
+    items = (
+        candidates.split_sentences(read, candidates.splitter_for(nlp), keep_spans=False)
+        if split_sentences
+        else read
+    )
     skipped = 0
 
     def fresh() -> Any:
@@ -451,16 +576,21 @@ def _store_silver(ds: Dataset, src: Source, nlp: Language, threshold: float, bea
 
     stats = SilverStats()
     try:
-        tasks = list(silver_tasks(nlp, fresh(), threshold, beam_width=beam_width,
-                                  batch_size=batch_size, stats=stats))
+        tasks = list(
+            silver_tasks(
+                nlp, fresh(), threshold, beam_width=beam_width, batch_size=batch_size, stats=stats
+            )
+        )
     finally:
         items_bar.close()
     if tasks:
         ds.add_many(tasks, answer="accept")
     elif stats.texts:
-        warnings.warn(f"silver(): none of the {stats.texts} texts has an analysis with "
-                      f"probability >= {threshold}, so nothing was stored in {ds.name!r}. A model "
-                      f"trained on binary answers alone is rarely sure a text has no other "
-                      f"entity: train it with some complete annotations, or lower threshold.",
-                      stacklevel=3)
+        warnings.warn(
+            f"silver(): none of the {stats.texts} texts has an analysis with "
+            f"probability >= {threshold}, so nothing was stored in {ds.name!r}. A model "
+            f"trained on binary answers alone is rarely sure a text has no other "
+            f"entity: train it with some complete annotations, or lower threshold.",
+            stacklevel=3,
+        )
     return {**stats.as_dict(), "skipped": skipped}

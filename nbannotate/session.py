@@ -71,18 +71,35 @@ CheckpointFactory = Callable[[Callable[[], tuple[int, Weights]]], ModelCheckpoin
 # Seconds the producer waits for the source before scoring the texts it has (a slow source).
 SOURCE_WAIT = 0.2
 
+
 class TeachSession(BaseSession):
     """Binary NER annotation with a model in the loop. Create it with ``nbannotate.teach``."""
 
-    def __init__(self, *, dataset: Dataset, source: Source, nlp: Language, labels: list[str],
-                 scorer: CandidateScorer, sorter: Sorter, batch_size: int = 10,
-                 split: bool = True, annotator: str | None = None, score_batch: int = 32,
-                 prefetch: int | None = None, replay: int = 10, seed: int = 0,
-                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.99,
-                 checkpoints: CheckpointFactory | None = None) -> None:
-        super().__init__(dataset=dataset, source=source, nlp=nlp, labels=labels, split=split,
-                         annotator=annotator)
+    def __init__(
+        self,
+        *,
+        dataset: Dataset,
+        source: Source,
+        nlp: Language,
+        labels: list[str],
+        scorer: CandidateScorer,
+        sorter: Sorter,
+        batch_size: int = 10,
+        split: bool = True,
+        annotator: str | None = None,
+        score_batch: int = 32,
+        prefetch: int | None = None,
+        replay: int = 10,
+        seed: int = 0,
+        gold: Sequence[Mapping[str, Any]] = (),
+        gold_per_update: int = 3,
+        learn_rate: float | None = None,
+        average: float | None = 0.99,
+        checkpoints: CheckpointFactory | None = None,
+    ) -> None:
+        super().__init__(
+            dataset=dataset, source=source, nlp=nlp, labels=labels, split=split, annotator=annotator
+        )
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -98,27 +115,38 @@ class TeachSession(BaseSession):
         # (resume).
         self._seen_inputs: set[int] = set()
         # The questions per text: what is settled, set aside, due, out of date (questions.py).
-        self._questions = Questions(self._index, None if scorer.complete is None
-                                    else completion_of(scorer.completion_task))
+        self._questions = Questions(
+            self._index, None if scorer.complete is None else completion_of(scorer.completion_task)
+        )
         self._scoring: set[int] = set()  # requeued texts being scored, tasks not yet queued
         self._version = 0
         self._exhausted = False
         self._stopped = False
 
         self.updater: ModelUpdater = ModelUpdater(
-            nlp, self.model_lock, batch_size=batch_size, replay=replay, seed=seed, gold=gold,
-            gold_per_update=gold_per_update, learn_rate=learn_rate,
-            average=average, on_update=self._on_update)
+            nlp,
+            self.model_lock,
+            batch_size=batch_size,
+            replay=replay,
+            seed=seed,
+            gold=gold,
+            gold_per_update=gold_per_update,
+            learn_rate=learn_rate,
+            average=average,
+            on_update=self._on_update,
+        )
         # Checkpoints of the model the loop scores with, beside the dataset (checkpoint.py).
         self._checkpoints = checkpoints(self._weights) if checkpoints is not None else None
         # The source is read on its own thread into a short queue (see _read_source).
         self._incoming: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
         self._source_done = False
         self._source_error: BaseException | None = None
-        self._reader = threading.Thread(target=self._read_source, name="nbannotate-reader",
-                                        daemon=True)
-        self._producer = threading.Thread(target=self._produce, name="nbannotate-producer",
-                                          daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_source, name="nbannotate-reader", daemon=True
+        )
+        self._producer = threading.Thread(
+            target=self._produce, name="nbannotate-producer", daemon=True
+        )
         self._reader.start()
         self._producer.start()
 
@@ -141,11 +169,18 @@ class TeachSession(BaseSession):
             if "generator already executing" not in str(err):
                 self._put(("error", err))
                 return
-            self._put(("error", SourceError(
-                "The source generator is still being read by an earlier session (closed, but "
-                "waiting inside the generator for its next item). A generator can be read "
-                "once: pass a new one, or a function that returns one (source=lambda: "
-                "my_texts()), when you run the cell again.")))
+            self._put(
+                (
+                    "error",
+                    SourceError(
+                        "The source generator is still being read by an earlier session "
+                        "(closed, but waiting inside the generator for its next item). A "
+                        "generator can be read "
+                        "once: pass a new one, or a function that returns one (source=lambda: "
+                        "my_texts()), when you run the cell again."
+                    ),
+                )
+            )
         except BaseException as err:  # raised at next_task once the texts before it are done
             self._put(("error", err))
 
@@ -266,8 +301,13 @@ class TeachSession(BaseSession):
                     self._questions.offering(ih, scored)
             for task in offer:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._stopped or version != self._version
-                                        or len(self._ready) < self.prefetch)
+                    self._cond.wait_for(
+                        lambda: (
+                            self._stopped
+                            or version != self._version
+                            or len(self._ready) < self.prefetch
+                        )
+                    )
                     if self._stopped or version != self._version:
                         return False
                     self._ready.append((task, item))
@@ -283,8 +323,10 @@ class TeachSession(BaseSession):
         """The updates the model holds and the weights the loop scores with, copied (a
         checkpoint; the model lock is held only for the copy)."""
         with self.model_lock:
-            return (self.resumed_model_updates + self.updater.version,
-                    copy_weights(self.nlp, self.updater.average_params))
+            return (
+                self.resumed_model_updates + self.updater.version,
+                copy_weights(self.nlp, self.updater.average_params),
+            )
 
     def _on_update(self, report: UpdateReport) -> None:
         self.scorer.untrained = False
@@ -365,7 +407,8 @@ class TeachSession(BaseSession):
                 raise AnswerError(
                     "This question is out of date: an answer about its text was undone or "
                     "changed after it was asked, so it may contradict the new answer. Nothing "
-                    "was stored; a question that fits the new answer follows if there is one.")
+                    "was stored; a question that fits the new answer follows if there is one."
+                )
         task = self._resolve(task)
         th = task["_task_hash"]
         if self._index.is_complete(task["_input_hash"]) and not self._index.has_task(th):
@@ -375,13 +418,19 @@ class TeachSession(BaseSession):
             raise AnswerError(
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
-                "was stored; undo or change that answer and it is asked again.")
+                "was stored; undo or change that answer and it is asked again."
+            )
         # A question an overlapping accept settled after it was handed out (say, the next of a
         # batch taken with next_tasks) is stored as answered: the person saw it and chose.
         try:
             # Checked under the store's lock: of two sessions answering it, one wins.
-            stored = self.db_dataset.add(task, answer=answer, annotator=self.annotator,
-                                         session_id=self.session_id, once="task")
+            stored = self.db_dataset.add(
+                task,
+                answer=answer,
+                annotator=self.annotator,
+                session_id=self.session_id,
+                once="task",
+            )
         except AlreadyAnsweredError:
             with self._cond:
                 self._offered.pop(th, None)  # its holder drops it
@@ -390,8 +439,9 @@ class TeachSession(BaseSession):
             self._apply(self._questions.answered(stored, answer, self._offered))
         self._record(stored)
         with self._cond:  # its text's completion question may be due; overlaps are settled
-            self._apply(self._questions.recorded(stored, answer, self._offered,
-                                                 self._questions_out))
+            self._apply(
+                self._questions.recorded(stored, answer, self._offered, self._questions_out)
+            )
         self.updater.submit(stored)
         return stored
 
@@ -419,11 +469,15 @@ class TeachSession(BaseSession):
 
     def _already_answered(self, th: int) -> str:
         if any(t["_task_hash"] == th for t in self._history):
-            return (f"Task {th} was already answered. Use session.undo() or "
-                    f"session.change_answer({th}, ...) to change the answer.")
-        return (f"Task {th} was already answered in dataset {self.dataset!r} by another "
-                f"session (an earlier run, or one still running in this kernel: another "
-                f"widget, or the cell run again). Nothing was stored; that answer stands.")
+            return (
+                f"Task {th} was already answered. Use session.undo() or "
+                f"session.change_answer({th}, ...) to change the answer."
+            )
+        return (
+            f"Task {th} was already answered in dataset {self.dataset!r} by another "
+            f"session (an earlier run, or one still running in this kernel: another "
+            f"widget, or the cell run again). Nothing was stored; that answer stands."
+        )
 
     def settled(self, task: Mapping[str, Any]) -> bool:
         """True when a task needs no answer: answered (by any session on the dataset), its
@@ -450,14 +504,17 @@ class TeachSession(BaseSession):
     def _questions_out(self, ih: int) -> bool:
         """Whether a question about text ``ih`` is queued, handed out or about to be queued.
         Questions settled meanwhile (say, answered by another session) do not count."""
+
         def out(task: Mapping[str, Any]) -> bool:
             return task["_input_hash"] == ih and not self.settled(task)
 
-        return (ih in self._scoring
-                or any(out(t) for t, _ in self._ready)
-                or any(out(t) for t in self._front)
-                or any(out(t) for t in self._offered.values())
-                or any(input_hash(x["text"]) == ih for x in self._requeue))
+        return (
+            ih in self._scoring
+            or any(out(t) for t, _ in self._ready)
+            or any(out(t) for t in self._front)
+            or any(out(t) for t in self._offered.values())
+            or any(input_hash(x["text"]) == ih for x in self._requeue)
+        )
 
     # -- hooks of BaseSession (called under the lock, after the store changed) ---------------
     def _forget(self, task: Task) -> None:
@@ -466,13 +523,19 @@ class TeachSession(BaseSession):
         self._apply(self._questions.undone(task, self._offered, self._queued()))
 
     def _changed(self, task: Task, answer: str) -> None:
-        self._apply(self._questions.changed(task, answer, self._offered, self._queued(),
-                                            self._questions_out))
+        self._apply(
+            self._questions.changed(
+                task, answer, self._offered, self._queued(), self._questions_out
+            )
+        )
 
     def _queued(self) -> set[int]:
         """Hashes of the questions queued or handed out (under the lock)."""
-        return ({t["_task_hash"] for t in self._front} | set(self._offered)
-                | {t["_task_hash"] for t, _ in self._ready})
+        return (
+            {t["_task_hash"] for t in self._front}
+            | set(self._offered)
+            | {t["_task_hash"] for t, _ in self._ready}
+        )
 
     def _relearn(self, task: Task) -> None:
         # The model learnt the old answer already (or will): teach it the new one too.
@@ -482,14 +545,17 @@ class TeachSession(BaseSession):
         spans = task.get("spans") or []
         span = spans[0] if len(spans) == 1 and not is_whole(task) else {}
         return {
-            "task_hash": task["_task_hash"], "text": task["text"],
-            "span_text": task["text"][span["start"]:span["end"]] if span else "",
-            "label": span.get("label"), "answer": task["answer"],
+            "task_hash": task["_task_hash"],
+            "text": task["text"],
+            "span_text": task["text"][span["start"] : span["end"]] if span else "",
+            "label": span.get("label"),
+            "answer": task["answer"],
             "score": task.get("meta", {}).get("score"),
             "source": "model" if is_whole(task) else span.get("source"),
             "whole": is_whole(task),
-            "spans": [{"text": task["text"][s["start"]:s["end"]], "label": s["label"]}
-                      for s in spans],
+            "spans": [
+                {"text": task["text"][s["start"] : s["end"]], "label": s["label"]} for s in spans
+            ],
         }
 
     @property
@@ -513,8 +579,10 @@ class TeachSession(BaseSession):
         with self.model():
             docs = upstream_docs(self.nlp, texts)
             scores = self.scorer.span_scores(docs)
-        return [{(d[s:e].start_char, d[s:e].end_char, label): v
-                 for (s, e, label), v in sc.items()} for d, sc in zip(docs, scores)]
+        return [
+            {(d[s:e].start_char, d[s:e].end_char, label): v for (s, e, label), v in sc.items()}
+            for d, sc in zip(docs, scores)
+        ]
 
     def stop(self) -> None:
         """Stop the background threads. Answers are already stored; nothing is lost."""

@@ -30,9 +30,15 @@ class SilverStats:
         return dict(self.__dict__)
 
 
-def silver_tasks(nlp: Language, items: Iterable[Mapping[str, Any]], threshold: float = 0.9,
-                 *, beam_width: int = 16, batch_size: int = 64,
-                 stats: SilverStats | None = None) -> Iterator[Task]:
+def silver_tasks(
+    nlp: Language,
+    items: Iterable[Mapping[str, Any]],
+    threshold: float = 0.9,
+    *,
+    beam_width: int = 16,
+    batch_size: int = 64,
+    stats: SilverStats | None = None,
+) -> Iterator[Task]:
     """One complete ``ner_manual`` task per item whose best analysis reaches ``threshold``.
 
     A text on which a component before the NER (an entity_ruler) set an entity of a label the

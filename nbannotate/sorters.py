@@ -25,8 +25,14 @@ class EMASorter:
     ``priority`` maps a score to how much we want to see the candidate.
     """
 
-    def __init__(self, priority: Callable[[float], float], *, alpha: float = 0.1,
-                 relax_step: float = 0.02, max_skips: int = 30) -> None:
+    def __init__(
+        self,
+        priority: Callable[[float], float],
+        *,
+        alpha: float = 0.1,
+        relax_step: float = 0.02,
+        max_skips: int = 30,
+    ) -> None:
         self.priority = priority
         self.alpha = alpha
         self.relax_step = relax_step
@@ -85,8 +91,7 @@ def get_sorter(sorter: str | Sorter, bias: float = 0.0) -> Sorter:
     if sorter in ("none", None):
         return no_sort()
     raise ArgumentError(
-        f"Unknown sorter {sorter!r}: use one of {', '.join(SORTERS)} or a callable "
-        f"score -> bool."
+        f"Unknown sorter {sorter!r}: use one of {', '.join(SORTERS)} or a callable score -> bool."
     )
 
 

@@ -31,15 +31,33 @@ Item = dict[str, Any]
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 # Tabular/binary formats that would be misread as one text a line: point the user to pandas.
 _TABULAR_SUFFIXES = {
-    ".csv": "pandas.read_csv", ".tsv": "pandas.read_csv(path, sep='\\t')",
-    ".parquet": "pandas.read_parquet", ".xlsx": "pandas.read_excel", ".xls": "pandas.read_excel",
-    ".feather": "pandas.read_feather", ".gz": "gzip.open + a generator", ".zip": "zipfile",
+    ".csv": "pandas.read_csv",
+    ".tsv": "pandas.read_csv(path, sep='\\t')",
+    ".parquet": "pandas.read_parquet",
+    ".xlsx": "pandas.read_excel",
+    ".xls": "pandas.read_excel",
+    ".feather": "pandas.read_feather",
+    ".gz": "gzip.open + a generator",
+    ".zip": "zipfile",
 }
 # Prodigy task keys that describe an annotation, not the input: not copied into meta.
-_TASK_KEYS = frozenset({
-    "tokens", "spans", "answer", "_input_hash", "_task_hash", "_view_id", "_session_id",
-    "_timestamp", "_annotator_id", "_is_binary", "label", "options", "accept",
-})
+_TASK_KEYS = frozenset(
+    {
+        "tokens",
+        "spans",
+        "answer",
+        "_input_hash",
+        "_task_hash",
+        "_view_id",
+        "_session_id",
+        "_timestamp",
+        "_annotator_id",
+        "_is_binary",
+        "label",
+        "options",
+        "accept",
+    }
+)
 VALIDATE_LINES = 100  # lines of a file checked eagerly at construction
 _ACCEPTED = (
     "a list or tuple of strings; a list of dicts with a 'text' key (optional 'meta' dict); "
@@ -72,8 +90,12 @@ class SourceStats:
         return self.read + self.skipped
 
     def as_dict(self) -> dict[str, int]:
-        return {"read": self.read, "skipped_empty": self.skipped_empty,
-                "skipped_non_string": self.skipped_non_string, "skipped": self.skipped}
+        return {
+            "read": self.read,
+            "skipped_empty": self.skipped_empty,
+            "skipped_non_string": self.skipped_non_string,
+            "skipped": self.skipped,
+        }
 
 
 def _jsonable(value: Any) -> Any:
@@ -192,7 +214,8 @@ class Source:
                 cols = ", ".join(repr(str(c)) for c in source.columns) or "(none)"
                 raise SourceError(
                     f"The DataFrame has no column {text_column!r}; its columns are {cols}. "
-                    f"Pass text_column='<name>' to say which column holds the texts.")
+                    f"Pass text_column='<name>' to say which column holds the texts."
+                )
             self.kind = "dataframe"
             self._set_total(len(source))
         elif _is_series(source):
@@ -225,7 +248,8 @@ class Source:
             hint = " Decode bytes first, e.g. data.decode('utf-8').splitlines()."
         return SourceError(
             f"Cannot read texts from a {type(obj).__module__}.{type(obj).__qualname__} object. "
-            f"Accepted: {_ACCEPTED}.{hint}")
+            f"Accepted: {_ACCEPTED}.{hint}"
+        )
 
     def _set_total(self, n: int) -> None:
         self._total, self._total_known = n, True
@@ -238,12 +262,15 @@ class Source:
             raise SourceError(
                 "A string source is read as a file path, but this string looks like text "
                 f"({len(raw)} characters). To annotate texts directly, pass a list: "
-                "Source([text1, text2, ...]).")
+                "Source([text1, text2, ...])."
+            )
         path = Path(raw).expanduser()
         if not path.exists():
-            raise SourceError(f"Source file {str(path)!r} does not exist (absolute path: "
-                              f"{str(path.absolute())!r}).{_describe_dir(path)} "
-                              "Check the name, or pass a list of texts instead.")
+            raise SourceError(
+                f"Source file {str(path)!r} does not exist (absolute path: "
+                f"{str(path.absolute())!r}).{_describe_dir(path)} "
+                "Check the name, or pass a list of texts instead."
+            )
         if path.is_dir():
             try:
                 entries = sorted(p.name for p in path.iterdir())[:10]
@@ -251,13 +278,15 @@ class Source:
                 entries = []
             raise SourceError(
                 f"Source path {str(path)!r} is a directory, not a file. Pass one .jsonl/.txt "
-                f"file inside it{' (it contains: ' + ', '.join(entries) + ')' if entries else ''}.")
+                f"file inside it{' (it contains: ' + ', '.join(entries) + ')' if entries else ''}."
+            )
         suffix = path.suffix.lower()
         if suffix in _TABULAR_SUFFIXES:
             raise SourceError(
                 f"Source file {str(path)!r} is a {suffix} file, which is not read line by line. "
                 f"Load it with {_TABULAR_SUFFIXES[suffix]} and pass the DataFrame (with "
-                "text_column=...), or convert it to .jsonl.")
+                "text_column=...), or convert it to .jsonl."
+            )
         try:
             with open(path, "rb") as f:
                 f.read(1)
@@ -265,7 +294,8 @@ class Source:
             raise SourceError(
                 f"Source file {str(path)!r} exists but cannot be read: permission denied "
                 f"({e.strerror}). Fix its permissions (e.g. chmod u+r) or copy it somewhere "
-                "readable.") from None
+                "readable."
+            ) from None
         except OSError as e:
             raise SourceError(f"Source file {str(path)!r} cannot be read: {e}.") from None
         self.path = path
@@ -301,13 +331,15 @@ class Source:
             if not isinstance(obj, Iterable) or isinstance(obj, (str, bytes, Mapping)):
                 raise SourceError(
                     f"The source function returned a {type(obj).__name__}; it must return an "
-                    "iterable of strings or dicts.")
+                    "iterable of strings or dicts."
+                )
         elif self.kind == "iterable" and isinstance(obj, Iterator):
             if self._consumed:
                 raise SourceError(
                     "This source was built from a one-shot iterator (e.g. a generator) that has "
                     "already been iterated, so it cannot restart. Pass a list, or a function "
-                    "that returns a new generator: Source(lambda: my_generator()).")
+                    "that returns a new generator: Source(lambda: my_generator())."
+                )
             self._consumed = True
         return self._iter_objects(obj)
 
@@ -337,15 +369,24 @@ class Source:
         if s.seen == 0:
             why = "it is empty"
         else:
-            why = (f"none of its {s.seen} items has a text ({s.skipped_empty} empty or "
-                   f"whitespace only, {s.skipped_non_string} null or not a string)")
-        hint = (f" Is {self.text_column!r} the column that holds the texts? Pass "
-                "text_column='<name>' otherwise." if self.kind == "dataframe" or s.seen else "")
+            why = (
+                f"none of its {s.seen} items has a text ({s.skipped_empty} empty or "
+                f"whitespace only, {s.skipped_non_string} null or not a string)"
+            )
+        hint = (
+            f" Is {self.text_column!r} the column that holds the texts? Pass "
+            "text_column='<name>' otherwise."
+            if self.kind == "dataframe" or s.seen
+            else ""
+        )
         if s.seen == 0 and self.kind in ("iterable", "callable"):
-            hint = (" A generator can be read once: was it read before? Pass a list, or a "
-                    "function that returns a new generator.")
-        return SourceError(f"{self.describe()} has no text to annotate: {why}, so there is "
-                           f"nothing to ask.{hint}")
+            hint = (
+                " A generator can be read once: was it read before? Pass a list, or a "
+                "function that returns a new generator."
+            )
+        return SourceError(
+            f"{self.describe()} has no text to annotate: {why}, so there is nothing to ask.{hint}"
+        )
 
     def check_has_text(self) -> None:
         """SourceError unless the source gives at least one text, read from the start (it
@@ -393,33 +434,48 @@ class Source:
         business): ``[{"start", "end", "label"}]``."""
         example = '[{"start": 0, "end": 5, "label": "ORG"}]'
         if not isinstance(raw, (list, tuple)):
-            raise SourceError(f"{where}: 'spans' must be a list of spans like {example}, got "
-                              f"{type(raw).__name__}.")
+            raise SourceError(
+                f"{where}: 'spans' must be a list of spans like {example}, got "
+                f"{type(raw).__name__}."
+            )
         out = []
         for i, span in enumerate(raw):
             if not isinstance(span, Mapping):
-                raise SourceError(f"{where}: span {i} is a {type(span).__name__}; each span "
-                                  f"must be an object like {example[1:-1]}.")
+                raise SourceError(
+                    f"{where}: span {i} is a {type(span).__name__}; each span "
+                    f"must be an object like {example[1:-1]}."
+                )
             start: Any = span.get("start")
             end: Any = span.get("end")
             label = span.get("label")
             try:  # numpy integers (offsets taken from a DataFrame) are integers too
-                start, end = (None if isinstance(x, bool) else operator.index(x)
-                              for x in (start, end))
+                start, end = (
+                    None if isinstance(x, bool) else operator.index(x) for x in (start, end)
+                )
             except TypeError:
                 start = end = None
             if start is None or end is None or not isinstance(label, str) or not label.strip():
-                raise SourceError(f"{where}: span {i} needs integer 'start' and 'end' (character "
-                                  f"offsets) and a non-empty 'label', got {dict(span)!r}.")
+                raise SourceError(
+                    f"{where}: span {i} needs integer 'start' and 'end' (character "
+                    f"offsets) and a non-empty 'label', got {dict(span)!r}."
+                )
             if not 0 <= start < end <= len(text):
-                raise SourceError(f"{where}: span {i} ({start}-{end}) is not inside the text "
-                                  f"(length {len(text)}); offsets count characters, end "
-                                  "exclusive.")
+                raise SourceError(
+                    f"{where}: span {i} ({start}-{end}) is not inside the text "
+                    f"(length {len(text)}); offsets count characters, end "
+                    "exclusive."
+                )
             out.append({"start": start, "end": end, "label": label.strip()})
         return out
 
-    def _item(self, obj: Any, pos: dict[str, int], where: str, count: bool = True,
-              meta_from_keys: bool = True) -> Item | None:
+    def _item(
+        self,
+        obj: Any,
+        pos: dict[str, int],
+        where: str,
+        count: bool = True,
+        meta_from_keys: bool = True,
+    ) -> Item | None:
         """Normalise one raw item; None when skipped. Raises SourceError on malformed items."""
         if isinstance(obj, Mapping):
             if self.text_column not in obj:
@@ -427,13 +483,15 @@ class Source:
                 raise SourceError(
                     f"{where}: the object has no {self.text_column!r} key (its keys: {keys}). "
                     f"Each item needs the text under {self.text_column!r}"
-                    + (" (or pass text_column=...)." if self.text_column == "text" else "."))
+                    + (" (or pass text_column=...)." if self.text_column == "text" else ".")
+                )
             user_meta = obj.get("meta")
             if _missing(user_meta):  # e.g. NaN in df.to_dict("records") of a row without meta
                 user_meta = {}
             if not isinstance(user_meta, Mapping):
                 raise SourceError(
-                    f"{where}: 'meta' must be an object/dict, got {type(user_meta).__name__}.")
+                    f"{where}: 'meta' must be an object/dict, got {type(user_meta).__name__}."
+                )
             meta: dict[str, Any] = dict(pos)
             if meta_from_keys:
                 for k, v in obj.items():
@@ -449,7 +507,8 @@ class Source:
         else:
             raise SourceError(
                 f"{where} is a {type(obj).__name__}; each item must be a string or a dict with "
-                f"a {self.text_column!r} key.")
+                f"a {self.text_column!r} key."
+            )
         item: Item | None = None
         if text is not None:
             _check_unicode(meta, where, "meta")  # the store could not write it either
@@ -475,10 +534,13 @@ class Source:
         skip = _TASK_KEYS if prodigy else frozenset()
         chunk = 2048  # convert a slice at a time: no full copy of a big frame as Python objects
         for lo in range(0, len(df), chunk):
-            part = df.iloc[lo:lo + chunk]
+            part = df.iloc[lo : lo + chunk]
             texts = part.iloc[:, loc].tolist()
-            rows = part.iloc[:, [j for j in range(len(df.columns)) if j != loc]].to_dict(
-                "records") if others else [{}] * len(texts)
+            rows = (
+                part.iloc[:, [j for j in range(len(df.columns)) if j != loc]].to_dict("records")
+                if others
+                else [{}] * len(texts)
+            )
             for k, (value, row) in enumerate(zip(texts, rows, strict=True)):
                 where = f"row {lo + k} of the DataFrame"
                 text, reason = self._text(value, where)
@@ -532,7 +594,8 @@ class Source:
                 except UnicodeDecodeError as e:
                     raise SourceError(
                         f"{str(path)!r}, line {n}: not valid UTF-8 ({e.reason} at byte "
-                        f"{e.start} of the line). Re-save the file as UTF-8.") from None
+                        f"{e.start} of the line). Re-save the file as UTF-8."
+                    ) from None
                 line = line.rstrip("\r\n")
                 if jsonl:
                     if not line.strip():
@@ -543,14 +606,17 @@ class Source:
                         raise SourceError(
                             f"{str(path)!r}, line {n}: not valid JSON ({e.msg} at column "
                             f"{e.colno}). Each line must be one JSON object like "
-                            '{"text": "...", "meta": {...}}.') from None
+                            '{"text": "...", "meta": {...}}.'
+                        ) from None
                     if not isinstance(obj, dict):
                         raise SourceError(
                             f"{str(path)!r}, line {n}: expected a JSON object with a "
                             f"{self.text_column!r} key, got a {type(obj).__name__} "
-                            "(JSON " + _json_kind(obj) + ").")
-                    item = self._item(obj, {"line": n}, where=f"{str(path)!r}, line {n}",
-                                      count=count)
+                            "(JSON " + _json_kind(obj) + ")."
+                        )
+                    item = self._item(
+                        obj, {"line": n}, where=f"{str(path)!r}, line {n}", count=count
+                    )
                 else:
                     item = self._item(line, {"line": n}, where=f"line {n}", count=count)
                 if item is not None:
@@ -573,7 +639,8 @@ def _check_unicode(value: Any, where: str, what: str) -> None:
                 f"{where}: {what} has a lone surrogate ({value[err.start]!r} at character "
                 f"{err.start}), which is not valid Unicode (typically a string cut in the middle "
                 "of an emoji). Repair or remove it in the source, e.g. "
-                "text.encode('utf-8', 'replace').decode('utf-8') replaces it with '?'.") from None
+                "text.encode('utf-8', 'replace').decode('utf-8') replaces it with '?'."
+            ) from None
     elif isinstance(value, Mapping):
         for k, v in value.items():
             _check_unicode(k, where, f"a key of {what}")
@@ -584,14 +651,19 @@ def _check_unicode(value: Any, where: str, what: str) -> None:
 
 
 def _json_kind(obj: Any) -> str:
-    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
-            type(None): "null"}.get(type(obj), type(obj).__name__)
+    return {
+        list: "array",
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }.get(type(obj), type(obj).__name__)
 
 
 def _missing(value: Any) -> bool:
     """None, NaN or a pandas/numpy missing scalar: how a DataFrame says "no value here"."""
-    return value is None or _is_scalar_na(value) or (
-        isinstance(value, float) and math.isnan(value))
+    return value is None or _is_scalar_na(value) or (isinstance(value, float) and math.isnan(value))
 
 
 def _is_scalar_na(obj: Any) -> bool:

@@ -72,9 +72,27 @@ _SEQ = "nba_answer_id"
 
 _DATASET_COLUMNS = ("name", "created", "meta")
 _COLUMNS = (
-    "id", "dataset", "input_hash", "task_hash", "view_id", "kind", "answer", "label",
-    "span_start", "span_end", "token_start", "token_end", "span_text", "score", "annotator",
-    "session_id", "created", "text", "task", "spans", "meta",
+    "id",
+    "dataset",
+    "input_hash",
+    "task_hash",
+    "view_id",
+    "kind",
+    "answer",
+    "label",
+    "span_start",
+    "span_end",
+    "token_start",
+    "token_end",
+    "span_text",
+    "score",
+    "annotator",
+    "session_id",
+    "created",
+    "text",
+    "task",
+    "spans",
+    "meta",
 )
 # The columns of files written before the task's spans and meta had columns of their own
 # (upgraded when opened: see Database._upgrade).
@@ -111,16 +129,34 @@ CREATE TABLE IF NOT EXISTS answers (
 );
 """
 _INSERT_COLS = ", ".join(_COLUMNS)
-_INSERT_ONE = (f"INSERT INTO answers ({_INSERT_COLS}) VALUES (nextval('{_SEQ}'), "
-               + ", ".join("?" * (len(_COLUMNS) - 1)) + ")")
+_INSERT_ONE = (
+    f"INSERT INTO answers ({_INSERT_COLS}) VALUES (nextval('{_SEQ}'), "
+    + ", ".join("?" * (len(_COLUMNS) - 1))
+    + ")"
+)
 # Types used when rows are inserted in bulk from a DataFrame (explicit casts: all-NULL columns).
 _BULK_TYPES = {
-    "id": "BIGINT", "dataset": "VARCHAR", "input_hash": "BIGINT", "task_hash": "BIGINT",
-    "view_id": "VARCHAR", "kind": "VARCHAR", "answer": "VARCHAR", "label": "VARCHAR",
-    "span_start": "INTEGER", "span_end": "INTEGER", "token_start": "INTEGER",
-    "token_end": "INTEGER", "span_text": "VARCHAR", "score": "DOUBLE", "annotator": "VARCHAR",
-    "session_id": "VARCHAR", "created": "TIMESTAMP", "text": "VARCHAR", "task": "JSON",
-    "spans": "JSON", "meta": "JSON",
+    "id": "BIGINT",
+    "dataset": "VARCHAR",
+    "input_hash": "BIGINT",
+    "task_hash": "BIGINT",
+    "view_id": "VARCHAR",
+    "kind": "VARCHAR",
+    "answer": "VARCHAR",
+    "label": "VARCHAR",
+    "span_start": "INTEGER",
+    "span_end": "INTEGER",
+    "token_start": "INTEGER",
+    "token_end": "INTEGER",
+    "span_text": "VARCHAR",
+    "score": "DOUBLE",
+    "annotator": "VARCHAR",
+    "session_id": "VARCHAR",
+    "created": "TIMESTAMP",
+    "text": "VARCHAR",
+    "task": "JSON",
+    "spans": "JSON",
+    "meta": "JSON",
 }
 
 
@@ -279,22 +315,26 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         if "not a valid duckdb database" in low:
             raise StoreError(
                 f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
-                "Database('nbannotate.duckdb'), or move that file away.") from None
+                "Database('nbannotate.duckdb'), or move that file away."
+            ) from None
         if "permission denied" in low:
             if not os.path.exists(path):  # a new database: the folder refuses the new file
                 folder = os.path.dirname(os.path.abspath(path))
                 raise StoreError(
                     f"Cannot create the database file {path!r}: permission denied in its folder "
                     f"{folder!r}. Make that folder writable, or use a database in a writable "
-                    "folder, e.g. db='~/answers.duckdb'.") from None
+                    "folder, e.g. db='~/answers.duckdb'."
+                ) from None
             raise StoreError(
                 f"The database file {path!r} cannot be opened: permission denied. Fix its "
-                "permissions (it must be readable and writable) or use another path.") from None
+                "permissions (it must be readable and writable) or use another path."
+            ) from None
         if "corrupt" in low or "checksum" in low or "could not read" in low:
             first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
             raise StoreError(
                 f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
-                f"cut short?): {first}. Use an intact copy of it, or another path.") from None
+                f"cut short?): {first}. Use an intact copy of it, or another path."
+            ) from None
         raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
 
 
@@ -306,15 +346,18 @@ def _store_error(path: str, err: duckdb.Error) -> StoreError:
         return StoreError(
             f"Cannot write to the database {path!r}: {msg}. DuckDB writes the file and a "
             f"'.wal' file beside it, so both the file and its folder must be writable. Fix "
-            f"the permissions or use a database in a writable folder.")
+            f"the permissions or use a database in a writable folder."
+        )
     if "no space left" in low:
         return StoreError(
             f"Cannot write to the database {path!r}: the disk is full ({msg}). Nothing was "
-            f"stored by this call; free some space and try again.")
+            f"stored by this call; free some space and try again."
+        )
     if isinstance(err, duckdb.IOException) or "could not read" in low or "corrupt" in low:
         return StoreError(
             f"The database file {path!r} cannot be read: it looks damaged (a copy or sync cut "
-            f"short?): {msg}. Use an intact copy of it, or another path.")
+            f"short?): {msg}. Use an intact copy of it, or another path."
+        )
     return StoreError(f"The database {path!r} failed: {type(err).__name__}: {msg}")
 
 
@@ -333,7 +376,8 @@ def _check_is_duckdb(path: str) -> None:
         raise StoreError(
             f"The file {path!r} exists but is not a DuckDB database (is it a data file, e.g. "
             "the JSONL or CSV source?). Answers are stored in a DuckDB file: pass another path, "
-            "e.g. db='answers.duckdb'.")
+            "e.g. db='answers.duckdb'."
+        )
 
 
 def _acquire(path: str) -> _Shared:
@@ -407,8 +451,11 @@ def _dumps(task: Mapping[str, Any]) -> str:
     try:
         return json.dumps(task, ensure_ascii=False, default=_json_default, allow_nan=False)
     except ValueError:
-        return json.dumps(_no_nan(json.loads(json.dumps(task, default=_json_default))),
-                          ensure_ascii=False, allow_nan=False)
+        return json.dumps(
+            _no_nan(json.loads(json.dumps(task, default=_json_default))),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
 
 
 def _meta_json(meta: Mapping[str, Any] | None) -> str:
@@ -425,12 +472,20 @@ def _int_or_none(value: Any, field: str, where: str) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         raise AnswerError(
-            f"{where}span field {field!r} must be an integer, got {value!r}.") from None
+            f"{where}span field {field!r} must be an integer, got {value!r}."
+        ) from None
 
 
-def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
-             session_id: str | None, keep_stamps: bool, where: str = "",
-             rehash: bool | None = False) -> tuple[dict[str, Any], tuple[Any, ...]]:
+def _prepare(
+    task: Any,
+    dataset: str,
+    answer: str | None,
+    annotator: str | None,
+    session_id: str | None,
+    keep_stamps: bool,
+    where: str = "",
+    rehash: bool | None = False,
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
     """Validate and stamp a copy of ``task``; return (stored task, row values without id).
 
     ``rehash``: True recomputes both hashes, False keeps those given, None recomputes them
@@ -444,7 +499,8 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     if not isinstance(text, str):
         raise AnswerError(
             f"{where}the task has no text (a 'text' string is required to store an answer); "
-            f"got {'no text key' if 'text' not in stored else type(text).__name__}.")
+            f"got {'no text key' if 'text' not in stored else type(text).__name__}."
+        )
     spans = stored.get("spans") or []
     if not isinstance(spans, list) or not all(isinstance(s, Mapping) for s in spans):
         raise AnswerError(f"{where}'spans' must be a list of dicts, got {spans!r:.80}.")
@@ -456,15 +512,20 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     for key in ("_input_hash", "_task_hash"):
         value = stored.get(key)
         if key in stored and (isinstance(value, bool) or not isinstance(value, int)):
-            raise AnswerError(f"{where}{key!r} must be an integer, got {value!r:.40}. Leave it "
-                              "out to have it computed from the text and spans.")
+            raise AnswerError(
+                f"{where}{key!r} must be an integer, got {value!r:.40}. Leave it "
+                "out to have it computed from the text and spans."
+            )
     if rehash is None:
         # Hashes from another tool (Prodigy's db-out) would keep answered texts from being
         # recognised (resume asks them again, train() does not merge them with ours):
         # recompute them. A task hash is not compared with ours (a manual answer keeps the
         # hash of the question as offered), but one without its input hash is not ours.
-        rehash = (stored["_input_hash"] != input_hash(text) if "_input_hash" in stored
-                  else "_task_hash" in stored)
+        rehash = (
+            stored["_input_hash"] != input_hash(text)
+            if "_input_hash" in stored
+            else "_task_hash" in stored
+        )
     if rehash:  # the originals are kept beside
         for key in ("_input_hash", "_task_hash"):
             if key in stored:
@@ -475,8 +536,10 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     if keep_stamps and isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
         if not 0 <= stamp < _MAX_TIMESTAMP:
             hint = " (milliseconds? divide by 1000)" if stamp >= _MAX_TIMESTAMP else ""
-            raise AnswerError(f"{where}'_timestamp' must be seconds since 1970 (as Prodigy "
-                              f"writes it), got {stamp!r}{hint}.")
+            raise AnswerError(
+                f"{where}'_timestamp' must be seconds since 1970 (as Prodigy "
+                f"writes it), got {stamp!r}{hint}."
+            )
     else:
         stored["_timestamp"] = int(time.time())
     if session_id is not None or "_session_id" not in stored:
@@ -520,10 +583,26 @@ def _prepare(task: Any, dataset: str, answer: str | None, annotator: str | None,
     except TypeError as e:
         raise AnswerError(f"{where}the task cannot be stored as JSON: {e}.") from None
     row = (
-        dataset, int(stored["_input_hash"]), int(stored["_task_hash"]), stored.get("_view_id"),
-        "gold" if gold else "binary", ans, None if label is None else str(label), start, end,
-        tok_start, tok_end, span_text, score, _str_or_none(stored["_annotator_id"]),
-        _str_or_none(stored["_session_id"]), created, text, payload, spans_json, meta_json,
+        dataset,
+        int(stored["_input_hash"]),
+        int(stored["_task_hash"]),
+        stored.get("_view_id"),
+        "gold" if gold else "binary",
+        ans,
+        None if label is None else str(label),
+        start,
+        end,
+        tok_start,
+        tok_end,
+        span_text,
+        score,
+        _str_or_none(stored["_annotator_id"]),
+        _str_or_none(stored["_session_id"]),
+        created,
+        text,
+        payload,
+        spans_json,
+        meta_json,
     )
     return stored, row
 
@@ -535,13 +614,16 @@ def _check_span(span: Mapping[str, Any], text: str, where: str) -> None:
     for name in ("start", "end"):
         value = span.get(name)
         if isinstance(value, (bool, float, str)) or not hasattr(value, "__index__"):
-            raise AnswerError(f"{where}needs an integer {name!r} (a character offset), got "
-                              f"{value!r:.40}.")
+            raise AnswerError(
+                f"{where}needs an integer {name!r} (a character offset), got {value!r:.40}."
+            )
         offsets.append(operator.index(cast(Any, value)))  # numpy integers too
     start, end = offsets
     if not 0 <= start < end <= len(text):
-        raise AnswerError(f"{where}({start}, {end}) is not a non-empty character range of the "
-                          f"text (length {len(text)}): need 0 <= start < end <= length.")
+        raise AnswerError(
+            f"{where}({start}, {end}) is not a non-empty character range of the "
+            f"text (length {len(text)}): need 0 <= start < end <= length."
+        )
     label = span.get("label")
     if not isinstance(label, str) or not label.strip():
         raise AnswerError(f"{where}needs a non-empty 'label' string, got {label!r:.40}.")
@@ -560,38 +642,57 @@ def check_dataset_name(name: Any) -> str:
     if name != name.strip() or any(ord(c) < 32 for c in name) or len(name) > _MAX_NAME:
         raise DatasetError(
             f"Invalid dataset name {name!r}: use at most {_MAX_NAME} characters, without "
-            "leading/trailing whitespace or control characters, e.g. 'gadgets_v2'.")
+            "leading/trailing whitespace or control characters, e.g. 'gadgets_v2'."
+        )
     return name
 
 
 def _span_rows(df: Any) -> Any:
     """``to_pandas``'s frame with one row per span for binary answers that have several spans
     or a span with an answer of its own; the other rows as they are."""
+
     def split(kind: str, spans: list) -> bool:
-        return kind == "binary" and (len(spans) > 1 or any(
-            isinstance(x, Mapping) and "answer" in x for x in spans))
+        return kind == "binary" and (
+            len(spans) > 1 or any(isinstance(x, Mapping) and "answer" in x for x in spans)
+        )
 
     todo = [split(k, sp) for k, sp in zip(df["kind"], df["spans"], strict=True)]
     if not any(todo):
         return df
     counts = [len(sp) if t else 1 for t, sp in zip(todo, df["spans"], strict=True)]
     out = df.iloc[[i for i, n in enumerate(counts) for _ in range(n)]].reset_index(drop=True)
-    cols = {c: out[c].astype(object).tolist() for c in (
-        "span_text", "label", "start", "end", "token_start", "token_end", "answer", "score")}
+    cols = {
+        c: out[c].astype(object).tolist()
+        for c in (
+            "span_text",
+            "label",
+            "start",
+            "end",
+            "token_start",
+            "token_end",
+            "answer",
+            "score",
+        )
+    }
     row = 0
-    for t, n, sp, text, answer in zip(todo, counts, df["spans"], df["text"], df["answer"],
-                                      strict=True):
+    for t, n, sp, text, answer in zip(
+        todo, counts, df["spans"], df["text"], df["answer"], strict=True
+    ):
         for x in sp if t else ():
             x = x if isinstance(x, Mapping) else {}
             start, end = x.get("start"), x.get("end")
             own = x.get("answer")
             values = {
-                "label": x.get("label"), "start": start, "end": end,
-                "token_start": x.get("token_start"), "token_end": x.get("token_end"),
-                "span_text": x.get("text") or (text[start:end] if isinstance(start, int)
-                                               and isinstance(end, int) else None),
+                "label": x.get("label"),
+                "start": start,
+                "end": end,
+                "token_start": x.get("token_start"),
+                "token_end": x.get("token_end"),
+                "span_text": x.get("text")
+                or (text[start:end] if isinstance(start, int) and isinstance(end, int) else None),
                 "answer": own if own in ("accept", "reject", "ignore") else answer,
-                "score": x.get("score")}
+                "score": x.get("score"),
+            }
             for c, v in values.items():
                 cols[c][row] = v
             row += 1
@@ -641,15 +742,17 @@ def _resolve(path: str | os.PathLike[str] | None) -> str:
     if p.is_dir():
         raise StoreError(
             f"The database path {str(p)!r} is a directory. Pass a file path inside it, e.g. "
-            f"Database({str(p / DEFAULT_PATH)!r}).")
+            f"Database({str(p / DEFAULT_PATH)!r})."
+        )
     if not p.parent.exists():
         # Created on purpose (documented): a fresh project dir like data/ needs no mkdir.
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise StoreError(f"Cannot create the directory {str(p.parent)!r} for the database: "
-                             f"{e.strerror}. Use a path in an existing, writable directory."
-                             ) from None
+            raise StoreError(
+                f"Cannot create the directory {str(p.parent)!r} for the database: "
+                f"{e.strerror}. Use a path in an existing, writable directory."
+            ) from None
     return str(p)
 
 
@@ -683,8 +786,9 @@ class Database:
     # -- plumbing --------------------------------------------------------------------------
 
     def _closed_error(self) -> StoreError:
-        return StoreError(f"This Database ({self.path}) is closed. Open it again: "
-                          f"Database({self.path!r}).")
+        return StoreError(
+            f"This Database ({self.path}) is closed. Open it again: Database({self.path!r})."
+        )
 
     @contextmanager
     def _locked_shared(self) -> Iterator[_Shared]:
@@ -716,7 +820,8 @@ class Database:
                 "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
                 "FROM answers "
                 "WHERE dataset = ?",
-                [name]).fetchall()
+                [name],
+            ).fetchall()
             index = shared.indexes[name] = AnswerIndex(rows)
         return index
 
@@ -743,9 +848,10 @@ class Database:
             conn = shared.conn
             found: dict[str, list[str]] = {}
             for table, column in conn.execute(
-                    "SELECT table_name, column_name FROM information_schema.columns "
-                    "WHERE table_name IN ('answers', 'datasets') "
-                    "AND table_schema = current_schema() ORDER BY ordinal_position").fetchall():
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_name IN ('answers', 'datasets') "
+                "AND table_schema = current_schema() ORDER BY ordinal_position"
+            ).fetchall():
                 found.setdefault(table, []).append(column)
             for table, expected in (("answers", _COLUMNS), ("datasets", _DATASET_COLUMNS)):
                 if table == "answers" and tuple(found.get(table, ())) == _COLUMNS_BEFORE_SPANS:
@@ -755,15 +861,18 @@ class Database:
                         f"The database {self.path!r} has a {table!r} table that nbannotate did "
                         f"not create (columns {found[table]}), so it belongs to another "
                         f"application: nothing was changed in it. Use another database file, "
-                        f"e.g. db='answers.duckdb'.")
+                        f"e.g. db='answers.duckdb'."
+                    )
             if len(found) < 2:
                 with self._transaction() as tx:  # the lock is re-entrant
                     tx.execute(_SCHEMA)
             # Reads the small columns in full (statistics alone answer count/max): a file
             # cut short fails here. The JSON and text columns are read when asked for.
             conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
-            conn.execute("SELECT sum(task_hash % 7), count(kind), count(view_id), "
-                         "count(span_start) FROM answers").fetchall()
+            conn.execute(
+                "SELECT sum(task_hash % 7), count(kind), count(view_id), "
+                "count(span_start) FROM answers"
+            ).fetchall()
             if tuple(found.get("answers", ())) == _COLUMNS_BEFORE_SPANS:
                 self._upgrade(shared)
             shared.checked = True
@@ -780,8 +889,10 @@ class Database:
         with self._transaction() as tx:
             tx.execute("ALTER TABLE answers ADD COLUMN spans JSON")
             tx.execute("ALTER TABLE answers ADD COLUMN meta JSON")
-            tx.execute("UPDATE answers SET spans = json_extract(task, '$.spans'), "
-                       "meta = json_extract(task, '$.meta')")
+            tx.execute(
+                "UPDATE answers SET spans = json_extract(task, '$.spans'), "
+                "meta = json_extract(task, '$.meta')"
+            )
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         with self._locked() as conn:
@@ -794,8 +905,9 @@ class Database:
         return [r[0] for r in self._query("SELECT name FROM datasets ORDER BY name")]
 
     def __contains__(self, name: object) -> bool:
-        return bool(isinstance(name, str) and self._query(
-            "SELECT 1 FROM datasets WHERE name = ?", [name]))
+        return bool(
+            isinstance(name, str) and self._query("SELECT 1 FROM datasets WHERE name = ?", [name])
+        )
 
     def add_dataset(self, name: str, meta: Mapping[str, Any] | None = None) -> Dataset:
         """Create a dataset (idempotent: an existing one is returned unchanged, meta kept)."""
@@ -804,8 +916,10 @@ class Database:
             raise DatasetError(f"Dataset meta must be a dict, got {type(meta).__name__}.")
         created = datetime.now(timezone.utc).replace(tzinfo=None)
         with self._transaction() as conn:
-            conn.execute("INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                         [name, created, _meta_json(meta)])
+            conn.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                [name, created, _meta_json(meta)],
+            )
         return Dataset(self, name)
 
     def dataset(self, name: str, create: bool = False) -> Dataset:
@@ -821,19 +935,23 @@ class Database:
             listing = ", ".join(repr(n) for n in known) if known else "none yet"
             raise DatasetError(
                 f"No dataset {name!r} in {self.path}. Known datasets: {listing}. Use "
-                f"dataset({name!r}, create=True) to create it.")
+                f"dataset({name!r}, create=True) to create it."
+            )
         return Dataset(self, name)
 
     def drop_dataset(self, name: str) -> int:
         """Delete a dataset and all its answers; returns how many answers were deleted."""
         check_dataset_name(name)
         if name not in self:
-            raise DatasetError(f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
-                               f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}.")
+            raise DatasetError(
+                f"Cannot drop {name!r}: no such dataset in {self.path}. Known "
+                f"datasets: {', '.join(map(repr, self.datasets())) or 'none'}."
+            )
         with self._locked_shared() as shared:
             with self._transaction() as conn:
-                n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?",
-                                 [name]).fetchone()
+                n = conn.execute(
+                    "SELECT count(*) FROM answers WHERE dataset = ?", [name]
+                ).fetchone()
                 conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
                 conn.execute("DELETE FROM datasets WHERE name = ?", [name])
             # Cleared, not dropped: live sessions hold it, and a dataset made again is empty.
@@ -848,15 +966,18 @@ class Database:
         if self.path == MEMORY:
             return
         folder = os.path.dirname(self.path) or "."
-        for what, path in (("The database file", self.path),
-                           ("The folder of the database", folder)):
+        for what, path in (
+            ("The database file", self.path),
+            ("The folder of the database", folder),
+        ):
             if os.path.exists(path) and not os.access(path, os.W_OK):
                 raise StoreError(
                     f"{what} {path!r} is not writable, so no answer could be stored. DuckDB "
                     f"writes the file and a '.wal' file beside it: make both the file and its "
                     f"folder writable, or use a database in a writable folder, e.g. "
                     f"db='~/answers.duckdb'. (Reading a read-only database works: "
-                    f"Database(path).dataset(name).to_pandas().)")
+                    f"Database(path).dataset(name).to_pandas().)"
+                )
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -883,7 +1004,8 @@ class Database:
             return f"Database({self.path!r}, closed)"
         rows = self._query(
             "SELECT d.name, count(a.id) FROM datasets d LEFT JOIN answers a ON a.dataset = d.name "
-            "GROUP BY d.name ORDER BY d.name")
+            "GROUP BY d.name ORDER BY d.name"
+        )
         listing = ", ".join(f"{n!r}: {c} answers" for n, c in rows[:20])
         more = f", ... ({len(rows)} datasets)" if len(rows) > 20 else ""
         return f"Database({self.path!r}, datasets={{{listing}{more}}})"
@@ -908,10 +1030,13 @@ class Dataset:
                 f"The database {self.db.path!r} was written by an earlier nbannotate and this "
                 f"process cannot write to it (or to its folder) to upgrade it, so no answer can "
                 f"be stored in it. Make the file and its folder writable and open it again; "
-                f"reading it works as it is.")
+                f"reading it works as it is."
+            )
         if not conn.execute("SELECT 1 FROM datasets WHERE name = ?", [self.name]).fetchall():
-            raise DatasetError(f"The dataset {self.name!r} was dropped from {self.db.path}. "
-                               f"Create it again: db.dataset({self.name!r}, create=True).")
+            raise DatasetError(
+                f"The dataset {self.name!r} was dropped from {self.db.path}. "
+                f"Create it again: db.dataset({self.name!r}, create=True)."
+            )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -923,9 +1048,15 @@ class Dataset:
             assert index is not None
             return index
 
-    def add(self, task: Mapping[str, Any], *, answer: str | None = None,
-            annotator: str | None = None, session_id: str | None = None,
-            once: Literal["task", "text"] | None = None) -> dict[str, Any]:
+    def add(
+        self,
+        task: Mapping[str, Any],
+        *,
+        answer: str | None = None,
+        annotator: str | None = None,
+        session_id: str | None = None,
+        once: Literal["task", "text"] | None = None,
+    ) -> dict[str, Any]:
         """Store one answer; the row is committed (durable) when this returns.
 
         ``answer`` defaults to ``task["answer"]`` and must be one of tasks.ANSWERS (AnswerError
@@ -945,10 +1076,12 @@ class Dataset:
             if index is not None:
                 if once == "task" and index.has_task(key[0]):
                     raise AlreadyAnsweredError(
-                        f"Task {key[0]} was already answered in dataset {self.name!r}.")
+                        f"Task {key[0]} was already answered in dataset {self.name!r}."
+                    )
                 if once == "text" and index.has_gold(key[1]):
                     raise AlreadyAnsweredError(
-                        f"The text was already annotated in dataset {self.name!r}.")
+                        f"The text was already annotated in dataset {self.name!r}."
+                    )
                 # Counted before the write, so other sessions skip it while it is stored.
                 index.add([key])
             try:
@@ -961,12 +1094,21 @@ class Dataset:
                 raise
         return stored
 
-    def add_many(self, tasks: Iterable[Mapping[str, Any]], *, answer: str | None = None,
-                 annotator: str | None = None, session_id: str | None = None
-                 ) -> list[dict[str, Any]]:
+    def add_many(
+        self,
+        tasks: Iterable[Mapping[str, Any]],
+        *,
+        answer: str | None = None,
+        annotator: str | None = None,
+        session_id: str | None = None,
+    ) -> list[dict[str, Any]]:
         """Store many answers in one transaction (all or nothing); returns the stored tasks."""
-        prepared = [_prepare(t, self.name, answer, annotator, session_id, keep_stamps=False,
-                             where=f"task {i}: ") for i, t in enumerate(tasks)]
+        prepared = [
+            _prepare(
+                t, self.name, answer, annotator, session_id, keep_stamps=False, where=f"task {i}: "
+            )
+            for i, t in enumerate(tasks)
+        ]
         self._insert_rows([row for _, row in prepared])
         return [stored for stored, _ in prepared]
 
@@ -984,8 +1126,10 @@ class Dataset:
     def _bulk_insert(conn: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
         import pandas as pd
 
-        ids = sorted(r[0] for r in conn.execute(
-            f"SELECT nextval('{_SEQ}') FROM range(?)", [len(rows)]).fetchall())
+        ids = sorted(
+            r[0]
+            for r in conn.execute(f"SELECT nextval('{_SEQ}') FROM range(?)", [len(rows)]).fetchall()
+        )
         cols = list(zip(*rows, strict=True))
         data: dict[str, Any] = {"id": pd.array(ids, dtype="Int64")}
         for name, values in zip(_COLUMNS[1:], cols, strict=True):
@@ -1003,17 +1147,21 @@ class Dataset:
         conn.register(view, frame)
         try:
             select = ", ".join(f"CAST({c} AS {_BULK_TYPES[c]})" for c in _COLUMNS)
-            conn.execute(f"INSERT INTO answers ({_INSERT_COLS}) SELECT {select} FROM {view} "
-                         "ORDER BY id")
+            conn.execute(
+                f"INSERT INTO answers ({_INSERT_COLS}) SELECT {select} FROM {view} ORDER BY id"
+            )
         finally:
             conn.unregister(view)
 
-    def _latest_row(self, conn: duckdb.DuckDBPyConnection, task_hash: int,
-                    session_id: str | None) -> tuple[Any, ...] | None:
+    def _latest_row(
+        self, conn: duckdb.DuckDBPyConnection, task_hash: int, session_id: str | None
+    ) -> tuple[Any, ...] | None:
         """(id, task, input_hash, kind, answer, span_start, span_end, view_id) of the latest
         answer with this task hash (and session, if given), or None."""
-        sql = ("SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
-               "FROM answers WHERE dataset = ? AND task_hash = ?")
+        sql = (
+            "SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
+            "FROM answers WHERE dataset = ? AND task_hash = ?"
+        )
         params: list[Any] = [self.name, int(task_hash)]
         if session_id is not None:
             sql += " AND session_id = ?"
@@ -1035,8 +1183,9 @@ class Dataset:
                 index.remove([(int(task_hash), *row[2:])])
         return json.loads(row[1])
 
-    def update_answer(self, task_hash: int, answer: str, session_id: str | None = None
-                      ) -> dict[str, Any]:
+    def update_answer(
+        self, task_hash: int, answer: str, session_id: str | None = None
+    ) -> dict[str, Any]:
         """Change the latest answer with this task hash (and session, if given); returns the
         new task. Its ``_timestamp`` becomes now: the changed answer is the latest one (which
         train() lets win when a text was answered more than once).
@@ -1049,15 +1198,20 @@ class Dataset:
                 row = self._latest_row(conn, task_hash, session_id)
                 if row is None:
                     whose = "" if session_id is None else f" from session {session_id!r}"
-                    raise AnswerError(f"No answer with task hash {task_hash}{whose} in dataset "
-                                      f"{self.name!r}: nothing to change.")
+                    raise AnswerError(
+                        f"No answer with task hash {task_hash}{whose} in dataset "
+                        f"{self.name!r}: nothing to change."
+                    )
                 task = json.loads(row[1])
                 task["answer"] = ans
                 task["_timestamp"] = int(time.time())
                 created = datetime.fromtimestamp(task["_timestamp"], timezone.utc).replace(
-                    tzinfo=None)
-                conn.execute("UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
-                             [ans, _dumps(task), created, row[0]])
+                    tzinfo=None
+                )
+                conn.execute(
+                    "UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
+                    [ans, _dumps(task), created, row[0]],
+                )
             if (index := self.db._answer_index(shared, self.name, load=False)) is not None:
                 th = int(task_hash)
                 index.remove([(th, *row[2:])])
@@ -1068,13 +1222,21 @@ class Dataset:
 
     def task_hashes(self) -> set[int]:
         """Task hashes answered in this dataset (to skip questions already asked)."""
-        return {r[0] for r in self.db._query(
-            "SELECT DISTINCT task_hash FROM answers WHERE dataset = ?", [self.name])}
+        return {
+            r[0]
+            for r in self.db._query(
+                "SELECT DISTINCT task_hash FROM answers WHERE dataset = ?", [self.name]
+            )
+        }
 
     def input_hashes(self) -> set[int]:
         """Input hashes answered in this dataset."""
-        return {r[0] for r in self.db._query(
-            "SELECT DISTINCT input_hash FROM answers WHERE dataset = ?", [self.name])}
+        return {
+            r[0]
+            for r in self.db._query(
+                "SELECT DISTINCT input_hash FROM answers WHERE dataset = ?", [self.name]
+            )
+        }
 
     def answers(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The stored task JSONs (with answer), in insertion order; ``kind`` 'binary'/'gold'."""
@@ -1093,15 +1255,16 @@ class Dataset:
         return iter(self.answers())
 
     def __len__(self) -> int:
-        return int(self.db._query("SELECT count(*) FROM answers WHERE dataset = ?",
-                                  [self.name])[0][0])
+        return int(
+            self.db._query("SELECT count(*) FROM answers WHERE dataset = ?", [self.name])[0][0]
+        )
 
     def counts(self) -> dict[str, int]:
         """``{"accept": n, "reject": n, "ignore": n, "total": n}``."""
         out = dict.fromkeys(ANSWERS, 0)
         for ans, n in self.db._query(
-                "SELECT answer, count(*) FROM answers WHERE dataset = ? GROUP BY answer",
-                [self.name]):
+            "SELECT answer, count(*) FROM answers WHERE dataset = ? GROUP BY answer", [self.name]
+        ):
             out[ans] = int(n)
         out["total"] = sum(out[a] for a in ANSWERS)
         return out
@@ -1122,22 +1285,32 @@ class Dataset:
         with self.db._locked_shared() as shared:
             # The spans and meta columns hold copies made when the answer was stored: reading
             # them does not parse each task's JSON (a file that could not be upgraded does).
-            spans, meta = (("json_extract(task, '$.spans')", "json_extract(task, '$.meta')")
-                           if shared.old_schema else ("spans", "meta"))
-            parts = (f"coalesce(CAST({spans} AS VARCHAR), 'null') AS spans, "
-                     f"coalesce(CAST({meta} AS VARCHAR), 'null') AS meta ")
+            spans, meta = (
+                ("json_extract(task, '$.spans')", "json_extract(task, '$.meta')")
+                if shared.old_schema
+                else ("spans", "meta")
+            )
+            parts = (
+                f"coalesce(CAST({spans} AS VARCHAR), 'null') AS spans, "
+                f"coalesce(CAST({meta} AS VARCHAR), 'null') AS meta "
+            )
             df = shared.conn.execute(
-                "SELECT text, span_text, label, span_start AS start, span_end AS \"end\", "
+                'SELECT text, span_text, label, span_start AS start, span_end AS "end", '
                 "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
                 f"created AS timestamp, input_hash, task_hash, {parts}"
-                f"FROM answers {sql} ORDER BY id", params).df()
+                f"FROM answers {sql} ORDER BY id",
+                params,
+            ).df()
         # One json.loads over the whole column, not one call per row.
         # object columns even when empty (a plain empty list would make them float64)
-        df["spans"] = pd.Series([s or [] for s in _loads_many(df["spans"].tolist())],
-                                index=df.index, dtype=object)
-        df["meta"] = pd.Series([m if isinstance(m, dict) else {}
-                                for m in _loads_many(df["meta"].tolist())],
-                               index=df.index, dtype=object)
+        df["spans"] = pd.Series(
+            [s or [] for s in _loads_many(df["spans"].tolist())], index=df.index, dtype=object
+        )
+        df["meta"] = pd.Series(
+            [m if isinstance(m, dict) else {} for m in _loads_many(df["meta"].tolist())],
+            index=df.index,
+            dtype=object,
+        )
         df["timestamp"] = df["timestamp"].dt.tz_localize("UTC")
         df = _span_rows(df)
         for col in ("start", "end", "token_start", "token_end"):
@@ -1154,8 +1327,10 @@ class Dataset:
         """
         out = Path(path).expanduser()
         if out.is_dir():
-            raise StoreError(f"Export path {str(out)!r} is a directory; pass a file path such "
-                             f"as {str(out / (self.name + '.jsonl'))!r}.")
+            raise StoreError(
+                f"Export path {str(out)!r} is a directory; pass a file path such "
+                f"as {str(out / (self.name + '.jsonl'))!r}."
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".tmp")
         with self.db._locked() as conn:
@@ -1174,8 +1349,13 @@ class Dataset:
                 tmp.unlink()
         return n
 
-    def import_jsonl(self, source: str | os.PathLike[str] | Iterable[Mapping[str, Any]], *,
-                     rehash: bool | None = None, progress: bool = True) -> int:
+    def import_jsonl(
+        self,
+        source: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+        *,
+        rehash: bool | None = None,
+        progress: bool = True,
+    ) -> int:
         """Import answers from a Prodigy-style JSONL file (or an iterable of task dicts).
 
         All or nothing, in one transaction. Every line needs ``text`` and ``answer``, and its
@@ -1197,11 +1377,20 @@ class Dataset:
             with self.db._transaction() as conn:
                 self._exists_check(conn)
                 total = 0
-                read_bar = progress_bar(progress, total=_count_tasks(source),
-                                        desc=f"import {self.name}", unit="task")
+                read_bar = progress_bar(
+                    progress, total=_count_tasks(source), desc=f"import {self.name}", unit="task"
+                )
                 for where, task in counted(_read_tasks(source), read_bar):
-                    _, row = _prepare(task, self.name, None, None, None, keep_stamps=True,
-                                      where=where, rehash=rehash)
+                    _, row = _prepare(
+                        task,
+                        self.name,
+                        None,
+                        None,
+                        None,
+                        keep_stamps=True,
+                        where=where,
+                        rehash=rehash,
+                    )
                     rows.append(row)
                     if index is not None:
                         keys.append(_key(row))
@@ -1218,9 +1407,11 @@ class Dataset:
 
     def __repr__(self) -> str:
         c = self.counts()
-        return (f"Dataset({self.name!r}, {c['total']} answers: {c['accept']} accept, "
-                f"{c['reject']} reject, {c['ignore']} ignore; created "
-                f"{self.created:%Y-%m-%d %H:%M} UTC)")
+        return (
+            f"Dataset({self.name!r}, {c['total']} answers: {c['accept']} accept, "
+            f"{c['reject']} reject, {c['ignore']} ignore; created "
+            f"{self.created:%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 def _count_tasks(source: Any) -> int | None:
@@ -1240,9 +1431,11 @@ def _read_tasks(source: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
         if not path.is_file():
-            raise SourceError(f"Cannot import {str(path)!r}: " + (
-                "it is a directory." if path.is_dir() else "no such file.")
-                + " Pass the path of a .jsonl file written by export_jsonl or prodigy db-out.")
+            raise SourceError(
+                f"Cannot import {str(path)!r}: "
+                + ("it is a directory." if path.is_dir() else "no such file.")
+                + " Pass the path of a .jsonl file written by export_jsonl or prodigy db-out."
+            )
         with open(path, "rb") as f:
             for n, raw in enumerate(f, start=1):
                 where = f"{str(path)!r}, line {n}: "
@@ -1255,12 +1448,15 @@ def _read_tasks(source: Any) -> Iterator[tuple[str, Any]]:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as e:
-                    raise SourceError(f"{where}not valid JSON ({e.msg} at column {e.colno})."
-                                      ) from None
+                    raise SourceError(
+                        f"{where}not valid JSON ({e.msg} at column {e.colno})."
+                    ) from None
                 yield where, obj
     elif isinstance(source, Mapping) or not isinstance(source, Iterable):
-        raise SourceError("import_jsonl takes a path to a JSONL file or an iterable of task "
-                          f"dicts, got {type(source).__name__}.")
+        raise SourceError(
+            "import_jsonl takes a path to a JSONL file or an iterable of task "
+            f"dicts, got {type(source).__name__}."
+        )
     else:
         for i, obj in enumerate(source):
             yield f"task {i}: ", obj

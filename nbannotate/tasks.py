@@ -66,14 +66,24 @@ def task_hash(in_hash: int, spans: Iterable[Mapping[str, Any]], view_id: str = V
 def doc_tokens(doc: Doc) -> list[dict[str, Any]]:
     """Prodigy's token list for a doc."""
     return [
-        {"text": t.text, "start": t.idx, "end": t.idx + len(t.text), "id": t.i,
-         "ws": bool(t.whitespace_)}
+        {
+            "text": t.text,
+            "start": t.idx,
+            "end": t.idx + len(t.text),
+            "id": t.i,
+            "ws": bool(t.whitespace_),
+        }
         for t in doc
     ]
 
 
-def span_dict(span: Span, label: str | None = None, score: float | None = None,
-              source: str | None = None, offset: int = 0) -> dict[str, Any]:
+def span_dict(
+    span: Span,
+    label: str | None = None,
+    score: float | None = None,
+    source: str | None = None,
+    offset: int = 0,
+) -> dict[str, Any]:
     """A task span for a spaCy span. ``offset`` shifts character offsets (sentence tasks)."""
     out: dict[str, Any] = {
         "start": span.start_char - offset,
@@ -89,9 +99,14 @@ def span_dict(span: Span, label: str | None = None, score: float | None = None,
     return out
 
 
-def make_task(text: str, tokens: list[dict[str, Any]], spans: list[dict[str, Any]],
-              meta: Mapping[str, Any] | None = None, view_id: str = VIEW_BINARY,
-              in_hash: int | None = None) -> Task:
+def make_task(
+    text: str,
+    tokens: list[dict[str, Any]],
+    spans: list[dict[str, Any]],
+    meta: Mapping[str, Any] | None = None,
+    view_id: str = VIEW_BINARY,
+    in_hash: int | None = None,
+) -> Task:
     """Build a task dict with both hashes set."""
     ih = input_hash(text) if in_hash is None else in_hash
     meta = dict(meta or {})

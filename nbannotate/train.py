@@ -117,11 +117,11 @@ def is_complete_reference(ref, binary_key="nbannotate_binary"):
     marked with the span group ``binary_key``; unmarked, a complete annotation says "O"
     somewhere (or has no missing tag at all), which binary answers never do."""
     return binary_key not in ref.spans and (
-        any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref))
+        any(t.ent_iob == 2 for t in ref) or all(t.ent_iob != 0 for t in ref)
+    )
 
 
-def binary_scores(examples, incorrect_spans_key="incorrect_spans",
-                  binary_key="nbannotate_binary"):
+def binary_scores(examples, incorrect_spans_key="incorrect_spans", binary_key="nbannotate_binary"):
     """Accuracy of the predicted entities against binary accept/reject decisions.
 
     For each example known only from binary answers (marked with the span group
@@ -141,15 +141,19 @@ def binary_scores(examples, incorrect_spans_key="incorrect_spans",
         for span in ref.spans.get(incorrect_spans_key, []):
             counts["reject_total"] += 1
             counts["reject_correct"] += (
-                (span.start_char, span.end_char, span.label_) not in predicted)
+                span.start_char,
+                span.end_char,
+                span.label_,
+            ) not in predicted
     total = counts["accept_total"] + counts["reject_total"]
     correct = counts["accept_correct"] + counts["reject_correct"]
     counts.update(correct=correct, incorrect=total - correct, total=total)
     return {"ents_binary_acc": correct / total if total else None, "ents_binary": counts}
 
 
-def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans",
-                    binary_key: str = "nbannotate_binary"):
+def make_ner_scorer(
+    incorrect_spans_key: str = "incorrect_spans", binary_key: str = "nbannotate_binary"
+):
     """spaCy's NER scores on the complete annotations, plus ``ents_binary_acc`` /
     ``ents_binary`` on the binary ones (see binary_scores).
 
@@ -163,14 +167,17 @@ def make_ner_scorer(incorrect_spans_key: str = "incorrect_spans",
     def score(examples, **kwargs):
         examples = list(examples)
         complete = [eg for eg in examples if is_complete_reference(eg.reference, binary_key)]
-        return {**get_ner_prf(complete, **kwargs),
-                **binary_scores(examples, incorrect_spans_key, binary_key)}
+        return {
+            **get_ner_prf(complete, **kwargs),
+            **binary_scores(examples, incorrect_spans_key, binary_key),
+        }
 
     return score
 
 
-def make_prepare_ner(ner_name: str, incorrect_spans_key: str, labels: list,
-                     binary_scorer: bool = False):
+def make_prepare_ner(
+    ner_name: str, incorrect_spans_key: str, labels: list, binary_scorer: bool = False
+):
     """[initialize.after_init] callback for an NER sourced from a base pipeline.
 
     A sourced component keeps the config it was saved with, so its incorrect-spans key is set
@@ -210,8 +217,10 @@ spacy.registry.callbacks.register("{prepare}", func=make_prepare_ner)
 
 
 def _code_file_text() -> str:
-    functions = "\n\n".join(inspect.getsource(f) for f in (
-        is_complete_reference, binary_scores, make_ner_scorer, make_prepare_ner))
+    functions = "\n\n".join(
+        inspect.getsource(f)
+        for f in (is_complete_reference, binary_scores, make_ner_scorer, make_prepare_ner)
+    )
     return _CODE_TEMPLATE.format(functions=functions, scorer=SCORER_NAME, prepare=PREPARE_NAME)
 
 
@@ -229,8 +238,14 @@ class _Schedule:
     patience: int  # evaluations without a better score before stopping; 0: never
 
     @classmethod
-    def make(cls, steps_per_epoch: int, epochs: int | None, max_steps: int,
-             eval_every: int | None, patience: int) -> _Schedule:
+    def make(
+        cls,
+        steps_per_epoch: int,
+        epochs: int | None,
+        max_steps: int,
+        eval_every: int | None,
+        patience: int,
+    ) -> _Schedule:
         every = eval_every or min(steps_per_epoch, MAX_EVAL_EVERY)
         return cls(steps_per_epoch, epochs, max_steps, every, patience)
 
@@ -285,7 +300,8 @@ class _Monitor:
         scores = dict(info.get("other_scores") or {})
         record = _score_record(scores)
         record.update(
-            epoch=self._epoch(int(info["step"])), step=int(info["step"]),
+            epoch=self._epoch(int(info["step"])),
+            step=int(info["step"]),
             score=float(info["score"] or 0.0),
             loss=float(sum(v for k, v in (info.get("losses") or {}).items())),
             seconds=float(info.get("seconds") or 0.0),
@@ -314,9 +330,13 @@ class _Monitor:
         else:
             return
         if index - start >= patience:
-            self.stopped = {"epoch": self.evals[-1]["epoch"], "step": self.evals[-1]["step"],
-                            "patience": patience, "since_epoch": self.evals[start]["epoch"],
-                            "found_entity": self.first_found is not None}
+            self.stopped = {
+                "epoch": self.evals[-1]["epoch"],
+                "step": self.evals[-1]["step"],
+                "patience": patience,
+                "since_epoch": self.evals[start]["epoch"],
+                "found_entity": self.first_found is not None,
+            }
             raise _EarlyStop()
 
     def close(self, ok: bool) -> None:
@@ -327,7 +347,9 @@ class _Monitor:
                 if self.stopped is not None:
                     self.bar.set_postfix_str(
                         f"{self.bar.postfix or ''} stopped early at epoch "
-                        f"{self.stopped['epoch']}".strip(", "), refresh=False)
+                        f"{self.stopped['epoch']}".strip(", "),
+                        refresh=False,
+                    )
                 self.bar.total = self.bar.n
                 self.bar.refresh()
             self.bar.close()
@@ -378,8 +400,9 @@ def _score_record(scores: Mapping[str, Any]) -> dict[str, Any]:
         "ents_p": _num(scores.get("ents_p")),
         "ents_r": _num(scores.get("ents_r")),
         "ents_f": _num(scores.get("ents_f")),
-        "ents_per_type": {k: {m: float(v[m]) for m in ("p", "r", "f")}
-                          for k, v in sorted(per_type.items())},
+        "ents_per_type": {
+            k: {m: float(v[m]) for m in ("p", "r", "f")} for k, v in sorted(per_type.items())
+        },
         "binary": None,
     }
     counts = scores.get("ents_binary")
@@ -434,12 +457,18 @@ class TrainResult:
     def _rows(self) -> tuple[list[str], list[list[str]]]:
         binary = self.scores["eval"] != "gold"
         head = ["epoch", "step", "loss", "P", "R", "F"] + (
-            ["accuracy", "correct/total"] if binary else [])
+            ["accuracy", "correct/total"] if binary else []
+        )
         rows = []
         for rec in self.scores["epochs"]:
-            row = [str(rec["epoch"]) + ("*" if rec is self.best or rec == self.best else ""),
-                   str(rec["step"]), f"{rec['loss']:.1f}", _fmt(rec["ents_p"]), _fmt(rec["ents_r"]),
-                   _fmt(rec["ents_f"])]
+            row = [
+                str(rec["epoch"]) + ("*" if rec is self.best or rec == self.best else ""),
+                str(rec["step"]),
+                f"{rec['loss']:.1f}",
+                _fmt(rec["ents_p"]),
+                _fmt(rec["ents_r"]),
+                _fmt(rec["ents_f"]),
+            ]
             if binary:
                 b = rec["binary"]
                 row += [_fmt(b["accuracy"]), f"{b['correct']}/{b['total']}"] if b else ["-", "-"]
@@ -453,9 +482,12 @@ class TrainResult:
         per_type = self.best["ents_per_type"]
         if per_type:
             lines.append("")
-            lines.append(_text_table(
-                ["label", "P", "R", "F"],
-                [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()]))
+            lines.append(
+                _text_table(
+                    ["label", "P", "R", "F"],
+                    [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()],
+                )
+            )
         for note in self._notes():
             lines += ["", note]
         return "\n".join(lines)
@@ -469,20 +501,28 @@ class TrainResult:
                 f"Binary eval: accuracy {b['accuracy']:.3f} ({b['correct']} of {b['total']} "
                 f"decisions right; accepted spans predicted {b['accept_correct']}/"
                 f"{b['accept_total']}, rejected spans not predicted {b['reject_correct']}/"
-                f"{b['reject_total']})")
+                f"{b['reject_total']})"
+            )
         stop = self.stopped
         if stop:
             best = self.best["epoch"]
-            tie = (f" (the same score as epoch {stop['since_epoch']}; of equal scores the "
-                   f"latest is saved)" if best != stop["since_epoch"] else "")
-            notes.append(f"Stopped early at epoch {stop['epoch']} (no gain in "
-                         f"{stop['patience']} evaluations); best epoch {best}{tie}.")
+            tie = (
+                f" (the same score as epoch {stop['since_epoch']}; of equal scores the "
+                f"latest is saved)"
+                if best != stop["since_epoch"]
+                else ""
+            )
+            notes.append(
+                f"Stopped early at epoch {stop['epoch']} (no gain in "
+                f"{stop['patience']} evaluations); best epoch {best}{tie}."
+            )
         s = self.stats
         notes.append(
             f"{s['train_texts']} train texts, {s['eval_texts']} eval texts ({self.scores['eval']}"
             f"), {s['answers']} answers, {s['ignored']} ignored, {s['conflicts']} conflicts "
             f"(latest answer kept); labels {', '.join(self.labels)}; {self.seconds:.1f} s\n"
-            f"Best model (epoch {self.best['epoch']}, marked *): {self.output_dir}")
+            f"Best model (epoch {self.best['epoch']}, marked *): {self.output_dir}"
+        )
         return notes
 
     def __str__(self) -> str:
@@ -503,18 +543,27 @@ class TrainResult:
         out = [_html_table(head, rows)]
         per_type = self.best["ents_per_type"]
         if per_type:
-            out.append(_html_table(
-                ["label", "P", "R", "F"],
-                [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()]))
+            out.append(
+                _html_table(
+                    ["label", "P", "R", "F"],
+                    [[k, _fmt(v["p"]), _fmt(v["r"]), _fmt(v["f"])] for k, v in per_type.items()],
+                )
+            )
         out.append("<pre>" + html.escape("\n\n".join(self._notes())) + "</pre>")
         return "<div class='nba-train'>" + "".join(out) + "</div>"
 
     def as_dict(self) -> dict[str, Any]:
         """The result as plain JSON-able data: output_dir, scores, stats, labels, seconds,
         stopped, rerun_command."""
-        return {"output_dir": str(self.output_dir), "scores": self.scores, "stats": self.stats,
-                "labels": self.labels, "seconds": self.seconds, "stopped": self.stopped,
-                "rerun_command": self.rerun_command}
+        return {
+            "output_dir": str(self.output_dir),
+            "scores": self.scores,
+            "stats": self.stats,
+            "labels": self.labels,
+            "seconds": self.seconds,
+            "stopped": self.stopped,
+            "rerun_command": self.rerun_command,
+        }
 
 
 def _text_table(head: list[str], rows: list[list[str]]) -> str:
@@ -527,8 +576,9 @@ def _text_table(head: list[str], rows: list[list[str]]) -> str:
 
 def _html_table(head: list[str], rows: list[list[str]]) -> str:
     th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -545,21 +595,25 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
         if raw == MEMORY:
             raise StoreError(
                 "db=':memory:' would open a new, empty in-memory database. Pass the Database "
-                "object that holds the answers instead (db=database).")
+                "object that holds the answers instead (db=database)."
+            )
         path = Path(raw)
         if not path.exists():
-            given = (f"db was not given, so the default database is read (${ENV_VAR}, else "
-                     f"{DEFAULT_PATH} in the current directory)" if db is None else
-                     f"db={os.fspath(db)!r}")
+            given = (
+                f"db was not given, so the default database is read (${ENV_VAR}, else "
+                f"{DEFAULT_PATH} in the current directory)"
+                if db is None
+                else f"db={os.fspath(db)!r}"
+            )
             raise StoreError(
                 f"No database at {str(path)!r} ({given}). Training only reads answers and "
                 f"does not create a database: pass the path nba.teach(..., db=...) wrote to, "
-                f"or the Database object itself.")
+                f"or the Database object itself."
+            )
         return Database(raw), True  # Database() refuses a directory
     if hasattr(db, "dataset"):
         return db, False
-    raise DatasetError(f"db must be a Database, a database path or None, not "
-                       f"{type(db).__name__}.")
+    raise DatasetError(f"db must be a Database, a database path or None, not {type(db).__name__}.")
 
 
 def _names(datasets: str | Sequence[str], what: str) -> list[str]:
@@ -583,11 +637,14 @@ def _load_answers(db: Database, names: list[str]) -> list[dict[str, Any]]:
         raise DatasetError(
             f"Dataset {which} {'is' if len(empty) == 1 else 'are'} empty: there is nothing to "
             f"train on. Annotate with nba.teach({empty[0]!r}, ...), nba.manual(...), or import "
-            f"answers with db.dataset({empty[0]!r}).import_jsonl(path) first.")
+            f"answers with db.dataset({empty[0]!r}).import_jsonl(path) first."
+        )
     if empty:  # e.g. a silver() run that kept nothing: the others still train
         warnings.warn(
             f"Dataset {', '.join(map(repr, empty))} is empty (a silver() run whose model was "
-            f"sure of no text keeps nothing): training on the others.", stacklevel=4)
+            f"sure of no text keeps nothing): training on the others.",
+            stacklevel=4,
+        )
     if all(isinstance(t.get("_timestamp"), (int, float)) for t in tasks):
         tasks.sort(key=lambda t: t["_timestamp"])
     return tasks
@@ -598,11 +655,13 @@ def _check_usable(tasks: list[dict[str, Any]], names: list[str], what: str) -> N
     if not decided:
         raise DatasetError(
             f"{what} {', '.join(map(repr, names))} only hold ignored answers ({len(tasks)}): "
-            f"ignored answers are left out of training. Accept or reject some suggestions.")
+            f"ignored answers are left out of training. Accept or reject some suggestions."
+        )
 
 
-def _filter_labels(tasks: list[dict[str, Any]], labels: set[str] | None
-                   ) -> tuple[list[dict[str, Any]], dict[int, list[tuple[int, int, str]]]]:
+def _filter_labels(
+    tasks: list[dict[str, Any]], labels: set[str] | None
+) -> tuple[list[dict[str, Any]], dict[int, list[tuple[int, int, str]]]]:
     """Tasks with only the spans of ``labels``; dropped gold spans per input hash (they become
     missing, not "O": the annotation says nothing about the selected labels there)."""
     if labels is None:
@@ -614,8 +673,11 @@ def _filter_labels(tasks: list[dict[str, Any]], labels: set[str] | None
         if len(keep) != len(spans):
             if is_gold(task):
                 ih = int(task["_input_hash"])
-                dropped[ih] = [(int(s["start"]), int(s["end"]), str(s["label"]))
-                               for s in spans if s.get("label") not in labels]
+                dropped[ih] = [
+                    (int(s["start"]), int(s["end"]), str(s["label"]))
+                    for s in spans
+                    if s.get("label") not in labels
+                ]
             elif not keep:
                 continue
             task = {**task, "spans": keep}
@@ -623,8 +685,12 @@ def _filter_labels(tasks: list[dict[str, Any]], labels: set[str] | None
     return out, dropped
 
 
-def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleStats,
-                 dropped: Mapping[int, list[tuple[int, int, str]]]) -> list[Example]:
+def _to_examples(
+    nlp: Language,
+    items: list[MergedAnnotation],
+    stats: ExampleStats,
+    dropped: Mapping[int, list[tuple[int, int, str]]],
+) -> list[Example]:
     examples = []
     for item in items:
         eg = merged_to_example(nlp, item, stats)
@@ -634,8 +700,11 @@ def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleSta
             eg.reference.user_data[BINARY_FLAG] = True  # read by _run (binary_weight)
         if item.complete is not None and item.input_hash in dropped:
             ref = eg.reference
-            missing = [s for k in dropped[item.input_hash]
-                       if (s := ref.char_span(k[0], k[1], alignment_mode="expand")) is not None]
+            missing = [
+                s
+                for k in dropped[item.input_hash]
+                if (s := ref.char_span(k[0], k[1], alignment_mode="expand")) is not None
+            ]
             missing = [s for s in missing if not any(t.ent_iob_ in ("B", "I") for t in s)]
             if missing:
                 ref.set_ents([], missing=missing, default="unmodified")
@@ -643,8 +712,9 @@ def _to_examples(nlp: Language, items: list[MergedAnnotation], stats: ExampleSta
     return examples
 
 
-def _split(items: list[MergedAnnotation], eval_split: float, seed: int
-           ) -> tuple[list[MergedAnnotation], list[MergedAnnotation]]:
+def _split(
+    items: list[MergedAnnotation], eval_split: float, seed: int
+) -> tuple[list[MergedAnnotation], list[MergedAnnotation]]:
     """Seeded split by input hash: the same data and seed always give the same split.
 
     Only texts a person answered are held out: a silver analysis is the model's own guess, so
@@ -654,11 +724,16 @@ def _split(items: list[MergedAnnotation], eval_split: float, seed: int
     silver = [it for it in items if not it.human]
     if len(answered) < 2:
         n_silver = sum(it.silver_only for it in silver)
-        note = (f" (the {n_silver} silver analyses are a model's guesses, never held out "
-                f"for evaluation)" if n_silver else "")
+        note = (
+            f" (the {n_silver} silver analyses are a model's guesses, never held out "
+            f"for evaluation)"
+            if n_silver
+            else ""
+        )
         raise TrainingError(
             f"Only {len(answered)} text answered by a person{note}: at least 2 are needed to "
-            f"hold some out for evaluation. Annotate more texts or pass eval_dataset=.")
+            f"hold some out for evaluation. Annotate more texts or pass eval_dataset=."
+        )
     order = sorted(answered, key=lambda it: it.input_hash)
     random.Random(seed).shuffle(order)
     n_eval = min(len(order) - 1, max(1, round(len(order) * eval_split)))
@@ -725,23 +800,27 @@ def _check_output(out: Path, base_dir: Path | None, overwrite: bool) -> None:
             raise TrainingError(
                 f"output_dir {str(out)!r} is the base model's directory or inside it "
                 f"({str(bdir)!r}); the base model is never written. Choose another directory, "
-                f"e.g. 'models/<name>'.")
+                f"e.g. 'models/<name>'."
+            )
         if out in bdir.parents:
             raise TrainingError(
                 f"output_dir {str(out)!r} contains the base model ({str(bdir)!r}); writing or "
-                f"replacing it could destroy the base model. Choose another directory.")
+                f"replacing it could destroy the base model. Choose another directory."
+            )
     if out.exists() and not out.is_dir():
         raise TrainingError(f"output_dir {str(out)!r} is a file. Choose a directory path.")
     if out.exists() and any(out.iterdir()):
         if not overwrite:
             raise TrainingError(
                 f"output_dir {str(out)!r} is not empty. Pass overwrite=True to replace a "
-                f"previous train() output, or choose a new directory.")
+                f"previous train() output, or choose a new directory."
+            )
         if not (out / MARKER).exists():
             raise TrainingError(
                 f"output_dir {str(out)!r} is not empty and was not written by train(): "
                 f"overwrite=True only replaces a previous train() output (it has {MARKER}). "
-                f"Empty it yourself or choose a new directory.")
+                f"Empty it yourself or choose a new directory."
+            )
 
 
 # -- config ----------------------------------------------------------------------------------
@@ -751,16 +830,23 @@ def _listens(nlp: Language, name: str) -> bool:
     return any(name in getattr(pipe, "listening_components", []) for _, pipe in nlp.pipeline)
 
 
-def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kind: str,
-                  schedule: _Schedule, dropout: float, batch_size: int, seed: int
-                  ) -> tuple[Any, str]:
+def _build_config(
+    base: _Base,
+    base_ref: str | None,
+    labels: list[str],
+    eval_kind: str,
+    schedule: _Schedule,
+    dropout: float,
+    batch_size: int,
+    seed: int,
+) -> tuple[Any, str]:
     """The spaCy training config (uninterpolated) and the name of its NER component."""
     from spacy.cli.init_config import init_config
 
     binary_eval = eval_kind != "gold"
     frozen_keys: set[str] = set()
     nlp = base.nlp
-    cfg = init_config(lang=nlp.lang, pipeline=["ner"], optimize="efficiency")
+    cfg = init_config(lang=nlp.lang or "xx", pipeline=["ner"], optimize="efficiency")
     # A base's word vectors are features of a new NER's tok2vec: spaCy's efficiency config
     # leaves them out, and they are most of what a pipeline of vectors alone has to give.
     # A base with vectors always has a ``base_ref`` (train() saves one passed in memory).
@@ -781,9 +867,12 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
             if _listens(nlp, ner_name):
                 components[ner_name]["replace_listeners"] = ["model.tok2vec"]
             cfg["initialize"]["after_init"] = {
-                "@callbacks": PREPARE_NAME, "ner_name": ner_name,
-                "incorrect_spans_key": INCORRECT_SPANS_KEY, "labels": labels,
-                "binary_scorer": binary_eval}
+                "@callbacks": PREPARE_NAME,
+                "ner_name": ner_name,
+                "incorrect_spans_key": INCORRECT_SPANS_KEY,
+                "labels": labels,
+                "binary_scorer": binary_eval,
+            }
         else:  # a new NER with its own tok2vec, so the base's shared tok2vec stays frozen
             ner_name = "ner" if "ner" not in pipeline else "nbannotate_ner"
             ner_cfg = dict(cfg["components"]["ner"])
@@ -802,7 +891,7 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
         cfg["training"]["frozen_components"] = [n for n in pipeline if n != ner_name]
         # Frozen components' scores (tag_acc, ...) do not change: keep them out of the choice.
         for name in cfg["training"]["frozen_components"]:
-            for key in nlp.get_pipe_meta(name).default_score_weights:
+            for key in nlp.get_pipe_meta(name).default_score_weights or {}:
                 frozen_keys.add(key)
     else:
         ner_name = "ner"
@@ -811,8 +900,10 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
             cfg["components"]["ner"]["scorer"] = scorer
     if base_ref is not None:  # the base's tokenizer settings and vocab (and vectors)
         cfg["initialize"]["before_init"] = {
-            "@callbacks": "spacy.copy_from_base_model.v1", "tokenizer": base_ref,
-            "vocab": base_ref}
+            "@callbacks": "spacy.copy_from_base_model.v1",
+            "tokenizer": base_ref,
+            "vocab": base_ref,
+        }
         if has_vectors(nlp):
             cfg["paths"]["vectors"] = base_ref
     t = cfg["training"]
@@ -824,13 +915,15 @@ def _build_config(base: _Base, base_ref: str | None, labels: list[str], eval_kin
     t["eval_frequency"] = schedule.eval_every
     # spaCy's own rule for a rerun (train() applies its own, see _Monitor).
     t["patience"] = schedule.patience * schedule.eval_every
-    t["batcher"] = {"@batchers": "spacy.batch_by_sequence.v1", "size": batch_size,
-                    "get_length": None}
+    t["batcher"] = {
+        "@batchers": "spacy.batch_by_sequence.v1",
+        "size": batch_size,
+        "get_length": None,
+    }
     # Which evaluation picks the saved epoch: F on complete annotations, the accuracy of the
     # accept/reject decisions on binary ones, the mean of both on a mix.
     f_weight = {"gold": 1.0, "binary": 0.0, "mixed": 0.5}[eval_kind]
-    t["score_weights"] = {"ents_f": f_weight, "ents_p": 0.0, "ents_r": 0.0,
-                          "ents_per_type": None}
+    t["score_weights"] = {"ents_f": f_weight, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None}
     if binary_eval:
         t["score_weights"][BINARY_KEY] = 1.0 - f_weight
     for key in frozen_keys - set(t["score_weights"]):
@@ -872,10 +965,15 @@ class _Prepared:
     names: list[str] = field(default_factory=list)
 
 
-def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
-             eval_dataset: str | Sequence[str] | None,
-             eval_split: float, labels: Iterable[str] | str | None, seed: int,
-             db: Database | str | Path | None) -> _Prepared:
+def _prepare(
+    datasets: str | Sequence[str],
+    base_model: ModelLike,
+    eval_dataset: str | Sequence[str] | None,
+    eval_split: float,
+    labels: Iterable[str] | str | None,
+    seed: int,
+    db: Database | str | Path | None,
+) -> _Prepared:
     names = _names(datasets, "datasets")
     eval_names = _names(eval_dataset, "eval_dataset") if eval_dataset is not None else []
     database, opened = _open_db(db)
@@ -902,10 +1000,12 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
                 f"None of the answers in {', '.join(map(repr, names))} has an accepted span "
                 f"with the label(s) {', '.join(wanted)} asked for in labels=; the accepted "
                 f"spans there have the label(s) {', '.join(in_data)}. Check labels= (labels "
-                f"are case-sensitive), or annotate {', '.join(wanted)} first.")
+                f"are case-sensitive), or annotate {', '.join(wanted)} first."
+            )
         raise TrainingError(
             f"No accepted span in {', '.join(map(repr, names))}: only rejections, so "
-            f"there is no entity to learn. Accept some suggestions (or annotate manually).")
+            f"there is no entity to learn. Accept some suggestions (or annotate manually)."
+        )
     base = _resolve_base(base_model)
     base_ner = find_ner(base.nlp)
     base_labels = set(base_ner.labels) if base_ner is not None else set()
@@ -918,7 +1018,8 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
                 f"{', '.join(sorted(_accepted(merge_answers(all_tasks))))}) and the base "
                 f"model's NER does not know them (it knows: "
                 f"{', '.join(sorted(base_labels)) or 'nothing'}), so they cannot be learned. "
-                f"Annotate them or remove them from labels=.")
+                f"Annotate them or remove them from labels=."
+            )
         final_labels = list(wanted)
     else:
         final_labels = sorted(_all_labels(items) | base_labels)
@@ -933,13 +1034,16 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
                 f"silver analyses (meta['silver']: a model's own guesses, which no person "
                 f"checked); scores on them would say how well the model agrees with that "
                 f"model. Evaluate on a dataset of answers, or leave eval_dataset out to hold "
-                f"out some answered texts.")
+                f"out some answered texts."
+            )
         eval_hashes = {it.input_hash for it in eval_items}
         train_items = [it for it in items if it.input_hash not in eval_hashes]
         overlap = len(items) - len(train_items)
         if not train_items:
-            raise TrainingError("Every training text is also in the eval dataset: nothing is "
-                                "left to train on. Use different datasets.")
+            raise TrainingError(
+                "Every training text is also in the eval dataset: nothing is "
+                "left to train on. Use different datasets."
+            )
     else:
         train_items, eval_items = _split(items, eval_split, seed)
         eval_stats.answers = sum(it.answers for it in eval_items)
@@ -951,25 +1055,43 @@ def _prepare(datasets: str | Sequence[str], base_model: ModelLike,
         raise TrainingError(
             f"No usable {'training' if not train_examples else 'evaluation'} example after "
             f"merging the answers (spans that do not align with the tokenizer are dropped: "
-            f"{stats.misaligned + eval_stats.misaligned}). Annotate more texts.")
+            f"{stats.misaligned + eval_stats.misaligned}). Annotate more texts."
+        )
     if not any(eg.reference.ents for eg in train_examples):
-        raise TrainingError("No accepted span is left in the training split; annotate more "
-                            "texts or pass eval_dataset=.")
-    s = stats.as_dict()
+        raise TrainingError(
+            "No accepted span is left in the training split; annotate more "
+            "texts or pass eval_dataset=."
+        )
+    s: dict[str, Any] = dict(stats.as_dict())
     s.update(
-        datasets=names, eval_datasets=eval_names, train_texts=len(train_examples),
-        eval_texts=len(eval_examples), eval_answers=eval_stats.answers,
-        eval_conflicts=eval_stats.conflicts, train_texts_also_in_eval=overlap,
-        labels_added_to_base=[lb for lb in final_labels if base_ner is not None
-                              and lb not in base_labels],
+        datasets=names,
+        eval_datasets=eval_names,
+        train_texts=len(train_examples),
+        eval_texts=len(eval_examples),
+        eval_answers=eval_stats.answers,
+        eval_conflicts=eval_stats.conflicts,
+        train_texts_also_in_eval=overlap,
+        labels_added_to_base=[
+            lb for lb in final_labels if base_ner is not None and lb not in base_labels
+        ],
         gold_train_texts=sum(it.complete is not None for it in train_items),
         silver_train_texts=sum(it.silver_only for it in train_items),
-        binary_train_texts=sum(bool(eg.reference.user_data.get(BINARY_FLAG))
-                               for eg in train_examples),
+        binary_train_texts=sum(
+            bool(eg.reference.user_data.get(BINARY_FLAG)) for eg in train_examples
+        ),
     )
     s["examples"] = len(train_examples) + len(eval_examples)
-    return _Prepared(base, train_items, eval_items, train_examples, eval_examples, final_labels,
-                     s, _eval_kind(eval_items), names)
+    return _Prepared(
+        base,
+        train_items,
+        eval_items,
+        train_examples,
+        eval_examples,
+        final_labels,
+        s,
+        _eval_kind(eval_items),
+        names,
+    )
 
 
 def _integer(name: str, value: Any, low: int, hint: str, high: int | None = None) -> int:
@@ -980,39 +1102,59 @@ def _real(name: str, value: Any, hint: str) -> float:
     return checks.real(name, value, hint, error=TrainingError)
 
 
-def _check_numbers(epochs: Any, max_steps: Any, eval_every: Any, dropout: Any,
-                   batch_size: Any, patience: Any, seed: Any, binary_weight: Any,
-                   eval_split: Any, split: bool) -> dict[str, Any]:
+def _check_numbers(
+    epochs: Any,
+    max_steps: Any,
+    eval_every: Any,
+    dropout: Any,
+    batch_size: Any,
+    patience: Any,
+    seed: Any,
+    binary_weight: Any,
+    eval_split: Any,
+    split: bool,
+) -> dict[str, Any]:
     """The numeric arguments of train()/train_curve(), checked at the call (a string or a bool
     would otherwise fail deep inside spaCy) and as plain ints/floats for the config.
     ``split``: eval_split is used (no eval_dataset). The schedule's arguments are grouped
     under "schedule" (for _Schedule.make)."""
     out: dict[str, Any] = {
         "schedule": {
-            "epochs": None if epochs is None else _integer(
-                "epochs", epochs, 1, "a positive integer (passes over the data) or None"),
-            "max_steps": _integer("max_steps", max_steps, 1,
-                                  "a positive integer (updates of batch_size texts)"),
-            "eval_every": None if eval_every is None else _integer(
-                "eval_every", eval_every, 1, "a positive integer (steps) or None"),
-            "patience": _integer("patience", patience, 0,
-                                 "an integer >= 0 (evaluations; 0: no early stopping)"),
+            "epochs": None
+            if epochs is None
+            else _integer("epochs", epochs, 1, "a positive integer (passes over the data) or None"),
+            "max_steps": _integer(
+                "max_steps", max_steps, 1, "a positive integer (updates of batch_size texts)"
+            ),
+            "eval_every": None
+            if eval_every is None
+            else _integer("eval_every", eval_every, 1, "a positive integer (steps) or None"),
+            "patience": _integer(
+                "patience", patience, 0, "an integer >= 0 (evaluations; 0: no early stopping)"
+            ),
         },
         "dropout": _real("dropout", dropout, "a number in [0, 1), e.g. 0.1"),
-        "batch_size": _integer("batch_size", batch_size, 1,
-                               "a positive integer (texts per update)"),
+        "batch_size": _integer(
+            "batch_size", batch_size, 1, "a positive integer (texts per update)"
+        ),
         "seed": checks.seed(seed, error=TrainingError),
-        "binary_weight": _integer("binary_weight", binary_weight, 1,
-                                  "a positive integer (1: every text once)"),
+        "binary_weight": _integer(
+            "binary_weight", binary_weight, 1, "a positive integer (1: every text once)"
+        ),
         # unused (and so unchecked) when an eval_dataset is given
-        "eval_split": (_real("eval_split", eval_split, "a number between 0 and 1, e.g. 0.2")
-                       if split else eval_split),
+        "eval_split": (
+            _real("eval_split", eval_split, "a number between 0 and 1, e.g. 0.2")
+            if split
+            else eval_split
+        ),
     }
     if not 0.0 <= out["dropout"] < 1.0:
         raise TrainingError(f"dropout must be a number in [0, 1), e.g. 0.1, got {dropout!r}.")
     if split and not 0.0 < out["eval_split"] < 1.0:
-        raise TrainingError(f"eval_split must be between 0 and 1 (e.g. 0.2), got {eval_split!r}."
-                            f" Pass eval_dataset= to evaluate on a dataset of its own.")
+        raise TrainingError(
+            f"eval_split must be between 0 and 1 (e.g. 0.2), got {eval_split!r}."
+            f" Pass eval_dataset= to evaluate on a dataset of its own."
+        )
     return out
 
 
@@ -1025,14 +1167,17 @@ def _check_meta(name: Any, version: Any) -> dict[str, str]:
     meta = {}
     if name is not None:
         if not isinstance(name, str) or not _NAME.match(name):
-            raise TrainingError(f"name must be letters, digits and underscores (the package "
-                                f"name spacy package builds from it), e.g. 'gadgets', got "
-                                f"{name!r}.")
+            raise TrainingError(
+                f"name must be letters, digits and underscores (the package "
+                f"name spacy package builds from it), e.g. 'gadgets', got "
+                f"{name!r}."
+            )
         meta["name"] = name
     if version is not None:
         if not isinstance(version, str) or not _VERSION.match(version):
-            raise TrainingError(f"version must be a version string such as '0.1.0', got "
-                                f"{version!r}.")
+            raise TrainingError(
+                f"version must be a version string such as '0.1.0', got {version!r}."
+            )
         meta["version"] = version
     return meta
 
@@ -1052,7 +1197,8 @@ def _check_fractions(fractions: Any) -> list[float]:
         if name in names:
             raise TrainingError(
                 f"fractions {names[name]!r} and {frac!r} are both {name}% of the data (the "
-                f"runs would share output_dir/{name}). Give fractions that differ more.")
+                f"runs would share output_dir/{name}). Give fractions that differ more."
+            )
         names[name] = frac
     return fracs
 
@@ -1063,10 +1209,21 @@ def _percent(frac: float) -> str:
     return f"{frac * 100:.10g}"
 
 
-def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite: bool,
-         schedule: dict[str, Any], dropout: float, batch_size: int, seed: int,
-         binary_weight: int, progress: bool, meta: Mapping[str, str],
-         desc: str = "train") -> TrainResult:
+def _run(
+    prep: _Prepared,
+    train_examples: list[Example],
+    out: Path,
+    *,
+    overwrite: bool,
+    schedule: dict[str, Any],
+    dropout: float,
+    batch_size: int,
+    seed: int,
+    binary_weight: int,
+    progress: bool,
+    meta: Mapping[str, str],
+    desc: str = "train",
+) -> TrainResult:
     """Train on ``train_examples`` and write the result to ``out`` (checked by the caller)."""
     from spacy.training.initialize import init_nlp
     from spacy.training.loop import train as spacy_train
@@ -1077,6 +1234,7 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
     try:
         base_ref = prep.base.ref
         base_nlp = prep.base.nlp
+        stage_ref: str | None
         if base_ref is None and (prep.base.in_memory or has_vectors(base_nlp)):
             # An in-memory Language (its components, tokenizer, vectors): saved so spaCy can
             # source from it; training.cfg names it relative to the output directory.
@@ -1086,13 +1244,17 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
         else:
             stage_ref = base_ref
         train_path, dev_path = stage / "train.spacy", stage / "dev.spacy"
-        docs = [eg.reference for eg in train_examples
-                for _ in range(binary_weight if eg.reference.user_data.get(BINARY_FLAG) else 1)]
+        docs = [
+            eg.reference
+            for eg in train_examples
+            for _ in range(binary_weight if eg.reference.user_data.get(BINARY_FLAG) else 1)
+        ]
         DocBin(docs=docs).to_disk(train_path)
         DocBin(docs=[eg.reference for eg in prep.eval_examples]).to_disk(dev_path)
         sched = _Schedule.make(math.ceil(len(docs) / batch_size), **schedule)
-        cfg, ner_name = _build_config(prep.base, stage_ref, prep.labels, prep.eval_kind, sched,
-                                      dropout, batch_size, seed)
+        cfg, ner_name = _build_config(
+            prep.base, stage_ref, prep.labels, prep.eval_kind, sched, dropout, batch_size, seed
+        )
         cfg["paths"]["train"] = str(train_path)
         cfg["paths"]["dev"] = str(dev_path)
         run_cfg = cfg.copy()
@@ -1125,8 +1287,10 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
             raise
         except Exception as err:
             # Some of spaCy's (thinc's) failures are bare assertions: name the exception then.
-            raise TrainingError(f"spaCy training failed: {str(err) or type(err).__name__} "
-                                f"(the output directory was not written)") from err
+            raise TrainingError(
+                f"spaCy training failed: {str(err) or type(err).__name__} "
+                f"(the output directory was not written)"
+            ) from err
         finally:
             _ACTIVE.monitor = None
             monitor.close(ok)
@@ -1148,15 +1312,30 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
             raise TrainingError("spaCy's training loop ended without an evaluation.")
         _fix_meta(stage / "meta.json", best, meta)
         scores = {"epochs": evals, "best": best, "eval": prep.eval_kind}
-        stats = dict(prep.stats, train_texts=len(train_examples), rejects_left_out=left_out,
-                     steps=evals[-1]["step"] + 1, eval_every=sched.eval_every)
-        rerun = (f"cd {shlex.quote(str(out))} && python -m spacy train {TRAINING_CFG} --code "
-                 f"{CODE_FILE} --output {shlex.quote('../' + out.name + '-rerun')}")
-        result = TrainResult(out, scores, stats, list(prep.labels),
-                             time.perf_counter() - started, rerun, out / TRAINING_CFG,
-                             monitor.stopped)
-        (stage / MARKER).write_text(json.dumps(result.as_dict(), indent=2, default=str),
-                                    encoding="utf8")
+        stats = dict(
+            prep.stats,
+            train_texts=len(train_examples),
+            rejects_left_out=left_out,
+            steps=evals[-1]["step"] + 1,
+            eval_every=sched.eval_every,
+        )
+        rerun = (
+            f"cd {shlex.quote(str(out))} && python -m spacy train {TRAINING_CFG} --code "
+            f"{CODE_FILE} --output {shlex.quote('../' + out.name + '-rerun')}"
+        )
+        result = TrainResult(
+            out,
+            scores,
+            stats,
+            list(prep.labels),
+            time.perf_counter() - started,
+            rerun,
+            out / TRAINING_CFG,
+            monitor.stopped,
+        )
+        (stage / MARKER).write_text(
+            json.dumps(result.as_dict(), indent=2, default=str), encoding="utf8"
+        )
         _swap_into_place(stage, out, overwrite)
         return result
     finally:
@@ -1166,8 +1345,10 @@ def _run(prep: _Prepared, train_examples: list[Example], out: Path, *, overwrite
 
 # -- the output directory: built beside it, swapped in, leftovers of killed runs cleaned ------
 
-_HIDDEN = re.compile(r"^\.(?P<name>.+)\.nbannotate-(?P<kind>stage|old)-(?P<pid>\d+)@"
-                     r"(?P<host>.*)-[a-z0-9_]+$")
+_HIDDEN = re.compile(
+    r"^\.(?P<name>.+)\.nbannotate-(?P<kind>stage|old)-(?P<pid>\d+)@"
+    r"(?P<host>.*)-[a-z0-9_]+$"
+)
 PAUSE_ENV = "NBANNOTATE_TEST_SWAP_PAUSE"
 
 
@@ -1224,8 +1405,11 @@ def _clean_leftovers(out: Path) -> None:
             continue
         if m["kind"] == "old" and not out.exists():
             path.rename(out)
-            warnings.warn(f"A train() run into {str(out)!r} was killed while replacing its "
-                          f"output: the previous output was put back.", stacklevel=3)
+            warnings.warn(
+                f"A train() run into {str(out)!r} was killed while replacing its "
+                f"output: the previous output was put back.",
+                stacklevel=3,
+            )
         else:
             shutil.rmtree(path, ignore_errors=True)
 
@@ -1261,7 +1445,7 @@ def _point_config_at(cfg: Any, old: str | None, new: str | None) -> None:
 def _add_labels(nlp: Language, ner_name: str, labels: list[str]) -> None:
     """Every label the NER must know, before the first update (a fresh NER only learned the
     labels of accepted spans; one seen only in rejections would be unknown)."""
-    ner = nlp.get_pipe(ner_name)
+    ner: Any = nlp.get_pipe(ner_name)  # an EntityRecognizer (spaCy types pipes as callables)
     for label in labels:
         if label not in ner.labels:
             ner.add_label(label)
@@ -1269,8 +1453,9 @@ def _add_labels(nlp: Language, ner_name: str, labels: list[str]) -> None:
 
 def _output_path(output_dir: Any) -> Path:
     if not isinstance(output_dir, (str, os.PathLike)) or not os.fspath(output_dir):
-        raise TrainingError(f"output_dir must be a directory path, e.g. 'models/gadgets', got "
-                            f"{output_dir!r}.")
+        raise TrainingError(
+            f"output_dir must be a directory path, e.g. 'models/gadgets', got {output_dir!r}."
+        )
     return Path(output_dir).expanduser().resolve()
 
 
@@ -1331,8 +1516,18 @@ def train(
     accepted span, unknown labels, bad output_dir or arguments) and ModelError (a base model
     that cannot be loaded), before any training starts.
     """
-    args = _check_numbers(epochs, max_steps, eval_every, dropout, batch_size, patience, seed,
-                          binary_weight, eval_split, eval_dataset is None)
+    args = _check_numbers(
+        epochs,
+        max_steps,
+        eval_every,
+        dropout,
+        batch_size,
+        patience,
+        seed,
+        binary_weight,
+        eval_split,
+        eval_dataset is None,
+    )
     meta = _check_meta(name, version)
     out = _output_path(output_dir)
     _clean_leftovers(out)
@@ -1341,12 +1536,23 @@ def train(
         path = Path(base_model).expanduser()
         if path.exists():
             _check_output(out, path.resolve(), overwrite)
-    prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
-                    args["seed"], db)
+    prep = _prepare(
+        datasets, base_model, eval_dataset, args["eval_split"], labels, args["seed"], db
+    )
     _check_output(out, prep.base.directory, overwrite)
-    return _run(prep, prep.train_examples, out, overwrite=overwrite, schedule=args["schedule"],
-                binary_weight=args["binary_weight"], dropout=args["dropout"],
-                batch_size=args["batch_size"], seed=args["seed"], progress=progress, meta=meta)
+    return _run(
+        prep,
+        prep.train_examples,
+        out,
+        overwrite=overwrite,
+        schedule=args["schedule"],
+        binary_weight=args["binary_weight"],
+        dropout=args["dropout"],
+        batch_size=args["batch_size"],
+        seed=args["seed"],
+        progress=progress,
+        meta=meta,
+    )
 
 
 # -- train curve -------------------------------------------------------------------------------
@@ -1374,8 +1580,17 @@ class CurveResult:
             value = r[self.metric]
             change = "" if prev is None or value is None else f"{value - prev:+.3f}"
             prev = value if value is not None else prev
-            body.append([_percent(r["fraction"]), str(r["train_texts"]), _fmt(r["ents_p"]),
-                         _fmt(r["ents_r"]), _fmt(r["ents_f"]), _fmt(r["accuracy"]), change])
+            body.append(
+                [
+                    _percent(r["fraction"]),
+                    str(r["train_texts"]),
+                    _fmt(r["ents_p"]),
+                    _fmt(r["ents_r"]),
+                    _fmt(r["ents_f"]),
+                    _fmt(r["accuracy"]),
+                    change,
+                ]
+            )
         return _text_table(head, body) + "\n\n" + self.verdict()
 
     def verdict(self) -> str:
@@ -1386,10 +1601,14 @@ class CurveResult:
             return "Not enough runs to compare."
         last = values[-1] - values[-2]
         if last > 0.005:
-            return (f"{self.metric} still rose in the last step ({last:+.3f}): more annotations "
-                    f"will likely improve the model.")
-        return (f"{self.metric} changed {last:+.3f} in the last step: more annotations of the "
-                f"same kind may not help much.")
+            return (
+                f"{self.metric} still rose in the last step ({last:+.3f}): more annotations "
+                f"will likely improve the model."
+            )
+        return (
+            f"{self.metric} changed {last:+.3f} in the last step: more annotations of the "
+            f"same kind may not help much."
+        )
 
     def plot(self) -> Any:
         """A matplotlib Figure of the scores against the training fraction."""
@@ -1403,8 +1622,12 @@ class CurveResult:
         fig = Figure(figsize=(5, 3.2))
         ax = fig.add_subplot()
         xs = [r["fraction"] * 100 for r in self.rows]
-        for key, name in (("ents_f", "F"), ("ents_p", "P"), ("ents_r", "R"),
-                          ("accuracy", "binary accuracy")):
+        for key, name in (
+            ("ents_f", "F"),
+            ("ents_p", "P"),
+            ("ents_r", "R"),
+            ("accuracy", "binary accuracy"),
+        ):
             ys = [r[key] for r in self.rows]
             if any(y is not None for y in ys):
                 ax.plot(xs, [math.nan if y is None else y for y in ys], marker="o", label=name)
@@ -1467,12 +1690,23 @@ def train_curve(
     is missing a warning says so and the figure is None (the scores are still returned and
     printed).
     """
-    args = _check_numbers(epochs, max_steps, eval_every, dropout, batch_size, patience, seed,
-                          binary_weight, eval_split, eval_dataset is None)
+    args = _check_numbers(
+        epochs,
+        max_steps,
+        eval_every,
+        dropout,
+        batch_size,
+        patience,
+        seed,
+        binary_weight,
+        eval_split,
+        eval_dataset is None,
+    )
     fracs = _check_fractions(fractions)
     root = _output_path(output_dir) if output_dir is not None else None
-    prep = _prepare(datasets, base_model, eval_dataset, args["eval_split"], labels,
-                    args["seed"], db)
+    prep = _prepare(
+        datasets, base_model, eval_dataset, args["eval_split"], labels, args["seed"], db
+    )
     order = list(prep.train_examples)
     random.Random(args["seed"]).shuffle(order)
     tmp = None
@@ -1488,17 +1722,34 @@ def train_curve(
             n = max(1, round(len(order) * frac))
             subset = order[:n]
             if not any(eg.reference.ents for eg in subset):
-                subset = order[:n - 1] + [next(eg for eg in order if eg.reference.ents)]
+                subset = order[: n - 1] + [next(eg for eg in order if eg.reference.ents)]
             out = root / _percent(frac)
-            res = _run(prep, subset, out, overwrite=overwrite, schedule=args["schedule"],
-                       dropout=args["dropout"], binary_weight=args["binary_weight"],
-                       batch_size=args["batch_size"], seed=args["seed"], progress=progress,
-                       meta={}, desc=f"{_percent(frac)}%")
+            res = _run(
+                prep,
+                subset,
+                out,
+                overwrite=overwrite,
+                schedule=args["schedule"],
+                dropout=args["dropout"],
+                binary_weight=args["binary_weight"],
+                batch_size=args["batch_size"],
+                seed=args["seed"],
+                progress=progress,
+                meta={},
+                desc=f"{_percent(frac)}%",
+            )
             b = res.best
-            rows.append({"fraction": frac, "train_texts": n, "ents_p": b["ents_p"],
-                         "ents_r": b["ents_r"], "ents_f": b["ents_f"],
-                         "accuracy": b["binary"]["accuracy"] if b["binary"] else None,
-                         "seconds": res.seconds})
+            rows.append(
+                {
+                    "fraction": frac,
+                    "train_texts": n,
+                    "ents_p": b["ents_p"],
+                    "ents_r": b["ents_r"],
+                    "ents_f": b["ents_f"],
+                    "accuracy": b["binary"]["accuracy"] if b["binary"] else None,
+                    "seconds": res.seconds,
+                }
+            )
             results.append(res)
     finally:
         if tmp is not None:

@@ -50,11 +50,21 @@ class UpdateReport:
 class ModelUpdater:
     """Batches answers and updates ``nlp`` with them on a worker thread."""
 
-    def __init__(self, nlp: Language, model_lock: threading.RLock, *, batch_size: int = 10,
-                 replay: int = 10, drop: float = 0.2, seed: int = 0,
-                 gold: Sequence[Mapping[str, Any]] = (), gold_per_update: int = 3,
-                 learn_rate: float | None = None, average: float | None = 0.99,
-                 on_update: Callable[[UpdateReport], None] | None = None) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        model_lock: threading.RLock,
+        *,
+        batch_size: int = 10,
+        replay: int = 10,
+        drop: float = 0.2,
+        seed: int = 0,
+        gold: Sequence[Mapping[str, Any]] = (),
+        gold_per_update: int = 3,
+        learn_rate: float | None = None,
+        average: float | None = 0.99,
+        on_update: Callable[[UpdateReport], None] | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ArgumentError(f"batch_size must be at least 1, got {batch_size}.")
         self.nlp = nlp
@@ -70,8 +80,11 @@ class ModelUpdater:
         self.optimizer = nlp.resume_training()
         if learn_rate is not None:
             self.optimizer.learn_rate = learn_rate
-        self._averages = (WeightAverage(nlp, average, fresh=started_blank(nlp),
-                                        steps=resumed_updates(nlp)) if average else None)
+        self._averages = (
+            WeightAverage(nlp, average, fresh=started_blank(nlp), steps=resumed_updates(nlp))
+            if average
+            else None
+        )
         self.version = 0
         self.reports: list[UpdateReport] = []
         self.errors: list[str] = []
@@ -81,8 +94,7 @@ class ModelUpdater:
         self._cond = threading.Condition()
         self._busy = False
         self._stopped = False
-        self._thread = threading.Thread(target=self._run, name="nbannotate-updater",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name="nbannotate-updater", daemon=True)
         self._thread.start()
 
     # -- called from the annotator's thread: never blocks on an update ------------------
@@ -143,26 +155,35 @@ class ModelUpdater:
             # Full batches first, as they would have run anyway; then the remainder.
             ready = self._cond.wait_for(
                 lambda: halted() or (not self._busy and len(self._pending) < self.batch_size),
-                timeout=left())
+                timeout=left(),
+            )
             if ready and self._pending and not halted():
                 self._force = True
                 self._cond.notify_all()
             done = self._cond.wait_for(
-                lambda: halted() or (not self._pending and not self._busy), timeout=left())
+                lambda: halted() or (not self._pending and not self._busy), timeout=left()
+            )
             pending = len(self._pending)
             if halted() and pending:
                 raise SessionError(
                     f"The model is no longer updated: its session was stopped "
                     f"(session.stop()), and {pending} answer(s) given since its last update "
                     f"did not reach it (they are stored in the dataset). Start a new session "
-                    f"to go on learning, or train on the dataset with nba.train().")
+                    f"to go on learning, or train on the dataset with nba.train()."
+                )
             if not done:
-                what = (f"{pending} answer(s) had not reached the model" if pending else
-                        "an update was still running")
+                what = (
+                    f"{pending} answer(s) had not reached the model"
+                    if pending
+                    else "an update was still running"
+                )
                 warnings.warn(
                     f"update_model(): after {timeout} s {what}; the update goes on in the "
                     f"background. Call update_model() again (or with a longer timeout) to "
-                    f"wait for it.", RuntimeWarning, stacklevel=3)
+                    f"wait for it.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
                 return False
             return True
 
@@ -175,7 +196,8 @@ class ModelUpdater:
         with self._cond:
             return self._cond.wait_for(
                 lambda: self._halted() or (not self._busy and len(self._pending) < self.batch_size),
-                timeout=timeout)
+                timeout=timeout,
+            )
 
     def stop(self) -> None:
         with self._cond:
@@ -189,8 +211,9 @@ class ModelUpdater:
     def _run(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._stopped or self._force
-                                    or len(self._pending) >= self.batch_size)
+                self._cond.wait_for(
+                    lambda: self._stopped or self._force or len(self._pending) >= self.batch_size
+                )
                 if self._stopped:
                     return
                 # Exactly batch_size answers an update, however fast they come, so the model
@@ -219,8 +242,11 @@ class ModelUpdater:
                 if ih not in touched:
                     touched.append(ih)
             groups = [list(self._answers[ih]) for ih in touched]
-            accepted = {ih: list(answers) for ih, answers in self._answers.items()
-                        if ih not in touched and any(a.get("answer") == "accept" for a in answers)}
+            accepted = {
+                ih: list(answers)
+                for ih, answers in self._answers.items()
+                if ih not in touched and any(a.get("answer") == "accept" for a in answers)
+            }
         groups += self._replay_sample(accepted)
         gold = self._random.sample(self.gold, min(self.gold_per_update, len(self.gold)))
         stats = ExampleStats()
@@ -263,8 +289,7 @@ class ModelUpdater:
                     # Isolate the example spaCy cannot learn from (e.g. E024), keep the others.
                     for example in examples:
                         try:
-                            losses = self.nlp.update([example], sgd=self.optimizer,
-                                                     drop=self.drop)
+                            losses = self.nlp.update([example], sgd=self.optimizer, drop=self.drop)
                             loss += float(sum(losses.values()))
                         except Exception as err:
                             failed.append(f"{example.reference.text[:60]!r}: {err}")

@@ -143,7 +143,9 @@ class _Feed:
     def _needs_tasks(self) -> bool:
         with self.lock:
             return (
-                not self.closed and not self.exhausted and not self.error
+                not self.closed
+                and not self.exhausted
+                and not self.error
                 and len(self.outstanding) < self.size
             )
 
@@ -332,8 +334,13 @@ class _Feed:
             self.error = self.error or _error_text(exc)
         reason = getattr(self.session, "closed_reason", None)
         if reason:
-            return {"queue": [], "history": history, "progress": progress, "status": "closed",
-                    "error": reason}
+            return {
+                "queue": [],
+                "history": history,
+                "progress": progress,
+                "status": "closed",
+                "error": reason,
+            }
         if self.outstanding:
             status = "ready"
         elif self.error:
@@ -353,8 +360,11 @@ class _Feed:
             "error": error,
         }
 
-    def publish(self, acks: tuple[AnnotationWidget, dict[str, int]] | None = None,
-                notice: tuple[AnnotationWidget, str] | None = None) -> None:
+    def publish(
+        self,
+        acks: tuple[AnnotationWidget, dict[str, int]] | None = None,
+        notice: tuple[AnnotationWidget, str] | None = None,
+    ) -> None:
         """Send the shared state to every live view (one comm message per view).
 
         Sent as a reply to the last front-end message, from whichever thread: ipykernel 7 routes
@@ -368,8 +378,11 @@ class _Feed:
             else:
                 self.reply_context.copy().run(self._send_state, acks, notice)
 
-    def _send_state(self, acks: tuple[AnnotationWidget, dict[str, int]] | None,
-                    notice: tuple[AnnotationWidget, str] | None) -> None:
+    def _send_state(
+        self,
+        acks: tuple[AnnotationWidget, dict[str, int]] | None,
+        notice: tuple[AnnotationWidget, str] | None,
+    ) -> None:
         state = self.state()
         for view in list(self.views):
             with view.hold_sync():
@@ -462,8 +475,7 @@ def _spans(raw: Any) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(raw, list) or not all(isinstance(s, dict) for s in raw):
         raise AnswerError(f"'spans' must be a list of span objects, got {raw!r:.80}.")
-    return [{"start": s.get("start"), "end": s.get("end"), "label": s.get("label")}
-            for s in raw]
+    return [{"start": s.get("start"), "end": s.get("end"), "label": s.get("label")} for s in raw]
 
 
 _FEEDS: weakref.WeakKeyDictionary[Any, _Feed] = weakref.WeakKeyDictionary()

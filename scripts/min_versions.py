@@ -29,8 +29,10 @@ def lower_bounds(pyproject: Path = PYPROJECT) -> dict[str, str]:
         m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*)", dep)
         low = re.search(r">=\s*([0-9][^,\s]*)", m.group(2)) if m else None
         if not low:
-            sys.exit(f"{pyproject}: dependency {dep!r} has no lower bound (>=): give it one, "
-                     "the oldest version that works.")
+            sys.exit(
+                f"{pyproject}: dependency {dep!r} has no lower bound (>=): give it one, "
+                "the oldest version that works."
+            )
         bounds[m.group(1)] = low.group(1)
     return bounds
 
@@ -40,11 +42,15 @@ def main() -> int:
     if sys.argv[1:] == ["--check"]:
         from packaging.version import Version  # a dependency of spaCy: installed by now
 
-        wrong = {name: metadata.version(name) for name, low in bounds.items()
-                 if Version(metadata.version(name)) != Version(low)}
+        wrong = {
+            name: metadata.version(name)
+            for name, low in bounds.items()
+            if Version(metadata.version(name)) != Version(low)
+        }
         for name, installed in wrong.items():
-            print(f"{name} {installed} is installed, not the minimum {bounds[name]}",
-                  file=sys.stderr)
+            print(
+                f"{name} {installed} is installed, not the minimum {bounds[name]}", file=sys.stderr
+            )
         return 1 if wrong else 0
     print("\n".join(f"{name}=={low}" for name, low in bounds.items()))
     return 0

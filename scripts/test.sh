@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run the whole test suite: Python unit and integration tests, the
-# widget's JS unit tests, and the end-to-end tests in Chromium inside JupyterLab; and, first,
-# a subset of the Python tests with the oldest dependency versions pyproject.toml allows, in
-# their own venv (scripts/test-min.sh; NBANNOTATE_MIN_VERSIONS=0 skips it). Arguments go to
-# the main pytest run. Fails if either run fails.
+# Set up (if needed), check lint, formatting and types (scripts/lint.sh), and run the whole
+# test suite: Python unit and integration tests, the widget's JS unit tests and type check,
+# and the end-to-end tests in Chromium inside JupyterLab; and, first, a subset of the Python
+# tests with the oldest dependency versions pyproject.toml allows, in their own venv
+# (scripts/test-min.sh; NBANNOTATE_MIN_VERSIONS=0 skips it). Arguments go to the main pytest
+# run. Fails if any part fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/lint.sh  # ruff check, ruff format --check, mypy: the habits CI enforces
 if [ -f package.json ] && [ -d node_modules ]; then
   npm test --silent
 fi

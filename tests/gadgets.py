@@ -22,8 +22,9 @@ TEMPLATES = [
 def gadget_texts(n: int, seed: int = 0, products: list[str] = PRODUCTS) -> list[str]:
     """Short texts, each naming one product, made unique by a trailing tag."""
     rng = random.Random(seed)
-    return [rng.choice(TEMPLATES).format(p=rng.choice(products)) + f" #{seed}x{i}"
-            for i in range(n)]
+    return [
+        rng.choice(TEMPLATES).format(p=rng.choice(products)) + f" #{seed}x{i}" for i in range(n)
+    ]
 
 
 def product_patterns() -> list[dict]:
@@ -96,14 +97,16 @@ def trained_gadget_model(path: Path, n: int = 200, epochs: int = 10) -> Path:
     spacy.util.fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("ner").add_label("PRODUCT")
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": sorted(gold_spans(t))})
-                for t in gadget_texts(n, seed=1)]
+    examples = [
+        Example.from_dict(nlp.make_doc(t), {"entities": sorted(gold_spans(t))})
+        for t in gadget_texts(n, seed=1)
+    ]
     nlp.initialize(lambda: examples)
     rng = random.Random(0)
     for _ in range(epochs):
         rng.shuffle(examples)
         for i in range(0, len(examples), 16):
-            nlp.update(examples[i:i + 16], drop=0.1)
+            nlp.update(examples[i : i + 16], drop=0.1)
     nlp.to_disk(path)
     return path
 

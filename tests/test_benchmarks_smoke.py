@@ -20,18 +20,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(script: str, *args: str, env: dict[str, str] | None = None,
-        timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+def run(
+    script: str, *args: str, env: dict[str, str] | None = None, timeout: float = 1800
+) -> subprocess.CompletedProcess[str]:
     # The timeout only stops a hung script: a loaded 2-core machine runs --quick many times
     # slower than an idle one.
-    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _ok(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n" \
-                                 f"{proc.stderr[-4000:]}"
+    assert proc.returncode == 0, (
+        f"exit {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    )
     return proc.stdout
 
 
@@ -63,8 +70,9 @@ def test_gold_curve_quick_trains_each_size(shared_data: Path, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_gold_curve_quick_trains_from_a_base_of_word_vectors(shared_data: Path,
-                                                             tmp_path: Path) -> None:
+def test_gold_curve_quick_trains_from_a_base_of_word_vectors(
+    shared_data: Path, tmp_path: Path
+) -> None:
     """``--base``: every model the protocol trains starts from that pipeline (here one of
     word vectors; the test sentences are scored with the trained pipeline's own vocab)."""
     import numpy as np
@@ -75,15 +83,25 @@ def test_gold_curve_quick_trains_from_a_base_of_word_vectors(shared_data: Path,
     for word in ("the", "The", "I", "@", "London", "today", "RT"):
         base.vocab.set_vector(word, rng.normal(size=8).astype("float32"))
     base.to_disk(tmp_path / "vectors")
-    _ok(run("gold_curve.py", "--quick", "--silent", "--base", str(tmp_path / "vectors"),
-            "--results", str(tmp_path)))
+    _ok(
+        run(
+            "gold_curve.py",
+            "--quick",
+            "--silent",
+            "--base",
+            str(tmp_path / "vectors"),
+            "--results",
+            str(tmp_path),
+        )
+    )
     payload = json.loads((tmp_path / "gold_curve_quick.json").read_text())
     assert [r["sentences"] for r in payload["rows"]] == [50, 100]
     assert payload["settings"]["base"] == str(tmp_path / "vectors")
 
 
-def test_vectors_names_the_packages_it_needs(monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_vectors_names_the_packages_it_needs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import vectors
@@ -96,12 +114,23 @@ def test_vectors_names_the_packages_it_needs(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.slow
-def test_replay_variants_run_the_learning_benchmark_patched(shared_data: Path,
-                                                           tmp_path: Path) -> None:
+def test_replay_variants_run_the_learning_benchmark_patched(
+    shared_data: Path, tmp_path: Path
+) -> None:
     bad = run("replay_variants.py", "--replay-variant", "most", "--quick")
     assert bad.returncode != 0 and "--replay-variant must be one of all, entities" in bad.stderr
-    out = _ok(run("replay_variants.py", "--replay-variant", "all", "--quick", "--in-loop-only",
-                  "--silent", "--results", str(tmp_path)))
+    out = _ok(
+        run(
+            "replay_variants.py",
+            "--replay-variant",
+            "all",
+            "--quick",
+            "--in-loop-only",
+            "--silent",
+            "--results",
+            str(tmp_path),
+        )
+    )
     assert "In-loop model" in out
     unit = json.loads((tmp_path / "learning_quick.json").read_text())["units"][0]
     assert "error" not in unit, unit.get("traceback")
@@ -114,13 +143,15 @@ def test_bootstrap_quick_compares_completions_on_a_new_label(tmp_path: Path) -> 
     assert "score of unseen products" in out
     rows = json.loads((tmp_path / "bootstrap_quick.json").read_text())["rows"]
     assert sorted((r["config"], r["seed"]) for r in rows) == [
-        (c, s) for c in ("gated", "none", "ungated") for s in (0, 1)]
+        (c, s) for c in ("gated", "none", "ungated") for s in (0, 1)
+    ]
     for r in rows:
         assert 0.0 <= r["min_unseen"] <= r["mean_unseen"] <= 1.0
         answered = sum(r[k] for k in r if k.endswith(("_accept", "_reject")))
         assert answered == 60  # every decision answered and counted once
-    assert not [r for r in rows if r["config"] == "none" and r["completion_reject"]
-                + r["completion_accept"]]
+    assert not [
+        r for r in rows if r["config"] == "none" and r["completion_reject"] + r["completion_accept"]
+    ]
 
 
 @pytest.mark.slow
@@ -132,8 +163,9 @@ def test_beam_coverage_quick_reports_recall_by_width(shared_data: Path, tmp_path
     for width in (4, 16):
         recall = [r["recall"] for r in rows if r["width"] == width]
         assert recall == sorted(recall, reverse=True)  # a higher threshold keeps fewer
-    any4, any16 = ([r["recall"] for r in rows if r["width"] == w and r["threshold"] == 0.0][0]
-                   for w in (4, 16))
+    any4, any16 = (
+        [r["recall"] for r in rows if r["width"] == w and r["threshold"] == 0.0][0] for w in (4, 16)
+    )
     assert 0.0 < any4 <= any16 <= 1.0  # a wider beam holds at least as many gold entities
 
 
@@ -145,8 +177,9 @@ def test_learning_without_data_says_where_it_looked(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_loop_speed_quick_reports_throughput_latency_memory(shared_data: Path,
-                                                            tmp_path: Path) -> None:
+def test_loop_speed_quick_reports_throughput_latency_memory(
+    shared_data: Path, tmp_path: Path
+) -> None:
     out = _ok(run("loop_speed.py", "--quick", "--results", str(tmp_path)))
     assert "nlp.pipe (greedy)" in out and "beam 16" in out
     assert "answer() latency" in out and "Model update of 10 answers" in out
@@ -175,30 +208,52 @@ def test_store_speed_quick_reports_rows_per_second(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_train_variants_quick_trains_every_variant_on_saved_answers(shared_data: Path,
-                                                                    tmp_path: Path) -> None:
+def test_train_variants_quick_trains_every_variant_on_saved_answers(
+    shared_data: Path, tmp_path: Path
+) -> None:
     out = _ok(run("train_variants.py", "--quick", "--silent", "--results", str(tmp_path)))
     assert "minus base (paired)" in out
     payload = json.loads((tmp_path / "train_variants_quick.json").read_text())
     (unit,) = payload["units"]
     row = unit["80"]
-    assert set(row) >= {"base", "complete_start", "complete_pass1", "complete_pass1_silver",
-                        "silver_pass1", "finetune", "binary_weight_2", "binary_weight_3", "beam",
-                        "gold_quarter", "gold_quarter_silver_pass1", "gold_quarter_beam"}
+    assert set(row) >= {
+        "base",
+        "complete_start",
+        "complete_pass1",
+        "complete_pass1_silver",
+        "silver_pass1",
+        "finetune",
+        "binary_weight_2",
+        "binary_weight_3",
+        "beam",
+        "gold_quarter",
+        "gold_quarter_silver_pass1",
+        "gold_quarter_beam",
+    }
     assert all(0.0 <= row[v] <= 1.0 for v in ("base", "complete_start", "finetune"))
     # A beam training spaCy aborts is recorded as missing, with the reason.
     for v in ("beam", "gold_quarter_beam"):
         assert (row[v] is not None and 0.0 <= row[v] <= 1.0) or unit.get("aborted")
     # The loop's 80 answers leave partially answered texts, and the start model completes some.
     assert row["complete_start_stats"]["partial_texts"] > 0
-    assert 0 < row["complete_start_stats"]["completed"] <= row["complete_start_stats"][
-        "partial_texts"]
+    assert (
+        0 < row["complete_start_stats"]["completed"] <= row["complete_start_stats"]["partial_texts"]
+    )
 
 
 def test_paired_joins_saved_runs_seed_by_seed() -> None:
     """paired.py reads the committed learning.py units: run G against gold for N/4 sentences."""
-    out = _ok(run("paired.py", "--seeds", "0-1", "--a", "exp_gate:whole/uncertain",
-                  "--b", "learning2000c:gold_quarter"))
+    out = _ok(
+        run(
+            "paired.py",
+            "--seeds",
+            "0-1",
+            "--a",
+            "exp_gate:whole/uncertain",
+            "--b",
+            "learning2000c:gold_quarter",
+        )
+    )
     rows = [line for line in out.splitlines() if line.startswith("| 500 ")]
     assert len(rows) == 1 and "| 2 " in rows[0] and " of 2 " in rows[0]
     bad = run("paired.py", "--a", "exp_gate", "--b", "learning2000c:gold_quarter")

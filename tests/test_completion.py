@@ -33,7 +33,10 @@ def test_the_consistent_analysis_keeps_accepts_drops_rejects_and_known_wrong_who
     assert ents == (a,) and prob == 0.2 and share == pytest.approx(2 / 3)
     # ... and once (a,) was rejected as a whole, only (a, c) is left.
     assert consistent_analysis(analyses, {a}, {b}, {frozenset({a})}) == (
-        pytest.approx(1.0), 0.1, (a, c))
+        pytest.approx(1.0),
+        0.1,
+        (a, c),
+    )
     # Accepted c with a rejected: nothing in the beam agrees.
     assert consistent_analysis(analyses, {c}, {a, b}) is None
     assert consistent_analysis([], set(), set()) is None
@@ -43,8 +46,16 @@ def test_after_a_texts_span_answers_its_completion_is_asked_once(tmp_path, db_pa
     """A user answers the span questions on a sentence; right after the last one the session
     asks whether the model's analysis that agrees with those answers is the whole truth."""
     model = trained_gadget_model(tmp_path / "model", epochs=2)  # right often, not always
-    s = nba.teach("complete", gadget_texts(800), str(model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, whole=None, complete=0.0)
+    s = nba.teach(
+        "complete",
+        gadget_texts(800),
+        str(model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        complete=0.0,
+    )
     try:
         done = run(s, 300)
         later = s.next_tasks(30, timeout=60)
@@ -66,7 +77,7 @@ def test_after_a_texts_span_answers_its_completion_is_asked_once(tmp_path, db_pa
         immediate += i - last == 1
         assert {k for t in spans if t["answer"] == "accept" for k in keys(t)} <= keys(task)
         assert not {k for t in spans if t["answer"] == "reject" for k in keys(t)} & keys(task)
-        assert not [t for t in done[i + 1:] + later if t["_input_hash"] == task["_input_hash"]]
+        assert not [t for t in done[i + 1 :] + later if t["_input_hash"] == task["_input_hash"]]
     # Later only when another question of the text was still queued and then not asked (the
     # model, updated meanwhile, re-scored the text and no longer proposed it).
     assert immediate >= len(asked) / 2, "completion questions came late"
@@ -82,8 +93,16 @@ def test_after_a_texts_span_answers_its_completion_is_asked_once(tmp_path, db_pa
 
 def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(tmp_path, db_path):
     model = trained_gadget_model(tmp_path / "model", epochs=2)
-    s = nba.teach("undo", gadget_texts(400), str(model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, whole=None, complete=0.0)
+    s = nba.teach(
+        "undo",
+        gadget_texts(400),
+        str(model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        complete=0.0,
+    )
     try:
         task, last = answer_until_completion(s)
         assert last["_input_hash"] == task["_input_hash"]
@@ -103,8 +122,16 @@ def test_undoing_the_last_span_answer_before_the_completion_asks_it_again(tmp_pa
 def test_completion_questions_are_on_by_default_and_off_with_none(tmp_path, db_path, complete):
     model = trained_gadget_model(tmp_path / "model")  # no patterns: nothing to wait for
     extra = {} if complete == "default" else {"complete": complete}
-    s = nba.teach("plain", gadget_texts(200), str(model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, whole=None, **extra)
+    s = nba.teach(
+        "plain",
+        gadget_texts(200),
+        str(model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        **extra,
+    )
     try:
         done = run(s, 60)
     finally:
@@ -123,8 +150,16 @@ def test_completion_questions_are_on_by_default_and_off_with_none(tmp_path, db_p
 def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_path):
     """Bootstrapping a label from patterns, completion questions wait until the annotator has
     accepted 20 spans that the model proposed itself; accepted pattern matches do not count."""
-    s = nba.teach("gate", gadget_texts(1200), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, complete=0.0)
+    s = nba.teach(
+        "gate",
+        gadget_texts(1200),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        complete=0.0,
+    )
     try:
         done = run(s, 600)  # in step with the updates: the same run on any machine
     finally:
@@ -133,8 +168,13 @@ def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_pa
     assert first is not None, "no completion question in 600 decisions"
 
     def accepted_from(source: str) -> int:
-        return sum(1 for t in done[:first] if t["answer"] == "accept"
-                   and not t["meta"].get("whole") and t["spans"][0]["source"] == source)
+        return sum(
+            1
+            for t in done[:first]
+            if t["answer"] == "accept"
+            and not t["meta"].get("whole")
+            and t["spans"][0]["source"] == source
+        )
 
     assert COMPLETE_AFTER_MODEL_ACCEPTS == 20
     assert accepted_from("model") >= 20
@@ -143,8 +183,15 @@ def test_with_patterns_completions_wait_until_the_model_proposes_the_label(db_pa
 
 def test_without_patterns_completions_start_after_20_accepted_model_spans(tmp_path, db_path):
     model = trained_gadget_model(tmp_path / "model")  # one confident span per sentence
-    s = nba.teach("rate", gadget_texts(100), str(model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, whole=None)
+    s = nba.teach(
+        "rate",
+        gadget_texts(100),
+        str(model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+    )
     spans = 0
     asked_after = []  # span questions answered when each completion question came
     try:
@@ -172,8 +219,11 @@ def test_the_gate_follows_the_share_of_the_models_latest_spans_accepted():
     hashes = iter(range(1, 10_000))
 
     def task(source: str = "model", whole: bool = False) -> dict:
-        return {"_task_hash": next(hashes), "meta": {"whole": whole},
-                "spans": [{"start": 0, "end": 1, "label": "X", "source": source}]}
+        return {
+            "_task_hash": next(hashes),
+            "meta": {"whole": whole},
+            "spans": [{"start": 0, "end": 1, "label": "X", "source": source}],
+        }
 
     p = ModelProposals()
     accepted = [task() for _ in range(19)]
@@ -212,8 +262,16 @@ def test_texts_waiting_for_answers_are_bounded(db_path, monkeypatch):
     import nbannotate.questions as questions_module
 
     monkeypatch.setattr(questions_module, "MAX_OPEN_TEXTS", 5)
-    s = nba.teach("bounded", gadget_texts(200), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, complete=0.5)
+    s = nba.teach(
+        "bounded",
+        gadget_texts(200),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        complete=0.5,
+    )
     try:
         tasks = s.next_tasks(60, timeout=60)
         assert len({t["_input_hash"] for t in tasks}) > 5

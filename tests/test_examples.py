@@ -12,17 +12,24 @@ TEXT = "I bought an iPhone and a Pixel today"
 
 
 def answer(spans, ans, view="ner"):
-    return dict(make_task(TEXT, [], [{"start": s, "end": e, "label": lab} for s, e, lab in spans],
-                          view_id=view), answer=ans)
+    return dict(
+        make_task(
+            TEXT, [], [{"start": s, "end": e, "label": lab} for s, e, lab in spans], view_id=view
+        ),
+        answer=ans,
+    )
 
 
 def test_binary_answers_merge_into_one_example_with_missing_tokens():
     nlp = load_model("blank:en", ["PRODUCT"])
-    examples, stats = answers_to_examples(nlp, [
-        answer([(12, 18, "PRODUCT")], "accept"),
-        answer([(25, 30, "PRODUCT")], "reject"),
-        answer([(0, 1, "PRODUCT")], "ignore"),
-    ])
+    examples, stats = answers_to_examples(
+        nlp,
+        [
+            answer([(12, 18, "PRODUCT")], "accept"),
+            answer([(25, 30, "PRODUCT")], "reject"),
+            answer([(0, 1, "PRODUCT")], "ignore"),
+        ],
+    )
     (ex,) = examples
     assert [t.ent_iob_ for t in ex.reference] == ["", "", "", "B", "", "", "", ""]
     assert [s.text for s in ex.reference.spans[INCORRECT_SPANS_KEY]] == ["Pixel"]
@@ -31,10 +38,13 @@ def test_binary_answers_merge_into_one_example_with_missing_tokens():
 
 def test_latest_answer_wins_and_conflicts_are_counted():
     nlp = load_model("blank:en", ["PRODUCT"])
-    examples, stats = answers_to_examples(nlp, [
-        answer([(12, 18, "PRODUCT")], "accept"),
-        answer([(12, 18, "PRODUCT")], "reject"),
-    ])
+    examples, stats = answers_to_examples(
+        nlp,
+        [
+            answer([(12, 18, "PRODUCT")], "accept"),
+            answer([(12, 18, "PRODUCT")], "reject"),
+        ],
+    )
     (ex,) = examples
     assert not list(ex.reference.ents)
     assert [s.text for s in ex.reference.spans[INCORRECT_SPANS_KEY]] == ["iPhone"]
@@ -45,14 +55,15 @@ def test_latest_answer_wins_and_conflicts_are_counted():
 
 def test_gold_is_complete_and_whitespace_spans_are_dropped():
     nlp = load_model("blank:en", ["PRODUCT"])
-    examples, stats = answers_to_examples(nlp, [
-        answer([(12, 18, "PRODUCT"), (25, 30, "PRODUCT")], "accept", VIEW_MANUAL),
-    ])
-    assert [t.ent_iob_ for t in examples[0].reference] == ["O", "O", "O", "B", "O", "O", "B",
-                                                            "O"]
+    examples, stats = answers_to_examples(
+        nlp,
+        [
+            answer([(12, 18, "PRODUCT"), (25, 30, "PRODUCT")], "accept", VIEW_MANUAL),
+        ],
+    )
+    assert [t.ent_iob_ for t in examples[0].reference] == ["O", "O", "O", "B", "O", "O", "B", "O"]
     nlp2 = spacy.blank("en")
-    spaced = dict(make_task("a  b", [], [{"start": 1, "end": 3, "label": "X"}]),
-                  answer="accept")
+    spaced = dict(make_task("a  b", [], [{"start": 1, "end": 3, "label": "X"}]), answer="accept")
     examples, stats = answers_to_examples(nlp2, [spaced])
     assert examples == [] and stats.misaligned == 1
 
@@ -63,12 +74,14 @@ def test_spans_off_the_token_boundaries_are_dropped_never_widened():
     text = "I preordered the GalaxyS24 yesterday ."
     galaxy = [{"start": 17, "end": 23, "label": "PRODUCT"}]
     rejected = dict(make_task(text, [], galaxy), answer="reject")
-    accepted = dict(make_task(text, [], [{"start": 2, "end": 12, "label": "PRODUCT"}]),
-                    answer="accept")
+    accepted = dict(
+        make_task(text, [], [{"start": 2, "end": 12, "label": "PRODUCT"}]), answer="accept"
+    )
     (ex,), stats = answers_to_examples(nlp, [rejected, accepted])
     # The reject said nothing about "GalaxyS24": nothing is known wrong there.
     assert INCORRECT_SPANS_KEY not in ex.reference.spans or not list(
-        ex.reference.spans[INCORRECT_SPANS_KEY])
+        ex.reference.spans[INCORRECT_SPANS_KEY]
+    )
     assert [e.text for e in ex.reference.ents] == ["preordered"]
     assert stats.misaligned == 1
     # A complete analysis with such a span: its token is unknown, not "O" nor the entity.
@@ -83,8 +96,16 @@ def test_spans_off_the_token_boundaries_are_dropped_never_widened():
 
 def test_a_person_rejecting_an_analysis_outranks_its_silver_analysis():
     nlp = load_model("blank:en", ["PRODUCT"])
-    silver = dict(make_task(TEXT, [], [{"start": 12, "end": 18, "label": "PRODUCT"}],
-                            {"silver": True}, view_id=VIEW_MANUAL), answer="accept")
+    silver = dict(
+        make_task(
+            TEXT,
+            [],
+            [{"start": 12, "end": 18, "label": "PRODUCT"}],
+            {"silver": True},
+            view_id=VIEW_MANUAL,
+        ),
+        answer="accept",
+    )
     rejected = answer([(12, 18, "PRODUCT")], "reject", VIEW_MANUAL)  # the same analysis
     for tasks in ([silver, rejected], [rejected, silver]):
         examples, stats = answers_to_examples(nlp, tasks)

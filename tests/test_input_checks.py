@@ -50,8 +50,19 @@ def test_bad_numbers_fail_at_teach_naming_the_argument(db_path, kwargs, message)
 def test_good_numbers_of_every_kind_are_taken(db_path):
     import numpy as np
 
-    s = nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db_path, replay=0, gold_per_update=0,
-                  seed=np.int64(3), bias=-0.2, learn_rate=0.002, batch_size=np.int32(2))
+    s = nba.teach(
+        "t",
+        TEXTS,
+        "blank:en",
+        ["PRODUCT"],
+        db=db_path,
+        replay=0,
+        gold_per_update=0,
+        seed=np.int64(3),
+        bias=-0.2,
+        learn_rate=0.002,
+        batch_size=np.int32(2),
+    )
     try:
         assert s.updater.replay == 0 and s.updater.gold_per_update == 0
         assert s.updater.batch_size == 2 and s.updater.optimizer.learn_rate == 0.002
@@ -59,14 +70,24 @@ def test_good_numbers_of_every_kind_are_taken(db_path):
         s.stop()
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda db: nba.correct("c", TEXTS, "blank:en", ["PRODUCT"], db=db, batch_size="10"),
-     "batch_size must be a positive integer"),
-    (lambda db: nba.silver("s", TEXTS, "blank:en", db=db, batch_size=0),
-     "batch_size must be a positive integer"),
-    (lambda db: nba.silver("s", TEXTS, "blank:en", db=db, threshold=True),
-     "threshold must be a probability"),
-], ids=["correct batch_size", "silver batch_size", "silver threshold"])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda db: nba.correct("c", TEXTS, "blank:en", ["PRODUCT"], db=db, batch_size="10"),
+            "batch_size must be a positive integer",
+        ),
+        (
+            lambda db: nba.silver("s", TEXTS, "blank:en", db=db, batch_size=0),
+            "batch_size must be a positive integer",
+        ),
+        (
+            lambda db: nba.silver("s", TEXTS, "blank:en", db=db, threshold=True),
+            "threshold must be a probability",
+        ),
+    ],
+    ids=["correct batch_size", "silver batch_size", "silver threshold"],
+)
 def test_bad_numbers_fail_at_correct_and_silver(db_path, call, message):
     with pytest.raises(ValueError, match=message):
         call(db_path)
@@ -92,13 +113,21 @@ def test_a_bad_dataset_name_is_a_dataset_error_at_every_recipe(db_path, recipe, 
     assert nba.Database(db_path).datasets() == []
 
 
-@pytest.mark.parametrize("call, error", [
-    (lambda db: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db, sorter="uncertain"),
-     "Unknown sorter 'uncertain'"),
-    (lambda db: nba.manual("m", TEXTS, [], db=db), "manual\\(\\) needs labels"),
-    (lambda db: nba.Database(db).add_dataset("d", meta={"when": object()}),
-     "meta must be JSON-serializable"),
-], ids=["sorter", "manual labels", "dataset meta"])
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (
+            lambda db: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], db=db, sorter="uncertain"),
+            "Unknown sorter 'uncertain'",
+        ),
+        (lambda db: nba.manual("m", TEXTS, [], db=db), "manual\\(\\) needs labels"),
+        (
+            lambda db: nba.Database(db).add_dataset("d", meta={"when": object()}),
+            "meta must be JSON-serializable",
+        ),
+    ],
+    ids=["sorter", "manual labels", "dataset meta"],
+)
 def test_other_bad_arguments_raise_the_package_errors(db_path, call, error):
     with pytest.raises(nba.NBAnnotateError, match=error) as err:
         call(db_path)
@@ -122,12 +151,16 @@ def test_every_error_raised_in_the_package_derives_from_nbannotate_error():
     bad = []
     for path in sorted(pkg.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                    and isinstance(node.exc.func, ast.Name)):
+            if not (
+                isinstance(node, ast.Raise)
+                and isinstance(node.exc, ast.Call)
+                and isinstance(node.exc.func, ast.Name)
+            ):
                 continue
             name = node.exc.func.id
             cls = getattr(errors, name, None) or getattr(
-                __import__(f"nbannotate.{path.stem}", fromlist=["_"]), name, None)
+                __import__(f"nbannotate.{path.stem}", fromlist=["_"]), name, None
+            )
             if not inspect.isclass(cls):  # a parameter, or a function that builds the error
                 continue
             if not issubclass(cls, errors.NBAnnotateError) and (path.name, name) not in exempt:
@@ -141,8 +174,10 @@ def test_every_error_raised_in_the_package_derives_from_nbannotate_error():
 def test_patterns_of_no_session_label_fail_and_of_some_warn(db_path):
     """A label typo (or case) in the patterns bootstrapped nothing, without a word."""
     typo = [{"label": "Product", "pattern": [{"lower": "iphone"}]}]
-    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], typo, db=db_path),
-                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=typo, db=db_path)):
+    for call in (
+        lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], typo, db=db_path),
+        lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=typo, db=db_path),
+    ):
         with pytest.raises(PatternError) as err:
             call()
         msg = str(err.value)
@@ -152,8 +187,9 @@ def test_patterns_of_no_session_label_fail_and_of_some_warn(db_path):
 
     mixed = [*product_patterns(), {"label": "BRAND", "pattern": "Samsung"}]
     with pytest.warns(UserWarning, match=r"1 of 5 patterns are not used: .*\('BRAND'\)") as got:
-        s = nba.teach("t", gadget_texts(20), "blank:en", ["PRODUCT"], mixed, db=db_path,
-                      sorter="none")
+        s = nba.teach(
+            "t", gadget_texts(20), "blank:en", ["PRODUCT"], mixed, db=db_path, sorter="none"
+        )
     assert got[0].filename == __file__  # it points at the user's call
     try:
         assert len(s.scorer.patterns) == 4
@@ -167,35 +203,50 @@ def test_patterns_of_no_session_label_fail_and_of_some_warn(db_path):
 
 def test_a_bad_token_pattern_in_a_file_names_its_file_and_line(db_path, tmp_path):
     path = tmp_path / "patterns.jsonl"
-    path.write_text('{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n\n\n'
-                    '{"label": "PRODUCT", "pattern": [{"lower": "galaxy"}, {"lowr": "s"}]}\n',
-                    encoding="utf-8")
-    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
-                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path)):
+    path.write_text(
+        '{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n\n\n'
+        '{"label": "PRODUCT", "pattern": [{"lower": "galaxy"}, {"lowr": "s"}]}\n',
+        encoding="utf-8",
+    )
+    for call in (
+        lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
+        lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path),
+    ):
         with pytest.raises(PatternError) as err:
             call()
         msg = str(err.value)
-        assert msg.startswith(f"{path}, line 4: invalid token pattern: token 2, 'lowr': "
-                              "not a token attribute spaCy knows"), msg
+        assert msg.startswith(
+            f"{path}, line 4: invalid token pattern: token 2, 'lowr': "
+            "not a token attribute spaCy knows"
+        ), msg
         assert "\x1f" not in msg and "Pattern 0" not in msg
     assert nba.Database(db_path).datasets() == []
 
 
-@pytest.mark.parametrize("token, says", [
-    ({"POS": "PROPN"}, "matches on POS, which this pipeline does not set"),
-    ({"lemma": "buy"}, "matches on LEMMA, which this pipeline does not set"),
-    ({"_": {"is_brand": True}}, "the token extension '_.is_brand', which is not registered"),
-])
-def test_a_pattern_on_what_the_pipeline_does_not_set_fails_at_the_call(db_path, tmp_path,
-                                                                        token, says):
+@pytest.mark.parametrize(
+    "token, says",
+    [
+        ({"POS": "PROPN"}, "matches on POS, which this pipeline does not set"),
+        ({"lemma": "buy"}, "matches on LEMMA, which this pipeline does not set"),
+        ({"_": {"is_brand": True}}, "the token extension '_.is_brand', which is not registered"),
+    ],
+)
+def test_a_pattern_on_what_the_pipeline_does_not_set_fails_at_the_call(
+    db_path, tmp_path, token, says
+):
     """Prodigy pattern files often match on POS; on blank:en spaCy's Matcher raised E155 from
     the first next_task(), naming no pattern."""
     path = tmp_path / "patterns.jsonl"
-    path.write_text('{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n'
-                    + json.dumps({"label": "PRODUCT", "pattern": [token, {"IS_DIGIT": True}]})
-                    + "\n", encoding="utf-8")
-    for call in (lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
-                 lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path)):
+    path.write_text(
+        '{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}\n'
+        + json.dumps({"label": "PRODUCT", "pattern": [token, {"IS_DIGIT": True}]})
+        + "\n",
+        encoding="utf-8",
+    )
+    for call in (
+        lambda: nba.teach("t", TEXTS, "blank:en", ["PRODUCT"], path, db=db_path),
+        lambda: nba.manual("m", TEXTS, ["PRODUCT"], patterns=path, db=db_path),
+    ):
         with pytest.raises(PatternError) as err:
             call()
         assert str(err.value).startswith(f"{path}, line 2: "), err.value
@@ -210,10 +261,10 @@ def test_a_text_longer_than_the_model_takes_fails_naming_it(db_path):
     """spaCy's E088 came from a thread at next_task, naming nothing; now the call that got the
     text says which one and what to do, and one past the head stops the session the same way."""
     book = "word " * 210_000  # no sentence end: splitting cannot shorten it
-    for call in (lambda: nba.teach("t", ["I bought an iPhone .", book], "blank:en", ["PRODUCT"],
-                                   db=db_path),
-                 lambda: nba.manual("m", ["I bought an iPhone .", book], ["PRODUCT"],
-                                    db=db_path)):
+    for call in (
+        lambda: nba.teach("t", ["I bought an iPhone .", book], "blank:en", ["PRODUCT"], db=db_path),
+        lambda: nba.manual("m", ["I bought an iPhone .", book], ["PRODUCT"], db=db_path),
+    ):
         with pytest.raises(SourceError) as err:
             call()
         msg = str(err.value)
@@ -222,8 +273,9 @@ def test_a_text_longer_than_the_model_takes_fails_naming_it(db_path):
     assert nba.Database(db_path).datasets() == []
 
     late = [f"text {i} ." for i in range(VALIDATE_LINES)] + [book, "after ."]
-    s = nba.teach("t", late, "blank:en", ["PRODUCT"], db=db_path, sorter="none",
-                  split_sentences=False)
+    s = nba.teach(
+        "t", late, "blank:en", ["PRODUCT"], db=db_path, sorter="none", split_sentences=False
+    )
     try:
         with pytest.raises(SourceError, match=f"row {VALIDATE_LINES} of the source"):
             for _ in range(10_000):
@@ -243,17 +295,24 @@ def test_a_long_text_with_sentences_is_split_and_a_raised_limit_is_kept(db_path)
     assert task["text"] == "I bought an iPhone today ." and task["meta"]["sentence"] == 0
     nlp = spacy.blank("en")
     nlp.max_length = 2_000_000  # the user's own limit, on the Language passed as model
-    s = nba.manual("whole", ["x " * 600_000], ["PRODUCT"], model=nlp, db=db_path,
-                   split_sentences=False)
+    s = nba.manual(
+        "whole", ["x " * 600_000], ["PRODUCT"], model=nlp, db=db_path, split_sentences=False
+    )
     assert len(s.next_task()["text"]) == 1_200_000
 
 
 def test_a_lone_surrogate_fails_at_the_call_naming_the_line(db_path, tmp_path):
     path = tmp_path / "tweets.jsonl"
-    path.write_text(json.dumps({"text": "My Galaxy is great"}) + "\n"
-                    + '{"text": "Loving my new iPhone \\ud83d"}\n', encoding="utf-8")
-    for call in (lambda: nba.teach("t", path, "blank:en", ["PRODUCT"], db=db_path),
-                 lambda: nba.manual("m", path, ["PRODUCT"], db=db_path)):
+    path.write_text(
+        json.dumps({"text": "My Galaxy is great"})
+        + "\n"
+        + '{"text": "Loving my new iPhone \\ud83d"}\n',
+        encoding="utf-8",
+    )
+    for call in (
+        lambda: nba.teach("t", path, "blank:en", ["PRODUCT"], db=db_path),
+        lambda: nba.manual("m", path, ["PRODUCT"], db=db_path),
+    ):
         with pytest.raises(SourceError, match="tweets.jsonl', line 2: the text has a lone"):
             call()
     assert nba.Database(db_path).datasets() == []
@@ -263,8 +322,17 @@ def test_a_lone_surrogate_fails_at_the_call_naming_the_line(db_path, tmp_path):
 
 
 def _teach(db, name="t", texts=None, **kw):
-    return nba.teach(name, texts or gadget_texts(20), "blank:en", ["PRODUCT"],
-                     product_patterns(), db=db, split_sentences=False, whole=None, **kw)
+    return nba.teach(
+        name,
+        texts or gadget_texts(20),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db,
+        split_sentences=False,
+        whole=None,
+        **kw,
+    )
 
 
 def _stored(db, name="t"):
@@ -301,8 +369,11 @@ def test_answer_refuses_a_task_this_dataset_never_offered(db_path):
         other = b.next_task(timeout=60)
         with pytest.raises(nba.AnswerError, match="never offered on dataset 'a'"):
             a.answer(other, "accept")
-        by_hand = make_task("I love my Galaxy .", [], [
-            {"start": 10, "end": 16, "token_start": 3, "token_end": 3, "label": "PRODUCT"}])
+        by_hand = make_task(
+            "I love my Galaxy .",
+            [],
+            [{"start": 10, "end": 16, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
+        )
         with pytest.raises(nba.AnswerError, match="never offered"):
             a.answer(by_hand, "accept")
         assert _stored(db_path, "a") == []
@@ -346,8 +417,7 @@ def test_a_task_offered_by_another_session_on_the_dataset_or_resumed_is_answered
         s.close()
         print("ok")
     """)
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       timeout=300)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.stdout.strip() == "ok", p.stderr
     assert [t["answer"] for t in _stored(db_path)] == ["accept", "reject", "ignore"]
 
@@ -355,14 +425,22 @@ def test_a_task_offered_by_another_session_on_the_dataset_or_resumed_is_answered
 def test_manual_answer_takes_edited_spans_but_not_an_edited_text(db_path):
     """In manual and correct the annotator edits the spans (the answer keeps the offered task
     hash); the text is what the input hash names and cannot change."""
-    s = nba.manual("m", ["I love my iPhone and my Galaxy ."], ["PRODUCT"],
-                   patterns=product_patterns(), db=db_path, split_sentences=False)
+    s = nba.manual(
+        "m",
+        ["I love my iPhone and my Galaxy ."],
+        ["PRODUCT"],
+        patterns=product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         task = s.next_task()
         with pytest.raises(nba.AnswerError, match="text does not match"):
             s.answer(dict(task, text="I love my iPhone and my Pixel ."), "accept")
-        assert [t["text"][sp["start"]:sp["end"]] for sp in task["spans"]
-                for t in [task]] == ["iPhone", "Galaxy"]  # pre-highlighted by the patterns
+        assert [t["text"][sp["start"] : sp["end"]] for sp in task["spans"] for t in [task]] == [
+            "iPhone",
+            "Galaxy",
+        ]  # pre-highlighted by the patterns
         stored = s.answer(dict(task, spans=task["spans"][:1]), "accept")  # one removed
     finally:
         s.close()

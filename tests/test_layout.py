@@ -14,8 +14,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nbannotate"
 
 # Bottom to top; a module may import from its own layer or any layer below it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("bottom", {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes",
-                "progress"}),
+    (
+        "bottom",
+        {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes", "progress"},
+    ),
     ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
     ("learning", {"updater", "checkpoint", "silver", "train"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
@@ -32,7 +34,8 @@ def layer_of(module: str) -> int:
             return i
     raise AssertionError(
         f"nbannotate/{module}.py is in no layer: add it to LAYERS in tests/test_layout.py "
-        f"and to the code layout table in README.md")
+        f"and to the code layout table in README.md"
+    )
 
 
 def package_imports() -> dict[str, set[str]]:
@@ -68,7 +71,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for dep in sorted(graph.get(node, ())):
             if state.get(dep) == 1:
-                return path[path.index(dep):] + [dep]
+                return path[path.index(dep) :] + [dep]
             if dep not in state and (cycle := visit(dep)):
                 return cycle
         path.pop()
@@ -87,10 +90,13 @@ def test_the_import_graph_has_no_cycle() -> None:
 
 
 def test_every_import_points_down_the_flow() -> None:
-    upward = [(m, d) for m, deps in package_imports().items() for d in sorted(deps)
-              if layer_of(d) > layer_of(m) and (m, d) not in ALLOWED_UPWARD]
-    assert not upward, "imports running up the flow: " + ", ".join(f"{m} -> {d}"
-                                                                   for m, d in upward)
+    upward = [
+        (m, d)
+        for m, deps in package_imports().items()
+        for d in sorted(deps)
+        if layer_of(d) > layer_of(m) and (m, d) not in ALLOWED_UPWARD
+    ]
+    assert not upward, "imports running up the flow: " + ", ".join(f"{m} -> {d}" for m, d in upward)
 
 
 def test_the_widget_never_imports_a_session() -> None:

@@ -22,8 +22,16 @@ PROBE = gadget_texts(4, seed=9)  # texts no session here is asked about
 
 
 def teach(db_path, labels=("PRODUCT",), **kwargs):
-    return nba.teach("gadgets", gadget_texts(300), "blank:en", list(labels), product_patterns(),
-                     db=db_path, split_sentences=False, **kwargs)
+    return nba.teach(
+        "gadgets",
+        gadget_texts(300),
+        "blank:en",
+        list(labels),
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        **kwargs,
+    )
 
 
 def rounded(scores: list[dict]) -> list[dict]:
@@ -152,8 +160,12 @@ def test_a_kill_while_writing_a_checkpoint_leaves_the_previous_one(db_path, tmp_
     script = tmp_path / "writer.py"
     script.write_text(KILLED_WRITER)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(script), str(db_path), str(ROOT / "tests")],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db_path), str(ROOT / "tests")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         learnt = json.loads(proc.stdout.readline())
         assert proc.stdout.readline().strip() == "HALF"

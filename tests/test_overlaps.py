@@ -20,7 +20,7 @@ PATTERNS = [{"label": "LOC", "pattern": p} for p in CLUSTER]
 
 def span_text(task: dict) -> str:
     (span,) = task["spans"]
-    return task["text"][span["start"]:span["end"]]
+    return task["text"][span["start"] : span["end"]]
 
 
 def overlaps(a: dict, b: dict) -> bool:
@@ -34,8 +34,18 @@ def oracle(task: dict) -> str:
 
 @pytest.fixture
 def session(db_path):
-    s = nba.teach("cities", list(TEXTS), "blank:en", ["LOC"], PATTERNS, db=db_path,
-                  split_sentences=False, whole=None, complete=None, batch_size=1000)
+    s = nba.teach(
+        "cities",
+        list(TEXTS),
+        "blank:en",
+        ["LOC"],
+        PATTERNS,
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        complete=None,
+        batch_size=1000,
+    )
     yield s
     s.close()
     store.close_all()
@@ -54,9 +64,10 @@ def test_after_an_accept_no_overlapping_span_of_its_text_is_asked(session):
     for text, tasks in asked.items():
         accepted = [i for i, t in enumerate(tasks) if t["answer"] == "accept"]
         assert [span_text(tasks[i]) for i in accepted] == ["New York City"], text
-        later = tasks[accepted[0] + 1:]
+        later = tasks[accepted[0] + 1 :]
         assert not any(overlaps(t, tasks[accepted[0]]) for t in later), (
-            f"asked about {[span_text(t) for t in later]} after accepting New York City")
+            f"asked about {[span_text(t) for t in later]} after accepting New York City"
+        )
         skipped += len(set(CLUSTER) - {span_text(t) for t in tasks})
     # Without this, every text costs four questions on these spans; here some are never asked.
     assert skipped > 0
@@ -148,13 +159,25 @@ def test_the_widget_drops_the_cards_an_accept_overlaps(session, db_path):
 
 
 def test_overlapping_candidates_come_most_probable_first_in_text_order():
-    value = {(0, 2, "PER"): 0.3, (1, 2, "PER"): 0.6, (1, 2, "ORG"): 0.1,  # one group
-             (3, 4, "LOC"): 0.2,  # alone: ends where the next starts
-             (4, 6, "ORG"): 0.9, (5, 7, "ORG"): 0.95,  # a second group
-             (8, 9, "PER"): 0.1}
+    value = {
+        (0, 2, "PER"): 0.3,
+        (1, 2, "PER"): 0.6,
+        (1, 2, "ORG"): 0.1,  # one group
+        (3, 4, "LOC"): 0.2,  # alone: ends where the next starts
+        (4, 6, "ORG"): 0.9,
+        (5, 7, "ORG"): 0.95,  # a second group
+        (8, 9, "PER"): 0.1,
+    }
     order = [key for key, _ in overlap_order({k: (v, "model") for k, v in value.items()})]
-    assert order == [(1, 2, "PER"), (0, 2, "PER"), (1, 2, "ORG"), (3, 4, "LOC"),
-                     (5, 7, "ORG"), (4, 6, "ORG"), (8, 9, "PER")]
+    assert order == [
+        (1, 2, "PER"),
+        (0, 2, "PER"),
+        (1, 2, "ORG"),
+        (3, 4, "LOC"),
+        (5, 7, "ORG"),
+        (4, 6, "ORG"),
+        (8, 9, "PER"),
+    ]
     # Chained overlaps are one group; equal scores keep text order.
     chain = {(0, 2, "X"): (0.5,), (1, 3, "X"): (0.5,), (2, 4, "X"): (0.7,)}
     assert [k for k, _ in overlap_order(chain)] == [(2, 4, "X"), (0, 2, "X"), (1, 3, "X")]
@@ -162,8 +185,18 @@ def test_overlapping_candidates_come_most_probable_first_in_text_order():
 
 def test_after_a_restart_the_questions_an_earlier_accept_overlaps_are_not_asked(db_path):
     def start():
-        return nba.teach("cities", list(TEXTS), "blank:en", ["LOC"], PATTERNS, db=db_path,
-                         split_sentences=False, whole=None, complete=None, batch_size=1000)
+        return nba.teach(
+            "cities",
+            list(TEXTS),
+            "blank:en",
+            ["LOC"],
+            PATTERNS,
+            db=db_path,
+            split_sentences=False,
+            whole=None,
+            complete=None,
+            batch_size=1000,
+        )
 
     first = start()
     right, others, _ = hold_first_text(first)
@@ -192,8 +225,10 @@ def test_a_card_settled_while_the_widget_fetched_it_is_not_shown(session):
             for task in others:
                 feed._add(task)  # what the refill thread does with what it fetched
             feed.publish()
-        assert not any(t["text"] == TEXTS[0] and span_text(t) in CLUSTER
-                       and span_text(t) != "New York City" for t in w.queue)
+        assert not any(
+            t["text"] == TEXTS[0] and span_text(t) in CLUSTER and span_text(t) != "New York City"
+            for t in w.queue
+        )
         session.undo()
         again = session.next_tasks(len(CLUSTER), timeout=30)
         assert {t["_task_hash"] for t in again} == {t["_task_hash"] for t in [right, *others]}
@@ -207,11 +242,15 @@ def test_undoing_an_accept_in_the_widget_shows_the_dropped_cards_again(session):
     try:
         wait_for(lambda: len(w.queue) >= 8, timeout=60, what="the queue to fill")
         first = [t["task_hash"] for t in w.queue if t["text"] == TEXTS[0]]
-        right = next(t for t in w.queue if t["text"] == TEXTS[0]
-                     and span_text(t) == "New York City")
+        right = next(
+            t for t in w.queue if t["text"] == TEXTS[0] and span_text(t) == "New York City"
+        )
         send(w, "answer", task_hash=right["task_hash"], answer="accept")
-        dropped = [th for th in first if th not in [t["task_hash"] for t in w.queue]
-                   and th != right["task_hash"]]
+        dropped = [
+            th
+            for th in first
+            if th not in [t["task_hash"] for t in w.queue] and th != right["task_hash"]
+        ]
         assert dropped, "the accept dropped nothing"
         send(w, "undo")
         assert w.queue[0]["task_hash"] == right["task_hash"]
@@ -242,9 +281,16 @@ def test_a_settled_question_never_handed_out_cannot_be_answered_by_hash(session)
     for task in session.next_tasks(500, timeout=30):
         assert not (task["text"] == TEXTS[1] and overlaps(task, t))
     with pytest.raises(AnswerError, match="was offered"):
-        session.answer(next(iter(
-            th for th in _cluster_hashes(session, TEXTS[1]) if th not in held
-            and th != t["_task_hash"])), "accept")
+        session.answer(
+            next(
+                iter(
+                    th
+                    for th in _cluster_hashes(session, TEXTS[1])
+                    if th not in held and th != t["_task_hash"]
+                )
+            ),
+            "accept",
+        )
 
 
 def _cluster_hashes(session, text: str) -> list[int]:

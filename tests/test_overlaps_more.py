@@ -15,8 +15,10 @@ from nbannotate import store
 TEXTS = [f"I just bought the new iPhone yesterday . #{i}" for i in range(6)]
 # The model proposes "iPhone" (p ~ 0.98); the patterns add "new iPhone" and "iPhone
 # yesterday", which overlap it and each other: one group, "iPhone" first.
-PATTERNS = [{"label": "PRODUCT", "pattern": "new iPhone"},
-            {"label": "PRODUCT", "pattern": "iPhone yesterday"}]
+PATTERNS = [
+    {"label": "PRODUCT", "pattern": "new iPhone"},
+    {"label": "PRODUCT", "pattern": "iPhone yesterday"},
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +33,25 @@ def gate_open(monkeypatch):
 
 
 def start(model, db_path, texts=TEXTS, complete=0.0, patterns=PATTERNS, **kw):
-    return nba.teach("gadgets", list(texts), str(model), ["PRODUCT"], patterns, db=db_path,
-                     split_sentences=False, whole=None, complete=complete, batch_size=1000,
-                     sorter=lambda score: score > 0.1, **kw)
+    return nba.teach(
+        "gadgets",
+        list(texts),
+        str(model),
+        ["PRODUCT"],
+        patterns,
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        complete=complete,
+        batch_size=1000,
+        sorter=lambda score: score > 0.1,
+        **kw,
+    )
 
 
 def span_text(task):
     (span,) = task["spans"]
-    return task["text"][span["start"]:span["end"]]
+    return task["text"][span["start"] : span["end"]]
 
 
 def first_text(s):
@@ -53,8 +66,7 @@ def completions_of(tasks, text):
     return [t for t in tasks if t["meta"].get("completion") and t["text"] == text]
 
 
-def test_changing_a_reject_to_accept_still_asks_the_completion_question(model, db_path,
-                                                                        gate_open):
+def test_changing_a_reject_to_accept_still_asks_the_completion_question(model, db_path, gate_open):
     """Rejecting "iPhone" and then changing that to accept (with the overlapping questions
     held, and settled by it) asks the text's completion question, as accepting it at once
     does."""
@@ -72,7 +84,8 @@ def test_changing_a_reject_to_accept_still_asks_the_completion_question(model, d
 
 
 def test_an_accept_while_its_text_is_rescored_still_asks_the_completion_question(
-        model, db_path, gate_open):
+    model, db_path, gate_open
+):
     """A model update requeues T0 (its overlapping questions wait in the ready queue); the
     accept lands while T0 is being re-scored, which then offers nothing new: the completion
     question is made after that scoring."""
@@ -102,7 +115,8 @@ def test_an_accept_while_its_text_is_rescored_still_asks_the_completion_question
 
 
 def test_after_changing_the_accept_back_an_accepted_overlapping_span_settles_the_others(
-        model, db_path):
+    model, db_path
+):
     """Default settings, before completion questions start (the first 20 model accepts).
     Accept "iPhone" (the other two are settled, waiting in the ready queue), change it to
     reject, accept "new iPhone": "iPhone yesterday", which overlaps it, is not asked."""
@@ -120,11 +134,13 @@ def test_after_changing_the_accept_back_an_accepted_overlapping_span_settles_the
         s.close()
         store.close_all()
     assert c is None or c["text"] != TEXTS[0], (
-        f"asked about {span_text(c)!r} after accepting 'new iPhone', which it overlaps")
+        f"asked about {span_text(c)!r} after accepting 'new iPhone', which it overlaps"
+    )
 
 
 def test_changing_the_accept_after_the_completion_was_rejected_asks_the_others(
-        model, db_path, gate_open):
+    model, db_path, gate_open
+):
     """The README: "Undo or change that accept and they are asked again", also after the
     completion question that followed it was answered: accept "iPhone", reject the completion
     question, change "iPhone" to reject: "new iPhone" and "iPhone yesterday" are asked."""
@@ -144,8 +160,7 @@ def test_changing_the_accept_after_the_completion_was_rejected_asks_the_others(
     assert again == ["iPhone yesterday", "new iPhone"]
 
 
-def test_after_a_restart_a_model_span_accepted_earlier_settles_the_overlapping_ones(
-        model, db_path):
+def test_after_a_restart_a_model_span_accepted_earlier_settles_the_overlapping_ones(model, db_path):
     """Run 1 accepts the model's "iPhone"; after a restart from blank:en with the same
     patterns (the usual resume: updates are in memory), "iPhone" is no candidate any more, and
     the overlapping pattern matches are still not asked."""
@@ -165,7 +180,8 @@ def test_after_a_restart_a_model_span_accepted_earlier_settles_the_overlapping_o
 
 
 def test_undo_then_the_same_accept_in_the_widget_shows_the_completion_question(
-        model, db_path, gate_open):
+    model, db_path, gate_open
+):
     """The undo withdraws the completion question (the widget drops it); accepting the span
     again makes the same question: the widget shows it again."""
     from widget_helpers import send, wait_for
@@ -178,14 +194,20 @@ def test_undo_then_the_same_accept_in_the_widget_shows_the_completion_question(
         wait_for(lambda: len(w.queue) >= 4, timeout=60, what="the queue to fill")
         a = next(t for t in w.queue if t["text"] == TEXTS[0] and span_text(t) == "iPhone")
         send(w, "answer", task_hash=a["task_hash"], answer="accept")
-        q = wait_for(lambda: next((t for t in w.queue if t["meta"].get("completion")), None),
-                     timeout=30, what="the completion question")
+        q = wait_for(
+            lambda: next((t for t in w.queue if t["meta"].get("completion")), None),
+            timeout=30,
+            what="the completion question",
+        )
         send(w, "undo")
         assert w.queue[0]["task_hash"] == a["task_hash"]
         assert q["task_hash"] not in [t["task_hash"] for t in w.queue]  # withdrawn
         send(w, "answer", task_hash=a["task_hash"], answer="accept")  # the same answer again
-        wait_for(lambda: q["task_hash"] in [t["task_hash"] for t in w.queue], timeout=30,
-                 what="the completion question to come back")
+        wait_for(
+            lambda: q["task_hash"] in [t["task_hash"] for t in w.queue],
+            timeout=30,
+            what="the completion question to come back",
+        )
     finally:
         w.close()
         s.close()

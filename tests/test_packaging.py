@@ -48,9 +48,18 @@ def test_every_public_function_class_and_method_has_help_text() -> None:
     api = _public_api()
     names = {name for name, _ in api}
     # the walk reaches the objects users work with
-    for expected in ("teach", "example_data", "Database.dataset", "Dataset.to_pandas",
-                     "Dataset.import_jsonl", "TeachSession.answer", "TeachSession.next_task",
-                     "ManualSession.answer", "TrainResult.best", "AnnotationWidget"):
+    for expected in (
+        "teach",
+        "example_data",
+        "Database.dataset",
+        "Dataset.to_pandas",
+        "Dataset.import_jsonl",
+        "TeachSession.answer",
+        "TeachSession.next_task",
+        "ManualSession.answer",
+        "TrainResult.best",
+        "AnnotationWidget",
+    ):
         assert expected in names, expected
     missing = sorted(name for name, obj in api if not (inspect.getdoc(obj) or "").strip())
     assert not missing, f"no docstring (help() shows nothing) for: {', '.join(missing)}"
@@ -61,8 +70,10 @@ def test_example_data_writes_the_readme_files_and_keeps_a_users_own(tmp_path) ->
     assert set(paths) == {"gadgets.jsonl", "product_patterns.jsonl"}
     rows = [json.loads(line) for line in paths["gadgets.jsonl"].read_text().splitlines()]
     assert len(rows) == 360 and rows[0]["meta"] == {"id": 1}
-    assert all(json.loads(line)["label"] == "PRODUCT"
-               for line in paths["product_patterns.jsonl"].read_text().splitlines())
+    assert all(
+        json.loads(line)["label"] == "PRODUCT"
+        for line in paths["product_patterns.jsonl"].read_text().splitlines()
+    )
     assert nba.example_data(tmp_path / "data") == paths  # again: the same files, left as they are
     mine = tmp_path / "mine"
     mine.mkdir()

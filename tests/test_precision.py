@@ -9,23 +9,36 @@ from nbannotate.precision import ModelPrecision
 
 
 def guess(th: int, answer: str, source: str = "model", **meta) -> dict:
-    return {"_task_hash": th, "text": "t", "answer": answer, "meta": meta,
-            "spans": [{"start": 0, "end": 1, "label": "X", "source": source}]}
+    return {
+        "_task_hash": th,
+        "text": "t",
+        "answer": answer,
+        "meta": meta,
+        "spans": [{"start": 0, "end": 1, "label": "X", "source": source}],
+    }
 
 
 def expected(stored: list[dict], window: int = 100) -> tuple[float | None, int]:
     """Accepted share of the last ``window`` accept/reject answers to single model spans."""
-    decided = [t["answer"] for t in stored
-               if not t["meta"].get("whole") and len(t["spans"]) == 1
-               and t["spans"][0].get("source") == "model" and t["answer"] != "ignore"]
+    decided = [
+        t["answer"]
+        for t in stored
+        if not t["meta"].get("whole")
+        and len(t["spans"]) == 1
+        and t["spans"][0].get("source") == "model"
+        and t["answer"] != "ignore"
+    ]
     last = decided[-window:]
     return (last.count("accept") / len(last) if last else None), len(last)
 
 
 def test_only_the_models_single_guesses_count_over_the_last_window():
     p = ModelPrecision(window=4, every=2)
-    assert p.progress() == {"model_precision": None, "model_precision_answers": 0,
-                            "model_precision_history": []}
+    assert p.progress() == {
+        "model_precision": None,
+        "model_precision_answers": 0,
+        "model_precision_history": [],
+    }
     p.add(guess(1, "reject"))
     p.add(guess(2, "accept", source="pattern"))  # a pattern's match: not the model's guess
     p.add({**guess(3, "accept"), "meta": {"whole": True}})  # a whole analysis
@@ -73,8 +86,16 @@ def test_progress_reports_the_precision_of_a_real_teach_session(db_path):
     """A real blank:en teach session with patterns: the model's own guesses are among the
     questions; its precision is the accepted share of the last answers to them, and undo and
     change_answer move it as the answers change."""
-    s = nba.teach("precision", gadget_texts(400), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, seed=0)
+    s = nba.teach(
+        "precision",
+        gadget_texts(400),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        seed=0,
+    )
     try:
         stored = answer_tasks(s, 150)
         value, n = expected(stored)
@@ -87,9 +108,14 @@ def test_progress_reports_the_precision_of_a_real_teach_session(db_path):
         assert all(0 <= v <= 1 for v in history)
 
         # change the last answer to one of the model's guesses to the other decision
-        last = next(t for t in reversed(stored)
-                    if t["spans"] and t["spans"][0].get("source") == "model"
-                    and not t["meta"].get("whole") and t["answer"] != "ignore")
+        last = next(
+            t
+            for t in reversed(stored)
+            if t["spans"]
+            and t["spans"][0].get("source") == "model"
+            and not t["meta"].get("whole")
+            and t["answer"] != "ignore"
+        )
         flipped = "reject" if last["answer"] == "accept" else "accept"
         s.change_answer(last["_task_hash"], flipped)
         stored = [dict(t, answer=flipped) if t is last else t for t in stored]
@@ -100,8 +126,10 @@ def test_progress_reports_the_precision_of_a_real_teach_session(db_path):
         for _ in range(3):
             s.undo()
             stored.pop()
-            assert (s.progress["model_precision"], s.progress["model_precision_answers"]) \
-                == expected(stored)
+            assert (
+                s.progress["model_precision"],
+                s.progress["model_precision_answers"],
+            ) == expected(stored)
     finally:
         s.stop()
 
@@ -109,8 +137,16 @@ def test_progress_reports_the_precision_of_a_real_teach_session(db_path):
 def test_the_oracle_sees_the_model_improve(db_path):
     """The point of showing it: answered as the gold says, a blank model's guesses start out
     all wrong and get right more often as it learns, and the history shows the rise."""
-    s = nba.teach("improve", gadget_texts(600, seed=3), "blank:en", ["PRODUCT"],
-                  product_patterns(), db=db_path, split_sentences=False, seed=0)
+    s = nba.teach(
+        "improve",
+        gadget_texts(600, seed=3),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        seed=0,
+    )
     try:
         answer_tasks(s, 400, oracle)
         history = s.progress["model_precision_history"]

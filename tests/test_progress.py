@@ -22,8 +22,9 @@ def labelled_ner() -> spacy.Language:
 
 
 @pytest.mark.filterwarnings("ignore:silver")  # an untrained model is sure of no text
-def test_silver_shows_a_bar_over_the_source_unless_progress_is_false(tmp_path, capsys,
-                                                                     labelled_ner):
+def test_silver_shows_a_bar_over_the_source_unless_progress_is_false(
+    tmp_path, capsys, labelled_ner
+):
     texts = gadget_texts(30)
     db = tmp_path / "answers.duckdb"
     stats = nba.silver("quiet", texts, model=labelled_ner, db=db, progress=False)

@@ -24,13 +24,31 @@ TEXT_A, TEXT_B = 1, 2
 IPHONE, NEW_IPHONE, IPHONE_YESTERDAY, BOUGHT = (22, 28), (18, 28), (22, 38), (7, 13)
 
 
-def task(ih: int = TEXT_A, *spans: tuple[int, int], source: str = "model",
-         whole: bool = False, completion: bool = False, th: int | None = None) -> dict:
+def task(
+    ih: int = TEXT_A,
+    *spans: tuple[int, int],
+    source: str = "model",
+    whole: bool = False,
+    completion: bool = False,
+    th: int | None = None,
+) -> dict:
     """A question about text ``ih``: one span (a binary question) or several (whole)."""
-    return {"_input_hash": ih, "_task_hash": next(_hashes) if th is None else th,
-            "meta": {"whole": whole or completion, "completion": completion},
-            "spans": [{"start": s, "end": e, "token_start": s, "token_end": e - 1,
-                       "label": "PRODUCT", "source": source} for s, e in spans]}
+    return {
+        "_input_hash": ih,
+        "_task_hash": next(_hashes) if th is None else th,
+        "meta": {"whole": whole or completion, "completion": completion},
+        "spans": [
+            {
+                "start": s,
+                "end": e,
+                "token_start": s,
+                "token_end": e - 1,
+                "label": "PRODUCT",
+                "source": source,
+            }
+            for s, e in spans
+        ],
+    }
 
 
 class Answers:
@@ -43,14 +61,21 @@ class Answers:
         return task_hash in self.stored
 
     def is_complete(self, input_hash: int) -> bool:
-        return any(t["_input_hash"] == input_hash and t["answer"] == "accept"
-                   and t["meta"]["whole"] for t in self.stored.values())
+        return any(
+            t["_input_hash"] == input_hash and t["answer"] == "accept" and t["meta"]["whole"]
+            for t in self.stored.values()
+        )
 
     def overlaps_accepted(self, input_hash: int, start: int, end: int) -> bool:
-        return any(t["_input_hash"] == input_hash and t["answer"] == "accept"
-                   and not t["meta"]["whole"] and len(t["spans"]) == 1
-                   and t["spans"][0]["start"] < end and start < t["spans"][0]["end"]
-                   for t in self.stored.values())
+        return any(
+            t["_input_hash"] == input_hash
+            and t["answer"] == "accept"
+            and not t["meta"]["whole"]
+            and len(t["spans"]) == 1
+            and t["spans"][0]["start"] < end
+            and start < t["spans"][0]["end"]
+            for t in self.stored.values()
+        )
 
 
 def completion_from_accepts(text: qmod.OpenText) -> dict:
@@ -84,8 +109,10 @@ class Flow:
         return list(tasks)
 
     def out(self, ih: int) -> bool:
-        return any(t["_input_hash"] == ih and not self.q.settled(t)
-                   for t in [*self.front, *self.offered.values()])
+        return any(
+            t["_input_hash"] == ih and not self.q.settled(t)
+            for t in [*self.front, *self.offered.values()]
+        )
 
     def apply(self, d: Decision) -> Decision:
         for th in d.withdrawn:
@@ -105,9 +132,13 @@ class Flow:
         first = self.apply(self.q.answered(stored, answer, self.offered))
         self.offered.pop(t["_task_hash"], None)
         then = self.apply(self.q.recorded(stored, answer, self.offered, self.out))
-        return Decision(withdrawn=first.withdrawn + then.withdrawn,
-                        aside=first.aside + then.aside, revived=first.revived + then.revived,
-                        first=first.first + then.first, then=first.then + then.then)
+        return Decision(
+            withdrawn=first.withdrawn + then.withdrawn,
+            aside=first.aside + then.aside,
+            revived=first.revived + then.revived,
+            first=first.first + then.first,
+            then=first.then + then.then,
+        )
 
     def undo(self, t: dict) -> Decision:
         stored = self.index.stored.pop(t["_task_hash"])
@@ -129,6 +160,7 @@ def hashes(tasks: list[dict[str, Any]] | Mapping[int, Any]) -> list[int]:
 
 # -- what needs no answer -------------------------------------------------------------------
 
+
 def _accepted(flow: Flow, t: dict) -> None:
     flow.index.stored[t["_task_hash"]] = {**t, "answer": "accept"}
 
@@ -141,8 +173,7 @@ SETTLED = [
     ("a disjoint span accepted", task(TEXT_A, BOUGHT), False),
     ("an overlapping span accepted on another text", task(TEXT_B, NEW_IPHONE), False),
     ("an overlapping span rejected", task(TEXT_A, NEW_IPHONE), False),
-    ("a whole question overlapping an accepted span", task(TEXT_A, NEW_IPHONE, whole=True),
-     False),
+    ("a whole question overlapping an accepted span", task(TEXT_A, NEW_IPHONE, whole=True), False),
     ("its text accepted as a whole", task(TEXT_A, BOUGHT), True),
     ("its text's completion question asked", task(TEXT_A, BOUGHT), True),
     ("the completion question once asked", task(TEXT_A, IPHONE, completion=True), False),
@@ -150,8 +181,9 @@ SETTLED = [
 ]
 
 
-@pytest.mark.parametrize(("state", "question", "expected"), SETTLED,
-                         ids=[row[0] for row in SETTLED])
+@pytest.mark.parametrize(
+    ("state", "question", "expected"), SETTLED, ids=[row[0] for row in SETTLED]
+)
 def test_what_needs_no_answer(state, question, expected):
     flow = Flow()
     q = flow.q
@@ -175,11 +207,15 @@ def test_what_needs_no_answer(state, question, expected):
 
 # -- what an accept settles -----------------------------------------------------------------
 
+
 def test_an_accepted_span_settles_the_questions_handed_out_that_it_overlap():
     flow = Flow(completion=False)
     iphone, new_iphone, yesterday, bought = flow.offer(
-        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY),
-        task(TEXT_A, BOUGHT))
+        task(TEXT_A, IPHONE),
+        task(TEXT_A, NEW_IPHONE),
+        task(TEXT_A, IPHONE_YESTERDAY),
+        task(TEXT_A, BOUGHT),
+    )
     other = flow.offer(task(TEXT_B, NEW_IPHONE))[0]
     d = flow.answer(iphone, "accept")
     assert d.aside == hashes([new_iphone, yesterday])
@@ -195,22 +231,25 @@ def test_an_accepted_span_settles_the_questions_handed_out_that_it_overlap():
 
 def test_an_accepted_whole_analysis_settles_every_other_question_of_its_text():
     flow = Flow(completion=False)
-    whole, span, far = flow.offer(task(TEXT_A, IPHONE, whole=True), task(TEXT_A, BOUGHT),
-                                  task(TEXT_B, BOUGHT))
+    whole, span, far = flow.offer(
+        task(TEXT_A, IPHONE, whole=True), task(TEXT_A, BOUGHT), task(TEXT_B, BOUGHT)
+    )
     d = flow.answer(whole, "accept")
     assert span["_task_hash"] in d.aside and far["_task_hash"] not in d.aside
     assert hashes(flow.offered) == hashes([far])
     assert TEXT_A in flow.q.finished and TEXT_A not in flow.q.open
 
 
-@pytest.mark.parametrize(("settled_by", "kept"), [
-    ("whole accept", True),  # asked again if the whole answer is undone
-    ("overlapping accept", True),
-    ("its own answer", False),  # nothing to ask again
-    ("completion asked", False),  # the completion question came after: not kept
-])
-def test_a_queued_question_skipped_as_settled_is_kept_only_if_it_may_come_back(settled_by,
-                                                                               kept):
+@pytest.mark.parametrize(
+    ("settled_by", "kept"),
+    [
+        ("whole accept", True),  # asked again if the whole answer is undone
+        ("overlapping accept", True),
+        ("its own answer", False),  # nothing to ask again
+        ("completion asked", False),  # the completion question came after: not kept
+    ],
+)
+def test_a_queued_question_skipped_as_settled_is_kept_only_if_it_may_come_back(settled_by, kept):
     flow = Flow()
     question = task(TEXT_A, NEW_IPHONE)
     flow.q.offering(TEXT_A, ScoredText({"ih": TEXT_A}, []))
@@ -241,10 +280,12 @@ DUE = [
 ]
 
 
-@pytest.mark.parametrize(("case", "on", "trusted", "answer", "other_out", "due"), DUE,
-                         ids=[row[0] for row in DUE])
-def test_a_completion_question_is_due_when_nothing_of_the_text_is_out(case, on, trusted,
-                                                                      answer, other_out, due):
+@pytest.mark.parametrize(
+    ("case", "on", "trusted", "answer", "other_out", "due"), DUE, ids=[row[0] for row in DUE]
+)
+def test_a_completion_question_is_due_when_nothing_of_the_text_is_out(
+    case, on, trusted, answer, other_out, due
+):
     flow = Flow(completion=on, trusted=trusted)
     span = flow.offer(task(TEXT_A, IPHONE))[0]
     if other_out:
@@ -270,8 +311,10 @@ def test_no_completion_question_for_a_text_already_complete():
     assert not flow.answer(span, "accept").then
 
 
-@pytest.mark.parametrize(("model_accepts", "trusted"), [
-    (qmod.COMPLETE_AFTER_MODEL_ACCEPTS - 1, False), (qmod.COMPLETE_AFTER_MODEL_ACCEPTS, True)])
+@pytest.mark.parametrize(
+    ("model_accepts", "trusted"),
+    [(qmod.COMPLETE_AFTER_MODEL_ACCEPTS - 1, False), (qmod.COMPLETE_AFTER_MODEL_ACCEPTS, True)],
+)
 def test_the_gate_opens_after_enough_accepted_model_spans(model_accepts, trusted):
     flow = Flow(trusted=False)
     for _ in range(model_accepts):
@@ -279,15 +322,19 @@ def test_the_gate_opens_after_enough_accepted_model_spans(model_accepts, trusted
     for _ in range(5):  # pattern matches do not open it
         flow.answer(flow.offer(task(TEXT_B, BOUGHT, source="pattern"))[0], "accept")
     assert flow.q.proposals.trusted() is trusted
-    assert bool(flow.answer(flow.offer(task(TEXT_A, IPHONE, source="pattern"))[0],
-                            "accept").then) is trusted
+    assert (
+        bool(flow.answer(flow.offer(task(TEXT_A, IPHONE, source="pattern"))[0], "accept").then)
+        is trusted
+    )
 
 
 # -- what an undo or a change brings back ------------------------------------------------------
 
+
 def _settled_group(flow: Flow) -> tuple[dict, dict, dict]:
     iphone, new_iphone, yesterday = flow.offer(
-        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY))
+        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY)
+    )
     assert flow.answer(iphone, "accept").aside == hashes([new_iphone, yesterday])
     return iphone, new_iphone, yesterday
 
@@ -298,15 +345,17 @@ def test_taking_back_an_accept_asks_what_it_settled_again_first(how):
     iphone, new_iphone, yesterday = _settled_group(flow)
     d = flow.undo(iphone) if how == "undo" else flow.change(iphone, how.split()[-1])
     assert d.first == [new_iphone, yesterday]
-    assert flow.front[:3] == ([iphone, new_iphone, yesterday] if how == "undo"
-                              else [new_iphone, yesterday])
+    assert flow.front[:3] == (
+        [iphone, new_iphone, yesterday] if how == "undo" else [new_iphone, yesterday]
+    )
     assert not flow.q.record_of(TEXT_A).dropped
 
 
 def test_changing_a_reject_to_accept_settles_and_bringing_back_skips_what_is_queued():
     flow = Flow(completion=False)
     iphone, new_iphone, yesterday = flow.offer(
-        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY))
+        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY)
+    )
     flow.answer(iphone, "reject")
     assert flow.change(iphone, "accept").aside == hashes([new_iphone, yesterday])
     flow.front.append(new_iphone)  # say, requeued by a closed widget meanwhile
@@ -316,7 +365,8 @@ def test_changing_a_reject_to_accept_settles_and_bringing_back_skips_what_is_que
 def test_a_question_another_accept_still_overlaps_waits_for_that_ones_undo():
     flow = Flow(completion=False)
     iphone, new_iphone, yesterday = flow.offer(
-        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY))
+        task(TEXT_A, IPHONE), task(TEXT_A, NEW_IPHONE), task(TEXT_A, IPHONE_YESTERDAY)
+    )
     _accepted(flow, task(TEXT_A, (35, 38)))  # "day" of "yesterday", by another session
     flow.answer(iphone, "accept")
     assert flow.undo(iphone).first == [new_iphone]  # "iPhone yesterday" still overlaps "day"
@@ -332,6 +382,7 @@ def test_undoing_a_whole_accept_asks_the_text_again_but_not_the_undone_one():
 
 
 # -- completion questions out of date --------------------------------------------------------
+
 
 def _asked_completion(flow: Flow) -> tuple[dict, dict]:
     span = flow.offer(task(TEXT_A, IPHONE))[0]
@@ -382,6 +433,7 @@ def test_an_answered_completion_question_stands_after_an_undo_on_its_text():
 
 # -- bounds -----------------------------------------------------------------------------------
 
+
 def test_questions_handed_aside_are_bounded_oldest_first(monkeypatch):
     monkeypatch.setattr(qmod, "MAX_HANDED_ASIDE", 3)
     flow = Flow(completion=False)
@@ -408,8 +460,11 @@ def test_open_and_finished_texts_are_bounded_oldest_first(monkeypatch):
 def test_the_model_asks_at_most_three_span_questions_a_text():
     flow = Flow(completion=False)
     assert flow.q.model_budget(TEXT_A) == qmod.MAX_MODEL_QUESTIONS == 3
-    flow.offer(task(TEXT_A, IPHONE), task(TEXT_A, BOUGHT, source="pattern"),
-               task(TEXT_A, NEW_IPHONE, whole=True))
+    flow.offer(
+        task(TEXT_A, IPHONE),
+        task(TEXT_A, BOUGHT, source="pattern"),
+        task(TEXT_A, NEW_IPHONE, whole=True),
+    )
     assert flow.q.model_budget(TEXT_A) == 2  # pattern matches and whole questions are free
     flow.offer(task(TEXT_A, (0, 1)), task(TEXT_A, (2, 3)))
     assert flow.q.model_budget(TEXT_A) == 0 and flow.q.model_budget(TEXT_B) == 3

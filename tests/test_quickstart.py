@@ -61,16 +61,24 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     # jupyter_client runs a bare "python" as sys.executable; anything else must be this Python.
     bare = {"python", "python3", f"python3.{sys.version_info[1]}"}
     if argv0 not in bare and Path(argv0).resolve() != Path(sys.executable).resolve():
-        pytest.fail(f"The 'python3' kernelspec runs {argv0}, not this venv's Python "
-                    f"({sys.executable}): run "
-                    f"`{sys.executable} -m ipykernel install --sys-prefix`.")
+        pytest.fail(
+            f"The 'python3' kernelspec runs {argv0}, not this venv's Python "
+            f"({sys.executable}): run "
+            f"`{sys.executable} -m ipykernel install --sys-prefix`."
+        )
     workdir = tmp_path_factory.mktemp("quickstart") / "notebooks"
-    shutil.copytree(NOTEBOOKS, workdir, ignore=shutil.ignore_patterns(
-        "data", "*.duckdb", "*.duckdb.wal", "models", ".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        NOTEBOOKS,
+        workdir,
+        ignore=shutil.ignore_patterns(
+            "data", "*.duckdb", "*.duckdb.wal", "models", ".ipynb_checkpoints", "__pycache__"
+        ),
+    )
     nb = nbformat.read(workdir / "quickstart.ipynb", as_version=4)
     # Raises CellExecutionError, with the failing cell and its traceback, if any cell fails.
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(workdir)}}).execute()
+    NotebookClient(
+        nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}}
+    ).execute()
     return nb, workdir
 
 
@@ -101,8 +109,9 @@ def test_example_data_is_valid() -> None:
 @pytest.mark.slow
 def test_quickstart_runs_and_shows_the_loop(executed: tuple[Any, Path]) -> None:
     nb, _ = executed
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors
 
     # The data preview is a DataFrame of the example texts.

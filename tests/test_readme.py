@@ -32,8 +32,21 @@ def python_blocks() -> list[str]:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The package built into a wheel, as `pip install .` builds it."""
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(out), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+    )
     (path,) = out.glob("nbannotate-*.whl")
     return path
 
@@ -43,16 +56,32 @@ def site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the package installed from the wheel (its dependencies are this
     venv's)."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
-                    str(target), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
     return target
 
 
 def test_wheel_ships_the_example_data_types_license_and_urls(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for name in ("nbannotate/py.typed", "nbannotate/data/gadgets.jsonl",
-                 "nbannotate/data/product_patterns.jsonl", "nbannotate/static/widget.js",
-                 "nbannotate/static/widget.css"):
+    for name in (
+        "nbannotate/py.typed",
+        "nbannotate/data/gadgets.jsonl",
+        "nbannotate/data/product_patterns.jsonl",
+        "nbannotate/static/widget.js",
+        "nbannotate/static/widget.css",
+    ):
         assert name in names, f"{name} is not in the wheel"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
@@ -136,18 +165,25 @@ print("SUMMARY " + json.dumps(summary))
 
 # Fewer epochs where the README trains only to show the call: the same calls, quicker.
 SPEEDUPS = [
-    ('nba.train("gadgets", "out/", eval_dataset="gadgets_eval", db="gadgets.duckdb")',
-     'nba.train("gadgets", "out/", eval_dataset="gadgets_eval", db="gadgets.duckdb", epochs=2)'),
-    ('base_model="blank:en", db="gadgets.duckdb")\n',
-     'base_model="blank:en", db="gadgets.duckdb", epochs=2)\n'),
-    ('curve = nba.train_curve("gadgets", base_model="blank:en", db="gadgets.duckdb")',
-     'curve = nba.train_curve("gadgets", base_model="blank:en", db="gadgets.duckdb", epochs=2)'),
+    (
+        'nba.train("gadgets", "out/", eval_dataset="gadgets_eval", db="gadgets.duckdb")',
+        'nba.train("gadgets", "out/", eval_dataset="gadgets_eval", db="gadgets.duckdb", epochs=2)',
+    ),
+    (
+        'base_model="blank:en", db="gadgets.duckdb")\n',
+        'base_model="blank:en", db="gadgets.duckdb", epochs=2)\n',
+    ),
+    (
+        'curve = nba.train_curve("gadgets", base_model="blank:en", db="gadgets.duckdb")',
+        'curve = nba.train_curve("gadgets", base_model="blank:en", db="gadgets.duckdb", epochs=2)',
+    ),
 ]
 
 
 @pytest.mark.slow
-def test_readme_python_blocks_run_in_order_from_the_installed_wheel(site: Path,
-                                                                    tmp_path: Path) -> None:
+def test_readme_python_blocks_run_in_order_from_the_installed_wheel(
+    site: Path, tmp_path: Path
+) -> None:
     blocks = python_blocks()
     assert len(blocks) >= 9
     assert not any("notebooks/data" in b for b in blocks), "README uses the repo's files"
@@ -157,8 +193,14 @@ def test_readme_python_blocks_run_in_order_from_the_installed_wheel(site: Path,
     driver = f"SPEEDUPS = {SPEEDUPS!r}\n" + DRIVER
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NBANNOTATE_DB")}
     env["PYTHONPATH"] = str(site)  # before this venv's site-packages (and any editable install)
-    done = subprocess.run([sys.executable, "-c", driver, str(tmp_path / "blocks.json")],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-c", driver, str(tmp_path / "blocks.json")],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stderr[-6000:]
     (line,) = [ln for ln in done.stdout.splitlines() if ln.startswith("SUMMARY ")]
     summary = json.loads(line.removeprefix("SUMMARY "))

@@ -35,22 +35,28 @@ def stored_rows(db_path: Path, dataset: str) -> list[tuple]:
 
 @pytest.fixture
 def session(db_path):
-    s = nba.teach("gadgets", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+    s = nba.teach(
+        "gadgets",
+        gadget_texts(300),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     yield s
     s.stop()
 
 
 def test_task_json_is_prodigy_compatible(session):
     task = session.next_task(timeout=60)
-    assert set(task) >= {"text", "meta", "tokens", "spans", "_input_hash", "_task_hash",
-                         "_view_id"}
+    assert set(task) >= {"text", "meta", "tokens", "spans", "_input_hash", "_task_hash", "_view_id"}
     (span,) = task["spans"]
     tokens = task["tokens"]
     assert span["label"] == "PRODUCT"
     assert tokens[span["token_start"]]["start"] == span["start"]
     assert tokens[span["token_end"]]["end"] == span["end"]
-    assert all(task["text"][t["start"]:t["end"]] == t["text"] for t in tokens)
+    assert all(task["text"][t["start"] : t["end"]] == t["text"] for t in tokens)
     score = task["meta"]["score"]  # None while the model has never been updated
     assert span["score"] == score and (score is None or 0.0 <= score <= 1.0)
     assert span["source"] in ("model", "pattern")
@@ -62,10 +68,19 @@ def test_task_json_is_prodigy_compatible(session):
 def test_the_sources_meta_reaches_the_stored_answer_untouched(db_path):
     """Prodigy's sample data keeps meta.source ("where the text came from"): the loop says where
     a candidate came from in the span, and only meta.score is its own (as in Prodigy's teach)."""
-    texts = [{"text": t, "meta": {"source": "reddit", "thread": i}}
-             for i, t in enumerate(gadget_texts(20))]
-    s = nba.teach("meta", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+    texts = [
+        {"text": t, "meta": {"source": "reddit", "thread": i}}
+        for i, t in enumerate(gadget_texts(20))
+    ]
+    s = nba.teach(
+        "meta",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         tasks = run(s, 12)
     finally:
@@ -79,13 +94,18 @@ def test_the_sources_meta_reaches_the_stored_answer_untouched(db_path):
 
 def test_patterns_are_offered_once_beside_model_candidates(session):
     tasks = session.next_tasks(60)
-    keys = [(t["_input_hash"], t["spans"][0]["start"], t["spans"][0]["end"],
-             t["spans"][0]["label"]) for t in tasks]
+    keys = [
+        (t["_input_hash"], t["spans"][0]["start"], t["spans"][0]["end"], t["spans"][0]["label"])
+        for t in tasks
+    ]
     assert len(keys) == len(set(keys))
     sources = {t["spans"][0]["source"] for t in tasks}
     assert sources == {"model", "pattern"}
-    pattern_spans = {t["text"][t["spans"][0]["start"]:t["spans"][0]["end"]]
-                     for t in tasks if t["spans"][0]["source"] == "pattern"}
+    pattern_spans = {
+        t["text"][t["spans"][0]["start"] : t["spans"][0]["end"]]
+        for t in tasks
+        if t["spans"][0]["source"] == "pattern"
+    }
     assert pattern_spans <= {"iPhone", "Galaxy", "ThinkPad", "Kindle"}
 
 
@@ -128,13 +148,27 @@ def test_change_answer_updates_the_store(session):
 
 def test_resume_never_offers_an_answered_task(db_path):
     texts = gadget_texts(40)
-    first = nba.teach("gadgets", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                      db=db_path, split_sentences=False)
+    first = nba.teach(
+        "gadgets",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     answered = {t["_task_hash"] for t in run(first, 30)}
     first.stop()
     nba.store.close_all()  # as after a kernel restart
-    second = nba.teach("gadgets", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                       db=db_path, split_sentences=False)
+    second = nba.teach(
+        "gadgets",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         offered = {t["_task_hash"] for t in second.next_tasks(500, timeout=60)}
     finally:
@@ -144,8 +178,15 @@ def test_resume_never_offers_an_answered_task(db_path):
 
 def test_a_repeated_text_is_offered_once(db_path):
     text = "I just bought the new iPhone yesterday ."
-    s = nba.teach("rep", [text, text, "Something else entirely .", text], "blank:en",
-                  ["PRODUCT"], product_patterns(), db=db_path, sorter="none")
+    s = nba.teach(
+        "rep",
+        [text, text, "Something else entirely .", text],
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        sorter="none",
+    )
     try:
         tasks = s.next_tasks(1000, timeout=60)
     finally:
@@ -157,16 +198,24 @@ def test_a_repeated_text_is_offered_once(db_path):
 
 def test_long_texts_are_split_into_sentences_unless_switched_off(db_path):
     text = "I love my new iPhone. The Galaxy is fine too. Nobody asked about it."
-    s = nba.teach("split", [text], "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  sorter="none")
+    s = nba.teach(
+        "split", [text], "blank:en", ["PRODUCT"], product_patterns(), db=db_path, sorter="none"
+    )
     try:
         texts = {t["text"] for t in s.next_tasks(200, timeout=60)}
     finally:
         s.stop()
-    assert texts <= {"I love my new iPhone.", "The Galaxy is fine too.",
-                     "Nobody asked about it."}
-    s = nba.teach("nosplit", [text], "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  sorter="none", split_sentences=False)
+    assert texts <= {"I love my new iPhone.", "The Galaxy is fine too.", "Nobody asked about it."}
+    s = nba.teach(
+        "nosplit",
+        [text],
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        sorter="none",
+        split_sentences=False,
+    )
     try:
         assert {t["text"] for t in s.next_tasks(200, timeout=60)} == {text}
     finally:
@@ -174,8 +223,14 @@ def test_long_texts_are_split_into_sentences_unless_switched_off(db_path):
 
 
 def test_the_stream_ends_and_progress_says_so(db_path):
-    s = nba.teach("end", ["An iPhone here .", "", None, "   "], "blank:en", ["PRODUCT"],
-                  db=db_path, sorter="none")
+    s = nba.teach(
+        "end",
+        ["An iPhone here .", "", None, "   "],
+        "blank:en",
+        ["PRODUCT"],
+        db=db_path,
+        sorter="none",
+    )
     try:
         tasks = s.next_tasks(1000, timeout=60)
         assert tasks and s.next_task(timeout=5) is None
@@ -196,8 +251,9 @@ def _file_digest(directory: Path) -> str:
     return h.hexdigest()
 
 
-def test_models_from_directory_language_and_package_are_never_changed(tmp_path, db_path,
-                                                                      monkeypatch):
+def test_models_from_directory_language_and_package_are_never_changed(
+    tmp_path, db_path, monkeypatch
+):
     base = spacy.blank("en")
     base.add_pipe("ner").add_label("PRODUCT")
     base.initialize()
@@ -211,20 +267,29 @@ def test_models_from_directory_language_and_package_are_never_changed(tmp_path, 
     pkg = site / "nba_test_pipe"
     pkg.mkdir(parents=True)
     base.to_disk(pkg / "en_test_pipe-0.0.1")
-    (pkg / "meta.json").write_text(json.dumps({"lang": "en", "name": "test_pipe",
-                                               "version": "0.0.1"}))
+    (pkg / "meta.json").write_text(
+        json.dumps({"lang": "en", "name": "test_pipe", "version": "0.0.1"})
+    )
     (pkg / "__init__.py").write_text(
         "from spacy.util import load_model_from_init_py\n"
-        "def load(**overrides):\n    return load_model_from_init_py(__file__, **overrides)\n")
+        "def load(**overrides):\n    return load_model_from_init_py(__file__, **overrides)\n"
+    )
     dist = site / "nba_test_pipe-0.0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nba_test_pipe\n"
-                                   "Version: 0.0.1\n")
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: nba_test_pipe\nVersion: 0.0.1\n")
     monkeypatch.syspath_prepend(str(site))
 
     for name, model in [("dir", str(model_dir)), ("lang", base), ("pkg", "nba_test_pipe")]:
-        s = nba.teach(name, gadget_texts(60), model, ["PRODUCT", "GADGET"], product_patterns(),
-                      db=db_path, batch_size=5, split_sentences=False)
+        s = nba.teach(
+            name,
+            gadget_texts(60),
+            model,
+            ["PRODUCT", "GADGET"],
+            product_patterns(),
+            db=db_path,
+            batch_size=5,
+            split_sentences=False,
+        )
         try:
             run(s, 20)
             s.update_model()
@@ -252,8 +317,16 @@ def test_a_pipeline_of_word_vectors_bootstraps_a_label_that_reads_them(tmp_path,
     model_dir = tmp_path / "vectors"
     base.to_disk(model_dir)
     before = _file_digest(model_dir)
-    s = nba.teach("vectors", gadget_texts(200), str(model_dir), ["PRODUCT"],
-                  product_patterns(), db=db_path, batch_size=5, split_sentences=False)
+    s = nba.teach(
+        "vectors",
+        gadget_texts(200),
+        str(model_dir),
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        batch_size=5,
+        split_sentences=False,
+    )
     try:
         ner_config = s.nlp.get_pipe_config("ner")
         assert ner_config["model"]["tok2vec"]["pretrained_vectors"] is True
@@ -272,11 +345,21 @@ def test_a_pipeline_of_word_vectors_bootstraps_a_label_that_reads_them(tmp_path,
 def test_a_blank_model_learns_a_label_from_patterns(db_path):
     """Accepting pattern matches teaches the model: it then proposes products no pattern
     matches, on texts it has not seen; accepted kinds score higher, rejected kinds lower."""
-    s = nba.teach("learn", gadget_texts(600), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, seed=0)
-    held = ["I just bought the new Walkman yesterday .",
-            "Is the Xperia worth it for students ?",
-            "My Pixel stopped working after a week ."]
+    s = nba.teach(
+        "learn",
+        gadget_texts(600),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        seed=0,
+    )
+    held = [
+        "I just bought the new Walkman yesterday .",
+        "Is the Xperia worth it for students ?",
+        "My Pixel stopped working after a week .",
+    ]
     products = [(22, 29), (7, 13), (3, 8)]
     rejected_kind = [(30, 39), (33, 37), (29, 33)]  # "yesterday", "students", "week"
     try:
@@ -296,8 +379,9 @@ def test_a_blank_model_learns_a_label_from_patterns(db_path):
         assert fresh["meta"]["model_version"] == s.progress["model_version"]
     finally:
         s.stop()
-    for scores_before, scores_after, (ps, pe), (rs, re_) in zip(before, after, products,
-                                                                rejected_kind):
+    for scores_before, scores_after, (ps, pe), (rs, re_) in zip(
+        before, after, products, rejected_kind
+    ):
         product = (ps, pe, "PRODUCT")
         assert scores_after.get(product, 0) > max(scores_before.get(product, 0), 0.5)
         # the product is now the model's best candidate in the sentence
@@ -307,8 +391,16 @@ def test_a_blank_model_learns_a_label_from_patterns(db_path):
 
 
 def test_fast_answers_during_updates_lose_nothing(db_path):
-    s = nba.teach("fast", gadget_texts(400), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, batch_size=2, split_sentences=False)
+    s = nba.teach(
+        "fast",
+        gadget_texts(400),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        batch_size=2,
+        split_sentences=False,
+    )
     errors: list[BaseException] = []
     answered: list[int] = []
 
@@ -334,8 +426,16 @@ def test_fast_answers_during_updates_lose_nothing(db_path):
 
 @pytest.mark.parametrize("sorter", ["prefer_uncertain", "prefer_high_scores", "none"])
 def test_every_sorter_keeps_the_stream_going(db_path, sorter):
-    s = nba.teach(sorter, gadget_texts(50), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, sorter=sorter, split_sentences=False)
+    s = nba.teach(
+        sorter,
+        gadget_texts(50),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        sorter=sorter,
+        split_sentences=False,
+    )
     try:
         assert len(run(s, 40)) == 40
     finally:
@@ -359,26 +459,42 @@ def test_bad_inputs_fail_at_teach_with_clear_messages(tmp_path, db_path):
         pats.write_text('{"label": "PRODUCT", "pattern": "iPhone"}\n{"label": "PRODUCT"}\n')
         nba.teach("x", texts, "blank:en", ["PRODUCT"], pats, db=db_path)
     with pytest.raises(PatternError, match="invalid token pattern"):
-        nba.teach("x", texts, "blank:en", ["PRODUCT"],
-                  [{"label": "PRODUCT", "pattern": [{"lowr": "x"}]}], db=db_path)
+        nba.teach(
+            "x",
+            texts,
+            "blank:en",
+            ["PRODUCT"],
+            [{"label": "PRODUCT", "pattern": [{"lowr": "x"}]}],
+            db=db_path,
+        )
     with pytest.raises(ValueError, match="sorter"):
         nba.teach("x", texts, "blank:en", ["PRODUCT"], sorter="best_first", db=db_path)
     # nothing was created by the failed calls
     assert "x" not in nba.Database(db_path).datasets()
 
 
-@pytest.mark.parametrize("pattern", ["iPhone", [{"lower": "iphone"}]],
-                         ids=["phrase only", "token only"])
+@pytest.mark.parametrize(
+    "pattern", ["iPhone", [{"lower": "iphone"}]], ids=["phrase only", "token only"]
+)
 def test_patterns_of_one_kind_raise_no_spacy_warning(db_path, pattern):
     """A pattern list of only phrases (or only token patterns) leaves one of spaCy's matchers
     empty; running it would warn (W036) on every text the stream reads."""
-    session = nba.teach("one_kind", gadget_texts(30), "blank:en", ["PRODUCT"],
-                        [{"label": "PRODUCT", "pattern": pattern}], db=db_path)
+    session = nba.teach(
+        "one_kind",
+        gadget_texts(30),
+        "blank:en",
+        ["PRODUCT"],
+        [{"label": "PRODUCT", "pattern": pattern}],
+        db=db_path,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         tasks = session.next_tasks(60)
-    assert any(t["spans"][0]["source"] == "pattern" and
-               t["text"][t["spans"][0]["start"]:t["spans"][0]["end"]] == "iPhone" for t in tasks)
+    assert any(
+        t["spans"][0]["source"] == "pattern"
+        and t["text"][t["spans"][0]["start"] : t["spans"][0]["end"]] == "iPhone"
+        for t in tasks
+    )
 
 
 def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
@@ -386,8 +502,16 @@ def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
     lines = [json.dumps({"text": t}) for t in gadget_texts(300)]
     lines.insert(250, "{not json")
     path.write_text("\n".join(lines) + "\n")
-    s = nba.teach("deep", path, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  sorter="none", split_sentences=False)
+    s = nba.teach(
+        "deep",
+        path,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        sorter="none",
+        split_sentences=False,
+    )
     try:
         first = s.next_task(timeout=60)
         s.answer(first, "accept")
@@ -408,8 +532,15 @@ def test_a_bad_line_deep_in_a_file_surfaces_at_next_task(tmp_path, db_path):
 def test_whole_analysis_accept_is_a_complete_annotation(db_path):
     """Once the model is confident, it asks about a sentence's whole analysis; an accept is
     stored as gold, and the other questions about that sentence are not asked any more."""
-    s = nba.teach("whole", gadget_texts(800), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+    s = nba.teach(
+        "whole",
+        gadget_texts(800),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         done = run(s, 400)
         wholes = [t for t in done if t["meta"].get("whole")]
@@ -426,8 +557,9 @@ def test_whole_analysis_accept_is_a_complete_annotation(db_path):
     gold = df[df["kind"] == "gold"]
     assert len(gold) == len(wholes)
     for task in accepted:
-        assert {(x["start"], x["end"], x["label"]) for x in task["spans"]} == \
-            gold_spans(task["text"])
+        assert {(x["start"], x["end"], x["label"]) for x in task["spans"]} == gold_spans(
+            task["text"]
+        )
 
 
 def test_a_database_locked_by_another_process_fails_at_teach(db_path):
@@ -437,10 +569,16 @@ def test_a_database_locked_by_another_process_fails_at_teach(db_path):
     from nbannotate.errors import DatabaseLockedError
 
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
-         " time.sleep(60)", str(db_path)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+            " time.sleep(60)",
+            str(db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         start = time.monotonic()
@@ -463,19 +601,28 @@ def test_replay_gold_mixes_complete_annotations_into_every_update(db_path):
         seed.add(make_task(text, [], spans, view_id=VIEW_MANUAL), answer="accept")
     db.dataset("binary_only", create=True)
     with pytest.raises(DatasetError, match="no accepted complete annotations"):
-        nba.teach("t", gadget_texts(50), "blank:en", ["PRODUCT"], db=db,
-                  replay_gold="binary_only")
+        nba.teach("t", gadget_texts(50), "blank:en", ["PRODUCT"], db=db, replay_gold="binary_only")
     with pytest.raises(DatasetError, match="nope"):
         nba.teach("t", gadget_texts(50), "blank:en", ["PRODUCT"], db=db, replay_gold="nope")
-    s = nba.teach("t", gadget_texts(100), "blank:en", ["PRODUCT"], product_patterns(), db=db,
-                  replay_gold="seed", gold_per_update=4, replay=0, split_sentences=False)
+    s = nba.teach(
+        "t",
+        gadget_texts(100),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db,
+        replay_gold="seed",
+        gold_per_update=4,
+        replay=0,
+        split_sentences=False,
+    )
     try:
         answered = run(s, 30)
         s.update_model()
         reports = s.updater.reports
     finally:
         s.stop()
-    texts_per_batch = [len({t["text"] for t in answered[i:i + 10]}) for i in (0, 10, 20)]
+    texts_per_batch = [len({t["text"] for t in answered[i : i + 10]}) for i in (0, 10, 20)]
     assert [r.examples for r in reports] == [n + 4 for n in texts_per_batch]
 
 
@@ -522,8 +669,9 @@ def test_the_scorer_offers_the_best_analyses_first_in_order():
     from nbannotate.models import load_model
 
     nlp = load_model("blank:en", ["PRODUCT"])  # untrained: many analyses are likely
-    scorer = CandidateScorer(nlp, ["PRODUCT"], whole=0.0, whole_alternatives=3,
-                             whole_alternative_min=0.0)
+    scorer = CandidateScorer(
+        nlp, ["PRODUCT"], whole=0.0, whole_alternatives=3, whole_alternative_min=0.0
+    )
     scorer.untrained = False  # show its scores (a model never updated shows none)
     (tasks,) = scorer.score([{"text": "I just bought the new Walkman yesterday ."}])
     wholes = [t for t in tasks if t["meta"].get("whole")]
@@ -541,13 +689,16 @@ def test_a_model_that_finds_nothing_is_not_asked_whether_texts_have_no_entities(
     nlp = load_model("blank:en", ["PRODUCT"])
     scorer = CandidateScorer(nlp, ["PRODUCT"], whole=0.0)
     scorer.best_analyses = lambda beams, k=1: [[(0.99, ())] for _ in beams]  # finds nothing
-    asked = [t for _ in range(20)
-             for tasks in scorer.score([{"text": "Nothing to see here ."}] * 10)
-             for t in tasks if t["meta"].get("whole")]
+    asked = [
+        t
+        for _ in range(20)
+        for tasks in scorer.score([{"text": "Nothing to see here ."}] * 10)
+        for t in tasks
+        if t["meta"].get("whole")
+    ]
     assert scorer.finds_entities < 0.1
     assert 0 < len(asked) < 100  # only until it has shown, over ~80 texts, that it finds nothing
-    assert not [t for t in scorer.score([{"text": "Still nothing ."}])[0]
-                if t["meta"].get("whole")]
+    assert not [t for t in scorer.score([{"text": "Still nothing ."}])[0] if t["meta"].get("whole")]
 
 
 def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
@@ -566,18 +717,35 @@ def test_in_loop_learn_rate_is_lower_without_whole_analyses(db_path):
         nba.teach("lr4", texts, "blank:en", ["PRODUCT"], db=db_path, learn_rate=0)
     with pytest.raises(ValueError, match="average must be a decay"):
         nba.teach("lr5", texts, "blank:en", ["PRODUCT"], db=db_path, average=1.0)
-    assert "lr4" not in nba.Database(db_path).datasets() and "lr5" not in \
-        nba.Database(db_path).datasets()
+    assert (
+        "lr4" not in nba.Database(db_path).datasets()
+        and "lr5" not in nba.Database(db_path).datasets()
+    )
 
 
 def test_the_loop_predicts_with_weights_averaged_over_its_updates(db_path):
     """session.model() gives the model the loop scores with: before any update the starting
     weights, after updates their moving average (not the last update's weights, which stay
     the ones trained and come back after the block). average=None: the last weights."""
-    s = nba.teach("avg", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
-    plain = nba.teach("avg_off", gadget_texts(300), "blank:en", ["PRODUCT"],
-                      product_patterns(), db=db_path, split_sentences=False, average=None)
+    s = nba.teach(
+        "avg",
+        gadget_texts(300),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
+    plain = nba.teach(
+        "avg_off",
+        gadget_texts(300),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        average=None,
+    )
     try:
         with s.model_lock:
             start = s.nlp.get_pipe("ner").model.to_bytes()
@@ -614,8 +782,9 @@ def test_a_slow_source_holds_back_neither_its_texts_nor_close(db_path):
         more.wait(120)  # nothing more for now
         yield from gadget_texts(3, seed=6)
 
-    s = nba.teach("t", slow(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+    s = nba.teach(
+        "t", slow(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path, split_sentences=False
+    )
     try:
         task = s.next_task(timeout=60)
         assert task is not None and task["text"] in first
@@ -639,8 +808,18 @@ def test_texts_before_a_source_error_are_all_offered_even_across_updates(db_path
         yield from texts
         raise SourceError("item 5 is broken")
 
-    s = nba.teach("t", source(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False, batch_size=1, whole=None, complete=None)
+    s = nba.teach(
+        "t",
+        source(),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        batch_size=1,
+        whole=None,
+        complete=None,
+    )
     offered = []
     try:
         with pytest.raises(SourceError, match="item 5 is broken"):
@@ -667,8 +846,15 @@ def test_a_trickling_source_is_scored_as_it_comes(db_path):
             if more.wait(0.15):
                 return
 
-    s = nba.teach("t", trickle(), "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+    s = nba.teach(
+        "t",
+        trickle(),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         task = s.next_task(timeout=60)
         assert task is not None and s.progress["source_read"] < 20
@@ -681,8 +867,15 @@ def test_close_leaves_no_reader_thread_behind(db_path):
     """The reader's last message ("end") waited forever on a full queue after close(), keeping
     the session and its model alive."""
     before = {t for t in threading.enumerate() if t.name == "nbannotate-reader"}
-    s = nba.teach("t", gadget_texts(96, seed=3), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+    s = nba.teach(
+        "t",
+        gadget_texts(96, seed=3),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     assert s.next_task(timeout=60) is not None
     s.close()
     for thread in {t for t in threading.enumerate() if t.name == "nbannotate-reader"} - before:
@@ -701,15 +894,24 @@ def test_a_generator_still_read_by_a_closed_session_gets_a_clear_error(db_path):
         yield from gadget_texts(2, seed=5)
 
     texts = slow()
-    first = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                      split_sentences=False)
+    first = nba.teach(
+        "t", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path, split_sentences=False
+    )
     try:
         while first.next_task(timeout=10) is not None:
             pass  # until the generator waits for its next text
-        second = nba.teach("t", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                           db=db_path, split_sentences=False)  # closes the first
-        with pytest.raises(SourceError, match="still being read by an earlier session.*"
-                                              "a function that returns one"):
+        second = nba.teach(
+            "t",
+            texts,
+            "blank:en",
+            ["PRODUCT"],
+            product_patterns(),
+            db=db_path,
+            split_sentences=False,
+        )  # closes the first
+        with pytest.raises(
+            SourceError, match="still being read by an earlier session.*a function that returns one"
+        ):
             second.next_task(timeout=30)
         second.close()
     finally:
@@ -720,8 +922,15 @@ def test_a_model_never_updated_shows_no_score_then_its_scores_show(db_path):
     """A blank model's probabilities are noise (its junk candidates score 1.00, which reads as
     "the model is sure"): until its first update no task carries a score, nor does a pattern
     match the model does not propose; after it, the model's candidates do."""
-    s = nba.teach("noscore", gadget_texts(100), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False)
+    s = nba.teach(
+        "noscore",
+        gadget_texts(100),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+    )
     try:
         first = [s.answer(t, oracle(t)) for t in s.next_tasks(9, timeout=60)]
         assert {t["spans"][0]["source"] for t in first if t["spans"]} == {"model", "pattern"}
@@ -749,8 +958,18 @@ def test_questions_spread_over_texts_once_the_model_learns(db_path):
     top), so the next questions come from other texts."""
     from nbannotate.session import MAX_MODEL_QUESTIONS
 
-    s = nba.teach("spread", gadget_texts(300), "blank:en", ["PRODUCT"], product_patterns(),
-                  db=db_path, split_sentences=False, sorter="none", whole=None, complete=None)
+    s = nba.teach(
+        "spread",
+        gadget_texts(300),
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        sorter="none",
+        whole=None,
+        complete=None,
+    )
     try:
         answers = run(s, 80)
     finally:

@@ -49,10 +49,26 @@ def test_two_teach_sessions_on_one_dataset_never_ask_or_store_a_question_twice(d
     sessions): both read the same source, yet a question answered by one is not asked of the
     other, and answering it there is refused."""
     texts = gadget_texts(60)
-    a = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False, annotator="alice")
-    b = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False, annotator="bob")
+    a = nba.teach(
+        "ds",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="alice",
+    )
+    b = nba.teach(
+        "ds",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="bob",
+    )
     try:
         first = a.answer(a.next_task(timeout=60), "accept")
         held_by_b = b.next_tasks(3, timeout=60)
@@ -81,10 +97,26 @@ def test_two_teach_sessions_on_one_dataset_never_ask_or_store_a_question_twice(d
 
 def test_a_question_undone_in_one_session_can_be_answered_in_another(db_path):
     texts = gadget_texts(20)
-    a = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False, annotator="alice")
-    b = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False, annotator="bob")
+    a = nba.teach(
+        "ds",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="alice",
+    )
+    b = nba.teach(
+        "ds",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="bob",
+    )
     try:
         task = a.next_task(timeout=60)
         a.answer(task, "accept")
@@ -100,9 +132,19 @@ def test_a_question_undone_in_one_session_can_be_answered_in_another(db_path):
 
 def test_two_sessions_answering_one_question_at_once_store_it_once(db_path):
     texts = gadget_texts(20)
-    sessions = [nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                          db=db_path, split_sentences=False, annotator=name)
-                for name in ("alice", "bob")]
+    sessions = [
+        nba.teach(
+            "ds",
+            texts,
+            "blank:en",
+            ["PRODUCT"],
+            product_patterns(),
+            db=db_path,
+            split_sentences=False,
+            annotator=name,
+        )
+        for name in ("alice", "bob")
+    ]
     try:
         task = sessions[0].next_task(timeout=60)
         barrier = threading.Barrier(2)
@@ -132,12 +174,34 @@ def test_a_text_annotated_in_one_manual_session_is_not_shown_by_another(db_path)
     """Two annotators' manual sessions on one dataset, and a teach session beside them:
     a text annotated as gold is annotated once, and teach asks nothing more about it."""
     texts = ["My iPhone broke .", "A Pixel is nice .", "The Galaxy fell ."]
-    a = nba.manual("gold", texts, ["PRODUCT"], patterns=product_patterns(), db=db_path,
-                   split_sentences=False, annotator="alice")
-    b = nba.manual("gold", texts, ["PRODUCT"], patterns=product_patterns(), db=db_path,
-                   split_sentences=False, annotator="bob")
-    teach = nba.teach("gold", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                      split_sentences=False, whole=None)
+    a = nba.manual(
+        "gold",
+        texts,
+        ["PRODUCT"],
+        patterns=product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="alice",
+    )
+    b = nba.manual(
+        "gold",
+        texts,
+        ["PRODUCT"],
+        patterns=product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="bob",
+    )
+    teach = nba.teach(
+        "gold",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+    )
     try:
         first = a.next_task()
         a.answer(first, "accept")
@@ -154,12 +218,20 @@ def test_a_text_annotated_in_one_manual_session_is_not_shown_by_another(db_path)
 
 def test_answers_imported_while_a_session_runs_are_not_asked(db_path, tmp_path):
     texts = gadget_texts(30)
-    s = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                  split_sentences=False)
+    s = nba.teach(
+        "ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path, split_sentences=False
+    )
     try:
         first = s.next_task(timeout=60)
-        other = nba.teach("elsewhere", texts, "blank:en", ["PRODUCT"], product_patterns(),
-                          db=db_path, split_sentences=False)
+        other = nba.teach(
+            "elsewhere",
+            texts,
+            "blank:en",
+            ["PRODUCT"],
+            product_patterns(),
+            db=db_path,
+            split_sentences=False,
+        )
         done = [other.answer(t, oracle(t)) for t in other.next_tasks(20, timeout=60)]
         other.stop()
         nba.Database(db_path).dataset("ds").import_jsonl(done)
@@ -190,13 +262,22 @@ def agrees(completion: dict, span_task: dict, answer: str) -> bool:
 
 
 def teach_for_completions(model: Path, db_path: Path) -> nba.TeachSession:
-    return nba.teach("undo", gadget_texts(400), str(model), ["PRODUCT"], db=db_path,
-                     split_sentences=False, whole=None, complete=0.0)
+    return nba.teach(
+        "undo",
+        gadget_texts(400),
+        str(model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        whole=None,
+        complete=0.0,
+    )
 
 
 @pytest.mark.parametrize("how", ["undo", "change_answer"])
 def test_a_completion_question_held_out_is_refused_after_its_answers_changed(
-        gadget_model, db_path, how):
+    gadget_model, db_path, how
+):
     """A widget shows the completion question after the text's last span question; the user
     takes back that span's answer and answers the other way. The completion question still on
     screen was made from the old answer: it is refused, and the one asked instead agrees."""
@@ -287,21 +368,35 @@ def test_undoing_a_completion_and_the_span_before_it_asks_a_fitting_one(gadget_m
 
 def whole_with_spans(held: list[dict]) -> dict:
     """A whole-analysis question among ``held`` whose text has span questions held too."""
-    return next(t for t in held if t["meta"].get("whole")
-                and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole")
-                        for o in held))
+    return next(
+        t
+        for t in held
+        if t["meta"].get("whole")
+        and any(o["_input_hash"] == t["_input_hash"] and not o["meta"].get("whole") for o in held)
+    )
 
 
 @pytest.mark.parametrize("complete", [0.5, None])
 def test_undoing_an_accepted_whole_analysis_asks_its_span_questions_again(
-        gadget_model, db_path, complete):
-    s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, complete=complete)
+    gadget_model, db_path, complete
+):
+    s = nba.teach(
+        "whole",
+        gadget_texts(100),
+        str(gadget_model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        complete=complete,
+    )
     try:
         held = s.next_tasks(8, timeout=60)
         whole = whole_with_spans(held)
-        spans = {t["_task_hash"] for t in held
-                 if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole")}
+        spans = {
+            t["_task_hash"]
+            for t in held
+            if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole")
+        }
         s.answer(whole, "accept")
         assert not spans & {t["_task_hash"] for t in s.outstanding()}  # settled: dropped
         assert s.undo()["_task_hash"] == whole["_task_hash"]
@@ -313,16 +408,27 @@ def test_undoing_an_accepted_whole_analysis_asks_its_span_questions_again(
 
 
 def test_a_question_held_out_when_its_text_became_complete_is_refused_not_stored(
-        gadget_model, db_path):
+    gadget_model, db_path
+):
     """A widget may still show a span question when the text's whole analysis is accepted (or
     changed to accept from the history): answering it stores nothing and says why."""
-    s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, complete=None)
+    s = nba.teach(
+        "whole",
+        gadget_texts(100),
+        str(gadget_model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        complete=None,
+    )
     try:
         held = s.next_tasks(8, timeout=60)
         whole = whole_with_spans(held)
-        span = next(t for t in held
-                    if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole"))
+        span = next(
+            t
+            for t in held
+            if t["_input_hash"] == whole["_input_hash"] and not t["meta"].get("whole")
+        )
         s.answer(whole, "reject")
         s.change_answer(whole["_task_hash"], "accept")
         with pytest.raises(AnswerError, match="no longer needed: its text was annotated"):
@@ -335,13 +441,21 @@ def test_a_question_held_out_when_its_text_became_complete_is_refused_not_stored
 
 
 def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_update_and_undo(
-        gadget_model, db_path):
+    gadget_model, db_path
+):
     """The text's span questions still wait in the ready queue when its whole analysis is
     accepted; a model update then clears the queue and re-scores. Undoing the accept must still
     ask them: the update skips them as settled and keeps them with the text's record (so does
     the re-scoring, before or after the undo)."""
-    s = nba.teach("whole", gadget_texts(100), str(gadget_model), ["PRODUCT"], db=db_path,
-                  split_sentences=False, complete=None)
+    s = nba.teach(
+        "whole",
+        gadget_texts(100),
+        str(gadget_model),
+        ["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        complete=None,
+    )
 
     def queue_filled() -> bool:  # the producer queued all it will before the next answer
         with s._cond:
@@ -353,8 +467,9 @@ def test_span_questions_queued_behind_an_accepted_whole_come_back_after_an_updat
             task = s.next_task(timeout=60)
             wait_for(queue_filled, what="the ready queue to fill")
             with s._cond:
-                queued = {t["_task_hash"] for t, _ in s._ready
-                          if t["_input_hash"] == task["_input_hash"]}
+                queued = {
+                    t["_task_hash"] for t, _ in s._ready if t["_input_hash"] == task["_input_hash"]
+                }
             if task["meta"].get("whole") and queued:
                 whole, spans = task, queued
                 break
@@ -384,33 +499,47 @@ def model_without_two_products(tmp_path_factory) -> Path:
     nlp = spacy.blank("en")
     nlp.add_pipe("ner").add_label("PRODUCT")
     known = [p for p in PRODUCTS if p not in ("Surface", "Kindle")]
-    examples = [Example.from_dict(nlp.make_doc(t), {"entities": sorted(gold_spans(t))})
-                for t in gadget_texts(200, seed=1, products=known)]
-    examples += [Example.from_dict(nlp.make_doc(t), {"entities": []})
-                 for t in gadget_texts(100, seed=2, products=["Surface", "Kindle"])]
+    examples = [
+        Example.from_dict(nlp.make_doc(t), {"entities": sorted(gold_spans(t))})
+        for t in gadget_texts(200, seed=1, products=known)
+    ]
+    examples += [
+        Example.from_dict(nlp.make_doc(t), {"entities": []})
+        for t in gadget_texts(100, seed=2, products=["Surface", "Kindle"])
+    ]
     nlp.initialize(lambda: examples)
     rng = random.Random(0)
     for _ in range(10):
         rng.shuffle(examples)
         for i in range(0, len(examples), 16):
-            nlp.update(examples[i:i + 16], drop=0.1)
+            nlp.update(examples[i : i + 16], drop=0.1)
     nlp.to_disk(path)
     return path
 
 
 def test_correct_with_update_prehighlights_what_the_corrections_taught(
-        model_without_two_products, db_path):
+    model_without_two_products, db_path
+):
     texts = gadget_texts(80, seed=7, products=["Surface", "Kindle"])
-    s = nba.correct("fix", texts, str(model_without_two_products), db=db_path, update=True,
-                    split_sentences=False)
+    s = nba.correct(
+        "fix",
+        texts,
+        str(model_without_two_products),
+        db=db_path,
+        update=True,
+        split_sentences=False,
+    )
     shown = []
     try:
         for i in range(70):
             task = s.next_task()
             gold = gold_spans(task["text"])
             shown.append(keys(task) == gold)
-            s.answer(task, "accept", spans=[{"start": a, "end": b, "label": label}
-                                            for a, b, label in sorted(gold)])
+            s.answer(
+                task,
+                "accept",
+                spans=[{"start": a, "end": b, "label": label} for a, b, label in sorted(gold)],
+            )
             if i % 10 == 9:  # as for a person: each update lands before the next text
                 assert s.update_model() is True
     finally:
@@ -423,8 +552,14 @@ def test_correct_update_model_follows_teachs_contract(db_path, tmp_path):
     texts = gadget_texts(30)
     fix = nba.correct("fix", texts, "blank:en", ["PRODUCT"], db=db_path, update=True)
     for task in fix.next_tasks(3):
-        fix.answer(task, "accept", spans=[{"start": a, "end": b, "label": label}
-                                          for a, b, label in sorted(gold_spans(task["text"]))])
+        fix.answer(
+            task,
+            "accept",
+            spans=[
+                {"start": a, "end": b, "label": label}
+                for a, b, label in sorted(gold_spans(task["text"]))
+            ],
+        )
     assert fix.update_model(timeout=60) is True and fix.progress["updates"] == 1
     fix.answer(fix.next_task(), "accept")
     fix.stop()
@@ -436,26 +571,39 @@ def test_correct_update_model_follows_teachs_contract(db_path, tmp_path):
     plain.stop()
 
 
-@pytest.mark.parametrize(("arg", "value"), [("average", 1.0), ("average", "high"),
-                                            ("learn_rate", 0), ("learn_rate", float("nan"))])
+@pytest.mark.parametrize(
+    ("arg", "value"),
+    [("average", 1.0), ("average", "high"), ("learn_rate", 0), ("learn_rate", float("nan"))],
+)
 def test_correct_checks_learn_rate_and_average_at_the_call(db_path, arg, value):
     with pytest.raises(ValueError, match=arg):
-        nba.correct("fix", gadget_texts(3), "blank:en", ["PRODUCT"], db=db_path, update=True,
-                    **{arg: value})
+        nba.correct(
+            "fix", gadget_texts(3), "blank:en", ["PRODUCT"], db=db_path, update=True, **{arg: value}
+        )
 
 
 def test_running_the_cell_again_closes_the_previous_session(db_path):
     """A re-run teach cell makes a new session; the old one stops scoring and updating, says
     why when used, and its answers stay. Another annotator's session is left alone."""
     texts = gadget_texts(40)
-    old = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                    split_sentences=False)
-    bob = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                    split_sentences=False, annotator="bob")
+    old = nba.teach(
+        "ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path, split_sentences=False
+    )
+    bob = nba.teach(
+        "ds",
+        texts,
+        "blank:en",
+        ["PRODUCT"],
+        product_patterns(),
+        db=db_path,
+        split_sentences=False,
+        annotator="bob",
+    )
     kept = old.answer(old.next_task(timeout=60), "accept")
     held = old.next_task(timeout=60)
-    new = nba.teach("ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path,
-                    split_sentences=False)
+    new = nba.teach(
+        "ds", texts, "blank:en", ["PRODUCT"], product_patterns(), db=db_path, split_sentences=False
+    )
     try:
         assert old.closed_reason and "took over" in old.closed_reason
         assert not old._producer.is_alive()  # no more scoring for nothing
@@ -473,4 +621,3 @@ def test_running_the_cell_again_closes_the_previous_session(db_path):
         bob.close()
     answers = nba.Database(db_path).dataset("ds").answers()
     assert kept["_task_hash"] in {a["_task_hash"] for a in answers} and len(answers) == 3
-

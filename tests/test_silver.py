@@ -21,8 +21,16 @@ TEXT = "I bought an iPhone and a Pixel today"
 
 def task(spans, ans, view="ner", silver=False):
     meta = {"silver": True} if silver else {}
-    return dict(make_task(TEXT, [], [{"start": s, "end": e, "label": lab} for s, e, lab in spans],
-                          meta, view_id=view), answer=ans)
+    return dict(
+        make_task(
+            TEXT,
+            [],
+            [{"start": s, "end": e, "label": lab} for s, e, lab in spans],
+            meta,
+            view_id=view,
+        ),
+        answer=ans,
+    )
 
 
 def test_silver_is_a_complete_analysis_when_nobody_answered_the_text():
@@ -33,10 +41,13 @@ def test_silver_is_a_complete_analysis_when_nobody_answered_the_text():
 
 def test_a_binary_answer_on_the_text_wins_over_its_silver_analysis():
     nlp = load_model("blank:en", ["PRODUCT"])
-    (ex,), _ = answers_to_examples(nlp, [
-        task([(12, 18, "PRODUCT")], "accept", VIEW_MANUAL, True),
-        task([(25, 30, "PRODUCT")], "accept"),
-    ])
+    (ex,), _ = answers_to_examples(
+        nlp,
+        [
+            task([(12, 18, "PRODUCT")], "accept", VIEW_MANUAL, True),
+            task([(25, 30, "PRODUCT")], "accept"),
+        ],
+    )
     # Only the person's answer is known; the silver analysis (iPhone, O elsewhere) is dropped.
     assert [t.ent_iob_ for t in ex.reference] == ["", "", "", "", "", "", "B", ""]
 
@@ -44,8 +55,10 @@ def test_a_binary_answer_on_the_text_wins_over_its_silver_analysis():
 def test_gold_wins_over_silver_whatever_the_order():
     nlp = load_model("blank:en", ["PRODUCT"])
     for order in (1, -1):
-        tasks = [task([(12, 18, "PRODUCT")], "accept", VIEW_MANUAL, True),
-                 task([(25, 30, "PRODUCT")], "accept", VIEW_MANUAL)][::order]
+        tasks = [
+            task([(12, 18, "PRODUCT")], "accept", VIEW_MANUAL, True),
+            task([(25, 30, "PRODUCT")], "accept", VIEW_MANUAL),
+        ][::order]
         (ex,), _ = answers_to_examples(nlp, tasks)
         assert [e.text for e in ex.reference.ents] == ["Pixel"]
 
@@ -62,7 +75,7 @@ def model_dir(tmp_path_factory) -> Path:
     for _ in range(25):
         rng.shuffle(egs)
         for i in range(0, len(egs), 8):
-            nlp.update(egs[i:i + 8], sgd=opt, drop=0.1)
+            nlp.update(egs[i : i + 8], sgd=opt, drop=0.1)
     path = tmp_path_factory.mktemp("silver") / "model"
     nlp.to_disk(path)
     return path
@@ -103,10 +116,12 @@ def test_train_uses_silver_beside_answers_and_answers_win(tmp_path, model_dir):
     for text in answered:
         start = text.index(text.split(" ")[0])
         ds.add(binary(text, start, start + len(text.split(" ")[0]), "CITY", "reject"))
-    db.dataset("dev", create=True).add_many([gold(t, e) for t, e in corpus(320)[2::32]],
-                                            answer="accept")
-    result = nba.train(["answers", "silver"], tmp_path / "out", db=db, epochs=2,
-                       progress=False, eval_dataset="dev")
+    db.dataset("dev", create=True).add_many(
+        [gold(t, e) for t, e in corpus(320)[2::32]], answer="accept"
+    )
+    result = nba.train(
+        ["answers", "silver"], tmp_path / "out", db=db, epochs=2, progress=False, eval_dataset="dev"
+    )
     # Every text trains; the 5 a person judged carry only that answer, not their silver.
     assert result.stats["train_texts"] == len(silver_texts)
     assert result.stats["gold_train_texts"] == len(silver_texts) - 5
@@ -123,4 +138,3 @@ def test_silver_bad_input_is_refused_at_the_call(tmp_path, model_dir):
     with pytest.raises(ValueError, match="dataset"):
         nba.silver("", ["a text"], str(model_dir), db=db)
     db.close()
-

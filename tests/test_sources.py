@@ -44,18 +44,20 @@ def test_list_of_dicts_keeps_meta_and_extra_keys():
 
 def test_custom_text_column_for_dicts_and_jsonl(tmp_path):
     assert list(Source([{"body": "hi"}], text_column="body")) == [
-        {"text": "hi", "meta": {"row": 0}}]
+        {"text": "hi", "meta": {"row": 0}}
+    ]
     path = write_jsonl(tmp_path / "c.jsonl", [{"body": "x", "id": 1}])
-    assert list(Source(path, text_column="body")) == [
-        {"text": "x", "meta": {"line": 1, "id": 1}}]
+    assert list(Source(path, text_column="body")) == [{"text": "x", "meta": {"line": 1, "id": 1}}]
 
 
 def test_dataframe_text_column_and_other_columns_in_meta():
-    df = pd.DataFrame({
-        "comment": ["Great phone", "Bad battery"],
-        "score": np.array([3, 5], dtype=np.int64),
-        "when": pd.to_datetime(["2024-01-02", "2024-03-04"]),
-    })
+    df = pd.DataFrame(
+        {
+            "comment": ["Great phone", "Bad battery"],
+            "score": np.array([3, 5], dtype=np.int64),
+            "when": pd.to_datetime(["2024-01-02", "2024-03-04"]),
+        }
+    )
     items = list(Source(df, text_column="comment"))
     assert [i["text"] for i in items] == ["Great phone", "Bad battery"]
     assert items[1]["meta"] == {"score": 5, "when": "2024-03-04T00:00:00", "row": 1}
@@ -68,11 +70,18 @@ def test_dataframe_text_column_and_other_columns_in_meta():
 def test_a_prodigy_export_as_a_dataframe_gives_the_meta_a_list_of_dicts_gives(tmp_path):
     """pd.read_json of a Prodigy export: its "meta" column is merged, and the annotation
     columns (tokens, hashes, the old answer) are not the input's meta, as for dict items."""
-    task = {"text": "I bought an iPhone 12.", "meta": {"source": "reddit", "id": 7},
-            "_input_hash": 123, "_task_hash": 456, "tokens": [{"text": "I", "id": 0}],
-            "spans": [{"start": 12, "end": 21, "token_start": 3, "token_end": 4,
-                       "label": "PRODUCT"}],
-            "_view_id": "ner_manual", "answer": "reject", "_session_id": "s", "_timestamp": 1}
+    task = {
+        "text": "I bought an iPhone 12.",
+        "meta": {"source": "reddit", "id": 7},
+        "_input_hash": 123,
+        "_task_hash": 456,
+        "tokens": [{"text": "I", "id": 0}],
+        "spans": [{"start": 12, "end": 21, "token_start": 3, "token_end": 4, "label": "PRODUCT"}],
+        "_view_id": "ner_manual",
+        "answer": "reject",
+        "_session_id": "s",
+        "_timestamp": 1,
+    }
     path = write_jsonl(tmp_path / "export.jsonl", [task, {"text": "No meta here."}])
     df = pd.read_json(path, lines=True)
     from_df, from_dicts = list(Source(df)), list(Source(df.to_dict("records")))
@@ -120,8 +129,9 @@ def test_series_is_a_list_of_texts():
 
 def test_jsonl_file(tmp_path):
     path = tmp_path / "data.jsonl"
-    path.write_text('{"text": "First", "meta": {"src": "a"}}\n\n   \n{"text": "Second"}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"text": "First", "meta": {"src": "a"}}\n\n   \n{"text": "Second"}\n', encoding="utf-8"
+    )
     src = Source(path)
     assert list(src) == [
         {"text": "First", "meta": {"line": 1, "src": "a"}},
@@ -159,8 +169,10 @@ def test_generator_and_callable_and_one_shot_error():
 
     src = Source(gen())
     assert src.total is None
-    assert list(src) == [{"text": "a", "meta": {"row": 0}},
-                         {"text": "b", "meta": {"row": 1, "k": 1}}]
+    assert list(src) == [
+        {"text": "a", "meta": {"row": 0}},
+        {"text": "b", "meta": {"row": 1, "k": 1}},
+    ]
     with pytest.raises(SourceError, match="one-shot iterator"):
         list(src)
     restartable = Source(gen)  # a function returning a fresh generator restarts
@@ -185,8 +197,22 @@ def test_source_of_source_is_a_copy():
 
 
 def test_empty_and_non_string_texts_are_skipped_and_counted():
-    src = Source(["ok", "", "   \n", None, 3, 2.5, float("nan"), True, {"text": None},
-                  {"text": ""}, np.int64(4), "fine"])
+    src = Source(
+        [
+            "ok",
+            "",
+            "   \n",
+            None,
+            3,
+            2.5,
+            float("nan"),
+            True,
+            {"text": None},
+            {"text": ""},
+            np.int64(4),
+            "fine",
+        ]
+    )
     assert [i["text"] for i in src] == ["ok", "fine"]
     assert src.stats.read == 2
     assert src.stats.skipped_empty == 3
@@ -210,8 +236,9 @@ def test_dataframe_nan_and_none_texts_skipped():
 
 
 def test_jsonl_non_string_texts_skipped(tmp_path):
-    path = write_jsonl(tmp_path / "n.jsonl", [{"text": None}, {"text": 12}, {"text": " "},
-                                              {"text": "real"}])
+    path = write_jsonl(
+        tmp_path / "n.jsonl", [{"text": None}, {"text": 12}, {"text": " "}, {"text": "real"}]
+    )
     src = Source(path)
     assert [i["text"] for i in src] == ["real"]
     assert (src.stats.skipped_non_string, src.stats.skipped_empty) == (2, 1)
@@ -342,10 +369,15 @@ def test_unreadable_file(tmp_path):
     assert "secret.jsonl" in msg and "permission denied" in msg
 
 
-@pytest.mark.parametrize("obj, hint", [
-    (42, "int"), (None, "NoneType"), ({"text": "x"}, "wrap it in a list"),
-    (b"bytes", "Decode bytes"),
-])
+@pytest.mark.parametrize(
+    "obj, hint",
+    [
+        (42, "int"),
+        (None, "NoneType"),
+        ({"text": "x"}, "wrap it in a list"),
+        (b"bytes", "Decode bytes"),
+    ],
+)
 def test_unsupported_types_list_what_is_accepted(obj, hint):
     with pytest.raises(SourceError) as err:
         Source(obj)
@@ -416,8 +448,10 @@ def test_a_lone_surrogate_is_refused_naming_its_line_or_row(tmp_path):
     """A tweet cut in the middle of an emoji ("\\ud83d" in JSON) cannot be tokenized, hashed or
     stored: it fails like a malformed line, at construction in the head, when reached later."""
     path = tmp_path / "tweets.jsonl"
-    path.write_text('{"text": "My Galaxy is great"}\n{"text": "Loving my new iPhone \\ud83d"}\n',
-                    encoding="utf-8")
+    path.write_text(
+        '{"text": "My Galaxy is great"}\n{"text": "Loving my new iPhone \\ud83d"}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(SourceError) as err:
         Source(path)
     msg = str(err.value)
@@ -444,18 +478,29 @@ def test_incoming_spans_are_kept_and_checked(tmp_path):
     """Prodigy's "spans" reach the item (manual and correct pre-highlight them); malformed ones
     fail naming the line, like any malformed item."""
     spans = [{"start": 10, "end": 15, "label": "GPE", "token_start": 3, "token_end": 3}]
-    path = write_jsonl(tmp_path / "review.jsonl", [
-        {"text": "I flew to Tokyo.", "spans": spans, "answer": "accept"},
-        {"text": "Nothing here.", "spans": []}, {"text": "No spans key."}])
+    path = write_jsonl(
+        tmp_path / "review.jsonl",
+        [
+            {"text": "I flew to Tokyo.", "spans": spans, "answer": "accept"},
+            {"text": "Nothing here.", "spans": []},
+            {"text": "No spans key."},
+        ],
+    )
     assert list(Source(path)) == [
-        {"text": "I flew to Tokyo.", "meta": {"line": 1},
-         "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
+        {
+            "text": "I flew to Tokyo.",
+            "meta": {"line": 1},
+            "spans": [{"start": 10, "end": 15, "label": "GPE"}],
+        },
         {"text": "Nothing here.", "meta": {"line": 2}, "spans": []},
-        {"text": "No spans key.", "meta": {"line": 3}}]
-    bad = [({"start": 10, "end": 99, "label": "GPE"}, r"span 0 \(10-99\) is not inside the text"),
-           ({"start": "10", "end": 15, "label": "GPE"}, "span 0 needs integer 'start'"),
-           ({"start": 10, "end": 15}, "span 0 needs .* a non-empty 'label'"),
-           ("Tokyo", "span 0 is a str")]
+        {"text": "No spans key.", "meta": {"line": 3}},
+    ]
+    bad = [
+        ({"start": 10, "end": 99, "label": "GPE"}, r"span 0 \(10-99\) is not inside the text"),
+        ({"start": "10", "end": 15, "label": "GPE"}, "span 0 needs integer 'start'"),
+        ({"start": 10, "end": 15}, "span 0 needs .* a non-empty 'label'"),
+        ("Tokyo", "span 0 is a str"),
+    ]
     for span, message in bad:
         write_jsonl(path, [{"text": "ok"}, {"text": "I flew to Tokyo.", "spans": [span]}])
         with pytest.raises(SourceError, match=f"review.jsonl', line 2: {message}"):
@@ -467,14 +512,22 @@ def test_incoming_spans_are_kept_and_checked(tmp_path):
 def test_a_dataframe_spans_column_holds_spans_not_meta(tmp_path):
     """pd.read_json of a Prodigy export gives a "spans" column: its rows carry spans like dict
     items (rows without any have none), and bad ones fail naming the row."""
-    path = write_jsonl(tmp_path / "export.jsonl", [
-        {"text": "I flew to Tokyo.", "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
-        {"text": "No spans key."}])
+    path = write_jsonl(
+        tmp_path / "export.jsonl",
+        [
+            {"text": "I flew to Tokyo.", "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
+            {"text": "No spans key."},
+        ],
+    )
     df = pd.read_json(path, lines=True)
     assert list(Source(df)) == [
-        {"text": "I flew to Tokyo.", "meta": {"row": 0},
-         "spans": [{"start": 10, "end": 15, "label": "GPE"}]},
-        {"text": "No spans key.", "meta": {"row": 1}}]
+        {
+            "text": "I flew to Tokyo.",
+            "meta": {"row": 0},
+            "spans": [{"start": 10, "end": 15, "label": "GPE"}],
+        },
+        {"text": "No spans key.", "meta": {"row": 1}},
+    ]
     # .at sets the one cell to the list under every pandas (.loc unpacks a list differently
     # in 2.x and 3.x)
     df.at[1, "spans"] = [{"start": 0, "end": 99, "label": "GPE"}]
@@ -501,13 +554,19 @@ def test_the_default_splitter_does_not_cut_after_a_title_or_inside_a_hashtag(tmp
     such an entity could never be proposed or accepted whole."""
     import nbannotate as nba
 
-    text = ("Lt. Gen. Jubal Early led the troops. Mr. Smith met Capt. Hook and John F. "
-            "Kennedy. Rest in peace. #MH17 #Gaza")
-    got = _sentences(lambda items: nba.manual("m", items, ["PER"], db=tmp_path / "m.duckdb"),
-                     [text])
-    assert got == ["Lt. Gen. Jubal Early led the troops.",
-                   "Mr. Smith met Capt. Hook and John F. Kennedy.", "Rest in peace.",
-                   "#MH17 #Gaza"]
+    text = (
+        "Lt. Gen. Jubal Early led the troops. Mr. Smith met Capt. Hook and John F. "
+        "Kennedy. Rest in peace. #MH17 #Gaza"
+    )
+    got = _sentences(
+        lambda items: nba.manual("m", items, ["PER"], db=tmp_path / "m.duckdb"), [text]
+    )
+    assert got == [
+        "Lt. Gen. Jubal Early led the troops.",
+        "Mr. Smith met Capt. Hook and John F. Kennedy.",
+        "Rest in peace.",
+        "#MH17 #Gaza",
+    ]
 
 
 def test_the_default_splitter_cuts_few_gold_entities_of_the_btc(shared_data):
@@ -521,8 +580,9 @@ def test_the_default_splitter_cuts_few_gold_entities_of_the_btc(shared_data):
         for line in f:
             row = json.loads(line)
             starts = [s.start_char for s in splitter(row["text"]).sents][1:]
-            cut += sum(1 for x in starts for span in row["spans"]
-                       if span["start"] < x < span["end"])
+            cut += sum(
+                1 for x in starts for span in row["spans"] if span["start"] < x < span["end"]
+            )
     assert cut <= 10
 
 
@@ -536,11 +596,13 @@ def test_a_pipeline_with_its_own_sentence_component_splits_with_it(tmp_path):
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer", config={"punct_chars": ["!"]})
     text = "One. Two! Three. Four!"
-    got = _sentences(lambda items: nba.manual("m", items, ["PER"], model=nlp,
-                                              db=tmp_path / "m.duckdb"), [text])
+    got = _sentences(
+        lambda items: nba.manual("m", items, ["PER"], model=nlp, db=tmp_path / "m.duckdb"), [text]
+    )
     assert got == ["One. Two!", "Three. Four!"]
-    got = _sentences(lambda items: nba.manual("b", items, ["PER"], db=tmp_path / "b.duckdb"),
-                     [text])
+    got = _sentences(
+        lambda items: nba.manual("b", items, ["PER"], db=tmp_path / "b.duckdb"), [text]
+    )
     assert got == ["One.", "Two!", "Three.", "Four!"]
 
 
@@ -551,9 +613,19 @@ def test_teach_never_cuts_inside_a_span_the_item_carries(tmp_path):
 
     text = "I love New. York is big. The Pixel broke."
     items = [{"text": text, "spans": [{"start": 7, "end": 15, "label": "GPE"}]}]  # "New. York"
-    got = _sentences(lambda items: nba.teach(
-        "t", items, "blank:en", ["GPE"], [{"label": "GPE", "pattern": "York"}],
-        db=tmp_path / "t.duckdb", whole=None, sorter="none"), items)
+    got = _sentences(
+        lambda items: nba.teach(
+            "t",
+            items,
+            "blank:en",
+            ["GPE"],
+            [{"label": "GPE", "pattern": "York"}],
+            db=tmp_path / "t.duckdb",
+            whole=None,
+            sorter="none",
+        ),
+        items,
+    )
     assert set(got) == {"I love New. York is big.", "The Pixel broke."}
 
 
@@ -561,23 +633,35 @@ def test_teach_never_cuts_inside_a_span_the_item_carries(tmp_path):
 
 
 @pytest.mark.parametrize("recipe", ["teach", "manual"])
-@pytest.mark.parametrize("make, says", [
-    (lambda tmp: write_jsonl(tmp / "empty.jsonl", []), "empty.jsonl' has no text to "
-                                                       "annotate: it is empty"),
-    (lambda tmp: write_jsonl(tmp / "nulls.jsonl", [{"text": None}] * 3 + [{"text": " "}]),
-     "none of its 4 items has a text \\(1 empty or whitespace only, 3 null"),
-    (lambda tmp: pd.DataFrame({"text": [None, np.nan], "body": ["a", "b"]}),
-     "DataFrame source .* none of its 2 items .* text_column="),
-    (lambda tmp: [], "it is empty"),
-], ids=["empty file", "null texts", "dataframe", "empty list"])
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (
+            lambda tmp: write_jsonl(tmp / "empty.jsonl", []),
+            "empty.jsonl' has no text to annotate: it is empty",
+        ),
+        (
+            lambda tmp: write_jsonl(tmp / "nulls.jsonl", [{"text": None}] * 3 + [{"text": " "}]),
+            "none of its 4 items has a text \\(1 empty or whitespace only, 3 null",
+        ),
+        (
+            lambda tmp: pd.DataFrame({"text": [None, np.nan], "body": ["a", "b"]}),
+            "DataFrame source .* none of its 2 items .* text_column=",
+        ),
+        (lambda tmp: [], "it is empty"),
+    ],
+    ids=["empty file", "null texts", "dataframe", "empty list"],
+)
 def test_a_source_without_any_text_fails_at_the_call(tmp_path, recipe, make, says):
     """The widget just said "No more tasks", as if everything had been annotated."""
     import nbannotate as nba
 
     source = make(tmp_path)
     db = tmp_path / "a.duckdb"
-    call = {"teach": lambda: nba.teach("t", source, "blank:en", ["PER"], db=db),
-            "manual": lambda: nba.manual("t", source, ["PER"], db=db)}[recipe]
+    call = {
+        "teach": lambda: nba.teach("t", source, "blank:en", ["PER"], db=db),
+        "manual": lambda: nba.manual("t", source, ["PER"], db=db),
+    }[recipe]
     with pytest.raises(SourceError, match=says):
         call()
 
@@ -589,8 +673,11 @@ def test_an_empty_generator_fails_at_the_first_next_task(tmp_path, recipe):
 
     gen = (t for t in [None, "", "  "])
     db = tmp_path / "a.duckdb"
-    s = (nba.teach("t", gen, "blank:en", ["PER"], db=db) if recipe == "teach"
-         else nba.manual("t", gen, ["PER"], db=db))
+    s = (
+        nba.teach("t", gen, "blank:en", ["PER"], db=db)
+        if recipe == "teach"
+        else nba.manual("t", gen, ["PER"], db=db)
+    )
     try:
         for _ in range(2):  # and at every later call
             with pytest.raises(SourceError, match="none of its 3 items has a text"):

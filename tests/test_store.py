@@ -32,16 +32,30 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = "I bought the new iPhone from Apple yesterday."
 
 
-def binary_task(text: str = TEXT, start: int = 17, end: int = 23, label: str = "PRODUCT",
-                score: float = 0.61, meta: dict | None = None) -> dict:
-    span = {"start": start, "end": end, "token_start": 3, "token_end": 3, "label": label,
-            "score": score}
+def binary_task(
+    text: str = TEXT,
+    start: int = 17,
+    end: int = 23,
+    label: str = "PRODUCT",
+    score: float = 0.61,
+    meta: dict | None = None,
+) -> dict:
+    span = {
+        "start": start,
+        "end": end,
+        "token_start": 3,
+        "token_end": 3,
+        "label": label,
+        "score": score,
+    }
     return make_task(text, [], [span], meta=meta or {"score": score})
 
 
 def gold_task(text: str = TEXT) -> dict:
-    spans = [{"start": 17, "end": 23, "token_start": 3, "token_end": 3, "label": "PRODUCT"},
-             {"start": 29, "end": 34, "token_start": 5, "token_end": 5, "label": "ORG"}]
+    spans = [
+        {"start": 17, "end": 23, "token_start": 3, "token_end": 3, "label": "PRODUCT"},
+        {"start": 29, "end": 34, "token_start": 5, "token_end": 5, "label": "ORG"},
+    ]
     return make_task(text, [], spans, view_id=VIEW_MANUAL)
 
 
@@ -59,9 +73,15 @@ def ds(db) -> Dataset:
 
 def run_py(code: str, **kw) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -101,7 +121,7 @@ def test_handles_on_the_same_file_share_one_connection(tmp_path):
     # Released: another process can now open the file.
     p = run_py(f"""
         from nbannotate.store import Database
-        print(len(Database({str(tmp_path / 's.duckdb')!r}).dataset('d')))
+        print(len(Database({str(tmp_path / "s.duckdb")!r}).dataset('d')))
     """)
     out, err = p.communicate(timeout=60)
     assert out.strip() == "1", err
@@ -171,8 +191,9 @@ def test_closing_a_session_releases_the_file_it_opened(tmp_path):
     import nbannotate as nba
 
     path = tmp_path / "x.duckdb"
-    with nba.teach("t", ["I bought an iPhone ."], "blank:en", ["PRODUCT"], db=path,
-                   split_sentences=False) as s:
+    with nba.teach(
+        "t", ["I bought an iPhone ."], "blank:en", ["PRODUCT"], db=path, split_sentences=False
+    ) as s:
         s.answer(s.next_task(timeout=30), "accept")
         assert "DatabaseLockedError" in _counts_from_another_process(path)
     assert _counts_from_another_process(path) == "1"
@@ -182,8 +203,7 @@ def test_closing_a_session_releases_the_file_it_opened(tmp_path):
     assert _counts_from_another_process(path) == "2"
     # a Database passed in belongs to the caller: closing the session leaves it open
     db = Database(path)
-    s = nba.teach("t", ["Her Kindle fell ."], "blank:en", ["PRODUCT"], db=db,
-                  split_sentences=False)
+    s = nba.teach("t", ["Her Kindle fell ."], "blank:en", ["PRODUCT"], db=db, split_sentences=False)
     s.close()
     assert db.dataset("t").counts()["total"] == 2
     db.close()
@@ -197,20 +217,36 @@ def test_silver_releases_the_file_it_opened(tmp_path):
     path = tmp_path / "x.duckdb"
     with Database(path) as db:
         db.dataset("t", create=True).add_many(
-            [make_task(f"I bought an iPhone {i} .", [], [
-                {"start": 12, "end": 18, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
-                view_id=VIEW_MANUAL) for i in range(6)], answer="accept")
+            [
+                make_task(
+                    f"I bought an iPhone {i} .",
+                    [],
+                    [
+                        {
+                            "start": 12,
+                            "end": 18,
+                            "token_start": 3,
+                            "token_end": 3,
+                            "label": "PRODUCT",
+                        }
+                    ],
+                    view_id=VIEW_MANUAL,
+                )
+                for i in range(6)
+            ],
+            answer="accept",
+        )
         train("t", tmp_path / "model", db=db, epochs=1, eval_split=0.34, progress=False)
-    stats = nba.silver("t", ["My iPhone broke ."], str(tmp_path / "model"), threshold=0.01,
-                       db=path)
+    stats = nba.silver("t", ["My iPhone broke ."], str(tmp_path / "model"), threshold=0.01, db=path)
     assert _counts_from_another_process(path) == str(6 + stats["kept"])
 
 
 def _tables(path: Path) -> list[str]:
     con = duckdb.connect(str(path))
     try:
-        return sorted(r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables").fetchall())
+        return sorted(
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        )
     finally:
         con.close()
 
@@ -227,10 +263,14 @@ def test_another_applications_database_is_refused_untouched(tmp_path, table):
     con.execute(f"CREATE TABLE {table} (id INTEGER, path VARCHAR)")
     con.execute(f"INSERT INTO {table} VALUES (1, '/data/x.csv')")
     con.close()
-    for call in (lambda: Database(path),
-                 lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=path)):
-        with pytest.raises(StoreError, match=f"has a '{table}' table that nbannotate did not "
-                                             "create .* another application"):
+    for call in (
+        lambda: Database(path),
+        lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=path),
+    ):
+        with pytest.raises(
+            StoreError,
+            match=f"has a '{table}' table that nbannotate did not create .* another application",
+        ):
             call()
     assert _tables(path) == [table]
 
@@ -243,12 +283,14 @@ def test_a_damaged_database_file_fails_at_the_call_that_opens_it(tmp_path):
     good = tmp_path / "good.duckdb"
     with Database(good) as db:
         db.dataset("t", create=True).add_many(
-            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)],
-            answer="accept")
+            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)], answer="accept"
+        )
     bad = tmp_path / "copy.duckdb"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    for call in (lambda: Database(bad),
-                 lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=bad)):
+    for call in (
+        lambda: Database(bad),
+        lambda: nba.teach("t", ["A text ."], "blank:en", ["PRODUCT"], db=bad),
+    ):
         with pytest.raises(StoreError, match="cannot be read: it looks damaged"):
             call()
     with Database(good) as db:  # the intact one is fine
@@ -261,11 +303,11 @@ def test_a_corrupt_database_file_is_damaged_not_locked(tmp_path):
     good = tmp_path / "good.duckdb"
     with Database(good) as db:
         db.dataset("t", create=True).add_many(
-            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)],
-            answer="accept")
+            [make_task(f"text {i} about an iPhone", [], []) for i in range(2000)], answer="accept"
+        )
     data = bytearray(good.read_bytes())
     # The first data block, damaged in place (the file keeps its length: not cut short).
-    data[12288 + 100:12288 + 200] = bytes(100)
+    data[12288 + 100 : 12288 + 200] = bytes(100)
     bad = tmp_path / "damaged.duckdb"
     bad.write_bytes(bytes(data))
     with pytest.raises(StoreError) as err:
@@ -331,8 +373,13 @@ def test_a_session_on_a_database_it_cannot_write_fails_at_the_call(tmp_path, mon
         db.dataset("t", create=True).add(make_task("A text .", [], []), answer="accept")
     folder = str(path.parent)
     real = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: (
-        False if os.fspath(p) == folder and mode == os.W_OK else real(p, mode, **kw)))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode, **kw: (
+            False if os.fspath(p) == folder and mode == os.W_OK else real(p, mode, **kw)
+        ),
+    )
     with pytest.raises(StoreError, match="is not writable, so no answer could be stored"):
         nba.teach("t", ["Another text ."], "blank:en", ["PRODUCT"], db=path)
     with Database(path) as db:  # reading it still works
@@ -349,10 +396,13 @@ def test_bad_paths(tmp_path):
     assert junk.read_text().startswith("these are my notes")  # untouched
 
 
-@pytest.mark.parametrize("name, content", [
-    ("source.jsonl", '{"text": "I love my iPhone"}\n'),
-    ("source.csv", "text\nI love my iPhone\n"),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("source.jsonl", '{"text": "I love my iPhone"}\n'),
+        ("source.csv", "text\nI love my iPhone\n"),
+    ],
+)
 def test_a_data_file_passed_as_the_database_is_refused(tmp_path, name, content):
     """DuckDB itself would open a JSONL or CSV file as an in-memory database with a view over
     it: every answer stored there would be gone when the kernel stops."""
@@ -443,8 +493,9 @@ def test_bad_answers_raise_and_leave_rows_intact(ds):
         ds.add("just a string", answer="accept")  # type: ignore[arg-type]
     # A batch with one bad task stores nothing of the batch.
     with pytest.raises(AnswerError, match="task 1"):
-        ds.add_many([{**binary_task(start=29, end=34), "answer": "reject"},
-                     {"text": "x", "answer": "nope"}])
+        ds.add_many(
+            [{**binary_task(start=29, end=34), "answer": "reject"}, {"text": "x", "answer": "nope"}]
+        )
     assert len(ds) == 1 and ds.counts()["accept"] == 1
 
 
@@ -496,8 +547,9 @@ def test_a_session_changes_only_its_own_answer_and_the_change_is_the_latest(ds):
     """Two sessions answered the same task (a teach cell run twice): changing A's answer must
     leave B's alone, and the changed answer gets a new time, so train() sees it as latest."""
     t = binary_task()
-    ds.import_jsonl([{**t, "answer": "accept", "_timestamp": 1_700_000_000,
-                      "_session_id": "A"}])  # answered in 2023
+    ds.import_jsonl(
+        [{**t, "answer": "accept", "_timestamp": 1_700_000_000, "_session_id": "A"}]
+    )  # answered in 2023
     ds.add(t, answer="accept", session_id="B")
     changed = ds.update_answer(t["_task_hash"], "reject", session_id="A")
     assert changed["_timestamp"] > 1_700_000_000
@@ -506,7 +558,8 @@ def test_a_session_changes_only_its_own_answer_and_the_change_is_the_latest(ds):
     assert rows["A"]["_timestamp"] == changed["_timestamp"]
     df = ds.to_pandas()
     assert df.loc[df.session_id == "A", "timestamp"].iloc[0] == pd.Timestamp(
-        changed["_timestamp"], unit="s", tz="UTC")
+        changed["_timestamp"], unit="s", tz="UTC"
+    )
     with pytest.raises(AnswerError, match="from session 'C'"):
         ds.update_answer(t["_task_hash"], "reject", session_id="C")
 
@@ -515,8 +568,11 @@ def test_hashes_counts_len(ds):
     a, b = binary_task(), binary_task(start=29, end=34, label="ORG")
     ds.add_many([a, b], answer="accept")
     ds.add(binary_task(text="Other text with iPhone", start=16, end=22), answer="ignore")
-    assert ds.task_hashes() == {a["_task_hash"], b["_task_hash"],
-                                binary_task("Other text with iPhone", 16, 22)["_task_hash"]}
+    assert ds.task_hashes() == {
+        a["_task_hash"],
+        b["_task_hash"],
+        binary_task("Other text with iPhone", 16, 22)["_task_hash"],
+    }
     assert ds.input_hashes() == {input_hash(TEXT), input_hash("Other text with iPhone")}
     assert ds.counts() == {"accept": 2, "reject": 0, "ignore": 1, "total": 3}
     assert len(ds) == 3
@@ -526,9 +582,25 @@ def test_to_pandas_columns_and_types(ds):
     ds.add(binary_task(meta={"score": 0.61, "src": "r/phones"}), answer="accept")
     df = ds.to_pandas()
     assert list(df.columns) == [
-        "text", "span_text", "label", "start", "end", "token_start", "token_end", "answer",
-        "score", "kind", "view_id", "annotator", "session_id", "timestamp", "input_hash",
-        "task_hash", "spans", "meta"]
+        "text",
+        "span_text",
+        "label",
+        "start",
+        "end",
+        "token_start",
+        "token_end",
+        "answer",
+        "score",
+        "kind",
+        "view_id",
+        "annotator",
+        "session_id",
+        "timestamp",
+        "input_hash",
+        "task_hash",
+        "spans",
+        "meta",
+    ]
     assert isinstance(df.timestamp.dtype, pd.DatetimeTZDtype)
     assert abs(df.timestamp.iloc[0].timestamp() - time.time()) < 60
     assert df.meta.iloc[0] == {"score": 0.61, "src": "r/phones"}
@@ -537,18 +609,34 @@ def test_to_pandas_columns_and_types(ds):
     empty = ds.db.dataset("empty", create=True).to_pandas()
     assert len(empty) == 0 and list(empty.columns) == list(df.columns)
     # the same dtypes as a filled frame (pd.concat and .apply behave alike)
-    assert (empty.spans.dtype, empty.meta.dtype) == (object, object) == (df.spans.dtype,
-                                                                         df.meta.dtype)
+    assert (
+        (empty.spans.dtype, empty.meta.dtype) == (object, object) == (df.spans.dtype, df.meta.dtype)
+    )
 
 
 def test_to_pandas_many_answers(db):
     # Speed is measured in benchmarks/store_speed.py, not asserted here.
     ds = db.dataset("big", create=True)
     # Hashes given (as in an export), so setup time goes to the store, not to hashing.
-    tasks = [{"text": f"Text number {i} about a phone", "meta": {"i": i},
-              "_input_hash": i, "_task_hash": i,
-              "spans": [{"start": 0, "end": 4, "token_start": 0, "token_end": 0,
-                         "label": "PRODUCT", "score": 0.5}]} for i in range(20_000)]
+    tasks = [
+        {
+            "text": f"Text number {i} about a phone",
+            "meta": {"i": i},
+            "_input_hash": i,
+            "_task_hash": i,
+            "spans": [
+                {
+                    "start": 0,
+                    "end": 4,
+                    "token_start": 0,
+                    "token_end": 0,
+                    "label": "PRODUCT",
+                    "score": 0.5,
+                }
+            ],
+        }
+        for i in range(20_000)
+    ]
     ds.add_many(tasks, answer="accept")
     df = ds.to_pandas()
     assert len(df) == 20_000
@@ -574,8 +662,7 @@ def test_threads_write_while_reading(ds):
         t.start()
     try:
         for i in range(150):
-            ds.add(binary_task(text=f"Text {i} mentions iPhone.", start=0, end=4),
-                   answer="accept")
+            ds.add(binary_task(text=f"Text {i} mentions iPhone.", start=0, end=4), answer="accept")
     finally:
         stop.set()
         for t in threads:
@@ -637,10 +724,19 @@ def test_export_import_round_trip(ds, db, tmp_path):
 def test_import_prodigy_style_without_hashes(ds, tmp_path):
     path = tmp_path / "prodigy.jsonl"
     path.write_text(
-        json.dumps({"text": "Apple rocks", "spans": [{"start": 0, "end": 5, "label": "ORG"}],
-                    "answer": "accept", "_timestamp": 1700000000}) + "\n\n"
-        + json.dumps({"text": "Pear", "answer": "reject", "_input_hash": 11,
-                      "_task_hash": 22}) + "\n", encoding="utf-8")
+        json.dumps(
+            {
+                "text": "Apple rocks",
+                "spans": [{"start": 0, "end": 5, "label": "ORG"}],
+                "answer": "accept",
+                "_timestamp": 1700000000,
+            }
+        )
+        + "\n\n"
+        + json.dumps({"text": "Pear", "answer": "reject", "_input_hash": 11, "_task_hash": 22})
+        + "\n",
+        encoding="utf-8",
+    )
     assert ds.import_jsonl(path) == 2
     first, second = ds.answers()
     assert first["_input_hash"] == input_hash("Apple rocks") and first["_timestamp"] == 1700000000
@@ -656,8 +752,10 @@ def test_import_prodigy_style_without_hashes(ds, tmp_path):
     assert row["_input_hash"] == input_hash("Pear")
     forced = ds.db.dataset("forced", create=True)
     forced.import_jsonl(path, rehash=True)  # the originals are kept here too
-    assert (forced.answers()[1]["_source_input_hash"],
-            forced.answers()[1]["_source_task_hash"]) == (11, 22)
+    assert (
+        forced.answers()[1]["_source_input_hash"],
+        forced.answers()[1]["_source_task_hash"],
+    ) == (11, 22)
     kept = ds.db.dataset("as_given", create=True)
     kept.import_jsonl(path, rehash=False)
     assert (kept.answers()[1]["_input_hash"], kept.answers()[1]["_task_hash"]) == (11, 22)
@@ -674,21 +772,33 @@ def test_answers_imported_from_prodigy_are_not_asked_again_and_merge(tmp_path):
     from nbannotate.examples import merge_answers
 
     text = "I bought an iPhone today."
-    line = {"text": text, "_input_hash": 1386283540, "_task_hash": -1705634219,
-            "spans": [{"start": 12, "end": 18, "token_start": 3, "token_end": 3,
-                       "label": "PRODUCT"}],
-            "meta": {"score": 0.5}, "_view_id": "ner", "answer": "accept",
-            "_timestamp": 1700000000}
+    line = {
+        "text": text,
+        "_input_hash": 1386283540,
+        "_task_hash": -1705634219,
+        "spans": [{"start": 12, "end": 18, "token_start": 3, "token_end": 3, "label": "PRODUCT"}],
+        "meta": {"score": 0.5},
+        "_view_id": "ner",
+        "answer": "accept",
+        "_timestamp": 1700000000,
+    }
     path = tmp_path / "prodigy_export.jsonl"
     path.write_text(json.dumps(line) + "\n", encoding="utf-8")
     db = Database(tmp_path / "x.duckdb")
     db.dataset("gadgets", create=True).import_jsonl(path)
-    s = nba.teach("gadgets", [text], "blank:en", ["PRODUCT"],
-                  [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}], db=db, whole=None)
+    s = nba.teach(
+        "gadgets",
+        [text],
+        "blank:en",
+        ["PRODUCT"],
+        [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]}],
+        db=db,
+        whole=None,
+    )
     asked = []
     try:
         while (task := s.next_task(timeout=30)) is not None:
-            asked.append(task["text"][task["spans"][0]["start"]:task["spans"][0]["end"]])
+            asked.append(task["text"][task["spans"][0]["start"] : task["spans"][0]["end"]])
             s.answer(task, "reject")
     finally:
         s.stop()
@@ -698,22 +808,29 @@ def test_answers_imported_from_prodigy_are_not_asked_again_and_merge(tmp_path):
     db.close()
 
 
-@pytest.mark.parametrize("change, error", [
-    ({"spans": [{"start": 0, "end": 5}]}, "span 0 needs a non-empty 'label'"),
-    ({"spans": [{"start": 0, "end": 5, "label": None}]}, "span 0 needs a non-empty 'label'"),
-    ({"spans": [{"start": 5, "end": 2, "label": "ORG"}]}, r"span 0 \(5, 2\) is not a non-empty"),
-    ({"spans": [{"start": 0, "end": 99, "label": "ORG"}]}, r"span 0 \(0, 99\) .*length 11"),
-    ({"spans": [{"start": "0", "end": 5, "label": "ORG"}]}, "span 0 needs an integer 'start'"),
-    ({"meta": "x"}, "'meta' must be a dict"),
-    ({"_input_hash": "abc"}, "'_input_hash' must be an integer"),
-    ({"_timestamp": 1700000000000}, "'_timestamp' must be seconds since 1970 .*milliseconds"),
-])
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"spans": [{"start": 0, "end": 5}]}, "span 0 needs a non-empty 'label'"),
+        ({"spans": [{"start": 0, "end": 5, "label": None}]}, "span 0 needs a non-empty 'label'"),
+        (
+            {"spans": [{"start": 5, "end": 2, "label": "ORG"}]},
+            r"span 0 \(5, 2\) is not a non-empty",
+        ),
+        ({"spans": [{"start": 0, "end": 99, "label": "ORG"}]}, r"span 0 \(0, 99\) .*length 11"),
+        ({"spans": [{"start": "0", "end": 5, "label": "ORG"}]}, "span 0 needs an integer 'start'"),
+        ({"meta": "x"}, "'meta' must be a dict"),
+        ({"_input_hash": "abc"}, "'_input_hash' must be an integer"),
+        ({"_timestamp": 1700000000000}, "'_timestamp' must be seconds since 1970 .*milliseconds"),
+    ],
+)
 def test_import_refuses_bad_fields_naming_the_line(ds, tmp_path, change, error):
     ds.add(binary_task(), answer="accept")
     good = {"text": "Apple rocks", "answer": "accept"}
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps(good) + "\n" + json.dumps({**good, **change}) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(good) + "\n" + json.dumps({**good, **change}) + "\n", encoding="utf-8"
+    )
     with pytest.raises(AnswerError, match="bad.jsonl', line 2: " + error):
         ds.import_jsonl(path)
     assert len(ds) == 1  # all or nothing: the good line 1 is not stored either
@@ -722,12 +839,13 @@ def test_import_refuses_bad_fields_naming_the_line(ds, tmp_path, change, error):
 def test_import_errors_name_the_line_and_store_nothing(ds, tmp_path):
     ds.add(binary_task(), answer="accept")
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"text": "a", "answer": "accept"}) + "\n"
-                    + json.dumps({"text": "b"}) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"text": "a", "answer": "accept"}) + "\n" + json.dumps({"text": "b"}) + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(AnswerError, match=r"bad.jsonl', line 2: the task has no answer"):
         ds.import_jsonl(path)
-    path.write_text(json.dumps({"text": "a", "answer": "accept"}) + "\n{oops\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps({"text": "a", "answer": "accept"}) + "\n{oops\n", encoding="utf-8")
     with pytest.raises(SourceError, match="line 2: not valid JSON"):
         ds.import_jsonl(path)
     with pytest.raises(SourceError, match="no such file"):
@@ -863,9 +981,13 @@ def test_a_file_from_before_the_spans_columns_reads_where_it_cannot_be_upgraded(
 def _columns(path) -> list[str]:
     conn = duckdb.connect(str(path))
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
-            "ORDER BY ordinal_position").fetchall()]
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'answers' "
+                "ORDER BY ordinal_position"
+            ).fetchall()
+        ]
     finally:
         conn.close()
 

@@ -20,11 +20,25 @@ from nbannotate.store import Database
 from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task, span_dict
 from nbannotate.train import CurveResult, TrainResult, train, train_curve
 
-PEOPLE = ["Alice Smith", "Bob Jones", "Carla Diaz", "David Kim", "Eva Novak", "Frank Moore",
-          "Grace Lee", "Hugo Weber", "Ines Costa", "Jon Berg"]
+PEOPLE = [
+    "Alice Smith",
+    "Bob Jones",
+    "Carla Diaz",
+    "David Kim",
+    "Eva Novak",
+    "Frank Moore",
+    "Grace Lee",
+    "Hugo Weber",
+    "Ines Costa",
+    "Jon Berg",
+]
 CITIES = ["Paris", "Berlin", "Tokyo", "Lima", "Oslo", "Cairo", "Quito", "Dublin"]
-TEMPLATES = ["{p} flew to {c} on Monday .", "Yesterday {p} visited {c} with friends .",
-             "In {c} , {p} gave a long talk .", "We met {p} near the station in {c} ."]
+TEMPLATES = [
+    "{p} flew to {c} on Monday .",
+    "Yesterday {p} visited {c} with friends .",
+    "In {c} , {p} gave a long talk .",
+    "We met {p} near the station in {c} .",
+]
 NLP = spacy.blank("en")
 FAST = {"epochs": 2, "batch_size": 8, "progress": False}
 
@@ -35,8 +49,17 @@ def corpus(n: int, offset: int = 0) -> list[tuple[str, list[tuple[int, int, str]
     combos = itertools.product(TEMPLATES, PEOPLE, CITIES)
     for tpl, p, c in itertools.islice(combos, offset, offset + n):
         text = tpl.format(p=p, c=c)
-        out.append((text, sorted([(text.index(p), text.index(p) + len(p), "PERSON"),
-                                  (text.index(c), text.index(c) + len(c), "CITY")])))
+        out.append(
+            (
+                text,
+                sorted(
+                    [
+                        (text.index(p), text.index(p) + len(p), "PERSON"),
+                        (text.index(c), text.index(c) + len(c), "CITY"),
+                    ]
+                ),
+            )
+        )
     return out
 
 
@@ -77,8 +100,11 @@ def add(db: Database, name: str, tasks: list[dict], answer: str | None = None) -
 
 
 def tree_hash(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def docbin_docs(path: Path) -> list:
@@ -115,8 +141,15 @@ def test_gold_training_writes_a_loadable_pipeline_and_reports_scores(db, tmp_pat
     dev = docbin_docs(out / "dev.spacy")
     scores = nlp.evaluate([Example(nlp.make_doc(d.text), d) for d in dev])
     assert scores["ents_f"] == pytest.approx(best["ents_f"])
-    for name in ("config.cfg", "training.cfg", "train.spacy", "dev.spacy",
-                 "nbannotate_spacy.py", "nbannotate_train.json", "meta.json"):
+    for name in (
+        "config.cfg",
+        "training.cfg",
+        "train.spacy",
+        "dev.spacy",
+        "nbannotate_spacy.py",
+        "nbannotate_train.json",
+        "meta.json",
+    ):
         assert (out / name).is_file(), name
     assert not any(p.name.startswith(".") for p in out.parent.iterdir())  # no staging left
 
@@ -220,11 +253,13 @@ def test_mixed_data_counts_conflicts_latest_wins(db, tmp_path):
     best = result.best
     assert best["ents_f"] is not None and best["binary"] is not None
     docs = docbin_docs(tmp_path / "out" / "train.spacy") + docbin_docs(
-        tmp_path / "out" / "dev.spacy")
+        tmp_path / "out" / "dev.spacy"
+    )
     doc = next(d for d in docs if d.text == text)
     assert (s, e, lb) in {(x.start_char, x.end_char, x.label_) for x in doc.ents}
-    rejected = {(x.start_char, x.end_char, x.label_)
-                for x in doc.spans.get(INCORRECT_SPANS_KEY, [])}
+    rejected = {
+        (x.start_char, x.end_char, x.label_) for x in doc.spans.get(INCORRECT_SPANS_KEY, [])
+    }
     assert (s, e, lb) not in rejected
 
 
@@ -243,8 +278,9 @@ def test_binary_weight_repeats_texts_known_only_from_binary_accepts(db, tmp_path
             counts[d.text] = counts.get(d.text, 0) + 1
         return counts
 
-    result = train(["gold", "teach"], tmp_path / "w3", db=db, eval_dataset="eval",
-                   binary_weight=3, **FAST)
+    result = train(
+        ["gold", "teach"], tmp_path / "w3", db=db, eval_dataset="eval", binary_weight=3, **FAST
+    )
     counts = seen(tmp_path / "w3")
     assert result.stats["binary_train_texts"] == 10
     assert {counts[t] for t, _ in data[:10]} == {1}  # complete annotations: once
@@ -261,9 +297,21 @@ def test_rerun_with_spacy_train_cli(db, tmp_path):
     out = tmp_path / "out"
     result = train("teach", out, db=db, epochs=1, progress=False)
     assert "spacy train" in result.rerun_command
-    cmd = [sys.executable, "-m", "spacy", "train", "training.cfg", "--code",
-           "nbannotate_spacy.py", "--output", str(tmp_path / "rerun"),
-           "--training.max_steps", "1", "--training.eval_frequency", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "spacy",
+        "train",
+        "training.cfg",
+        "--code",
+        "nbannotate_spacy.py",
+        "--output",
+        str(tmp_path / "rerun"),
+        "--training.max_steps",
+        "1",
+        "--training.eval_frequency",
+        "1",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert spacy.load(tmp_path / "rerun" / "model-last").pipe_names == ["tok2vec", "ner"]
@@ -316,14 +364,18 @@ upstream = "*"
 @pytest.fixture(scope="module")
 def base_dir(tmp_path_factory) -> Path:
     """A small trained pipeline: a tagger and an NER (PERSON) sharing one tok2vec."""
-    nlp = spacy.util.load_model_from_config(spacy.util.load_config_from_str(BASE_CFG),
-                                            auto_fill=True)
+    nlp = spacy.util.load_model_from_config(
+        spacy.util.load_config_from_str(BASE_CFG), auto_fill=True
+    )
     egs = []
     for text, ents in corpus(8):
         doc = nlp.make_doc(text)
         tags = ["X" if tok.is_title else "Y" for tok in doc]
-        egs.append(Example.from_dict(doc, {"tags": tags, "entities": [
-            x for x in ents if x[2] == "PERSON"]}))
+        egs.append(
+            Example.from_dict(
+                doc, {"tags": tags, "entities": [x for x in ents if x[2] == "PERSON"]}
+            )
+        )
     opt = nlp.initialize(lambda: egs)
     for _ in range(5):
         nlp.update(egs, sgd=opt)
@@ -392,7 +444,10 @@ def test_a_language_base_trains_as_it_is_in_memory_not_as_on_disk(db, tmp_path, 
     blank.tokenizer.add_special_case("GalaxyS24", [{"ORTH": "Galaxy"}, {"ORTH": "S24"}])
     result = train("teach", tmp_path / "out2", base_model=blank, db=db, **FAST)
     assert [t.text for t in spacy.load(result.output_dir)("my GalaxyS24")] == [
-        "my", "Galaxy", "S24"]
+        "my",
+        "Galaxy",
+        "S24",
+    ]
 
 
 def test_a_disabled_ner_is_refused_and_disabled_components_are_kept(db, tmp_path, base_dir):
@@ -457,21 +512,31 @@ def test_a_base_of_word_vectors_gives_the_new_ner_its_vectors(db, tmp_path):
     second = tok2vec.predict([trained.make_doc("Grace Lee flew to Oslo .")])[0]
     assert not np.allclose(first[4], second[4])
     # The same base passed in memory (it has no directory to load the vectors from).
-    in_memory = spacy.load(train("gold", tmp_path / "out2", base_model=base, db=db,
-                                 **FAST).output_dir)
+    in_memory = spacy.load(
+        train("gold", tmp_path / "out2", base_model=base, db=db, **FAST).output_dir
+    )
     assert in_memory.config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"]
     assert np.array_equal(in_memory.vocab.vectors.data, base.vocab.vectors.data)
 
     import nbannotate as nba
 
-    s = nba.teach("loop", [t for t, _ in corpus(30, offset=60)], str(out),
-                  ["PERSON", "CITY"], db=db.path, batch_size=5, split_sentences=False)
+    s = nba.teach(
+        "loop",
+        [t for t, _ in corpus(30, offset=60)],
+        str(out),
+        ["PERSON", "CITY"],
+        db=db.path,
+        batch_size=5,
+        split_sentences=False,
+    )
     try:
         for _ in range(10):
             task = s.next_task(timeout=60)
             assert task is not None
-            s.answer(task, "accept" if task["spans"] and task["spans"][0]["label"] == "PERSON"
-                     else "reject")
+            s.answer(
+                task,
+                "accept" if task["spans"] and task["spans"][0]["label"] == "PERSON" else "reject",
+            )
         s.update_model()
         assert [r.answers for r in s.updater.reports] == [5, 5]
         assert not s.updater.errors
@@ -552,8 +617,15 @@ def test_labels_select_spans_and_gold_tokens_of_others_become_missing(db, tmp_pa
 
 def test_train_curve_reports_and_plots(db, tmp_path):
     add(db, "gold", [gold(t, e) for t, e in corpus(40)], answer="accept")
-    curve = train_curve("gold", db=db, fractions=(0.5, 1.0), output_dir=tmp_path / "curve",
-                        epochs=2, batch_size=8, progress=False)
+    curve = train_curve(
+        "gold",
+        db=db,
+        fractions=(0.5, 1.0),
+        output_dir=tmp_path / "curve",
+        epochs=2,
+        batch_size=8,
+        progress=False,
+    )
     assert isinstance(curve, CurveResult)
     assert [r["fraction"] for r in curve.rows] == [0.5, 1.0]
     assert [r["train_texts"] for r in curve.rows] == [16, 32]
@@ -580,8 +652,7 @@ def test_train_curve_without_matplotlib_says_so(db, tmp_path, monkeypatch):
         curve.plot()
 
 
-def test_a_failure_inside_spacy_names_the_exception_and_writes_nothing(db, tmp_path,
-                                                                     monkeypatch):
+def test_a_failure_inside_spacy_names_the_exception_and_writes_nothing(db, tmp_path, monkeypatch):
     add(db, "teach", binary_answers(20))
 
     def bare_assertion(*args, **kwargs):  # thinc fails some beam updates with a bare assert

@@ -68,7 +68,8 @@ def test_the_held_out_texts_are_answered_by_a_person_and_silver_all_trains(db, t
 def test_silver_alone_cannot_make_an_eval_set(db, tmp_path):
     db.dataset("teach", create=True).add_many(binary_answers(1))
     db.dataset("teach-silver", create=True).add_many(
-        [silver(t, e) for t, e in corpus(20, offset=10)], answer="accept")
+        [silver(t, e) for t, e in corpus(20, offset=10)], answer="accept"
+    )
     with pytest.raises(TrainingError, match="Only 1 text answered by a person .*20 silver"):
         train(["teach", "teach-silver"], tmp_path / "out", db=db, **TINY)
     with pytest.raises(TrainingError, match="eval dataset 'teach-silver' holds 20 silver"):
@@ -110,16 +111,21 @@ def test_binary_examples_give_accuracy_not_an_entity_f():
 def test_curve_fractions_each_get_their_own_directory(db, tmp_path):
     db.dataset("teach", create=True).add_many(binary_answers(10))
     root = tmp_path / "curve"
-    curve = train_curve("teach", db=db, fractions=(0.504, 0.5), output_dir=root, plot=False,
-                        **TINY)
+    curve = train_curve("teach", db=db, fractions=(0.504, 0.5), output_dir=root, plot=False, **TINY)
     assert [r["fraction"] for r in curve.rows] == [0.5, 0.504]
     assert sorted(p.name for p in root.iterdir()) == ["50", "50.4"]
     assert spacy.load(root / "50.4").pipe_names == ["tok2vec", "ner"]
     assert "50.4" in str(curve)
 
     with pytest.raises(TrainingError, match="both 50% of the data"):
-        train_curve("teach", db=db, fractions=(0.5, 0.5 + 1e-12), output_dir=tmp_path / "c2",
-                    plot=False, **TINY)
+        train_curve(
+            "teach",
+            db=db,
+            fractions=(0.5, 0.5 + 1e-12),
+            output_dir=tmp_path / "c2",
+            plot=False,
+            **TINY,
+        )
     assert not (tmp_path / "c2").exists()
 
 
@@ -128,8 +134,15 @@ def test_curve_fractions_each_get_their_own_directory(db, tmp_path):
 
 # Each failed with a raw TypeError/ValueError, or deep inside spaCy, or trained anyway.
 TRAIN_BAD: list[tuple[str, Any]] = [
-    ("epochs", True), ("dropout", "x"), ("dropout", None), ("patience", True),
-    ("seed", "x"), ("seed", -1), ("seed", 2**32), ("seed", 0.5), ("eval_split", "x"),
+    ("epochs", True),
+    ("dropout", "x"),
+    ("dropout", None),
+    ("patience", True),
+    ("seed", "x"),
+    ("seed", -1),
+    ("seed", 2**32),
+    ("seed", 0.5),
+    ("eval_split", "x"),
 ]
 
 
@@ -157,8 +170,16 @@ def test_bad_fractions_are_refused_at_the_call(db, tmp_path, fractions):
 def test_numpy_numbers_are_accepted(db, tmp_path):
     np = pytest.importorskip("numpy")
     db.dataset("teach", create=True).add_many(binary_answers(10))
-    result = train("teach", tmp_path / "out", db=db, epochs=np.int64(1), dropout=np.float32(0.1),
-                   batch_size=np.int32(8), seed=np.uint8(3), progress=False)
+    result = train(
+        "teach",
+        tmp_path / "out",
+        db=db,
+        epochs=np.int64(1),
+        dropout=np.float32(0.1),
+        batch_size=np.int32(8),
+        seed=np.uint8(3),
+        progress=False,
+    )
     assert result.stats["eval_texts"] == 2
 
 
@@ -196,8 +217,14 @@ def test_a_missing_database_path_is_an_error_and_is_not_created(tmp_path, monkey
 
 
 def test_update_model_after_stop_raises_at_once(tmp_path):
-    s = nba.teach("t", [f"I bought an iPhone {i} ." for i in range(5)], "blank:en",
-                  ["PRODUCT"], db=tmp_path / "nba.duckdb", split_sentences=False)
+    s = nba.teach(
+        "t",
+        [f"I bought an iPhone {i} ." for i in range(5)],
+        "blank:en",
+        ["PRODUCT"],
+        db=tmp_path / "nba.duckdb",
+        split_sentences=False,
+    )
     s.answer(s.next_task(timeout=60), "accept")
     s.stop()
     outcome: list[BaseException | None] = []
@@ -221,8 +248,14 @@ def test_update_model_after_stop_raises_at_once(tmp_path):
     assert len(nba.Database(tmp_path / "nba.duckdb").dataset("t").answers()) == 1
 
     # Nothing pending: the model has every answer, so there is nothing to report.
-    idle = nba.teach("t2", ["I bought an iPhone ."], "blank:en", ["PRODUCT"],
-                     db=tmp_path / "nba.duckdb", split_sentences=False)
+    idle = nba.teach(
+        "t2",
+        ["I bought an iPhone ."],
+        "blank:en",
+        ["PRODUCT"],
+        db=tmp_path / "nba.duckdb",
+        split_sentences=False,
+    )
     idle.stop()
     started = time.monotonic()
     idle.update_model(timeout=60)
@@ -266,8 +299,8 @@ def test_eval_split_is_not_checked_when_an_eval_dataset_is_given(db, tmp_path):
     """eval_split is unused with eval_dataset=: a value left over (None, say) must not be
     refused as if it were used."""
     db.dataset("teach", create=True).add_many(binary_answers(10))
-    db.dataset("eval", create=True).add_many([gold(t, e) for t, e in corpus(4, offset=40)],
-                                             answer="accept")
-    result = train("teach", tmp_path / "out", db=db, eval_dataset="eval", eval_split=None,
-                   **TINY)
+    db.dataset("eval", create=True).add_many(
+        [gold(t, e) for t, e in corpus(4, offset=40)], answer="accept"
+    )
+    result = train("teach", tmp_path / "out", db=db, eval_dataset="eval", eval_split=None, **TINY)
     assert result.stats["eval_texts"] == 4

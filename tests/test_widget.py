@@ -35,7 +35,6 @@ PATTERNS = [
 ]
 
 
-
 def stored_answers(db_path: Path) -> list[tuple[int, str]]:
     """(task_hash, answer) rows in the DuckDB file, oldest first, read with a fresh connection."""
     store.close_all()
@@ -53,8 +52,15 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def session(db_path: Path):
-    s = nba.teach("gadgets", list(TEXTS), model="blank:en", labels=["PRODUCT"],
-                  patterns=PATTERNS, db=db_path, batch_size=3)
+    s = nba.teach(
+        "gadgets",
+        list(TEXTS),
+        model="blank:en",
+        labels=["PRODUCT"],
+        patterns=PATTERNS,
+        db=db_path,
+        batch_size=3,
+    )
     yield s
     s.stop()
     store.close_all()
@@ -111,7 +117,9 @@ def test_accept_reject_ignore_undo_store_exactly_the_right_answers(widget, sessi
     time.sleep(0.3)
     assert hashes(widget).count(space["task_hash"]) == 1
     assert stored_answers(db_path) == [
-        (int(a["task_hash"]), "accept"), (int(x["task_hash"]), "reject")]
+        (int(a["task_hash"]), "accept"),
+        (int(x["task_hash"]), "reject"),
+    ]
 
 
 def test_operations_are_carried_out_in_the_order_the_view_sent_them(widget, db_path):
@@ -127,8 +135,7 @@ def test_operations_are_carried_out_in_the_order_the_view_sent_them(widget, db_p
     send(widget, "undo", client="another-view", seq=1)  # other views do not wait for this one
     assert widget.acks["another-view"] == 1 and widget.notice == ""
     assert widget.history == []
-    send(widget, "answer", task_hash=a["task_hash"], answer="accept", client="another-view",
-         seq=2)
+    send(widget, "answer", task_hash=a["task_hash"], answer="accept", client="another-view", seq=2)
     send(widget, "answer", task_hash=x["task_hash"], answer="reject", seq=2)
     assert widget.acks["test-client"] == 3
     send(widget, "undo", seq=4)
@@ -137,10 +144,15 @@ def test_operations_are_carried_out_in_the_order_the_view_sent_them(widget, db_p
     send(widget, "answer", task_hash=space["task_hash"], answer="ignore", seq=3)  # resent
     assert widget.acks["test-client"] == 5 and widget.notice == ""
     assert [(h["task_hash"], h["answer"]) for h in widget.history] == [
-        (space["task_hash"], "accept"), (x["task_hash"], "reject"), (a["task_hash"], "accept")]
-    assert stored_answers(db_path) == [(int(a["task_hash"]), "accept"),
-                                       (int(x["task_hash"]), "reject"),
-                                       (int(space["task_hash"]), "accept")]
+        (space["task_hash"], "accept"),
+        (x["task_hash"], "reject"),
+        (a["task_hash"], "accept"),
+    ]
+    assert stored_answers(db_path) == [
+        (int(a["task_hash"]), "accept"),
+        (int(x["task_hash"]), "reject"),
+        (int(space["task_hash"]), "accept"),
+    ]
 
 
 def test_a_view_open_for_long_keeps_working_while_other_views_come_and_go(widget, db_path):
@@ -153,17 +165,27 @@ def test_a_view_open_for_long_keeps_working_while_other_views_come_and_go(widget
     send(widget, "answer", task_hash=b["task_hash"], answer="reject")
     assert widget.acks["test-client"] == 2
     assert len(widget.acks) <= 16  # the trait goes with every state update: it stays small
-    assert stored_answers(db_path) == [(int(a["task_hash"]), "accept"),
-                                       (int(b["task_hash"]), "reject")]
+    assert stored_answers(db_path) == [
+        (int(a["task_hash"]), "accept"),
+        (int(b["task_hash"]), "reject"),
+    ]
 
 
 def test_a_completion_question_comes_right_after_the_card_on_screen(tmp_path, db_path):
     """Not behind the prefetched queue (the text is still in mind), and not in place of the
     card the person is looking at."""
     model = trained_gadget_model(tmp_path / "model")
-    s = nba.teach("complete", gadget_texts(40, seed=7), model=str(model), labels=["PRODUCT"],
-                  db=db_path, whole=None, complete=0.0, sorter="prefer_high_scores",
-                  split_sentences=False)
+    s = nba.teach(
+        "complete",
+        gadget_texts(40, seed=7),
+        model=str(model),
+        labels=["PRODUCT"],
+        db=db_path,
+        whole=None,
+        complete=0.0,
+        sorter="prefer_high_scores",
+        split_sentences=False,
+    )
     assert open_completion_gate(s) == 21  # from code: 20 spans, then the first completion
     w = AnnotationWidget(s, queue_size=5)
     try:
@@ -174,8 +196,10 @@ def test_a_completion_question_comes_right_after_the_card_on_screen(tmp_path, db
             task = w.queue[0]
             send(w, "answer", task_hash=task["task_hash"], answer=oracle(task))
         on_screen = w.queue[0]["task_hash"]
-        wait_for(lambda: any(t["meta"].get("completion") for t in w.queue),
-                 what="the completion question")
+        wait_for(
+            lambda: any(t["meta"].get("completion") for t in w.queue),
+            what="the completion question",
+        )
         assert w.queue[0]["task_hash"] == on_screen
         question = w.queue[1]
         assert question["meta"].get("completion") and question["text"] == first["text"]
@@ -241,8 +265,9 @@ def test_a_failure_released_with_a_later_operation_keeps_its_notice(widget, db_p
     assert stored_answers(db_path) == [(int(t["task_hash"]), "accept")]
 
 
-def test_the_reason_an_answer_failed_stays_until_its_task_is_answered(widget, session, db_path,
-                                                                     monkeypatch):
+def test_the_reason_an_answer_failed_stays_until_its_task_is_answered(
+    widget, session, db_path, monkeypatch
+):
     """The store refuses an answer (a locked database): its task comes back with the reason.
     The next key, on the card the view showed meanwhile, is acknowledged a few ms later: that
     success must not wipe the reason before anyone could read it."""
@@ -270,11 +295,13 @@ def test_the_reason_an_answer_failed_stays_until_its_task_is_answered(widget, se
     send(widget, "answer", task_hash=t3, answer="ignore")
     assert widget.notice == ""
     assert stored_answers(db_path) == [
-        (int(t2), "reject"), (int(t1), "accept"), (int(t3), "ignore")]
+        (int(t2), "reject"),
+        (int(t1), "accept"),
+        (int(t3), "ignore"),
+    ]
 
 
-def test_an_answer_undone_from_a_cell_comes_back_after_the_card_on_screen(widget, session,
-                                                                          db_path):
+def test_an_answer_undone_from_a_cell_comes_back_after_the_card_on_screen(widget, session, db_path):
     """session.undo() in another cell, of an answer given in the widget: the task is offered
     again, and the widget must show it (it used to drop it as answered, for good). Next, not
     first: it arrives with the refill just after a key press and would replace the card the
@@ -335,8 +362,15 @@ def test_closing_the_last_view_gives_its_tasks_back_to_the_session(session):
 
 
 def test_the_stream_runs_dry_then_says_no_more_tasks(db_path):
-    s = nba.teach("tiny", ["Apple makes the iPhone."], model="blank:en", labels=["PRODUCT"],
-                  patterns=PATTERNS, db=db_path, sorter="none")
+    s = nba.teach(
+        "tiny",
+        ["Apple makes the iPhone."],
+        model="blank:en",
+        labels=["PRODUCT"],
+        patterns=PATTERNS,
+        db=db_path,
+        sorter="none",
+    )
     try:
         w = AnnotationWidget(s)
         wait_for(lambda: w.status != "loading", what="the first task")
@@ -357,8 +391,15 @@ def test_a_background_error_is_shown_with_its_message(db_path):
         yield "I love my iPhone."
         raise OSError("the network share went away")
 
-    s = nba.teach("broken", feed(), model="blank:en", labels=["PRODUCT"], patterns=PATTERNS,
-                  db=db_path, sorter="none")
+    s = nba.teach(
+        "broken",
+        feed(),
+        model="blank:en",
+        labels=["PRODUCT"],
+        patterns=PATTERNS,
+        db=db_path,
+        sorter="none",
+    )
     try:
         w = AnnotationWidget(s)
         wait_for(lambda: w.error, what="the error")
@@ -487,8 +528,9 @@ def test_committed_bundle_equals_a_fresh_build(tmp_path):
     scripts = json.loads((ROOT / "package.json").read_text())["scripts"]
     cmd = scripts["build"].replace("--outdir=nbannotate/static", f"--outdir={tmp_path}")
     assert cmd != scripts["build"]
-    subprocess.run(cmd.replace("esbuild", str(esbuild), 1), shell=True, cwd=ROOT, check=True,
-                   timeout=60)
+    subprocess.run(
+        cmd.replace("esbuild", str(esbuild), 1), shell=True, cwd=ROOT, check=True, timeout=60
+    )
     for name in ("widget.js", "widget.css"):
         fresh = (tmp_path / name).read_text()
         committed = (STATIC / name).read_text()
@@ -499,8 +541,15 @@ def test_a_closed_or_replaced_session_says_so_in_its_widget(widget, session, db_
     """After session.close(), or a re-run cell's new session taking over, the old widget must
     not look ready: it shows why, offers no task, and an answer from it stores nothing."""
     held = widget.queue[0]
-    newer = nba.teach("gadgets", list(TEXTS), model="blank:en", labels=["PRODUCT"],
-                      patterns=PATTERNS, db=db_path, batch_size=3)
+    newer = nba.teach(
+        "gadgets",
+        list(TEXTS),
+        model="blank:en",
+        labels=["PRODUCT"],
+        patterns=PATTERNS,
+        db=db_path,
+        batch_size=3,
+    )
     try:
         wait_for(lambda: widget.status == "closed", what="the widget to show the session closed")
         assert widget.queue == []
@@ -512,8 +561,9 @@ def test_a_closed_or_replaced_session_says_so_in_its_widget(widget, session, db_
     finally:
         newer.close()
     assert stored_answers(db_path) == []
-    fresh = nba.teach("other", list(TEXTS), model="blank:en", labels=["PRODUCT"],
-                      patterns=PATTERNS, db=db_path)
+    fresh = nba.teach(
+        "other", list(TEXTS), model="blank:en", labels=["PRODUCT"], patterns=PATTERNS, db=db_path
+    )
     w = AnnotationWidget(fresh, queue_size=2)
     try:
         wait_for(lambda: len(w.queue) == 2, what="the queue to fill")
@@ -528,15 +578,28 @@ def test_changing_a_whole_analysis_to_accept_drops_its_texts_other_cards(tmp_pat
     """From the history: a rejected whole analysis changed to accept completes its text, so the
     text's span questions the widget holds leave the queue (they would be refused)."""
     model = trained_gadget_model(tmp_path / "model")
-    s = nba.teach("w", gadget_texts(100), model=str(model), labels=["PRODUCT"], db=db_path,
-                  split_sentences=False, complete=None)
+    s = nba.teach(
+        "w",
+        gadget_texts(100),
+        model=str(model),
+        labels=["PRODUCT"],
+        db=db_path,
+        split_sentences=False,
+        complete=None,
+    )
     w = AnnotationWidget(s, queue_size=8)
     try:
         wait_for(lambda: len(w.queue) >= 8, timeout=60, what="the queue to fill")
         queue = list(w.queue)
-        whole = next(t for t in queue if t["meta"].get("whole") and any(
-            o["input_hash"] == t["input_hash"] and not o["meta"].get("whole") for o in queue))
-        for t in queue[:queue.index(whole)]:
+        whole = next(
+            t
+            for t in queue
+            if t["meta"].get("whole")
+            and any(
+                o["input_hash"] == t["input_hash"] and not o["meta"].get("whole") for o in queue
+            )
+        )
+        for t in queue[: queue.index(whole)]:
             send(w, "answer", task_hash=t["task_hash"], answer="ignore")
         send(w, "answer", task_hash=whole["task_hash"], answer="reject")
         assert any(t["input_hash"] == whole["input_hash"] for t in w.queue)

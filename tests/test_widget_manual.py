@@ -26,9 +26,10 @@ TEXTS = [
     "Apple Watch Series 9 is out .",
     "Visit Berlin\nor  Paris now .",
 ]
-PATTERNS = [{"label": "PRODUCT", "pattern": [{"lower": "iphone"}]},
-            {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]}]
-
+PATTERNS = [
+    {"label": "PRODUCT", "pattern": [{"lower": "iphone"}]},
+    {"label": "PRODUCT", "pattern": [{"lower": "pixel"}]},
+]
 
 
 def stored(db_path: Path, dataset: str = "gold") -> list[tuple]:
@@ -36,8 +37,10 @@ def stored(db_path: Path, dataset: str = "gold") -> list[tuple]:
     session keeps the file open; the DuckDB file itself is read in the accept test)."""
     ds = nba.Database(db_path).dataset(dataset)
     kinds = list(ds.to_pandas()["kind"]) if len(ds) else []
-    return [(t["_task_hash"], k, t["_view_id"], t["answer"], t["spans"])
-            for t, k in zip(ds.answers(), kinds)]
+    return [
+        (t["_task_hash"], k, t["_view_id"], t["answer"], t["spans"])
+        for t, k in zip(ds.answers(), kinds)
+    ]
 
 
 def stored_in_file(db_path: Path) -> list[tuple]:
@@ -46,7 +49,8 @@ def stored_in_file(db_path: Path) -> list[tuple]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         rows = con.execute(
-            "SELECT task_hash, kind, view_id, answer, task FROM answers ORDER BY id").fetchall()
+            "SELECT task_hash, kind, view_id, answer, task FROM answers ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     return [(h, k, v, a, json.loads(t)["spans"]) for h, k, v, a, t in rows]
@@ -59,8 +63,14 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def session(db_path: Path):
-    s = nba.manual("gold", list(TEXTS), ["PRODUCT", "GPE"], patterns=PATTERNS, db=db_path,
-                   split_sentences=False)
+    s = nba.manual(
+        "gold",
+        list(TEXTS),
+        ["PRODUCT", "GPE"],
+        patterns=PATTERNS,
+        db=db_path,
+        split_sentences=False,
+    )
     yield s
     s.stop()
     store.close_all()
@@ -83,78 +93,128 @@ def test_manual_tasks_reach_the_front_end_as_tokens_spans_and_labels(widget):
     words = [first["text"][s:e] for s, e in first["tokens"]]
     assert words == TEXTS[0].split(" ")
     # the patterns pre-highlight, with token offsets for the editor
-    assert [(s["start"], s["end"], s["token_start"], s["token_end"], s["label"], s["source"])
-            for s in first["spans"]] == [(3, 9, 1, 1, "PRODUCT", "pattern"),
-                                         (32, 37, 8, 8, "PRODUCT", "pattern")]
+    assert [
+        (s["start"], s["end"], s["token_start"], s["token_end"], s["label"], s["source"])
+        for s in first["spans"]
+    ] == [(3, 9, 1, 1, "PRODUCT", "pattern"), (32, 37, 8, 8, "PRODUCT", "pattern")]
     third = widget.queue[2]
-    assert [third["text"][s:e] for s, e in third["tokens"]] == \
-        ["Visit", "Berlin", "\n", "or", " ", "Paris", "now", "."]
+    assert [third["text"][s:e] for s, e in third["tokens"]] == [
+        "Visit",
+        "Berlin",
+        "\n",
+        "or",
+        " ",
+        "Paris",
+        "now",
+        ".",
+    ]
     json.dumps(widget.queue)
 
 
 def test_accept_stores_every_span_with_exact_char_and_token_offsets(widget, session, db_path):
     task = widget.queue[0]
-    spans = [{"start": 3, "end": 9, "label": "PRODUCT"},
-             {"start": 30, "end": 38, "label": "PRODUCT"},  # " a Pixel " -> "a Pixel"
-             {"start": 41, "end": 48, "label": "GPE"}]
+    spans = [
+        {"start": 3, "end": 9, "label": "PRODUCT"},
+        {"start": 30, "end": 38, "label": "PRODUCT"},  # " a Pixel " -> "a Pixel"
+        {"start": 41, "end": 48, "label": "GPE"},
+    ]
     send(widget, "answer", task_hash=task["task_hash"], answer="accept", spans=spans)
     assert widget.notice == "" and widget.acks["test-client"] == 1
     assert task["task_hash"] not in [t["task_hash"] for t in widget.queue]
     assert widget.history[0]["manual"] is True
-    assert widget.history[0]["spans"] == [{"text": "iPhone", "label": "PRODUCT"},
-                                          {"text": "a Pixel", "label": "PRODUCT"},
-                                          {"text": "Berlin", "label": "GPE"}]
+    assert widget.history[0]["spans"] == [
+        {"text": "iPhone", "label": "PRODUCT"},
+        {"text": "a Pixel", "label": "PRODUCT"},
+        {"text": "Berlin", "label": "GPE"},
+    ]
     assert widget.progress["session"]["accept"] == 1
-    assert stored(db_path) == stored_in_file(db_path) == [
-        (int(task["task_hash"]), "gold", "ner_manual", "accept", [
-        {"start": 3, "end": 9, "token_start": 1, "token_end": 1, "label": "PRODUCT"},
-        {"start": 30, "end": 37, "token_start": 7, "token_end": 8, "label": "PRODUCT"},
-        {"start": 41, "end": 47, "token_start": 10, "token_end": 10, "label": "GPE"},
-    ])]
+    assert (
+        stored(db_path)
+        == stored_in_file(db_path)
+        == [
+            (
+                int(task["task_hash"]),
+                "gold",
+                "ner_manual",
+                "accept",
+                [
+                    {"start": 3, "end": 9, "token_start": 1, "token_end": 1, "label": "PRODUCT"},
+                    {"start": 30, "end": 37, "token_start": 7, "token_end": 8, "label": "PRODUCT"},
+                    {"start": 41, "end": 47, "token_start": 10, "token_end": 10, "label": "GPE"},
+                ],
+            )
+        ]
+    )
 
 
 def test_overlapping_or_unknown_spans_are_refused_and_the_task_stays(widget, db_path):
     task = widget.queue[1]
-    send(widget, "answer", task_hash=task["task_hash"], answer="accept",
-         spans=[{"start": 0, "end": 11, "label": "PRODUCT"},
-                {"start": 6, "end": 20, "label": "PRODUCT"}])
+    send(
+        widget,
+        "answer",
+        task_hash=task["task_hash"],
+        answer="accept",
+        spans=[
+            {"start": 0, "end": 11, "label": "PRODUCT"},
+            {"start": 6, "end": 20, "label": "PRODUCT"},
+        ],
+    )
     assert "overlaps 'Apple Watch'" in widget.notice and "cannot overlap" in widget.notice
     assert task["task_hash"] in [t["task_hash"] for t in widget.queue]
-    send(widget, "answer", task_hash=task["task_hash"], answer="accept",
-         spans=[{"start": 0, "end": 5, "label": "ORG"}])
+    send(
+        widget,
+        "answer",
+        task_hash=task["task_hash"],
+        answer="accept",
+        spans=[{"start": 0, "end": 5, "label": "ORG"}],
+    )
     assert "Unknown label 'ORG'" in widget.notice
     send(widget, "answer", task_hash=task["task_hash"], answer="accept", spans="0-5")
     assert "'spans' must be a list" in widget.notice
     assert stored(db_path) == []
     # the annotator fixes it: the task can still be answered
-    send(widget, "answer", task_hash=task["task_hash"], answer="accept",
-         spans=[{"start": 0, "end": 20, "label": "PRODUCT"}])
+    send(
+        widget,
+        "answer",
+        task_hash=task["task_hash"],
+        answer="accept",
+        spans=[{"start": 0, "end": 20, "label": "PRODUCT"}],
+    )
     assert widget.notice == ""
     assert [r[4] for r in stored(db_path)] == [
-        [{"start": 0, "end": 20, "token_start": 0, "token_end": 3, "label": "PRODUCT"}]]
+        [{"start": 0, "end": 20, "token_start": 0, "token_end": 3, "label": "PRODUCT"}]
+    ]
 
 
 def test_whitespace_and_line_breaks_snap_to_the_words(widget, db_path):
     task = widget.queue[2]  # "Visit Berlin\nor  Paris now ."
-    send(widget, "answer", task_hash=task["task_hash"], answer="accept",
-         spans=[{"start": 5, "end": 13, "label": "GPE"},    # " Berlin\n"
-                {"start": 15, "end": 22, "label": "GPE"}])  # "  Paris"
+    send(
+        widget,
+        "answer",
+        task_hash=task["task_hash"],
+        answer="accept",
+        spans=[
+            {"start": 5, "end": 13, "label": "GPE"},  # " Berlin\n"
+            {"start": 15, "end": 22, "label": "GPE"},
+        ],
+    )  # "  Paris"
     assert widget.notice == ""
     assert stored(db_path)[0][4] == [
         {"start": 6, "end": 12, "token_start": 1, "token_end": 1, "label": "GPE"},
-        {"start": 17, "end": 22, "token_start": 5, "token_end": 5, "label": "GPE"}]
+        {"start": 17, "end": 22, "token_start": 5, "token_end": 5, "label": "GPE"},
+    ]
 
 
-def test_undo_brings_the_text_back_with_its_spans_and_change_answer_works(widget, session,
-                                                                          db_path):
+def test_undo_brings_the_text_back_with_its_spans_and_change_answer_works(widget, session, db_path):
     task = widget.queue[0]
     th = task["task_hash"]
     spans = [{"start": 32, "end": 37, "label": "PRODUCT"}]
     send(widget, "answer", task_hash=th, answer="reject", spans=spans)
     send(widget, "undo")
     assert widget.queue[0]["task_hash"] == th
-    assert [(s["start"], s["end"], s["token_start"]) for s in widget.queue[0]["spans"]] == \
-        [(32, 37, 8)]
+    assert [(s["start"], s["end"], s["token_start"]) for s in widget.queue[0]["spans"]] == [
+        (32, 37, 8)
+    ]
     assert stored(db_path) == [] and widget.progress["session"]["total"] == 0
     send(widget, "answer", task_hash=th, answer="accept", spans=spans)
     send(widget, "change", task_hash=th, answer="ignore")
@@ -185,7 +245,8 @@ def test_closing_the_widget_gives_the_texts_back_and_displaying_shows_manual_vie
 
 
 def test_an_answer_to_a_closed_session_is_refused_without_a_second_copy_of_the_reason(
-        widget, session, db_path):
+    widget, session, db_path
+):
     """The closed banner (status "closed", error) says why; the refused answer's notice used
     to say it again under it."""
     th = widget.queue[0]["task_hash"]
@@ -220,23 +281,37 @@ def product_model(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_correct_shows_the_models_entities_and_stores_the_corrections(product_model, db_path):
-    s = nba.correct("corr", ["I bought a Pixel yesterday ."], product_model, ["PRODUCT"],
-                    db=db_path, update=True, batch_size=1)
+    s = nba.correct(
+        "corr",
+        ["I bought a Pixel yesterday ."],
+        product_model,
+        ["PRODUCT"],
+        db=db_path,
+        update=True,
+        batch_size=1,
+    )
     w = AnnotationWidget(s)
     try:
         wait_for(lambda: w.queue, what="a task")
         task = w.queue[0]
         assert w.mode == "manual" and task["view_id"] == "ner_manual"
-        assert [(s_["start"], s_["end"], s_["label"], s_["source"]) for s_ in task["spans"]] \
-            == [(11, 16, "PRODUCT", "model")]
+        assert [(s_["start"], s_["end"], s_["label"], s_["source"]) for s_ in task["spans"]] == [
+            (11, 16, "PRODUCT", "model")
+        ]
         # the annotator widens it to "a Pixel" and accepts
-        send(w, "answer", task_hash=task["task_hash"], answer="accept",
-             spans=[{"start": 9, "end": 16, "label": "PRODUCT"}])
+        send(
+            w,
+            "answer",
+            task_hash=task["task_hash"],
+            answer="accept",
+            spans=[{"start": 9, "end": 16, "label": "PRODUCT"}],
+        )
         assert w.notice == ""
         s.updater.flush()
         assert s.progress["updates"] == 1
         assert stored(db_path, "corr")[0][4] == [
-            {"start": 9, "end": 16, "token_start": 2, "token_end": 3, "label": "PRODUCT"}]
+            {"start": 9, "end": 16, "token_start": 2, "token_end": 3, "label": "PRODUCT"}
+        ]
     finally:
         w.close()
         s.stop()

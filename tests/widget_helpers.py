@@ -8,8 +8,7 @@ import weakref
 from nbannotate.widget import AnnotationWidget
 
 # Like a front end: each (widget, client) numbers its operations 1, 2, 3, ...
-_last_seq: weakref.WeakKeyDictionary[AnnotationWidget, dict[str, int]] = (
-    weakref.WeakKeyDictionary())
+_last_seq: weakref.WeakKeyDictionary[AnnotationWidget, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def send(widget: AnnotationWidget, kind: str, client: str = "test-client", **content) -> None:

@@ -14,8 +14,7 @@ from pathlib import Path
 EXAMPLE_FILES = ("gadgets.jsonl", "product_patterns.jsonl")
 
 
-def example_data(dest: str | os.PathLike[str] = ".", *, overwrite: bool = False
-                 ) -> dict[str, Path]:
+def example_data(dest: str | os.PathLike[str] = ".", *, overwrite: bool = False) -> dict[str, Path]:
     """Write the example data files into the folder ``dest`` (created if missing).
 
     Writes ``gadgets.jsonl`` (360 texts, ``{"text", "meta": {"id"}}`` a line) and
@@ -31,13 +30,16 @@ def example_data(dest: str | os.PathLike[str] = ".", *, overwrite: bool = False
     the same name is never replaced by accident.
     """
     folder = Path(dest)
-    files = {folder / name: resources.files(__name__).joinpath(name).read_bytes()
-             for name in EXAMPLE_FILES}
+    files = {
+        folder / name: resources.files(__name__).joinpath(name).read_bytes()
+        for name in EXAMPLE_FILES
+    }
     for path, content in files.items():  # all checked before any is written
         if path.exists() and not overwrite and path.read_bytes() != content:
             raise FileExistsError(
                 f"{path} exists and is not nbannotate's example file {path.name}: pass another "
-                f"folder (nba.example_data('examples')), or overwrite=True to replace it.")
+                f"folder (nba.example_data('examples')), or overwrite=True to replace it."
+            )
     folder.mkdir(parents=True, exist_ok=True)
     for path, content in files.items():
         if not path.exists() or path.read_bytes() != content:

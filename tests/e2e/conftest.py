@@ -23,8 +23,10 @@ from harness import CHROMIUM, Lab, Notebook, Notebook7, launch_chromium  # noqa:
 
 def _need_chromium() -> None:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
-                    "(or set NBANNOTATE_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` "
+            "(or set NBANNOTATE_CHROMIUM)"
+        )
 
 
 def _serve(server_class: Any, directory: Path) -> Iterator[Any]:
@@ -64,8 +66,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             os.environ["HOME"] = old_home
 
 
-def _notebook_factory(server: Lab, browser: Any,
-                      request: pytest.FixtureRequest) -> Iterator[Callable[..., Notebook]]:
+def _notebook_factory(
+    server: Lab, browser: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Notebook]]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     opened: list[Notebook] = []
@@ -93,7 +96,8 @@ def notebook(lab: Lab, browser: Any, request: pytest.FixtureRequest) -> Iterator
 
 
 @pytest.fixture
-def notebook7(notebook7_server: Notebook7, browser: Any,
-              request: pytest.FixtureRequest) -> Iterator[Any]:
+def notebook7(
+    notebook7_server: Notebook7, browser: Any, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """Factory: notebook7(cells) writes a notebook, opens it in Notebook 7 and runs all cells."""
     yield from _notebook_factory(notebook7_server, browser, request)

@@ -22,8 +22,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NBANNOTATE_CHROMIUM", "/usr/lib/chromium/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -49,14 +55,24 @@ class Lab:
         self.port = _free_port()
         self.env = lab_env(tmp)
         cmd = [
-            sys.executable, "-m", "jupyter", self.APP, "--no-browser", "--allow-root",
-            "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}", "--expose-app-in-browser",
-            *self.APP_ARGS, "--ServerApp.log_level=WARN",
+            sys.executable,
+            "-m",
+            "jupyter",
+            self.APP,
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--expose-app-in-browser",
+            *self.APP_ARGS,
+            "--ServerApp.log_level=WARN",
         ]
         self.log = open(tmp / "lab.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, cwd=self.root)
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=self.root
+        )
         self._wait_for_port()
 
     def _wait_for_port(self, timeout: float = 60.0) -> None:
@@ -81,16 +97,22 @@ class Lab:
     def write_notebook(self, name: str, cells: list[str]) -> Path:
         nb = {
             "cells": [
-                {"cell_type": "code", "execution_count": None, "id": f"cell-{i}",
-                 "metadata": {}, "outputs": [], "source": src}
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"cell-{i}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": src,
+                }
                 for i, src in enumerate(cells)
             ],
             "metadata": {
-                "kernelspec": {"display_name": "Python 3", "language": "python",
-                               "name": "python3"},
+                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                 "language_info": {"name": "python"},
             },
-            "nbformat": 4, "nbformat_minor": 5,
+            "nbformat": 4,
+            "nbformat_minor": 5,
         }
         path = self.root / name
         path.write_text(json.dumps(nb), encoding="utf8")
@@ -127,11 +149,23 @@ class Marimo(Lab):
         self.env = lab_env(tmp)
         self.env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
         self.env["XDG_CONFIG_HOME"] = str(Path(self.env["HOME"]) / "config")
-        cmd = [sys.executable, "-m", "marimo", "run", str(notebook), "--headless",
-               "--host", "127.0.0.1", "--port", str(self.port), "--no-token"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "marimo",
+            "run",
+            str(notebook),
+            "--headless",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--no-token",
+        ]
         self.log = open(tmp / "marimo.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, cwd=notebook.parent)
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=notebook.parent
+        )
         self._wait_for_port()
 
     APP = "marimo run"
@@ -149,8 +183,11 @@ def lab_env(tmp: Path) -> dict[str, str]:
     home = tmp / "home"
     env = dict(os.environ)
     dirs = {
-        "HOME": home, "JUPYTER_CONFIG_DIR": home / "config", "JUPYTER_DATA_DIR": home / "data",
-        "JUPYTER_RUNTIME_DIR": home / "runtime", "IPYTHONDIR": home / "ipython",
+        "HOME": home,
+        "JUPYTER_CONFIG_DIR": home / "config",
+        "JUPYTER_DATA_DIR": home / "data",
+        "JUPYTER_RUNTIME_DIR": home / "runtime",
+        "IPYTHONDIR": home / "ipython",
         "JUPYTERLAB_SETTINGS_DIR": home / "settings",
         "JUPYTERLAB_WORKSPACES_DIR": home / "workspaces",
     }
@@ -161,10 +198,10 @@ def lab_env(tmp: Path) -> dict[str, str]:
     settings = dirs["JUPYTERLAB_SETTINGS_DIR"] / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     # The kernel imports nbannotate from this checkout, installed or not.
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     env.pop("ANYWIDGET_HMR", None)
     return env
 
@@ -194,14 +231,16 @@ class Notebook:
                  const k = w && w.sessionContext && w.sessionContext.session
                            && w.sessionContext.session.kernel;
                  return k && k.status === 'idle'; }""",
-            timeout=timeout)
+            timeout=timeout,
+        )
 
     def run_all(self) -> None:
         self.page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
     def cell_count(self) -> int:
         return self.page.evaluate(
-            "window.jupyterapp.shell.currentWidget.content.model.cells.length")
+            "window.jupyterapp.shell.currentWidget.content.model.cells.length"
+        )
 
     def execute(self, code: str, timeout: float = 30_000) -> str:
         """Run code on the notebook's kernel (no cell is added); returns its stdout."""
@@ -221,7 +260,8 @@ class Notebook:
                  if (err) throw new Error(err);
                  return out;
                }""",
-            [code, timeout])
+            [code, timeout],
+        )
 
     def kernel_json(self, expr: str) -> Any:
         """The value of a JSON-serialisable expression on the notebook's kernel."""
@@ -263,8 +303,10 @@ def _rgba(color: str) -> tuple[float, float, float, float]:
 def luminance(color: str) -> float:
     """WCAG relative luminance of an opaque computed colour."""
     r, g, b, _ = _rgba(color)
-    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-           for c in (r / 255, g / 255, b / 255)]
+    lin = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        for c in (r / 255, g / 255, b / 255)
+    ]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 

@@ -15,8 +15,10 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-TEXTS = ["My iPhone broke, so I bought a Pixel from Google in Berlin.",
-         "Apple Watch Series 9 is out."]
+TEXTS = [
+    "My iPhone broke, so I bought a Pixel from Google in Berlin.",
+    "Apple Watch Series 9 is out.",
+]
 
 SETUP = """\
 import nbannotate as nba
@@ -44,7 +46,8 @@ def marks(page) -> list[list[str]]:
     return page.evaluate(
         """() => [...document.querySelectorAll('.nba-root .nba-text mark.nba-span')].map(m => [
              [...m.querySelectorAll('.nba-tok, .nba-gap')].map(x => x.textContent).join(''),
-             m.querySelector('.nba-span-label').textContent])""")
+             m.querySelector('.nba-span-label').textContent])"""
+    )
 
 
 def test_mouse_keys_labels_removal_and_overlap_store_exact_spans(lab, notebook):
@@ -97,7 +100,8 @@ def test_mouse_keys_labels_removal_and_overlap_store_exact_spans(lab, notebook):
     page.keyboard.press("2")
     assert message.is_visible()
     assert message.text_content().startswith(
-        "Refused: “Watch Series” would overlap “Apple Watch” (PRODUCT).")
+        "Refused: “Watch Series” would overlap “Apple Watch” (PRODUCT)."
+    )
     page.keyboard.press("Escape")
     assert not message.is_visible()
     nb.drag(point(tok(page, 3), 0.9), point(tok(page, 1), 0.3))  # backwards, from "9"
@@ -109,8 +113,10 @@ def test_mouse_keys_labels_removal_and_overlap_store_exact_spans(lab, notebook):
 
     # Lab's shortcuts (1/2 make a heading, a inserts a cell) never ran while the widget had focus
     assert nb.cell_count() == cells
-    assert page.evaluate(
-        "window.jupyterapp.shell.currentWidget.content.model.cells.get(0).type") == "code"
+    assert (
+        page.evaluate("window.jupyterapp.shell.currentWidget.content.model.cells.get(0).type")
+        == "code"
+    )
     assert nb.page_errors == []
     nb.wait_kernel("[r['answer'] for r in session.history()]", ["accept", "accept"])
 
@@ -118,18 +124,31 @@ def test_mouse_keys_labels_removal_and_overlap_store_exact_spans(lab, notebook):
     con = duckdb.connect(str(db), read_only=True)
     try:
         rows = con.execute(
-            "SELECT kind, view_id, answer, text, task FROM answers ORDER BY id").fetchall()
+            "SELECT kind, view_id, answer, text, task FROM answers ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     got = [(k, v, a, t, json.loads(task)["spans"]) for k, v, a, t, task in rows]
     assert got == [
-        ("gold", "ner_manual", "accept", TEXTS[0], [
-            {"start": 31, "end": 36, "token_start": 8, "token_end": 8, "label": "PRODUCT"},
-            {"start": 42, "end": 48, "token_start": 10, "token_end": 10, "label": "BRAND"},
-        ]),
-        ("gold", "ner_manual", "accept", TEXTS[1], [
-            {"start": 0, "end": 11, "token_start": 0, "token_end": 1, "label": "PRODUCT"},
-        ]),
+        (
+            "gold",
+            "ner_manual",
+            "accept",
+            TEXTS[0],
+            [
+                {"start": 31, "end": 36, "token_start": 8, "token_end": 8, "label": "PRODUCT"},
+                {"start": 42, "end": 48, "token_start": 10, "token_end": 10, "label": "BRAND"},
+            ],
+        ),
+        (
+            "gold",
+            "ner_manual",
+            "accept",
+            TEXTS[1],
+            [
+                {"start": 0, "end": 11, "token_start": 0, "token_end": 1, "label": "PRODUCT"},
+            ],
+        ),
     ]
     assert TEXTS[0][31:36] == "Pixel" and TEXTS[0][42:48] == "Google"
 
@@ -149,18 +168,19 @@ def test_arrows_move_the_cursor_as_they_point_in_rtl_and_it_stays_in_view(lab, n
     """In a right-to-left text → moves the cursor right on screen (it moved it left); on a
     long text the page follows the cursor (it walked off screen)."""
     texts = ["קניתי טלפון חדש בחנות אתמול", " ".join(f"w{i}" for i in range(1500))]
-    code = (f"import nbannotate as nba\n"
-            f"session = nba.manual('rtl_long', {texts!r}, ['PRODUCT'], "
-            f"db={str(lab.root / 'rtl_long.duckdb')!r}, split_sentences=False)\n"
-            f"session")
+    code = (
+        f"import nbannotate as nba\n"
+        f"session = nba.manual('rtl_long', {texts!r}, ['PRODUCT'], "
+        f"db={str(lab.root / 'rtl_long.duckdb')!r}, split_sentences=False)\n"
+        f"session"
+    )
     nb = notebook([code])
     page = nb.page
     page.locator(f'{ROOT}[data-state="ready"]').wait_for(timeout=60_000)
     cells = nb.cell_count()
     root = page.locator(ROOT)
     root.locator(".nba-header").click()  # focus the widget
-    assert page.evaluate("getComputedStyle(document.querySelector('.nba-text')).direction") \
-        == "rtl"
+    assert page.evaluate("getComputedStyle(document.querySelector('.nba-text')).direction") == "rtl"
     seen = []
     for k in ("ArrowLeft", "ArrowLeft", "ArrowRight"):
         page.keyboard.press(k)

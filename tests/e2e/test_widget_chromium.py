@@ -83,14 +83,20 @@ def page(browser):
 
 def manual_task(text: str, spans=(), labels=("PRODUCT", "BRAND")) -> dict:
     """A manual task; its tokens are the text's runs of non-spaces."""
-    return {"task_hash": "2000000000000000001", "input_hash": "1", "view_id": "ner_manual",
-            "text": text, "tokens": [[m.start(), m.end()] for m in re.finditer(r"\S+", text)],
-            "spans": list(spans), "labels": list(labels), "meta": {}}
+    return {
+        "task_hash": "2000000000000000001",
+        "input_hash": "1",
+        "view_id": "ner_manual",
+        "text": text,
+        "tokens": [[m.start(), m.end()] for m in re.finditer(r"\S+", text)],
+        "spans": list(spans),
+        "labels": list(labels),
+        "meta": {},
+    }
 
 
 def mount(page, task) -> None:
-    page.evaluate("s => mount(s)", {"queue": [task], "mode": "manual",
-                                    "labels": task["labels"]})
+    page.evaluate("s => mount(s)", {"queue": [task], "mode": "manual", "labels": task["labels"]})
 
 
 def test_keys_on_a_long_manual_text_stay_fast(page):
@@ -99,8 +105,11 @@ def test_keys_on_a_long_manual_text_stay_fast(page):
     the DOM nodes each key adds or removes, not by timing, which depends on the machine."""
     n = 10_000
     task = manual_task(" ".join(f"word{i}" for i in range(n)) + " .")
-    task["spans"] = [{"start": s, "end": e, "token_start": i, "token_end": i, "label": "PRODUCT"}
-                     for i, (s, e) in enumerate(task["tokens"]) if i % 10 == 0]
+    task["spans"] = [
+        {"start": s, "end": e, "token_start": i, "token_end": i, "label": "PRODUCT"}
+        for i, (s, e) in enumerate(task["tokens"])
+        if i % 10 == 0
+    ]
     mount(page, task)
     arrows, label_key = page.evaluate("""() => {
         const press = (key, shiftKey = false) => view.root.dispatchEvent(
@@ -134,8 +143,12 @@ def test_keys_on_a_long_manual_text_stay_fast(page):
 
 def test_a_double_click_on_a_span_removes_it_and_makes_no_new_one(page):
     text = "I bought an Apple Watch Series 9 today"
-    mount(page, manual_task(text, [{"start": 12, "end": 32, "token_start": 3, "token_end": 6,
-                                    "label": "BRAND"}]))
+    mount(
+        page,
+        manual_task(
+            text, [{"start": 12, "end": 32, "token_start": 3, "token_end": 6, "label": "BRAND"}]
+        ),
+    )
     spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
     page.locator('.nba-tok[data-i="4"]').dblclick()  # "Watch", inside the span
     assert page.evaluate(spans) == []
@@ -148,8 +161,12 @@ def test_the_active_label_cursor_and_hover_show_in_the_dark_theme(page):
     style = page.add_style_tag(content=DARK)
     try:
         text = "I bought a Pixel phone"
-        mount(page, manual_task(text, [{"start": 11, "end": 16, "token_start": 3,
-                                        "token_end": 3, "label": "BRAND"}]))
+        mount(
+            page,
+            manual_task(
+                text, [{"start": 11, "end": 16, "token_start": 3, "token_end": 3, "label": "BRAND"}]
+            ),
+        )
         css = """([sel, prop, pseudo]) => getComputedStyle(document.querySelector(sel),
                                                        pseudo || null)[prop]"""
 
@@ -183,12 +200,26 @@ def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
     """A long label used to push the ✓✗⊘ buttons of the side panel's history out of it (and the
     span text to nothing): now the label chip gives way, cut with an ellipsis."""
     label = "ADVERSE_DRUG_REACTION_SEVERE_XYZ"  # 32 characters
-    task = {"task_hash": "1000000000000000001", "input_hash": "1", "view_id": "ner",
-            "text": "I got a rash from Drugol", "meta": {},
-            "spans": [{"start": 8, "end": 12, "label": label, "score": 0.5, "source": "model"}]}
-    history = [{"task_hash": "1000000000000000002", "text": "A bad rash", "span_text": "bad rash",
-                "label": label, "whole": False, "answer": "accept", "score": 0.5,
-                "source": "model"}]
+    task = {
+        "task_hash": "1000000000000000001",
+        "input_hash": "1",
+        "view_id": "ner",
+        "text": "I got a rash from Drugol",
+        "meta": {},
+        "spans": [{"start": 8, "end": 12, "label": label, "score": 0.5, "source": "model"}],
+    }
+    history = [
+        {
+            "task_hash": "1000000000000000002",
+            "text": "A bad rash",
+            "span_text": "bad rash",
+            "label": label,
+            "whole": False,
+            "answer": "accept",
+            "score": 0.5,
+            "source": "model",
+        }
+    ]
     page.evaluate("s => mount(s)", {"queue": [task], "history": history, "labels": [label]})
     box = """sel => { const b = document.querySelector(sel).getBoundingClientRect();
                       return { left: b.left, right: b.right, width: b.width }; }"""
@@ -199,8 +230,9 @@ def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
     assert page.evaluate(box, ".nba-hist-span")["width"] >= 30  # "bad rash" still shows
     chip = page.locator(".nba-hist .nba-chip")
     assert chip.get_attribute("title") == label  # whole on hover, cut on screen
-    assert page.evaluate("document.querySelector('.nba-hist .nba-chip').scrollWidth") > \
-        page.evaluate("document.querySelector('.nba-hist .nba-chip').clientWidth")
+    assert page.evaluate(
+        "document.querySelector('.nba-hist .nba-chip').scrollWidth"
+    ) > page.evaluate("document.querySelector('.nba-hist .nba-chip').clientWidth")
     for answer in ("ignore", "reject"):
         page.locator(f'.nba-hist-btn[data-answer="{answer}"]').click()
         assert page.evaluate("model.sent.at(-1)")["answer"] == answer
@@ -217,8 +249,11 @@ def test_long_labels_keep_the_change_buttons_and_the_span_text_in_view(page):
     for b in page.locator(".nba-label-btn").all():
         assert b.bounding_box()["x"] + b.bounding_box()["width"] <= card["right"]
     active = '.nba-label-btn[aria-checked="true"]'
-    assert page.evaluate(f"""getComputedStyle(document.querySelector('{active}'),
-                                              '::after').content""") == '"✓"'
+    assert (
+        page.evaluate(f"""getComputedStyle(document.querySelector('{active}'),
+                                              '::after').content""")
+        == '"✓"'
+    )
     assert page.locator(active).get_attribute("title").startswith(long)
 
 
@@ -227,9 +262,16 @@ def test_a_quick_click_on_another_span_after_a_removing_click_removes_that_one_t
     span, so a quick click on another span did nothing; it stops only a click where the removed
     span was, and the browser's word selection makes no span of the clicked word."""
     text = "Ann likes Pixel and Kindle phones"
-    mount(page, manual_task(text, [
-        {"start": 10, "end": 15, "token_start": 2, "token_end": 2, "label": "PRODUCT"},
-        {"start": 20, "end": 26, "token_start": 4, "token_end": 4, "label": "BRAND"}]))
+    mount(
+        page,
+        manual_task(
+            text,
+            [
+                {"start": 10, "end": 15, "token_start": 2, "token_end": 2, "label": "PRODUCT"},
+                {"start": 20, "end": 26, "token_start": 4, "token_end": 4, "label": "BRAND"},
+            ],
+        ),
+    )
     spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
     page.locator('.nba-tok[data-i="2"]').click()  # "Pixel": removed
     assert page.evaluate(spans) == [[20, 26, "BRAND"]]
@@ -244,20 +286,37 @@ def test_a_quick_click_on_another_span_after_a_removing_click_removes_that_one_t
 def test_once_off_the_buttons_look_off_and_the_border_says_keys_off(page):
     """After the kernel is lost the label buttons and the history's ✓ ✗ ⊘ are disabled, and
     look it (before, they kept their look and pointer); the root drops its blue border."""
-    task = manual_task("I bought a Pixel phone", [{"start": 11, "end": 16, "token_start": 3,
-                                                   "token_end": 3, "label": "BRAND"}])
-    history = [{"task_hash": "2000000000000000002", "text": "My Kindle", "span_text": "",
-                "label": None, "whole": False, "manual": True, "answer": "accept",
-                "spans": [{"text": "Kindle", "label": "PRODUCT"}]}]
-    page.evaluate("s => mount(s)", {"queue": [task], "history": history, "mode": "manual",
-                                    "labels": task["labels"]})
+    task = manual_task(
+        "I bought a Pixel phone",
+        [{"start": 11, "end": 16, "token_start": 3, "token_end": 3, "label": "BRAND"}],
+    )
+    history = [
+        {
+            "task_hash": "2000000000000000002",
+            "text": "My Kindle",
+            "span_text": "",
+            "label": None,
+            "whole": False,
+            "manual": True,
+            "answer": "accept",
+            "spans": [{"text": "Kindle", "label": "PRODUCT"}],
+        }
+    ]
+    page.evaluate(
+        "s => mount(s)",
+        {"queue": [task], "history": history, "mode": "manual", "labels": task["labels"]},
+    )
     css = "([sel, p]) => getComputedStyle(document.querySelector(sel))[p]"
 
     def look(sel):
         return page.evaluate(css, [sel, "opacity"]), page.evaluate(css, [sel, "cursor"])
 
-    buttons = ('.nba-hist-btn[data-answer="reject"]', '.nba-hist-btn[data-answer="accept"]',
-               '.nba-label-btn[aria-checked="true"]', '.nba-label-btn[aria-checked="false"]')
+    buttons = (
+        '.nba-hist-btn[data-answer="reject"]',
+        '.nba-hist-btn[data-answer="accept"]',
+        '.nba-label-btn[aria-checked="true"]',
+        '.nba-label-btn[aria-checked="false"]',
+    )
     for sel in buttons:
         assert look(sel)[1] == "pointer", sel
     focused_border = page.evaluate(css, [".nba-root", "borderTopColor"])
@@ -276,32 +335,38 @@ def test_once_off_the_buttons_look_off_and_the_border_says_keys_off(page):
 
 
 def teach_task(text: str, start: int, end: int, label: str, meta=None) -> dict:
-    return {"task_hash": "1000000000000000001", "input_hash": "1", "view_id": "ner",
-            "text": text, "meta": meta or {},
-            "spans": [{"start": start, "end": end, "label": label, "score": 0.5,
-                       "source": "model"}]}
+    return {
+        "task_hash": "1000000000000000001",
+        "input_hash": "1",
+        "view_id": "ner",
+        "text": text,
+        "meta": meta or {},
+        "spans": [{"start": start, "end": end, "label": label, "score": 0.5, "source": "model"}],
+    }
 
 
 def test_a_long_label_in_right_to_left_text_stays_in_one_piece(page):
     """The label after the span text used to wrap like the text around it: in a right-to-left
     line its words landed on two lines, on both sides of the span text."""
-    text = ("קניתי אתמול טלפון חדש של חברת אפל בחנות הגדולה בתל אביב והוא עובד מצוין עד "
-            "עכשיו")
+    text = "קניתי אתמול טלפון חדש של חברת אפל בחנות הגדולה בתל אביב והוא עובד מצוין עד עכשיו"
     span = "טלפון חדש של חברת אפל"
     label = "MEDICAL DEVICE OR CONSUMER ELECTRONICS PRODUCT"
     start = text.index(span)
     page.set_viewport_size({"width": 420, "height": 800})
     try:
         page.evaluate("document.body.style.width = '400px'")
-        page.evaluate("s => mount(s)", {"queue": [teach_task(text, start, start + len(span),
-                                                             label)], "labels": [label]})
+        page.evaluate(
+            "s => mount(s)",
+            {"queue": [teach_task(text, start, start + len(span), label)], "labels": [label]},
+        )
         rects = page.evaluate("""() => [...document.querySelector('.nba-text .nba-span-label')
                                         .getClientRects()].length""")
         assert rects == 1  # one box: not split over lines
         assert page.locator(".nba-text .nba-span-label").get_attribute("title") == label
         card = page.evaluate("document.querySelector('.nba-card').getBoundingClientRect().right")
         right = page.evaluate(
-            "document.querySelector('.nba-text .nba-span-label').getBoundingClientRect().right")
+            "document.querySelector('.nba-text .nba-span-label').getBoundingClientRect().right"
+        )
         assert right <= card
     finally:
         page.evaluate("document.body.style.width = '900px'")
@@ -322,22 +387,36 @@ def test_a_shadow_root_host_shows_the_focus_cue_after_a_click(page):
     assert page.evaluate("document.activeElement.id") == "shadow-host"  # as in marimo
     page.keyboard.press("x")
     assert page.evaluate("model.sent.at(-1)")["answer"] == "reject"
-    page.evaluate("view.destroy(); window.view = null; "
-                  "document.getElementById('shadow-host').remove()")
+    page.evaluate(
+        "view.destroy(); window.view = null; document.getElementById('shadow-host').remove()"
+    )
 
 
-PROGRESS = {"session": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
-            "dataset": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
-            "accept_rate": 0.375, "updates": 2, "model_precision": 0.4,
-            "model_precision_answers": 5, "model_precision_history": [0.0, 0.2, 0.4]}
+PROGRESS = {
+    "session": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
+    "dataset": {"accept": 3, "reject": 5, "ignore": 1, "total": 9},
+    "accept_rate": 0.375,
+    "updates": 2,
+    "model_precision": 0.4,
+    "model_precision_answers": 5,
+    "model_precision_history": [0.0, 0.2, 0.4],
+}
 
 
 def theme_contrasts(page) -> dict[str, float]:
     """Contrast of what the widget shows against what it is shown on."""
-    page.evaluate("s => mount(s)", {
-        "queue": [teach_task("I bought a Pixel phone", 11, 16, "PRODUCT",
-                             {"author": "ann", "line": 3})],
-        "labels": ["PRODUCT"], "progress": PROGRESS})
+    page.evaluate(
+        "s => mount(s)",
+        {
+            "queue": [
+                teach_task(
+                    "I bought a Pixel phone", 11, 16, "PRODUCT", {"author": "ann", "line": 3}
+                )
+            ],
+            "labels": ["PRODUCT"],
+            "progress": PROGRESS,
+        },
+    )
     css = "([sel, p]) => getComputedStyle(document.querySelector(sel))[p]"
 
     def get(sel, prop):
@@ -363,8 +442,9 @@ def theme_contrasts(page) -> dict[str, float]:
 def readable(c: dict[str, float]) -> list[str]:
     """What fails WCAG: 4.5:1 for text, 3:1 for symbols and lines."""
     text = ("text", "meta", "hint", "counts", "muted", "button", "precision")
-    return ([k for k in text if c[k] < 4.5]
-            + [k for k in ("accept", "reject", "sparkline") if c[k] < 3])
+    return [k for k in text if c[k] < 4.5] + [
+        k for k in ("accept", "reject", "sparkline") if c[k] < 3
+    ]
 
 
 def test_a_dark_system_theme_gives_a_dark_readable_widget(page):
@@ -406,10 +486,12 @@ def test_in_a_shadow_root_a_drag_makes_a_span_and_a_click_removes_one(page):
     """The manual view in a shadow root (as marimo shows it): the window's selection and a
     document listener's event target both stop at the shadow host."""
     text = "I bought an Apple Watch Series 9 today"
-    task = manual_task(text, [{"start": 12, "end": 17, "token_start": 3, "token_end": 3,
-                               "label": "BRAND"}])
-    page.evaluate("s => mountShadow(s)", {"queue": [task], "mode": "manual",
-                                          "labels": task["labels"]})
+    task = manual_task(
+        text, [{"start": 12, "end": 17, "token_start": 3, "token_end": 3, "label": "BRAND"}]
+    )
+    page.evaluate(
+        "s => mountShadow(s)", {"queue": [task], "mode": "manual", "labels": task["labels"]}
+    )
     spans = "view.editor.spans.map(s => [s.start, s.end, s.label])"
     try:
         a = page.locator('.nba-tok[data-i="5"]').bounding_box()  # "Series"
@@ -422,5 +504,6 @@ def test_in_a_shadow_root_a_drag_makes_a_span_and_a_click_removes_one(page):
         page.locator("mark.nba-span").first.click()  # "Apple": removed
         assert page.evaluate(spans) == [[24, 32, "PRODUCT"]]
     finally:
-        page.evaluate("view.destroy(); window.view = null; "
-                      "document.getElementById('shadow-host').remove()")
+        page.evaluate(
+            "view.destroy(); window.view = null; document.getElementById('shadow-host').remove()"
+        )

@@ -25,8 +25,9 @@ session = nba.teach({dataset!r}, texts, model="blank:en", labels=["PRODUCT"],
                     patterns=patterns, db={db!r}, batch_size=3, sorter={sorter!r})
 session"""
 
-TEXTS = [f"My iPhone {i} broke, so I bought a Pixel from shop number {i} in Berlin."
-         for i in range(20)]
+TEXTS = [
+    f"My iPhone {i} broke, so I bought a Pixel from shop number {i} in Berlin." for i in range(20)
+]
 
 CARD = ".nba-root >> nth={n} >> .nba-card"
 
@@ -41,8 +42,9 @@ def current(page, n: int = 0) -> str:
 
 
 def wait_ready(page, n: int = 0) -> None:
-    page.locator(f".nba-root >> nth={n}").and_(
-        page.locator('[data-state="ready"]')).wait_for(timeout=60_000)
+    page.locator(f".nba-root >> nth={n}").and_(page.locator('[data-state="ready"]')).wait_for(
+        timeout=60_000
+    )
 
 
 def focus_keys(page):
@@ -126,8 +128,10 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     wait_kernel(nb, HISTORY, expected)
     assert root.locator(".nba-counts-session .nba-count-total").text_content() == "= 4"
     assert nb.cell_count() == cells, "the keys added or removed notebook cells"
-    assert page.evaluate(
-        "window.jupyterapp.shell.currentWidget.content.model.cells.get(0).type") == "code"
+    assert (
+        page.evaluate("window.jupyterapp.shell.currentWidget.content.model.cells.get(0).type")
+        == "code"
+    )
     assert page.evaluate("document.activeElement.classList.contains('nba-root')")
     assert nb.page_errors == []
     assert sorted(map(list, db_rows(nb, db))) == expected
@@ -144,8 +148,11 @@ def test_keys_and_buttons_store_exactly_the_right_answers(lab, notebook):
     page.wait_for_function("window.__prevented !== undefined")
     assert page.evaluate("window.__prevented"), "space went on to scroll the page"
     assert root.get_attribute("data-state") == "lost"
-    assert root.locator(".nba-lost").text_content().startswith(
-        "Lost the connection to the kernel (restarted?): run the cell again")
+    assert (
+        root.locator(".nba-lost")
+        .text_content()
+        .startswith("Lost the connection to the kernel (restarted?): run the cell again")
+    )
     page.keyboard.press("a")
     assert current(page) == on_screen
     assert root.locator(".nba-btn-accept").is_disabled()
@@ -186,8 +193,10 @@ def test_answers_are_stored_while_another_cell_runs(lab, notebook):
     page.wait_for_function(ACKED, arg=1)
     # A cell answers a task too: the widget's background thread then sends the new counts,
     # from the main shell's context unless the widget says otherwise.
-    headless = nb.execute("t = session.next_task(timeout=10); session.answer(t, 'ignore'); "
-                          "print(t['_task_hash'], end='')")
+    headless = nb.execute(
+        "t = session.next_task(timeout=10); session.answer(t, 'ignore'); "
+        "print(t['_task_hash'], end='')"
+    )
     page.wait_for_function(ACKED, arg=2)
     page.evaluate(BUSY_CELL)  # started, not awaited
     page.wait_for_function("window.__busy === 'running'")
@@ -199,13 +208,14 @@ def test_answers_are_stored_while_another_cell_runs(lab, notebook):
     assert page.evaluate("window.__busy") == "running", "the cell ended before the answers"
     assert root.locator(".nba-counts-session .nba-count-total").text_content() == "= 4"
     page.wait_for_function("window.__busy === 'done'", timeout=30_000)
-    assert db_rows(nb, db) == [(t1, "accept"), (headless, "ignore"), (t2, "reject"),
-                               (t3, "ignore")]
+    assert db_rows(nb, db) == [(t1, "accept"), (headless, "ignore"), (t2, "reject"), (t3, "ignore")]
 
 
 def test_html_in_texts_renders_inert(lab, notebook):
-    evil = ('Buy an iPhone <img src=x onerror="window.__xss=1;alert(1)"> now '
-            '<script>window.__xss=2</script> and a <b>Pixel</b>.')
+    evil = (
+        'Buy an iPhone <img src=x onerror="window.__xss=1;alert(1)"> now '
+        "<script>window.__xss=2</script> and a <b>Pixel</b>."
+    )
     code, _db = setup_cell(lab, "xss", texts=[evil], sorter="none")
     nb = notebook([code])
     page = nb.page
@@ -231,7 +241,8 @@ def test_redisplay_and_reload_carry_on_without_losing_or_repeating(lab, notebook
     page.keyboard.press("a")
     t2 = current(page, 0)
     page.wait_for_function(
-        "h => document.querySelectorAll('.nba-card')[1].dataset.taskHash === h", arg=t2)
+        "h => document.querySelectorAll('.nba-card')[1].dataset.taskHash === h", arg=t2
+    )
 
     page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_timeout(300)
@@ -243,9 +254,10 @@ def test_redisplay_and_reload_carry_on_without_losing_or_repeating(lab, notebook
     page.keyboard.press("x")
     wait_kernel(nb, HISTORY, sorted([[t1, "accept"], [t2, "reject"]]))
     # every task handed out and not answered is still held by the widgets
-    held = kernel_json(nb, "sorted(str(t[\"_task_hash\"]) for t in session.outstanding())")
+    held = kernel_json(nb, 'sorted(str(t["_task_hash"]) for t in session.outstanding())')
     shown = page.evaluate(
-        "[...document.querySelectorAll('.nba-card')].map(c => c.dataset.taskHash)")
+        "[...document.querySelectorAll('.nba-card')].map(c => c.dataset.taskHash)"
+    )
     assert shown[0] in held
     assert db_rows(nb, db) == [(t1, "accept"), (t2, "reject")]
 
@@ -268,24 +280,27 @@ def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(la
     model = trained_gadget_model(lab.root / "gadget-model")
     texts = gadget_texts(30, seed=7)
     db = lab.root / "complete.duckdb"
-    nb = notebook([COMPLETE_SETUP.format(dataset="complete", texts=texts, model=str(model),
-                                         db=str(db))])
+    nb = notebook(
+        [COMPLETE_SETUP.format(dataset="complete", texts=texts, model=str(model), db=str(db))]
+    )
     page = nb.page
     wait_ready(page)
     root = focus_keys(page)
     prompt = root.locator(".nba-whole-prompt")
 
     def task(th: str) -> dict:
-        return kernel_json(nb, f"[t for t in session.outstanding() "
-                               f"if str(t['_task_hash']) == {th!r}][0]")
+        return kernel_json(
+            nb, f"[t for t in session.outstanding() if str(t['_task_hash']) == {th!r}][0]"
+        )
 
     t_a = current(page)
     first = task(t_a)
     assert not first["meta"].get("whole") and prompt.count() == 0
     page.keyboard.press("a")  # the model's one span on the text: the product
     t_b = current(page)
-    completions = ("[str(t['_task_hash']) for t in session.outstanding() "
-                   "if t['meta'].get('completion')]")
+    completions = (
+        "[str(t['_task_hash']) for t in session.outstanding() if t['meta'].get('completion')]"
+    )
     for _ in range(200):  # the completion question reaches the widget's queue
         if got := kernel_json(nb, completions):
             break
@@ -295,7 +310,8 @@ def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(la
     assert current(page) == t_b, "the completion replaced the card on screen"
     page.keyboard.press("a")
     page.wait_for_function(
-        "h => document.querySelector('.nba-card').dataset.taskHash === h", arg=t_c)
+        "h => document.querySelector('.nba-card').dataset.taskHash === h", arg=t_c
+    )
     assert prompt.text_content().startswith("Complete now?")
     marked = root.locator(".nba-text .nba-span-text").all_text_contents()
     assert marked == [first["text"][s:e] for s, e, _ in sorted(gold_spans(first["text"]))]
@@ -309,7 +325,10 @@ def test_a_completion_question_follows_the_span_answers_and_is_stored_as_gold(la
     rows = db_rows(nb, db, "task_hash, answer, kind")
     assert len(rows) == 24
     assert rows[-3:] == [
-        (t_a, "accept", "binary"), (t_b, "accept", "binary"), (t_c, "accept", "gold")]
+        (t_a, "accept", "binary"),
+        (t_b, "accept", "binary"),
+        (t_c, "accept", "gold"),
+    ]
 
 
 CITIES = """\
@@ -365,8 +384,9 @@ def test_accepting_a_span_drops_the_cards_that_overlap_it_with_the_key_press(lab
 
 
 DIRTY = "window.jupyterapp.shell.currentWidget.context.model.dirty"
-EXECUTION_COUNT = ("window.jupyterapp.shell.currentWidget.content.model.cells.get(0)"
-                   ".sharedModel.execution_count")
+EXECUTION_COUNT = (
+    "window.jupyterapp.shell.currentWidget.content.model.cells.get(0).sharedModel.execution_count"
+)
 
 
 def test_ctrl_s_and_shift_enter_reach_lab_while_the_widget_has_focus(lab, notebook):
@@ -397,8 +417,10 @@ def test_ctrl_s_and_shift_enter_reach_lab_while_the_widget_has_focus(lab, notebo
     assert nb.page_errors == []
 
 
-CELL_SOURCES = ("Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)"
-                ".map(c => c.sharedModel.source)")
+CELL_SOURCES = (
+    "Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)"
+    ".map(c => c.sharedModel.source)"
+)
 
 
 def test_lab_chords_do_not_act_on_the_widgets_cell(lab, notebook):
@@ -424,9 +446,11 @@ def test_lab_chords_do_not_act_on_the_widgets_cell(lab, notebook):
     assert nb.page_errors == []
 
 
-LONG_TEXTS = ["I like my Pixel.",
-              " ".join(["word"] * 1200) + " and then a Pixel at the end",
-              "https://example.com/" + "a" * 2500 + " then a Pixel"]
+LONG_TEXTS = [
+    "I like my Pixel.",
+    " ".join(["word"] * 1200) + " and then a Pixel at the end",
+    "https://example.com/" + "a" * 2500 + " then a Pixel",
+]
 
 SPAN_IN_VIEW = """() => {
   const mark = document.querySelector('.nba-root .nba-text mark.nba-span');
@@ -444,12 +468,14 @@ SPAN_IN_VIEW = """() => {
 def test_a_new_card_on_a_long_text_is_scrolled_to_its_span(lab, notebook):
     """After a key press the next card's span is in view, also far down a long text."""
     db = lab.root / "longtexts.duckdb"
-    code = (f"import nbannotate as nba\n"
-            f"patterns = [{{'label': 'PRODUCT', 'pattern': [{{'lower': 'pixel'}}]}}]\n"
-            f"session = nba.teach('longtexts', {LONG_TEXTS!r}, model='blank:en', "
-            f"labels=['PRODUCT'], patterns=patterns, db={str(db)!r}, sorter='none', "
-            f"whole=None, complete=None, split_sentences=False)\n"
-            f"session")
+    code = (
+        f"import nbannotate as nba\n"
+        f"patterns = [{{'label': 'PRODUCT', 'pattern': [{{'lower': 'pixel'}}]}}]\n"
+        f"session = nba.teach('longtexts', {LONG_TEXTS!r}, model='blank:en', "
+        f"labels=['PRODUCT'], patterns=patterns, db={str(db)!r}, sorter='none', "
+        f"whole=None, complete=None, split_sentences=False)\n"
+        f"session"
+    )
     nb = notebook([code])
     page = nb.page
     wait_ready(page)
@@ -493,8 +519,11 @@ def test_the_side_panel_shows_the_models_precision_as_it_is_answered(lab, notebo
         presses += 1
     assert len(model_answers) == 8, "too few of the model's own guesses were asked"
     wait_kernel(nb, "session.progress['session']['total']", presses, timeout=60)
-    progress = kernel_json(nb, "{k: session.progress[k] for k in ('model_precision', "
-                               "'model_precision_answers', 'model_precision_history')}")
+    progress = kernel_json(
+        nb,
+        "{k: session.progress[k] for k in ('model_precision', "
+        "'model_precision_answers', 'model_precision_history')}",
+    )
     assert progress["model_precision"] == model_answers.count("accept") / 8  # 3 of 8
     assert progress["model_precision_answers"] == 8
     history = progress["model_precision_history"]
@@ -502,8 +531,11 @@ def test_the_side_panel_shows_the_models_precision_as_it_is_answered(lab, notebo
     # The panel, once the kernel's state has arrived: the number and a line with one point per
     # value of the history.
     value = root.locator(".nba-precision-value")
-    page.wait_for_function("""() => document.querySelector('.nba-precision-value')
-                                      .textContent === '38%'""", timeout=30_000)
+    page.wait_for_function(
+        """() => document.querySelector('.nba-precision-value')
+                                      .textContent === '38%'""",
+        timeout=30_000,
+    )
     assert root.locator(".nba-precision-n").text_content() == "last 8"
     points = root.locator("svg.nba-spark polyline").get_attribute("points").split(" ")
     assert len(points) == len(history)
@@ -517,8 +549,11 @@ def test_the_side_panel_shows_the_models_precision_as_it_is_answered(lab, notebo
     page.keyboard.press("Backspace")
     wait_kernel(nb, "session.progress['model_precision_answers']", 7, timeout=60)
     assert kernel_json(nb, "session.progress['model_precision']") == 3 / 7
-    page.wait_for_function("""() => document.querySelector('.nba-precision-value')
-                                      .textContent === '43%'""", timeout=30_000)
+    page.wait_for_function(
+        """() => document.querySelector('.nba-precision-value')
+                                      .textContent === '43%'""",
+        timeout=30_000,
+    )
     assert root.locator(".nba-precision-n").text_content() == "last 7"
     assert nb.page_errors == []
 
@@ -536,14 +571,17 @@ def test_the_widget_follows_jupyterlabs_dark_theme(lab, notebook):
         return page.locator(sel).first.evaluate(f"(el) => ({style})([el, {prop!r}])")
 
     assert contrast(get(".nba-root", "backgroundColor"), "rgb(255, 255, 255)") < 1.2
-    page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
-                  "{theme: 'JupyterLab Dark'})")
+    page.evaluate(
+        "window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
     try:
-        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'",
-                               timeout=30_000)
-        page.wait_for_function("""() => { const c = getComputedStyle(
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        page.wait_for_function(
+            """() => { const c = getComputedStyle(
                                     document.querySelector('.nba-root')).backgroundColor;
-                                  return c === 'rgb(17, 17, 17)'; }""", timeout=30_000)
+                                  return c === 'rgb(17, 17, 17)'; }""",
+            timeout=30_000,
+        )
         card = get(".nba-card", "backgroundColor")
         assert contrast(get(".nba-text", "color"), card) >= 4.5
         assert contrast(get(".nba-meta", "color"), card) >= 4.5
@@ -556,8 +594,9 @@ def test_the_widget_follows_jupyterlabs_dark_theme(lab, notebook):
             assert contrast(get(symbol, "color"), button) >= 3, symbol
         assert root.get_attribute("data-state") == "ready"
     finally:
-        page.evaluate("window.jupyterapp.commands.execute('apputils:change-theme', "
-                      "{theme: 'JupyterLab Light'})")
-        page.wait_for_function("document.body.dataset.jpThemeLight === 'true'",
-                               timeout=30_000)
+        page.evaluate(
+            "window.jupyterapp.commands.execute('apputils:change-theme', "
+            "{theme: 'JupyterLab Light'})"
+        )
+        page.wait_for_function("document.body.dataset.jpThemeLight === 'true'", timeout=30_000)
     assert nb.page_errors == []

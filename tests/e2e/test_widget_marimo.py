@@ -16,7 +16,7 @@ from harness import Marimo, contrast, luminance
 
 pytestmark = pytest.mark.e2e
 
-NOTEBOOK = '''\
+NOTEBOOK = """\
 import marimo
 
 app = marimo.App()
@@ -40,7 +40,7 @@ def _():
 
 if __name__ == "__main__":
     app.run()
-'''
+"""
 
 FOCUS_BLUE = "rgb(25, 118, 210)"
 
@@ -96,15 +96,18 @@ def test_marimo_shows_the_focus_cue_and_stores_the_keys_answers(marimo_app, brow
         assert hint.text_content().startswith("keys active")  # focus stays after a key
         # The kernel acknowledged both: their history rows are no longer pending.
         for th, answer in ((t1, "accept"), (t2, "reject")):
-            root.locator(f'.nba-hist[data-task-hash="{th}"][data-answer="{answer}"]'
-                         ":not(.nba-pending)").wait_for(timeout=30_000)
+            root.locator(
+                f'.nba-hist[data-task-hash="{th}"][data-answer="{answer}"]:not(.nba-pending)'
+            ).wait_for(timeout=30_000)
 
         # marimo's dark theme (its body classes, seen through the shadow host): a dark widget
         # whose text reads on it.
         bg = "el => getComputedStyle(el).backgroundColor"
         assert luminance(root.evaluate(bg)) > 0.8
-        page.evaluate("document.body.classList.replace('light', 'dark');"
-                      "document.body.classList.replace('light-theme', 'dark-theme')")
+        page.evaluate(
+            "document.body.classList.replace('light', 'dark');"
+            "document.body.classList.replace('light-theme', 'dark-theme')"
+        )
         dark_bg = root.evaluate(bg)
         assert luminance(dark_bg) < 0.05
         text = root.locator(".nba-text").evaluate("el => getComputedStyle(el).color")

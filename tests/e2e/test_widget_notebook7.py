@@ -33,20 +33,25 @@ KNOWN_PAGE_ERROR = "Cannot read properties of undefined (reading 'schema')"
 def unexpected_page_errors(nb) -> list[str]:
     """Page errors other than Notebook 7's own known one (same message, thrown from its bundle)."""
     return [
-        f"{msg}\n{stack}" for msg, stack in zip(nb.page_errors, nb.page_error_stacks)
-        if not (msg == KNOWN_PAGE_ERROR
-                and stack.startswith(f"TypeError: {KNOWN_PAGE_ERROR}\n")
-                and "/static/notebook/notebook_core." in stack.split("\n")[1])
+        f"{msg}\n{stack}"
+        for msg, stack in zip(nb.page_errors, nb.page_error_stacks)
+        if not (
+            msg == KNOWN_PAGE_ERROR
+            and stack.startswith(f"TypeError: {KNOWN_PAGE_ERROR}\n")
+            and "/static/notebook/notebook_core." in stack.split("\n")[1]
+        )
     ]
 
 
 def cell_types(page) -> list[str]:
     return page.evaluate(
-        "[...window.jupyterapp.shell.currentWidget.content.model.cells].map(c => c.type)")
+        "[...window.jupyterapp.shell.currentWidget.content.model.cells].map(c => c.type)"
+    )
 
 
-def test_keys_and_a_button_store_exactly_the_right_answers_in_notebook7(notebook7_server,
-                                                                         notebook7):
+def test_keys_and_a_button_store_exactly_the_right_answers_in_notebook7(
+    notebook7_server, notebook7
+):
     code, db = setup_cell(notebook7_server, "nb7keys")
     nb = notebook7([code, "'a second cell'"])
     page = nb.page
@@ -92,6 +97,5 @@ def test_keys_and_a_button_store_exactly_the_right_answers_in_notebook7(notebook
     # (Clicking the widget's own cell keeps the focus in the widget: use the other cell.)
     page.locator(".jp-Cell >> nth=1 >> .jp-InputPrompt").click()
     page.keyboard.press("b")
-    page.wait_for_function(
-        "window.jupyterapp.shell.currentWidget.content.model.cells.length === 3")
+    page.wait_for_function("window.jupyterapp.shell.currentWidget.content.model.cells.length === 3")
     assert unexpected_page_errors(nb) == []
