@@ -227,8 +227,8 @@ def teach(
         mixed into every model update, ``gold_per_update`` at a time: they keep the in-loop
         model's precision up while it learns from binary answers.
     learn_rate: the in-loop optimizer's step size. Default: spaCy's (0.001), or 0.0005 with
-        ``whole=None``, where binary span answers alone pull the model harder (BTC, in-loop F
-        at 1,000 decisions: 26 with 0.001, 42 with 0.0005; BENCHMARKS.md).
+        ``whole=None``, where binary span answers alone pull the model harder (the smaller
+        step trained a much better in-loop model there: BENCHMARKS.md, "What was tried").
     average: the loop scores with an exponential moving average of the weights over the
         updates, ``average * old + (1 - average) * new`` after each update, starting from the
         model's weights (a fresh model's follow the updates closely at first). The last
@@ -456,10 +456,9 @@ def correct(
     # the weights a long way; here every update learns from complete annotations, the
     # steadiest signal there is, and the pre-highlighting is where the annotator sees what
     # the corrections taught. With teach's 0.99 a trained model moves about 1% of the way per
-    # update: correcting a model that had learnt two gadget names are not products, the
-    # pre-highlighting found them from the 4th update without an average, from the 11th with
-    # 0.9, and not within 15 with 0.99 (the trained weights found them all); the products it
-    # knew stayed found either way.
+    # update, so corrections took many more updates to show in the pre-highlighting than
+    # without an average (docs/manual.md has the measurement); the products it knew stayed
+    # found either way.
     learn_rate, average = _learning(learn_rate, average)
     src = Source(source, text_column=text_column)
     requested = _labels(labels, [])

@@ -262,9 +262,9 @@ class ModelUpdater:
         """Up to ``replay`` of these texts' answers (each text has an accepted answer), at
         random; texts that hold no entity (an accepted "no entities" analysis) are at most half
         of them. Where most texts have no entity (WNUT17), replaying them in their share pulled
-        a weak model towards finding nothing (in-loop F over 1,000 decisions, 6 seeds: -3.3;
-        -2.1 with the cap; +0.4 with the cap and ``average=0.99``); where they are fewer (BTC)
-        the cap rarely applies."""
+        a weak model towards finding nothing; the cap, with ``average=0.99``, stopped that
+        (BENCHMARKS.md, "What was tried"); where they are fewer (BTC) the cap rarely
+        applies."""
         k = min(self.replay, len(accepted))
         if not k:
             return []

@@ -34,7 +34,7 @@ def layer_of(module: str) -> int:
             return i
     raise AssertionError(
         f"nbannotate/{module}.py is in no layer: add it to LAYERS in tests/test_layout.py "
-        f"and to the code layout table in README.md"
+        f"and to the code layout table in docs/architecture.md"
     )
 
 

@@ -1,11 +1,14 @@
-"""The README's Python examples run as written, in order, against the package as pip installs it.
+"""The documentation's Python examples run as written, in order, against the package as pip
+installs it.
 
 The package is built into a wheel and installed into a folder of its own; every ```python block
-of README.md then runs, in order, in one namespace (as cells of one notebook), in a fresh
+of README.md and of the docs pages that carry examples (PAGES, in that order: each page goes on
+from the one before, as the README's install section says) then runs, in order, in one
+namespace (as cells of one notebook), in a fresh
 folder outside the repository, in a subprocess that imports nbannotate from that folder: so
 the examples find no file of the repository by accident, and a file missing from the wheel
 (the example data, the widget's bundle) fails them. Between blocks, the driver does what the
-README leaves to the annotator in the widget (answering some tasks).
+documentation leaves to the annotator in the widget (answering some tasks).
 """
 
 from __future__ import annotations
@@ -23,9 +26,30 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def python_blocks() -> list[str]:
-    """Every ```python block of README.md, in order."""
-    return re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+# The pages whose examples run, in this order, in one namespace: the widget's teach session
+# is the one manual.md's correct() copies the model of and store.md exports the answers of.
+PAGES = [
+    "README.md",
+    "docs/widget.md",
+    "docs/teach.md",
+    "docs/manual.md",
+    "docs/store.md",
+    "docs/training.md",
+]
+
+
+def python_blocks(page: str) -> list[str]:
+    """Every ```python block of one page, in order."""
+    return re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), flags=re.S)
+
+
+def all_python_blocks() -> list[tuple[str, str]]:
+    """(name, code) of every ```python block of PAGES, in order."""
+    return [
+        (f"{page} python block {n}", code)
+        for page in PAGES
+        for n, code in enumerate(python_blocks(page), start=1)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +127,13 @@ scope = {}
 shown = []  # the value of each block's last expression, as a notebook shows it
 
 
-def run(i, code):
+def run(name, code):
     tree = ast.parse(code)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, f"README python block {i + 1}", "exec"), scope)
+    exec(compile(tree, name, "exec"), scope)
     value = None
     if last is not None:
-        value = eval(compile(ast.Expression(last.value), f"README block {i + 1}", "eval"), scope)
+        value = eval(compile(ast.Expression(last.value), name, "eval"), scope)
     shown.append(value)
 
 
@@ -128,7 +152,7 @@ def trusting_patterns(task):  # accept pattern matches, reject the rest, as in t
 
 
 summary = {"nbannotate": nba.__file__, "blocks": len(blocks)}
-for i, code in enumerate(blocks):
+for i, (name, code) in enumerate(blocks):
     if 'output_dir="models/gadgets"' in code:
         # Before training: complete annotations too (pattern pre-highlights accepted, as from
         # the manual widget), so that the trained model is confident on some texts and the
@@ -139,7 +163,7 @@ for i, code in enumerate(blocks):
         more.stop()
     for slow, quick in SPEEDUPS:
         code = code.replace(slow, quick)
-    run(i, code)
+    run(name, code)
     if "session.close()" in code:
         summary["quickstart_rows"] = len(shown[-1])
     if i > 0 and "nba.teach(" in code:  # the widget's session (the first is driven by code)
@@ -163,7 +187,7 @@ nba.store.close_all()
 print("SUMMARY " + json.dumps(summary))
 '''
 
-# Fewer epochs where the README trains only to show the call: the same calls, quicker.
+# Fewer epochs where the documentation trains only to show the call: the same calls, quicker.
 SPEEDUPS = [
     (
         'nba.train("gadgets", "out/", eval_dataset="gadgets_eval", db="gadgets.duckdb")',
@@ -184,9 +208,14 @@ SPEEDUPS = [
 def test_readme_python_blocks_run_in_order_from_the_installed_wheel(
     site: Path, tmp_path: Path
 ) -> None:
-    blocks = python_blocks()
+    readme = python_blocks("README.md")
+    assert readme and "nba.teach(" in readme[0], "the README's first example is the quickstart"
+    for page in PAGES[1:]:
+        if page != "docs/teach.md":  # the loop's page explains; its calls are in the others
+            assert python_blocks(page), f"{page} has no python example"
+    blocks = all_python_blocks()
     assert len(blocks) >= 9
-    assert not any("notebooks/data" in b for b in blocks), "README uses the repo's files"
+    assert not any("notebooks/data" in code for _, code in blocks), "the docs use the repo's files"
     (tmp_path / "blocks.json").write_text(json.dumps(blocks))
     work = tmp_path / "work"
     work.mkdir()
