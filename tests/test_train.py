@@ -162,7 +162,7 @@ def test_gold_training_writes_a_loadable_pipeline_and_reports_scores(db, tmp_pat
 
     text = str(result)
     assert "epoch" in text and "CITY" in text and "PERSON" in text and str(out.resolve()) in text
-    assert "<table>" in result._repr_html_()
+    assert "<table" in result._repr_html_() and "<th>epoch</th>" in result._repr_html_()
     assert repr(result).startswith("TrainResult(output_dir=")
 
 
