@@ -82,7 +82,7 @@ BEAM = {"beam_width": 16, "beam_density": 0.0001, "beam_update_prob": 1.0}
 @contextlib.contextmanager
 def beam_training() -> Iterator[None]:
     """train() builds its NER as spaCy's ``beam_ner`` (``BEAM``) while the block runs."""
-    mod = importlib.import_module("nbannotate.train")  # the package exports train() by name
+    mod = importlib.import_module("nbannotate.training.loop")  # where a run builds its config
     build = mod._build_config
 
     def beam_config(*a: Any, **k: Any) -> tuple[Any, str]:

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes", "progress"},
     ),
     ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
-    ("learning", {"updater", "checkpoint", "silver", "train"}),
+    ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
     ("top", {"widget", "__init__"}),
 ]
