@@ -27,8 +27,8 @@ DEFAULT_DROPOUT = 0.1
 DEFAULT_BATCH_SIZE = 16
 # How many times per epoch a text known only from binary answers (with an accepted span) is
 # trained on. Such a text says nothing about its unanswered tokens, so it gives a smaller
-# update than a complete annotation; but twice did not train better models on BTC over 16
-# seeds (BENCHMARKS.md, table 4), so the default is once.
+# update than a complete annotation; but training on it twice or three times did not train
+# better models (BENCHMARKS.md, "What was tried for learning quality"), so the default is once.
 DEFAULT_BINARY_WEIGHT = 1
 BINARY_KEY = "ents_binary_acc"
 
