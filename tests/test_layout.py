@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
     ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
-    ("top", {"widget", "__init__"}),
+    ("top", {"feed", "widget", "__init__"}),
 ]
 # A session hands its display to its view (``_repr_mimebundle_``), as a model hands itself to
 # its view in jupyter-scatter; the view never imports a session.

@@ -18,8 +18,8 @@ from gadgets import gadget_texts, gold_spans, oracle, product_patterns
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError, ModelError, PatternError, SourceError
+from nbannotate.feed import view_task
 from nbannotate.tasks import input_hash, task_hash
-from nbannotate.widget import view_task
 
 
 def stored_rows(db_path: Path, dataset: str) -> list[tuple]:
