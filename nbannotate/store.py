@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import duckdb
 
 from .errors import AnswerError, DatabaseLockedError, DatasetError, SourceError, StoreError
+from .jsonl import read_objects
 from .progress import bar as progress_bar
 from .progress import counted
 from .tasks import ANSWERS, VIEW_MANUAL, check_answer, input_hash, is_gold, set_hashes
@@ -1198,20 +1199,8 @@ def _read_tasks(source: Any) -> Iterator[tuple[str, Any]]:
                 "it is a directory." if path.is_dir() else "no such file.")
                 + " Pass the path of a .jsonl file written by export_jsonl or prodigy db-out.")
         with open(path, "rb") as f:
-            for n, raw in enumerate(f, start=1):
-                where = f"{str(path)!r}, line {n}: "
-                try:
-                    line = raw.decode("utf-8-sig" if n == 1 else "utf-8").strip()
-                except UnicodeDecodeError:
-                    raise SourceError(f"{where}not valid UTF-8.") from None
-                if not line:
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise SourceError(f"{where}not valid JSON ({e.msg} at column {e.colno})."
-                                      ) from None
-                yield where, obj
+            for n, obj in read_objects(f, str(path), SourceError):
+                yield f"{str(path)!r}, line {n}: ", obj
     elif isinstance(source, Mapping) or not isinstance(source, Iterable):
         raise SourceError("import_jsonl takes a path to a JSONL file or an iterable of task "
                           f"dicts, got {type(source).__name__}.")

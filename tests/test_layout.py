@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nbannotate"
 
 # Bottom to top; a module may import from its own layer or any layer below it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("bottom", {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes",
+    ("bottom", {"errors", "checks", "jsonl", "sources", "tasks", "models", "sorters", "graphemes",
                 "progress"}),
     ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
     ("learning", {"updater", "checkpoint", "silver", "train"}),
