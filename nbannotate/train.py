@@ -66,7 +66,7 @@ from .models import (
     load_language,
     normalize_labels,
 )
-from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path
+from .store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path, store_exists
 from .tasks import is_gold
 
 DEFAULT_EPOCHS = 10
@@ -438,13 +438,12 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
             raise StoreError(
                 "db=':memory:' would open a new, empty in-memory database. Pass the Database "
                 "object that holds the answers instead (db=database).")
-        path = Path(raw)
-        if not path.exists():
+        if not store_exists(raw):
             given = (f"db was not given, so the default database is read (${ENV_VAR}, else "
                      f"{DEFAULT_PATH} in the current directory)" if db is None else
                      f"db={os.fspath(db)!r}")
             raise StoreError(
-                f"No database at {str(path)!r} ({given}). Training only reads answers and "
+                f"No database at {raw!r} ({given}). Training only reads answers and "
                 f"does not create a database: pass the path nba.teach(..., db=...) wrote to, "
                 f"or the Database object itself.")
         return Database(raw), True  # Database() refuses a directory

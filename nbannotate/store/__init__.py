@@ -14,7 +14,7 @@ Modules: :mod:`~nbannotate.store.database` (``Database``, ``Dataset``: the datas
 :mod:`~nbannotate.store.rows` (task -> row), :mod:`~nbannotate.store.jsonl` (import/export).
 """
 
-from .database import AlreadyAnsweredError, Database, Dataset, check_dataset_name
+from .database import AlreadyAnsweredError, Database, Dataset, check_dataset_name, store_exists
 from .duckdb_engine import close_all
 from .engine import DEFAULT_PATH, ENV_VAR, MEMORY, Engine, database_path
 from .index import AnswerIndex
@@ -23,4 +23,5 @@ from .rows import KINDS
 __all__ = [
     "DEFAULT_PATH", "ENV_VAR", "KINDS", "MEMORY", "AlreadyAnsweredError", "AnswerIndex",
     "Database", "Dataset", "Engine", "check_dataset_name", "close_all", "database_path",
+    "store_exists",
 ]

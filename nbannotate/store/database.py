@@ -44,6 +44,12 @@ def open_engine(path: str | os.PathLike[str] | None) -> Engine:
     return DuckDBEngine(database_path(path))
 
 
+def store_exists(resolved: str) -> bool:
+    """Whether the store ``database_path()`` resolved to exists (train() only reads: it
+    refuses to open a missing one, which would create it)."""
+    return os.path.exists(resolved)
+
+
 class AlreadyAnsweredError(AnswerError):
     """``Dataset.add(..., once=...)`` refused an answer: the dataset holds one already."""
 

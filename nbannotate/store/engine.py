@@ -1,10 +1,11 @@
 """What a storage engine does for :class:`~nbannotate.store.Database` and its datasets.
 
-The dataset API (:mod:`nbannotate.store.database`), the sessions, the recipes and ``train()``
-talk to an :class:`Engine` only; the one engine today is DuckDB
+The dataset API (:mod:`nbannotate.store.database`) talks to an :class:`Engine` only, and the
+sessions, the recipes and ``train()`` to the dataset API only; the one engine today is DuckDB
 (:mod:`nbannotate.store.duckdb_engine`, the only module that imports duckdb). A second engine
 (PostgreSQL) is one more module with a class implementing :class:`Engine`, and a branch in
-:func:`nbannotate.store.database.open_engine` choosing it for the paths it serves (say ``postgresql://...``).
+:func:`nbannotate.store.database.open_engine` (and ``store_exists`` beside it) for the
+addresses it serves (say ``postgresql://...``).
 
 What an engine must implement:
 
