@@ -7,7 +7,6 @@ token text). An optional ``"id"`` names the pattern; otherwise its line number d
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Iterable, Mapping
@@ -20,6 +19,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Token
 
 from .errors import PatternError
+from .jsonl import read_objects
 from .models import upstream_docs
 
 PatternsLike = str | Path | Iterable[Mapping[str, Any]]
@@ -86,18 +86,16 @@ def read_patterns(patterns: PatternsLike) -> list[dict[str, Any]]:
         where = str(path)
         if not path.is_file():
             raise PatternError(f"Pattern file '{path}' does not exist or is not a file.")
-        entries: list[tuple[int, Any]] = []
-        with path.open(encoding="utf-8-sig") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    entries.append((lineno, json.loads(line)))
-                except json.JSONDecodeError as err:
-                    raise PatternError(
-                        f"{path}, line {lineno}: not valid JSON ({err.msg}). Each line must be "
-                        f'like {{"label": "PRODUCT", "pattern": [{{"lower": "iphone"}}]}}.'
-                    ) from err
+        with path.open("rb") as f:
+            entries: list[tuple[int, Any]] = list(
+                read_objects(
+                    f,
+                    str(path),
+                    PatternError,
+                    'Each line must be like {"label": "PRODUCT", '
+                    '"pattern": [{"lower": "iphone"}]}.',
+                )
+            )
     elif isinstance(patterns, Mapping):
         raise PatternError("patterns must be a path or a list of pattern dicts, not one dict.")
     else:

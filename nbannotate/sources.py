@@ -14,7 +14,6 @@ This module sits at the bottom of the package: it imports nothing from nbannotat
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import operator
 import os
@@ -25,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SourceError
+from .jsonl import read_lines, read_objects
 
 Item = dict[str, Any]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_JSONL_HINT = 'Each line must be one JSON object like {"text": "...", "meta": {...}}.'
 # Tabular/binary formats that would be misread as one text a line: point the user to pandas.
 _TABULAR_SUFFIXES = {
     ".csv": "pandas.read_csv",
@@ -582,45 +583,28 @@ class Source:
         """Stream a file line by line (binary, decoded per line so errors name the line)."""
         path = self.path
         assert path is not None
-        jsonl = self.kind == "jsonl"
         try:
             f = open(path, "rb")  # closed in finally: the generator may stop early
         except OSError as e:
             raise SourceError(f"Source file {str(path)!r} cannot be read: {e}.") from None
         try:
-            for n, raw in enumerate(f, start=1):
-                try:
-                    line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
-                except UnicodeDecodeError as e:
-                    raise SourceError(
-                        f"{str(path)!r}, line {n}: not valid UTF-8 ({e.reason} at byte "
-                        f"{e.start} of the line). Re-save the file as UTF-8."
-                    ) from None
-                line = line.rstrip("\r\n")
-                if jsonl:
-                    if not line.strip():
-                        continue  # blank lines in JSONL are not items
-                    try:
-                        obj = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise SourceError(
-                            f"{str(path)!r}, line {n}: not valid JSON ({e.msg} at column "
-                            f"{e.colno}). Each line must be one JSON object like "
-                            '{"text": "...", "meta": {...}}.'
-                        ) from None
+            name = str(path)
+            if self.kind == "jsonl":
+                for n, obj in read_objects(f, name, SourceError, _JSONL_HINT):
                     if not isinstance(obj, dict):
                         raise SourceError(
-                            f"{str(path)!r}, line {n}: expected a JSON object with a "
+                            f"{name!r}, line {n}: expected a JSON object with a "
                             f"{self.text_column!r} key, got a {type(obj).__name__} "
                             "(JSON " + _json_kind(obj) + ")."
                         )
-                    item = self._item(
-                        obj, {"line": n}, where=f"{str(path)!r}, line {n}", count=count
-                    )
-                else:
+                    item = self._item(obj, {"line": n}, where=f"{name!r}, line {n}", count=count)
+                    if item is not None:
+                        yield item
+            else:
+                for n, line in read_lines(f, name, SourceError):
                     item = self._item(line, {"line": n}, where=f"line {n}", count=count)
-                if item is not None:
-                    yield item
+                    if item is not None:
+                        yield item
         finally:
             f.close()
 

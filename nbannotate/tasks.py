@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
+import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from spacy.tokens import Doc, Span
 
@@ -31,6 +33,7 @@ VIEW_MANUAL = "ner_manual"
 VIEW_WHOLE = "ner_whole"
 
 Task = dict[str, Any]
+MAX_TIMESTAMP = 253_402_300_800  # 10000-01-01 in seconds: larger ones are milliseconds
 
 
 def check_answer(answer: Any, where: str = "") -> str:
@@ -140,3 +143,102 @@ def is_gold(task: Mapping[str, Any]) -> bool:
     """True for a complete annotation (manual, correct, or an accepted-or-not whole analysis):
     when accepted, its unmarked tokens are not entities."""
     return task.get("_view_id") == VIEW_MANUAL or is_whole(task)
+
+
+def validate(
+    task: Any,
+    answer: str | None,
+    annotator: str | None,
+    session_id: str | None,
+    keep_stamps: bool,
+    where: str = "",
+    rehash: bool | None = False,
+) -> Task:
+    """A checked and stamped copy of ``task``, as it is stored as an answer: AnswerError,
+    starting with ``where``, naming what is wrong (the caller's dict is not changed).
+
+    ``answer`` (else the task's own) must be one of ANSWERS; the task needs a ``text`` and
+    spans with integer offsets inside it and a label; missing hashes are computed. The copy gets
+    ``answer``, ``_timestamp`` (int seconds: now, or the task's own with ``keep_stamps``),
+    ``_session_id`` and ``_annotator_id``. ``rehash``: True recomputes both hashes, False keeps
+    those given, None recomputes them when the input hash is not nbannotate's for the text
+    (see ``Dataset.import_jsonl``).
+    """
+    if not isinstance(task, Mapping):
+        raise AnswerError(f"{where}a task must be a dict, got {type(task).__name__}.")
+    stored = dict(task)
+    ans = check_answer(stored.get("answer") if answer is None else answer, where)
+    text = stored.get("text")
+    if not isinstance(text, str):
+        raise AnswerError(
+            f"{where}the task has no text (a 'text' string is required to store an answer); "
+            f"got {'no text key' if 'text' not in stored else type(text).__name__}."
+        )
+    spans = stored.get("spans") or []
+    if not isinstance(spans, list) or not all(isinstance(s, Mapping) for s in spans):
+        raise AnswerError(f"{where}'spans' must be a list of dicts, got {spans!r:.80}.")
+    for i, span in enumerate(spans):
+        check_span(span, text, f"{where}span {i} ")
+    meta = stored.get("meta")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise AnswerError(f"{where}'meta' must be a dict (or absent), got {meta!r:.80}.")
+    for key in ("_input_hash", "_task_hash"):
+        value = stored.get(key)
+        if key in stored and (isinstance(value, bool) or not isinstance(value, int)):
+            raise AnswerError(
+                f"{where}{key!r} must be an integer, got {value!r:.40}. Leave it "
+                "out to have it computed from the text and spans."
+            )
+    if rehash is None:
+        # Hashes from another tool (Prodigy's db-out) would keep answered texts from being
+        # recognised (resume asks them again, train() does not merge them with ours):
+        # recompute them. A task hash is not compared with ours (a manual answer keeps the
+        # hash of the question as offered), but one without its input hash is not ours.
+        rehash = (
+            stored["_input_hash"] != input_hash(text)
+            if "_input_hash" in stored
+            else "_task_hash" in stored
+        )
+    if rehash:  # the originals are kept beside
+        for key in ("_input_hash", "_task_hash"):
+            if key in stored:
+                stored["_source" + key] = stored[key]
+    set_hashes(stored, overwrite=rehash)
+    stored["answer"] = ans
+    stamp = stored.get("_timestamp")
+    if keep_stamps and isinstance(stamp, (int, float)) and not isinstance(stamp, bool):
+        if not 0 <= stamp < MAX_TIMESTAMP:
+            hint = " (milliseconds? divide by 1000)" if stamp >= MAX_TIMESTAMP else ""
+            raise AnswerError(
+                f"{where}'_timestamp' must be seconds since 1970 (as Prodigy "
+                f"writes it), got {stamp!r}{hint}."
+            )
+    else:
+        stored["_timestamp"] = int(time.time())
+    if session_id is not None or "_session_id" not in stored:
+        stored["_session_id"] = session_id
+    if annotator is not None or "_annotator_id" not in stored:
+        stored["_annotator_id"] = annotator
+    return stored
+
+
+def check_span(span: Mapping[str, Any], text: str, where: str) -> None:
+    """AnswerError unless ``span`` has integer offsets inside ``text`` and a label: a bad span
+    stored now would make train() fail (or learn a label named 'None') much later."""
+    offsets = []
+    for name in ("start", "end"):
+        value = span.get(name)
+        if isinstance(value, (bool, float, str)) or not hasattr(value, "__index__"):
+            raise AnswerError(
+                f"{where}needs an integer {name!r} (a character offset), got {value!r:.40}."
+            )
+        offsets.append(operator.index(cast(Any, value)))  # numpy integers too
+    start, end = offsets
+    if not 0 <= start < end <= len(text):
+        raise AnswerError(
+            f"{where}({start}, {end}) is not a non-empty character range of the "
+            f"text (length {len(text)}): need 0 <= start < end <= length."
+        )
+    label = span.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise AnswerError(f"{where}needs a non-empty 'label' string, got {label!r:.40}.")

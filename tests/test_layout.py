@@ -16,7 +16,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nbannotate"
 LAYERS: list[tuple[str, set[str]]] = [
     (
         "bottom",
-        {"errors", "checks", "sources", "tasks", "models", "sorters", "graphemes", "progress"},
+        {
+            "errors",
+            "checks",
+            "jsonl",
+            "sources",
+            "tasks",
+            "models",
+            "sorters",
+            "graphemes",
+            "progress",
+            "data",
+        },
     ),
     ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
     ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
@@ -29,8 +40,9 @@ ALLOWED_UPWARD = {("base_session", "widget")}
 
 
 def layer_of(module: str) -> int:
+    """The layer of a module; a subpackage's modules (``store.engine``) are in its layer."""
     for i, (_name, modules) in enumerate(LAYERS):
-        if module in modules:
+        if module in modules or module.split(".")[0] in modules:
             return i
     raise AssertionError(
         f"nbannotate/{module}.py is in no layer: add it to LAYERS in tests/test_layout.py "
@@ -38,27 +50,58 @@ def layer_of(module: str) -> int:
     )
 
 
+def package_modules() -> dict[str, Path]:
+    """Module name -> file: ``widget`` for nbannotate/widget.py, ``store`` for
+    nbannotate/store/__init__.py, ``store.engine`` for nbannotate/store/engine.py."""
+    modules = {path.stem: path for path in PACKAGE.glob("*.py")}
+    for init in PACKAGE.glob("*/__init__.py"):
+        package = init.parent.name
+        modules[package] = init
+        for path in init.parent.glob("*.py"):
+            if path.stem != "__init__":
+                modules[f"{package}.{path.stem}"] = path
+    return modules
+
+
+def _imported(module: str, is_package: bool, node: ast.ImportFrom | ast.Import) -> list[str]:
+    """The dotted names (relative to nbannotate) an import statement may name."""
+    if isinstance(node, ast.Import):
+        return [
+            alias.name.split(".", 1)[1]
+            for alias in node.names
+            if alias.name.startswith("nbannotate.")
+        ]
+    if node.level == 0:
+        if not node.module or node.module.split(".")[0] != "nbannotate":
+            return []
+        base = node.module.split(".")[1:]
+    else:
+        here = module.split(".") if module != "__init__" else []
+        package = here if is_package else here[:-1]
+        base = package[: len(package) - (node.level - 1)] + (
+            node.module.split(".") if node.module else []
+        )
+    if not base:  # the package itself (``from nbannotate import x``) or its modules
+        return ([] if node.level else ["__init__"]) + [alias.name for alias in node.names]
+    name = ".".join(base)
+    return [name] + [f"{name}.{alias.name}" for alias in node.names]
+
+
 def package_imports() -> dict[str, set[str]]:
     """Module -> the package modules it imports (module level and inside functions)."""
+    modules = package_modules()
     graph: dict[str, set[str]] = {}
-    for path in sorted(PACKAGE.glob("*.py")):
+    for module, path in sorted(modules.items()):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         deps: set[str] = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                if node.level == 1 and node.module:
-                    deps.add(node.module.split(".")[0])
-                elif node.level == 1:
-                    deps.update(alias.name for alias in node.names)
-                elif node.module and node.module.split(".")[0] == "nbannotate":
-                    parts = node.module.split(".")
-                    deps.add(parts[1] if len(parts) > 1 else "__init__")
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    parts = alias.name.split(".")
-                    if parts[0] == "nbannotate" and len(parts) > 1:
-                        deps.add(parts[1])
-        graph[path.stem] = {d for d in deps if (PACKAGE / f"{d}.py").exists()} - {path.stem}
+            if isinstance(node, (ast.ImportFrom, ast.Import)):
+                names = _imported(module, path.name == "__init__.py", node)
+                if isinstance(node, ast.ImportFrom) and node.level and not node.module:
+                    # ``from . import callbacks``: the submodule, not the package's __init__
+                    names = [n for n in names[1:] if n in modules] or names[:1]
+                deps.update(n for n in names if n in modules)
+        graph[module] = deps - {module}
     return graph
 
 
@@ -104,6 +147,30 @@ def test_the_widget_never_imports_a_session() -> None:
     assert not package_imports()["widget"] & sessions
 
 
+def test_subpackages_are_walked() -> None:
+    graph = package_imports()
+    assert {"store", "store.database", "store.engine", "data"} <= set(graph)
+    assert "store.engine" in graph["store.database"] and "tasks" in graph["store.rows"]
+    assert "store" in graph["recipes"]
+
+
+def test_only_the_duckdb_engine_imports_duckdb() -> None:
+    """The dataset API talks to the Engine protocol: a second engine is one more module."""
+    importers = set()
+    for module, path in package_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
+            if any(n.split(".")[0] == "duckdb" for n in names):
+                importers.add(module)
+    assert importers == {"store.duckdb_engine"}, importers
+
+
 def test_the_checker_sees_a_cycle() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
@@ -113,7 +180,7 @@ if __name__ == "__main__":
     graph = package_imports()
     for module in sorted(graph, key=lambda m: (layer_of(m), m)):
         name = LAYERS[layer_of(module)][0]
-        print(f"{name:9} {module:13} -> {', '.join(sorted(graph[module])) or '-'}")
+        print(f"{name:9} {module:20} -> {', '.join(sorted(graph[module])) or '-'}")
     cycle = find_cycle(graph)
     print("no cycle" if cycle is None else "cycle: " + " -> ".join(cycle))
     sys.exit(0 if cycle is None else 1)

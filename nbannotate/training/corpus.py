@@ -17,7 +17,7 @@ from spacy.training import Example
 from ..errors import DatasetError, StoreError, TrainingError
 from ..examples import ExampleStats, MergedAnnotation, merge_answers, merged_to_example
 from ..models import ModelLike, find_ner, normalize_labels
-from ..store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path
+from ..store import DEFAULT_PATH, ENV_VAR, MEMORY, Database, database_path, store_exists
 from ..tasks import is_gold
 from .base import _Base, _resolve_base
 
@@ -36,8 +36,7 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
                 "db=':memory:' would open a new, empty in-memory database. Pass the Database "
                 "object that holds the answers instead (db=database)."
             )
-        path = Path(raw)
-        if not path.exists():
+        if not store_exists(raw):
             given = (
                 f"db was not given, so the default database is read (${ENV_VAR}, else "
                 f"{DEFAULT_PATH} in the current directory)"
@@ -45,7 +44,7 @@ def _open_db(db: Database | str | Path | None) -> tuple[Database, bool]:
                 else f"db={os.fspath(db)!r}"
             )
             raise StoreError(
-                f"No database at {str(path)!r} ({given}). Training only reads answers and "
+                f"No database at {raw!r} ({given}). Training only reads answers and "
                 f"does not create a database: pass the path nba.teach(..., db=...) wrote to, "
                 f"or the Database object itself."
             )

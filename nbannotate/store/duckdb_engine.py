@@ -1,0 +1,620 @@
+"""The DuckDB engine: a database file (or ``":memory:"``) holding the datasets and answers.
+
+The only module that imports duckdb; it implements :class:`~nbannotate.store.engine.Engine`.
+
+Connections: DuckDB lets one process open a database file for writing. Within a process, every
+``Database`` on the same resolved file shares one connection (a module-level registry, counted by
+reference; the file is released when the last handle is closed). A file held by another process
+(another kernel or notebook) raises :class:`~nbannotate.errors.DatabaseLockedError`; a damaged
+one a :class:`~nbannotate.errors.StoreError` saying so, never "locked". Missing parent
+directories of a new database file are created. Each file has one re-entrant lock around its
+connection, so the kernel thread can write while a background thread reads.
+
+Schema (created on first use)::
+
+    datasets(name VARCHAR PRIMARY KEY, created TIMESTAMP, meta JSON)
+    answers(id BIGINT (sequence nba_answer_id), dataset, input_hash BIGINT, task_hash BIGINT,
+            view_id, kind ('binary'|'gold'), answer, label, span_start, span_end, token_start,
+            token_end, span_text, score DOUBLE, annotator, session_id, created TIMESTAMP (UTC),
+            text, task JSON, spans JSON, meta JSON)
+
+A file written before ``spans`` and ``meta`` existed gets them when it is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+
+from ..errors import DatabaseLockedError, StoreError
+from .engine import DEFAULT_PATH, MEMORY, LatestRow
+from .index import AnswerIndex
+from .rows import COLUMNS, DATASET_COLUMNS, KINDS, Key, Row
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SEQ = "nba_answer_id"
+# The columns of files written before the task's spans and meta had columns of their own
+# (upgraded when opened: see DuckDBEngine._upgrade).
+_COLUMNS_BEFORE_SPANS = COLUMNS[:-2]
+_SCHEMA = f"""
+CREATE SEQUENCE IF NOT EXISTS {_SEQ} START 1;
+CREATE TABLE IF NOT EXISTS datasets (
+    name VARCHAR PRIMARY KEY,
+    created TIMESTAMP NOT NULL,
+    meta JSON
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id BIGINT NOT NULL DEFAULT nextval('{_SEQ}'),
+    dataset VARCHAR NOT NULL,
+    input_hash BIGINT NOT NULL,
+    task_hash BIGINT NOT NULL,
+    view_id VARCHAR,
+    kind VARCHAR NOT NULL,
+    answer VARCHAR NOT NULL,
+    label VARCHAR,
+    span_start INTEGER,
+    span_end INTEGER,
+    token_start INTEGER,
+    token_end INTEGER,
+    span_text VARCHAR,
+    score DOUBLE,
+    annotator VARCHAR,
+    session_id VARCHAR,
+    created TIMESTAMP NOT NULL,
+    text VARCHAR NOT NULL,
+    task JSON NOT NULL,
+    spans JSON,
+    meta JSON
+);
+"""
+_INSERT_COLS = ", ".join(COLUMNS)
+_INSERT_ONE = (
+    f"INSERT INTO answers ({_INSERT_COLS}) VALUES (nextval('{_SEQ}'), "
+    + ", ".join("?" * (len(COLUMNS) - 1))
+    + ")"
+)
+# Types used when rows are inserted in bulk from a DataFrame (explicit casts: all-NULL columns).
+_BULK_TYPES = {
+    "id": "BIGINT",
+    "dataset": "VARCHAR",
+    "input_hash": "BIGINT",
+    "task_hash": "BIGINT",
+    "view_id": "VARCHAR",
+    "kind": "VARCHAR",
+    "answer": "VARCHAR",
+    "label": "VARCHAR",
+    "span_start": "INTEGER",
+    "span_end": "INTEGER",
+    "token_start": "INTEGER",
+    "token_end": "INTEGER",
+    "span_text": "VARCHAR",
+    "score": "DOUBLE",
+    "annotator": "VARCHAR",
+    "session_id": "VARCHAR",
+    "created": "TIMESTAMP",
+    "text": "VARCHAR",
+    "task": "JSON",
+    "spans": "JSON",
+    "meta": "JSON",
+}
+
+
+# -- connection registry ---------------------------------------------------------------------
+
+
+class _Shared:
+    """One DuckDB connection and its lock, shared by every Database on the same file, and
+    the answer indexes of its datasets (loaded on first use)."""
+
+    def __init__(self, key: str | None, conn: duckdb.DuckDBPyConnection) -> None:
+        self.key = key
+        self.conn = conn
+        self.lock = threading.RLock()
+        self.refs = 0
+        self.indexes: dict[str, AnswerIndex] = {}
+        self.checked = False  # schema made or checked, file read once (see _init_schema)
+        self.old_schema = False  # a file without spans/meta columns that could not be upgraded
+
+
+_REGISTRY: dict[str, _Shared] = {}
+_REGISTRY_LOCK = threading.RLock()  # re-entered by a finalizer, see DuckDBEngine.__init__
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB file, turning DuckDB's errors into ones that say what to do."""
+    if path != MEMORY:
+        _check_is_duckdb(path)
+    try:
+        return duckdb.connect(path)
+    except duckdb.Error as e:
+        msg = str(e)
+        low = msg.lower()
+        # Only DuckDB's file-lock messages: a damaged file's "... in block at location 8192"
+        # contains "lock" too.
+        if "could not set lock" in low or "conflicting lock" in low:
+            pid = re.search(r"PID (\d+)", msg)
+            holder = f" (PID {pid.group(1)})" if pid else ""
+            raise DatabaseLockedError(
+                f"The database file {path!r} is held by another process{holder}, e.g. another "
+                "Jupyter kernel or notebook with an open nbannotate session. DuckDB lets only one "
+                "process use a database file. Close it there (session.close() for each session "
+                "and db.close() for each Database opened on it, or shut down that kernel), or "
+                "use a different file: Database('other.duckdb')."
+            ) from None
+        if "not a valid duckdb database" in low:
+            raise StoreError(
+                f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
+                "Database('nbannotate.duckdb'), or move that file away."
+            ) from None
+        if "permission denied" in low:
+            if not os.path.exists(path):  # a new database: the folder refuses the new file
+                folder = os.path.dirname(os.path.abspath(path))
+                raise StoreError(
+                    f"Cannot create the database file {path!r}: permission denied in its folder "
+                    f"{folder!r}. Make that folder writable, or use a database in a writable "
+                    "folder, e.g. db='~/answers.duckdb'."
+                ) from None
+            raise StoreError(
+                f"The database file {path!r} cannot be opened: permission denied. Fix its "
+                "permissions (it must be readable and writable) or use another path."
+            ) from None
+        if "corrupt" in low or "checksum" in low or "could not read" in low:
+            first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+            raise StoreError(
+                f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
+                f"cut short?): {first}. Use an intact copy of it, or another path."
+            ) from None
+        raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
+
+
+def _store_error(path: str, err: duckdb.Error) -> StoreError:
+    """A DuckDB error on an open file, as a StoreError that names the file and the fix."""
+    msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    low = msg.lower()
+    if "permission denied" in low:
+        return StoreError(
+            f"Cannot write to the database {path!r}: {msg}. DuckDB writes the file and a "
+            f"'.wal' file beside it, so both the file and its folder must be writable. Fix "
+            f"the permissions or use a database in a writable folder."
+        )
+    if "no space left" in low:
+        return StoreError(
+            f"Cannot write to the database {path!r}: the disk is full ({msg}). Nothing was "
+            f"stored by this call; free some space and try again."
+        )
+    if isinstance(err, duckdb.IOException) or "could not read" in low or "corrupt" in low:
+        return StoreError(
+            f"The database file {path!r} cannot be read: it looks damaged (a copy or sync cut "
+            f"short?): {msg}. Use an intact copy of it, or another path."
+        )
+    return StoreError(f"The database {path!r} failed: {type(err).__name__}: {msg}")
+
+
+def _check_is_duckdb(path: str) -> None:
+    """Refuse an existing file that is not a DuckDB database before DuckDB opens it: DuckDB
+    opens a CSV, JSON or Parquet file as an in-memory database with a view over it, so
+    answers stored "in" it would vanish when the kernel stops."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return  # a new database
+    except OSError:
+        return  # unreadable: duckdb.connect says why, in words _connect turns into advice
+    if head and head[8:12] != b"DUCK":
+        raise StoreError(
+            f"The file {path!r} exists but is not a DuckDB database (is it a data file, e.g. "
+            "the JSONL or CSV source?). Answers are stored in a DuckDB file: pass another path, "
+            "e.g. db='answers.duckdb'."
+        )
+
+
+def _acquire(path: str) -> _Shared:
+    if path == MEMORY:
+        shared = _Shared(None, _connect(MEMORY))
+        shared.refs = 1
+        return shared
+    with _REGISTRY_LOCK:
+        found = _REGISTRY.get(path)
+        shared = found if found is not None else _Shared(path, _connect(path))
+        if found is None:
+            _REGISTRY[path] = shared
+        shared.refs += 1
+        return shared
+
+
+def _release(shared: _Shared) -> None:
+    with _REGISTRY_LOCK:
+        if shared.refs <= 0:
+            return  # closed already (close_all)
+        shared.refs -= 1
+        if shared.refs > 0:
+            return
+        if shared.key is not None:
+            _REGISTRY.pop(shared.key, None)
+    with shared.lock:
+        shared.conn.close()
+
+
+def close_all() -> None:
+    """Close every shared connection of this process (releases the files for other processes).
+
+    Database handles still open become unusable (their methods raise StoreError).
+    """
+    with _REGISTRY_LOCK:
+        items = list(_REGISTRY.values())
+        _REGISTRY.clear()
+    for shared in items:
+        with shared.lock:
+            shared.refs = 0
+            shared.conn.close()
+
+
+def _resolve(path: str) -> str:
+    if path == MEMORY:
+        return MEMORY
+    p = Path(path)
+    if p.is_dir():
+        raise StoreError(
+            f"The database path {str(p)!r} is a directory. Pass a file path inside it, e.g. "
+            f"Database({str(p / DEFAULT_PATH)!r})."
+        )
+    if not p.parent.exists():
+        # Created on purpose (documented): a fresh project dir like data/ needs no mkdir.
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"Cannot create the directory {str(p.parent)!r} for the database: "
+                f"{e.strerror}. Use a path in an existing, writable directory."
+            ) from None
+    return str(p)
+
+
+# -- the engine ------------------------------------------------------------------------------
+
+
+class DuckDBEngine:
+    """A DuckDB file (or ``":memory:"``): see the module docstring. ``path`` is resolved
+    (:func:`~nbannotate.store.engine.database_path`)."""
+
+    def __init__(self, path: str) -> None:
+        self.path: str = _resolve(path)
+        self._shared: _Shared | None = _acquire(self.path)
+        self.indexes: dict[str, AnswerIndex] = self._shared.indexes
+        # A handle garbage-collected unclosed (Database(path).dataset(name).to_pandas() in a
+        # cell) releases its hold on the file, so other processes can open it. The collection
+        # may run inside this module with the registry lock held by this thread, hence an
+        # RLock; the connection closes only when no other handle holds it, never under a user.
+        self._finalizer = weakref.finalize(self, _release, self._shared)
+        self._finalizer.atexit = False  # the process ending releases the file anyway
+        try:
+            self._init_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle and locking -------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._shared is None or self._shared.refs <= 0
+
+    def close(self) -> None:
+        shared, self._shared = self._shared, None
+        self._finalizer.detach()
+        if shared is not None:
+            _release(shared)
+
+    def _closed_error(self) -> StoreError:
+        return StoreError(
+            f"This Database ({self.path}) is closed. Open it again: Database({self.path!r})."
+        )
+
+    @contextmanager
+    def _locked(self) -> Iterator[_Shared]:
+        """The shared connection state, with its lock held (re-checked: closing takes it
+        too); DuckDB's errors become StoreErrors."""
+        shared = self._shared
+        if shared is None:
+            raise self._closed_error()
+        with shared.lock:
+            if shared.refs <= 0:
+                raise self._closed_error()
+            try:
+                yield shared
+            except duckdb.Error as err:  # say which file and what to do, not DuckDB's internals
+                raise _store_error(self.path, err) from err
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._locked():
+            yield
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The DuckDB connection, with the lock held (for benchmarks and tools)."""
+        with self._locked() as shared:
+            yield shared.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT under the lock; ROLLBACK (and re-raise) on any error."""
+        with self.connection() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.connection() as conn:
+            return conn.execute(sql, list(params)).fetchall()
+
+    def check_writable(self) -> None:
+        """DuckDB opens a file in a read-only folder and fails only at the first write (it
+        writes a '.wal' file beside it): say so before."""
+        if self.path == MEMORY:
+            return
+        folder = os.path.dirname(self.path) or "."
+        for what, path in (
+            ("The database file", self.path),
+            ("The folder of the database", folder),
+        ):
+            if os.path.exists(path) and not os.access(path, os.W_OK):
+                raise StoreError(
+                    f"{what} {path!r} is not writable, so no answer could be stored. DuckDB "
+                    f"writes the file and a '.wal' file beside it: make both the file and its "
+                    f"folder writable, or use a database in a writable folder, e.g. "
+                    f"db='~/answers.duckdb'. (Reading a read-only database works: "
+                    f"Database(path).dataset(name).to_pandas().)"
+                )
+
+    def check_can_store(self) -> None:
+        shared = self._shared
+        if shared is not None and shared.old_schema:
+            raise StoreError(
+                f"The database {self.path!r} was written by an earlier nbannotate and this "
+                f"process cannot write to it (or to its folder) to upgrade it, so no answer can "
+                f"be stored in it. Make the file and its folder writable and open it again; "
+                f"reading it works as it is."
+            )
+
+    # -- the datasets table ----------------------------------------------------------------
+
+    def dataset_names(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT name FROM datasets ORDER BY name")]
+
+    def dataset_info(self, name: str) -> tuple[datetime, str | None] | None:
+        rows = self._query("SELECT created, meta FROM datasets WHERE name = ?", [name])
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def insert_dataset(self, name: str, created: datetime, meta_json: str) -> None:
+        with self.transaction(), self.connection() as conn:
+            conn.execute(
+                "INSERT INTO datasets VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+                [name, created, meta_json],
+            )
+
+    def drop_dataset(self, name: str) -> int:
+        with self.transaction(), self.connection() as conn:
+            n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?", [name]).fetchone()
+            conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
+            conn.execute("DELETE FROM datasets WHERE name = ?", [name])
+        return int(n[0]) if n else 0
+
+    def dataset_sizes(self) -> list[tuple[str, int]]:
+        return [
+            (n, int(c))
+            for n, c in self._query(
+                "SELECT d.name, count(a.id) FROM datasets d "
+                "LEFT JOIN answers a ON a.dataset = d.name GROUP BY d.name ORDER BY d.name"
+            )
+        ]
+
+    # -- the answers table -----------------------------------------------------------------
+
+    def insert_rows(self, rows: Sequence[Row]) -> None:
+        if len(rows) == 1:
+            with self.connection() as conn:
+                conn.execute(_INSERT_ONE, list(rows[0]))
+        elif rows:
+            self._bulk_insert(rows)
+
+    def _bulk_insert(self, rows: Sequence[Row]) -> None:
+        import pandas as pd
+
+        with self.connection() as conn:
+            ids = sorted(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT nextval('{_SEQ}') FROM range(?)", [len(rows)]
+                ).fetchall()
+            )
+            cols = list(zip(*rows, strict=True))
+            data: dict[str, Any] = {"id": pd.array(ids, dtype="Int64")}
+            for name, values in zip(COLUMNS[1:], cols, strict=True):
+                kind = _BULK_TYPES[name]
+                if kind in ("BIGINT", "INTEGER"):
+                    data[name] = pd.array(values, dtype="Int64")
+                elif kind == "DOUBLE":
+                    data[name] = pd.array(values, dtype="Float64")
+                elif kind == "TIMESTAMP":
+                    data[name] = pd.to_datetime(list(values))
+                else:
+                    data[name] = pd.Series(list(values), dtype=object)
+            frame = pd.DataFrame(data)
+            view = f"_nba_bulk_{threading.get_ident()}"
+            conn.register(view, frame)
+            try:
+                select = ", ".join(f"CAST({c} AS {_BULK_TYPES[c]})" for c in COLUMNS)
+                conn.execute(
+                    f"INSERT INTO answers ({_INSERT_COLS}) SELECT {select} FROM {view} ORDER BY id"
+                )
+            finally:
+                conn.unregister(view)
+
+    def latest_answer(
+        self, dataset: str, task_hash: int, session_id: str | None
+    ) -> LatestRow | None:
+        sql = (
+            "SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
+            "FROM answers WHERE dataset = ? AND task_hash = ?"
+        )
+        params: list[Any] = [dataset, int(task_hash)]
+        if session_id is not None:
+            sql += " AND session_id = ?"
+            params.append(session_id)
+        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
+        return rows[0] if rows else None
+
+    def delete_answer(self, row_id: int) -> None:
+        self._query("DELETE FROM answers WHERE id = ?", [row_id])
+
+    def update_answer(self, row_id: int, answer: str, task_json: str, created: datetime) -> None:
+        self._query(
+            "UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
+            [answer, task_json, created, row_id],
+        )
+
+    def index_keys(self, dataset: str) -> list[Key]:
+        return self._query(
+            "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
+            "FROM answers WHERE dataset = ?",
+            [dataset],
+        )
+
+    def hashes(self, dataset: str, column: Literal["task_hash", "input_hash"]) -> set[int]:
+        assert column in ("task_hash", "input_hash")
+        return {
+            r[0]
+            for r in self._query(
+                f"SELECT DISTINCT {column} FROM answers WHERE dataset = ?", [dataset]
+            )
+        }
+
+    @staticmethod
+    def _where(dataset: str, kind: str | None) -> tuple[str, list[Any]]:
+        if kind is None:
+            return "WHERE dataset = ?", [dataset]
+        assert kind in KINDS
+        return "WHERE dataset = ? AND kind = ?", [dataset, kind]
+
+    def task_payloads(self, dataset: str, kind: str | None) -> list[str]:
+        sql, params = self._where(dataset, kind)
+        return [r[0] for r in self._query(f"SELECT task FROM answers {sql} ORDER BY id", params)]
+
+    def stream_payloads(self, dataset: str, chunk: int) -> Iterator[list[str]]:
+        with self.connection() as conn:
+            cur = conn.cursor()  # own connection: streams without holding the lock
+        try:
+            cur.execute("SELECT task FROM answers WHERE dataset = ? ORDER BY id", [dataset])
+            while rows := cur.fetchmany(chunk):
+                yield [r[0] for r in rows]
+        finally:
+            cur.close()
+
+    def count(self, dataset: str) -> int:
+        return int(self._query("SELECT count(*) FROM answers WHERE dataset = ?", [dataset])[0][0])
+
+    def answer_counts(self, dataset: str) -> list[tuple[str, int]]:
+        return [
+            (a, int(n))
+            for a, n in self._query(
+                "SELECT answer, count(*) FROM answers WHERE dataset = ? GROUP BY answer", [dataset]
+            )
+        ]
+
+    def answer_frame(self, dataset: str, kind: str | None) -> pd.DataFrame:
+        sql, params = self._where(dataset, kind)
+        with self._locked() as shared:
+            # The spans and meta columns hold copies made when the answer was stored: reading
+            # them does not parse each task's JSON (a file that could not be upgraded does).
+            spans, meta = (
+                ("json_extract(task, '$.spans')", "json_extract(task, '$.meta')")
+                if shared.old_schema
+                else ("spans", "meta")
+            )
+            parts = (
+                f"coalesce(CAST({spans} AS VARCHAR), 'null') AS spans, "
+                f"coalesce(CAST({meta} AS VARCHAR), 'null') AS meta "
+            )
+            return shared.conn.execute(
+                'SELECT text, span_text, label, span_start AS start, span_end AS "end", '
+                "token_start, token_end, answer, score, kind, view_id, annotator, session_id, "
+                f"created AS timestamp, input_hash, task_hash, {parts}"
+                f"FROM answers {sql} ORDER BY id",
+                params,
+            ).df()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def _init_schema(self) -> None:
+        """Create the tables in a new file; in an existing one, refuse tables of the same names
+        that nbannotate did not create before writing anything, and read the tables once, so
+        that a damaged file fails here rather than at a later call. Once per open file: more
+        handles on it share the checked connection."""
+        with self._locked() as shared:
+            if shared.checked:
+                return
+            conn = shared.conn
+            found: dict[str, list[str]] = {}
+            for table, column in conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_name IN ('answers', 'datasets') "
+                "AND table_schema = current_schema() ORDER BY ordinal_position"
+            ).fetchall():
+                found.setdefault(table, []).append(column)
+            for table, expected in (("answers", COLUMNS), ("datasets", DATASET_COLUMNS)):
+                if table == "answers" and tuple(found.get(table, ())) == _COLUMNS_BEFORE_SPANS:
+                    continue  # upgraded below
+                if table in found and tuple(found[table]) != expected:
+                    raise StoreError(
+                        f"The database {self.path!r} has a {table!r} table that nbannotate did "
+                        f"not create (columns {found[table]}), so it belongs to another "
+                        f"application: nothing was changed in it. Use another database file, "
+                        f"e.g. db='answers.duckdb'."
+                    )
+            if len(found) < 2:
+                with self.transaction():  # the lock is re-entrant
+                    conn.execute(_SCHEMA)
+            # Reads the small columns in full (statistics alone answer count/max): a file
+            # cut short fails here. The JSON and text columns are read when asked for.
+            conn.execute("SELECT list(name), list(meta) FROM datasets").fetchall()
+            conn.execute(
+                "SELECT sum(task_hash % 7), count(kind), count(view_id), "
+                "count(span_start) FROM answers"
+            ).fetchall()
+            if tuple(found.get("answers", ())) == _COLUMNS_BEFORE_SPANS:
+                self._upgrade(shared)
+            shared.checked = True
+
+    def _upgrade(self, shared: _Shared) -> None:
+        """Give a file written before the spans and meta columns existed those columns,
+        filled from each task's JSON, in one transaction. A file this process cannot write
+        (a read-only folder) stays as it is: it can be read (to_pandas parses the task JSON
+        then), and writing to it fails as it would anyway."""
+        folder = os.path.dirname(self.path) or "."
+        if not (os.access(self.path, os.W_OK) and os.access(folder, os.W_OK)):
+            shared.old_schema = True
+            return
+        with self.transaction():
+            shared.conn.execute("ALTER TABLE answers ADD COLUMN spans JSON")
+            shared.conn.execute("ALTER TABLE answers ADD COLUMN meta JSON")
+            shared.conn.execute(
+                "UPDATE answers SET spans = json_extract(task, '$.spans'), "
+                "meta = json_extract(task, '$.meta')"
+            )
