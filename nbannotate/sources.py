@@ -8,14 +8,12 @@ counted in ``Source.stats`` rather than stopping the loop; malformed input (a JS
 not JSON, an object without text, a text that is not valid Unicode, malformed ``spans``) raises
 :class:`~nbannotate.errors.SourceError` naming the file and line.
 
-This module sits at the bottom of the package: it imports nothing from nbannotate but errors.
+This module sits at the bottom of the package: it imports only errors, items and jsonl.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
-import operator
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
@@ -24,6 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SourceError
+from .items import (
+    TASK_KEYS,
+    check_unicode,
+    is_missing,
+    item_spans,
+    item_text,
+    jsonable,
+    normalize_item,
+)
 from .jsonl import read_lines, read_objects
 
 Item = dict[str, Any]
@@ -41,24 +48,6 @@ _TABULAR_SUFFIXES = {
     ".gz": "gzip.open + a generator",
     ".zip": "zipfile",
 }
-# Prodigy task keys that describe an annotation, not the input: not copied into meta.
-_TASK_KEYS = frozenset(
-    {
-        "tokens",
-        "spans",
-        "answer",
-        "_input_hash",
-        "_task_hash",
-        "_view_id",
-        "_session_id",
-        "_timestamp",
-        "_annotator_id",
-        "_is_binary",
-        "label",
-        "options",
-        "accept",
-    }
-)
 VALIDATE_LINES = 100  # lines of a file checked eagerly at construction
 _ACCEPTED = (
     "a list or tuple of strings; a list of dicts with a 'text' key (optional 'meta' dict); "
@@ -97,34 +86,6 @@ class SourceStats:
             "skipped_non_string": self.skipped_non_string,
             "skipped": self.skipped,
         }
-
-
-def _jsonable(value: Any) -> Any:
-    """A meta value made JSON-safe: numpy scalars to Python, NaN to None, dates to ISO text."""
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        try:
-            return _jsonable(value.item())  # numpy scalar
-        except (TypeError, ValueError):
-            pass
-    if hasattr(value, "isoformat"):
-        try:
-            return value.isoformat()  # datetime, date, pandas.Timestamp
-        except (TypeError, ValueError):  # NaT
-            return None
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    try:
-        if value != value:  # pandas.NA / NaT compare unequal to themselves
-            return None
-    except (TypeError, ValueError):
-        return None  # pandas.NA raises on bool()
-    return str(value)
 
 
 def _is_dataframe(obj: Any) -> bool:
@@ -420,55 +381,6 @@ class Source:
             self.stats.skipped_non_string += 1
         return item
 
-    def _text(self, value: Any, where: str) -> tuple[str | None, str | None]:
-        """(text, None) for a usable text, else (None, reason). Raises SourceError for a text
-        that is not valid Unicode."""
-        if isinstance(value, str):
-            if not value.strip():
-                return None, "empty"
-            _check_unicode(value, where, "the text")
-            return str(value), None
-        return None, "non_string"
-
-    def _spans(self, raw: Any, text: str, where: str) -> list[dict[str, Any]]:
-        """Incoming spans checked for shape and offsets (labels and tokens are the session's
-        business): ``[{"start", "end", "label"}]``."""
-        example = '[{"start": 0, "end": 5, "label": "ORG"}]'
-        if not isinstance(raw, (list, tuple)):
-            raise SourceError(
-                f"{where}: 'spans' must be a list of spans like {example}, got "
-                f"{type(raw).__name__}."
-            )
-        out = []
-        for i, span in enumerate(raw):
-            if not isinstance(span, Mapping):
-                raise SourceError(
-                    f"{where}: span {i} is a {type(span).__name__}; each span "
-                    f"must be an object like {example[1:-1]}."
-                )
-            start: Any = span.get("start")
-            end: Any = span.get("end")
-            label = span.get("label")
-            try:  # numpy integers (offsets taken from a DataFrame) are integers too
-                start, end = (
-                    None if isinstance(x, bool) else operator.index(x) for x in (start, end)
-                )
-            except TypeError:
-                start = end = None
-            if start is None or end is None or not isinstance(label, str) or not label.strip():
-                raise SourceError(
-                    f"{where}: span {i} needs integer 'start' and 'end' (character "
-                    f"offsets) and a non-empty 'label', got {dict(span)!r}."
-                )
-            if not 0 <= start < end <= len(text):
-                raise SourceError(
-                    f"{where}: span {i} ({start}-{end}) is not inside the text "
-                    f"(length {len(text)}); offsets count characters, end "
-                    "exclusive."
-                )
-            out.append({"start": start, "end": end, "label": label.strip()})
-        return out
-
     def _item(
         self,
         obj: Any,
@@ -477,45 +389,8 @@ class Source:
         count: bool = True,
         meta_from_keys: bool = True,
     ) -> Item | None:
-        """Normalise one raw item; None when skipped. Raises SourceError on malformed items."""
-        if isinstance(obj, Mapping):
-            if self.text_column not in obj:
-                keys = ", ".join(repr(str(k)) for k in list(obj)[:10]) or "none"
-                raise SourceError(
-                    f"{where}: the object has no {self.text_column!r} key (its keys: {keys}). "
-                    f"Each item needs the text under {self.text_column!r}"
-                    + (" (or pass text_column=...)." if self.text_column == "text" else ".")
-                )
-            user_meta = obj.get("meta")
-            if _missing(user_meta):  # e.g. NaN in df.to_dict("records") of a row without meta
-                user_meta = {}
-            if not isinstance(user_meta, Mapping):
-                raise SourceError(
-                    f"{where}: 'meta' must be an object/dict, got {type(user_meta).__name__}."
-                )
-            meta: dict[str, Any] = dict(pos)
-            if meta_from_keys:
-                for k, v in obj.items():
-                    if k not in (self.text_column, "meta") and k not in _TASK_KEYS:
-                        meta[str(k)] = _jsonable(v)
-            meta.update({str(k): _jsonable(v) for k, v in user_meta.items()})
-            text, reason = self._text(obj[self.text_column], where)
-            spans = obj.get("spans")
-            spans = None if _missing(spans) else spans
-        elif obj is None or isinstance(obj, (str, int, float)) or _is_scalar_na(obj):
-            text, reason = self._text(obj, where)
-            meta, spans = dict(pos), None
-        else:
-            raise SourceError(
-                f"{where} is a {type(obj).__name__}; each item must be a string or a dict with "
-                f"a {self.text_column!r} key."
-            )
-        item: Item | None = None
-        if text is not None:
-            _check_unicode(meta, where, "meta")  # the store could not write it either
-            item = {"text": text, "meta": meta}
-            if spans is not None:
-                item["spans"] = self._spans(spans, text, where)
+        """Normalise one raw item (items.py); None when skipped, counted in ``stats``."""
+        item, reason = normalize_item(obj, pos, where, self.text_column, meta_from_keys)
         return self._count(item, reason) if count else item
 
     def _iter_objects(self, objs: Iterable[Any]) -> Iterator[Item]:
@@ -532,7 +407,7 @@ class Source:
         # A Prodigy export read with pandas: its annotation columns are not the input's meta.
         # In any other frame, a "label" or "answer" column is the user's own data.
         prodigy = bool({"_input_hash", "_task_hash", "_view_id"} & set(map(str, df.columns)))
-        skip = _TASK_KEYS if prodigy else frozenset()
+        skip = TASK_KEYS if prodigy else frozenset()
         chunk = 2048  # convert a slice at a time: no full copy of a big frame as Python objects
         for lo in range(0, len(df), chunk):
             part = df.iloc[lo : lo + chunk]
@@ -544,7 +419,7 @@ class Source:
             )
             for k, (value, row) in enumerate(zip(texts, rows, strict=True)):
                 where = f"row {lo + k} of the DataFrame"
-                text, reason = self._text(value, where)
+                text, reason = item_text(value, where)
                 if text is None:
                     self._count(None, reason)
                     continue
@@ -553,18 +428,18 @@ class Source:
                 spans = row.pop("spans", None)
                 # As for a dict item, a "meta" column of dicts is merged.
                 user_meta = row.pop("meta", None)
-                meta = {str(c): _jsonable(v) for c, v in row.items() if c not in skip}
+                meta = {str(c): jsonable(v) for c, v in row.items() if c not in skip}
                 if isinstance(user_meta, Mapping):
-                    meta.update({str(c): _jsonable(v) for c, v in user_meta.items()})
-                elif not _missing(user_meta):
-                    meta["meta"] = _jsonable(user_meta)  # a column of the user's, not a dict
+                    meta.update({str(c): jsonable(v) for c, v in user_meta.items()})
+                elif not is_missing(user_meta):
+                    meta["meta"] = jsonable(user_meta)  # a column of the user's, not a dict
                 meta.setdefault("row", lo + k)
-                _check_unicode(meta, where, "meta")
+                check_unicode(meta, where, "meta")
                 item: Item = {"text": text, "meta": meta}
                 if hasattr(spans, "tolist"):  # a numpy array of span dicts
                     spans = spans.tolist()
-                if not _missing(spans):
-                    item["spans"] = self._spans(spans, text, where)
+                if not is_missing(spans):
+                    item["spans"] = item_spans(spans, text, where)
                 self.stats.read += 1
                 yield item
 
@@ -609,31 +484,6 @@ class Source:
             f.close()
 
 
-def _check_unicode(value: Any, where: str, what: str) -> None:
-    """Raise SourceError for a string (or a string inside meta) that is not valid Unicode: a
-    lone surrogate, which JSON's "\\ud83d" escapes and cut emoji produce. spaCy, the hashes and
-    DuckDB all need UTF-8, so such a text could never be shown, hashed or stored."""
-    if isinstance(value, str):
-        if value.isascii():
-            return
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as err:
-            raise SourceError(
-                f"{where}: {what} has a lone surrogate ({value[err.start]!r} at character "
-                f"{err.start}), which is not valid Unicode (typically a string cut in the middle "
-                "of an emoji). Repair or remove it in the source, e.g. "
-                "text.encode('utf-8', 'replace').decode('utf-8') replaces it with '?'."
-            ) from None
-    elif isinstance(value, Mapping):
-        for k, v in value.items():
-            _check_unicode(k, where, f"a key of {what}")
-            _check_unicode(v, where, f"{what}[{k!r}]")
-    elif isinstance(value, list):
-        for v in value:
-            _check_unicode(v, where, what)
-
-
 def _json_kind(obj: Any) -> str:
     return {
         list: "array",
@@ -643,17 +493,6 @@ def _json_kind(obj: Any) -> str:
         bool: "boolean",
         type(None): "null",
     }.get(type(obj), type(obj).__name__)
-
-
-def _missing(value: Any) -> bool:
-    """None, NaN or a pandas/numpy missing scalar: how a DataFrame says "no value here"."""
-    return value is None or _is_scalar_na(value) or (isinstance(value, float) and math.isnan(value))
-
-
-def _is_scalar_na(obj: Any) -> bool:
-    """pandas.NA / NaT / numpy numbers: treated as non-string texts (skipped), not errors."""
-    mod = type(obj).__module__
-    return mod.startswith(("pandas", "numpy")) and not hasattr(obj, "__len__")
 
 
 def iter_texts(source: Any, *, text_column: str = "text") -> Iterator[Item]:

@@ -146,7 +146,11 @@ def test_every_error_raised_in_the_package_derives_from_nbannotate_error():
 
     import nbannotate.errors as errors
 
-    exempt = {("base_session.py", "NotImplementedError"), ("jsonl.py", "TypeError")}
+    exempt = {
+        ("base_session.py", "NotImplementedError"),
+        ("jsonl.py", "TypeError"),
+        ("loggers.py", "_EarlyStop"),  # ends spaCy's loop; caught in training/loop.py
+    }
     pkg = Path(nba.__file__).parent
     bad = []
     for path in sorted(pkg.rglob("*.py")):  # subpackages (nbannotate/store/) too

@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "errors",
             "checks",
             "jsonl",
+            "items",
             "sources",
             "tasks",
             "models",
