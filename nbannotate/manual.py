@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 from .base_session import BaseSession
 from .candidates import check_item, describe_item
 from .errors import AnswerError, SourceError
+from .graphemes import splits_cluster
 from .models import upstream_docs
 from .patterns import PatternMatcher
 from .sources import Source
@@ -127,15 +128,18 @@ class ManualSession(BaseSession):
                     "source": "model",
                 }
                 for e in doc.ents
-                if e.label_ in self.labels
+                # half a character (a cut inside an emoji sequence) is no suggestion
+                if e.label_ in self.labels and not splits_cluster(text, e.start_char, e.end_char)
             ]
         elif self.patterns is not None:
             taken: set[int] = set()
             for m in self.patterns(doc):
+                span = doc[m.start : m.end]
+                if splits_cluster(text, span.start_char, span.end_char):
+                    continue  # half a character (a cut inside an emoji sequence): no suggestion
                 if taken & set(range(m.start, m.end)):
                     continue  # spaCy entities cannot overlap: keep the first match
                 taken |= set(range(m.start, m.end))
-                span = doc[m.start : m.end]
                 spans.append(
                     {
                         "start": span.start_char,

@@ -98,3 +98,50 @@ def test_blank_en_cuts_inside_clusters_and_no_candidate_does():
     # the whole characters are still offered
     assert {FAMILY, THUMBS, FLAGS[2:]} <= set(offered)
     assert "\U0001f468" not in offered and FLAGS[1:3] not in offered
+
+
+def test_manual_and_correct_never_pre_highlight_half_a_character(tmp_path):
+    """The suggestions of manual (patterns) and correct (the model's entities) keep to whole
+    characters too: blank:en cuts the family emoji into five tokens, and a pattern or an
+    entity on "the man" alone is no suggestion, while the whole family and a word are."""
+    import nbannotate as nba
+
+    text = f"We {FAMILY} love Berlin"
+    man = "\U0001f468"
+    patterns = [
+        {"label": "THING", "pattern": [{"orth": man}]},
+        {"label": "THING", "pattern": [{"orth": "Berlin"}]},
+    ]
+    db = tmp_path / "m.duckdb"
+    manual = nba.manual("m", [text], labels=["THING"], patterns=patterns, db=db)
+    try:
+        spans = manual.next_task(timeout=60)["spans"]
+    finally:
+        manual.close()
+    assert [text[s["start"] : s["end"]] for s in spans] == ["Berlin"]
+
+    # correct(): a pipeline whose last component sets its entities: half of the family and a
+    # word.
+    from spacy.language import Language
+
+    @Language.component("nba_test_half_family")
+    def half_family(doc):
+        man_token = next(t for t in doc if t.text == man)
+        love = next(t for t in doc if t.text == "love")
+        doc.ents = [
+            doc.char_span(man_token.idx, man_token.idx + len(man), label="THING"),
+            doc.char_span(love.idx, love.idx + 4, label="THING"),
+        ]
+        return doc
+
+    nlp = load_model("blank:en", ["THING"])
+    nlp.add_pipe("nba_test_half_family", last=True)
+    # The pipeline does mark the man alone (else this would prove nothing).
+    assert man in [e.text for e in nlp(text).ents]
+    fix = nba.correct("c", [text], model=nlp, labels=["THING"], db=db)
+    try:
+        spans = fix.next_task(timeout=60)["spans"]
+    finally:
+        fix.close()
+    got = [text[s["start"] : s["end"]] for s in spans]
+    assert man not in got and "love" in got
