@@ -11,8 +11,8 @@ the product span is reported (mean and the weakest). Configurations:
 - ``gated``: ``complete=0.5`` (the default): completion questions start once 20 spans the
   model proposed itself were accepted, and are asked while at least 1 in 10 of the latest 100
   such spans is accepted;
-- ``ungated``: ``complete=0.5`` with that wait switched off (what the fifth session shipped
-  as opt-in);
+- ``ungated``: ``complete=0.5`` with that wait switched off (the opt-in that came before the
+  gate);
 - ``ungated-nolearn``: the same, but the in-loop model is not updated with the completion
   answers (is the loss in what the completed sentences teach, or in the decisions they take?).
 

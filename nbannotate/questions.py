@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .candidates import ScoredText, TokenKey
+from .precision import is_model_guess
 from .tasks import Task, is_gold, is_whole
 
 # Texts kept for completion questions at once; beyond this the oldest are dropped (a text
@@ -130,13 +131,7 @@ class ModelProposals:
 
     @staticmethod
     def _counts(task: Mapping[str, Any], answer: str | None) -> bool:
-        spans = task.get("spans") or []
-        return (
-            answer in ("accept", "reject")
-            and not is_whole(task)
-            and len(spans) == 1
-            and spans[0].get("source") == "model"
-        )
+        return answer in ("accept", "reject") and is_model_guess(task)
 
     def add(self, task: Mapping[str, Any], answer: str) -> None:
         if self._counts(task, answer):
