@@ -71,6 +71,10 @@
  * @property {number} [model_precision_answers]
  * @property {number[]} [model_precision_history]
  * @property {string} [progress_error]
+ * @property {string | null} [annotator] this session's annotator
+ * @property {Object<string, number>} [annotators] the dataset's answers per annotator ("": none)
+ * @property {number} [held_by_others] texts waiting while another annotator's session holds them
+ * @property {string | null} [store_error] the store's last failure (the server away), or null
  */
 
 /**

@@ -35,6 +35,31 @@ function countsRow(doc, name, counts) {
 }
 
 /**
+ * The dataset's answers per annotator, this annotator's first, and the texts other sessions
+ * hold; null for one annotator without a name (nothing to tell apart).
+ * @param {Document} doc
+ * @param {Progress} progress
+ * @returns {HTMLElement | null}
+ */
+export function teamRow(doc, progress) {
+  const counts = progress.annotators || {};
+  const names = Object.keys(counts);
+  const me = progress.annotator || "";
+  if (!me && names.every((n) => !n)) return null;
+  names.sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
+  const line = h(doc, "div", "nba-team");
+  line.append(h(doc, "span", "nba-counts-name", "Team"));
+  for (const name of names) {
+    const part = h(doc, "span", name === me ? "nba-team-me" : "nba-team-other", `${name || "(no name)"} ${counts[name]}`);
+    part.dataset.annotator = name;
+    line.append(part);
+  }
+  const held = progress.held_by_others || 0;
+  if (held > 0) line.append(h(doc, "span", "nba-team-held", `${held} held by others`));
+  return line;
+}
+
+/**
  * Paint the progress into `el` (the precision only in teach mode).
  * @param {Document} doc
  * @param {HTMLElement} el
@@ -51,6 +76,9 @@ export function renderProgress(doc, el, progress, manual) {
     h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`),
   );
   el.append(stats);
+  const team = teamRow(doc, progress);
+  if (team) el.append(team);
+  if (progress.store_error) el.append(h(doc, "div", "nba-store-error", progress.store_error));
   if (!manual) el.append(precisionRow(doc, progress));
   const total = progress.source_total;
   if (typeof total === "number" && total > 0) {

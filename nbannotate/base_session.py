@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -19,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from spacy.language import Language
 
 from .candidates import split_sentences, splitter_for
-from .errors import AnswerError, SessionError
+from .errors import AnswerError, SessionError, StoreError
 from .precision import ModelPrecision
 from .sources import Source
 from .store import Dataset
+from .store.claims import DEFAULT_LEASE, Mark
 from .tasks import (
     ANSWERS,
     VIEW_BINARY,
@@ -77,6 +79,8 @@ class BaseSession:
         labels: list[str],
         split: bool = True,
         annotator: str | None = None,
+        overlap: bool = False,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         self.db_dataset = dataset
         #: True when the recipe opened the database from a path: close() then releases it.
@@ -92,7 +96,19 @@ class BaseSession:
         self.session_id = f"{dataset.name}-{uuid.uuid4().hex[:8]}"
         # What the dataset holds, and the tasks handed out on it, by every session of this
         # process on it and earlier runs (resume): live, shared by those sessions.
-        self._index = dataset.answer_index()
+        # With overlap=True each annotator answers every question: only their own answers
+        # settle one for them.
+        self.overlap = overlap
+        self._scope = (annotator or "") if overlap else ""
+        self._index = dataset.answer_index(annotator if overlap else None)
+        # Without overlap, each text goes to one session at a time (store/claims.py): always
+        # on a store several processes write, and between named annotators in one process.
+        self._holds_texts = not overlap and (
+            annotator is not None or dataset.db.shared_by_processes
+        )
+        self._lease = lease
+        self._parked: dict[int, Any] = {}  # input hash -> item, its text held by another session
+        self._parked_tried = 0.0
         #: Hold it to use ``nlp`` while the session runs: updates and scoring hold it too.
         self.model_lock = threading.RLock()
         #: The last background error (e.g. a bad line deep in a JSONL file); next_task raises it.
@@ -105,6 +121,8 @@ class BaseSession:
         self._counts = dict.fromkeys(ANSWERS, 0)
         self._precision = ModelPrecision()  # of the model's guesses, as answered
         self._read = 0
+        # Renews this session's holds; on a shared store, brings other processes' answers.
+        dataset.join(self.session_id, self._others_answered, lease)
 
     # -- the source -------------------------------------------------------------------------
     def _items(self) -> Iterator[dict[str, Any]]:
@@ -144,6 +162,43 @@ class BaseSession:
         session of this process on the dataset."""
         self._offered[task["_task_hash"]] = task
         self._index.offer(task["_task_hash"], task["_input_hash"])
+
+    # -- teams: texts held by one session at a time (store/claims.py) ------------------------
+    #: What an answer of this session marks as answered, once: a question, or a whole text.
+    once_kind: Mark = "task"
+
+    def _hold(self, ih: int, item: Any) -> bool:
+        """Claim a text before asking about it; a text another session holds is parked (asked
+        once it is free: that session closed, or its kernel died and its lease ran out)."""
+        if not self._holds_texts:
+            return True
+        got = self.db_dataset.hold([ih], self.session_id, self.annotator, self._lease)
+        if ih in got.mine:
+            return True
+        with self._cond:
+            self._parked[ih] = item
+        return False
+
+    def _unpark(self, every: float = 1.0) -> list[Any]:
+        """The parked items whose texts this session now holds (tried at most every
+        ``every`` seconds); those answered completely meanwhile are dropped."""
+        now = time.monotonic()
+        with self._cond:
+            if not self._parked or now - self._parked_tried < every:
+                return []
+            self._parked_tried = now
+            parked = dict(self._parked)
+        got = self.db_dataset.hold(list(parked), self.session_id, self.annotator, self._lease)
+        with self._cond:
+            for ih in got.mine:
+                self._parked.pop(ih, None)
+            return [parked[ih] for ih in got.mine if not self._index.is_complete(ih)]
+
+    def _others_answered(self, tasks: list[Task]) -> None:
+        """Answers other processes stored on the dataset (the watcher's thread): the answer
+        index has them already; waiting calls look again."""
+        with self._cond:
+            self._cond.notify_all()
 
     # -- answers ----------------------------------------------------------------------------
     def _resolve(self, task: Mapping[str, Any] | int) -> Task:
@@ -221,7 +276,11 @@ class BaseSession:
                 return None
             last = self._history.pop()
         try:
-            self.db_dataset.remove(last["_task_hash"], session_id=self.session_id)
+            self.db_dataset.remove(
+                last["_task_hash"],
+                session_id=self.session_id,
+                unmark=(self._scope, self.once_kind),
+            )
         except BaseException:
             with self._cond:
                 self._history.append(last)
@@ -323,7 +382,17 @@ class BaseSession:
         session = self._session_counts()
         decided = session["accept"] + session["reject"]
         updater = self.updater
+        closed = self.db_dataset.db.closed
+        with self._cond:
+            held = len(self._parked)
         return {
+            "annotator": self.annotator,
+            # answers per annotator on the dataset ("": answers without an annotator)
+            "annotators": {}
+            if closed
+            else {(k or ""): n for k, n in self.db_dataset.annotator_counts().items()},
+            "held_by_others": held,  # texts waiting while another session holds them
+            "store_error": None if closed else _message(self.db_dataset.store_error()),
             "session": session,
             # after close() the file may belong to another process now: no dataset counts
             "dataset": None if self.db_dataset.db.closed else self.db_dataset.counts(),
@@ -367,6 +436,12 @@ class BaseSession:
         already handed out can still be answered."""
         if self.updater is not None:
             self.updater.stop()
+        if not self.db_dataset.db.closed:
+            self.db_dataset.leave(self.session_id)
+            try:  # the texts it holds go back to the pool (else the lease runs out)
+                self.db_dataset.release(self.session_id)
+            except StoreError:
+                pass
 
     def close(self, reason: str | None = None) -> None:
         """Stop, and release the database file if the session opened it (``db=`` a path, or
@@ -413,3 +488,7 @@ class BaseSession:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # as ipywidgets returns it
         """In a notebook, displaying a session shows the annotation widget."""
         return self.widget()._repr_mimebundle_(**kwargs)
+
+
+def _message(err: BaseException | None) -> str | None:
+    return None if err is None else str(err)

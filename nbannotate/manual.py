@@ -19,6 +19,7 @@ by one hash.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -34,6 +35,7 @@ from .models import upstream_docs
 from .patterns import PatternMatcher
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
+from .store.claims import DEFAULT_LEASE
 from .tasks import VIEW_MANUAL, Task, check_answer, doc_tokens, input_hash, make_task
 from .updater import ModelUpdater
 
@@ -65,9 +67,18 @@ class ManualSession(BaseSession):
         batch_size: int = 10,
         learn_rate: float | None = None,
         average: float | None = None,
+        overlap: bool = False,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         super().__init__(
-            dataset=dataset, source=source, nlp=nlp, labels=labels, split=split, annotator=annotator
+            dataset=dataset,
+            source=source,
+            nlp=nlp,
+            labels=labels,
+            split=split,
+            annotator=annotator,
+            overlap=overlap,
+            lease=lease,
         )
         self.patterns = patterns
         self.use_model = use_model
@@ -190,12 +201,16 @@ class ManualSession(BaseSession):
                         if ih in self._seen or self._index.has_gold(ih):
                             continue
                         self._seen.add(ih)
+                    if not self._hold(ih, candidate):
+                        continue  # another annotator's session has it: parked
                     item = candidate
                     break
             except Exception as exc:
                 with self._cond:
                     self.error = exc
                 raise
+            if item is None:
+                item = self._wait_parked(timeout)
             if item is None:
                 with self._cond:
                     if self._read == 0:  # a one-shot source without a text
@@ -214,6 +229,24 @@ class ManualSession(BaseSession):
         with self._cond:
             self._hand_out(task)
         return task
+
+    def _wait_parked(self, timeout: float | None) -> dict[str, Any] | None:
+        """At the end of the source: a parked text once its holder lets it go (None when
+        nothing is parked, or at ``timeout``). Texts annotated meanwhile are dropped."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            for item in self._unpark(every=0.0):
+                if not self._index.has_gold(input_hash(item["text"])):
+                    return item
+            with self._cond:
+                for ih in [ih for ih in self._parked if self._index.has_gold(ih)]:
+                    del self._parked[ih]
+                if not self._parked or self.closed_reason is not None:
+                    return None
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cond.wait(min(1.0, left) if left is not None else 1.0)
 
     # -- answers ----------------------------------------------------------------------------
     def check_spans(
@@ -312,6 +345,7 @@ class ManualSession(BaseSession):
                 annotator=self.annotator,
                 session_id=self.session_id,
                 once="text",
+                per_annotator=self.overlap,
             )
         except AlreadyAnsweredError:
             with self._cond:

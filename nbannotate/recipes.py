@@ -40,7 +40,8 @@ from .session import CheckpointFactory, TeachSession
 from .silver import SilverStats, silver_tasks
 from .sorters import Sorter, get_sorter
 from .sources import VALIDATE_LINES, Source
-from .store import MEMORY, Database, Dataset, check_dataset_name
+from .store import MEMORY, Database, Dataset, check_dataset_name, is_url
+from .store.claims import DEFAULT_LEASE
 from .tasks import input_hash
 
 # In-loop step size when only binary span answers teach the model (no whole analyses).
@@ -105,6 +106,20 @@ def _check_head(src: Source, nlp: Language, labels: list[str] | None, split: boo
             parts = list(candidates.split_sentences([item], splitter))
         for part in parts:
             check_item(part, nlp, labels)
+
+
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def _lease(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ArgumentError(
+            f"lease must be a number of seconds > 0 (default {DEFAULT_LEASE:g}), got {value!r}."
+        )
+    return float(value)
 
 
 def _database(db: Database | str | Path | None) -> Database:
@@ -181,6 +196,8 @@ def teach(
     learn_rate: float | None = None,
     average: float | None = 0.99,
     resume_model: bool = True,
+    overlap: bool = False,
+    lease: float = DEFAULT_LEASE,
 ) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
@@ -194,7 +211,8 @@ def teach(
         pattern labels and the model's NER labels.
     patterns: match patterns (JSONL path or list of dicts) proposing candidates beside the
         model's: with a blank model they bootstrap a new label.
-    db: a Database or a path (default $NBANNOTATE_DB, else ./nbannotate.duckdb).
+    db: a Database, a DuckDB file path, or a PostgreSQL URL (postgresql://user:password@host/db)
+        for a team (default $NBANNOTATE_DB, else ./nbannotate.duckdb).
     beam_width: beam search width scoring the candidates (a span's score is the summed
         probability of the beam's analyses that contain it).
     sorter: "prefer_uncertain" (default), "prefer_high_scores", "none" or a callable
@@ -240,6 +258,13 @@ def teach(
         annotator; a new teach() with the same ones starts from it, so running the cell again
         keeps what the loop learnt (``session.progress["resumed_model_updates"]``: its
         updates). False: start from the base model (a checkpoint is still written).
+    overlap: with several annotators (``annotator=``) on one dataset: False (default) gives
+        each text, and every question about it, to one annotator at a time (a session holds
+        the texts it asks about until it closes; a kernel that dies lets go of them after
+        ``lease`` seconds); True asks every annotator every question (for agreement), each
+        annotator once. On PostgreSQL this holds across processes and machines; the in-loop
+        model also learns from the answers the other annotators store.
+    lease: seconds a dead session's texts stay held (default 30).
 
     Spans in the source are ignored: teach asks its own questions (manual and correct show
     them). Every numeric argument is checked here: a bad one raises ValueError naming it.
@@ -308,10 +333,25 @@ def teach(
             learn_rate=learn_rate,
             average=average,
             checkpoints=saver,
+            overlap=_flag("overlap", overlap),
+            lease=_lease(lease),
         )
         session.owns_db = owned
         _take_over(session, "teach")
     return session
+
+
+def _checkpoint_base(path: str) -> str:
+    """Where checkpoints of a store's loops go: beside a DuckDB file; for a server database,
+    in this machine's cache (the model is this kernel's, not the team's)."""
+    if not is_url(path):
+        return path
+    import hashlib
+    import os
+
+    digest = hashlib.sha256(path.encode()).hexdigest()[:16]  # path: the URL without password
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return str(cache / "nbannotate" / "checkpoints" / digest)
 
 
 def _checkpoints(
@@ -329,7 +369,7 @@ def _checkpoints(
     if db.path == MEMORY:
         return None
     key = CheckpointKey(dataset, checkpoint.model_identity(model), tuple(sorted(labels)), annotator)
-    path = checkpoint.checkpoint_path(db.path, key)
+    path = checkpoint.checkpoint_path(_checkpoint_base(db.path), key)
     found = None
     if resume:
         with _LIVE_LOCK:  # the cell run again: the session it replaces saves its model first
@@ -389,6 +429,8 @@ def manual(
     split_sentences: bool = True,
     text_column: str = "text",
     annotator: str | None = None,
+    overlap: bool = False,
+    lease: float = DEFAULT_LEASE,
 ) -> ManualSession:
     """Annotate whole texts by hand (Prodigy's ``ner.manual``); patterns pre-highlight.
 
@@ -397,6 +439,9 @@ def manual(
     Prodigy export to review) shows those spans pre-highlighted, snapped to whole tokens, instead
     of pattern matches; a span of a label not in ``labels`` is a SourceError (the annotator
     could not mark that label, yet an accept would store the text as complete for it).
+
+    ``db``, ``annotator``, ``overlap`` and ``lease`` work as in :func:`teach` (a team on one
+    dataset: each text to one annotator, or with ``overlap=True`` to every annotator).
     """
     _check_dataset(dataset)
     wanted = _labels(labels, [])
@@ -416,6 +461,8 @@ def manual(
             patterns=matcher,
             split=split_sentences,
             annotator=annotator,
+            overlap=_flag("overlap", overlap),
+            lease=_lease(lease),
         )
         session.owns_db = owned
         _take_over(session, "manual")
@@ -436,6 +483,8 @@ def correct(
     batch_size: int = 10,
     learn_rate: float | None = None,
     average: float | None = None,
+    overlap: bool = False,
+    lease: float = DEFAULT_LEASE,
 ) -> ManualSession:
     """Correct the model's entities (Prodigy's ``ner.correct``), stored as gold annotations.
 
@@ -450,6 +499,8 @@ def correct(
     A source item with ``"spans"`` (even an empty list) shows those instead of the model's
     entities: the input's annotation is the one to review (the model is not run on it). Their
     labels must be among ``labels`` (default: the model's), else SourceError.
+
+    ``db``, ``annotator``, ``overlap`` and ``lease`` work as in :func:`teach`.
     """
     _check_dataset(dataset)
     batch_size = _positive_int("batch_size", batch_size)
@@ -480,6 +531,8 @@ def correct(
             batch_size=batch_size,
             learn_rate=learn_rate,
             average=average,
+            overlap=_flag("overlap", overlap),
+            lease=_lease(lease),
         )
         session.owns_db = owned
         _take_over(session, "correct")

@@ -62,6 +62,7 @@ from .questions import (  # noqa: F401  (re-exported: the gate and bound are tes
 from .sorters import Sorter
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
+from .store.claims import DEFAULT_LEASE
 from .tasks import Task, check_answer, input_hash, is_whole
 from .updater import ModelUpdater, UpdateReport
 
@@ -96,10 +97,21 @@ class TeachSession(BaseSession):
         learn_rate: float | None = None,
         average: float | None = 0.99,
         checkpoints: CheckpointFactory | None = None,
+        overlap: bool = False,
+        lease: float = DEFAULT_LEASE,
+        learn_from_others: bool = True,
     ) -> None:
         super().__init__(
-            dataset=dataset, source=source, nlp=nlp, labels=labels, split=split, annotator=annotator
+            dataset=dataset,
+            source=source,
+            nlp=nlp,
+            labels=labels,
+            split=split,
+            annotator=annotator,
+            overlap=overlap,
+            lease=lease,
         )
+        self.learn_from_others = learn_from_others
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -200,6 +212,10 @@ class TeachSession(BaseSession):
         seconds (a source that trickles texts in gets them scored too)."""
         batch: list[Item] = []
         deadline: float | None = None  # set by the batch's first text
+        freed = self._unpark()  # texts another session held, free now
+        if freed:
+            with self._cond:
+                self._requeue.extend(freed)
         while len(batch) < self.score_batch and not self._stopped:
             with self._cond:
                 item = self._requeue.popleft() if self._requeue else None
@@ -227,6 +243,8 @@ class TeachSession(BaseSession):
                 if ih in self._seen_inputs:  # a text repeated in the source is offered once
                     continue
                 self._seen_inputs.add(ih)
+                if self._index.is_complete(ih) or not self._hold(ih, item):
+                    continue  # done, or another annotator's session has it (parked)
             if deadline is None:
                 deadline = time.monotonic() + SOURCE_WAIT
             batch.append(item)
@@ -242,11 +260,16 @@ class TeachSession(BaseSession):
                     with self._cond:
                         if self._requeue:
                             continue
+                        if self._parked:  # not done: wait for their holders to let go
+                            self._cond.wait(0.5)
+                            continue
                         self._exhausted = True
                         self._cond.notify_all()
                     # An update may still requeue texts: wait for that, or for stop.
                     with self._cond:
-                        self._cond.wait_for(lambda: self._stopped or bool(self._requeue))
+                        self._cond.wait_for(
+                            lambda: self._stopped or bool(self._requeue) or bool(self._parked)
+                        )
                         if self._stopped:
                             return
                         self._exhausted = False
@@ -349,6 +372,15 @@ class TeachSession(BaseSession):
                 self._exhausted = False
             self._cond.notify_all()
 
+    def _others_answered(self, tasks: list[Task]) -> None:
+        """Other annotators' answers on the dataset, as their processes store them: the
+        in-loop model learns from them too (``learn_from_others``)."""
+        if self.learn_from_others and not self._stopped:
+            for task in tasks:
+                if task.get("answer") in ("accept", "reject"):
+                    self.updater.submit(task)
+        super()._others_answered(tasks)
+
     # -- the annotator's calls ---------------------------------------------------------------
     def next_task(self, timeout: float | None = None) -> Task | None:
         """The next task to annotate, or None when the stream is exhausted.
@@ -430,6 +462,7 @@ class TeachSession(BaseSession):
                 annotator=self.annotator,
                 session_id=self.session_id,
                 once="task",
+                per_annotator=self.overlap,
             )
         except AlreadyAnsweredError:
             with self._cond:

@@ -22,8 +22,10 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def lower_bounds(pyproject: Path = PYPROJECT) -> dict[str, str]:
-    """{distribution name: its lower bound} for every runtime dependency."""
-    deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    """{distribution name: its lower bound} for every runtime dependency, and those of the
+    ``postgres`` extra (the store on a server)."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    deps = project["dependencies"] + project["optional-dependencies"]["postgres"]
     bounds = {}
     for dep in deps:
         m = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*)", dep)

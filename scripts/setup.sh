@@ -25,6 +25,17 @@ if [ -f package-lock.json ] && command -v npm >/dev/null 2>&1; then
   fi
 fi
 
+# Debian's PostgreSQL server for the tests of the store on a server (tests/pg_cluster.py starts
+# a throwaway cluster with it). Needs root, as on CI; otherwise say what to do.
+if [ "${NBANNOTATE_SKIP_POSTGRES:-0}" != "1" ] && ! command -v initdb >/dev/null 2>&1 \
+    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL is missing: run 'sudo apt-get install postgresql' for the store tests." >&2
+  fi
+fi
+
 # Debian's Chromium for the end-to-end tests (playwright's own browser download cannot work
 # here). Needs root, as on CI; otherwise say what to do.
 if [ "${NBANNOTATE_SKIP_BROWSER:-0}" != "1" ] && [ ! -x /usr/lib/chromium/chromium ]; then

@@ -2,7 +2,7 @@
 # The oldest versions pyproject.toml allows: a second venv (.venv-min) with every runtime
 # dependency pinned to its lower bound (scripts/min_versions.py) and the newest of the rest
 # (numpy 2), set up once and again when pyproject.toml changes; then a fast but real subset
-# of the Python tests there: the store and to_pandas, the sources, teach, manual and correct
+# of the Python tests there: the store (DuckDB and PostgreSQL) and to_pandas, the sources, teach, manual and correct
 # sessions, the widget's kernel side, silver and train, progress bars, help texts.
 # scripts/test.sh runs it; arguments go to pytest.
 set -euo pipefail
@@ -14,7 +14,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   rm -rf .venv-min
   "$PY" -m venv .venv-min
   .venv-min/bin/python scripts/min_versions.py > .venv-min/constraints.txt
-  .venv-min/bin/python -m pip install -q -c .venv-min/constraints.txt -e . "pytest>=8"
+  .venv-min/bin/python -m pip install -q -c .venv-min/constraints.txt -e ".[postgres]" "pytest>=8"
   touch "$stamp"
 fi
 .venv-min/bin/python scripts/min_versions.py --check

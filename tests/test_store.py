@@ -60,8 +60,9 @@ def gold_task(text: str = TEXT) -> dict:
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "test.duckdb")
+def db(store_address):
+    """A Database on each engine (the shared store behaviour runs against both)."""
+    database = Database(store_address)
     yield database
     database.close()
 

@@ -34,6 +34,23 @@ describe("progress", () => {
     assert.equal(el.querySelector(".nba-bar"), null, "no source size: no bar");
   });
 
+  test("a team: answers per annotator (this one first), texts held by others, the store's error", () => {
+    const el = dom.document.createElement("div");
+    renderProgress(dom.document, el, {
+      annotator: "ben", annotators: { ann: 12, ben: 3, "": 1 }, held_by_others: 2,
+      store_error: "Lost the connection to <b>the server</b>",
+    }, true);
+    const parts = [...el.querySelectorAll(".nba-team span[data-annotator]")].map((n) => n.textContent);
+    assert.deepEqual(parts, ["ben 3", "(no name) 1", "ann 12"]);
+    assert.equal(el.querySelector(".nba-team-me").textContent, "ben 3");
+    assert.equal(el.querySelector(".nba-team-held").textContent, "2 held by others");
+    const err = el.querySelector(".nba-store-error");
+    assert.equal(err.textContent, "Lost the connection to <b>the server</b>", "text, never HTML");
+    assert.equal(err.querySelector("b"), null);
+    renderProgress(dom.document, el, { annotators: { "": 4 } }, true);
+    assert.equal(el.querySelector(".nba-team"), null, "one annotator without a name: no team row");
+  });
+
   test("precision: a percentage of the last answers, or a dash before any", () => {
     const known = precisionRow(dom.document, { model_precision: 0.5, model_precision_answers: 8 });
     assert.equal(known.textContent, "model precision50%last 8");

@@ -10,13 +10,16 @@
 Modules: :mod:`~nbannotate.store.database` (``Database``, ``Dataset``: the dataset API),
 :mod:`~nbannotate.store.engine` (what a storage engine implements),
 :mod:`~nbannotate.store.duckdb_engine` (the DuckDB engine: connections, schema, errors),
+:mod:`~nbannotate.store.postgres_engine` (the PostgreSQL engine, for teams),
+:mod:`~nbannotate.store.claims` (which session may ask which text; one answer per question),
+:mod:`~nbannotate.store.watch` (other processes' answers, and holds kept alive),
 :mod:`~nbannotate.store.index` (the answered-question index sessions ask),
 :mod:`~nbannotate.store.rows` (task -> row), :mod:`~nbannotate.store.jsonl` (import/export).
 """
 
 from .database import AlreadyAnsweredError, Database, Dataset, check_dataset_name, store_exists
 from .duckdb_engine import close_all
-from .engine import DEFAULT_PATH, ENV_VAR, MEMORY, Engine, database_path
+from .engine import DEFAULT_PATH, ENV_VAR, MEMORY, Engine, database_path, is_url
 from .index import AnswerIndex
 from .rows import KINDS
 
@@ -33,5 +36,6 @@ __all__ = [
     "check_dataset_name",
     "close_all",
     "database_path",
+    "is_url",
     "store_exists",
 ]

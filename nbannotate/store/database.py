@@ -20,15 +20,17 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from ..errors import AnswerError, DatasetError
+from ..errors import AnswerError, DatasetError, StoreError
 from ..jsonl import dumps, loads_many
 from ..tasks import ANSWERS, check_answer
-from .engine import Engine, database_path
+from .claims import DEFAULT_LEASE, Holds, Mark
+from .engine import Engine, database_path, is_url
 from .index import AnswerIndex
 from .jsonl import export_jsonl, import_jsonl
-from .rows import KINDS, Row, key, prepare
+from .rows import KINDS, Key, Row, key, prepare
+from .watch import Listener, watcher
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,16 +40,27 @@ _MAX_NAME = 200
 
 def open_engine(path: str | os.PathLike[str] | None) -> Engine:
     """The engine serving ``path`` (see :func:`~nbannotate.store.engine.database_path`),
-    opened. A second engine is chosen here for the paths it serves."""
-    from .duckdb_engine import DuckDBEngine  # loads duckdb: the one engine today
+    opened: PostgreSQL for a ``postgresql://`` URL, DuckDB otherwise."""
+    address = database_path(path)
+    if is_url(address):
+        try:
+            from .postgres_engine import PostgresEngine  # loads psycopg: an optional extra
+        except ImportError:
+            raise StoreError(
+                "A PostgreSQL URL needs the psycopg package, which is not installed: "
+                'pip install "nbannotate[postgres]" (then restart the kernel).'
+            ) from None
+        return PostgresEngine(address)
+    from .duckdb_engine import DuckDBEngine  # loads duckdb
 
-    return DuckDBEngine(database_path(path))
+    return DuckDBEngine(address)
 
 
 def store_exists(resolved: str) -> bool:
     """Whether the store ``database_path()`` resolved to exists (train() only reads: it
-    refuses to open a missing one, which would create it)."""
-    return os.path.exists(resolved)
+    refuses to open a missing file, which would create it). A server database is checked when
+    it is opened."""
+    return is_url(resolved) or os.path.exists(resolved)
 
 
 class AlreadyAnsweredError(AnswerError):
@@ -76,26 +89,45 @@ def _meta_json(meta: Mapping[str, Any] | None) -> str:
 
 
 class Database:
-    """A DuckDB file (or ``":memory:"``) holding datasets of answers.
+    """Datasets of answers in a DuckDB file (or ``":memory:"``), or in a PostgreSQL database.
 
-    ``path`` defaults to ``$NBANNOTATE_DB`` if set, else ``./nbannotate.duckdb`` in the current
-    directory; missing parent directories are created. Handles on the same resolved file share
-    one connection in this process. Raises DatabaseLockedError when another process holds the
-    file, StoreError when the path is a directory or not a DuckDB database.
+    ``path`` is a file path, or a URL ``postgresql://user:password@host:port/dbname`` (needs
+    ``pip install "nbannotate[postgres]"``; several processes and machines may use it at once).
+    It defaults to ``$NBANNOTATE_DB`` if set, else ``./nbannotate.duckdb`` in the current
+    directory; missing parent directories of a file are created. Handles on the same file or
+    URL share one connection in this process. Raises DatabaseLockedError when another process
+    holds the file, StoreError when the path is a directory or not a DuckDB database, or the
+    server cannot be reached or refuses the user. ``path`` (and every message) shows a URL
+    without its password.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._engine: Engine = open_engine(path)
         self.path: str = self._engine.path
 
-    def _answer_index(self, name: str, load: bool) -> AnswerIndex | None:
-        """Dataset ``name``'s index (caller holds the lock); with ``load`` it is read from the
-        store the first time, else None while nobody asked for it (writes then skip it)."""
+    def _answer_index(
+        self, name: str, load: bool, annotator: str | None = None
+    ) -> AnswerIndex | None:
+        """Dataset ``name``'s index, of every answer or (``annotator``) of one annotator's
+        (caller holds the lock); with ``load`` it is read from the store the first time, else
+        None while nobody asked for it (writes then skip it)."""
         engine = self._engine
-        index = engine.indexes.get(name)
+        index = engine.indexes.get((name, annotator))
         if index is None and load:
-            index = engine.indexes[name] = AnswerIndex(engine.index_keys(name))
+            index = AnswerIndex(engine.index_keys(name, annotator))
+            engine.indexes[(name, annotator)] = index
         return index
+
+    def _count_written(self, name: str, rows: list[tuple[Key, str | None]], n: int) -> None:
+        """Add (``n`` = 1) or remove (-1) stored answers in the live indexes (caller holds
+        the lock): the dataset's and each answer's annotator's."""
+        for (dataset, who), index in list(self._engine.indexes.items()):
+            if dataset == name:
+                keys = [k for k, a in rows if who is None or a == who]
+                if n > 0:
+                    index.add(keys)
+                else:
+                    index.remove(keys)
 
     # -- datasets --------------------------------------------------------------------------
 
@@ -142,9 +174,10 @@ class Database:
             )
         with self._engine.locked():
             n = self._engine.drop_dataset(name)
-            # Cleared, not dropped: live sessions hold it, and a dataset made again is empty.
-            if (index := self._answer_index(name, load=False)) is not None:
-                index.clear()
+            # Cleared, not dropped: live sessions hold them, and a dataset made again is empty.
+            for (dataset, _who), index in list(self._engine.indexes.items()):
+                if dataset == name:
+                    index.clear()
         return n
 
     def check_writable(self) -> None:
@@ -152,6 +185,11 @@ class Database:
         read-only folder and fails only at the first write (it writes a '.wal' file beside
         it); sessions call this at the start, so the call that got the path says so."""
         self._engine.check_writable()
+
+    @property
+    def shared_by_processes(self) -> bool:
+        """Whether other processes may write this store meanwhile (a PostgreSQL server)."""
+        return self._engine.shared_by_processes
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -207,11 +245,13 @@ class Dataset:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def answer_index(self) -> AnswerIndex:
+    def answer_index(self, annotator: str | None = None) -> AnswerIndex:
         """The live in-memory index of this dataset's answered questions and texts (one query
-        the first time in this process; kept up to date by every write after that)."""
+        the first time in this process; kept up to date by every write after that, and, on a
+        store other processes write, by the dataset's watcher). With ``annotator``: of that
+        annotator's answers only."""
         with self._engine.locked():
-            index = self.db._answer_index(self.name, load=True)
+            index = self.db._answer_index(self.name, load=True, annotator=annotator)
             assert index is not None
             return index
 
@@ -222,7 +262,8 @@ class Dataset:
         answer: str | None = None,
         annotator: str | None = None,
         session_id: str | None = None,
-        once: Literal["task", "text"] | None = None,
+        once: Mark | None = None,
+        per_annotator: bool = False,
     ) -> dict[str, Any]:
         """Store one answer; the row is committed (durable) when this returns.
 
@@ -233,13 +274,19 @@ class Dataset:
 
         ``once="task"`` refuses (AlreadyAnsweredError, nothing stored) a task whose task hash
         the dataset holds already, ``once="text"`` a complete (gold) answer of a text that has
-        one. Checked and stored under the database's lock, so of two sessions answering the
-        same question at once exactly one succeeds.
+        one; with ``per_annotator`` only this annotator's answers count. Checked and stored
+        under the store's lock and, on a store that several processes write, by a mark set in
+        the same transaction as the row (store/claims.py), so of two sessions answering the
+        same question at once exactly one succeeds, in this process or any other.
         """
         stored, row = prepare(task, self.name, answer, annotator, session_id, keep_stamps=False)
         k = key(row)
+        who = stored.get("_annotator_id")
+        scope = (who or "") if per_annotator else ""
         with self._engine.locked():
-            index = self.db._answer_index(self.name, load=once is not None)
+            index = self.db._answer_index(
+                self.name, load=once is not None, annotator=who if per_annotator else None
+            )
             if index is not None:
                 if once == "task" and index.has_task(k[0]):
                     raise AlreadyAnsweredError(
@@ -249,17 +296,30 @@ class Dataset:
                     raise AlreadyAnsweredError(
                         f"The text was already annotated in dataset {self.name!r}."
                     )
-                # Counted before the write, so other sessions skip it while it is stored.
-                index.add([k])
+            # Counted before the write, so other sessions skip it while it is stored.
+            self.db._count_written(self.name, [(k, who)], 1)
             try:
                 with self._engine.transaction():
                     self._exists_check()
-                    self._engine.insert_rows([row])
+                    if once is not None and not self._engine.mark(
+                        self.name, scope, once, k[0] if once == "task" else k[1]
+                    ):
+                        raise AlreadyAnsweredError(
+                            f"{'Task ' + str(k[0]) if once == 'task' else 'The text'} was "
+                            f"already answered in dataset {self.name!r} (in another process)."
+                        )
+                    ids = self._engine.insert_rows([row])
+                self._written(ids)
             except BaseException:
-                if index is not None:
-                    index.remove([k])
+                self.db._count_written(self.name, [(k, who)], -1)
                 raise
         return stored
+
+    def _written(self, ids: list[int]) -> None:
+        """Tell the dataset's watcher (if any) that these rows are this process's own."""
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None:
+            found.written(ids)
 
     def add_many(
         self,
@@ -285,12 +345,18 @@ class Dataset:
         with self._engine.locked():
             with self._engine.transaction():
                 self._exists_check()
-                self._engine.insert_rows(rows)
-            if (index := self.db._answer_index(self.name, load=False)) is not None:
-                index.add(key(row) for row in rows)
+                ids = self._engine.insert_rows(rows)
+            self._written(ids)
+            self.db._count_written(self.name, [(key(row), row[13]) for row in rows], 1)
 
-    def remove(self, task_hash: int, session_id: str | None = None) -> dict[str, Any] | None:
+    def remove(
+        self,
+        task_hash: int,
+        session_id: str | None = None,
+        unmark: tuple[str, Mark] | None = None,
+    ) -> dict[str, Any] | None:
         """Delete the latest answer with this task hash (and session, if given): undo.
+        ``unmark`` (scope, what) clears the mark ``add(once=...)`` set, in the same transaction.
 
         Returns the removed task, or None when there was none.
         """
@@ -300,9 +366,15 @@ class Dataset:
                 if row is None:
                     return None
                 self._engine.delete_answer(row[0])
-            if (index := self.db._answer_index(self.name, load=False)) is not None:
-                index.remove([(int(task_hash), *row[2:])])
-        return json.loads(row[1])
+                if unmark is not None:
+                    scope, what = unmark
+                    self._engine.unmark(
+                        self.name, scope, what, int(task_hash) if what == "task" else row[2]
+                    )
+            task = json.loads(row[1])
+            k: Key = (int(task_hash), *row[2:])
+            self.db._count_written(self.name, [(k, task.get("_annotator_id"))], -1)
+        return task
 
     def update_answer(
         self, task_hash: int, answer: str, session_id: str | None = None
@@ -330,11 +402,55 @@ class Dataset:
                     tzinfo=None
                 )
                 self._engine.update_answer(row[0], ans, dumps(task), created)
-            if (index := self.db._answer_index(self.name, load=False)) is not None:
-                th = int(task_hash)
-                index.remove([(th, *row[2:])])
-                index.add([(th, row[2], row[3], ans, *row[5:])])
+            th = int(task_hash)
+            who = task.get("_annotator_id")
+            old: Key = (th, *row[2:])
+            new: Key = (th, row[2], row[3], ans, *row[5:])
+            self.db._count_written(self.name, [(old, who)], -1)
+            self.db._count_written(self.name, [(new, who)], 1)
         return task
+
+    # -- teams: holds on texts, others' answers, annotators ---------------------------------
+
+    def hold(
+        self,
+        input_hashes: Iterable[int],
+        session_id: str,
+        annotator: str | None = None,
+        lease: float = DEFAULT_LEASE,
+    ) -> Holds:
+        """Claim texts for a session (store/claims.py): the texts it now holds, and who holds
+        the others. A hold lasts ``lease`` seconds past its session's last renewal."""
+        return self._engine.hold(self.name, input_hashes, session_id, annotator, lease)
+
+    def release(self, session_id: str) -> None:
+        """Give back every text the session holds (at close)."""
+        self._engine.release(session_id)
+
+    def join(
+        self, session_id: str, listener: Listener | None = None, lease: float = DEFAULT_LEASE
+    ) -> None:
+        """Keep the session's holds alive while this process runs, and (on a store other
+        processes write) pass the answers they store to ``listener``: see store/watch.py."""
+        watcher(self._engine, self.name).join(session_id, listener, lease)
+
+    def leave(self, session_id: str) -> None:
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None:
+            found.leave(session_id)
+
+    def annotator_counts(self) -> dict[str | None, int]:
+        """Answers per annotator (None: answers without one). While a session runs on the
+        dataset, the watcher's latest count (no query); else one query."""
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None and found.counts:
+            return dict(found.counts)
+        return dict(self._engine.annotator_counts(self.name))
+
+    def store_error(self) -> StoreError | None:
+        """The watcher's last failure (say, the server away), or None while it works."""
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        return None if found is None else found.error
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -430,7 +546,12 @@ class Dataset:
             rehash=rehash,
             progress=progress,
             check=self._exists_check,
+            stored=self._imported,
         )
+
+    def _imported(self, keys: list[tuple[Key, str | None]], ids: list[int]) -> None:
+        self._written(ids)
+        self.db._count_written(self.name, keys, 1)
 
     def __repr__(self) -> str:
         c = self.counts()

@@ -27,7 +27,7 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import duckdb
 
 from ..errors import DatabaseLockedError, StoreError
+from .claims import ClaimBook, Holds, Mark
 from .engine import DEFAULT_PATH, MEMORY, LatestRow
 from .index import AnswerIndex
 from .rows import COLUMNS, DATASET_COLUMNS, KINDS, Key, Row
@@ -122,7 +123,9 @@ class _Shared:
         self.conn = conn
         self.lock = threading.RLock()
         self.refs = 0
-        self.indexes: dict[str, AnswerIndex] = {}
+        self.indexes: dict[tuple[str, str | None], AnswerIndex] = {}
+        self.state: dict[str, Any] = {}
+        self.claims = ClaimBook()  # only this process writes the file: claims live here
         self.checked = False  # schema made or checked, file read once (see _init_schema)
         self.old_schema = False  # a file without spans/meta columns that could not be upgraded
 
@@ -292,7 +295,8 @@ class DuckDBEngine:
     def __init__(self, path: str) -> None:
         self.path: str = _resolve(path)
         self._shared: _Shared | None = _acquire(self.path)
-        self.indexes: dict[str, AnswerIndex] = self._shared.indexes
+        self.indexes: dict[tuple[str, str | None], AnswerIndex] = self._shared.indexes
+        self.state: dict[str, Any] = self._shared.state
         # A handle garbage-collected unclosed (Database(path).dataset(name).to_pandas() in a
         # cell) releases its hold on the file, so other processes can open it. The collection
         # may run inside this module with the registry lock held by this thread, hence an
@@ -414,6 +418,7 @@ class DuckDBEngine:
             n = conn.execute("SELECT count(*) FROM answers WHERE dataset = ?", [name]).fetchone()
             conn.execute("DELETE FROM answers WHERE dataset = ?", [name])
             conn.execute("DELETE FROM datasets WHERE name = ?", [name])
+        self._claims().drop_dataset(name)
         return int(n[0]) if n else 0
 
     def dataset_sizes(self) -> list[tuple[str, int]]:
@@ -427,14 +432,14 @@ class DuckDBEngine:
 
     # -- the answers table -----------------------------------------------------------------
 
-    def insert_rows(self, rows: Sequence[Row]) -> None:
+    def insert_rows(self, rows: Sequence[Row]) -> list[int]:
         if len(rows) == 1:
             with self.connection() as conn:
-                conn.execute(_INSERT_ONE, list(rows[0]))
-        elif rows:
-            self._bulk_insert(rows)
+                got = conn.execute(_INSERT_ONE + " RETURNING id", list(rows[0])).fetchone()
+                return [int(got[0])] if got else []
+        return self._bulk_insert(rows) if rows else []
 
-    def _bulk_insert(self, rows: Sequence[Row]) -> None:
+    def _bulk_insert(self, rows: Sequence[Row]) -> list[int]:
         import pandas as pd
 
         with self.connection() as conn:
@@ -466,6 +471,7 @@ class DuckDBEngine:
                 )
             finally:
                 conn.unregister(view)
+        return ids
 
     def latest_answer(
         self, dataset: str, task_hash: int, session_id: str | None
@@ -490,12 +496,14 @@ class DuckDBEngine:
             [answer, task_json, created, row_id],
         )
 
-    def index_keys(self, dataset: str) -> list[Key]:
-        return self._query(
+    def index_keys(self, dataset: str, annotator: str | None = None) -> list[Key]:
+        sql = (
             "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
-            "FROM answers WHERE dataset = ?",
-            [dataset],
+            "FROM answers WHERE dataset = ?"
         )
+        if annotator is None:
+            return self._query(sql, [dataset])
+        return self._query(sql + " AND annotator = ?", [dataset, annotator])
 
     def hashes(self, dataset: str, column: Literal["task_hash", "input_hash"]) -> set[int]:
         assert column in ("task_hash", "input_hash")
@@ -559,6 +567,62 @@ class DuckDBEngine:
                 f"FROM answers {sql} ORDER BY id",
                 params,
             ).df()
+
+    # -- annotators, and claims (held in this process: only it writes the file) ---------------
+
+    shared_by_processes = False
+
+    def answers_since(
+        self, dataset: str, after: int, skip: Sequence[int] = ()
+    ) -> list[tuple[Any, ...]]:
+        return self._query(
+            "SELECT id, annotator, session_id, task, task_hash, input_hash, kind, answer, "
+            "span_start, span_end, view_id FROM answers WHERE dataset = ? AND id > ? "
+            "AND NOT list_contains(CAST(? AS BIGINT[]), id) ORDER BY id",
+            [dataset, after, list(skip)],
+        )
+
+    def max_id(self, dataset: str) -> int:
+        rows = self._query("SELECT max(id) FROM answers WHERE dataset = ?", [dataset])
+        return int(rows[0][0] or 0)
+
+    def annotator_counts(self, dataset: str) -> list[tuple[str | None, int]]:
+        return [
+            (a, int(n))
+            for a, n in self._query(
+                "SELECT annotator, count(*) FROM answers WHERE dataset = ? GROUP BY annotator "
+                "ORDER BY annotator",
+                [dataset],
+            )
+        ]
+
+    def _claims(self) -> ClaimBook:
+        with self._locked() as shared:
+            return shared.claims
+
+    def hold(
+        self,
+        dataset: str,
+        keys: Iterable[int],
+        session_id: str,
+        annotator: str | None,
+        lease: float,
+    ) -> Holds:
+        return self._claims().hold(dataset, keys, session_id, annotator, lease)
+
+    def renew(self, session_ids: Iterable[str], lease: float) -> None:
+        self._claims().renew(session_ids, lease)
+
+    def release(self, session_id: str) -> None:
+        self._claims().release(session_id)
+
+    def mark(self, dataset: str, scope: str, what: Mark, key: int) -> bool:
+        # One process writes the file: the answer index, checked under the file's lock, is
+        # exact, and already refuses a second answer (Dataset.add).
+        return True
+
+    def unmark(self, dataset: str, scope: str, what: Mark, key: int) -> None:
+        return None
 
     # -- schema ----------------------------------------------------------------------------
 

@@ -1,11 +1,10 @@
 """What a storage engine does for :class:`~nbannotate.store.Database` and its datasets.
 
 The dataset API (:mod:`nbannotate.store.database`) talks to an :class:`Engine` only, and the
-sessions, the recipes and ``train()`` to the dataset API only; the one engine today is DuckDB
-(:mod:`nbannotate.store.duckdb_engine`, the only module that imports duckdb). A second engine
-(PostgreSQL) is one more module with a class implementing :class:`Engine`, and a branch in
-:func:`nbannotate.store.database.open_engine` (and ``store_exists`` beside it) for the
-addresses it serves (say ``postgresql://...``).
+sessions, the recipes and ``train()`` to the dataset API only. Two engines implement it:
+DuckDB (:mod:`~nbannotate.store.duckdb_engine`, a file, the default) and PostgreSQL
+(:mod:`~nbannotate.store.postgres_engine`, a ``postgresql://`` URL, for teams);
+:func:`nbannotate.store.database.open_engine` picks one by the address.
 
 What an engine must implement:
 
@@ -20,21 +19,27 @@ What an engine must implement:
   and re-raise on any error); the methods called inside it run in it. Either raises StoreError
   once the store is closed.
 * ``indexes``: a dict, one per open store shared by every handle on it, where the dataset API
-  keeps each dataset's :class:`~nbannotate.store.index.AnswerIndex`. It is exact only while no
-  other process writes the store (DuckDB guarantees that; an engine that cannot must say so).
+  keeps the :class:`~nbannotate.store.index.AnswerIndex` of each (dataset, annotator or None);
+  ``state``, a dict of the same life for the dataset API's other per-store objects.
+  ``shared_by_processes`` says whether other processes may write meanwhile (then the dataset
+  API keeps the indexes up to date by reading their answers: :mod:`~nbannotate.store.watch`).
+* Claims (:mod:`~nbannotate.store.claims`): holds on texts and the marks that make an answer
+  unique, visible to every process that can write the store.
 * The row operations below, each about one dataset; answers come back in ``id`` order.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import StoreError
+from .claims import Holds, Mark
 from .rows import Key, Row
 
 if TYPE_CHECKING:
@@ -53,8 +58,10 @@ LatestRow = tuple[Any, ...]
 class Engine(Protocol):
     """The operations the dataset API needs of a store (see the module docstring)."""
 
-    path: str  # what the user opened, resolved: shown in messages
-    indexes: dict[str, AnswerIndex]
+    path: str  # what the user opened, resolved (a URL without its password): shown in messages
+    indexes: dict[tuple[str, str | None], AnswerIndex]
+    state: dict[str, Any]
+    shared_by_processes: bool
 
     @property
     def closed(self) -> bool: ...
@@ -89,9 +96,9 @@ class Engine(Protocol):
         """(name, answers) of every dataset, by name."""
 
     # -- the answers table
-    def insert_rows(self, rows: Sequence[Row]) -> None:
+    def insert_rows(self, rows: Sequence[Row]) -> list[int]:
         """Store rows (in one transaction when called inside ``transaction()``), with ids
-        increasing in their order."""
+        increasing in their order; returns the ids."""
 
     def latest_answer(
         self, dataset: str, task_hash: int, session_id: str | None
@@ -104,8 +111,8 @@ class Engine(Protocol):
         self, row_id: int, answer: str, task_json: str, created: datetime
     ) -> None: ...
 
-    def index_keys(self, dataset: str) -> list[Key]:
-        """The answer-index key of every answer of a dataset."""
+    def index_keys(self, dataset: str, annotator: str | None = None) -> list[Key]:
+        """The answer-index key of every answer of a dataset (of one annotator, if given)."""
 
     def hashes(self, dataset: str, column: Literal["task_hash", "input_hash"]) -> set[int]: ...
 
@@ -125,13 +132,57 @@ class Engine(Protocol):
         kind, view_id, annotator, session_id, timestamp (naive UTC datetime64), input_hash,
         task_hash, spans and meta (JSON texts, 'null' when absent), in id order."""
 
+    def answers_since(
+        self, dataset: str, after: int, skip: Sequence[int] = ()
+    ) -> list[tuple[Any, ...]]:
+        """(id, annotator, session_id, task JSON, *index key) of the answers with id > after,
+        but for the ids in ``skip``."""
+
+    def max_id(self, dataset: str) -> int: ...
+
+    def annotator_counts(self, dataset: str) -> list[tuple[str | None, int]]:
+        """(annotator, answers) of a dataset."""
+
+    # -- claims (store/claims.py)
+    def hold(
+        self, dataset: str, keys: Iterable[int], session_id: str, annotator: str | None,
+        lease: float,
+    ) -> Holds: ...  # fmt: skip
+
+    def renew(self, session_ids: Iterable[str], lease: float) -> None: ...
+
+    def release(self, session_id: str) -> None: ...
+
+    def mark(self, dataset: str, scope: str, what: Mark, key: int) -> bool:
+        """Set a mark (in the caller's transaction); False when it is set already."""
+
+    def unmark(self, dataset: str, scope: str, what: Mark, key: int) -> None: ...
+
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+URL_SCHEMES = ("postgresql", "postgres")
+
 
 def database_path(path: str | os.PathLike[str] | None) -> str:
-    """The file ``Database(path)`` opens (``$NBANNOTATE_DB``, else ./nbannotate.duckdb, for
-    None), resolved, or ":memory:"; nothing on disk is touched."""
+    """The store ``Database(path)`` opens (``$NBANNOTATE_DB``, else ./nbannotate.duckdb, for
+    None): a DuckDB file, resolved, or ":memory:", or a ``postgresql://`` URL as given. Nothing
+    is opened. Any other ``scheme://`` is refused (a typo would otherwise name a folder)."""
     if path is None:
         path = os.environ.get(ENV_VAR) or DEFAULT_PATH
     raw = os.fspath(path)
     if not isinstance(raw, str) or not raw:
         raise StoreError(f"The database path must be a non-empty string or Path, got {path!r}.")
+    scheme = _SCHEME.match(raw)
+    if scheme:
+        if scheme.group(1) in URL_SCHEMES:
+            return raw
+        raise StoreError(
+            f"Unknown database URL scheme {scheme.group(1)!r}: db= takes a DuckDB file path, "
+            f"or a PostgreSQL URL postgresql://user:password@host:port/dbname."
+        )
     return raw if raw == MEMORY else str(Path(raw).expanduser().resolve())
+
+
+def is_url(address: str) -> bool:
+    """Whether a ``database_path()`` result is a server URL rather than a file."""
+    return address.startswith(tuple(f"{s}://" for s in URL_SCHEMES))

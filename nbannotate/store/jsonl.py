@@ -49,14 +49,17 @@ def import_jsonl(
     rehash: bool | None,
     progress: bool,
     check: Callable[[], None],
+    stored: Callable[[list[tuple[Key, str | None]], list[int]], None],
 ) -> int:
     """Store every task of ``source`` in one transaction (``check`` runs in it first: the
-    dataset still exists); returns how many."""
+    dataset still exists), then pass (index key, annotator) and id of each to ``stored``;
+    returns how many."""
     rows: list[Row] = []
     total = 0
     with engine.locked():
-        index = engine.indexes.get(dataset)
-        keys: list[Key] = []  # for a live index only, once all is committed
+        live = any(d == dataset for d, _ in engine.indexes)
+        keys: list[tuple[Key, str | None]] = []  # for live indexes only, once all is committed
+        ids: list[int] = []
         with engine.transaction():
             check()
             read_bar = progress_bar(
@@ -67,17 +70,16 @@ def import_jsonl(
                     task, dataset, None, None, None, keep_stamps=True, where=where, rehash=rehash
                 )
                 rows.append(row)
-                if index is not None:
-                    keys.append(key(row))
+                if live:
+                    keys.append((key(row), row[13]))
                 if len(rows) >= _CHUNK:
-                    engine.insert_rows(rows)
+                    ids += engine.insert_rows(rows)
                     total += len(rows)
                     rows = []
             if rows:
-                engine.insert_rows(rows)
+                ids += engine.insert_rows(rows)
                 total += len(rows)
-        if index is not None:
-            index.add(keys)
+        stored(keys, ids)
     return total
 
 
