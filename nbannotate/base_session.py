@@ -174,10 +174,17 @@ class BaseSession:
             return True
         got = self.db_dataset.hold([ih], self.session_id, self.annotator, self._lease)
         if ih in got.mine:
-            return True
+            # Another process may have answered it just before letting go: read what it
+            # stored before asking (else the store would refuse the answer, after the work).
+            self.db_dataset.catch_up()
+            return not self._done(ih)
         with self._cond:
             self._parked[ih] = item
         return False
+
+    def _done(self, ih: int) -> bool:
+        """Nothing is left to ask about this text (a session's own rule)."""
+        return self._index.is_complete(ih)
 
     def _unpark(self, every: float = 1.0) -> list[Any]:
         """The parked items whose texts this session now holds (tried at most every
@@ -189,10 +196,12 @@ class BaseSession:
             self._parked_tried = now
             parked = dict(self._parked)
         got = self.db_dataset.hold(list(parked), self.session_id, self.annotator, self._lease)
+        if got.mine:
+            self.db_dataset.catch_up()
         with self._cond:
             for ih in got.mine:
                 self._parked.pop(ih, None)
-            return [parked[ih] for ih in got.mine if not self._index.is_complete(ih)]
+            return [parked[ih] for ih in got.mine if not self._done(ih)]
 
     def _others_answered(self, tasks: list[Task]) -> None:
         """Answers other processes stored on the dataset (the watcher's thread): the answer

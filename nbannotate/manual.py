@@ -86,6 +86,7 @@ class ManualSession(BaseSession):
         # or an earlier run: live, so two sessions on one dataset never show or store a text
         # twice.
         self._seen: set[int] = set()
+        self._freed: deque[dict[str, Any]] = deque()  # parked texts this session holds now
         self._exhausted = False
         self._stream = self._items()
         self._read_lock = threading.Lock()  # one reader of the source at a time
@@ -230,12 +231,17 @@ class ManualSession(BaseSession):
             self._hand_out(task)
         return task
 
+    def _done(self, ih: int) -> bool:
+        return self._index.has_gold(ih)
+
     def _wait_parked(self, timeout: float | None) -> dict[str, Any] | None:
         """At the end of the source: a parked text once its holder lets it go (None when
         nothing is parked, or at ``timeout``). Texts annotated meanwhile are dropped."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            for item in self._unpark(every=0.0):
+            self._freed.extend(self._unpark(every=0.0))
+            while self._freed:  # texts this session now holds, asked one by one
+                item = self._freed.popleft()
                 if not self._index.has_gold(input_hash(item["text"])):
                     return item
             with self._cond:

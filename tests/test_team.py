@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
+from pg_cluster import free_port
 
 import nbannotate as nba
 from nbannotate import Database
-from nbannotate.errors import AnswerError, StoreError
-from pg_cluster import free_port
+from nbannotate.errors import StoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -34,7 +34,7 @@ def annotator_process(url: str, name: str, n_texts: int, *, overlap: bool = Fals
     """A process that annotates (manual) every text it is given until none is left, printing
     each acknowledged answer's input hash as it is stored."""
     code = f"""
-        import sys, json
+        import sys, json, time
         sys.path.insert(0, {str(TESTS)!r})
         import nbannotate as nba
         from gadgets import gadget_texts
@@ -234,7 +234,9 @@ def test_with_overlap_every_annotator_answers_every_text_once(pg_url):
 def test_a_killed_annotators_texts_go_back_to_the_pool_after_the_lease(pg_url):
     n = 8
     # ann takes three texts (holds them: a widget shows them) and is killed before answering
-    grab = "[s.next_task() for _ in range(3)]; print('HELD', flush=True); import time; time.sleep(600)"
+    grab = (
+        "[s.next_task() for _ in range(3)]; print('HELD', flush=True); import time; time.sleep(600)"
+    )
     ann = annotator_process(pg_url, "ann", n, extra=grab)
     assert ann.stdout is not None
     assert ann.stdout.readline().strip() == "HELD", ann.stderr.read() if ann.stderr else ""

@@ -434,7 +434,15 @@ class Dataset:
         processes write) pass the answers they store to ``listener``: see store/watch.py."""
         watcher(self._engine, self.name).join(session_id, listener, lease)
 
+    def catch_up(self) -> None:
+        """Read the answers other processes stored since the watcher's last look, now (a
+        session about to ask about a text it has just claimed)."""
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None and found.running:
+            found.poll()
+
     def leave(self, session_id: str) -> None:
+        """The session closed: stop renewing its holds and passing it others' answers."""
         found = self._engine.state.get("watchers", {}).get(self.name)
         if found is not None:
             found.leave(session_id)
@@ -443,7 +451,7 @@ class Dataset:
         """Answers per annotator (None: answers without one). While a session runs on the
         dataset, the watcher's latest count (no query); else one query."""
         found = self._engine.state.get("watchers", {}).get(self.name)
-        if found is not None and found.counts:
+        if found is not None and found.running and found.counts:
             return dict(found.counts)
         return dict(self._engine.annotator_counts(self.name))
 

@@ -608,7 +608,9 @@ class DuckDBEngine:
         annotator: str | None,
         lease: float,
     ) -> Holds:
-        return self._claims().hold(dataset, keys, session_id, annotator, lease)
+        # One process: a hold lasts until its session closes (nothing renews it; a process
+        # that dies takes its holds with it).
+        return self._claims().hold(dataset, keys, session_id, annotator, float("inf"))
 
     def renew(self, session_ids: Iterable[str], lease: float) -> None:
         self._claims().renew(session_ids, lease)

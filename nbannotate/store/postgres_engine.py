@@ -26,6 +26,7 @@ The password of a URL is never shown: :attr:`PostgresEngine.path` is the URL wit
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -91,6 +92,8 @@ CREATE TABLE IF NOT EXISTS {_C} (
 );
 CREATE INDEX IF NOT EXISTS claims_session ON {_C} (session_id);
 """
+_STARTING = ("is starting up", "is shutting down", "in recovery mode")
+_STARTING_WAIT = 10.0  # seconds a connection waits for a server that says it is restarting
 _SCHEMA_LOCK = 0x6E6261  # pg_advisory_xact_lock key: processes creating the schema at once
 _INSERT = (
     f"INSERT INTO {_A} ({', '.join(COLUMNS[1:])}) VALUES ({', '.join(['%s'] * (len(COLUMNS) - 1))})"
@@ -198,10 +201,17 @@ class _Shared:
             kwargs: dict[str, Any] = {"autocommit": True, "application_name": "nbannotate"}
             if "connect_timeout" not in self.url:
                 kwargs["connect_timeout"] = 5
-            try:
-                self.conn = psycopg.connect(self.url, **kwargs)
-            except psycopg.Error as err:
-                raise _connect_error(self.url, err) from None
+            deadline = time.monotonic() + _STARTING_WAIT
+            while True:
+                try:
+                    self.conn = psycopg.connect(self.url, **kwargs)
+                    break
+                except psycopg.Error as err:
+                    # a server restarting says so: wait for it a little rather than fail
+                    starting = any(m in str(err) for m in _STARTING)
+                    if not starting or time.monotonic() > deadline:
+                        raise _connect_error(self.url, err) from None
+                    time.sleep(0.2)
         return self.conn
 
 

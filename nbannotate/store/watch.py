@@ -1,5 +1,6 @@
-"""A dataset's watcher: one background thread per (open store, dataset) in a process that keeps
-what this process knows of the dataset current while sessions run on it.
+"""A dataset's watcher: on a store other processes write (PostgreSQL), one background thread per
+(open store, dataset) in a process that keeps what this process knows of the dataset current
+while sessions run on it.
 
 Every ``interval`` seconds it renews the holds of this process's sessions (so that a hold
 lapses only when its process stops renewing it: the kernel died), refreshes the answers per
@@ -59,14 +60,21 @@ class Watcher:
             if listener is not None:
                 self._listeners[session_id] = listener
             self.lease = lease
-            if self._thread is None:
+            # Only other processes' answers need a thread: within one process the holds are
+            # kept until their session closes, and counts are read when asked for.
+            if self._thread is None and self.engine.shared_by_processes:
                 self._thread = threading.Thread(
                     target=self._run, name=f"nbannotate-watch-{self.dataset}", daemon=True
                 )
                 self._thread.start()
-        self.refresh_counts()
+                self.refresh_counts()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and not self._stop.is_set()
 
     def leave(self, session_id: str) -> None:
+        """The session closed: its holds are no longer renewed, its listener not called."""
         with self._lock:
             self._sessions.discard(session_id)
             self._listeners.pop(session_id, None)
