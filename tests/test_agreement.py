@@ -237,6 +237,26 @@ def test_a_changed_or_undone_answer_counts_as_it_is_now(db_path: Path) -> None:
         assert (now["questions"], now["agreed"]) == (1, 0)
 
 
+def test_a_prodigy_import_with_several_annotators_and_per_span_answers(db_path: Path) -> None:
+    """Prodigy's feed_overlap datasets hold every annotator's answers (``_annotator_id``); a
+    ner.teach export may answer each span of a task on its own."""
+    spans = [span(T3, "Galaxy", "PRODUCT"), span(T3, "Samsung", "ORG")]
+    lines = [
+        {"text": T3, "spans": [{**spans[0], "answer": a0}, {**spans[1], "answer": a1}],
+         "answer": "accept", "_annotator_id": who, "_timestamp": 1_700_000_000}
+        for who, a0, a1 in (("team-alice", "accept", "accept"), ("team-bob", "accept", "reject"))
+    ]  # fmt: skip
+    with Database(db_path) as db:
+        db.dataset("team", create=True).import_jsonl(lines, progress=False)
+        result = nba.agreement("team", db=db)
+        assert not db.closed  # a Database passed in is the caller's: left open
+    assert result.annotators == ("team-alice", "team-bob")
+    got = row(result.binary, label=ALL)
+    assert (got["questions"], got["agreed"]) == (2, 1)  # each span is a question
+    assert row(result.binary, label="PRODUCT")["agreed"] == 1
+    assert row(result.binary, label="ORG")["agreed"] == 0
+
+
 # -- against scikit-learn and statsmodels ---------------------------------------------------
 
 RATERS = ["ann", "ben", "cat", "dan"]
