@@ -395,7 +395,7 @@ def _decisions(
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # DataFrames have no single truth value to compare by
 class Agreement:
     """What ``nba.agreement()`` measured. Every table is a pandas DataFrame; a ``label`` of
     ``"(all)"`` counts every label together.
