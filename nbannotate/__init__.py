@@ -10,6 +10,7 @@
 ``help(nba.teach)``, ``help(nba.Database)``, ``help(session)`` and so on describe every call.
 """
 
+from .agreement import Agreement, agreement
 from .data import example_data
 from .errors import (
     AnswerError,
@@ -34,6 +35,7 @@ from .train import CurveResult, TrainResult, train, train_curve
 __version__ = "0.2.0"
 
 __all__ = [
+    "Agreement",
     "AnswerError",
     "ArgumentError",
     "CurveResult",
@@ -51,6 +53,7 @@ __all__ = [
     "StoreError",
     "TeachSession",
     "TrainingError",
+    "agreement",
     "correct",
     "example_data",
     "manual",

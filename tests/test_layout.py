@@ -30,7 +30,10 @@ LAYERS: list[tuple[str, set[str]]] = [
             "data",
         },
     ),
-    ("stages", {"patterns", "candidates", "examples", "store", "precision", "questions"}),
+    (
+        "stages",
+        {"patterns", "candidates", "examples", "store", "precision", "questions", "agreement"},
+    ),
     ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
     ("sessions", {"base_session", "session", "manual", "recipes"}),
     ("top", {"feed", "widget", "__init__"}),

@@ -35,6 +35,7 @@ PAGES = [
     "docs/manual.md",
     "docs/store.md",
     "docs/training.md",
+    "docs/agreement.md",
 ]
 
 
@@ -151,6 +152,21 @@ def trusting_patterns(task):  # accept pattern matches, reject the rest, as in t
     return "accept" if len(spans) == 1 and spans[0]["source"] == "pattern" else "reject"
 
 
+def capitalised(task):  # a second annotator: accept a span that starts with a capital letter
+    if task["meta"].get("whole") or len(task["spans"]) != 1:
+        return trusting_patterns(task)
+    return "accept" if task["text"][task["spans"][0]["start"]].isupper() else "reject"
+
+
+def annotate_two(alice, bob, n):
+    """alice accepts the pre-highlighting; bob drops its first span on every 4th text."""
+    for i in range(n):
+        task = alice.next_task(timeout=120)
+        alice.answer(task, "accept")
+        task = bob.next_task(timeout=120)
+        bob.answer(task, "accept", spans=task["spans"][1:] if i % 4 == 0 else task["spans"])
+
+
 summary = {"nbannotate": nba.__file__, "blocks": len(blocks)}
 for i, (name, code) in enumerate(blocks):
     if 'output_dir="models/gadgets"' in code:
@@ -166,8 +182,16 @@ for i, (name, code) in enumerate(blocks):
     run(name, code)
     if "session.close()" in code:
         summary["quickstart_rows"] = len(shown[-1])
-    if i > 0 and "nba.teach(" in code:  # the widget's session (the first is driven by code)
+    if i > 0 and "session = nba.teach(" in code:  # the widget's (the first is driven by code)
         annotate(scope["session"], 150, trusting_patterns)
+    if 'annotator="alice"' in code:
+        annotate_two(scope["alice"], scope["bob"], 20)
+    if 'annotator="ben"' in code:
+        annotate(scope["ben"], 60, capitalised)
+    if "nba.agreement(" in code:
+        summary.setdefault("agreement_gold_texts", int(scope["result"].pairs["gold_texts"].sum()))
+        if "decisions" in scope:
+            summary["agreement_questions"] = int(scope["decisions"].pairs["questions"].sum())
     if "gold = nba.manual(" in code:
         annotate(scope["gold"], 30, lambda task: "accept")
         annotate(scope["fix"], 3, lambda task: "accept")
@@ -181,7 +205,7 @@ for i, (name, code) in enumerate(blocks):
         summary["silver_rows"] = len(nba.Database("gadgets.duckdb").dataset("gadgets-silver"))
     if "train_curve(" in code:
         summary["curve"] = type(scope["curve"]).__name__
-for name in ("session", "gold", "fix"):
+for name in ("session", "gold", "fix", "alice", "bob", "ben"):
     scope[name].close()
 nba.store.close_all()
 print("SUMMARY " + json.dumps(summary))
@@ -242,5 +266,8 @@ def test_readme_python_blocks_run_in_order_from_the_installed_wheel(
     assert "PRODUCT" in summary["trained_labels"]
     assert summary["silver_kept"] == summary["silver_rows"] > 0
     assert summary["curve"] == "CurveResult"
+    # Agreement: the 20 texts both annotated; ben and the widget's session share questions.
+    assert summary["agreement_gold_texts"] == 20
+    assert summary["agreement_questions"] > 0
     assert (work / "gadgets.jsonl").is_file() and (work / "models" / "gadgets").is_dir()
     assert (work / "models" / "gadgets-silver" / "config.cfg").is_file()
