@@ -100,6 +100,9 @@ class BaseSession:
         # settle one for them.
         self.overlap = overlap
         self._scope = (annotator or "") if overlap else ""
+        # The watcher first (on a shared store, what is committed after it starts reaches the
+        # index through it), then the index.
+        dataset.join(self.session_id, None, lease)
         self._index = dataset.answer_index(annotator if overlap else None)
         # Without overlap, each text goes to one session at a time (store/claims.py): always
         # on a store several processes write, and between named annotators in one process.

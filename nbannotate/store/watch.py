@@ -11,7 +11,9 @@ models learn from everyone's answers). Nothing here runs on a key press.
 
 Ids increase in the order rows were inserted, not committed: a row committed late can have a
 smaller id than one already seen. So rows are looked up from a watermark that trails the newest
-id by ``GRACE`` seconds, skipping the ids seen already. Deletes and changes made by other
+id by ``GRACE`` seconds, skipping the ids seen already; and a watcher is made before its
+session reads the answer index, starting ``WINDOW`` ids back (an answer both read counts
+twice in the index, which only ever asks whether there is one). Deletes and changes made by other
 processes (their undo) are not followed: a question another annotator answered and then undid
 stays answered here until this process opens the dataset again (that annotator's session asks
 it again itself).
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 GRACE = 10.0  # seconds: a transaction committing later than this after its insert is missed
+WINDOW = 2000  # ids below the newest at the start that are looked at again
 Listener = Callable[[list[dict[str, Any]]], None]
 
 
@@ -48,7 +51,13 @@ class Watcher:
         self._sessions: set[str] = set()
         self._listeners: dict[str, Listener] = {}
         self._seen: dict[int, float] = {}  # id -> when first seen (or written)
-        self._low = engine.max_id(dataset) if engine.shared_by_processes else 0
+        # Rows committed after the answer indexes were read may have ids below the newest
+        # one now: the last WINDOW ids are looked at again (those present now are known).
+        self._low = 0
+        if engine.shared_by_processes:
+            self._low = max(0, engine.max_id(dataset) - WINDOW)
+            now = time.monotonic()
+            self._seen = {r[0]: now for r in engine.answers_since(dataset, self._low)}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._renewed = 0.0
