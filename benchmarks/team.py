@@ -15,7 +15,7 @@ texts left unanswered (stuck behind a dead hold) at the end, and ``answer()`` p5
 the same run. Then the same with
 ``overlap=True`` on ``--overlap-texts`` texts: every annotator answers every text once.
 
-    python benchmarks/team.py [--results DIR]
+    python benchmarks/team.py [--quick] [--results DIR]
 
 Needs PostgreSQL's server programs (scripts/setup.sh installs them); the cluster is a
 throwaway one (tests/pg_cluster.py). Exit status 1 when a check fails.
@@ -208,7 +208,11 @@ def main() -> int:
     ap.add_argument("--lease", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--quick", action="store_true", help="3 annotators x 30, one kill")
     args = ap.parse_args()
+    if args.quick:
+        args.annotators, args.per_annotator, args.kills = 3, 30, 1
+        args.overlap_texts, args.lease = 10, 3.0
     args.texts = args.texts or args.annotators * args.per_annotator
     out: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory() as tmp, pg_cluster.cluster() as server:
@@ -226,7 +230,9 @@ def main() -> int:
         out["overlap"] = run_team(server, args, True, work)
         print("overlap=True", out["overlap"], flush=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "team.json").write_text(json.dumps(out, indent=2, default=str))
+    (args.results / ("team_quick.json" if args.quick else "team.json")).write_text(
+        json.dumps(out, indent=2, default=str)
+    )
     ok = (
         all(
             out[k]["lost"] == 0
