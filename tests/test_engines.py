@@ -59,6 +59,10 @@ def test_manual_correct_silver_train_and_train_curve(store_address, model_dir, t
     texts = gadget_texts(40, seed=12)
     one = {"split_sentences": False}  # one task per text
     m = nba.manual("gold", texts[:24], labels=LABELS, db=store_address, annotator="ann", **one)
+    first = m.next_task()
+    m.answer(first, "accept", spans=[])
+    undone = m.undo()  # the text is asked again first, and may be answered again
+    assert undone is not None and undone["_input_hash"] == first["_input_hash"]
     while (task := m.next_task(timeout=60)) is not None:
         m.answer(task, "accept", spans=gold(task["text"]))
     m.close()
