@@ -4,7 +4,7 @@
 
 /** @typedef {"accept" | "reject" | "ignore"} Answer */
 /** @typedef {"loading" | "ready" | "done" | "error" | "closed"} Status */
-/** @typedef {"teach" | "manual"} Mode */
+/** @typedef {"teach" | "manual" | "review"} Mode */
 /** @typedef {"ner" | "ner_manual"} ViewId */
 
 /**
@@ -30,6 +30,19 @@
  * @property {Record<string, unknown>} [meta] score, whole, completion, model_version, the user's own keys...
  * @property {[number, number][]} [tokens] manual tasks: [start, end] of every token
  * @property {string[]} [labels] manual tasks: the label choices
+ * @property {Version[]} [versions] review tasks: the annotators' versions, most annotators first
+ */
+
+/**
+ * One version of a review task's text (numbered 1, 2, ...: the keys that load it).
+ * @typedef {object} Version
+ * @property {number} n
+ * @property {"complete" | "binary" | "rejected"} kind
+ * @property {string[]} annotators
+ * @property {string[]} [datasets]
+ * @property {string} [when]
+ * @property {Span[]} spans the complete analysis, or the accepted spans (token offsets included)
+ * @property {Span[]} [rejected] spans rejected in binary answers
  */
 
 /**
@@ -46,6 +59,7 @@
  * @property {number | null} [score]
  * @property {string | null} [source]
  * @property {boolean} [pending] answered here, not acknowledged yet
+ * @property {number | string | null} [review] review rows: the version chosen, or "edited"
  */
 
 /**
@@ -75,6 +89,7 @@
  * @property {Object<string, number>} [annotators] the dataset's answers per annotator ("": none)
  * @property {number} [held_by_others] texts waiting while another annotator's session holds them
  * @property {string | null} [store_error] the store's last failure (the server away), or null
+ * @property {Record<string, number>} [review] a review session's counts of texts
  */
 
 /**

@@ -9,12 +9,14 @@
 // state.js for how the two are reconciled).
 //
 // Two views, chosen per task by its view_id: "ner" (teach: one candidate span, accept or reject)
-// and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js).
+// and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js). A review
+// task is a manual one with the annotators' versions above the text (review.js): 1..9 load one.
 
 import { createCard } from "./card.js";
 import { createConnection } from "./connection.js";
 import { h } from "./dom.js";
 import { createKeys, SUPPRESS } from "./keys.js";
+import { isReview } from "./review.js";
 import { isManual, wireSpans } from "./manual.js";
 import { createSidePanel } from "./side-panel.js";
 import { derive } from "./state.js";
@@ -52,8 +54,10 @@ export function createView({ model, el }) {
     renderFocus();
   });
   const labels = () => model.get("labels") || [];
-  const manualMode = () => model.get("mode") === "manual";
+  const reviewMode = () => model.get("mode") === "review";
+  const manualMode = () => model.get("mode") === "manual" || reviewMode();
   const onManual = () => isManual(current && current.task);
+  const onReview = () => isReview(current && current.task);
 
   // ---- skeleton -------------------------------------------------------------------------------
   const root = h(doc, "div", "nba-root");
@@ -61,7 +65,9 @@ export function createView({ model, el }) {
   // Lumino reads the attribute when it handles a keydown; onAnyKeyDown sets it per key, before.
   root.setAttribute(SUPPRESS, "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", manualMode()
+  root.setAttribute("aria-label", reviewMode()
+    ? "Review: 1-9 load a version, drag or shift+arrows select, shift+1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
+    : manualMode()
     ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
     : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
@@ -69,7 +75,7 @@ export function createView({ model, el }) {
   const title = h(doc, "span", "nba-title");
   const hint = h(doc, "span", "nba-focus-hint");
   header.append(title, hint);
-  const card = createCard({ doc, labels });
+  const card = createCard({ doc, labels, review: reviewMode });
   const editor = card.editor;
   const buttons = createButtons(doc);
   const alerts = createAlerts(doc);
@@ -163,7 +169,7 @@ export function createView({ model, el }) {
       : root.contains(/** @type {Document | ShadowRoot} */ (root.getRootNode()).activeElement || null);
     const off = conn.off;
     root.classList.toggle("nba-focused", focused && !off); // off: no "keys active" border
-    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode() });
+    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode(), review: reviewMode() });
   }
 
   // ---- actions --------------------------------------------------------------------------------
@@ -191,7 +197,15 @@ export function createView({ model, el }) {
     return true;
   }
 
-  const keys = createKeys({ root, win, off: () => conn.off, manual: onManual, editor, answer, undo });
+  /** @param {number} n */
+  function pick(n) {
+    if (!current || !current.task) return false;
+    return card.pick(n);
+  }
+
+  const keys = createKeys({
+    root, win, off: () => conn.off, manual: onManual, review: onReview, pick, editor, answer, undo,
+  });
 
   /** @param {MouseEvent} event */
   function onClick(event) {
@@ -202,6 +216,7 @@ export function createView({ model, el }) {
       const { answer: choice, toggle, label, action } = btn.dataset;
       if (li) send({ type: "change", task_hash: String(li.dataset.taskHash), answer: /** @type {Answer} */ (choice) });
       else if (toggle === "details") card.toggleDetails();
+      else if (btn.dataset.version !== undefined) { if (!conn.off) pick(Number(btn.dataset.version)); }
       // a label button; off: its buttons are disabled too
       else if (label !== undefined) { if (!conn.off) editor.chooseLabel(label); }
       else if (action === "undo") undo();

@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"patterns", "candidates", "examples", "store", "precision", "questions", "agreement"},
     ),
     ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
-    ("sessions", {"base_session", "session", "manual", "recipes"}),
+    ("sessions", {"base_session", "session", "manual", "recipes", "review"}),
     ("top", {"feed", "widget", "__init__"}),
 ]
 # A session hands its display to its view (``_repr_mimebundle_``), as a model hands itself to
