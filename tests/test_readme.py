@@ -181,11 +181,11 @@ for i, (name, code) in enumerate(blocks):
     for slow, quick in SPEEDUPS:
         code = code.replace(slow, quick)
     run(name, code)
-    if "session.close()" in code:
+    if "session.close()" in code and "quickstart_rows" not in summary:  # not Teams' block
         summary["quickstart_rows"] = len(shown[-1])
     if i > 0 and "session = nba.teach(" in code:  # the widget's (the first is driven by code)
         annotate(scope["session"], 150, trusting_patterns)
-    if 'annotator="alice"' in code:
+    if "alice = nba.manual(" in code:  # not Teams' block, which names alice too
         annotate_two(scope["alice"], scope["bob"], 20)
     if 'annotator="ben"' in code:
         annotate(scope["ben"], 60, capitalised)

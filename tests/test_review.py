@@ -414,3 +414,29 @@ def test_train_data_prefers_the_reviewed_version_over_raw_datasets(two):
     assert by_text[IPHONE].gold == [(12, 18, "PRODUCT"), (24, 29, "ORG")]
     assert by_text[WATCH].gold == [(3, 14, "PRODUCT")]
     assert prepared.stats["gold_train_texts"] + len(prepared.eval_items) == 4
+
+
+def test_review_works_the_same_on_each_store(store_address):
+    """DuckDB file or PostgreSQL database: versions, a pick, the agreed texts stored at once,
+    and a second run that resumes."""
+    db = nba.Database(store_address)
+    annotate(db, "ner_alice", "alice", [(gold(IPHONE, [(12, 18, "PRODUCT")]), "accept")])
+    annotate(db, "ner_alice", "alice", [(gold(PLAIN, []), "accept")])
+    annotate(db, "ner_bob", "bob", [(gold(IPHONE, [(24, 29, "ORG")]), "accept")])
+    annotate(db, "ner_bob", "bob", [(gold(PLAIN, []), "accept")])
+    db.close()
+    s = nba.review(["ner_alice", "ner_bob"], "reviewed", db=store_address, auto_accept_agreed=True)
+    task = s.next_task()
+    assert [v["annotators"] for v in task["versions"]] == [["alice"], ["bob"]]
+    assert s.pick(task, 2)["meta"]["review"]["chosen"] == 2
+    assert s.next_task() is None
+    s.close()
+    again = nba.review(["ner_alice", "ner_bob"], "reviewed", db=store_address)
+    assert again.summary["already_reviewed"] == 2 and again.next_task() is None
+    again.close()
+    with nba.Database(store_address) as db:
+        rows = db.dataset("reviewed").answers()
+    assert sorted((r["text"], keys(r["spans"])) for r in rows) == [
+        (IPHONE, [(24, 29, "ORG")]),
+        (PLAIN, []),
+    ]
