@@ -340,6 +340,9 @@ class TeachSession(BaseSession):
                 self._scoring.discard(ih)
                 if not offer:  # the text's completion question may have waited for this
                     self._apply(self._questions.rescored(ih, scored, self._questions_out))
+                idle = not offer and not self._questions_out(ih)
+            if idle and version == self._version:  # nothing to ask about it (this model)
+                self._finish(ih)
         return True
 
     def _weights(self) -> tuple[int, Weights]:
@@ -471,10 +474,14 @@ class TeachSession(BaseSession):
         with self._cond:  # a gold accept settles its text's other questions
             self._apply(self._questions.answered(stored, answer, self._offered))
         self._record(stored)
+        ih = stored["_input_hash"]
         with self._cond:  # its text's completion question may be due; overlaps are settled
             self._apply(
                 self._questions.recorded(stored, answer, self._offered, self._questions_out)
             )
+            finished = not self._questions_out(ih)
+        if finished:  # nothing more to ask about its text: others need not wait for it
+            self._finish(ih)
         self.updater.submit(stored)
         return stored
 
