@@ -208,6 +208,15 @@ def test_store_speed_quick_reports_rows_per_second(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_duckdb_sharing_quick_reads_while_another_process_writes(tmp_path: Path) -> None:
+    out = _ok(run("duckdb_sharing.py", "--quick", "--results", str(tmp_path)))
+    assert "add_paced (released)" in out and "sharing: reads" in out
+    res = json.loads((tmp_path / "duckdb_sharing.json").read_text())["results"]
+    assert res["sharing"]["refused"] is None and res["sharing"]["reads"]["n"] == 3
+    assert res["sharing"]["writer_error"] is None
+
+
+@pytest.mark.slow
 def test_train_variants_quick_trains_every_variant_on_saved_answers(
     shared_data: Path, tmp_path: Path
 ) -> None:

@@ -138,17 +138,22 @@ def test_close_all_releases_every_handle(tmp_path):
         assert b.datasets() == []
 
 
-def test_file_held_by_another_process_raises_locked_error(tmp_path):
+def test_file_held_by_another_process_raises_locked_error(tmp_path, monkeypatch):
+    """A process that keeps the file (here a plain duckdb.connect) for longer than the bounded
+    wait: DatabaseLockedError naming the file, the holder and what to do."""
+    from nbannotate.store import duckdb_engine
+
     path = tmp_path / "held.duckdb"
+    with Database(path) as d:
+        d.dataset("d", create=True)
     holder = run_py(f"""
-        import sys
-        from nbannotate.store import Database
-        db = Database({str(path)!r})
-        db.dataset("d", create=True)
+        import sys, duckdb
+        c = duckdb.connect({str(path)!r})
         print("ready", flush=True)
         sys.stdin.readline()
-        db.close()
+        c.close()
     """)
+    monkeypatch.setattr(duckdb_engine, "LOCK_WAIT", 0.5)  # the holder keeps it: no need to wait
     try:
         assert holder.stdout.readline().strip() == "ready", holder.stderr.read()
         with pytest.raises(DatabaseLockedError) as err:
@@ -157,6 +162,7 @@ def test_file_held_by_another_process_raises_locked_error(tmp_path):
         assert str(path) in msg
         assert "another process" in msg and f"PID {holder.pid}" in msg
         assert "kernel" in msg and "different file" in msg
+        assert 'db="postgresql://' in msg
     finally:
         holder.communicate("\n", timeout=60)
     with Database(path) as d:  # free again once the other process let go
@@ -172,23 +178,24 @@ def _counts_from_another_process(path: Path) -> str:
     return out.strip() or err.strip().splitlines()[-1]
 
 
-def test_a_database_dropped_without_close_releases_the_file(tmp_path):
+def test_an_open_database_does_not_keep_the_file_from_other_processes(tmp_path):
     """The README's one-liner, Database(path).dataset(name).to_pandas(), leaves no handle to
-    close: once the handle is gone, another process can open the file."""
+    close, and a handle kept open does not hold the file either: another process reads it."""
     path = tmp_path / "x.duckdb"
     with Database(path) as db:
         db.dataset("t", create=True).add(make_task("A text .", [], []), answer="accept")
     kept = Database(path)
     assert len(Database(path).dataset("t").to_pandas()) == 1
-    assert "DatabaseLockedError" in _counts_from_another_process(path)  # `kept` holds it
+    assert _counts_from_another_process(path) == "1"  # while `kept` is open
+    kept.dataset("t").add(make_task("Another text .", [], []), answer="accept")
+    assert _counts_from_another_process(path) == "2"
     del kept
-    assert _counts_from_another_process(path) == "1"
-    assert len(Database(path).dataset("t")) == 1  # and it opens again here
+    assert len(Database(path).dataset("t")) == 2  # and it opens again here
 
 
-def test_closing_a_session_releases_the_file_it_opened(tmp_path):
-    """A kernel that is done annotating lets another process (a training job, a second
-    notebook) open the database: session.close(), or a with block, releases the file."""
+def test_an_open_session_does_not_keep_the_file_from_other_processes(tmp_path):
+    """A kernel annotating lets another process (a training job, a second notebook) read the
+    database meanwhile, whether the session opened it or was given a Database."""
     import nbannotate as nba
 
     path = tmp_path / "x.duckdb"
@@ -196,19 +203,19 @@ def test_closing_a_session_releases_the_file_it_opened(tmp_path):
         "t", ["I bought an iPhone ."], "blank:en", ["PRODUCT"], db=path, split_sentences=False
     ) as s:
         s.answer(s.next_task(timeout=30), "accept")
-        assert "DatabaseLockedError" in _counts_from_another_process(path)
+        assert _counts_from_another_process(path) == "1"
     assert _counts_from_another_process(path) == "1"
     m = nba.manual("t", ["My Pixel broke ."], labels=["PRODUCT"], db=path)
     m.answer(m.next_task(timeout=30), "accept")
-    m.close()
     assert _counts_from_another_process(path) == "2"
+    m.close()
     # a Database passed in belongs to the caller: closing the session leaves it open
     db = Database(path)
     s = nba.teach("t", ["Her Kindle fell ."], "blank:en", ["PRODUCT"], db=db, split_sentences=False)
     s.close()
     assert db.dataset("t").counts()["total"] == 2
-    db.close()
     assert _counts_from_another_process(path) == "2"
+    db.close()
 
 
 def test_silver_releases_the_file_it_opened(tmp_path):

@@ -14,9 +14,11 @@ Two kinds of rows, both about one dataset:
   (``"text"``). ``scope`` is ``""`` for the shared pool (``overlap=False``) and the
   annotator's name with ``overlap=True``: then each annotator answers each question once.
 
-:class:`ClaimBook` keeps holds in memory, for an engine that only one process writes (DuckDB:
-there the answer index, checked under the file's lock, already makes answers unique, so marks
-are not kept); the PostgreSQL engine keeps both in a table, so that every process sees them.
+:class:`ClaimBook` keeps holds in memory, for an engine whose processes take turns on the store
+(DuckDB: there the answer index, checked while the file is held and brought up to date with
+other processes' answers, already makes answers unique, so marks are not kept; holds are seen
+by this process's sessions only); the PostgreSQL engine keeps both in a table, so that every
+process sees them.
 """
 
 from __future__ import annotations

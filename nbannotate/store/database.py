@@ -95,10 +95,11 @@ class Database:
     ``pip install "nbannotate[postgres]"``; several processes and machines may use it at once).
     It defaults to ``$NBANNOTATE_DB`` if set, else ``./nbannotate.duckdb`` in the current
     directory; missing parent directories of a file are created. Handles on the same file or
-    URL share one connection in this process. Raises DatabaseLockedError when another process
-    holds the file, StoreError when the path is a directory or not a DuckDB database, or the
-    server cannot be reached or refuses the user. ``path`` (and every message) shows a URL
-    without its password.
+    URL share one connection in this process, which holds a file only while it works, so
+    notebooks in other processes can use it too. Raises DatabaseLockedError when another
+    process holds the file past a bounded wait, StoreError when the path is a directory or not
+    a DuckDB database, or the server cannot be reached or refuses the user. ``path`` (and every
+    message) shows a URL without its password.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -275,9 +276,10 @@ class Dataset:
         ``once="task"`` refuses (AlreadyAnsweredError, nothing stored) a task whose task hash
         the dataset holds already, ``once="text"`` a complete (gold) answer of a text that has
         one; with ``per_annotator`` only this annotator's answers count. Checked and stored
-        under the store's lock and, on a store that several processes write, by a mark set in
-        the same transaction as the row (store/claims.py), so of two sessions answering the
-        same question at once exactly one succeeds, in this process or any other.
+        under the store's lock (on a DuckDB file it holds the file, and the index has the
+        answers other processes stored) and, on a store that several processes write at once,
+        by a mark set in the same transaction as the row (store/claims.py), so of two sessions
+        answering the same question at once exactly one succeeds, in this process or any other.
         """
         stored, row = prepare(task, self.name, answer, annotator, session_id, keep_stamps=False)
         k = key(row)

@@ -2,13 +2,27 @@
 
 The only module that imports duckdb; it implements :class:`~nbannotate.store.engine.Engine`.
 
-Connections: DuckDB lets one process open a database file for writing. Within a process, every
-``Database`` on the same resolved file shares one connection (a module-level registry, counted by
-reference; the file is released when the last handle is closed). A file held by another process
-(another kernel or notebook) raises :class:`~nbannotate.errors.DatabaseLockedError`; a damaged
-one a :class:`~nbannotate.errors.StoreError` saying so, never "locked". Missing parent
-directories of a new database file are created. Each file has one re-entrant lock around its
-connection, so the kernel thread can write while a background thread reads.
+Connections: DuckDB lets one process at a time open a database file. So that several notebooks
+(kernels, processes) on one machine can use the same file, this process holds it only while it
+works: an operation attaches the file to this process's DuckDB connection (waiting up to
+``LOCK_WAIT`` seconds, polling, while another process holds it), and the file is detached (and
+checkpointed) once no operation has used it for ``LINGER`` seconds, on a background thread. A
+process that keeps the file busy for ``_MAX_BUSY`` seconds lets go of it for ``_COURTESY``
+seconds, so that a waiting process gets its turn. Within a process, every ``Database`` on the
+same resolved file shares one connection (a module-level registry, counted by reference). A file
+another process holds for longer than ``LOCK_WAIT`` raises
+:class:`~nbannotate.errors.DatabaseLockedError`; a damaged one a
+:class:`~nbannotate.errors.StoreError` saying so, never "locked". Missing parent directories of
+a new database file are created. Each file has one re-entrant lock around its connection, so
+the kernel thread can write while a background thread reads; a block that holds the lock holds
+the file, so what it reads and writes is one consistent step even across processes.
+
+The answer indexes (:class:`~nbannotate.store.index.AnswerIndex`) stay exact while other
+processes write: whenever this process attaches the file again, it adds the answers stored
+meanwhile (``id`` above the highest this process had seen; ids come from a sequence, so they
+only grow) to the loaded indexes. Answers another process deleted or changed meanwhile (undo,
+change_answer, drop_dataset) are not seen: the index then over-counts, so a session may skip or
+refuse a question as answered, never ask one twice.
 
 Schema (created on first use)::
 
@@ -26,8 +40,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -114,71 +129,232 @@ _BULK_TYPES = {
 # -- connection registry ---------------------------------------------------------------------
 
 
+_ALIAS = "nba_store"  # the catalog a database file is attached as
+
+#: Seconds an operation waits for a file that another process holds, then DatabaseLockedError.
+LOCK_WAIT = 12.0
+#: Seconds without an operation after which this process releases the file.
+LINGER = 0.1
+# A process that kept the file busy this long without letting go for _COURTESY seconds lets go
+# for that long before taking it again: a process waiting for the file then gets its turn (its
+# polls, at most _POLL[1] apart, are more frequent than that).
+_MAX_BUSY = 0.5
+_COURTESY = 0.05
+_POLL = (0.002, 0.02)  # the first and the longest pause between attempts on a held file
+
+
 class _Shared:
     """One DuckDB connection and its lock, shared by every Database on the same file, and
-    the answer indexes of its datasets (loaded on first use)."""
+    the answer indexes of its datasets (loaded on first use). The file is attached to the
+    connection only while operations use it (see the module docstring)."""
 
     def __init__(self, key: str | None, conn: duckdb.DuckDBPyConnection) -> None:
-        self.key = key
+        self.key = key  # the file's resolved path; None for ":memory:" (always attached)
         self.conn = conn
         self.lock = threading.RLock()
         self.refs = 0
         self.indexes: dict[tuple[str, str | None], AnswerIndex] = {}
         self.state: dict[str, Any] = {}
-        self.claims = ClaimBook()  # only this process writes the file: claims live here
+        self.claims = ClaimBook()  # holds live in this process (a team shares PostgreSQL)
         self.checked = False  # schema made or checked, file read once (see _init_schema)
         self.old_schema = False  # a file without spans/meta columns that could not be upgraded
+        self.attached = key is None
+        self.catalog = "memory" if key is None else _ALIAS
+        self.depth = 0  # nesting of hold() in the thread holding the lock
+        self.pins = 0  # streams reading the attached file through cursors of their own
+        self.seen: int | None = None  # the highest answer id the indexes reflect
+        self.idle_since = 0.0
+        self.busy_since = 0.0
+        self.detached_at: float | None = None
+        self.wake = threading.Condition(self.lock)
+        self.releaser: threading.Thread | None = None
+
+    @contextmanager
+    def hold(self, closed: Callable[[], StoreError]) -> Iterator[None]:
+        """The lock, with the file attached until the outermost hold ends (re-checked:
+        closing takes the lock too); raises ``closed()`` once the store is closed."""
+        with self.lock:
+            if self.refs <= 0:
+                raise closed()
+            if not self.attached:
+                self._attach()
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0:
+                    self.idle()
+
+    def idle(self) -> None:
+        """No operation uses the file (lock held): release it now when this process kept it
+        busy too long, else after LINGER seconds."""
+        if self.key is None or not self.attached or self.pins:
+            return
+        now = time.monotonic()
+        if now - self.busy_since >= _MAX_BUSY:
+            self._detach()
+            return
+        self.idle_since = now
+        if self.releaser is None:
+            # Not a daemon: a process that ends lets it release (and checkpoint) the file
+            # first, never stops it inside DuckDB. It ends once the file is released.
+            self.releaser = threading.Thread(
+                target=self._release_when_idle, name="nbannotate-store-release"
+            )
+            self.releaser.start()
+
+    def _release_when_idle(self) -> None:
+        with self.wake:
+            try:
+                while self.refs > 0 and self.attached and not self.pins:
+                    left = self.idle_since + LINGER - time.monotonic()
+                    if left > 0:
+                        self.wake.wait(left)
+                        continue
+                    self._detach()
+                    if self.attached:  # could not: the next operation's end tries again
+                        break
+            finally:
+                self.releaser = None
+
+    def _attach(self) -> None:
+        """Attach the file (lock held), waiting while another process holds it; then add the
+        answers other processes stored meanwhile to the loaded indexes."""
+        assert self.key is not None
+        path = self.key
+        now = time.monotonic()
+        if self.detached_at is not None and now - self.detached_at < _COURTESY:
+            if now - self.busy_since >= _MAX_BUSY:
+                time.sleep(_COURTESY - (now - self.detached_at))
+                self.busy_since = time.monotonic()
+        else:
+            self.busy_since = now
+        deadline = time.monotonic() + LOCK_WAIT
+        pause = _POLL[0]
+        while True:
+            _check_is_duckdb(path)
+            try:
+                self.conn.execute(f"ATTACH {_sql_string(path)} AS {_ALIAS}")
+                break
+            except duckdb.Error as e:
+                holder = _lock_holder(e)
+                if holder is None:
+                    raise _open_error(path, e) from None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _locked_error(path, holder) from None
+                time.sleep(min(pause, left))
+                pause = min(2 * pause, _POLL[1])
+        self.attached = True
+        try:
+            self.conn.execute(f"USE {_ALIAS}")
+            if self.checked:
+                self._catch_up()
+        except BaseException:
+            self._detach(note_seen=False)  # the answers not caught up are read next time
+            raise
+
+    def _catch_up(self) -> None:
+        """Add the answers stored since this process last held the file to the loaded
+        indexes (``seen`` is the highest id when it let go: see _detach)."""
+        if self.seen is None or not self.indexes:
+            return
+        rows = self.conn.execute(
+            "SELECT dataset, annotator, task_hash, input_hash, kind, answer, span_start, "
+            "span_end, view_id FROM answers WHERE id > ? AND list_contains(?, dataset) "
+            "ORDER BY id",
+            [self.seen, sorted({dataset for dataset, _ in self.indexes})],
+        ).fetchall()
+        for (dataset, who), index in self.indexes.items():  # as Database._count_written
+            index.add(r[2:] for r in rows if r[0] == dataset and (who is None or r[1] == who))
+
+    def _detach(self, note_seen: bool = True) -> None:
+        """Release the file (lock held); DuckDB checkpoints it. Left attached on an error."""
+        if self.key is None or not self.attached:
+            return
+        try:
+            if note_seen and self.checked:
+                row = self.conn.execute("SELECT max(id) FROM answers").fetchone()
+                self.seen = int(row[0]) if row and row[0] is not None else 0
+            self.conn.execute("USE memory")
+            try:
+                self.conn.execute(f"DETACH {_ALIAS}")
+            except duckdb.Error:
+                self.conn.execute(f"USE {_ALIAS}")
+                raise
+        except duckdb.Error:
+            return
+        self.attached = False
+        self.detached_at = time.monotonic()
+
+    def shut(self) -> None:
+        """Release the file and close the connection (lock held)."""
+        self._detach()
+        self.conn.close()
+        self.wake.notify_all()
 
 
 _REGISTRY: dict[str, _Shared] = {}
 _REGISTRY_LOCK = threading.RLock()  # re-entered by a finalizer, see DuckDBEngine.__init__
 
 
-def _connect(path: str) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB file, turning DuckDB's errors into ones that say what to do."""
-    if path != MEMORY:
-        _check_is_duckdb(path)
-    try:
-        return duckdb.connect(path)
-    except duckdb.Error as e:
-        msg = str(e)
-        low = msg.lower()
-        # Only DuckDB's file-lock messages: a damaged file's "... in block at location 8192"
-        # contains "lock" too.
-        if "could not set lock" in low or "conflicting lock" in low:
-            pid = re.search(r"PID (\d+)", msg)
-            holder = f" (PID {pid.group(1)})" if pid else ""
-            raise DatabaseLockedError(
-                f"The database file {path!r} is held by another process{holder}, e.g. another "
-                "Jupyter kernel or notebook with an open nbannotate session. DuckDB lets only one "
-                "process use a database file. Close it there (session.close() for each session "
-                "and db.close() for each Database opened on it, or shut down that kernel), or "
-                "use a different file: Database('other.duckdb')."
-            ) from None
-        if "not a valid duckdb database" in low:
-            raise StoreError(
-                f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
-                "Database('nbannotate.duckdb'), or move that file away."
-            ) from None
-        if "permission denied" in low:
-            if not os.path.exists(path):  # a new database: the folder refuses the new file
-                folder = os.path.dirname(os.path.abspath(path))
-                raise StoreError(
-                    f"Cannot create the database file {path!r}: permission denied in its folder "
-                    f"{folder!r}. Make that folder writable, or use a database in a writable "
-                    "folder, e.g. db='~/answers.duckdb'."
-                ) from None
-            raise StoreError(
-                f"The database file {path!r} cannot be opened: permission denied. Fix its "
-                "permissions (it must be readable and writable) or use another path."
-            ) from None
-        if "corrupt" in low or "checksum" in low or "could not read" in low:
-            first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
-            raise StoreError(
-                f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
-                f"cut short?): {first}. Use an intact copy of it, or another path."
-            ) from None
-        raise StoreError(f"Cannot open the database file {path!r}: {msg}") from None
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _lock_holder(err: duckdb.Error) -> str | None:
+    """For DuckDB's file-lock error, who holds the file (" (PID n)" or ""); else None. Only
+    the lock messages: a damaged file's "... in block at location 8192" has "lock" in it."""
+    msg = str(err)
+    low = msg.lower()
+    if "could not set lock" not in low and "conflicting lock" not in low:
+        return None
+    pid = re.search(r"PID (\d+)", msg)
+    return f" (PID {pid.group(1)})" if pid else ""
+
+
+def _locked_error(path: str, holder: str) -> DatabaseLockedError:
+    return DatabaseLockedError(
+        f"The database file {path!r} is held by another process{holder}, and it did not let go "
+        f"within {LOCK_WAIT:g} s. nbannotate holds a DuckDB file only while it reads or writes "
+        "it, so several notebooks can share one; this holder kept it: a long import or export "
+        "in another Jupyter kernel or notebook, or another program with the file open (a "
+        "duckdb.connect() in a notebook, the DuckDB CLI). Try again once it is done, close it "
+        "there (or shut down that kernel), or use a different file: "
+        "Database('other.duckdb'). For several annotators or notebooks writing at once, use "
+        'PostgreSQL: db="postgresql://user@host/dbname".'
+    )
+
+
+def _open_error(path: str, e: duckdb.Error) -> StoreError:
+    """DuckDB's error on opening a file (not the lock), as one that says what to do."""
+    msg = str(e)
+    low = msg.lower()
+    if "not a valid duckdb database" in low:
+        return StoreError(
+            f"The file {path!r} exists but is not a DuckDB database. Pass another path, e.g. "
+            "Database('nbannotate.duckdb'), or move that file away."
+        )
+    if "permission denied" in low:
+        if not os.path.exists(path):  # a new database: the folder refuses the new file
+            folder = os.path.dirname(os.path.abspath(path))
+            return StoreError(
+                f"Cannot create the database file {path!r}: permission denied in its folder "
+                f"{folder!r}. Make that folder writable, or use a database in a writable "
+                "folder, e.g. db='~/answers.duckdb'."
+            )
+        return StoreError(
+            f"The database file {path!r} cannot be opened: permission denied. Fix its "
+            "permissions (it must be readable and writable) or use another path."
+        )
+    if "corrupt" in low or "checksum" in low or "could not read" in low:
+        first = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+        return StoreError(
+            f"The database file {path!r} cannot be read: it looks damaged (a copy or sync "
+            f"cut short?): {first}. Use an intact copy of it, or another path."
+        )
+    return StoreError(f"Cannot open the database file {path!r}: {msg}")
 
 
 def _store_error(path: str, err: duckdb.Error) -> StoreError:
@@ -214,7 +390,7 @@ def _check_is_duckdb(path: str) -> None:
     except FileNotFoundError:
         return  # a new database
     except OSError:
-        return  # unreadable: duckdb.connect says why, in words _connect turns into advice
+        return  # unreadable: DuckDB says why, in words _open_error turns into advice
     if head and head[8:12] != b"DUCK":
         raise StoreError(
             f"The file {path!r} exists but is not a DuckDB database (is it a data file, e.g. "
@@ -225,12 +401,18 @@ def _check_is_duckdb(path: str) -> None:
 
 def _acquire(path: str) -> _Shared:
     if path == MEMORY:
-        shared = _Shared(None, _connect(MEMORY))
+        shared = _Shared(None, duckdb.connect(MEMORY))
         shared.refs = 1
         return shared
     with _REGISTRY_LOCK:
         found = _REGISTRY.get(path)
-        shared = found if found is not None else _Shared(path, _connect(path))
+        # An in-memory connection the file is attached to while in use (see _Shared.hold):
+        # attaching is much cheaper than connecting. Spills go beside the file, as they would.
+        shared = (
+            found
+            if found is not None
+            else _Shared(path, duckdb.connect(MEMORY, config={"temp_directory": path + ".tmp"}))
+        )
         if found is None:
             _REGISTRY[path] = shared
         shared.refs += 1
@@ -247,7 +429,7 @@ def _release(shared: _Shared) -> None:
         if shared.key is not None:
             _REGISTRY.pop(shared.key, None)
     with shared.lock:
-        shared.conn.close()
+        shared.shut()
 
 
 def close_all() -> None:
@@ -261,7 +443,7 @@ def close_all() -> None:
     for shared in items:
         with shared.lock:
             shared.refs = 0
-            shared.conn.close()
+            shared.shut()
 
 
 def _resolve(path: str) -> str:
@@ -298,7 +480,7 @@ class DuckDBEngine:
         self.indexes: dict[tuple[str, str | None], AnswerIndex] = self._shared.indexes
         self.state: dict[str, Any] = self._shared.state
         # A handle garbage-collected unclosed (Database(path).dataset(name).to_pandas() in a
-        # cell) releases its hold on the file, so other processes can open it. The collection
+        # cell) releases its share of the connection (closed with the last one). The collection
         # may run inside this module with the registry lock held by this thread, hence an
         # RLock; the connection closes only when no other handle holds it, never under a user.
         self._finalizer = weakref.finalize(self, _release, self._shared)
@@ -333,13 +515,11 @@ class DuckDBEngine:
         shared = self._shared
         if shared is None:
             raise self._closed_error()
-        with shared.lock:
-            if shared.refs <= 0:
-                raise self._closed_error()
-            try:
+        try:
+            with shared.hold(self._closed_error):
                 yield shared
-            except duckdb.Error as err:  # say which file and what to do, not DuckDB's internals
-                raise _store_error(self.path, err) from err
+        except duckdb.Error as err:  # say which file and what to do, not DuckDB's internals
+            raise _store_error(self.path, err) from err
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -526,14 +706,20 @@ class DuckDBEngine:
         return [r[0] for r in self._query(f"SELECT task FROM answers {sql} ORDER BY id", params)]
 
     def stream_payloads(self, dataset: str, chunk: int) -> Iterator[list[str]]:
-        with self.connection() as conn:
-            cur = conn.cursor()  # own connection: streams without holding the lock
+        with self._locked() as shared:
+            cur = shared.conn.cursor()  # own connection: streams without holding the lock
+            shared.pins += 1  # keeps the file attached meanwhile
         try:
+            cur.execute(f"USE {shared.catalog}")
             cur.execute("SELECT task FROM answers WHERE dataset = ? ORDER BY id", [dataset])
             while rows := cur.fetchmany(chunk):
                 yield [r[0] for r in rows]
         finally:
             cur.close()
+            with shared.lock:
+                shared.pins -= 1
+                if shared.depth == 0 and shared.refs > 0:
+                    shared.idle()
 
     def count(self, dataset: str) -> int:
         return int(self._query("SELECT count(*) FROM answers WHERE dataset = ?", [dataset])[0][0])
@@ -568,8 +754,10 @@ class DuckDBEngine:
                 params,
             ).df()
 
-    # -- annotators, and claims (held in this process: only it writes the file) ---------------
+    # -- annotators, and claims (held in this process) ----------------------------------------
 
+    # Other processes take turns on the file: their answers reach the indexes when this process
+    # takes it again (_Shared._attach), not through a watcher; their holds are not seen.
     shared_by_processes = False
 
     def answers_since(
@@ -612,7 +800,7 @@ class DuckDBEngine:
         annotator: str | None,
         lease: float,
     ) -> Holds:
-        # One process: a hold lasts until its session closes (nothing renews it; a process
+        # In this process: a hold lasts until its session closes (nothing renews it; a process
         # that dies takes its holds with it).
         return self._claims().hold(dataset, keys, session_id, annotator, float("inf"))
 
@@ -632,8 +820,9 @@ class DuckDBEngine:
         self._claims().release(session_id)
 
     def mark(self, dataset: str, scope: str, what: Mark, key: int) -> bool:
-        # One process writes the file: the answer index, checked under the file's lock, is
-        # exact, and already refuses a second answer (Dataset.add).
+        # The answer index, checked under the file's lock (which holds the file, the answers
+        # of other processes read when it was taken), is exact and already refuses a second
+        # answer (Dataset.add).
         return True
 
     def unmark(self, dataset: str, scope: str, what: Mark, key: int) -> None:
@@ -653,8 +842,8 @@ class DuckDBEngine:
             found: dict[str, list[str]] = {}
             for table, column in conn.execute(
                 "SELECT table_name, column_name FROM information_schema.columns "
-                "WHERE table_name IN ('answers', 'datasets') "
-                "AND table_schema = current_schema() ORDER BY ordinal_position"
+                "WHERE table_name IN ('answers', 'datasets') AND table_schema = current_schema() "
+                "AND table_catalog = current_database() ORDER BY ordinal_position"
             ).fetchall():
                 found.setdefault(table, []).append(column)
             for table, expected in (("answers", COLUMNS), ("datasets", DATASET_COLUMNS)):

@@ -23,6 +23,10 @@ What an engine must implement:
   ``state``, a dict of the same life for the dataset API's other per-store objects.
   ``shared_by_processes`` says whether other processes may write meanwhile (then the dataset
   API keeps the indexes up to date by reading their answers: :mod:`~nbannotate.store.watch`).
+  A store other processes take turns on (a DuckDB file: see
+  :mod:`~nbannotate.store.duckdb_engine`) is not shared so, but its engine adds their answers
+  to the loaded indexes whenever it takes the store again, so a check under ``locked()`` is
+  exact there too.
 * Claims (:mod:`~nbannotate.store.claims`): holds on texts and the marks that make an answer
   unique, visible to every process that can write the store.
 * The row operations below, each about one dataset; answers come back in ``id`` order.
