@@ -495,8 +495,8 @@ class BaseSession:
                 pass
 
     def close(self, reason: str | None = None) -> None:
-        """Stop, and release the database file if the session opened it (``db=`` a path, or
-        the default), so that another process or kernel can open it. A Database object passed
+        """Stop, and close the database if the session opened it (``db=`` a path, or the
+        default; a file is held only while it is used anyway). A Database object passed
         as ``db=`` stays open: close it with ``db.close()``. After close(), next_task, answer,
         undo and change_answer raise SessionError, and the session's widgets say it is
         closed."""
