@@ -789,8 +789,10 @@ class DuckDBEngine:
         return DuckDBEngine(self.path)
 
     def _claims(self) -> ClaimBook:
-        with self._locked() as shared:
-            return shared.claims
+        shared = self._shared  # the holds live in this process: the file is not needed
+        if shared is None or shared.refs <= 0:
+            raise self._closed_error()
+        return shared.claims
 
     def hold(
         self,
