@@ -2,13 +2,13 @@
 
 While a database is open, each dataset a session works on has an :class:`AnswerIndex` in
 memory (its task hashes and its texts with a complete answer), loaded once and kept up to date
-by every write made through :class:`~nbannotate.store.Dataset`, and by the engine with the
-answers other processes store (added whenever this process takes the file again), so a check
-made while holding the store's lock is exact; sessions ask it without a query, and see the
-answers of every other session of this process on the same dataset at once, and those of
-other processes from this process's next use of the store. Not seen: answers another process
-deletes or changes (undo, change_answer, drop_dataset); the index then over-counts, so a
-session may skip a question as answered, never ask one twice.
+by every write made through :class:`~nbannotate.store.Dataset`, and with the answers other
+processes store (on PostgreSQL by the dataset's watcher, :mod:`~nbannotate.store.watch`; on a
+DuckDB file by the engine, whenever this process takes the file again, so a check made while
+holding the store's lock is exact). Sessions ask it without a query, and see the answers of
+every other session of this process on the same dataset at once. Not seen: answers another
+process deletes or changes (undo, change_answer, drop_dataset); the index then over-counts, so
+a session may skip a question as answered, never ask one twice.
 """
 
 from __future__ import annotations
