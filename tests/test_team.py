@@ -61,6 +61,17 @@ def annotator_process(url: str, name: str, n_texts: int, *, overlap: bool = Fals
     )
 
 
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in another Python process (another kernel) and wait for it."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def acknowledged(out: str) -> list[int]:
     return [json.loads(line)["ih"] for line in out.splitlines() if line.startswith("{")]
 
@@ -133,13 +144,7 @@ def test_without_psycopg_a_url_says_what_to_install(pg_url):
         except nba.errors.StoreError as e:
             print(e)
     """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_python(code)
     assert 'pip install "nbannotate[postgres]"' in out.stdout, out.stderr
 
 
@@ -267,13 +272,7 @@ def test_a_session_learns_from_and_skips_what_other_processes_answered(pg_url):
                    answer="accept", annotator="other")
         print("OK")
     """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_python(code)
     assert "OK" in out.stdout, out.stderr
     deadline = time.monotonic() + 120
     while s.progress["updates"] < 2 and time.monotonic() < deadline:
@@ -332,13 +331,7 @@ def test_a_session_keeps_hearing_others_after_another_session_of_its_kernel_clos
         with nba.Database({pg_url!r}) as db:
             db.dataset("team").add({{"text": "Cat's text ."}}, answer="accept", annotator="cat")
     """
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run_python(code)
     assert out.returncode == 0, out.stderr
     deadline = time.monotonic() + 60
     while second.progress["annotators"].get("cat") != 1 and time.monotonic() < deadline:
