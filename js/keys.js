@@ -38,11 +38,13 @@ export function labShortcut(event) {
  * @param {Window} parts.win
  * @param {() => boolean} parts.off nothing can be answered (kernel lost, session closed)
  * @param {() => boolean} parts.manual the card on screen is a manual task
+ * @param {() => boolean} [parts.correction] the card on screen is a correction (teach)
  * @param {{selection: unknown, onKey: (event: KeyboardEvent) => boolean}} parts.editor
  * @param {(choice: Answer) => unknown} parts.answer
  * @param {() => unknown} parts.undo
+ * @param {() => unknown} [parts.skip] leave the correction on screen
  */
-export function createKeys({ root, win, off, manual, editor, answer, undo }) {
+export function createKeys({ root, win, off, manual, correction = () => false, editor, answer, undo, skip = () => false }) {
   /** A Lab shortcut to hand over; shift+enter labels a pending keyboard selection instead
    * (held shift after shift+arrows: running the cell would lose the edits).
    * @param {KeyboardEvent} event */
@@ -80,7 +82,11 @@ export function createKeys({ root, win, off, manual, editor, answer, undo }) {
       }
       return;
     }
-    if (isManual && editor.onKey(event)) {
+    if (k === "Escape" && correction() && !editor.selection) {
+      // Escape without a selection to drop leaves a correction: the reject stands.
+      if (!event.repeat) skip();
+      handled = true;
+    } else if (isManual && editor.onKey(event)) {
       handled = true;
     } else if (Object.hasOwn(KEYS, k)) {
       if (!event.repeat) answer(KEYS[k]);
