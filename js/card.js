@@ -21,6 +21,9 @@ const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability",
 const HIDDEN_MANUAL_META = new Set(["actions", "correction", "corrects"]);
 export const CORRECTION_PROMPT = "Fix the analysis you rejected: a stores it as all the entities · " +
   "space or Esc leaves it (the reject stands)";
+// Asked directly (corrections have cost fewer actions per entity than questions so far).
+export const DIRECT_PROMPT = "Fix the model's analysis: a stores it as all the entities · " +
+  "space or Esc skips it";
 // Meta the project adds (where the text is in the source, which model version and pattern made
 // the question): behind the "details" toggle, so the user's own meta stands out.
 const DETAIL_META = new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
@@ -162,6 +165,7 @@ export function createCard({ doc, labels }) {
     detailsEl.replaceChildren();
     details.hidden = true;
     fixEl.hidden = !isCorrection(task);
+    if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
     editor.clear();
     if (!task) {
       el.removeAttribute("data-task-hash");

@@ -78,6 +78,8 @@
  * @property {number} [held_by_others] texts waiting while another annotator's session holds them
  * @property {string | null} [store_error] the store's last failure (the server away), or null
  * @property {ActionCounts} [actions] the annotator's keys and clicks in the session
+ * @property {{question: number | null, correction: number | null}} [entities_per_action] teach:
+ *   entities each way of asking brought per action so far (a correction asked directly once it wins)
  */
 
 /**

@@ -82,6 +82,7 @@ def check_actions(actions: Any) -> Actions | None:
 
 
 def total(actions: Mapping[str, int]) -> int:
+    """All the actions of a count per kind."""
     return sum(actions.values())
 
 
@@ -98,3 +99,53 @@ class ActionCounts:
     def progress(self) -> dict[str, int]:
         """``{"total": n, <kind>: n, ...}`` for ``session.progress["actions"]``."""
         return {"total": total(self.counts), **self.counts}
+
+
+#: Answers each way of asking needs before their rates are compared.
+MIN_CORRECTIONS = 5
+MIN_QUESTIONS = 20
+
+
+class EffortChooser:
+    """Whether to ask for a correction of the model's analysis directly rather than a binary
+    question, from the entities each way has brought per action in this session.
+
+    Questions (span questions, whole analyses) bring the entities they accept (one per accepted
+    span, every span of an accepted whole analysis) for their actions, rejects and ignores
+    included. A correction brings every entity of its text for its own actions plus those of
+    the reject before it, if any. Once each way has ``min_corrections`` / ``min_questions``
+    answers, ``prefer_correction`` is true while corrections bring more entities per action.
+    Pure bookkeeping: no threads, no I/O (its session calls it under its lock)."""
+
+    def __init__(
+        self, min_corrections: int = MIN_CORRECTIONS, min_questions: int = MIN_QUESTIONS
+    ) -> None:
+        self.min_corrections = min_corrections
+        self.min_questions = min_questions
+        # way -> [answers, entities, actions]
+        self._ways: dict[str, list[int]] = {"question": [0, 0, 0], "correction": [0, 0, 0]}
+
+    def add(self, way: str, entities: int, actions: int, by: int = 1) -> None:
+        """Count an answer (``by=-1``: take one back, say undone)."""
+        counts = self._ways[way]
+        counts[0] += by
+        counts[1] += by * entities
+        counts[2] += by * actions
+
+    def rate(self, way: str) -> float | None:
+        """Entities per action of ``way`` ("question" or "correction"), None before any
+        action."""
+        _n, entities, actions = self._ways[way]
+        return entities / actions if actions > 0 else None
+
+    def prefer_correction(self) -> bool:
+        n_fix = self._ways["correction"][0]
+        n_question = self._ways["question"][0]
+        if n_fix < self.min_corrections or n_question < self.min_questions:
+            return False
+        fix, question = self.rate("correction"), self.rate("question")
+        return fix is not None and question is not None and fix > question
+
+    def progress(self) -> dict[str, float | None]:
+        """Entities per action so far, per way, for ``session.progress``."""
+        return {"question": self.rate("question"), "correction": self.rate("correction")}

@@ -34,7 +34,9 @@ rejected, ``correction`` offers that analysis for editing, as ``correct`` shows 
 ``ner_manual``, token-snapped spans, pre-filled with the analysis' spans). The fixed annotation
 is stored beside the reject as complete (gold), like ``correct`` stores it, and the in-loop
 model learns from it; ``dismiss`` leaves it and the reject stands. The widget turns the card of
-a rejected analysis into its correction at once.
+a rejected analysis into its correction at once. Once corrections have brought more entities
+per action than questions in the session (``effort.EffortChooser``), a whole analysis due is
+offered as a correction directly, without the question and its reject.
 
 "Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
 session of this process on the dataset, so two sessions (a teach cell run twice while the old
@@ -55,7 +57,7 @@ from spacy.language import Language
 from .base_session import BaseSession
 from .candidates import CandidateScorer, ScoredText
 from .checkpoint import ModelCheckpoints, Weights, copy_weights
-from .effort import check_actions, correction_actions, total
+from .effort import EffortChooser, check_actions, correction_actions, total
 from .errors import AnswerError, SourceError
 from .models import resumed_updates, upstream_docs
 from .questions import (  # noqa: F401  (re-exported: the gate and bound are tested by name)
@@ -131,6 +133,10 @@ class TeachSession(BaseSession):
         self.learn_from_others = learn_from_others
         #: Offer a rejected whole analysis for correction (``correction``).
         self.correct_rejected = correct_rejected
+        # Entities per action of questions and of corrections: once corrections bring more, a
+        # whole analysis is offered as a correction directly.
+        self._chooser = EffortChooser()
+        self._dismissed: set[int] = set()  # direct corrections left: asked as questions again
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -442,6 +448,10 @@ class TeachSession(BaseSession):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
+            if is_whole(task) and self._chooser.prefer_correction():
+                fix = self.correction_task(task, direct=True)
+                if fix is not None and fix["_task_hash"] not in self._dismissed:
+                    task = fix  # fewer actions a complete sentence than the question's route
             self._hand_out(task)
             self._questions.handed_out(task)
             return task
@@ -514,6 +524,8 @@ class TeachSession(BaseSession):
         with self._cond:  # a gold accept settles its text's other questions
             self._apply(self._questions.answered(stored, answer, self._offered))
         self._record(stored, counted)
+        with self._cond:
+            self._choose(stored, 1)
         with self._cond:  # its text's completion question may be due; overlaps are settled
             self._apply(
                 self._questions.recorded(stored, answer, self._offered, self._questions_out)
@@ -522,16 +534,19 @@ class TeachSession(BaseSession):
         return stored
 
     # -- corrections of rejected whole analyses -----------------------------------------------
-    def correction_task(self, task: Mapping[str, Any]) -> Task | None:
+    def correction_task(self, task: Mapping[str, Any], direct: bool = False) -> Task | None:
         """The correction a whole analysis (or completion question) would get if rejected:
         its text as a complete annotation to edit (view ``ner_manual``), pre-filled with the
-        analysis' spans. None when ``correct_rejected`` is off or ``task`` is no whole
-        analysis. Pure: nothing is handed out (see ``correction``)."""
+        analysis' spans. ``direct``: offered instead of the question (no reject before it).
+        None when ``correct_rejected`` is off or ``task`` is no whole analysis. Pure: nothing
+        is handed out (see ``correction``)."""
         if not self.correct_rejected or not is_whole(task) or not task.get("tokens"):
             return None
         hidden = ("whole", "completion", "score", "beam_probability", "actions")
         meta = {k: v for k, v in (task.get("meta") or {}).items() if k not in hidden}
-        meta.update(correction=True, corrects=task["_task_hash"])
+        meta["correction"] = True
+        if not direct:
+            meta["corrects"] = task["_task_hash"]
         keys = ("start", "end", "token_start", "token_end", "label")
         spans = [{**{k: s[k] for k in keys}, "source": "model"} for s in task.get("spans") or []]
         fix = make_task(
@@ -577,6 +592,8 @@ class TeachSession(BaseSession):
             del self._offered[th]
             self._front = deque(t for t in self._front if t["_task_hash"] != th)
             self._actions.add({"skip": 1})
+            if "corrects" not in (held.get("meta") or {}):  # direct: the question comes back
+                self._dismissed.add(th)
 
     def _corrected(
         self,
@@ -645,11 +662,11 @@ class TeachSession(BaseSession):
         question whose span overlaps one accepted on its text. A correction: answered, its
         text answered completely, or the reject it follows no longer stored."""
         if is_correction(task):
-            corrects = (task.get("meta") or {}).get("corrects")
+            corrects = (task.get("meta") or {}).get("corrects")  # None: asked directly
             return (
                 self._index.has_task(task["_task_hash"])
                 or self._index.is_complete(task["_input_hash"])
-                or not self._index.has_task(int(corrects) if corrects is not None else 0)
+                or (corrects is not None and not self._index.has_task(int(corrects)))
             )
         return self._questions.settled(task)
 
@@ -683,13 +700,33 @@ class TeachSession(BaseSession):
             or any(input_hash(x["text"]) == ih for x in self._requeue)
         )
 
+    # -- the way of asking that costs fewer actions (effort.EffortChooser) ------------------
+    def _choose(self, task: Mapping[str, Any], by: int) -> None:
+        """Count an answer (``by=-1``: take it back) for the choice between questions and
+        corrections (under the lock)."""
+        meta = task.get("meta") or {}
+        actions = meta.get("actions")
+        if not isinstance(actions, int) or task.get("answer") not in ("accept", "reject", "ignore"):
+            return
+        spans = task.get("spans") or []
+        if is_correction(task):
+            if task["answer"] == "accept":  # and the key that rejected the analysis before it
+                self._chooser.add("correction", len(spans), actions + ("corrects" in meta), by)
+        else:
+            self._chooser.add(
+                "question", len(spans) if task["answer"] == "accept" else 0, actions, by
+            )
+
     # -- hooks of BaseSession (called under the lock, after the store changed) ---------------
     def _forget(self, task: Task) -> None:
+        self._choose(task, -1)
         # The undone question is asked again first; after its new answer the text's
         # completion question is made again, from the answers as they are then.
         self._apply(self._questions.undone(task, self._offered, self._queued()))
 
     def _changed(self, task: Task, answer: str) -> None:
+        self._choose(task, -1)
+        self._choose({**task, "answer": answer}, 1)
         self._apply(
             self._questions.changed(
                 task, answer, self._offered, self._queued(), self._questions_out
@@ -754,6 +791,8 @@ class TeachSession(BaseSession):
             out["exhausted"] = self._exhausted and not self._ready and not self._front
         out["model_version"] = self._version
         out["resumed_model_updates"] = self.resumed_model_updates
+        with self._cond:  # of questions and of corrections, so far (effort.EffortChooser)
+            out["entities_per_action"] = self._chooser.progress()
         return out
 
     def save_model_checkpoint(self) -> bool:

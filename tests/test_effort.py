@@ -15,6 +15,7 @@ from widget_helpers import send
 import nbannotate as nba
 from nbannotate.effort import (
     ACTION_KINDS,
+    EffortChooser,
     check_actions,
     correction_actions,
     gold_sentence_actions,
@@ -63,7 +64,12 @@ def test_correction_counts_one_action_per_fix_and_a_submit():
     # "My iPhone" -> "iPhone" (a removal and a new span), "Berlin" relabelled
     fixed = [span(3, 9), span(19, 25, "LOC")]
     assert correction_actions(model, fixed) == {"select": 1, "label": 2, "remove": 1, "submit": 1}
-    assert correction_actions([], [span(0, 2)]) == {"select": 1, "label": 1, "remove": 0, "submit": 1}
+    assert correction_actions([], [span(0, 2)]) == {
+        "select": 1,
+        "label": 1,
+        "remove": 0,
+        "submit": 1,
+    }
 
 
 def test_action_counts_are_checked():
@@ -76,6 +82,22 @@ def test_action_counts_are_checked():
         check_actions({"select": -1})
     with pytest.raises(AnswerError, match="must be a number or a dict"):
         check_actions("two")
+
+
+def test_the_chooser_prefers_corrections_once_they_bring_more_entities_per_action():
+    chooser = EffortChooser(min_corrections=2, min_questions=3)
+    for entities in (1, 0, 0):  # an accept, two rejects: 1 entity for 3 actions
+        chooser.add("question", entities, 1)
+    chooser.add("correction", 2, 3)  # 2 entities, 3 actions: better, but one is not enough
+    assert not chooser.prefer_correction()
+    chooser.add("correction", 1, 2)
+    assert chooser.progress() == {"question": 1 / 3, "correction": 3 / 5}
+    assert chooser.prefer_correction()
+    chooser.add("correction", 1, 2, by=-1)  # undone
+    assert not chooser.prefer_correction()
+    chooser.add("correction", 0, 9)  # a correction that took long: worse than questions now
+    assert chooser.rate("correction") == 2 / 12 and not chooser.prefer_correction()
+    assert EffortChooser().progress() == {"question": None, "correction": None}
 
 
 # -- teach: counting headless -----------------------------------------------------------------
@@ -196,9 +218,7 @@ def test_a_rejected_whole_analysis_is_corrected_stored_as_gold_counted_and_learn
     mine = [r for r in rows if r[3].get("corrects") is not None or r[3].get("whole")]
     (reject, rv, _rs, _rm), (accept, av, aspans, ameta) = mine[:2]
     assert (reject, rv) == ("reject", "ner") and (accept, av) == ("accept", "ner_manual")
-    assert [(x["start"], x["end"], x["label"]) for x in aspans] == sorted(
-        gold_spans(whole["text"])
-    )
+    assert [(x["start"], x["end"], x["label"]) for x in aspans] == sorted(gold_spans(whole["text"]))
     assert ameta["actions"] == sum(expected.values())
 
     # train() uses it as a complete annotation: every token of the text is tagged
@@ -285,12 +305,13 @@ def test_widget_reject_queues_the_correction_first_and_stores_its_actions(teach,
     from widget_helpers import wait_for
 
     whole = wait_for(
-        lambda: next((t for t in w.queue[:1] if t["meta"].get("whole")), None)
-        or _answer_first(w),
+        lambda: next((t for t in w.queue[:1] if t["meta"].get("whole")), None) or _answer_first(w),
         what="a whole analysis first in the queue",
     )
     fix_view = whole["correction"]
-    assert fix_view["view_id"] == "ner_manual" and fix_view["meta"]["corrects"] == whole["task_hash"]
+    assert (
+        fix_view["view_id"] == "ner_manual" and fix_view["meta"]["corrects"] == whole["task_hash"]
+    )
     send(w, "answer", task_hash=whole["task_hash"], answer="reject", actions={"answer": 1})
     assert w.queue[0] == fix_view  # what the view showed at once
     fixed = gold_of(whole["text"])
@@ -307,8 +328,7 @@ def test_widget_reject_queues_the_correction_first_and_stores_its_actions(teach,
     assert w.history[0]["manual"] and w.history[0]["task_hash"] == fix_view["task_hash"]
     # the next reject of a whole analysis, left with a skip: nothing stored
     second = wait_for(
-        lambda: next((t for t in w.queue[:1] if t["meta"].get("whole")), None)
-        or _answer_first(w),
+        lambda: next((t for t in w.queue[:1] if t["meta"].get("whole")), None) or _answer_first(w),
         what="another whole analysis",
     )
     send(w, "answer", task_hash=second["task_hash"], answer="reject", actions={"answer": 1})
@@ -334,3 +354,38 @@ def _answer_first(w) -> None:
     answer = "accept" if spans <= gold_spans(task["text"]) else "reject"
     send(w, "answer", task_hash=task["task_hash"], answer=answer, actions={"answer": 1})
     return None
+
+
+def test_once_corrections_cost_fewer_actions_a_whole_analysis_is_offered_as_one(teach, db_path):
+    """Fixes that take two actions (a correction of a nearly right analysis) against questions
+    that took three keys each: after 5 corrections and 20 questions, the next whole analysis
+    comes as a correction directly, without the question and its reject."""
+    s = teach(gadget_texts(60), whole=0.0)
+    corrections = questions = 0
+    direct = None
+    for _ in range(200):
+        task = s.next_task(timeout=60)
+        assert task is not None, "the stream ended first"
+        if task["_view_id"] == "ner_manual":
+            direct = task
+            break
+        if is_whole(task) and corrections < 5:
+            fix = s.correction(s.answer(task, "reject", actions=1))
+            s.answer(fix, "accept", spans=gold_of(task["text"]), actions={"submit": 1})
+            corrections += 1
+        else:
+            s.answer(task, oracle(task), actions=3)
+            questions += 1
+        in_step(s)
+    assert direct is not None, "no correction was offered directly"
+    assert corrections == 5 and questions + corrections >= 20  # the rejects are questions too
+    rates = s.progress["entities_per_action"]
+    assert rates["correction"] > rates["question"]
+    assert direct["meta"]["correction"] is True and "corrects" not in direct["meta"]
+    gold = s.answer(direct, "accept", spans=gold_of(direct["text"]))
+    assert gold["_view_id"] == "ner_manual" and s.progress["actions"]["submit"] == 6
+    s.close()
+    rows = [r for r in stored(db_path, "effort") if r[1] == "ner_manual"]
+    assert len(rows) == 6
+    # the direct one stands alone: no reject of a whole analysis of its text before it
+    assert "corrects" not in rows[-1][3]

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "models",
             "sorters",
             "graphemes",
+            "effort",
             "progress",
             "data",
         },

@@ -807,6 +807,7 @@ var CACHE_LIMIT = 500;
 var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver", "actions"]);
 var HIDDEN_MANUAL_META = /* @__PURE__ */ new Set(["actions", "correction", "corrects"]);
 var CORRECTION_PROMPT = "Fix the analysis you rejected: a stores it as all the entities \xB7 space or Esc leaves it (the reject stands)";
+var DIRECT_PROMPT = "Fix the model's analysis: a stores it as all the entities \xB7 space or Esc skips it";
 var DETAIL_META = /* @__PURE__ */ new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 function fmtScore(score) {
   return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
@@ -911,6 +912,7 @@ function createCard({ doc, labels }) {
     detailsEl.replaceChildren();
     details.hidden = true;
     fixEl.hidden = !isCorrection(task);
+    if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
     editor.clear();
     if (!task) {
       el.removeAttribute("data-task-hash");
