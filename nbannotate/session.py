@@ -489,7 +489,8 @@ class TeachSession(BaseSession):
         if self._index.is_complete(task["_input_hash"]) and not self._index.has_task(th):
             with self._cond:  # e.g. a card a widget still showed when its text became complete
                 self._offered.pop(th, None)
-                self._questions.set_aside(task)  # asked again if that answer is undone
+                if not is_correction(task):  # asked again if that answer is undone
+                    self._questions.set_aside(task)
             raise AnswerError(
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
