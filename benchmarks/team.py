@@ -10,11 +10,12 @@ again after a moment, as a person would press the key again.
 
 Reported, from each process's log of acknowledged answers and offered tasks, and the store:
 acknowledged vs stored (lost), texts answered twice, offers of a text after it was answered,
-texts left unanswered (stuck behind a dead hold) at the end, and ``answer()`` p50/p95 on
-PostgreSQL beside a DuckDB file answered in the same way in the same run. Then the same with
+texts left unanswered (stuck behind a dead hold) at the end, and ``answer()`` p50/p95; and
+``answer()`` p50/p95 of one annotator alone on a DuckDB file and on PostgreSQL, alternated in
+the same run. Then the same with
 ``overlap=True`` on ``--overlap-texts`` texts: every annotator answers every text once.
 
-    python benchmarks/team.py [--results DIR]
+    python benchmarks/team.py [--quick] [--results DIR]
 
 Needs PostgreSQL's server programs (scripts/setup.sh installs them); the cluster is a
 throwaway one (tests/pg_cluster.py). Exit status 1 when a check fails.
@@ -183,12 +184,11 @@ def run_team(
     return result
 
 
-def duckdb_latency(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """One annotator answering the same kind of texts on a DuckDB file (one process: DuckDB's
-    way), for answer() side by side with the PostgreSQL runs."""
-    log = workdir / "duckdb.log"
-    p = worker(str(workdir / "solo.duckdb"), "solo", args.per_annotator, False, args.lease,
-               args.per_annotator, log)  # fmt: skip
+def solo_latency(args: argparse.Namespace, workdir: Path, db: str, tag: str) -> dict[str, Any]:
+    """One annotator alone answering ``--per-annotator`` texts: on a DuckDB file (one process,
+    DuckDB's way) and on PostgreSQL, for answer() side by side in one run."""
+    log = workdir / f"solo-{tag}.log"
+    p = worker(db, "solo", args.per_annotator, False, args.lease, args.per_annotator, log)
     p.wait()
     ms = [json.loads(x)["ms"] for x in log.read_text().splitlines() if '"ack"' in x]
     return {
@@ -208,20 +208,31 @@ def main() -> int:
     ap.add_argument("--lease", type=float, default=5.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--quick", action="store_true", help="3 annotators x 30, one kill")
     args = ap.parse_args()
+    if args.quick:
+        args.annotators, args.per_annotator, args.kills = 3, 30, 1
+        args.overlap_texts, args.lease = 10, 3.0
     args.texts = args.texts or args.annotators * args.per_annotator
     out: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory() as tmp, pg_cluster.cluster() as server:
         work = Path(os.environ.get("NBA_TEAM_LOGS") or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        out["duckdb"] = duckdb_latency(args, work)
-        print("duckdb", out["duckdb"], flush=True)
+        # alternated, twice each: the machine's load drifts
+        for i in range(2):
+            for tag in ("duckdb", "postgres"):
+                db = str(work / f"solo{i}.duckdb") if tag == "duckdb" else server.create_database()
+                got = solo_latency(args, work, db, f"{tag}{i}")
+                out.setdefault(f"solo_{tag}", []).append(got)
+                print(f"one annotator alone on {tag}", got, flush=True)
         out["pool"] = run_team(server, args, False, work)
         print("overlap=False", out["pool"], flush=True)
         out["overlap"] = run_team(server, args, True, work)
         print("overlap=True", out["overlap"], flush=True)
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "team.json").write_text(json.dumps(out, indent=2, default=str))
+    (args.results / ("team_quick.json" if args.quick else "team.json")).write_text(
+        json.dumps(out, indent=2, default=str)
+    )
     ok = (
         all(
             out[k]["lost"] == 0

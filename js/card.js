@@ -1,12 +1,14 @@
 // The task card: a teach question (the text with its candidate span highlighted, the label chip,
 // score and source; or a whole-analysis question with every entity), or a manual task (the
-// manual editor, manual-view.js); under the text the task's meta, the project's own meta behind a
-// "details" toggle; and the state line (loading, done...). A correction (teach: a rejected whole
+// manual editor, manual-view.js), above which a review task shows the annotators' versions
+// (review.js); under the text the task's meta, the project's own meta behind a "details" toggle;
+// and the state line (loading, done...). A correction (teach: a rejected whole
 // analysis to fix) is a manual task with a prompt above it.
 
 import { h } from "./dom.js";
 import { isManual } from "./manual.js";
 import { createManualEditor } from "./manual-view.js";
+import { isReview, renderVersions } from "./review.js";
 import { isCorrection, isWhole, labelColors, segments } from "./state.js";
 
 /** @typedef {import("./messages.js").Task} Task */
@@ -60,8 +62,9 @@ export function wholePrompt(task) {
  * @param {object} parts
  * @param {Document} parts.doc
  * @param {() => string[]} parts.labels the session's labels
+ * @param {() => boolean} [parts.review] the session is a review (label keys are shift+1..9)
  */
-export function createCard({ doc, labels }) {
+export function createCard({ doc, labels, review = () => false }) {
   const el = h(doc, "div", "nba-card");
   const info = h(doc, "div", "nba-info");
   const textEl = h(doc, "p", "nba-text");
@@ -82,10 +85,24 @@ export function createCard({ doc, labels }) {
   const detailsEl = h(doc, "dl", "nba-meta nba-meta-details");
   details.append(detailsBtn, detailsEl);
   let showDetails = false; // kept from task to task
-  el.append(info, fixEl, textEl, manualMsg, metaEl, details, stateEl);
+  const versionsEl = h(doc, "div", "nba-versions");
+  versionsEl.hidden = true;
+  el.append(info, fixEl, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
   /** @type {Map<string, import("./manual.js").EditSpan[]>} */
   const edits = new Map(); // task_hash -> edited spans of a manual task (kept for undo)
-  const editor = createManualEditor({ doc, info, textEl, msgEl: manualMsg, edits, labels });
+  const editor = createManualEditor({
+    doc, info, textEl, msgEl: manualMsg, edits, labels, labelKey: () => (review() ? "shift+" : ""),
+  });
+  /** @type {Map<string, number>} */
+  const picks = new Map(); // task_hash -> the version loaded last (kept for undo)
+  /** @type {Task | null} */
+  let shown = null;
+
+  /** @param {Task} task */
+  function paintVersions(task) {
+    const names = Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
+    renderVersions(doc, versionsEl, task, labelColors(names), picks.get(task.task_hash) ?? null);
+  }
 
   /** @param {Task} task */
   function renderMeta(task) {
@@ -166,7 +183,10 @@ export function createCard({ doc, labels }) {
     details.hidden = true;
     fixEl.hidden = !isCorrection(task);
     if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
+    versionsEl.replaceChildren();
+    versionsEl.hidden = true;
     editor.clear();
+    shown = task;
     if (!task) {
       el.removeAttribute("data-task-hash");
       el.removeAttribute("data-view");
@@ -177,6 +197,10 @@ export function createCard({ doc, labels }) {
     if (isManual(task)) {
       while (edits.size > CACHE_LIMIT) edits.delete(/** @type {string} */ (edits.keys().next().value));
       editor.show(task);
+      if (isReview(task)) {
+        versionsEl.hidden = false;
+        paintVersions(task);
+      }
       renderMeta(task);
       return;
     }
@@ -193,6 +217,26 @@ export function createCard({ doc, labels }) {
     editor,
     edits,
     show,
+    /** Load version `n` of the review task on screen into the editor. Returns false when the
+     * task has no such version (the editor says so). @param {number} n */
+    pick(n) {
+      if (!shown || !isReview(shown)) return false;
+      const v = (shown.versions || []).find((x) => x.n === n);
+      if (!v) {
+        manualMsg.textContent = `No version ${n}: this text has versions 1 to ${(shown.versions || []).length}.`;
+        manualMsg.hidden = false;
+        return false;
+      }
+      while (picks.size > CACHE_LIMIT) picks.delete(/** @type {string} */ (picks.keys().next().value));
+      picks.set(shown.task_hash, n);
+      editor.load(v.kind === "rejected" ? [] : v.spans || []);
+      paintVersions(shown);
+      if (v.kind === "rejected") {
+        manualMsg.textContent = `Version ${n} rejected the text: x rejects it too; or mark its entities and accept.`;
+        manualMsg.hidden = false;
+      }
+      return true;
+    },
     toggleDetails() {
       showDetails = !showDetails;
       renderDetails();

@@ -17,7 +17,9 @@ const ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
 export function describeRow(row) {
   const manual = Boolean(row.manual);
   const whole = Boolean(row.whole) || manual; // all the text's entities: list them
-  const chip = manual ? "text" : whole ? "whole" : row.label;
+  const review = row.review === undefined || row.review === null ? null
+    : typeof row.review === "number" ? `version ${row.review}` : String(row.review);
+  const chip = manual ? review || "text" : whole ? "whole" : row.label;
   const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
   return { whole, chip, text: whole ? wholeText || "no entities" : row.span_text };
 }

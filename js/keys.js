@@ -6,6 +6,7 @@
 // reads it, from a capture listener on the window.
 
 import { editorKey } from "./manual-view.js";
+import { digitOf } from "./review.js";
 
 /** @typedef {import("./messages.js").Answer} Answer */
 
@@ -38,13 +39,19 @@ export function labShortcut(event) {
  * @param {Window} parts.win
  * @param {() => boolean} parts.off nothing can be answered (kernel lost, session closed)
  * @param {() => boolean} parts.manual the card on screen is a manual task
+ * @param {() => boolean} [parts.review] the card on screen is a review task: 1..9 pick a version,
+ *   shift+1..9 a label
+ * @param {(n: number) => unknown} [parts.pick] load version n into the editor
  * @param {() => boolean} [parts.correction] the card on screen is a correction (teach)
- * @param {{selection: unknown, onKey: (event: KeyboardEvent) => boolean}} parts.editor
+ * @param {{selection: unknown, onKey: (event: KeyboardEvent) => boolean, labelNumber: (n: number) => void}} parts.editor
  * @param {(choice: Answer) => unknown} parts.answer
  * @param {() => unknown} parts.undo
  * @param {() => unknown} [parts.skip] leave the correction on screen
  */
-export function createKeys({ root, win, off, manual, correction = () => false, editor, answer, undo, skip = () => false }) {
+export function createKeys({
+  root, win, off, manual, review = () => false, pick = () => false, correction = () => false, editor, answer, undo,
+  skip = () => false,
+}) {
   /** A Lab shortcut to hand over; shift+enter labels a pending keyboard selection instead
    * (held shift after shift+arrows: running the cell would lose the edits).
    * @param {KeyboardEvent} event */
@@ -76,13 +83,19 @@ export function createKeys({ root, win, off, manual, correction = () => false, e
     if (off()) {
       // Off: nothing is answered or edited any more. The widget's own keys are still swallowed
       // (no page scroll on space or an arrow, no browser "back" on backspace).
-      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || (isManual && editorKey(event) !== null)) {
+      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || (isManual && editorKey(event) !== null) ||
+        (review() && digitOf(event) !== null)) {
         event.preventDefault();
         event.stopPropagation();
       }
       return;
     }
-    if (k === "Escape" && correction() && !editor.selection) {
+    const digit = isManual && review() ? digitOf(event) : null;
+    if (digit !== null) {
+      if (event.shiftKey) editor.labelNumber(digit);
+      else if (!event.repeat) pick(digit);
+      handled = true;
+    } else if (k === "Escape" && correction() && !editor.selection) {
       // Escape without a selection to drop leaves a correction: the reject stands.
       if (!event.repeat) skip();
       handled = true;

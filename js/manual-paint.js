@@ -34,8 +34,9 @@ export function createManualPainter({ doc, info, textEl }) {
    * @param {string | null} active the label for new spans
    * @param {boolean} disabled
    * @param {EditSpan[]} spans
+   * @param {string} [keyPrefix] the key held with a label's number ("shift+" in review)
    */
-  function labels(names, active, disabled, spans) {
+  function labels(names, active, disabled, spans, keyPrefix = "") {
     info.replaceChildren();
     const bar = h(doc, "span", "nba-labels");
     bar.setAttribute("role", "radiogroup");
@@ -50,9 +51,9 @@ export function createManualPainter({ doc, info, textEl }) {
       b.setAttribute("aria-checked", String(name === active));
       b.disabled = disabled;
       b.style.background = color(name);
-      if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
+      if (k < 9) b.append(h(doc, "kbd", "", `${keyPrefix ? "⇧" : ""}${k + 1}`));
       b.append(h(doc, "span", "nba-label-name", name));
-      b.title = k < 9 ? `${name} (key ${k + 1})` : name;
+      b.title = k < 9 ? `${name} (key ${keyPrefix}${k + 1})` : name;
       bar.append(b);
     });
     info.append(bar);

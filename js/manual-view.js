@@ -44,8 +44,9 @@ export function editorKey(event) {
  * @param {HTMLElement} parts.msgEl why an edit was refused
  * @param {Map<string, EditSpan[]>} parts.edits
  * @param {() => string[]} parts.labels the session's labels
+ * @param {() => string} [parts.labelKey] the key before a label's number ("shift+" in review)
  */
-export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
+export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey = () => "" }) {
   /** @type {Task | null} */
   let task = null;
   /** @type {Token[]} */
@@ -124,7 +125,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
 
   function paint() {
     const names = labelList();
-    painter.labels(names, active, disabled, spans);
+    painter.labels(names, active, disabled, spans, labelKey());
     painter.text({ tokens, lead, spans, names, cursor, sel: selection() });
   }
 
@@ -235,13 +236,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       return true;
     }
     if (/^[1-9]$/.test(k)) {
-      const names = labelList();
-      const n = Number(k);
-      if (n > names.length) {
-        say(`No label ${n}: the labels are ${names.map((x, j) => `${j + 1} ${x}`).join(", ")}.`);
-      } else {
-        chooseLabel(names[n - 1]);
-      }
+      labelNumber(Number(k));
       return true;
     }
     if (k === "Enter") {
@@ -255,6 +250,28 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
       return true;
     }
     return false;
+  }
+
+  /** The label of number key `n` (1 = the first label). @param {number} n */
+  function labelNumber(n) {
+    if (!task) return;
+    const names = labelList();
+    if (n > names.length) {
+      say(`No label ${n}: the labels are ${names.map((x, j) => `${j + 1} ${x}`).join(", ")}.`);
+    } else {
+      chooseLabel(names[n - 1]);
+    }
+  }
+
+  /** Replace every span with `given` (a review version's spans), as an edit: snapped to the
+   * tokens, overlaps left out. @param {import("./messages.js").Span[]} given */
+  function load(given) {
+    if (!task) return;
+    spans.splice(0, spans.length, ...initialSpans({ ...task, spans: given }, tokens));
+    anchor = null;
+    edited = true;
+    say("");
+    paint();
   }
 
   /** Off (the session is closed or the kernel gone): the label buttons are disabled.
@@ -281,6 +298,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) 
     onMouseDown: mouse.onMouseDown,
     onMouseUp: mouse.onMouseUp,
     chooseLabel,
+    labelNumber,
+    load,
     /** The actions spent on task `taskHash` here, per kind (nonzero ones).
      * @param {string} taskHash @returns {Actions} */
     actionsOf(taskHash) {

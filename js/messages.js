@@ -4,7 +4,7 @@
 
 /** @typedef {"accept" | "reject" | "ignore"} Answer */
 /** @typedef {"loading" | "ready" | "done" | "error" | "closed"} Status */
-/** @typedef {"teach" | "manual"} Mode */
+/** @typedef {"teach" | "manual" | "review"} Mode */
 /** @typedef {"ner" | "ner_manual"} ViewId */
 
 /**
@@ -32,6 +32,19 @@
  * @property {string[]} [labels] manual tasks: the label choices
  * @property {Task} [correction] a whole analysis in teach (correct_rejected): the correction its
  *   reject puts first in the queue (a "ner_manual" task with meta.correction)
+ * @property {Version[]} [versions] review tasks: the annotators' versions, most annotators first
+ */
+
+/**
+ * One version of a review task's text (numbered 1, 2, ...: the keys that load it).
+ * @typedef {object} Version
+ * @property {number} n
+ * @property {"complete" | "binary" | "rejected"} kind
+ * @property {string[]} annotators
+ * @property {string[]} [datasets]
+ * @property {string} [when]
+ * @property {Span[]} spans the complete analysis, or the accepted spans (token offsets included)
+ * @property {Span[]} [rejected] spans rejected in binary answers
  */
 
 /**
@@ -48,6 +61,7 @@
  * @property {number | null} [score]
  * @property {string | null} [source]
  * @property {boolean} [pending] answered here, not acknowledged yet
+ * @property {number | string | null} [review] review rows: the version chosen, or "edited"
  */
 
 /**
@@ -80,6 +94,7 @@
  * @property {ActionCounts} [actions] the annotator's keys and clicks in the session
  * @property {{question: number | null, correction: number | null}} [entities_per_action] teach:
  *   entities each way of asking brought per action so far (a correction asked directly once it wins)
+ * @property {Record<string, number>} [review] a review session's counts of texts
  */
 
 /**
@@ -96,6 +111,7 @@
 /**
  * The actions behind one answer, per kind (kinds with none may be left out).
  * @typedef {Partial<Record<ActionKind, number>>} Actions
+ */
 
 /**
  * The synced traits of AnnotationWidget (kernel -> view).

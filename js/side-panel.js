@@ -94,16 +94,34 @@ export function renderProgress(doc, el, progress, manual) {
   const team = teamRow(doc, progress);
   if (team) el.append(team);
   if (progress.store_error) el.append(h(doc, "div", "nba-store-error", progress.store_error));
+  if (progress.review) el.append(reviewRow(doc, progress.review));
   if (!manual) el.append(precisionRow(doc, progress));
-  const total = progress.source_total;
+  // A review's bar counts the texts reviewed (its source is the texts to review, all read at
+  // once into the queue); other sessions' the source read.
+  const review = progress.review;
+  const total = review ? review.to_review : progress.source_total;
   if (typeof total === "number" && total > 0) {
-    const read = Math.min(total, progress.source_read || 0);
+    const read = Math.min(total, (review ? review.reviewed : progress.source_read) || 0);
     const bar = h(doc, "progress", "nba-bar");
     bar.max = total;
     bar.value = read;
     const pct = Math.round((100 * read) / total);
-    el.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+    el.append(bar, h(doc, "div", "nba-estimate", review ? `${pct}% reviewed (${read} of ${total} texts)`
+      : `${pct}% of the source read (${read} of ${total} texts)`));
   }
+}
+
+/**
+ * A review session's texts: how many had conflicts, were agreed, stored at once, are to review.
+ * @param {Document} doc
+ * @param {Record<string, number>} counts
+ */
+export function reviewRow(doc, counts) {
+  const n = (/** @type {string} */ k) => Number(counts[k] || 0);
+  const parts = [`${n("conflicts")} conflicts`, `${n("agreed")} agreed`];
+  if (n("auto_accepted")) parts.push(`${n("auto_accepted")} agreed stored at once`);
+  if (n("already_reviewed")) parts.push(`${n("already_reviewed")} reviewed before`);
+  return h(doc, "div", "nba-review-counts", `texts: ${parts.join(" · ")}`);
 }
 
 /**

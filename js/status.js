@@ -46,15 +46,17 @@ export function stateText(state) {
 
 /**
  * The header's hint: whether the keys work and which they are.
- * @param {{lost: boolean, off: boolean, focused: boolean, manual: boolean}} now
+ * @param {{lost: boolean, off: boolean, focused: boolean, manual: boolean, review?: boolean}} now
  */
-export function focusHint({ lost, off, focused, manual }) {
+export function focusHint({ lost, off, focused, manual, review = false }) {
   return lost
     ? "keys off: no connection to the kernel"
     : off
       ? "keys off: this session is closed"
       : !focused
       ? "click here to use the keys"
+      : review
+        ? "keys active: 1–9 load a version · drag or shift+←/→ select · shift+1–9 label · click span or r: remove · a accept · x reject · space ignore · ⌫ undo"
       : manual
         ? "keys active: drag or shift+←/→ select · 1–9 label · click span or r: remove · a accept · x reject · space ignore · ⌫ undo"
         : "keys active: a accept · x reject · space ignore · ⌫ undo";

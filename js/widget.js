@@ -9,8 +9,9 @@
 // state.js for how the two are reconciled).
 //
 // Two views, chosen per task by its view_id: "ner" (teach: one candidate span, accept or reject)
-// and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js). In
-// teach, a rejected whole analysis turns into its correction: a "ner_manual" task, where a
+// and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js). A review
+// task is a manual one with the annotators' versions above the text (review.js): 1..9 load one.
+// In teach, a rejected whole analysis turns into its correction: a "ner_manual" task, where a
 // stores the fixed analysis and space, x or Escape leaves it (the reject stands).
 //
 // Effort: every answer carries the actions behind it (a key for a question; the spans selected,
@@ -20,6 +21,7 @@ import { createCard } from "./card.js";
 import { createConnection } from "./connection.js";
 import { h } from "./dom.js";
 import { createKeys, SUPPRESS } from "./keys.js";
+import { isReview } from "./review.js";
 import { isManual, wireSpans } from "./manual.js";
 import { createSidePanel } from "./side-panel.js";
 import { derive, isCorrection } from "./state.js";
@@ -57,8 +59,10 @@ export function createView({ model, el }) {
     renderFocus();
   });
   const labels = () => model.get("labels") || [];
-  const manualMode = () => model.get("mode") === "manual";
+  const reviewMode = () => model.get("mode") === "review";
+  const manualMode = () => model.get("mode") === "manual" || reviewMode();
   const onManual = () => isManual(current && current.task);
+  const onReview = () => isReview(current && current.task);
 
   // ---- skeleton -------------------------------------------------------------------------------
   const root = h(doc, "div", "nba-root");
@@ -66,7 +70,9 @@ export function createView({ model, el }) {
   // Lumino reads the attribute when it handles a keydown; onAnyKeyDown sets it per key, before.
   root.setAttribute(SUPPRESS, "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", manualMode()
+  root.setAttribute("aria-label", reviewMode()
+    ? "Review: 1-9 load a version, drag or shift+arrows select, shift+1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
+    : manualMode()
     ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo"
     : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
@@ -74,7 +80,7 @@ export function createView({ model, el }) {
   const title = h(doc, "span", "nba-title");
   const hint = h(doc, "span", "nba-focus-hint");
   header.append(title, hint);
-  const card = createCard({ doc, labels });
+  const card = createCard({ doc, labels, review: reviewMode });
   const editor = card.editor;
   const buttons = createButtons(doc);
   const alerts = createAlerts(doc);
@@ -169,7 +175,7 @@ export function createView({ model, el }) {
       : root.contains(/** @type {Document | ShadowRoot} */ (root.getRootNode()).activeElement || null);
     const off = conn.off;
     root.classList.toggle("nba-focused", focused && !off); // off: no "keys active" border
-    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode() });
+    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode(), review: reviewMode() });
   }
 
   // ---- actions --------------------------------------------------------------------------------
@@ -212,8 +218,17 @@ export function createView({ model, el }) {
     return true;
   }
 
+  /** @param {number} n */
+  function pick(n) {
+    if (!current || !current.task) return false;
+    return card.pick(n);
+  }
+
   const onCorrection = () => isCorrection(current && current.task);
-  const keys = createKeys({ root, win, off: () => conn.off, manual: onManual, correction: onCorrection, editor, answer, undo, skip });
+  const keys = createKeys({
+    root, win, off: () => conn.off, manual: onManual, review: onReview, pick, correction: onCorrection,
+    editor, answer, undo, skip,
+  });
 
   /** @param {MouseEvent} event */
   function onClick(event) {
@@ -224,6 +239,7 @@ export function createView({ model, el }) {
       const { answer: choice, toggle, label, action } = btn.dataset;
       if (li) send({ type: "change", task_hash: String(li.dataset.taskHash), answer: /** @type {Answer} */ (choice) });
       else if (toggle === "details") card.toggleDetails();
+      else if (btn.dataset.version !== undefined) { if (!conn.off) pick(Number(btn.dataset.version)); }
       // a label button; off: its buttons are disabled too
       else if (label !== undefined) { if (!conn.off) editor.chooseLabel(label); }
       else if (action === "undo") undo();

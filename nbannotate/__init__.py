@@ -27,6 +27,7 @@ from .errors import (
 )
 from .manual import ManualSession
 from .recipes import correct, manual, silver, teach
+from .review import ReviewSession, review
 from .session import TeachSession
 from .sources import Source
 from .store import Database, Dataset
@@ -43,6 +44,7 @@ __all__ = [
     "DatabaseLockedError",
     "Dataset",
     "ManualSession",
+    "ReviewSession",
     "DatasetError",
     "ModelError",
     "NBAnnotateError",
@@ -57,6 +59,7 @@ __all__ = [
     "correct",
     "example_data",
     "manual",
+    "review",
     "silver",
     "teach",
     "train",

@@ -310,45 +310,7 @@ class BaseSession:
     ) -> list[dict[str, Any]]:
         """Spans checked and snapped to ``doc``'s tokens (see check_spans); ``error`` makes the
         exception for a problem (AnswerError for an answer, SourceError for the input)."""
-        text = doc.text
-        out: list[dict[str, Any]] = []
-        for raw in spans:
-            try:
-                start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
-            except (KeyError, TypeError, ValueError) as err:
-                raise error(
-                    f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}."
-                ) from err
-            if label not in self.labels:
-                raise error(
-                    f"Unknown label {label!r}: this session's labels are {', '.join(self.labels)}."
-                )
-            if not 0 <= start < end <= len(text):
-                raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
-            span = doc.char_span(start, end, label=label, alignment_mode="expand")
-            if span is None or not span.text.strip():
-                raise error(f"Span {start}-{end} covers no token.")
-            while len(span) and span[0].is_space:  # a selection in whitespace snaps inward
-                span = span[1:]
-            while len(span) and span[-1].is_space:
-                span = span[:-1]
-            for other in out:
-                if span.start <= other["token_end"] and other["token_start"] < span.end:
-                    clash = text[other["start"] : other["end"]]
-                    raise error(
-                        f"Span {span.text!r} overlaps {clash!r}: entities cannot "
-                        f"overlap. Remove one of them first."
-                    )
-            out.append(
-                {
-                    "start": span.start_char,
-                    "end": span.end_char,
-                    "token_start": span.start,
-                    "token_end": span.end - 1,
-                    "label": label,
-                }
-            )
-        return sorted(out, key=lambda s: s["start"])
+        return snap_spans(doc, spans, self.labels, error)
 
     @staticmethod
     def _gold_task(task: Mapping[str, Any], final: list[dict[str, Any]], actions: int) -> Task:
@@ -597,6 +559,54 @@ class BaseSession:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # as ipywidgets returns it
         """In a notebook, displaying a session shows the annotation widget."""
         return self.widget()._repr_mimebundle_(**kwargs)
+
+
+def snap_spans(
+    doc: Doc,
+    spans: Sequence[Mapping[str, Any]],
+    labels: Sequence[str],
+    error: Callable[[str], Exception],
+) -> list[dict[str, Any]]:
+    """Spans checked (labels among ``labels``, inside the text, no overlap) and snapped to
+    ``doc``'s tokens, sorted by start (see BaseSession.check_spans); ``error`` makes the
+    exception for a problem."""
+    text = doc.text
+    out: list[dict[str, Any]] = []
+    for raw in spans:
+        try:
+            start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise error(
+                f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}."
+            ) from err
+        if label not in labels:
+            raise error(f"Unknown label {label!r}: this session's labels are {', '.join(labels)}.")
+        if not 0 <= start < end <= len(text):
+            raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is None or not span.text.strip():
+            raise error(f"Span {start}-{end} covers no token.")
+        while len(span) and span[0].is_space:  # a selection in whitespace snaps inward
+            span = span[1:]
+        while len(span) and span[-1].is_space:
+            span = span[:-1]
+        for other in out:
+            if span.start <= other["token_end"] and other["token_start"] < span.end:
+                clash = text[other["start"] : other["end"]]
+                raise error(
+                    f"Span {span.text!r} overlaps {clash!r}: entities cannot "
+                    f"overlap. Remove one of them first."
+                )
+        out.append(
+            {
+                "start": span.start_char,
+                "end": span.end_char,
+                "token_start": span.start,
+                "token_end": span.end - 1,
+                "label": label,
+            }
+        )
+    return sorted(out, key=lambda s: s["start"])
 
 
 def _message(err: BaseException | None) -> str | None:

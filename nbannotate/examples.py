@@ -6,6 +6,9 @@ All answers on one input text merge into one ``Example``:
   wrong (``reference.spans[INCORRECT_SPANS_KEY]``); every other token is *missing*, not "O";
 - gold answers (``ner_manual`` view, accepted): the spans are the complete analysis, every other
   token is "O"; rejected binary spans on the same text are kept as known-wrong;
+- a reviewed annotation (a gold task with ``meta["review"]``, from ``nba.review``) is the
+  text's complete analysis whatever other complete annotations of the text say, older or newer:
+  it settled their disagreement;
 - silver analyses (gold tasks with ``meta["silver"]``: a model's confident analysis, not a
   person's) count as gold only for texts no person has answered: any accept or reject by a
   person on the text (a rejected analysis too) wins, and the silver analysis is left out;
@@ -49,6 +52,7 @@ class MergedAnnotation:
     gold: list[SpanKey] | None = None  # complete analysis, when a gold answer exists
     silver: list[SpanKey] | None = None  # a model's complete analysis (used when nothing else)
     human: bool = False  # a person accepted or rejected something on this text
+    reviewed: bool = False  # ``gold`` is a reviewed annotation (nba.review): no other replaces it
     conflicts: int = 0
     answers: int = 0
 
@@ -106,10 +110,12 @@ def merge_answers(
         item.human = item.human or not silver
         if is_gold(task):
             if answer == "accept":
+                reviewed = "review" in (task.get("meta") or {})
                 if silver:
                     item.silver = spans
-                else:
+                elif reviewed or not item.reviewed:
                     item.gold = spans
+                    item.reviewed = item.reviewed or reviewed
             continue
         for key, own in zip(spans, _span_answers(task, answer), strict=True):
             if own not in ("accept", "reject"):

@@ -52,6 +52,8 @@ def view_task(task: dict[str, Any]) -> dict[str, Any]:
     if manual:  # the manual view shows tokens (code-point offsets) and the label choices
         view["tokens"] = [[int(t["start"]), int(t["end"])] for t in task.get("tokens") or []]
         view["labels"] = [str(x) for x in task.get("labels") or []]
+    if "versions" in task:  # a review task: the annotators' versions (JSON-safe already)
+        view["versions"] = task["versions"]
     return view
 
 

@@ -52,6 +52,7 @@ class ManualSession(BaseSession):
 
     required_keys = ("_task_hash", "text", "tokens")
     fixed_spans = False  # the annotator edits them; the answer keeps the offered task hash
+    once_kind = "text"  # one complete annotation per text (undo clears the text's mark)
 
     def __init__(
         self,

@@ -590,11 +590,12 @@ class TeachSession(BaseSession):
                     "dismiss() leaves a correction handed out by session.correction(); this "
                     "task is none (a question is answered: ignore is its 'skip')."
                 )
-            del self._offered[th]
-            self._front = deque(t for t in self._front if t["_task_hash"] != th)
+            fix: int = held["_task_hash"]
+            del self._offered[fix]
+            self._front = deque(t for t in self._front if t["_task_hash"] != fix)
             self._actions.add({"skip": 1})
             if "corrects" not in (held.get("meta") or {}):  # direct: the question comes back
-                self._dismissed.add(th)
+                self._dismissed.add(fix)
 
     def _corrected(
         self,

@@ -24,11 +24,13 @@ why the session is closed), ``notice`` (why the last message could not be carrie
 answer failed stays until its task, back in the queue, is answered; empty once the session is
 closed, as ``error`` says why) and ``acks`` (the last ``seq`` processed per
 front end, so a view can drop its optimistic copies of operations the kernel has carried out),
-plus ``dataset``, ``labels`` and ``mode`` ("teach" or "manual", set once from the session type).
+plus ``dataset``, ``labels`` and ``mode`` ("teach", "manual" or "review", set once from the session
+type).
 Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bits.
 
 The front end picks the view per task by ``view_id``: "ner" (one candidate span, teach) or
-"ner_manual" (manual/correct: the text as tokens, every span editable). In teach with
+"ner_manual" (manual/correct: the text as tokens, every span editable; a review task also carries
+``versions``, the annotators' versions shown above the text). In teach with
 ``correct_rejected``, a whole analysis in ``queue`` carries ``correction``: the task (a
 "ner_manual" one) that its reject puts first in the queue, so the view shows it at once. A
 manual answer carries the edited spans; spans the kernel refuses (overlap, unknown label) leave
@@ -143,6 +145,11 @@ def _spans(raw: Any) -> list[dict[str, Any]] | None:
     return [{"start": s.get("start"), "end": s.get("end"), "label": s.get("label")} for s in raw]
 
 
+def _mode(view_mode: Any) -> str:
+    """The view's mode: "manual" and "review" as the session says, else "teach"."""
+    return view_mode if view_mode in ("manual", "review") else "teach"
+
+
 class AnnotationWidget(anywidget.AnyWidget):
     """Keyboard-first NER annotation over a session (displaying a session shows it).
 
@@ -167,7 +174,8 @@ class AnnotationWidget(anywidget.AnyWidget):
     acks = traitlets.Dict().tag(sync=True)
     dataset = traitlets.Unicode("").tag(sync=True)
     labels = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    #: "teach" (binary answers about one span) or "manual" (manual and correct sessions).
+    #: "teach" (binary answers about one span), "manual" (manual and correct sessions) or
+    #: "review" (a review session: manual editing plus the annotators' versions).
     mode = traitlets.Unicode("teach").tag(sync=True)
 
     def __init__(self, session: Any, *, queue_size: int = DEFAULT_QUEUE_SIZE, **kwargs: Any):
@@ -185,7 +193,7 @@ class AnnotationWidget(anywidget.AnyWidget):
         super().__init__(
             dataset=str(getattr(session, "dataset", "")),
             labels=[str(x) for x in getattr(session, "labels", []) or []],
-            mode="manual" if getattr(session, "view_mode", "teach") == "manual" else "teach",
+            mode=_mode(getattr(session, "view_mode", "teach")),
             **kwargs,
         )
         self.session = session

@@ -269,3 +269,16 @@ def test_train_vs_spacy_quick_trains_both_ways(shared_data: Path, tmp_path: Path
         assert run_[side]["seconds"] > 0 and 0.0 <= run_[side]["ents_f"] <= 1.0
     assert run_["time_ratio"] > 0 and run_["cpu_ratio"] > 0 and run_["first"] == "spacy_train"
     assert run_["nba_train"]["steps"] > 0 and run_["spacy_train"]["steps"] > 0
+
+
+def test_team_quick_loses_nothing_under_kills_and_a_server_restart(tmp_path: Path) -> None:
+    out = _ok(run("team.py", "--quick", "--results", str(tmp_path)))
+    assert out.rstrip().endswith("OK")
+    payload = json.loads((tmp_path / "team_quick.json").read_text())
+    for run_ in (payload["pool"], payload["overlap"]):
+        assert run_["lost"] == 0 and run_["answered_twice"] == 0
+        assert run_["offered_after_answered"] == 0 and run_["unanswered_at_end"] == 0
+        assert run_["server_restarted"] and len(run_["killed"]) == 1
+    assert payload["pool"]["stored"] == 90
+    assert payload["overlap"]["every_annotator_every_text_once"]
+    assert len(payload["solo_duckdb"]) == len(payload["solo_postgres"]) == 2

@@ -10,6 +10,8 @@ import ast
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "nbannotate"
 
 # Bottom to top; a module may import from its own layer or any layer below it.
@@ -36,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"patterns", "candidates", "examples", "store", "precision", "questions", "agreement"},
     ),
     ("learning", {"updater", "checkpoint", "silver", "train", "training"}),
-    ("sessions", {"base_session", "session", "manual", "recipes"}),
+    ("sessions", {"base_session", "session", "manual", "recipes", "review"}),
     ("top", {"feed", "widget", "__init__"}),
 ]
 # A session hands its display to its view (``_repr_mimebundle_``), as a model hands itself to
@@ -159,8 +161,7 @@ def test_subpackages_are_walked() -> None:
     assert "store" in graph["recipes"]
 
 
-def test_only_the_duckdb_engine_imports_duckdb() -> None:
-    """The dataset API talks to the Engine protocol: a second engine is one more module."""
+def _importers(library: str) -> set[str]:
     importers = set()
     for module, path in package_modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -171,9 +172,17 @@ def test_only_the_duckdb_engine_imports_duckdb() -> None:
                 if isinstance(node, ast.ImportFrom) and node.level == 0
                 else []
             )
-            if any(n.split(".")[0] == "duckdb" for n in names):
+            if any(n.split(".")[0] == library for n in names):
                 importers.add(module)
-    assert importers == {"store.duckdb_engine"}, importers
+    return importers
+
+
+@pytest.mark.parametrize(
+    "library, engine", [("duckdb", "store.duckdb_engine"), ("psycopg", "store.postgres_engine")]
+)
+def test_only_each_engine_imports_its_database_library(library, engine) -> None:
+    """The dataset API talks to the Engine protocol: each engine is one module."""
+    assert _importers(library) == {engine}
 
 
 def test_the_checker_sees_a_cycle() -> None:

@@ -54,9 +54,8 @@ def _result(cell: Any) -> str:
     return found[0]
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    """The quickstart executed once in a temp copy of notebooks/: (notebook, its directory)."""
+def _execute(name: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """notebooks/``name`` executed in a temp copy of notebooks/: (notebook, its directory)."""
     argv0 = KernelSpecManager().get_kernel_spec("python3").argv[0]
     # jupyter_client runs a bare "python" as sys.executable; anything else must be this Python.
     bare = {"python", "python3", f"python3.{sys.version_info[1]}"}
@@ -66,7 +65,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
             f"({sys.executable}): run "
             f"`{sys.executable} -m ipykernel install --sys-prefix`."
         )
-    workdir = tmp_path_factory.mktemp("quickstart") / "notebooks"
+    workdir = tmp_path_factory.mktemp(Path(name).stem) / "notebooks"
     shutil.copytree(
         NOTEBOOKS,
         workdir,
@@ -74,7 +73,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
             "data", "*.duckdb", "*.duckdb.wal", "models", ".ipynb_checkpoints", "__pycache__"
         ),
     )
-    nb = nbformat.read(workdir / "quickstart.ipynb", as_version=4)
+    nb = nbformat.read(workdir / name, as_version=4)
     # Raises CellExecutionError, with the failing cell and its traceback, if any cell fails.
     NotebookClient(
         nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(workdir)}}
@@ -82,12 +81,25 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
     return nb, workdir
 
 
-def test_notebook_is_committed_clean() -> None:
-    nb = nbformat.read(QUICKSTART, as_version=4)
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The quickstart executed once in a temp copy of notebooks/: (notebook, its directory)."""
+    return _execute("quickstart.ipynb", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def executed_review(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """notebooks/review.ipynb executed once in a temp copy of notebooks/."""
+    return _execute("review.ipynb", tmp_path_factory)
+
+
+@pytest.mark.parametrize("name", ["quickstart.ipynb", "review.ipynb"])
+def test_notebook_is_committed_clean(name: str) -> None:
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert code, "the quickstart has no code cells"
+    assert code, f"{name} has no code cells"
     dirty = [i for i, c in enumerate(code) if c.outputs or c.execution_count is not None]
     assert not dirty, f"code cells {dirty} have outputs or execution counts: clear them"
 
@@ -184,3 +196,34 @@ def test_trained_pipeline_is_saved_and_loads(executed: tuple[Any, Path]) -> None
     ents = ast.literal_eval(_result(_cell(nb, "import spacy")))
     assert isinstance(ents, list)
     assert all(label == "PRODUCT" and text for text, label in ents)
+
+
+@pytest.mark.slow
+def test_review_notebook_runs_and_stores_the_reviewed_gold(
+    executed_review: tuple[Any, Path],
+) -> None:
+    nb, workdir = executed_review
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+    # The two annotators disagree on the texts naming two or more products.
+    summary = ast.literal_eval(_result(_cell(nb, "review = nba.review(")))
+    assert summary["conflicts"] == 4 and summary["auto_accepted"] == summary["agreed"] == 8
+    picked = ast.literal_eval(_result(_cell(nb, "for _ in range(2):")))
+    assert picked["chosen"] == 1 and [v["annotator"] for v in picked["versions"]] == [
+        "alice",
+        "bob",
+    ]
+    # Displaying the session shows the review widget over the two conflicts left.
+    (shown,) = [c for c in nb.cells if c.cell_type == "code" and c.source.strip() == "review"]
+    views = [o for o in shown.outputs if "data" in o and WIDGET_MIME in o.data]
+    assert views and views[0].data[WIDGET_MIME]["model_id"]
+    # nba.agreement finds the same four texts in disagreement.
+    agreement = _text(_cell(nb, "agreement = nba.agreement("))
+    assert "texts with a disagreement: 4 of the 12" in agreement
+    with nba.Database(workdir / "review.duckdb") as db:
+        rows = db.dataset("ner_reviewed").answers()
+    assert len(rows) == 10
+    assert all(r["_view_id"] == "ner_manual" and r["answer"] == "accept" for r in rows)
+    assert all(r["_annotator_id"] == "carol" and "review" in r["meta"] for r in rows)

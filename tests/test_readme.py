@@ -36,6 +36,7 @@ PAGES = [
     "docs/store.md",
     "docs/training.md",
     "docs/agreement.md",
+    "docs/review.md",
 ]
 
 
@@ -180,11 +181,11 @@ for i, (name, code) in enumerate(blocks):
     for slow, quick in SPEEDUPS:
         code = code.replace(slow, quick)
     run(name, code)
-    if "session.close()" in code:
+    if "session.close()" in code and "quickstart_rows" not in summary:  # not Teams' block
         summary["quickstart_rows"] = len(shown[-1])
     if i > 0 and "session = nba.teach(" in code:  # the widget's (the first is driven by code)
         annotate(scope["session"], 150, trusting_patterns)
-    if 'annotator="alice"' in code:
+    if "alice = nba.manual(" in code:  # not Teams' block, which names alice too
         annotate_two(scope["alice"], scope["bob"], 20)
     if 'annotator="ben"' in code:
         annotate(scope["ben"], 60, capitalised)
@@ -205,6 +206,13 @@ for i, (name, code) in enumerate(blocks):
         summary["silver_rows"] = len(nba.Database("gadgets.duckdb").dataset("gadgets-silver"))
     if "train_curve(" in code:
         summary["curve"] = type(scope["curve"]).__name__
+    if "review.pick(" in code:
+        summary["reviewed_rows"] = len(shown[-1])
+        summary["review_auto"] = scope["review"].summary["auto_accepted"]
+        summary["review_conflicts"] = scope["review"].summary["conflicts"]
+    if "every.summary" in code:
+        summary["reviewed_all"] = shown[-1]["to_review"]
+        summary["review_texts"] = shown[-1]["texts"]
 for name in ("session", "gold", "fix", "alice", "bob", "ben"):
     scope[name].close()
 nba.store.close_all()
@@ -269,5 +277,10 @@ def test_readme_python_blocks_run_in_order_from_the_installed_wheel(
     # Agreement: the 20 texts both annotated; ben and the widget's session share questions.
     assert summary["agreement_gold_texts"] == 20
     assert summary["agreement_questions"] > 0
+    # Review of alice's and bob's: the agreed texts stored at once, one conflict picked; then
+    # every text offered.
+    assert summary["review_conflicts"] >= 1 and summary["review_auto"] >= 1
+    assert summary["reviewed_rows"] == summary["review_auto"] + 1
+    assert summary["reviewed_all"] == summary["review_texts"] == 20
     assert (work / "gadgets.jsonl").is_file() and (work / "models" / "gadgets").is_dir()
     assert (work / "models" / "gadgets-silver" / "config.cfg").is_file()

@@ -319,3 +319,30 @@ def test_the_store_refuses_a_second_answer_to_one_question_from_another_process(
         assert out.startswith("REFUSED"), out + err
         df = db.dataset("q").to_pandas()
     assert list(df["answer"]) == ["accept"]
+
+
+def test_a_session_keeps_hearing_others_after_another_session_of_its_kernel_closes(pg_url):
+    """Two sessions, each with its own Database handle on the URL; the first one closes (and
+    its handle with it): the second still reads the answers other processes store."""
+    first = nba.manual("team", texts(4), labels=LABELS, db=pg_url, annotator="ann")
+    second = nba.manual("team", texts(4), labels=LABELS, db=pg_url, annotator="ben")
+    first.close()
+    code = f"""
+        import nbannotate as nba
+        with nba.Database({pg_url!r}) as db:
+            db.dataset("team").add({{"text": "Cat's text ."}}, answer="accept", annotator="cat")
+    """
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    deadline = time.monotonic() + 60
+    while second.progress["annotators"].get("cat") != 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert second.progress["annotators"].get("cat") == 1
+    assert second.progress["store_error"] is None
+    second.close()

@@ -442,7 +442,7 @@ function createManualPainter({ doc, info, textEl }) {
   let tokEls = [];
   let gapEls = [];
   let painted = { cursor: null, sel: null };
-  function labels(names, active, disabled, spans) {
+  function labels(names, active, disabled, spans, keyPrefix = "") {
     info.replaceChildren();
     const bar = h(doc, "span", "nba-labels");
     bar.setAttribute("role", "radiogroup");
@@ -457,9 +457,9 @@ function createManualPainter({ doc, info, textEl }) {
       b.setAttribute("aria-checked", String(name === active));
       b.disabled = disabled;
       b.style.background = color(name);
-      if (k < 9) b.append(h(doc, "kbd", "", String(k + 1)));
+      if (k < 9) b.append(h(doc, "kbd", "", `${keyPrefix ? "\u21E7" : ""}${k + 1}`));
       b.append(h(doc, "span", "nba-label-name", name));
-      b.title = k < 9 ? `${name} (key ${k + 1})` : name;
+      b.title = k < 9 ? `${name} (key ${keyPrefix}${k + 1})` : name;
       bar.append(b);
     });
     info.append(bar);
@@ -561,7 +561,7 @@ function editorKey(event) {
   const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
   return k === "ArrowRight" || k === "ArrowLeft" || k === "r" || /^[1-9]$/.test(k) || k === "Enter" || k === "Escape" ? k : null;
 }
-function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
+function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey = () => "" }) {
   let task = null;
   let tokens = [];
   let lead = "";
@@ -633,7 +633,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   }
   function paint() {
     const names = labelList();
-    painter.labels(names, active, disabled, spans);
+    painter.labels(names, active, disabled, spans, labelKey());
     painter.text({ tokens, lead, spans, names, cursor, sel: selection() });
   }
   function add(ts, te, label) {
@@ -726,13 +726,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       return true;
     }
     if (/^[1-9]$/.test(k)) {
-      const names = labelList();
-      const n = Number(k);
-      if (n > names.length) {
-        say(`No label ${n}: the labels are ${names.map((x, j) => `${j + 1} ${x}`).join(", ")}.`);
-      } else {
-        chooseLabel(names[n - 1]);
-      }
+      labelNumber(Number(k));
       return true;
     }
     if (k === "Enter") {
@@ -746,6 +740,23 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
       return true;
     }
     return false;
+  }
+  function labelNumber(n) {
+    if (!task) return;
+    const names = labelList();
+    if (n > names.length) {
+      say(`No label ${n}: the labels are ${names.map((x, j) => `${j + 1} ${x}`).join(", ")}.`);
+    } else {
+      chooseLabel(names[n - 1]);
+    }
+  }
+  function load(given) {
+    if (!task) return;
+    spans.splice(0, spans.length, ...initialSpans({ ...task, spans: given }, tokens));
+    anchor = null;
+    edited = true;
+    say("");
+    paint();
   }
   function setDisabled(off) {
     if (disabled === Boolean(off)) return;
@@ -766,6 +777,8 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
     onMouseDown: mouse.onMouseDown,
     onMouseUp: mouse.onMouseUp,
     chooseLabel,
+    labelNumber,
+    load,
     /** The actions spent on task `taskHash` here, per kind (nonzero ones).
      * @param {string} taskHash @returns {Actions} */
     actionsOf(taskHash) {
@@ -802,6 +815,78 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels }) {
   };
 }
 
+// js/review.js
+function isReview(task) {
+  return Boolean(task && Array.isArray(task.versions) && task.versions.length > 0);
+}
+function digitOf(event) {
+  if (typeof event.key === "string" && /^[1-9]$/.test(event.key)) return Number(event.key);
+  const m = typeof event.code === "string" ? /^(?:Digit|Numpad)([1-9])$/.exec(event.code) : null;
+  return m ? Number(m[1]) : null;
+}
+function versionKind(v) {
+  if (v.kind === "rejected") return "rejected the text";
+  if (v.kind === "binary") return "binary answers: accepted spans marked";
+  return (v.spans || []).length ? "complete annotation" : "complete: no entities";
+}
+function renderVersions(doc, el, task, color, picked) {
+  el.replaceChildren();
+  const versions = task.versions || [];
+  el.append(h(
+    doc,
+    "div",
+    "nba-versions-title",
+    `${versions.length} versions: ${versions.length > 1 ? `1\u2013${Math.min(9, versions.length)}` : "1"} loads one below to edit or accept`
+  ));
+  for (const v of versions) {
+    const box = h(doc, "div", `nba-version nba-version-${v.kind}`);
+    box.dataset.n = String(v.n);
+    if (v.n === picked) box.classList.add("nba-version-picked");
+    const head = h(doc, "div", "nba-version-head");
+    const load = h(doc, "button", "nba-version-pick");
+    load.type = "button";
+    load.tabIndex = -1;
+    load.dataset.version = String(v.n);
+    load.title = `load version ${v.n} below${v.n <= 9 ? ` (key ${v.n})` : ""}`;
+    if (v.n <= 9) load.append(h(doc, "kbd", "", String(v.n)));
+    load.append(h(doc, "span", "", v.n === picked ? " loaded" : " load"));
+    head.append(load);
+    head.append(h(doc, "span", "nba-version-who", (v.annotators || []).join(", ")));
+    if (v.when) head.append(h(doc, "span", "nba-version-when", v.when));
+    head.append(h(doc, "span", "nba-version-kind", versionKind(v)));
+    box.append(head);
+    if (v.kind !== "rejected") {
+      const text = h(doc, "div", "nba-version-text");
+      text.setAttribute("dir", "auto");
+      for (const seg of segments({ ...task, spans: v.spans || [] })) {
+        if (!seg.span) {
+          text.append(doc.createTextNode(seg.text));
+          continue;
+        }
+        const label = String(seg.span.label ?? "");
+        const mark = h(doc, "mark", "nba-span");
+        mark.style.background = color(label);
+        mark.append(h(doc, "span", "nba-span-text", seg.text), h(doc, "span", "nba-span-label", label));
+        text.append(mark);
+      }
+      box.append(text);
+    }
+    const rejected = v.rejected || [];
+    if (rejected.length) {
+      const chars = Array.from(String(task.text ?? ""));
+      const list = h(doc, "div", "nba-version-rejected", "rejected: ");
+      for (const s of rejected) {
+        const chip = h(doc, "span", "nba-rejected-span", chars.slice(s.start, s.end).join(""));
+        chip.title = `rejected as ${s.label}`;
+        chip.append(h(doc, "span", "nba-span-label", String(s.label)));
+        list.append(chip);
+      }
+      box.append(list);
+    }
+    el.append(box);
+  }
+}
+
 // js/card.js
 var CACHE_LIMIT = 500;
 var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver", "actions"]);
@@ -827,7 +912,7 @@ function wholePrompt(task) {
   }
   return n ? "Complete analysis? Accept if these are all the entities" : "No entities? Accept if the text has none";
 }
-function createCard({ doc, labels }) {
+function createCard({ doc, labels, review = () => false }) {
   const el = h(doc, "div", "nba-card");
   const info = h(doc, "div", "nba-info");
   const textEl = h(doc, "p", "nba-text");
@@ -848,9 +933,25 @@ function createCard({ doc, labels }) {
   const detailsEl = h(doc, "dl", "nba-meta nba-meta-details");
   details.append(detailsBtn, detailsEl);
   let showDetails = false;
-  el.append(info, fixEl, textEl, manualMsg, metaEl, details, stateEl);
+  const versionsEl = h(doc, "div", "nba-versions");
+  versionsEl.hidden = true;
+  el.append(info, fixEl, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
   const edits = /* @__PURE__ */ new Map();
-  const editor = createManualEditor({ doc, info, textEl, msgEl: manualMsg, edits, labels });
+  const editor = createManualEditor({
+    doc,
+    info,
+    textEl,
+    msgEl: manualMsg,
+    edits,
+    labels,
+    labelKey: () => review() ? "shift+" : ""
+  });
+  const picks = /* @__PURE__ */ new Map();
+  let shown = null;
+  function paintVersions(task) {
+    const names = Array.isArray(task.labels) && task.labels.length ? task.labels : labels();
+    renderVersions(doc, versionsEl, task, labelColors(names), picks.get(task.task_hash) ?? null);
+  }
   function renderMeta(task) {
     const meta = task.meta || {};
     const hidden = isManual(task) ? HIDDEN_MANUAL_META : HIDDEN_META;
@@ -888,8 +989,8 @@ function createCard({ doc, labels }) {
     }
     if (fmtScore(score)) info.append(h(doc, "span", "nba-score", `score ${fmtScore(score)}`));
     if (source) info.append(h(doc, "span", `nba-source nba-source-${source}`, String(source)));
-    const shown = whole || spanObj ? segments(whole ? task : { ...task, spans: spanObj ? [spanObj] : [] }) : [{ text: String(task.text ?? "") }];
-    for (const seg of shown) {
+    const shown2 = whole || spanObj ? segments(whole ? task : { ...task, spans: spanObj ? [spanObj] : [] }) : [{ text: String(task.text ?? "") }];
+    for (const seg of shown2) {
       if (!("span" in seg) || !seg.span) {
         textEl.append(doc.createTextNode(seg.text));
         continue;
@@ -913,7 +1014,10 @@ function createCard({ doc, labels }) {
     details.hidden = true;
     fixEl.hidden = !isCorrection(task);
     if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
+    versionsEl.replaceChildren();
+    versionsEl.hidden = true;
     editor.clear();
+    shown = task;
     if (!task) {
       el.removeAttribute("data-task-hash");
       el.removeAttribute("data-view");
@@ -927,6 +1031,10 @@ function createCard({ doc, labels }) {
         edits.keys().next().value
       );
       editor.show(task);
+      if (isReview(task)) {
+        versionsEl.hidden = false;
+        paintVersions(task);
+      }
       renderMeta(task);
       return;
     }
@@ -941,6 +1049,29 @@ function createCard({ doc, labels }) {
     editor,
     edits,
     show,
+    /** Load version `n` of the review task on screen into the editor. Returns false when the
+     * task has no such version (the editor says so). @param {number} n */
+    pick(n) {
+      if (!shown || !isReview(shown)) return false;
+      const v = (shown.versions || []).find((x) => x.n === n);
+      if (!v) {
+        manualMsg.textContent = `No version ${n}: this text has versions 1 to ${(shown.versions || []).length}.`;
+        manualMsg.hidden = false;
+        return false;
+      }
+      while (picks.size > CACHE_LIMIT) picks.delete(
+        /** @type {string} */
+        picks.keys().next().value
+      );
+      picks.set(shown.task_hash, n);
+      editor.load(v.kind === "rejected" ? [] : v.spans || []);
+      paintVersions(shown);
+      if (v.kind === "rejected") {
+        manualMsg.textContent = `Version ${n} rejected the text: x rejects it too; or mark its entities and accept.`;
+        manualMsg.hidden = false;
+      }
+      return true;
+    },
     toggleDetails() {
       showDetails = !showDetails;
       renderDetails();
@@ -1017,7 +1148,19 @@ function labShortcut(event) {
   if (k === "Enter") return Number(shift) + Number(accel) + Number(alt) === 1;
   return accel && !alt && (k === "s" && !shift || k === "c" && shift);
 }
-function createKeys({ root, win, off, manual, correction = () => false, editor, answer, undo, skip = () => false }) {
+function createKeys({
+  root,
+  win,
+  off,
+  manual,
+  review = () => false,
+  pick = () => false,
+  correction = () => false,
+  editor,
+  answer,
+  undo,
+  skip = () => false
+}) {
   function leftToLab(event) {
     if (event.key === "Enter" && event.shiftKey && !off() && manual() && editor.selection) return false;
     return labShortcut(event);
@@ -1040,13 +1183,18 @@ function createKeys({ root, win, off, manual, correction = () => false, editor, 
     const k = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     const isManual2 = manual();
     if (off()) {
-      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || isManual2 && editorKey(event) !== null) {
+      if (Object.hasOwn(KEYS, k) || UNDO_KEYS.has(event.key) || isManual2 && editorKey(event) !== null || review() && digitOf(event) !== null) {
         event.preventDefault();
         event.stopPropagation();
       }
       return;
     }
-    if (k === "Escape" && correction() && !editor.selection) {
+    const digit = isManual2 && review() ? digitOf(event) : null;
+    if (digit !== null) {
+      if (event.shiftKey) editor.labelNumber(digit);
+      else if (!event.repeat) pick(digit);
+      handled = true;
+    } else if (k === "Escape" && correction() && !editor.selection) {
       if (!event.repeat) skip();
       handled = true;
     } else if (isManual2 && editor.onKey(event)) {
@@ -1072,7 +1220,8 @@ var ANSWERED = { accept: "accepted", reject: "rejected", ignore: "ignored" };
 function describeRow(row) {
   const manual = Boolean(row.manual);
   const whole = Boolean(row.whole) || manual;
-  const chip = manual ? "text" : whole ? "whole" : row.label;
+  const review = row.review === void 0 || row.review === null ? null : typeof row.review === "number" ? `version ${row.review}` : String(row.review);
+  const chip = manual ? review || "text" : whole ? "whole" : row.label;
   const wholeText = (row.spans || []).map((x) => `${x.text} (${x.label})`).join(", ");
   return { whole, chip, text: whole ? wholeText || "no entities" : row.span_text };
 }
@@ -1164,16 +1313,25 @@ function renderProgress(doc, el, progress, manual) {
   const team = teamRow(doc, progress);
   if (team) el.append(team);
   if (progress.store_error) el.append(h(doc, "div", "nba-store-error", progress.store_error));
+  if (progress.review) el.append(reviewRow(doc, progress.review));
   if (!manual) el.append(precisionRow(doc, progress));
-  const total = progress.source_total;
+  const review = progress.review;
+  const total = review ? review.to_review : progress.source_total;
   if (typeof total === "number" && total > 0) {
-    const read = Math.min(total, progress.source_read || 0);
+    const read = Math.min(total, (review ? review.reviewed : progress.source_read) || 0);
     const bar = h(doc, "progress", "nba-bar");
     bar.max = total;
     bar.value = read;
     const pct = Math.round(100 * read / total);
-    el.append(bar, h(doc, "div", "nba-estimate", `${pct}% of the source read (${read} of ${total} texts)`));
+    el.append(bar, h(doc, "div", "nba-estimate", review ? `${pct}% reviewed (${read} of ${total} texts)` : `${pct}% of the source read (${read} of ${total} texts)`));
   }
+}
+function reviewRow(doc, counts) {
+  const n = (k) => Number(counts[k] || 0);
+  const parts = [`${n("conflicts")} conflicts`, `${n("agreed")} agreed`];
+  if (n("auto_accepted")) parts.push(`${n("auto_accepted")} agreed stored at once`);
+  if (n("already_reviewed")) parts.push(`${n("already_reviewed")} reviewed before`);
+  return h(doc, "div", "nba-review-counts", `texts: ${parts.join(" \xB7 ")}`);
 }
 function precisionRow(doc, progress) {
   const value = progress.model_precision;
@@ -1259,8 +1417,8 @@ function viewState({ lost, closed, task, status }) {
 function stateText(state) {
   return state === "loading" ? "Loading tasks\u2026" : state === "done" ? "No more tasks: the stream is exhausted. Your answers are saved." : state === "error" ? "The kernel could not produce more tasks (see the error below)." : "";
 }
-function focusHint({ lost, off, focused, manual }) {
-  return lost ? "keys off: no connection to the kernel" : off ? "keys off: this session is closed" : !focused ? "click here to use the keys" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
+function focusHint({ lost, off, focused, manual, review = false }) {
+  return lost ? "keys off: no connection to the kernel" : off ? "keys off: this session is closed" : !focused ? "click here to use the keys" : review ? "keys active: 1\u20139 load a version \xB7 drag or shift+\u2190/\u2192 select \xB7 shift+1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : manual ? "keys active: drag or shift+\u2190/\u2192 select \xB7 1\u20139 label \xB7 click span or r: remove \xB7 a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo" : "keys active: a accept \xB7 x reject \xB7 space ignore \xB7 \u232B undo";
 }
 function createButtons(doc) {
   const el = h(doc, "div", "nba-buttons");
@@ -1328,19 +1486,21 @@ function createView({ model, el }) {
     renderFocus();
   });
   const labels = () => model.get("labels") || [];
-  const manualMode = () => model.get("mode") === "manual";
+  const reviewMode = () => model.get("mode") === "review";
+  const manualMode = () => model.get("mode") === "manual" || reviewMode();
   const onManual = () => isManual(current && current.task);
+  const onReview = () => isReview(current && current.task);
   const root = h(doc, "div", "nba-root");
   root.tabIndex = 0;
   root.setAttribute(SUPPRESS, "true");
   root.setAttribute("role", "group");
-  root.setAttribute("aria-label", manualMode() ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
+  root.setAttribute("aria-label", reviewMode() ? "Review: 1-9 load a version, drag or shift+arrows select, shift+1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : manualMode() ? "Manual annotation: drag or shift+arrows select, 1-9 label, r remove the span under the cursor, a accept, x reject, space ignore, backspace undo" : "Annotation: a accept, x reject, space ignore, backspace undo");
   root.dataset.state = "loading";
   const header = h(doc, "div", "nba-header");
   const title = h(doc, "span", "nba-title");
   const hint = h(doc, "span", "nba-focus-hint");
   header.append(title, hint);
-  const card = createCard({ doc, labels });
+  const card = createCard({ doc, labels, review: reviewMode });
   const editor = card.editor;
   const buttons = createButtons(doc);
   const alerts = createAlerts(doc);
@@ -1421,7 +1581,7 @@ function createView({ model, el }) {
     );
     const off = conn.off;
     root.classList.toggle("nba-focused", focused && !off);
-    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode() });
+    hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode(), review: reviewMode() });
   }
   function send(op) {
     if (!conn.send(op)) return false;
@@ -1455,8 +1615,24 @@ function createView({ model, el }) {
     send({ type: "undo" });
     return true;
   }
+  function pick(n) {
+    if (!current || !current.task) return false;
+    return card.pick(n);
+  }
   const onCorrection = () => isCorrection(current && current.task);
-  const keys = createKeys({ root, win, off: () => conn.off, manual: onManual, correction: onCorrection, editor, answer, undo, skip });
+  const keys = createKeys({
+    root,
+    win,
+    off: () => conn.off,
+    manual: onManual,
+    review: onReview,
+    pick,
+    correction: onCorrection,
+    editor,
+    answer,
+    undo,
+    skip
+  });
   function onClick(event) {
     const target = event.target instanceof /** @type {any} */
     win.Element ? (
@@ -1478,7 +1654,9 @@ function createView({ model, el }) {
         choice
       ) });
       else if (toggle === "details") card.toggleDetails();
-      else if (label !== void 0) {
+      else if (btn.dataset.version !== void 0) {
+        if (!conn.off) pick(Number(btn.dataset.version));
+      } else if (label !== void 0) {
         if (!conn.off) editor.chooseLabel(label);
       } else if (action === "undo") undo();
       else if (action) answer(

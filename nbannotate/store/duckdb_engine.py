@@ -596,6 +596,10 @@ class DuckDBEngine:
             )
         ]
 
+    def handle(self) -> DuckDBEngine:
+        """Another handle on the same file (sharing this process's connection)."""
+        return DuckDBEngine(self.path)
+
     def _claims(self) -> ClaimBook:
         with self._locked() as shared:
             return shared.claims

@@ -69,6 +69,9 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release this handle; the store is released when every handle on it is closed."""
 
+    def handle(self) -> Engine:
+        """Another handle on the same store (it shares this process's connection)."""
+
     def locked(self) -> AbstractContextManager[None]: ...
 
     def transaction(self) -> AbstractContextManager[None]: ...

@@ -267,6 +267,10 @@ class PostgresEngine:
     def __repr__(self) -> str:
         return f"PostgresEngine({self.path!r})"
 
+    def handle(self) -> PostgresEngine:
+        """Another handle on the same database (sharing this process's connection)."""
+        return PostgresEngine(self._url)
+
     # -- lifecycle and locking -------------------------------------------------------------
 
     @property
@@ -302,8 +306,7 @@ class PostgresEngine:
         with self._locked() as shared:
             conn = shared.connection()
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with conn.transaction():  # nested: a savepoint
-                    yield
+                yield  # nested: part of the caller's transaction (its error rolls it back)
                 return
             try:
                 tx = conn.transaction()

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 GRACE = 10.0  # seconds: a transaction committing later than this after its insert is missed
 WINDOW = 2000  # ids below the newest at the start that are looked at again
+COUNTS_EVERY = 2.0  # seconds between counts of the answers per annotator (a full scan)
 Listener = Callable[[list[dict[str, Any]]], None]
 
 
@@ -41,7 +42,9 @@ class Watcher:
     """See the module docstring. One per (store, dataset); started by the first session."""
 
     def __init__(self, engine: Engine, dataset: str, interval: float = 0.5) -> None:
-        self.engine = engine
+        # Its own handle on a shared store: it outlives the handle of the session that made it
+        # (another session may go on), and is closed when the last session leaves.
+        self.engine = engine.handle() if engine.shared_by_processes else engine
         self.dataset = dataset
         self.interval = interval
         self.lease = 30.0
@@ -61,6 +64,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._renewed = 0.0
+        self._counted = 0.0
 
     # -- sessions -----------------------------------------------------------------------------
     def join(self, session_id: str, listener: Listener | None, lease: float) -> None:
@@ -83,10 +87,16 @@ class Watcher:
         return self._thread is not None and not self._stop.is_set()
 
     def leave(self, session_id: str) -> None:
-        """The session closed: its holds are no longer renewed, its listener not called."""
+        """The session closed: its holds are no longer renewed, its listener not called. The
+        last session to leave stops the thread (a new session makes a new watcher)."""
         with self._lock:
             self._sessions.discard(session_id)
             self._listeners.pop(session_id, None)
+            last = not self._sessions
+        if last:
+            self.stop()
+            if self._thread is None and self.engine.shared_by_processes:
+                self.engine.close()
 
     def stop(self) -> None:
         self._stop.set()
@@ -102,16 +112,17 @@ class Watcher:
 
     # -- the thread -----------------------------------------------------------------------------
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            if self.engine.closed:
-                return
-            try:
-                self.tick()
-                self.error = None
-            except StoreError as err:  # the server is away: try again next time
-                self.error = err
-            except Exception as err:  # never let the thread die silently
-                self.error = StoreError(f"Watching dataset {self.dataset!r} failed: {err!r}")
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.tick()
+                    self.error = None
+                except StoreError as err:  # the server is away: try again next time
+                    self.error = err
+                except Exception as err:  # never let the thread die silently
+                    self.error = StoreError(f"Watching dataset {self.dataset!r} failed: {err!r}")
+        finally:
+            self.engine.close()
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -123,7 +134,8 @@ class Watcher:
             self._renewed = now
         if self.engine.shared_by_processes:
             self.poll()
-        self.refresh_counts()
+        if now - self._counted > COUNTS_EVERY:
+            self.refresh_counts()
 
     def poll(self) -> list[dict[str, Any]]:
         """Read the answers other processes stored since the last look; returns them."""
@@ -155,6 +167,7 @@ class Watcher:
         return tasks
 
     def refresh_counts(self) -> None:
+        self._counted = time.monotonic()
         try:
             self.counts = dict(self.engine.annotator_counts(self.dataset))
         except StoreError as err:
