@@ -1,8 +1,9 @@
 """A team on one PostgreSQL dataset, with faults: nothing lost, nothing twice, nothing stuck.
 
 ``--annotators`` processes (8) annotate one dataset through the public API (``nba.manual`` with
-``annotator=``, ``db=`` a PostgreSQL URL) until the pool of ``--texts`` texts is used up, about
-``--per-annotator`` (500) answers each. Meanwhile a monitor SIGKILLs ``--kills`` (3) annotator
+``annotator=``, ``db=`` a PostgreSQL URL) from one pool of ``--texts`` texts (annotators x
+``--per-annotator``), each process at most ``--per-annotator`` (500) answers, until the pool is
+used up. Meanwhile a monitor SIGKILLs ``--kills`` (3) annotator
 processes at random moments (each comes back as a new process with the same annotator name, as
 a restarted kernel would) and restarts the server once (``pg_ctl restart -m fast``) halfway.
 An annotator whose ``answer()`` fails with StoreError (the server away) answers the same task
@@ -98,7 +99,7 @@ def run_team(
 ) -> dict[str, Any]:
     url = server.create_database("team")
     n_texts = args.overlap_texts if overlap else args.texts
-    limit = n_texts if overlap else 10**9
+    limit = n_texts if overlap else args.per_annotator  # each process (a restart: anew)
     names = [f"a{i}" for i in range(args.annotators)]
     logs = {n: workdir / f"{'overlap' if overlap else 'pool'}-{n}.log" for n in names}
     procs = {n: worker(url, n, n_texts, overlap, args.lease, limit, logs[n]) for n in names}

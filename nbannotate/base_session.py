@@ -188,9 +188,20 @@ class BaseSession:
             # stored before asking (else the store would refuse the answer, after the work).
             self.db_dataset.catch_up()
             return not self._done(ih)
+        if ih in got.done:
+            return False
         with self._cond:
             self._parked[ih] = item
         return False
+
+    def _finish(self, ih: int) -> None:
+        """Nothing more to ask about this text here: others are not to wait for it."""
+        if self._holds_texts:
+            self.db_dataset.finish([ih], self.session_id)
+
+    def _reopen(self, ih: int) -> None:
+        if self._holds_texts:
+            self.db_dataset.reopen([ih], self.session_id, self.annotator, self._lease)
 
     def _done(self, ih: int) -> bool:
         """Nothing is left to ask about this text (a session's own rule)."""
@@ -209,7 +220,7 @@ class BaseSession:
         if got.mine:
             self.db_dataset.catch_up()
         with self._cond:
-            for ih in got.mine:
+            for ih in got.mine | got.done:  # done: another session asked all about it
                 self._parked.pop(ih, None)
             return [parked[ih] for ih in got.mine if not self._done(ih)]
 
@@ -348,6 +359,7 @@ class BaseSession:
             with self._cond:
                 self._history.append(last)
             raise
+        self._reopen(last["_input_hash"])
         if self.updater is not None:
             self.updater.retract(last["_task_hash"])
         task = self._reoffer(unanswered(last))

@@ -303,6 +303,7 @@ class ManualSession(BaseSession):
         with self._cond:
             self._front = deque(t for t in self._front if t["_input_hash"] != ih)
         self._record(stored, counted)
+        self._finish(ih)
         if self.updater is not None and answer == "accept":
             self.updater.submit(stored)
         return stored

@@ -260,8 +260,8 @@ def teach(
         keeps what the loop learnt (``session.progress["resumed_model_updates"]``: its
         updates). False: start from the base model (a checkpoint is still written).
     overlap: with several annotators (``annotator=``) on one dataset: False (default) gives
-        each text, and every question about it, to one annotator at a time (a session holds
-        the texts it asks about until it closes; a kernel that dies lets go of them after
+        each text, and every question about it, to one annotator (a session holds a text
+        from its first question to its last; a kernel that dies lets go of its texts after
         ``lease`` seconds); True asks every annotator every question (for agreement), each
         annotator once. On PostgreSQL this holds across processes and machines; the in-loop
         model also learns from the answers the other annotators store.

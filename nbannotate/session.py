@@ -365,6 +365,9 @@ class TeachSession(BaseSession):
                 self._scoring.discard(ih)
                 if not offer:  # the text's completion question may have waited for this
                     self._apply(self._questions.rescored(ih, scored, self._questions_out))
+                idle = not offer and not self._questions_out(ih)
+            if idle and version == self._version:  # nothing to ask about it (this model)
+                self._finish(ih)
         return True
 
     def _weights(self) -> tuple[int, Weights]:
@@ -527,10 +530,16 @@ class TeachSession(BaseSession):
         self._record(stored, counted)
         with self._cond:
             self._choose(stored, 1)
+        ih = stored["_input_hash"]
         with self._cond:  # its text's completion question may be due; overlaps are settled
             self._apply(
                 self._questions.recorded(stored, answer, self._offered, self._questions_out)
             )
+            # A rejected whole analysis is followed by its correction: the text stays held.
+            fix_due = answer == "reject" and self.correct_rejected and is_whole(stored)
+            finished = not self._questions_out(ih) and not fix_due
+        if finished:  # nothing more to ask about its text: others need not wait for it
+            self._finish(ih)
         self.updater.submit(stored)
         return stored
 
@@ -596,6 +605,10 @@ class TeachSession(BaseSession):
             self._actions.add({"skip": 1})
             if "corrects" not in (held.get("meta") or {}):  # direct: the question comes back
                 self._dismissed.add(fix)
+            ih = held["_input_hash"]
+            finished = not self._questions_out(ih)
+        if finished:  # nothing more to ask about its text: others need not wait for it
+            self._finish(ih)
 
     def _corrected(
         self,

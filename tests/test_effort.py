@@ -389,3 +389,22 @@ def test_once_corrections_cost_fewer_actions_a_whole_analysis_is_offered_as_one(
     assert len(rows) == 6
     # the direct one stands alone: no reject of a whole analysis of its text before it
     assert "corrects" not in rows[-1][3]
+
+
+def test_a_text_stays_held_while_its_correction_is_due(teach, db_path):
+    """Between annotators (each text to one at a time), a rejected whole analysis keeps its text
+    held: the correction follows. Once it is stored the text is done for everyone."""
+    s = teach(gadget_texts(10), whole=0.0, annotator="alice")
+    ds = s.db_dataset
+    tasks = s.next_tasks(6, timeout=60)
+    whole = next(t for t in tasks if is_whole(t))
+    ih = whole["_input_hash"]
+    # its other questions first: the reject is the text's last answer
+    for task in tasks:
+        if task["_input_hash"] == ih and task is not whole:
+            s.answer(task, oracle(task))
+    fix = s.correction(s.answer(whole, "reject"))
+    other = ds.hold([ih], "someone-else", "bob")
+    assert ih not in other.mine and ih not in other.done  # alice holds it
+    s.answer(fix, "accept", spans=gold_of(whole["text"]))
+    assert ih in ds.hold([ih], "someone-else", "bob").done

@@ -346,3 +346,42 @@ def test_a_session_keeps_hearing_others_after_another_session_of_its_kernel_clos
     assert second.progress["annotators"].get("cat") == 1
     assert second.progress["store_error"] is None
     second.close()
+
+
+def test_teach_in_two_processes_never_answers_a_question_twice(pg_url):
+    code = """
+        import sys, json
+        sys.path.insert(0, {tests!r})
+        import nbannotate as nba
+        from gadgets import gadget_texts, oracle, product_patterns
+        s = nba.teach("loop", gadget_texts(30, seed=5), "blank:en", labels=["PRODUCT"],
+                      patterns=product_patterns(), db={url!r}, annotator={name!r},
+                      whole=None, complete=None)
+        while (task := s.next_task(timeout=120)) is not None:
+            s.answer(task, oracle(task))
+        s.close()
+        print("DONE", flush=True)
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code.format(tests=str(TESTS), url=pg_url,
+                                                               name=name))],
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("ann", "ben")
+    ]  # fmt: skip
+    for p in procs:
+        out, err = p.communicate(timeout=900)
+        assert p.returncode == 0 and "DONE" in out, err
+    with Database(pg_url) as db:
+        df = db.dataset("loop").to_pandas()
+    assert len(df) > 30 and df["task_hash"].is_unique  # no question answered twice
+    assert set(df["annotator"]) == {"ann", "ben"}
+    # A text goes to one session while it holds it; once that session closes, the text's
+    # questions it did not ask (its model proposed others) go back to the pool: so most texts,
+    # not all, were answered by one annotator only.
+    per_text = df.groupby("input_hash")["annotator"].nunique()
+    assert (per_text == 1).mean() > 0.5

@@ -427,6 +427,26 @@ class Dataset:
         """Give back every text the session holds (at close)."""
         self._engine.release(session_id)
 
+    def finish(self, input_hashes: Iterable[int], session_id: str) -> None:
+        """The session has nothing more to ask about these texts: no one is to (store/claims.py).
+        On a shared store the watcher's thread writes it, off the key press."""
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None and found.running:
+            found.finish(input_hashes, session_id)
+        else:
+            self._engine.finish(self.name, input_hashes, session_id)
+
+    def reopen(
+        self, input_hashes: Iterable[int], session_id: str, annotator: str | None,
+        lease: float = DEFAULT_LEASE,
+    ) -> None:  # fmt: skip
+        """Hold finished texts again (an answer about them undone)."""
+        keys = list(input_hashes)
+        found = self._engine.state.get("watchers", {}).get(self.name)
+        if found is not None:
+            found.flush()  # a finish still waiting to be written comes first
+        self._engine.reopen(self.name, keys, session_id, annotator, lease)
+
     def join(
         self, session_id: str, listener: Listener | None = None, lease: float = DEFAULT_LEASE
     ) -> None:

@@ -619,6 +619,15 @@ class DuckDBEngine:
     def renew(self, session_ids: Iterable[str], lease: float) -> None:
         self._claims().renew(session_ids, lease)
 
+    def finish(self, dataset: str, keys: Iterable[int], session_id: str) -> None:
+        self._claims().finish(dataset, keys, session_id)
+
+    def reopen(
+        self, dataset: str, keys: Iterable[int], session_id: str, annotator: str | None,
+        lease: float,
+    ) -> None:  # fmt: skip
+        self._claims().reopen(dataset, keys, session_id, annotator, float("inf"))
+
     def release(self, session_id: str) -> None:
         self._claims().release(session_id)
 

@@ -154,6 +154,13 @@ class Engine(Protocol):
 
     def renew(self, session_ids: Iterable[str], lease: float) -> None: ...
 
+    def finish(self, dataset: str, keys: Iterable[int], session_id: str) -> None: ...
+
+    def reopen(
+        self, dataset: str, keys: Iterable[int], session_id: str, annotator: str | None,
+        lease: float,
+    ) -> None: ...  # fmt: skip
+
     def release(self, session_id: str) -> None: ...
 
     def mark(self, dataset: str, scope: str, what: Mark, key: int) -> bool:

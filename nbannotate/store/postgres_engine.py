@@ -571,8 +571,35 @@ class PostgresEngine:
                 "scope = '' AND what = 'hold' AND key = ANY(%s::bigint[])",
                 [dataset, rest],
             ):
-                out.others[int(k)] = who or sid
+                if sid is None:  # finished (store/claims.py)
+                    out.done.add(int(k))
+                else:
+                    out.others[int(k)] = who or sid
         return out
+
+    def finish(self, dataset: str, keys: Iterable[int], session_id: str) -> None:
+        wanted = sorted(set(keys))
+        if wanted:
+            self._query(
+                f"UPDATE {_C} SET session_id = NULL, expires = 'infinity' WHERE dataset = %s "
+                "AND scope = '' AND what = 'hold' AND key = ANY(%s::bigint[]) "
+                "AND session_id = %s",
+                [dataset, wanted, session_id],
+            )
+
+    def reopen(
+        self, dataset: str, keys: Iterable[int], session_id: str, annotator: str | None,
+        lease: float,
+    ) -> None:  # fmt: skip
+        wanted = sorted(set(keys))
+        if wanted:
+            self._query(
+                f"UPDATE {_C} SET session_id = %s, annotator = %s, "
+                "expires = now() + make_interval(secs => %s) WHERE dataset = %s "
+                "AND scope = '' AND what = 'hold' AND key = ANY(%s::bigint[]) "
+                "AND session_id IS NULL",
+                [session_id, annotator, lease, dataset, wanted],
+            )
 
     def renew(self, session_ids: Iterable[str], lease: float) -> None:
         ids = list(session_ids)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
@@ -65,6 +65,7 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._renewed = 0.0
         self._counted = 0.0
+        self._finished: dict[str, set[int]] = {}  # session -> texts to finish
 
     # -- sessions -----------------------------------------------------------------------------
     def join(self, session_id: str, listener: Listener | None, lease: float) -> None:
@@ -89,6 +90,10 @@ class Watcher:
     def leave(self, session_id: str) -> None:
         """The session closed: its holds are no longer renewed, its listener not called. The
         last session to leave stops the thread (a new session makes a new watcher)."""
+        try:  # before its session releases what it still holds
+            self.flush()
+        except StoreError:
+            pass  # its holds lapse with the lease instead
         with self._lock:
             self._sessions.discard(session_id)
             self._listeners.pop(session_id, None)
@@ -110,6 +115,22 @@ class Watcher:
             for i in ids:
                 self._seen[i] = now
 
+    def finish(self, input_hashes: Iterable[int], session_id: str) -> None:
+        """Texts a session is done with, written at the next tick (not on the key press)."""
+        with self._lock:
+            self._finished.setdefault(session_id, set()).update(input_hashes)
+
+    def flush(self) -> None:
+        with self._lock:
+            todo, self._finished = self._finished, {}
+        for session_id, keys in todo.items():
+            try:
+                self.engine.finish(self.dataset, keys, session_id)
+            except StoreError:
+                with self._lock:  # again next time
+                    self._finished.setdefault(session_id, set()).update(keys)
+                raise
+
     # -- the thread -----------------------------------------------------------------------------
     def _run(self) -> None:
         try:
@@ -129,6 +150,7 @@ class Watcher:
         with self._lock:
             sessions = list(self._sessions)
             lease = self.lease
+        self.flush()
         if sessions and now - self._renewed > lease / 3:
             self.engine.renew(sessions, lease)
             self._renewed = now
