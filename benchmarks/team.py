@@ -45,7 +45,7 @@ import pg_cluster  # noqa: E402
 WORKER = """
 import json, sys, time
 import nbannotate as nba
-from nbannotate.errors import StoreError
+from nbannotate.errors import AnswerError, StoreError
 url, name, n_texts, overlap, lease, limit = sys.argv[1:7]
 texts = [f"Text {i} about the Kindle and the Pixel ." for i in range(int(n_texts))]
 for attempt in range(100):  # the server may be restarting: run the cell again
@@ -63,6 +63,7 @@ while done < int(limit):
     if task is None:
         break
     print(json.dumps({"offer": task["_input_hash"], "t": time.time()}), flush=True)
+    stored = None
     for attempt in range(600):
         try:
             t0 = time.perf_counter()
@@ -71,8 +72,14 @@ while done < int(limit):
             break
         except StoreError:
             time.sleep(0.1)  # the server is away: press the key again in a moment
+        except AnswerError as err:  # the store refused it (answered elsewhere): next card
+            print(json.dumps({"refused": task["_input_hash"], "t": time.time(),
+                              "why": str(err)[:200]}), flush=True)
+            break
     else:
         sys.exit("the store stayed away")
+    if stored is None:
+        continue
     done += 1
     print(json.dumps({"ack": stored["_input_hash"], "t": time.time(), "ms": ms}), flush=True)
 s.close()
@@ -134,6 +141,8 @@ def run_team(
     seconds = time.monotonic() - t0
     offers: dict[int, list[float]] = {}
     acks: list[tuple[str, int, float, float]] = []
+    refused: list[dict[str, Any]] = []
+    crashed = [n for n, log in logs.items() if "Traceback" in log.read_text()]
     for name, log in logs.items():
         for line in log.read_text().splitlines():
             if not line.startswith("{"):
@@ -141,6 +150,8 @@ def run_team(
             ev = json.loads(line)
             if "offer" in ev:
                 offers.setdefault(ev["offer"], []).append(ev["t"])
+            elif "refused" in ev:
+                refused.append(ev)
             else:
                 acks.append((name, ev["ack"], ev["t"], ev["ms"]))
     import nbannotate as nba
@@ -171,6 +182,8 @@ def run_team(
         "stored": len(df),
         "lost": len(lost),
         "answered_twice": twice,
+        "refused_as_answered": len(refused),  # offered to two, stored once (a hold lapsed)
+        "processes_failed": crashed,
         "offered_after_answered": again,
         "unanswered_at_end": left,
         "per_annotator": df.groupby("annotator").size().to_dict(),
@@ -240,6 +253,7 @@ def main() -> int:
             and out[k]["answered_twice"] == 0
             and out[k]["offered_after_answered"] == 0
             and out[k]["unanswered_at_end"] == 0
+            and not out[k]["processes_failed"]
             for k in ("pool", "overlap")
         )
         and out["overlap"]["every_annotator_every_text_once"]

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -52,6 +52,10 @@ _STAMPS = ("answer", "_timestamp", "_session_id", "_annotator_id")
 def unanswered(task: Mapping[str, Any]) -> Task:
     """A copy of a stored task without the answer's stamps, ready to be offered again."""
     return {k: v for k, v in task.items() if k not in _STAMPS}
+
+
+_T = TypeVar("_T")
+STORE_WAIT = 60.0  # seconds a session waits for a store that went away before it says so
 
 
 class BaseSession:
@@ -182,17 +186,37 @@ class BaseSession:
         once it is free: that session closed, or its kernel died and its lease ran out)."""
         if not self._holds_texts:
             return True
-        got = self.db_dataset.hold([ih], self.session_id, self.annotator, self._lease)
+        got = self._try_store(
+            lambda: self.db_dataset.hold([ih], self.session_id, self.annotator, self._lease)
+        )
         if ih in got.mine:
             # Another process may have answered it just before letting go: read what it
             # stored before asking (else the store would refuse the answer, after the work).
-            self.db_dataset.catch_up()
+            self._catch_up()
             return not self._done(ih)
         if ih in got.done:
             return False
         with self._cond:
             self._parked[ih] = item
         return False
+
+    def _try_store(self, call: Callable[[], _T]) -> _T:
+        """``call()``, tried again while the store is away (a server restarting) for up to
+        STORE_WAIT seconds, then its StoreError; never after the session closed."""
+        deadline = time.monotonic() + STORE_WAIT
+        while True:
+            try:
+                return call()
+            except StoreError:
+                if time.monotonic() > deadline or self.closed_reason is not None:
+                    raise
+                time.sleep(0.5)
+
+    def _catch_up(self) -> None:
+        try:
+            self.db_dataset.catch_up()
+        except StoreError:
+            pass  # the watcher reads them once the store is back; the store refuses a repeat
 
     def _finish(self, ih: int) -> None:
         """Nothing more to ask about this text here: others are not to wait for it."""
@@ -216,9 +240,12 @@ class BaseSession:
                 return []
             self._parked_tried = now
             parked = dict(self._parked)
-        got = self.db_dataset.hold(list(parked), self.session_id, self.annotator, self._lease)
+        try:
+            got = self.db_dataset.hold(list(parked), self.session_id, self.annotator, self._lease)
+        except StoreError:
+            return []  # the store is away: tried again next time
         if got.mine:
-            self.db_dataset.catch_up()
+            self._catch_up()
         with self._cond:
             for ih in got.mine | got.done:  # done: another session asked all about it
                 self._parked.pop(ih, None)

@@ -385,3 +385,25 @@ def test_teach_in_two_processes_never_answers_a_question_twice(pg_url):
     # not all, were answered by one annotator only.
     per_text = df.groupby("input_hash")["annotator"].nunique()
     assert (per_text == 1).mean() > 0.5
+
+
+def test_next_task_waits_for_a_server_that_restarts(pg_server):
+    """A text is claimed before it is shown: with the server away that waits (up to a minute),
+    so a restart costs the annotator a pause, not an error that stops the widget's feed."""
+    import threading
+
+    url = pg_server.create_database()
+    s = nba.manual("x", texts(6), labels=LABELS, db=url, annotator="ann", split_sentences=False)
+    s.answer(s.next_task(), "accept")
+    pg_server.stop("fast")
+    back = threading.Timer(2.0, pg_server.start)
+    back.start()
+    try:
+        task = s.next_task()  # the hold waits for the server, then goes on
+    finally:
+        back.join()
+    assert task is not None
+    s.answer(task, "accept")
+    s.close()
+    with Database(url) as db:
+        assert len(db.dataset("x")) == 2
