@@ -2,13 +2,14 @@
 // score and source; or a whole-analysis question with every entity), or a manual task (the
 // manual editor, manual-view.js), above which a review task shows the annotators' versions
 // (review.js); under the text the task's meta, the project's own meta behind a "details" toggle;
-// and the state line (loading, done...).
+// and the state line (loading, done...). A correction (teach: a rejected whole
+// analysis to fix) is a manual task with a prompt above it.
 
 import { h } from "./dom.js";
 import { isManual } from "./manual.js";
 import { createManualEditor } from "./manual-view.js";
 import { isReview, renderVersions } from "./review.js";
-import { isWhole, labelColors, segments } from "./state.js";
+import { isCorrection, isWhole, labelColors, segments } from "./state.js";
 
 /** @typedef {import("./messages.js").Task} Task */
 /** @typedef {import("./messages.js").Span} Span */
@@ -16,7 +17,15 @@ import { isWhole, labelColors, segments } from "./state.js";
 const CACHE_LIMIT = 500;
 // Meta keys not listed under the text: the score is shown above it, the others are the
 // kernel's flags for a completion question (its prompt says what it is) or a silver analysis.
-const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability", "silver"]);
+const HIDDEN_META = new Set(["score", "whole", "completion", "beam_probability", "silver", "actions"]);
+// A manual task's meta is the user's, but for the kernel's own keys: the actions an earlier
+// answer took (an undone task), and a correction's flags (its prompt says what it is).
+const HIDDEN_MANUAL_META = new Set(["actions", "correction", "corrects"]);
+export const CORRECTION_PROMPT = "Fix the analysis you rejected: a stores it as all the entities · " +
+  "space or Esc leaves it (the reject stands)";
+// Asked directly (corrections have cost fewer actions per entity than questions so far).
+export const DIRECT_PROMPT = "Fix the model's analysis: a stores it as all the entities · " +
+  "space or Esc skips it";
 // Meta the project adds (where the text is in the source, which model version and pattern made
 // the question): behind the "details" toggle, so the user's own meta stands out.
 const DETAIL_META = new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
@@ -63,6 +72,8 @@ export function createCard({ doc, labels, review = () => false }) {
   const metaEl = h(doc, "dl", "nba-meta");
   const stateEl = h(doc, "div", "nba-state");
   stateEl.setAttribute("role", "status");
+  const fixEl = h(doc, "div", "nba-correction-prompt", CORRECTION_PROMPT);
+  fixEl.hidden = true;
   const manualMsg = h(doc, "div", "nba-manual-msg");
   manualMsg.setAttribute("role", "alert");
   manualMsg.hidden = true;
@@ -76,7 +87,7 @@ export function createCard({ doc, labels, review = () => false }) {
   let showDetails = false; // kept from task to task
   const versionsEl = h(doc, "div", "nba-versions");
   versionsEl.hidden = true;
-  el.append(info, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
+  el.append(info, fixEl, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
   /** @type {Map<string, import("./manual.js").EditSpan[]>} */
   const edits = new Map(); // task_hash -> edited spans of a manual task (kept for undo)
   const editor = createManualEditor({
@@ -96,7 +107,7 @@ export function createCard({ doc, labels, review = () => false }) {
   /** @param {Task} task */
   function renderMeta(task) {
     const meta = task.meta || {};
-    const hidden = isManual(task) ? new Set() : HIDDEN_META; // manual: no kernel flags in it
+    const hidden = isManual(task) ? HIDDEN_MANUAL_META : HIDDEN_META;
     let n = 0;
     for (const [key, value] of Object.entries(meta)) {
       if (hidden.has(key)) continue;
@@ -170,6 +181,8 @@ export function createCard({ doc, labels, review = () => false }) {
     metaEl.replaceChildren();
     detailsEl.replaceChildren();
     details.hidden = true;
+    fixEl.hidden = !isCorrection(task);
+    if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
     versionsEl.replaceChildren();
     versionsEl.hidden = true;
     editor.clear();
@@ -180,7 +193,7 @@ export function createCard({ doc, labels, review = () => false }) {
       return;
     }
     el.dataset.taskHash = task.task_hash;
-    el.dataset.view = isManual(task) ? "manual" : "teach";
+    el.dataset.view = isCorrection(task) ? "correction" : isManual(task) ? "manual" : "teach";
     if (isManual(task)) {
       while (edits.size > CACHE_LIMIT) edits.delete(/** @type {string} */ (edits.keys().next().value));
       editor.show(task);

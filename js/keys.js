@@ -42,11 +42,16 @@ export function labShortcut(event) {
  * @param {() => boolean} [parts.review] the card on screen is a review task: 1..9 pick a version,
  *   shift+1..9 a label
  * @param {(n: number) => unknown} [parts.pick] load version n into the editor
+ * @param {() => boolean} [parts.correction] the card on screen is a correction (teach)
  * @param {{selection: unknown, onKey: (event: KeyboardEvent) => boolean, labelNumber: (n: number) => void}} parts.editor
  * @param {(choice: Answer) => unknown} parts.answer
  * @param {() => unknown} parts.undo
+ * @param {() => unknown} [parts.skip] leave the correction on screen
  */
-export function createKeys({ root, win, off, manual, review = () => false, pick = () => false, editor, answer, undo }) {
+export function createKeys({
+  root, win, off, manual, review = () => false, pick = () => false, correction = () => false, editor, answer, undo,
+  skip = () => false,
+}) {
   /** A Lab shortcut to hand over; shift+enter labels a pending keyboard selection instead
    * (held shift after shift+arrows: running the cell would lose the edits).
    * @param {KeyboardEvent} event */
@@ -89,6 +94,10 @@ export function createKeys({ root, win, off, manual, review = () => false, pick 
     if (digit !== null) {
       if (event.shiftKey) editor.labelNumber(digit);
       else if (!event.repeat) pick(digit);
+      handled = true;
+    } else if (k === "Escape" && correction() && !editor.selection) {
+      // Escape without a selection to drop leaves a correction: the reject stands.
+      if (!event.repeat) skip();
       handled = true;
     } else if (isManual && editor.onKey(event)) {
       handled = true;

@@ -9,6 +9,10 @@
 // new span has the cursor on it), and for the next spans.
 // A click on a span, or r with the cursor on it, removes it. Overlaps are refused with a visible
 // message. The widget turns the editor off (setDisabled) once nothing can be answered any more.
+//
+// Effort: the editor counts, per task, the spans selected, the labels picked and the spans
+// removed (nbannotate/effort.py's kinds); the widget sends them with the answer. A selection by
+// keys is one span selected when a number key (also a label picked) or Enter makes it a span.
 
 import { findOverlap, initialSpans, makeSpan, snapRange, sortSpans, spanAt, stepToken, tokenize } from "./manual.js";
 import { createManualMouse } from "./manual-mouse.js";
@@ -17,6 +21,7 @@ import { createManualPainter } from "./manual-paint.js";
 /** @typedef {import("./messages.js").Task} Task */
 /** @typedef {import("./manual.js").Token} Token */
 /** @typedef {import("./manual.js").EditSpan} EditSpan */
+/** @typedef {import("./messages.js").Actions} Actions */
 
 /**
  * The keys of the manual view (besides the widget's answer keys): its key name, or null.
@@ -60,6 +65,8 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
   let disabled = false; // off: the label buttons too
   /** @type {boolean | null} */
   let rtl = null; // the text runs right to left (null: not looked up yet for this task)
+  /** @type {Map<string, {select: number, label: number, remove: number}>} */
+  const counts = new Map(); // task_hash -> the actions spent on it here, until it is answered
   const painter = createManualPainter({ doc, info, textEl });
   const mouse = createManualMouse({
     doc, textEl, active: () => task !== null, length: () => length, select, removeAt,
@@ -98,6 +105,18 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
     say("");
   }
 
+  /** One more action of `kind` on the task shown. @param {"select" | "label" | "remove"} kind */
+  function count(kind) {
+    if (!task) return;
+    let c = counts.get(task.task_hash);
+    if (!c) {
+      c = { select: 0, label: 0, remove: 0 };
+      counts.set(task.task_hash, c);
+      while (counts.size > 500) counts.delete(/** @type {string} */ (counts.keys().next().value));
+    }
+    c[kind] += 1;
+  }
+
   /** @returns {[number, number] | null} */
   function selection() {
     if (anchor === null || cursor === null) return null;
@@ -133,12 +152,17 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
     return true;
   }
 
-  /** @param {string | null} label */
-  function chooseLabel(label) {
+  /** A label picked (number key, label button); `picked` false: Enter, the active label.
+   * @param {string | null} label @param {boolean} [picked] */
+  function chooseLabel(label, picked = true) {
+    if (task && picked) count("label");
     active = label;
     const sel = selection();
     if (sel) {
-      if (add(sel[0], sel[1], label)) anchor = null;
+      if (add(sel[0], sel[1], label)) {
+        anchor = null;
+        count("select");
+      }
     } else {
       const span = cursor === null ? null : spanAt(spans, cursor);
       if (span && label !== null && span.label !== label) {
@@ -153,6 +177,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
   /** @param {EditSpan} span */
   function removeSpan(span) {
     spans.splice(spans.indexOf(span), 1);
+    count("remove");
     edited = true;
     say("");
     paint();
@@ -164,7 +189,10 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
     const snapped = snapRange(tokens, a, b);
     if (!snapped) return; // only whitespace selected: nothing to mark
     anchor = null;
-    if (add(snapped[0], snapped[1], active)) cursor = snapped[1];
+    if (add(snapped[0], snapped[1], active)) {
+      cursor = snapped[1];
+      count("select");
+    }
     paint();
   }
 
@@ -212,7 +240,7 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
       return true;
     }
     if (k === "Enter") {
-      if (selection()) chooseLabel(active);
+      if (selection()) chooseLabel(active, false);
       return true;
     }
     if (k === "Escape") {
@@ -272,6 +300,19 @@ export function createManualEditor({ doc, info, textEl, msgEl, edits, labels, la
     chooseLabel,
     labelNumber,
     load,
+    /** The actions spent on task `taskHash` here, per kind (nonzero ones).
+     * @param {string} taskHash @returns {Actions} */
+    actionsOf(taskHash) {
+      const c = counts.get(taskHash);
+      /** @type {Actions} */
+      const out = {};
+      if (c) for (const [k, n] of Object.entries(c)) if (n) out[/** @type {"select" | "label" | "remove"} */ (k)] = n;
+      return out;
+    },
+    /** The task was answered: its count starts again if it comes back. @param {string} taskHash */
+    forgetActions(taskHash) {
+      counts.delete(taskHash);
+    },
     get spans() {
       return task ? spans : [];
     },

@@ -30,6 +30,8 @@
  * @property {Record<string, unknown>} [meta] score, whole, completion, model_version, the user's own keys...
  * @property {[number, number][]} [tokens] manual tasks: [start, end] of every token
  * @property {string[]} [labels] manual tasks: the label choices
+ * @property {Task} [correction] a whole analysis in teach (correct_rejected): the correction its
+ *   reject puts first in the queue (a "ner_manual" task with meta.correction)
  * @property {Version[]} [versions] review tasks: the annotators' versions, most annotators first
  */
 
@@ -89,7 +91,26 @@
  * @property {Object<string, number>} [annotators] the dataset's answers per annotator ("": none)
  * @property {number} [held_by_others] texts waiting while another annotator's session holds them
  * @property {string | null} [store_error] the store's last failure (the server away), or null
+ * @property {ActionCounts} [actions] the annotator's keys and clicks in the session
+ * @property {{question: number | null, correction: number | null}} [entities_per_action] teach:
+ *   entities each way of asking brought per action so far (a correction asked directly once it wins)
  * @property {Record<string, number>} [review] a review session's counts of texts
+ */
+
+/**
+ * Actions per kind (nbannotate/effort.py), and their total.
+ * @typedef {Record<ActionKind, number> & {total: number}} ActionCounts
+ */
+
+/**
+ * The kinds of action: a key or button answering a question, a span selected, a label picked, a
+ * span removed, a complete annotation submitted, an undo, a past answer changed, a correction left.
+ * @typedef {"answer" | "select" | "label" | "remove" | "submit" | "undo" | "change" | "skip"} ActionKind
+ */
+
+/**
+ * The actions behind one answer, per kind (kinds with none may be left out).
+ * @typedef {Partial<Record<ActionKind, number>>} Actions
  */
 
 /**
@@ -113,13 +134,14 @@
  */
 
 /** @typedef {{type: "hello"}} HelloMessage */
-/** @typedef {{type: "answer", task_hash: string, answer: Answer, spans?: WireSpan[], seq?: number}} AnswerOp */
+/** @typedef {{type: "answer", task_hash: string, answer: Answer, spans?: WireSpan[], actions?: Actions, seq?: number}} AnswerOp */
+/** @typedef {{type: "skip", task_hash: string, seq?: number}} SkipOp leave a correction: nothing stored */
 /** @typedef {{type: "undo", seq?: number}} UndoOp */
 /** @typedef {{type: "change", task_hash: string, answer: Answer, seq?: number}} ChangeOp */
 /**
  * An operation: numbered 1, 2, ... per view (`seq`), carried out by the kernel in that order and
  * acknowledged through the `acks` trait.
- * @typedef {AnswerOp | UndoOp | ChangeOp} Op
+ * @typedef {AnswerOp | SkipOp | UndoOp | ChangeOp} Op
  */
 /**
  * What the view sends (custom message, view -> kernel): every message names its view (`client`).

@@ -1,5 +1,5 @@
-// The side panel: answer counts (session, dataset), accept rate, model updates, the model's
-// precision with a sparkline, how much of the source was read; and below, the last decisions
+// The side panel: answer counts (session, dataset), accept rate, model updates, the annotator's
+// actions (keys and clicks), the model's precision with a sparkline, how much of the source was read; and below, the last decisions
 // (history.js). Repaints a part only when what it shows changed.
 
 import { h } from "./dom.js";
@@ -32,6 +32,20 @@ function countsRow(doc, name, counts) {
   }
   line.append(h(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
   return line;
+}
+
+/**
+ * The session's actions: their total, and per kind in the tooltip.
+ * @param {Document} doc
+ * @param {import("./messages.js").ActionCounts} actions
+ */
+export function actionsRow(doc, actions) {
+  const n = Number(actions.total) || 0;
+  const row = h(doc, "span", "nba-actions", `actions ${n}`);
+  const kinds = Object.entries(actions).filter(([k, v]) => k !== "total" && v);
+  row.title = "Keys and clicks in this session (answer, select, label, remove, submit, undo, change, skip)" +
+    (kinds.length ? `: ${kinds.map(([k, v]) => `${k} ${v}`).join(", ")}` : "");
+  return row;
 }
 
 /**
@@ -75,6 +89,7 @@ export function renderProgress(doc, el, progress, manual) {
     h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "–"}`),
     h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`),
   );
+  if (progress.actions) stats.append(actionsRow(doc, progress.actions));
   el.append(stats);
   const team = teamRow(doc, progress);
   if (team) el.append(team);

@@ -169,6 +169,30 @@ export function isCompletion(task) {
 }
 
 /**
+ * True for the correction of a rejected whole analysis (teach, correct_rejected): a manual task.
+ * @param {Task | null | undefined} task
+ */
+export function isCorrection(task) {
+  return Boolean(task && task.view_id === "ner_manual" && task.meta && task.meta.correction);
+}
+
+/**
+ * Count actions into the progress' `actions` (if the kernel sends them).
+ * @param {Progress} progress
+ * @param {import("./messages.js").Actions | undefined} actions
+ */
+function addActions(progress, actions) {
+  const counts = progress.actions;
+  if (!counts || !actions) return;
+  for (const [kind, n] of Object.entries(actions)) {
+    if (typeof n !== "number" || !Number.isFinite(n)) continue;
+    const k = /** @type {import("./messages.js").ActionKind} */ (kind);
+    counts[k] = (counts[k] || 0) + n;
+    counts.total = (counts.total || 0) + n;
+  }
+}
+
+/**
  * What the view shows: the kernel's state with the local, unacknowledged operations applied.
  *
  * server: {queue, history, progress}; ops: unacknowledged ops in order; cache: Map task_hash ->
@@ -198,10 +222,15 @@ export function derive(server, ops, cache, shown = null) {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
+      addActions(progress, op.actions);
+      // A rejected whole analysis turns into its correction at once, as the kernel queues it.
+      if (task && op.answer === "reject" && task.correction && !queue.some((t) => t.task_hash === task.correction?.task_hash)) {
+        queue.unshift(task.correction);
+      }
       if (task && op.answer === "accept") {
-        // What the accept settles leaves at once, as in the kernel: a complete analysis, its
-        // text's other questions; a span, the questions about spans that overlap it.
-        const settled = isWhole(task) ? (/** @type {Task} */ q) => q.input_hash === task.input_hash
+        // What the accept settles leaves at once, as in the kernel: a complete analysis (or a
+        // correction), its text's other questions; a span, the questions about spans that overlap it.
+        const settled = isWhole(task) || isCorrection(task) ? (/** @type {Task} */ q) => q.input_hash === task.input_hash
           : task.view_id !== "ner_manual" && (task.spans || []).length === 1
             ? (/** @type {Task} */ q) => overlapsAccepted(q, task.input_hash, /** @type {Span[]} */ (task.spans)[0]) : null;
         if (settled) {
@@ -209,16 +238,27 @@ export function derive(server, ops, cache, shown = null) {
         }
       }
       count(op.answer, 1);
+    } else if (op.type === "skip") {
+      const i = queue.findIndex((t) => t.task_hash === op.task_hash);
+      if (i >= 0) queue.splice(i, 1);
+      addActions(progress, { skip: 1 });
     } else if (op.type === "undo") {
       const last = history.shift();
       if (!last) continue;
       count(last.answer, -1);
+      addActions(progress, { undo: 1 });
+      // The correction a reject brought goes with it.
+      for (let j = queue.length - 1; j >= 0; j--) {
+        const meta = queue[j].meta;
+        if (isCorrection(queue[j]) && meta && meta.corrects === last.task_hash) queue.splice(j, 1);
+      }
       const task = cache.get(last.task_hash);
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
       if (task) undone.add(task.task_hash);
     } else if (op.type === "change") {
       const row = history.find((h) => h.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
+        addActions(progress, { change: 1 });
         count(row.answer, -1);
         count(op.answer, 1);
         row.answer = op.answer;

@@ -11,6 +11,11 @@
 // Two views, chosen per task by its view_id: "ner" (teach: one candidate span, accept or reject)
 // and "ner_manual" (manual/correct: every span of the text editable, see manual-view.js). A review
 // task is a manual one with the annotators' versions above the text (review.js): 1..9 load one.
+// In teach, a rejected whole analysis turns into its correction: a "ner_manual" task, where a
+// stores the fixed analysis and space, x or Escape leaves it (the reject stands).
+//
+// Effort: every answer carries the actions behind it (a key for a question; the spans selected,
+// labels picked and spans removed in the editor, and the submit, for a manual task).
 
 import { createCard } from "./card.js";
 import { createConnection } from "./connection.js";
@@ -19,7 +24,7 @@ import { createKeys, SUPPRESS } from "./keys.js";
 import { isReview } from "./review.js";
 import { isManual, wireSpans } from "./manual.js";
 import { createSidePanel } from "./side-panel.js";
-import { derive } from "./state.js";
+import { derive, isCorrection } from "./state.js";
 import { createAlerts, createButtons, focusHint, stateText, viewState } from "./status.js";
 
 /** @typedef {import("./messages.js").Model} Model */
@@ -92,6 +97,7 @@ export function createView({ model, el }) {
   function remember(tasks) {
     for (const t of tasks) {
       if (t && t.task_hash !== undefined) cache.set(t.task_hash, t);
+      if (t && t.correction) cache.set(t.correction.task_hash, t.correction); // shown before the kernel's
     }
     while (cache.size > CACHE_LIMIT) cache.delete(/** @type {string} */ (cache.keys().next().value));
   }
@@ -173,21 +179,36 @@ export function createView({ model, el }) {
   }
 
   // ---- actions --------------------------------------------------------------------------------
-  /** @param {Op} op */
+  /** @param {Op} op @returns {boolean} sent */
   function send(op) {
-    if (!conn.send(op)) return; // not sent: not applied either
+    if (!conn.send(op)) return false; // not sent: not applied either
     acted = true;
     render(); // paint now, from the local queue: no round trip on the key path
+    return true;
   }
 
   /** @param {Answer} choice */
   function answer(choice) {
     if (!current || !current.task) return false;
+    const task = current.task;
+    // A correction is stored with accept; reject or ignore leave it: the reject stands.
+    if (isCorrection(task) && choice !== "accept") return skip();
     /** @type {Op} */
-    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice };
+    const op = { type: "answer", task_hash: task.task_hash, answer: choice, actions: { answer: 1 } };
     // A manual answer carries the whole annotation: every span of the text as edited here.
-    if (isManual(current.task)) op.spans = wireSpans(editor.spans);
-    send(op);
+    if (isManual(task)) {
+      op.spans = wireSpans(editor.spans);
+      op.actions = { ...editor.actionsOf(task.task_hash), submit: 1 };
+    }
+    if (send(op)) editor.forgetActions(task.task_hash);
+    return true;
+  }
+
+  /** Leave the correction on screen: nothing is stored, the reject it follows stands. */
+  function skip() {
+    if (!current || !isCorrection(current.task)) return false;
+    const th = /** @type {Task} */ (current.task).task_hash;
+    if (send({ type: "skip", task_hash: th })) editor.forgetActions(th);
     return true;
   }
 
@@ -203,8 +224,10 @@ export function createView({ model, el }) {
     return card.pick(n);
   }
 
+  const onCorrection = () => isCorrection(current && current.task);
   const keys = createKeys({
-    root, win, off: () => conn.off, manual: onManual, review: onReview, pick, editor, answer, undo,
+    root, win, off: () => conn.off, manual: onManual, review: onReview, pick, correction: onCorrection,
+    editor, answer, undo, skip,
   });
 
   /** @param {MouseEvent} event */

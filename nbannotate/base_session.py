@@ -14,12 +14,14 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from .candidates import split_sentences, splitter_for
+from .effort import ActionCounts, Actions
 from .errors import AnswerError, SessionError, StoreError
 from .precision import ModelPrecision
 from .sources import Source
@@ -28,11 +30,14 @@ from .store.claims import DEFAULT_LEASE, Mark
 from .tasks import (
     ANSWERS,
     VIEW_BINARY,
+    VIEW_MANUAL,
     VIEW_WHOLE,
     Task,
     check_answer,
     input_hash,
+    is_correction,
     is_whole,
+    make_task,
     task_hash,
 )
 from .updater import ModelUpdater
@@ -127,6 +132,8 @@ class BaseSession:
         self._history: list[Task] = []  # this session's answers, oldest first
         self._counts = dict.fromkeys(ANSWERS, 0)
         self._precision = ModelPrecision()  # of the model's guesses, as answered
+        # The annotator's actions (effort.py): kept when an answer is undone, as spent.
+        self._actions = ActionCounts()
         self._read = 0
         # Renews this session's holds; on a shared store, brings other processes' answers.
         dataset.join(self.session_id, self._others_answered, lease)
@@ -285,7 +292,8 @@ class BaseSession:
                 "next_task()? Nothing was stored. Answer the task as next_task() gave it; to "
                 "annotate another text, add it to the source."
             )
-        if self.fixed_spans:
+        # A correction (teach) is edited like a manual task: its hash names the question.
+        if self.fixed_spans and not is_correction(task):
             view = VIEW_WHOLE if is_whole(task) else (task.get("_view_id") or VIEW_BINARY)
             try:
                 expected = task_hash(ih, task.get("spans") or [], view)
@@ -307,13 +315,56 @@ class BaseSession:
                 f"import_jsonl()."
             )
 
-    def _record(self, stored: Task) -> None:
-        """Book an answer the store has just made durable."""
+    def _record(self, stored: Task, actions: Actions) -> None:
+        """Book an answer the store has just made durable, and the actions it took."""
         with self._cond:
             self._offered.pop(stored["_task_hash"], None)
             self._history.append(stored)
             self._counts[stored["answer"]] += 1
             self._precision.add(stored)
+            self._actions.add(actions)
+
+    def _count_actions(self, actions: Actions) -> None:
+        with self._cond:
+            self._actions.add(actions)
+
+    # -- complete annotations (manual, correct, a correction in teach) -----------------------
+    def check_spans(
+        self, task: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Validate edited spans: labels known, inside the text, snapped to tokens, no overlap.
+
+        A span's character offsets are snapped outward to whole tokens, and whitespace tokens
+        at its edges are dropped (a selection across a line break or into whitespace keeps the
+        words it touches). Returns the spans sorted by start, each with start, end,
+        token_start, token_end (inclusive) and label; raises AnswerError naming the problem.
+        """
+        if not isinstance(spans, Sequence) or isinstance(spans, (str, bytes)):
+            raise AnswerError(f"spans must be a list of dicts, got {type(spans).__name__}.")
+        return self._snap(self.nlp.make_doc(task["text"]), spans, AnswerError)
+
+    def _snap(
+        self, doc: Doc, spans: Sequence[Mapping[str, Any]], error: Callable[[str], Exception]
+    ) -> list[dict[str, Any]]:
+        """Spans checked and snapped to ``doc``'s tokens (see check_spans); ``error`` makes the
+        exception for a problem (AnswerError for an answer, SourceError for the input)."""
+        return snap_spans(doc, spans, self.labels, error)
+
+    @staticmethod
+    def _gold_task(task: Mapping[str, Any], final: list[dict[str, Any]], actions: int) -> Task:
+        """The complete annotation of ``task``'s text with the checked spans ``final``, as it is
+        stored: view ``ner_manual``, the offered task's hashes (the hash names the question,
+        the spans are the answer), the actions it took in ``meta["actions"]``."""
+        new = make_task(
+            task["text"],
+            task["tokens"],
+            final,
+            {**(task.get("meta") or {}), "actions": actions},
+            view_id=VIEW_MANUAL,
+            in_hash=task["_input_hash"],
+        )
+        new["_task_hash"] = task["_task_hash"]
+        return new
 
     def undo(self) -> Task | None:
         """Remove this session's last answer from the store; its task is offered again first.
@@ -340,6 +391,7 @@ class BaseSession:
             self.updater.retract(last["_task_hash"])
         task = self._reoffer(unanswered(last))
         with self._cond:
+            self._actions.add({"undo": 1})
             self._counts[last["answer"]] -= 1
             self._precision.remove(last)
             self._forget(last)
@@ -360,6 +412,7 @@ class BaseSession:
         # this session's row only: another session may have answered the same task
         stored = self.db_dataset.update_answer(task_hash, answer, self.session_id)
         with self._cond:
+            self._actions.add({"change": 1})
             self._counts[old["answer"]] -= 1
             self._counts[answer] += 1
             self._precision.change(old, answer)
@@ -422,6 +475,10 @@ class BaseSession:
         session["total"] = sum(session.values())
         return session
 
+    def _action_counts(self) -> dict[str, int]:
+        with self._cond:
+            return self._actions.progress()
+
     def _model_precision(self) -> dict[str, Any]:
         with self._cond:
             return self._precision.progress()
@@ -445,6 +502,8 @@ class BaseSession:
             "held_by_others": held,  # texts waiting while another session holds them
             "store_error": None if closed else _message(self.db_dataset.store_error()),
             "session": session,
+            # the annotator's keys and clicks in this session, in all and per kind (effort.py)
+            "actions": self._action_counts(),
             # after close() the file may belong to another process now: no dataset counts
             "dataset": None if self.db_dataset.db.closed else self.db_dataset.counts(),
             "accept_rate": session["accept"] / decided if decided else None,
@@ -539,6 +598,54 @@ class BaseSession:
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # as ipywidgets returns it
         """In a notebook, displaying a session shows the annotation widget."""
         return self.widget()._repr_mimebundle_(**kwargs)
+
+
+def snap_spans(
+    doc: Doc,
+    spans: Sequence[Mapping[str, Any]],
+    labels: Sequence[str],
+    error: Callable[[str], Exception],
+) -> list[dict[str, Any]]:
+    """Spans checked (labels among ``labels``, inside the text, no overlap) and snapped to
+    ``doc``'s tokens, sorted by start (see BaseSession.check_spans); ``error`` makes the
+    exception for a problem."""
+    text = doc.text
+    out: list[dict[str, Any]] = []
+    for raw in spans:
+        try:
+            start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise error(
+                f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}."
+            ) from err
+        if label not in labels:
+            raise error(f"Unknown label {label!r}: this session's labels are {', '.join(labels)}.")
+        if not 0 <= start < end <= len(text):
+            raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is None or not span.text.strip():
+            raise error(f"Span {start}-{end} covers no token.")
+        while len(span) and span[0].is_space:  # a selection in whitespace snaps inward
+            span = span[1:]
+        while len(span) and span[-1].is_space:
+            span = span[:-1]
+        for other in out:
+            if span.start <= other["token_end"] and other["token_start"] < span.end:
+                clash = text[other["start"] : other["end"]]
+                raise error(
+                    f"Span {span.text!r} overlaps {clash!r}: entities cannot "
+                    f"overlap. Remove one of them first."
+                )
+        out.append(
+            {
+                "start": span.start_char,
+                "end": span.end_char,
+                "token_start": span.start,
+                "token_end": span.end - 1,
+                "label": label,
+            }
+        )
+    return sorted(out, key=lambda s: s["start"])
 
 
 def _message(err: BaseException | None) -> str | None:

@@ -25,6 +25,8 @@ _POLL_INTERVAL = 1.0  # seconds between progress refreshes while idle (model upd
 def view_task(task: dict[str, Any]) -> dict[str, Any]:
     """The part of a task the front end shows, with hashes as strings (JSON-safe for JS)."""
     meta = dict(task.get("meta") or {})
+    if "corrects" in meta:  # a correction's rejected analysis: a 64-bit hash
+        meta["corrects"] = str(meta["corrects"])
     manual = task.get("_view_id") == VIEW_MANUAL
     spans = []
     for span in task.get("spans") or []:
@@ -219,9 +221,16 @@ class Feed:
     def find(self, th: int) -> dict[str, Any] | None:
         return next((t for t in self.outstanding if int(t["_task_hash"]) == th), None)
 
-    def answer(self, th: int, answer: str, spans: list[dict[str, Any]] | None = None) -> str:
-        """Store an answer (with the edited spans of a manual task); returns a notice ("" when
-        all went well)."""
+    def answer(
+        self,
+        th: int,
+        answer: str,
+        spans: list[dict[str, Any]] | None = None,
+        actions: dict[str, int] | None = None,
+    ) -> str:
+        """Store an answer (with the edited spans of a manual task, and the actions it took);
+        returns a notice ("" when all went well). A rejected whole analysis is followed by its
+        correction (teach with ``correct_rejected``), first: the view shows it at once too."""
         with self.lock:
             if th in self.answered:
                 return ""  # a second view or a resent message: answered once, keep it that way
@@ -231,11 +240,11 @@ class Feed:
                     self.session.check_spans(task, spans)
                 except AnswerError as exc:
                     return error_text(exc)
+            extra: dict[str, Any] = {} if spans is None else {"spans": spans}
+            if actions is not None:
+                extra["actions"] = actions
             try:
-                if spans is None:
-                    self.session.answer(task if task is not None else th, answer)
-                else:
-                    self.session.answer(task if task is not None else th, answer, spans=spans)
+                stored = self.session.answer(task if task is not None else th, answer, **extra)
             except AnswerError as exc:
                 # Already answered elsewhere or never offered: it must not be shown again.
                 if task is not None:
@@ -246,6 +255,22 @@ class Feed:
                 self.outstanding.remove(task)
             self.answered.add(th)
             self._drop_settled()  # an accepted complete analysis settles its text's others
+            correction = getattr(self.session, "correction", None)
+            if answer == "reject" and callable(correction):
+                fix = correction(stored)
+                if fix is not None:
+                    self.outstanding.insert(0, fix)
+        self.wake.set()
+        return ""
+
+    def skip(self, th: int) -> str:
+        """Leave a correction unanswered (``session.dismiss``): the reject it follows stands."""
+        with self.lock:
+            task = self.find(th)
+            if task is None:
+                return ""  # answered, dismissed or dropped already (a second view)
+            self.outstanding.remove(task)
+            self.session.dismiss(task)
         self.wake.set()
         return ""
 
@@ -314,12 +339,22 @@ class Feed:
         if not error and err is not None and not self.outstanding and status != "done":
             error = error_text(err)
         return {
-            "queue": [view_task(t) for t in self.outstanding],
+            "queue": [self._view(t) for t in self.outstanding],
             "history": history,
             "progress": progress,
             "status": status,
             "error": error,
         }
+
+    def _view(self, task: dict[str, Any]) -> dict[str, Any]:
+        """A task as the view shows it; a whole analysis carries the correction its reject
+        brings (the view shows it at once, before the kernel's reply)."""
+        view = view_task(task)
+        make = getattr(self.session, "correction_task", None)
+        fix = make(task) if callable(make) else None
+        if fix is not None:
+            view["correction"] = view_task(fix)
+        return view
 
     def publish(
         self,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from spacy.language import Language
@@ -29,6 +29,7 @@ from spacy.tokens import Doc
 
 from .base_session import BaseSession
 from .candidates import check_item, describe_item
+from .effort import check_actions, manual_actions, total
 from .errors import AnswerError, SourceError
 from .graphemes import splits_cluster
 from .models import upstream_docs
@@ -256,57 +257,36 @@ class ManualSession(BaseSession):
                 self._cond.wait(min(1.0, left) if left is not None else 1.0)
 
     # -- answers ----------------------------------------------------------------------------
-    def check_spans(
-        self, task: Mapping[str, Any], spans: Sequence[Mapping[str, Any]]
-    ) -> list[dict[str, Any]]:
-        """Validate edited spans: labels known, inside the text, snapped to tokens, no overlap.
-
-        A span's character offsets are snapped outward to whole tokens, and whitespace tokens
-        at its edges are dropped (a selection across a line break or into whitespace keeps the
-        words it touches). Returns the spans sorted by start, each with start, end,
-        token_start, token_end (inclusive) and label; raises AnswerError naming the problem.
-        """
-        if not isinstance(spans, Sequence) or isinstance(spans, (str, bytes)):
-            raise AnswerError(f"spans must be a list of dicts, got {type(spans).__name__}.")
-        return self._snap(self.nlp.make_doc(task["text"]), spans, AnswerError)
-
-    def _snap(
-        self, doc: Doc, spans: Sequence[Mapping[str, Any]], error: Callable[[str], Exception]
-    ) -> list[dict[str, Any]]:
-        """Spans checked and snapped to ``doc``'s tokens (see check_spans); ``error`` makes the
-        exception for a problem (AnswerError for an answer, SourceError for the input)."""
-        return snap_spans(doc, spans, self.labels, error)
-
     def answer(
         self,
         task: Mapping[str, Any] | int,
         answer: str,
         spans: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        actions: int | Mapping[str, int] | None = None,
     ) -> Task:
         """Store the annotation of a text: its edited ``spans`` (default: the task's own).
 
         ``task`` is a task from next_task() or its task hash. The spans are checked and snapped
         (see :meth:`check_spans`); the stored task holds all of them, is kind 'gold' and keeps
-        the offered task's hashes. Raises AnswerError for an unknown answer or label, an overlap
-        or a text already annotated; nothing is stored then. Returns the stored task.
+        the offered task's hashes. ``actions``: the keys and clicks the annotation took, per
+        kind (see ``nbannotate.effort``; the widget sends them), stored in ``meta["actions"]``
+        (their total); None counts the fewest an annotation with these spans takes. Raises
+        AnswerError for an unknown answer or label, an overlap or a text already annotated;
+        nothing is stored then. Returns the stored task.
         """
         self._check_open()
         check_answer(answer)
+        counted = check_actions(actions)
         task = self._resolve(task)
         ih: int = task["_input_hash"]  # _resolve checked the task's hashes
         try:
             if self._index.has_gold(ih):
                 raise AlreadyAnsweredError(ih)
             final = self.check_spans(task, task["spans"] if spans is None else spans)
-            new = make_task(
-                task["text"],
-                task["tokens"],
-                final,
-                task.get("meta"),
-                view_id=VIEW_MANUAL,
-                in_hash=ih,
-            )
-            new["_task_hash"] = task["_task_hash"]
+            if counted is None:
+                counted = manual_actions(final)
+            new = self._gold_task(task, final, total(counted))
             # Checked again under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(
                 new,
@@ -322,7 +302,7 @@ class ManualSession(BaseSession):
             raise AnswerError(self._already_annotated(ih)) from None
         with self._cond:
             self._front = deque(t for t in self._front if t["_input_hash"] != ih)
-        self._record(stored)
+        self._record(stored, counted)
         self._finish(ih)
         if self.updater is not None and answer == "accept":
             self.updater.submit(stored)
@@ -380,51 +360,3 @@ class ManualSession(BaseSession):
             out["exhausted"] = self._exhausted and not self._front
         out["model_version"] = out["updates"]
         return out
-
-
-def snap_spans(
-    doc: Doc,
-    spans: Sequence[Mapping[str, Any]],
-    labels: Sequence[str],
-    error: Callable[[str], Exception],
-) -> list[dict[str, Any]]:
-    """Spans checked (labels among ``labels``, inside the text, no overlap) and snapped to
-    ``doc``'s tokens, sorted by start (see ManualSession.check_spans); ``error`` makes the
-    exception for a problem."""
-    text = doc.text
-    out: list[dict[str, Any]] = []
-    for raw in spans:
-        try:
-            start, end, label = int(raw["start"]), int(raw["end"]), str(raw["label"])
-        except (KeyError, TypeError, ValueError) as err:
-            raise error(
-                f"Each span needs integer 'start', 'end' and a 'label', got {raw!r}."
-            ) from err
-        if label not in labels:
-            raise error(f"Unknown label {label!r}: this session's labels are {', '.join(labels)}.")
-        if not 0 <= start < end <= len(text):
-            raise error(f"Span {start}-{end} is outside the text (length {len(text)}).")
-        span = doc.char_span(start, end, label=label, alignment_mode="expand")
-        if span is None or not span.text.strip():
-            raise error(f"Span {start}-{end} covers no token.")
-        while len(span) and span[0].is_space:  # a selection in whitespace snaps inward
-            span = span[1:]
-        while len(span) and span[-1].is_space:
-            span = span[:-1]
-        for other in out:
-            if span.start <= other["token_end"] and other["token_start"] < span.end:
-                clash = text[other["start"] : other["end"]]
-                raise error(
-                    f"Span {span.text!r} overlaps {clash!r}: entities cannot "
-                    f"overlap. Remove one of them first."
-                )
-        out.append(
-            {
-                "start": span.start_char,
-                "end": span.end_char,
-                "token_start": span.start,
-                "token_end": span.end - 1,
-                "label": label,
-            }
-        )
-    return sorted(out, key=lambda s: s["start"])

@@ -38,7 +38,7 @@ from typing import Any, Protocol
 
 from .candidates import ScoredText, TokenKey
 from .precision import is_model_guess
-from .tasks import Task, is_gold, is_whole
+from .tasks import VIEW_MANUAL, Task, is_gold, is_whole
 
 # Texts kept for completion questions at once; beyond this the oldest are dropped (a text
 # whose questions were all dropped unanswered, e.g. after re-scoring, would stay forever).
@@ -80,7 +80,14 @@ class AnswerIndex(Protocol):
 
 
 def is_model_span(task: Mapping[str, Any]) -> bool:
-    return not is_whole(task) and task["spans"][0].get("source") == "model"
+    """A question about one span the model proposed (not a whole analysis, not a correction)."""
+    spans = task.get("spans") or []
+    return (
+        not is_whole(task)
+        and task.get("_view_id") != VIEW_MANUAL
+        and len(spans) == 1
+        and spans[0].get("source") == "model"
+    )
 
 
 def is_completion(task: Mapping[str, Any]) -> bool:

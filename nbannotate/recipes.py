@@ -198,6 +198,7 @@ def teach(
     resume_model: bool = True,
     overlap: bool = False,
     lease: float = DEFAULT_LEASE,
+    correct_rejected: bool = True,
 ) -> TeachSession:
     """Start binary NER annotation with a model in the loop (Prodigy's ``ner.teach``).
 
@@ -265,6 +266,11 @@ def teach(
         annotator once. On PostgreSQL this holds across processes and machines; the in-loop
         model also learns from the answers the other annotators store.
     lease: seconds a dead session's texts stay held (default 30).
+    correct_rejected: when a whole analysis or a completion question is rejected, offer it for
+        correction: in the widget the card turns into the analysis' spans to fix (as in
+        ``correct``); submitting stores the text's complete annotation (gold) beside the
+        reject, and the in-loop model learns from it; space or Escape leaves the reject alone.
+        Headless: ``session.correction(task)``. False: a reject is just a reject.
 
     Spans in the source are ignored: teach asks its own questions (manual and correct show
     them). Every numeric argument is checked here: a bad one raises ValueError naming it.
@@ -335,6 +341,7 @@ def teach(
             checkpoints=saver,
             overlap=_flag("overlap", overlap),
             lease=_lease(lease),
+            correct_rejected=_flag("correct_rejected", correct_rejected),
         )
         session.owns_db = owned
         _take_over(session, "teach")

@@ -23,9 +23,10 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .base_session import snap_spans
 from .errors import AnswerError, ArgumentError, DatasetError
 from .examples import merge_answers
-from .manual import ManualSession, snap_spans
+from .manual import ManualSession
 from .models import ModelLike, load_language, normalize_labels
 from .recipes import _check_dataset, _opened, _take_over
 from .sources import Source
@@ -334,10 +335,12 @@ class ReviewSession(ManualSession):
         task: Mapping[str, Any] | int,
         answer: str,
         spans: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        actions: int | Mapping[str, int] | None = None,
     ) -> Task:
         """Store the reviewed annotation of a text: its ``spans`` as edited (default: the
         task's own), with ``meta["review"]`` (the versions, and the one chosen or "edited").
-        Otherwise as :meth:`ManualSession.answer`."""
+        Otherwise as :meth:`ManualSession.answer` (``actions`` too)."""
         self._check_open()
         check_answer(answer)
         resolved = self._resolve(task)
@@ -348,7 +351,7 @@ class ReviewSession(ManualSession):
         meta = dict(resolved.get("meta") or {})
         meta["review"] = provenance(tv, self.chosen(resolved, answer, final))
         resolved["meta"] = meta
-        return super().answer(resolved, answer, spans=final)
+        return super().answer(resolved, answer, spans=final, actions=actions)
 
     def pick(self, task: Mapping[str, Any] | int, n: int) -> Task:
         """Store version ``n`` (1 = the first on the card) as the text's annotation (accept;

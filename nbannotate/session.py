@@ -29,6 +29,15 @@ These rules (what an answer settles, when a completion question is due, what an 
 changed answer brings back, which question is out of date) live in ``questions.py``, with no
 threads; this module calls them under its lock and applies what they decide to its queues.
 
+Corrections (``correct_rejected``): after a whole analysis or a completion question is
+rejected, ``correction`` offers that analysis for editing, as ``correct`` shows a text (view
+``ner_manual``, token-snapped spans, pre-filled with the analysis' spans). The fixed annotation
+is stored beside the reject as complete (gold), like ``correct`` stores it, and the in-loop
+model learns from it; ``dismiss`` leaves it and the reject stands. The widget turns the card of
+a rejected analysis into its correction at once. Once corrections have brought more entities
+per action than questions in the session (``effort.EffortChooser``), a whole analysis due is
+offered as a correction directly, without the question and its reject.
+
 "Already answered" is the dataset's live answer index (``store.AnswerIndex``), shared by every
 session of this process on the dataset, so two sessions (a teach cell run twice while the old
 widget is still open, a teach and a manual session) never ask or store one question twice.
@@ -48,6 +57,7 @@ from spacy.language import Language
 from .base_session import BaseSession
 from .candidates import CandidateScorer, ScoredText
 from .checkpoint import ModelCheckpoints, Weights, copy_weights
+from .effort import EffortChooser, check_actions, correction_actions, total
 from .errors import AnswerError, SourceError
 from .models import resumed_updates, upstream_docs
 from .questions import (  # noqa: F401  (re-exported: the gate and bound are tested by name)
@@ -63,7 +73,15 @@ from .sorters import Sorter
 from .sources import Source
 from .store import AlreadyAnsweredError, Dataset
 from .store.claims import DEFAULT_LEASE
-from .tasks import Task, check_answer, input_hash, is_whole
+from .tasks import (
+    VIEW_MANUAL,
+    Task,
+    check_answer,
+    input_hash,
+    is_correction,
+    is_whole,
+    make_task,
+)
 from .updater import ModelUpdater, UpdateReport
 
 Item = dict[str, Any]
@@ -100,6 +118,7 @@ class TeachSession(BaseSession):
         overlap: bool = False,
         lease: float = DEFAULT_LEASE,
         learn_from_others: bool = True,
+        correct_rejected: bool = True,
     ) -> None:
         super().__init__(
             dataset=dataset,
@@ -112,6 +131,12 @@ class TeachSession(BaseSession):
             lease=lease,
         )
         self.learn_from_others = learn_from_others
+        #: Offer a rejected whole analysis for correction (``correction``).
+        self.correct_rejected = correct_rejected
+        # Entities per action of questions and of corrections: once corrections bring more, a
+        # whole analysis is offered as a correction directly.
+        self._chooser = EffortChooser()
+        self._dismissed: set[int] = set()  # direct corrections left: asked as questions again
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -398,7 +423,8 @@ class TeachSession(BaseSession):
                 if self._front:
                     task = self._front.popleft()
                     if self.settled(task):
-                        self._questions.set_aside(task)
+                        if not is_correction(task):  # a correction is never asked again
+                            self._questions.set_aside(task)
                         continue
                     break
                 if self._ready:
@@ -425,17 +451,34 @@ class TeachSession(BaseSession):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
+            if is_whole(task) and self._chooser.prefer_correction():
+                fix = self.correction_task(task, direct=True)
+                if fix is not None and fix["_task_hash"] not in self._dismissed:
+                    task = fix  # fewer actions a complete sentence than the question's route
             self._hand_out(task)
             self._questions.handed_out(task)
             return task
 
-    def answer(self, task: Mapping[str, Any] | int, answer: str) -> Task:
+    def answer(
+        self,
+        task: Mapping[str, Any] | int,
+        answer: str,
+        spans: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        actions: int | Mapping[str, int] | None = None,
+    ) -> Task:
         """Store ``answer`` ("accept", "reject" or "ignore") for a task, durably, then return.
 
-        The model update that the answer feeds runs later, in the background.
+        The model update that the answer feeds runs later, in the background. ``spans``: the
+        fixed spans of a correction (``correction``), stored with "accept" as the text's
+        complete annotation; a question is answered as it was asked. ``actions``: the keys and
+        clicks the answer took, per kind (``nbannotate.effort``; the widget sends them), kept
+        in the stored task's ``meta["actions"]`` (their total) and summed in
+        ``progress["actions"]``; None counts the fewest the widget needs (1 for a question).
         """
         self._check_open()
         check_answer(answer)
+        counted = check_actions(actions)
         th = task.get("_task_hash") if isinstance(task, Mapping) else task
         with self._cond:
             if isinstance(th, int) and self._questions.out_of_date(th):  # the holder drops it
@@ -449,12 +492,23 @@ class TeachSession(BaseSession):
         if self._index.is_complete(task["_input_hash"]) and not self._index.has_task(th):
             with self._cond:  # e.g. a card a widget still showed when its text became complete
                 self._offered.pop(th, None)
-                self._questions.set_aside(task)  # asked again if that answer is undone
+                if not is_correction(task):  # asked again if that answer is undone
+                    self._questions.set_aside(task)
             raise AnswerError(
                 "This question is no longer needed: its text was annotated completely (a whole "
                 "analysis or a completion question was accepted) after it was asked. Nothing "
                 "was stored; undo or change that answer and it is asked again."
             )
+        if is_correction(task):
+            task, counted = self._corrected(task, answer, spans, counted)
+        elif spans is not None:
+            raise AnswerError(
+                "spans= is for a correction (session.correction(task) after a rejected whole "
+                "analysis): a teach question is answered as it was asked. Nothing was stored."
+            )
+        else:
+            counted = {"answer": 1} if counted is None else counted
+            task["meta"] = {**(task.get("meta") or {}), "actions": total(counted)}
         # A question an overlapping accept settled after it was handed out (say, the next of a
         # batch taken with next_tasks) is stored as answered: the person saw it and chose.
         try:
@@ -473,17 +527,114 @@ class TeachSession(BaseSession):
             raise AnswerError(self._already_answered(th)) from None
         with self._cond:  # a gold accept settles its text's other questions
             self._apply(self._questions.answered(stored, answer, self._offered))
-        self._record(stored)
+        self._record(stored, counted)
+        with self._cond:
+            self._choose(stored, 1)
         ih = stored["_input_hash"]
         with self._cond:  # its text's completion question may be due; overlaps are settled
             self._apply(
                 self._questions.recorded(stored, answer, self._offered, self._questions_out)
             )
-            finished = not self._questions_out(ih)
+            # A rejected whole analysis is followed by its correction: the text stays held.
+            fix_due = answer == "reject" and self.correct_rejected and is_whole(stored)
+            finished = not self._questions_out(ih) and not fix_due
         if finished:  # nothing more to ask about its text: others need not wait for it
             self._finish(ih)
         self.updater.submit(stored)
         return stored
+
+    # -- corrections of rejected whole analyses -----------------------------------------------
+    def correction_task(self, task: Mapping[str, Any], direct: bool = False) -> Task | None:
+        """The correction a whole analysis (or completion question) would get if rejected:
+        its text as a complete annotation to edit (view ``ner_manual``), pre-filled with the
+        analysis' spans. ``direct``: offered instead of the question (no reject before it).
+        None when ``correct_rejected`` is off or ``task`` is no whole analysis. Pure: nothing
+        is handed out (see ``correction``)."""
+        if not self.correct_rejected or not is_whole(task) or not task.get("tokens"):
+            return None
+        hidden = ("whole", "completion", "score", "beam_probability", "actions")
+        meta = {k: v for k, v in (task.get("meta") or {}).items() if k not in hidden}
+        meta["correction"] = True
+        if not direct:
+            meta["corrects"] = task["_task_hash"]
+        keys = ("start", "end", "token_start", "token_end", "label")
+        spans = [{**{k: s[k] for k in keys}, "source": "model"} for s in task.get("spans") or []]
+        fix = make_task(
+            task["text"], task["tokens"], spans, meta, VIEW_MANUAL, in_hash=task["_input_hash"]
+        )
+        fix["labels"] = list(self.labels)
+        return fix
+
+    def correction(self, task: Mapping[str, Any] | int) -> Task | None:
+        """After rejecting a whole analysis (or a completion question): the analysis to correct,
+        handed out like a question. Answer it with ``answer(fix, "accept", spans=[...])`` (the
+        spans as they should be: the text's complete annotation, stored as gold beside the
+        reject; the model learns from it) or leave it with ``dismiss(fix)``. ``task``: the
+        rejected task or its hash. None when ``correct_rejected`` is off, the task is not a
+        whole analysis this session rejected, or its text is annotated completely already."""
+        self._check_open()
+        th = task.get("_task_hash") if isinstance(task, Mapping) else task
+        with self._cond:
+            rejected = next(
+                (t for t in reversed(self._history) if t["_task_hash"] == th),
+                None,
+            )
+            if rejected is None or rejected["answer"] != "reject":
+                return None
+            fix = self.correction_task(rejected)
+            if fix is None or self.settled(fix):
+                return None
+            self._hand_out(fix)
+            return fix
+
+    def dismiss(self, task: Mapping[str, Any] | int) -> None:
+        """Leave a correction (``correction``) without storing anything: the reject stands.
+        Counted as one action (``skip``)."""
+        self._check_open()
+        th = task.get("_task_hash") if isinstance(task, Mapping) else task
+        with self._cond:
+            held = self._offered.get(th) if isinstance(th, int) else None
+            if held is None or not is_correction(held):
+                raise AnswerError(
+                    "dismiss() leaves a correction handed out by session.correction(); this "
+                    "task is none (a question is answered: ignore is its 'skip')."
+                )
+            fix: int = held["_task_hash"]
+            del self._offered[fix]
+            self._front = deque(t for t in self._front if t["_task_hash"] != fix)
+            self._actions.add({"skip": 1})
+            if "corrects" not in (held.get("meta") or {}):  # direct: the question comes back
+                self._dismissed.add(fix)
+            ih = held["_input_hash"]
+            finished = not self._questions_out(ih)
+        if finished:  # nothing more to ask about its text: others need not wait for it
+            self._finish(ih)
+
+    def _corrected(
+        self,
+        task: Task,
+        answer: str,
+        spans: Sequence[Mapping[str, Any]] | None,
+        counted: dict[str, int] | None,
+    ) -> tuple[Task, dict[str, int]]:
+        """The complete annotation a correction stores, and the actions it took."""
+        if answer != "accept":
+            raise AnswerError(
+                "A correction is stored with 'accept' (the fixed spans are all the text's "
+                "entities). To leave it, session.dismiss(task): the reject stands. Nothing was "
+                "stored."
+            )
+        if self.settled(task):
+            with self._cond:
+                self._offered.pop(task["_task_hash"], None)
+            raise AnswerError(
+                "This correction is no longer needed: the reject it follows was undone or "
+                "changed, or its text was annotated completely meanwhile. Nothing was stored."
+            )
+        final = self.check_spans(task, task["spans"] if spans is None else spans)
+        if counted is None:
+            counted = correction_actions(task["spans"], final)
+        return self._gold_task(task, final, total(counted)), counted
 
     def _resolve(self, task: Mapping[str, Any] | int) -> Task:
         try:
@@ -523,7 +674,15 @@ class TeachSession(BaseSession):
         """True when a task needs no answer: answered (by any session on the dataset), its
         text answered completely, its text's completion question asked (after that, nothing
         more is asked about it), a completion question withdrawn as out of date, or a span
-        question whose span overlaps one accepted on its text."""
+        question whose span overlaps one accepted on its text. A correction: answered, its
+        text answered completely, or the reject it follows no longer stored."""
+        if is_correction(task):
+            corrects = (task.get("meta") or {}).get("corrects")  # None: asked directly
+            return (
+                self._index.has_task(task["_task_hash"])
+                or self._index.is_complete(task["_input_hash"])
+                or (corrects is not None and not self._index.has_task(int(corrects)))
+            )
         return self._questions.settled(task)
 
     def _apply(self, decision: Decision) -> None:
@@ -556,13 +715,33 @@ class TeachSession(BaseSession):
             or any(input_hash(x["text"]) == ih for x in self._requeue)
         )
 
+    # -- the way of asking that costs fewer actions (effort.EffortChooser) ------------------
+    def _choose(self, task: Mapping[str, Any], by: int) -> None:
+        """Count an answer (``by=-1``: take it back) for the choice between questions and
+        corrections (under the lock)."""
+        meta = task.get("meta") or {}
+        actions = meta.get("actions")
+        if not isinstance(actions, int) or task.get("answer") not in ("accept", "reject", "ignore"):
+            return
+        spans = task.get("spans") or []
+        if is_correction(task):
+            if task["answer"] == "accept":  # and the key that rejected the analysis before it
+                self._chooser.add("correction", len(spans), actions + ("corrects" in meta), by)
+        else:
+            self._chooser.add(
+                "question", len(spans) if task["answer"] == "accept" else 0, actions, by
+            )
+
     # -- hooks of BaseSession (called under the lock, after the store changed) ---------------
     def _forget(self, task: Task) -> None:
+        self._choose(task, -1)
         # The undone question is asked again first; after its new answer the text's
         # completion question is made again, from the answers as they are then.
         self._apply(self._questions.undone(task, self._offered, self._queued()))
 
     def _changed(self, task: Task, answer: str) -> None:
+        self._choose(task, -1)
+        self._choose({**task, "answer": answer}, 1)
         self._apply(
             self._questions.changed(
                 task, answer, self._offered, self._queued(), self._questions_out
@@ -581,8 +760,29 @@ class TeachSession(BaseSession):
         # The model learnt the old answer already (or will): teach it the new one too.
         self.updater.submit(task)
 
+    def _reoffer(self, task: Task) -> Task:
+        if is_correction(task):  # offered again with the spans it was stored with
+            task["labels"] = list(self.labels)
+        return task
+
     def _history_row(self, task: Task) -> dict[str, Any]:
         spans = task.get("spans") or []
+        if task.get("_view_id") == VIEW_MANUAL:  # a correction: the whole annotation
+            return {
+                "task_hash": task["_task_hash"],
+                "text": task["text"],
+                "span_text": "",
+                "label": None,
+                "answer": task["answer"],
+                "score": None,
+                "source": None,
+                "whole": False,
+                "manual": True,
+                "spans": [
+                    {"text": task["text"][s["start"] : s["end"]], "label": s["label"]}
+                    for s in spans
+                ],
+            }
         span = spans[0] if len(spans) == 1 and not is_whole(task) else {}
         return {
             "task_hash": task["_task_hash"],
@@ -606,6 +806,8 @@ class TeachSession(BaseSession):
             out["exhausted"] = self._exhausted and not self._ready and not self._front
         out["model_version"] = self._version
         out["resumed_model_updates"] = self.resumed_model_updates
+        with self._cond:  # of questions and of corrections, so far (effort.EffortChooser)
+            out["entities_per_action"] = self._chooser.progress()
         return out
 
     def save_model_checkpoint(self) -> bool:

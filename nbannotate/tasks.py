@@ -129,6 +129,12 @@ def is_whole(task: Mapping[str, Any]) -> bool:
     return bool((task.get("meta") or {}).get("whole"))
 
 
+def is_correction(task: Mapping[str, Any]) -> bool:
+    """True for a teach session's correction of a rejected whole analysis: a complete
+    annotation of the text, pre-filled with the analysis' spans (``TeachSession.correction``)."""
+    return task.get("_view_id") == VIEW_MANUAL and bool((task.get("meta") or {}).get("correction"))
+
+
 def set_hashes(task: Task, overwrite: bool = False) -> Task:
     """Fill in missing hashes of a task (imported JSONL may lack them). Returns the task."""
     view = VIEW_WHOLE if is_whole(task) else (task.get("_view_id") or VIEW_BINARY)

@@ -10,7 +10,10 @@ messages arrive in)::
 
     {"type": "hello"}                                   a view was rendered
     {"type": "answer", "task_hash": str, "answer": "accept"|"reject"|"ignore",
-     "spans": [{"start", "end", "label"}, ...]}        spans: manual/correct tasks only
+     "spans": [{"start", "end", "label"}, ...],        spans: manual/correct tasks only
+     "actions": {"answer"|"select"|"label"|"remove"|"submit": int, ...}}
+                                                        the keys and clicks behind the answer
+    {"type": "skip", "task_hash": str}                  leave a correction, storing nothing
     {"type": "undo"}
     {"type": "change", "task_hash": str, "answer": ...}  change a past decision
 
@@ -27,9 +30,11 @@ Task hashes travel as strings: they are 64-bit and JavaScript numbers hold 53 bi
 
 The front end picks the view per task by ``view_id``: "ner" (one candidate span, teach) or
 "ner_manual" (manual/correct: the text as tokens, every span editable; a review task also carries
-``versions``, the annotators' versions shown above the text). A manual answer carries
-the edited spans; spans the kernel refuses (overlap, unknown label) leave the task on screen with
-the reason in ``notice``.
+``versions``, the annotators' versions shown above the text). In teach with
+``correct_rejected``, a whole analysis in ``queue`` carries ``correction``: the task (a
+"ner_manual" one) that its reject puts first in the queue, so the view shows it at once. A
+manual answer carries the edited spans; spans the kernel refuses (overlap, unknown label) leave
+the task on screen with the reason in ``notice``.
 
 Every widget of one session shares one :class:`~nbannotate.feed.Feed` (``feed.py``), which owns
 the tasks handed to front ends and not yet answered.
@@ -44,6 +49,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .effort import check_actions
 from .errors import AnswerError, ArgumentError
 from .feed import error_text, feed_for
 from .tasks import ANSWERS
@@ -119,6 +125,15 @@ def _answered_hash(message: dict[str, Any]) -> int | None:
         return int(message["task_hash"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _actions(raw: Any) -> dict[str, int] | None:
+    """The action counts of an answer (None: not sent, the session counts the fewest)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise AnswerError(f"'actions' must be an object of counts, got {raw!r:.80}.")
+    return check_actions(raw)
 
 
 def _spans(raw: Any) -> list[dict[str, Any]] | None:
@@ -244,6 +259,8 @@ class AnnotationWidget(anywidget.AnyWidget):
             return ""
         if kind == "undo":
             return self._feed.undo()
+        if kind == "skip":
+            return self._feed.skip(int(content["task_hash"]))
         if kind not in ("answer", "change"):
             return f"Unknown message type {kind!r} from the front end."
         answer = content.get("answer")
@@ -251,7 +268,9 @@ class AnnotationWidget(anywidget.AnyWidget):
             raise AnswerError(f"Unknown answer {answer!r}: use one of {', '.join(ANSWERS)}.")
         th = int(content["task_hash"])
         if kind == "answer":
-            return self._feed.answer(th, answer, _spans(content.get("spans")))
+            return self._feed.answer(
+                th, answer, _spans(content.get("spans")), _actions(content.get("actions"))
+            )
         return self._feed.change(th, answer)
 
     def close(self) -> None:

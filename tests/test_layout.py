@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "models",
             "sorters",
             "graphemes",
+            "effort",
             "progress",
             "data",
         },

@@ -157,6 +157,8 @@ describe("manual view", () => {
     assert.deepEqual(answers(model), [{
       type: "answer", task_hash: task.task_hash, answer: "accept", seq: 1, client: view.client,
       spans: [{ start: 3, end: 9, label: "PRODUCT" }, { start: 14, end: 22, label: "BRAND" }],
+      // the actions behind it: the drag selected a span, 2 picked a label, a submitted
+      actions: { select: 1, label: 1, submit: 1 },
     }]);
     assert.equal(root.dataset.state, "loading");
     const row = root.querySelector(".nba-hist");

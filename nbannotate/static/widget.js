@@ -106,6 +106,22 @@ function bump(counts, answer, by) {
 function isCompletion(task) {
   return Boolean(task && task.meta && task.meta.completion);
 }
+function isCorrection(task) {
+  return Boolean(task && task.view_id === "ner_manual" && task.meta && task.meta.correction);
+}
+function addActions(progress, actions) {
+  const counts = progress.actions;
+  if (!counts || !actions) return;
+  for (const [kind, n] of Object.entries(actions)) {
+    if (typeof n !== "number" || !Number.isFinite(n)) continue;
+    const k = (
+      /** @type {import("./messages.js").ActionKind} */
+      kind
+    );
+    counts[k] = (counts[k] || 0) + n;
+    counts.total = (counts.total || 0) + n;
+  }
+}
 function derive(server, ops, cache, shown = null) {
   const queue = (server.queue || []).slice();
   const undone = /* @__PURE__ */ new Set();
@@ -123,8 +139,12 @@ function derive(server, ops, cache, shown = null) {
       const i = queue.findIndex((t) => t.task_hash === op.task_hash);
       const task = i >= 0 ? queue.splice(i, 1)[0] : cache.get(op.task_hash);
       if (task) history.unshift(historyRow(task, op.answer, op.spans));
+      addActions(progress, op.actions);
+      if (task && op.answer === "reject" && task.correction && !queue.some((t) => t.task_hash === task.correction?.task_hash)) {
+        queue.unshift(task.correction);
+      }
       if (task && op.answer === "accept") {
-        const settled = isWhole(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(
+        const settled = isWhole(task) || isCorrection(task) ? (q) => q.input_hash === task.input_hash : task.view_id !== "ner_manual" && (task.spans || []).length === 1 ? (q) => overlapsAccepted(
           q,
           task.input_hash,
           /** @type {Span[]} */
@@ -135,16 +155,26 @@ function derive(server, ops, cache, shown = null) {
         }
       }
       count(op.answer, 1);
+    } else if (op.type === "skip") {
+      const i = queue.findIndex((t) => t.task_hash === op.task_hash);
+      if (i >= 0) queue.splice(i, 1);
+      addActions(progress, { skip: 1 });
     } else if (op.type === "undo") {
       const last = history.shift();
       if (!last) continue;
       count(last.answer, -1);
+      addActions(progress, { undo: 1 });
+      for (let j = queue.length - 1; j >= 0; j--) {
+        const meta = queue[j].meta;
+        if (isCorrection(queue[j]) && meta && meta.corrects === last.task_hash) queue.splice(j, 1);
+      }
       const task = cache.get(last.task_hash);
       if (task && !queue.some((t) => t.task_hash === task.task_hash)) queue.unshift(task);
       if (task) undone.add(task.task_hash);
     } else if (op.type === "change") {
       const row = history.find((h2) => h2.task_hash === op.task_hash);
       if (row && row.answer !== op.answer) {
+        addActions(progress, { change: 1 });
         count(row.answer, -1);
         count(op.answer, 1);
         row.answer = op.answer;
@@ -543,6 +573,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
   let edited = false;
   let disabled = false;
   let rtl = null;
+  const counts = /* @__PURE__ */ new Map();
   const painter = createManualPainter({ doc, info, textEl });
   const mouse = createManualMouse({
     doc,
@@ -583,6 +614,19 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
     task = null;
     say("");
   }
+  function count(kind) {
+    if (!task) return;
+    let c = counts.get(task.task_hash);
+    if (!c) {
+      c = { select: 0, label: 0, remove: 0 };
+      counts.set(task.task_hash, c);
+      while (counts.size > 500) counts.delete(
+        /** @type {string} */
+        counts.keys().next().value
+      );
+    }
+    c[kind] += 1;
+  }
   function selection() {
     if (anchor === null || cursor === null) return null;
     return [Math.min(anchor, cursor), Math.max(anchor, cursor)];
@@ -610,11 +654,15 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
     say("");
     return true;
   }
-  function chooseLabel(label) {
+  function chooseLabel(label, picked = true) {
+    if (task && picked) count("label");
     active = label;
     const sel = selection();
     if (sel) {
-      if (add(sel[0], sel[1], label)) anchor = null;
+      if (add(sel[0], sel[1], label)) {
+        anchor = null;
+        count("select");
+      }
     } else {
       const span = cursor === null ? null : spanAt(spans, cursor);
       if (span && label !== null && span.label !== label) {
@@ -627,6 +675,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
   }
   function removeSpan(span) {
     spans.splice(spans.indexOf(span), 1);
+    count("remove");
     edited = true;
     say("");
     paint();
@@ -635,7 +684,10 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
     const snapped = snapRange(tokens, a, b);
     if (!snapped) return;
     anchor = null;
-    if (add(snapped[0], snapped[1], active)) cursor = snapped[1];
+    if (add(snapped[0], snapped[1], active)) {
+      cursor = snapped[1];
+      count("select");
+    }
     paint();
   }
   function removeAt(start) {
@@ -678,7 +730,7 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
       return true;
     }
     if (k === "Enter") {
-      if (selection()) chooseLabel(active);
+      if (selection()) chooseLabel(active, false);
       return true;
     }
     if (k === "Escape") {
@@ -727,6 +779,23 @@ function createManualEditor({ doc, info, textEl, msgEl, edits, labels, labelKey 
     chooseLabel,
     labelNumber,
     load,
+    /** The actions spent on task `taskHash` here, per kind (nonzero ones).
+     * @param {string} taskHash @returns {Actions} */
+    actionsOf(taskHash) {
+      const c = counts.get(taskHash);
+      const out = {};
+      if (c) {
+        for (const [k, n] of Object.entries(c)) if (n) out[
+          /** @type {"select" | "label" | "remove"} */
+          k
+        ] = n;
+      }
+      return out;
+    },
+    /** The task was answered: its count starts again if it comes back. @param {string} taskHash */
+    forgetActions(taskHash) {
+      counts.delete(taskHash);
+    },
     get spans() {
       return task ? spans : [];
     },
@@ -820,7 +889,10 @@ function renderVersions(doc, el, task, color, picked) {
 
 // js/card.js
 var CACHE_LIMIT = 500;
-var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver"]);
+var HIDDEN_META = /* @__PURE__ */ new Set(["score", "whole", "completion", "beam_probability", "silver", "actions"]);
+var HIDDEN_MANUAL_META = /* @__PURE__ */ new Set(["actions", "correction", "corrects"]);
+var CORRECTION_PROMPT = "Fix the analysis you rejected: a stores it as all the entities \xB7 space or Esc leaves it (the reject stands)";
+var DIRECT_PROMPT = "Fix the model's analysis: a stores it as all the entities \xB7 space or Esc skips it";
 var DETAIL_META = /* @__PURE__ */ new Set(["line", "row", "id", "sentence", "model_version", "pattern"]);
 function fmtScore(score) {
   return typeof score === "number" && Number.isFinite(score) ? score.toFixed(2) : "";
@@ -848,6 +920,8 @@ function createCard({ doc, labels, review = () => false }) {
   const metaEl = h(doc, "dl", "nba-meta");
   const stateEl = h(doc, "div", "nba-state");
   stateEl.setAttribute("role", "status");
+  const fixEl = h(doc, "div", "nba-correction-prompt", CORRECTION_PROMPT);
+  fixEl.hidden = true;
   const manualMsg = h(doc, "div", "nba-manual-msg");
   manualMsg.setAttribute("role", "alert");
   manualMsg.hidden = true;
@@ -861,7 +935,7 @@ function createCard({ doc, labels, review = () => false }) {
   let showDetails = false;
   const versionsEl = h(doc, "div", "nba-versions");
   versionsEl.hidden = true;
-  el.append(info, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
+  el.append(info, fixEl, versionsEl, textEl, manualMsg, metaEl, details, stateEl);
   const edits = /* @__PURE__ */ new Map();
   const editor = createManualEditor({
     doc,
@@ -880,7 +954,7 @@ function createCard({ doc, labels, review = () => false }) {
   }
   function renderMeta(task) {
     const meta = task.meta || {};
-    const hidden = isManual(task) ? /* @__PURE__ */ new Set() : HIDDEN_META;
+    const hidden = isManual(task) ? HIDDEN_MANUAL_META : HIDDEN_META;
     let n = 0;
     for (const [key, value] of Object.entries(meta)) {
       if (hidden.has(key)) continue;
@@ -938,6 +1012,8 @@ function createCard({ doc, labels, review = () => false }) {
     metaEl.replaceChildren();
     detailsEl.replaceChildren();
     details.hidden = true;
+    fixEl.hidden = !isCorrection(task);
+    if (task && isCorrection(task)) fixEl.textContent = task.meta && task.meta.corrects ? CORRECTION_PROMPT : DIRECT_PROMPT;
     versionsEl.replaceChildren();
     versionsEl.hidden = true;
     editor.clear();
@@ -948,7 +1024,7 @@ function createCard({ doc, labels, review = () => false }) {
       return;
     }
     el.dataset.taskHash = task.task_hash;
-    el.dataset.view = isManual(task) ? "manual" : "teach";
+    el.dataset.view = isCorrection(task) ? "correction" : isManual(task) ? "manual" : "teach";
     if (isManual(task)) {
       while (edits.size > CACHE_LIMIT) edits.delete(
         /** @type {string} */
@@ -1072,7 +1148,19 @@ function labShortcut(event) {
   if (k === "Enter") return Number(shift) + Number(accel) + Number(alt) === 1;
   return accel && !alt && (k === "s" && !shift || k === "c" && shift);
 }
-function createKeys({ root, win, off, manual, review = () => false, pick = () => false, editor, answer, undo }) {
+function createKeys({
+  root,
+  win,
+  off,
+  manual,
+  review = () => false,
+  pick = () => false,
+  correction = () => false,
+  editor,
+  answer,
+  undo,
+  skip = () => false
+}) {
   function leftToLab(event) {
     if (event.key === "Enter" && event.shiftKey && !off() && manual() && editor.selection) return false;
     return labShortcut(event);
@@ -1105,6 +1193,9 @@ function createKeys({ root, win, off, manual, review = () => false, pick = () =>
     if (digit !== null) {
       if (event.shiftKey) editor.labelNumber(digit);
       else if (!event.repeat) pick(digit);
+      handled = true;
+    } else if (k === "Escape" && correction() && !editor.selection) {
+      if (!event.repeat) skip();
       handled = true;
     } else if (isManual2 && editor.onKey(event)) {
       handled = true;
@@ -1184,6 +1275,13 @@ function countsRow(doc, name, counts) {
   line.append(h(doc, "span", "nba-count-total", `= ${shown(c.total)}`));
   return line;
 }
+function actionsRow(doc, actions) {
+  const n = Number(actions.total) || 0;
+  const row = h(doc, "span", "nba-actions", `actions ${n}`);
+  const kinds = Object.entries(actions).filter(([k, v]) => k !== "total" && v);
+  row.title = "Keys and clicks in this session (answer, select, label, remove, submit, undo, change, skip)" + (kinds.length ? `: ${kinds.map(([k, v]) => `${k} ${v}`).join(", ")}` : "");
+  return row;
+}
 function teamRow(doc, progress) {
   const counts = progress.annotators || {};
   const names = Object.keys(counts);
@@ -1210,6 +1308,7 @@ function renderProgress(doc, el, progress, manual) {
     h(doc, "span", "nba-rate", `accept rate ${typeof rate === "number" ? `${Math.round(rate * 100)}%` : "\u2013"}`),
     h(doc, "span", "nba-updates", `model updates ${progress.updates || 0}`)
   );
+  if (progress.actions) stats.append(actionsRow(doc, progress.actions));
   el.append(stats);
   const team = teamRow(doc, progress);
   if (team) el.append(team);
@@ -1415,6 +1514,7 @@ function createView({ model, el }) {
   function remember(tasks) {
     for (const t of tasks) {
       if (t && t.task_hash !== void 0) cache.set(t.task_hash, t);
+      if (t && t.correction) cache.set(t.correction.task_hash, t.correction);
     }
     while (cache.size > CACHE_LIMIT2) cache.delete(
       /** @type {string} */
@@ -1484,15 +1584,30 @@ function createView({ model, el }) {
     hint.textContent = focusHint({ lost: conn.lost, off, focused, manual: manualMode(), review: reviewMode() });
   }
   function send(op) {
-    if (!conn.send(op)) return;
+    if (!conn.send(op)) return false;
     acted = true;
     render2();
+    return true;
   }
   function answer(choice) {
     if (!current || !current.task) return false;
-    const op = { type: "answer", task_hash: current.task.task_hash, answer: choice };
-    if (isManual(current.task)) op.spans = wireSpans(editor.spans);
-    send(op);
+    const task = current.task;
+    if (isCorrection(task) && choice !== "accept") return skip();
+    const op = { type: "answer", task_hash: task.task_hash, answer: choice, actions: { answer: 1 } };
+    if (isManual(task)) {
+      op.spans = wireSpans(editor.spans);
+      op.actions = { ...editor.actionsOf(task.task_hash), submit: 1 };
+    }
+    if (send(op)) editor.forgetActions(task.task_hash);
+    return true;
+  }
+  function skip() {
+    if (!current || !isCorrection(current.task)) return false;
+    const th = (
+      /** @type {Task} */
+      current.task.task_hash
+    );
+    if (send({ type: "skip", task_hash: th })) editor.forgetActions(th);
     return true;
   }
   function undo() {
@@ -1504,6 +1619,7 @@ function createView({ model, el }) {
     if (!current || !current.task) return false;
     return card.pick(n);
   }
+  const onCorrection = () => isCorrection(current && current.task);
   const keys = createKeys({
     root,
     win,
@@ -1511,9 +1627,11 @@ function createView({ model, el }) {
     manual: onManual,
     review: onReview,
     pick,
+    correction: onCorrection,
     editor,
     answer,
-    undo
+    undo,
+    skip
   });
   function onClick(event) {
     const target = event.target instanceof /** @type {any} */
