@@ -494,3 +494,24 @@ def test_a_missing_database_file_is_an_error_and_is_not_created(tmp_path: Path) 
     assert not path.exists() and not path.parent.exists()
     with pytest.raises(StoreError, match="in-memory"):
         nba.agreement(["a", "b"], db=":memory:")
+
+
+def test_one_dataset_with_overlap_compares_the_annotators_in_it(store_address: str) -> None:
+    """Two annotators' sessions on one dataset with overlap=True both annotate every text
+    (on a DuckDB file and on PostgreSQL); agreement compares them within that dataset."""
+    texts = gadget_texts(6, seed=8)
+    for who in ("alice", "bob"):
+        s = nba.manual(
+            "team", texts, ["PRODUCT"], patterns=product_patterns(), db=store_address,
+            split_sentences=False, annotator=who, overlap=True,
+        )  # fmt: skip
+        while (task := s.next_task(timeout=60)) is not None:
+            spans = task["spans"] if who == "alice" else [
+                {"start": a, "end": b, "label": lb} for a, b, lb in gold_spans(task["text"])
+            ]  # fmt: skip
+            s.answer(task, "accept", spans=spans)
+        s.close()
+    result = nba.agreement("team", db=store_address)
+    pair = result.pairs.iloc[0]
+    assert {pair["annotator_a"], pair["annotator_b"]} == {"alice", "bob"}
+    assert pair["gold_texts"] == len(texts)
