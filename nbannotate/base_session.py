@@ -491,21 +491,20 @@ class BaseSession:
         decided = session["accept"] + session["reject"]
         updater = self.updater
         closed = self.db_dataset.db.closed
+        # after close() the file may belong to another process now: no dataset counts
+        counts, per_annotator = (None, {}) if closed else self.db_dataset.tallies()
         with self._cond:
             held = len(self._parked)
         return {
             "annotator": self.annotator,
             # answers per annotator on the dataset ("": answers without an annotator)
-            "annotators": {}
-            if closed
-            else {(k or ""): n for k, n in self.db_dataset.annotator_counts().items()},
+            "annotators": {(k or ""): n for k, n in per_annotator.items()},
             "held_by_others": held,  # texts waiting while another session holds them
             "store_error": None if closed else _message(self.db_dataset.store_error()),
             "session": session,
             # the annotator's keys and clicks in this session, in all and per kind (effort.py)
             "actions": self._action_counts(),
-            # after close() the file may belong to another process now: no dataset counts
-            "dataset": None if self.db_dataset.db.closed else self.db_dataset.counts(),
+            "dataset": counts,
             "accept_rate": session["accept"] / decided if decided else None,
             "updates": updater.version if updater else 0,
             "pending_update": updater.pending if updater else 0,

@@ -98,7 +98,7 @@ def test_the_cell_run_again_without_close_resumes_every_update(db_path, monkeypa
     first = teach(db_path)
     run(first, 30)  # the 1st update is written, the 2nd and 3rd are due later
     learnt = rounded(first.score_spans(PROBE))
-    again = teach(db_path)  # the cell run again: the first session is still open
+    again = teach(db_path)  # the cell run again while the earlier teach() is still open
     try:
         assert first.closed_reason is not None  # taken over
         assert again.progress["resumed_model_updates"] == 3

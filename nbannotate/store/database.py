@@ -30,7 +30,7 @@ from .engine import Engine, database_path, is_url
 from .index import AnswerIndex
 from .jsonl import export_jsonl, import_jsonl
 from .rows import KINDS, Key, Row, key, prepare
-from .watch import Listener, watcher
+from .watch import Listener, per_annotator, watcher
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -470,12 +470,17 @@ class Dataset:
             found.leave(session_id)
 
     def annotator_counts(self) -> dict[str | None, int]:
-        """Answers per annotator (None: answers without one). While a session runs on the
-        dataset, the watcher's latest count (no query); else one query."""
+        """Answers per annotator (None: answers without one)."""
+        return self.tallies()[1]
+
+    def tallies(self) -> tuple[dict[str, int], dict[str | None, int]]:
+        """``counts()`` and ``annotator_counts()`` together, in one query; on a store other
+        processes write, while a session runs, the watcher's latest per-annotator count."""
         found = self._engine.state.get("watchers", {}).get(self.name)
         if found is not None and found.running and found.counts:
-            return dict(found.counts)
-        return dict(self._engine.annotator_counts(self.name))
+            return self.counts(), dict(found.counts)
+        rows = self._engine.annotator_counts(self.name)
+        return _counts((ans, n) for _who, ans, n in rows), per_annotator(rows)
 
     def store_error(self) -> StoreError | None:
         """The watcher's last failure (say, the server away), or None while it works."""
@@ -504,11 +509,7 @@ class Dataset:
 
     def counts(self) -> dict[str, int]:
         """``{"accept": n, "reject": n, "ignore": n, "total": n}``."""
-        out = dict.fromkeys(ANSWERS, 0)
-        for ans, n in self._engine.answer_counts(self.name):
-            out[ans] = n
-        out["total"] = sum(out[a] for a in ANSWERS)
-        return out
+        return _counts(self._engine.answer_counts(self.name))
 
     def to_pandas(self, kind: str | None = None) -> pd.DataFrame:
         """One row per answer, insertion order, with readable columns.
@@ -590,6 +591,15 @@ class Dataset:
             f"{c['reject']} reject, {c['ignore']} ignore; created "
             f"{self.created:%Y-%m-%d %H:%M} UTC)"
         )
+
+
+def _counts(rows: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """``{"accept": n, "reject": n, "ignore": n, "total": n}`` from (answer, n) rows."""
+    out = dict.fromkeys(ANSWERS, 0)
+    for ans, n in rows:
+        out[ans] += n
+    out["total"] = sum(out[a] for a in ANSWERS)
+    return out
 
 
 def _check_kind(kind: str | None) -> str | None:

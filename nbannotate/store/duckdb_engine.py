@@ -774,12 +774,12 @@ class DuckDBEngine:
         rows = self._query("SELECT max(id) FROM answers WHERE dataset = ?", [dataset])
         return int(rows[0][0] or 0)
 
-    def annotator_counts(self, dataset: str) -> list[tuple[str | None, int]]:
+    def annotator_counts(self, dataset: str) -> list[tuple[str | None, str, int]]:
         return [
-            (a, int(n))
-            for a, n in self._query(
-                "SELECT annotator, count(*) FROM answers WHERE dataset = ? GROUP BY annotator "
-                "ORDER BY annotator",
+            (a, ans, int(n))
+            for a, ans, n in self._query(
+                "SELECT annotator, answer, count(*) FROM answers WHERE dataset = ? "
+                "GROUP BY annotator, answer",
                 [dataset],
             )
         ]

@@ -147,8 +147,8 @@ class Engine(Protocol):
 
     def max_id(self, dataset: str) -> int: ...
 
-    def annotator_counts(self, dataset: str) -> list[tuple[str | None, int]]:
-        """(annotator, answers) of a dataset."""
+    def annotator_counts(self, dataset: str) -> list[tuple[str | None, str, int]]:
+        """(annotator, answer, how many) of a dataset."""
 
     # -- claims (store/claims.py)
     def hold(

@@ -100,10 +100,6 @@ _INSERT = (
 )
 
 
-def is_url(address: str) -> bool:
-    return address.startswith(("postgresql://", "postgres://"))
-
-
 def redact(url: str) -> str:
     """The URL without its password (shown in messages, reprs and the widget)."""
     parts = urlsplit(url)
@@ -527,12 +523,12 @@ class PostgresEngine:
         rows = self._query(f"SELECT max(id) FROM {_A} WHERE dataset = %s", [dataset])
         return int(rows[0][0] or 0)
 
-    def annotator_counts(self, dataset: str) -> list[tuple[str | None, int]]:
+    def annotator_counts(self, dataset: str) -> list[tuple[str | None, str, int]]:
         return [
-            (a, int(n))
-            for a, n in self._query(
-                f"SELECT annotator, count(*) FROM {_A} WHERE dataset = %s GROUP BY annotator "
-                "ORDER BY annotator",
+            (a, ans, int(n))
+            for a, ans, n in self._query(
+                f"SELECT annotator, answer, count(*) FROM {_A} WHERE dataset = %s "
+                "GROUP BY annotator, answer",
                 [dataset],
             )
         ]

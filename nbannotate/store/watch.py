@@ -39,7 +39,7 @@ Listener = Callable[[list[dict[str, Any]]], None]
 
 
 class Watcher:
-    """See the module docstring. One per (store, dataset); started by the first session."""
+    """See the module docstring. One per (store, dataset), made when a session joins it."""
 
     def __init__(self, engine: Engine, dataset: str, interval: float = 0.5) -> None:
         # Its own handle on a shared store: it outlives the handle of the session that made it
@@ -191,9 +191,17 @@ class Watcher:
     def refresh_counts(self) -> None:
         self._counted = time.monotonic()
         try:
-            self.counts = dict(self.engine.annotator_counts(self.dataset))
+            self.counts = per_annotator(self.engine.annotator_counts(self.dataset))
         except StoreError as err:
             self.error = err
+
+
+def per_annotator(rows: Iterable[tuple[str | None, str, int]]) -> dict[str | None, int]:
+    """Answers per annotator, from (annotator, answer, how many) rows."""
+    out: dict[str | None, int] = {}
+    for who, _answer, n in rows:
+        out[who] = out.get(who, 0) + n
+    return out
 
 
 def watcher(engine: Engine, dataset: str) -> Watcher:
