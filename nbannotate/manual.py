@@ -29,7 +29,7 @@ from spacy.tokens import Doc
 
 from .base_session import BaseSession
 from .candidates import check_item, describe_item
-from .effort import check_actions, manual_actions, total
+from .effort import check_actions, correction_actions, total
 from .errors import AnswerError, SourceError
 from .graphemes import splits_cluster
 from .models import upstream_docs
@@ -271,7 +271,7 @@ class ManualSession(BaseSession):
         (see :meth:`check_spans`); the stored task holds all of them, is kind 'gold' and keeps
         the offered task's hashes. ``actions``: the keys and clicks the annotation took, per
         kind (see ``nbannotate.effort``; the widget sends them), stored in ``meta["actions"]``
-        (their total); None counts the fewest an annotation with these spans takes. Raises
+        (their total); None counts the fewest that turn the task's spans into these. Raises
         AnswerError for an unknown answer or label, an overlap or a text already annotated;
         nothing is stored then. Returns the stored task.
         """
@@ -284,8 +284,8 @@ class ManualSession(BaseSession):
             if self._index.has_gold(ih):
                 raise AlreadyAnsweredError(ih)
             final = self.check_spans(task, task["spans"] if spans is None else spans)
-            if counted is None:
-                counted = manual_actions(final)
+            if counted is None:  # from the pre-highlighted spans (correct, patterns) or none
+                counted = correction_actions(task["spans"], final)
             new = self._gold_task(task, final, total(counted))
             # Checked again under the store's lock: of two sessions answering it, one wins.
             stored = self.db_dataset.add(

@@ -61,6 +61,45 @@ def test_learning_quick_reports_scores_and_targets(shared_data: Path, tmp_path: 
 
 
 @pytest.mark.slow
+def test_equal_actions_quick_spends_each_budget_in_every_configuration(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    configs = "binary,loop+fix,correct,correct+update,manual"
+    out = _ok(
+        run(
+            "equal_actions.py",
+            "--quick",
+            "--silent",
+            "--configs",
+            configs,
+            "--results",
+            str(tmp_path),
+        )
+    )
+    assert "paired difference" in out and "Exchange rates" in out and "Targets:" in out
+    unit = json.loads((tmp_path / "equal_actions_quick.json").read_text())["units"][0]
+    assert "error" not in unit, unit.get("tb")
+    for name, res in unit["configs"].items():
+        for budget in ("60", "120"):  # every budget reached, each at its first answer past it
+            assert budget in res["final"], name
+            assert int(budget) <= res["final"][budget]["actions"] < int(budget) + 40, name
+    stats = unit["configs"]
+    assert (
+        stats["binary"]["stats"]["session_actions"]["answer"] == stats["binary"]["stats"]["actions"]
+    )
+    assert stats["correct"]["stats"]["session_actions"]["answer"] == 0
+    assert (
+        stats["correct"]["stats"]["session_actions"]["submit"]
+        == stats["correct"]["stats"]["sentences"]
+    )
+    assert (
+        stats["loop+fix"]["stats"]["session_actions"]["total"]
+        == stats["loop+fix"]["stats"]["actions"]
+    )
+    assert unit["gold_sentence_actions"] == pytest.approx(1 + 2 * unit["entities_per_sentence"])
+
+
+@pytest.mark.slow
 def test_gold_curve_quick_trains_each_size(shared_data: Path, tmp_path: Path) -> None:
     out = _ok(run("gold_curve.py", "--quick", "--silent", "--results", str(tmp_path)))
     assert "gold sentences" in out and "test F" in out

@@ -408,3 +408,24 @@ def test_a_text_stays_held_while_its_correction_is_due(teach, db_path):
     assert ih not in other.mine and ih not in other.done  # alice holds it
     s.answer(fix, "accept", spans=gold_of(whole["text"]))
     assert ih in ds.hold([ih], "someone-else", "bob").done
+
+
+def test_correct_counts_the_fixes_to_the_prehighlighted_spans_not_a_manual_sentence(db_path):
+    """In ``correct`` the spans shown are already there: keeping one costs nothing, removing
+    one is one action (answers given in code count the fewest the widget needs)."""
+    text = "My Kindle broke in Paris ."
+    shown = [span(3, 9), span(19, 24, "PRODUCT")]  # Kindle right, Paris mislabelled
+    source = [{"text": text, "spans": shown}, {"text": "Nothing here .", "spans": []}]
+    with nba.correct(
+        "fixes", source, "blank:en", ["PRODUCT", "LOC"], db=db_path, split_sentences=False
+    ) as s:
+        task = s.next_task()
+        s.answer(task, "accept", spans=[span(3, 9), span(19, 24, "LOC")])  # one label picked
+        s.answer(s.next_task(), "accept")  # nothing to fix: the submit
+        assert s.progress["actions"] == {
+            "total": 3,
+            **dict.fromkeys(("answer", "select", "remove", "undo", "change", "skip"), 0),
+            "label": 1,
+            "submit": 2,
+        }
+    assert [m["actions"] for _a, _v, _s, m in stored(db_path, "fixes")] == [2, 1]
