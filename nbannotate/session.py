@@ -134,9 +134,16 @@ class TeachSession(BaseSession):
         #: Offer a rejected whole analysis for correction (``correction``).
         self.correct_rejected = correct_rejected
         # Entities per action of questions and of corrections: once corrections bring more, a
-        # whole analysis is offered as a correction directly.
+        # text is offered as a correction directly (see _direct_correction).
         self._chooser = EffortChooser()
+        #: Direct corrections also for texts the model asks span questions about, not only
+        #: for its whole analyses (False: whole analyses only, as before 0.3).
+        self.correct_texts = True
         self._dismissed: set[int] = set()  # direct corrections left: asked as questions again
+        # direct correction -> the question it replaced, and the text's questions held back
+        # while it is out: asked if it is dismissed, settled if it is stored
+        self._instead: dict[int, Task] = {}
+        self._held_back: dict[int, list[Task]] = {}
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -437,6 +444,9 @@ class TeachSession(BaseSession):
                     if self.settled(task):
                         self._questions.set_aside(task)
                         continue
+                    if task["_input_hash"] in self._held_back:  # its text is being corrected
+                        self._held_back[task["_input_hash"]].append(task)
+                        continue
                     break
                 if self.error is not None:
                     raise self.error
@@ -451,10 +461,11 @@ class TeachSession(BaseSession):
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining if remaining is not None else 0.5)
-            if is_whole(task) and self._chooser.prefer_correction():
-                fix = self.correction_task(task, direct=True)
-                if fix is not None and fix["_task_hash"] not in self._dismissed:
-                    task = fix  # fewer actions a complete sentence than the question's route
+            fix = self._direct_correction(task)
+            if fix is not None:  # fewer actions a complete sentence than the questions' route
+                self._instead[fix["_task_hash"]] = task
+                self._held_back[task["_input_hash"]] = []
+                task = fix
             self._hand_out(task)
             self._questions.handed_out(task)
             return task
@@ -527,6 +538,9 @@ class TeachSession(BaseSession):
             raise AnswerError(self._already_answered(th)) from None
         with self._cond:  # a gold accept settles its text's other questions
             self._apply(self._questions.answered(stored, answer, self._offered))
+            if self._instead.pop(th, None) is not None:  # a direct correction: its text's
+                for held in self._held_back.pop(stored["_input_hash"], []):  # questions too
+                    self._questions.set_aside(held)
         self._record(stored, counted)
         with self._cond:
             self._choose(stored, 1)
@@ -603,9 +617,12 @@ class TeachSession(BaseSession):
             del self._offered[fix]
             self._front = deque(t for t in self._front if t["_task_hash"] != fix)
             self._actions.add({"skip": 1})
-            if "corrects" not in (held.get("meta") or {}):  # direct: the question comes back
-                self._dismissed.add(fix)
             ih = held["_input_hash"]
+            if fix in self._instead:  # direct: the questions come back, first
+                self._dismissed.add(fix)
+                back = [self._instead.pop(fix), *self._held_back.pop(ih, [])]
+                self._front.extendleft(reversed(back))
+                self._cond.notify_all()
             finished = not self._questions_out(ih)
         if finished:  # nothing more to ask about its text: others need not wait for it
             self._finish(ih)
@@ -716,6 +733,31 @@ class TeachSession(BaseSession):
         )
 
     # -- the way of asking that costs fewer actions (effort.EffortChooser) ------------------
+    def _direct_correction(self, task: Task) -> Task | None:
+        """The correction to offer instead of ``task`` (under the lock), once corrections
+        have brought more entities per action than questions: a whole analysis becomes its
+        correction; the model's first span question about a text with no answer yet becomes
+        the correction of the text's most probable analysis (``correct_texts``). Pattern
+        matches stay questions: they bootstrap a label the model does not know."""
+        if not self.correct_rejected or not self._chooser.prefer_correction():
+            return None
+        base: Task | None = None
+        if is_whole(task):
+            base = task
+        elif self.correct_texts and is_model_span(task):
+            record = self._questions.record_of(task["_input_hash"])
+            if record and record.scored.analyses and not (record.spans or record.wrong):
+                if not record.asked:  # no question of the text is waiting for an answer
+                    scored = record.scored
+                    prob, ents = scored.analyses[0]
+                    base = self.scorer.whole_task(
+                        scored.item, scored.tokens, ents, prob, scored.version, {}
+                    )
+        fix = self.correction_task(base, direct=True) if base is not None else None
+        if fix is None or fix["_task_hash"] in self._dismissed or self.settled(fix):
+            return None
+        return fix
+
     def _choose(self, task: Mapping[str, Any], by: int) -> None:
         """Count an answer (``by=-1``: take it back) for the choice between questions and
         corrections (under the lock)."""

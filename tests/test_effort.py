@@ -391,6 +391,59 @@ def test_once_corrections_cost_fewer_actions_a_whole_analysis_is_offered_as_one(
     assert "corrects" not in rows[-1][3]
 
 
+def corrections_pay(s) -> None:
+    """Give the session's chooser the record of 5 corrections at 3 entities for 2 actions and
+    20 questions at 1 entity for 4 actions (as the route above gets there, but at once)."""
+    for _ in range(5):
+        s._chooser.add("correction", 3, 2)
+    for _ in range(20):
+        s._chooser.add("question", 1, 4)
+
+
+def test_once_corrections_pay_a_texts_first_span_question_becomes_its_correction(teach, db_path):
+    """Without whole analyses (whole=None) the model's span questions about a fresh text give
+    way to the correction of its most probable analysis; its other questions wait for it:
+    dismissed, they are asked; stored, they are settled."""
+    s = teach(gadget_texts(30), whole=None)
+    corrections_pay(s)
+    fix = s.next_task(timeout=60)
+    assert fix is not None and fix["_view_id"] == "ner_manual"
+    assert fix["meta"]["correction"] is True and "corrects" not in fix["meta"]
+    assert all(x["source"] == "model" for x in fix["spans"])
+    ih = fix["_input_hash"]
+    others = s.next_tasks(4, timeout=60)
+    assert others and all(t["_input_hash"] != ih for t in others)
+    s.dismiss(fix)  # the reject route: the question it replaced is asked first
+    back = s.next_task(timeout=60)
+    assert back["_input_hash"] == ih and back["_view_id"] != "ner_manual"
+    assert s.progress["actions"]["skip"] == 1
+    corrected = set()
+    rest = [back, *others]
+    while rest:
+        for task in rest:
+            if task["_view_id"] == "ner_manual":  # another fresh text's correction: stored
+                assert task["_input_hash"] not in corrected
+                s.answer(task, "accept", spans=gold_of(task["text"]))
+                corrected.add(task["_input_hash"])
+            else:  # and no question about a text once corrected
+                assert task["_input_hash"] not in corrected
+                s.answer(task, oracle(task))
+        rest = s.next_tasks(4, timeout=60)
+    assert corrected and ih not in corrected
+    s.close()
+    gold_rows = [r for r in stored(db_path, "effort") if r[1] == "ner_manual"]
+    assert len(gold_rows) == len(corrected)
+    assert all(r[0] == "accept" and r[3]["actions"] >= 1 for r in gold_rows)
+
+
+def test_with_correct_texts_off_span_questions_stay_questions(teach):
+    s = teach(gadget_texts(10), whole=None)
+    s.correct_texts = False
+    corrections_pay(s)
+    tasks = s.next_tasks(5, timeout=60)
+    assert tasks and all(t["_view_id"] != "ner_manual" for t in tasks)
+
+
 def test_a_text_stays_held_while_its_correction_is_due(teach, db_path):
     """Between annotators (each text to one at a time), a rejected whole analysis keeps its text
     held: the correction follows. Once it is stored the text is done for everyone."""
