@@ -104,3 +104,28 @@ def test_reject_a_whole_analysis_fix_it_in_the_card_and_store_it_as_gold(lab, no
     assert gold["meta"]["actions"] == len(shown) + 2
     assert gold["meta"]["correction"] is True
     assert gold["meta"]["corrects"] == reject["_task_hash"]
+
+    # and train() uses it as the text's complete annotation (evaluated on a held-out text)
+    import spacy
+    from spacy.tokens import DocBin
+
+    import nbannotate as nba
+    from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task
+
+    held = spacy.blank("en").make_doc(TEXTS[1])
+    kindle = {"start": 4, "end": 10, "token_start": 1, "token_end": 1, "label": "PRODUCT"}
+    task = make_task(TEXTS[1], doc_tokens(held), [kindle], {}, view_id=VIEW_MANUAL)
+    with nba.Database(db) as store:
+        store.dataset("held", create=True).add(task, answer="accept")
+        result = nba.train(
+            "fix",
+            lab.root / "fixed-model",
+            db=store,
+            eval_dataset="held",
+            epochs=1,
+            progress=False,
+        )
+    docs = DocBin().from_disk(result.output_dir / "train.spacy").get_docs(spacy.blank("en").vocab)
+    assert [(d.text, [(e.text, e.label_) for e in d.ents]) for d in docs] == [
+        (TEXTS[0], [("iPhone", "PRODUCT")])
+    ]
