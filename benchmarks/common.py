@@ -18,7 +18,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -446,3 +446,23 @@ def table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     sep = "| " + " | ".join("-" * w for w in widths) + " |"
     body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
     return "\n".join([line, sep, *body])
+
+
+def run_units(
+    unit: Callable[[Any], dict[str, Any]],
+    jobs: Sequence[Any],
+    n_jobs: int,
+    done: Callable[[dict[str, Any]], None],
+) -> None:
+    """``unit(job)`` for every job, in ``n_jobs`` spawned processes (1: in this one); ``done``
+    gets each result as it completes, so a killed run keeps the units it finished."""
+    if n_jobs <= 1:
+        for job in jobs:
+            done(unit(job))
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(n_jobs, mp_context=get_context("spawn")) as pool:
+        for fut in as_completed([pool.submit(unit, job) for job in jobs]):
+            done(fut.result())

@@ -38,9 +38,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -556,13 +554,7 @@ def main(argv: list[str] | None = None) -> int:
             _unit_path(args, unit["domain"], unit["seed"]).write_text(json.dumps(unit))
         finish(units, args, time.perf_counter() - t0, quiet=True)
 
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as pool:
-            for fut in as_completed([pool.submit(_unit, j) for j in jobs]):
-                done(fut.result())
-    else:
-        for j in jobs:
-            done(_unit(j))
+    C.run_units(_unit, jobs, args.jobs, done)
     units.sort(key=lambda u: (args.domains.index(u["domain"]), u["seed"]))
     return finish(units, args, time.perf_counter() - t0)
 
