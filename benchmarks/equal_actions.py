@@ -355,11 +355,19 @@ PAIRS = (
 def summarize(units: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for domain in args.domains:
-        runs = [u for u in units if u["domain"] == domain and "error" not in u]
+        # Seeds with every configuration asked for (a merged run may lack some): all rows and
+        # paired differences are over the same seeds.
+        runs = [
+            u
+            for u in units
+            if u["domain"] == domain
+            and "error" not in u
+            and all(c in u["configs"] for c in args.configs)
+        ]
         if not runs:
             continue
         budgets = runs[0]["budgets"]
-        cfgs = [c for c in CONFIGS if c in runs[0]["configs"]]
+        cfgs = [c for c in CONFIGS if c in args.configs]
         final = {
             c: {
                 b: [
@@ -401,6 +409,9 @@ def summarize(units: list[dict[str, Any]], args: argparse.Namespace) -> dict[str
             "gold_sentence_actions": C.mean_sd([u["gold_sentence_actions"] for u in runs])[0],
             "entities_per_sentence": C.mean_sd([u["entities_per_sentence"] for u in runs])[0],
         }
+        rates["manual entities_per_action"] = (
+            rates["entities_per_sentence"] / rates["gold_sentence_actions"]
+        )
         for c in cfgs:
             stats = [u["configs"][c]["stats"] for u in runs]
             for key in ("actions_per_fix", "entities_per_action"):
