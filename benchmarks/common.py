@@ -206,6 +206,29 @@ def protocol_split(corpus: Corpus, seed: int, args: Any) -> Split:
     )
 
 
+def protocol_train(
+    db: Any, datasets: list[str], out: Path, base: str, args: Any, seed: int, **extra: Any
+) -> None:
+    """``train()`` with the protocol's settings (``add_protocol_args``): best epoch on the
+    dataset "dev", ``args.epochs`` and ``args.patience``, ``seed``; ``extra``: more of
+    train()'s arguments."""
+    from nbannotate.train import train
+
+    train(
+        datasets,
+        out,
+        base_model=base,
+        eval_dataset="dev",
+        db=db,
+        epochs=args.epochs,
+        patience=args.patience,
+        seed=seed,
+        progress=False,
+        overwrite=True,
+        **extra,
+    )
+
+
 def ask_completions_always(session: Any) -> None:
     """Benchmark variant: completion questions from the first answer, whatever share of the
     model's own span proposals is accepted (the rule ``teach`` applies by default)."""

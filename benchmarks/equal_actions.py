@@ -75,21 +75,8 @@ def _mapped(sentences: list[C.Sentence], mapping: Mapping[str, str]) -> list[C.S
 def _train(
     db: Any, datasets: list[str], out: Path, base: str, args: argparse.Namespace, seed: int
 ) -> float:
-    from nbannotate.train import train
-
     with C.Timer() as t:
-        train(
-            datasets,
-            out,
-            base_model=base,
-            eval_dataset="dev",
-            db=db,
-            epochs=args.epochs,
-            patience=args.patience,
-            seed=seed,
-            progress=False,
-            overwrite=True,
-        )
+        C.protocol_train(db, datasets, out, base, args, seed)
     return t.seconds
 
 

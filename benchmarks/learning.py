@@ -81,21 +81,8 @@ def _train_f(
     """train() with the fixed settings, then P/R/F of the saved pipeline on test."""
     import spacy
 
-    from nbannotate.train import train
-
     with C.Timer() as t:
-        train(
-            datasets,
-            out,
-            base_model=args.base,
-            eval_dataset="dev",
-            db=db,
-            epochs=args.epochs,
-            patience=args.patience,
-            seed=seed,
-            progress=False,
-            overwrite=True,
-        )
+        C.protocol_train(db, datasets, out, args.base, args, seed)
     nlp = spacy.load(out)
     examples = test_examples if test_examples is not None else C.gold_examples(nlp, split.test)
     scores = C.ents_prf(nlp, examples)

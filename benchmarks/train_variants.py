@@ -208,19 +208,7 @@ def run_seed(seed: int, args: argparse.Namespace) -> dict[str, Any]:
         ) -> float | None:
             with beam_training() if beam else contextlib.nullcontext():
                 try:
-                    nba.train(
-                        datasets,
-                        root / name,
-                        base_model=base,
-                        eval_dataset="dev",
-                        db=db,
-                        epochs=args.epochs,
-                        patience=args.patience,
-                        seed=seed,
-                        progress=False,
-                        overwrite=True,
-                        **train_args,
-                    )
+                    C.protocol_train(db, datasets, root / name, base, args, seed, **train_args)
                 except nba.TrainingError as err:
                     if not beam:
                         raise

@@ -50,7 +50,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 
@@ -89,6 +89,15 @@ Item = dict[str, Any]
 CheckpointFactory = Callable[[Callable[[], tuple[int, Weights]]], ModelCheckpoints]
 # Seconds the producer waits for the source before scoring the texts it has (a slow source).
 SOURCE_WAIT = 0.2
+
+
+class _Correcting(NamedTuple):
+    """A direct correction out for a text: the question it replaced and the text's questions
+    held back meanwhile (asked if it is dismissed, settled if it is stored)."""
+
+    fix: int  # the correction's task hash
+    replaced: Task
+    held: list[Task]
 
 
 class TeachSession(BaseSession):
@@ -140,10 +149,7 @@ class TeachSession(BaseSession):
         #: for its whole analyses (False: whole analyses only, as before 0.3).
         self.correct_texts = True
         self._dismissed: set[int] = set()  # direct corrections left: asked as questions again
-        # direct correction -> the question it replaced, and the text's questions held back
-        # while it is out: asked if it is dismissed, settled if it is stored
-        self._instead: dict[int, Task] = {}
-        self._held_back: dict[int, list[Task]] = {}
+        self._correcting: dict[int, _Correcting] = {}  # by input hash
         #: Model updates of earlier sessions in the model it started from (a checkpoint).
         self.resumed_model_updates = resumed_updates(nlp)
         self.scorer = scorer
@@ -444,8 +450,8 @@ class TeachSession(BaseSession):
                     if self.settled(task):
                         self._questions.set_aside(task)
                         continue
-                    if task["_input_hash"] in self._held_back:  # its text is being corrected
-                        self._held_back[task["_input_hash"]].append(task)
+                    if task["_input_hash"] in self._correcting:  # its text is being corrected
+                        self._correcting[task["_input_hash"]].held.append(task)
                         continue
                     break
                 if self.error is not None:
@@ -463,8 +469,7 @@ class TeachSession(BaseSession):
                 self._cond.wait(remaining if remaining is not None else 0.5)
             fix = self._direct_correction(task)
             if fix is not None:  # fewer actions a complete sentence than the questions' route
-                self._instead[fix["_task_hash"]] = task
-                self._held_back[task["_input_hash"]] = []
+                self._correcting[task["_input_hash"]] = _Correcting(fix["_task_hash"], task, [])
                 task = fix
             self._hand_out(task)
             self._questions.handed_out(task)
@@ -538,8 +543,10 @@ class TeachSession(BaseSession):
             raise AnswerError(self._already_answered(th)) from None
         with self._cond:  # a gold accept settles its text's other questions
             self._apply(self._questions.answered(stored, answer, self._offered))
-            if self._instead.pop(th, None) is not None:  # a direct correction: its text's
-                for held in self._held_back.pop(stored["_input_hash"], []):  # questions too
+            pending = self._correcting.get(stored["_input_hash"])
+            if pending is not None and pending.fix == th:  # its text's questions are settled
+                del self._correcting[stored["_input_hash"]]
+                for held in pending.held:
                     self._questions.set_aside(held)
         self._record(stored, counted)
         with self._cond:
@@ -618,10 +625,11 @@ class TeachSession(BaseSession):
             self._front = deque(t for t in self._front if t["_task_hash"] != fix)
             self._actions.add({"skip": 1})
             ih = held["_input_hash"]
-            if fix in self._instead:  # direct: the questions come back, first
+            pending = self._correcting.get(ih)
+            if pending is not None and pending.fix == fix:  # direct: its questions come first
+                del self._correcting[ih]
                 self._dismissed.add(fix)
-                back = [self._instead.pop(fix), *self._held_back.pop(ih, [])]
-                self._front.extendleft(reversed(back))
+                self._front.extendleft(reversed([pending.replaced, *pending.held]))
                 self._cond.notify_all()
             finished = not self._questions_out(ih)
         if finished:  # nothing more to ask about its text: others need not wait for it
@@ -746,13 +754,17 @@ class TeachSession(BaseSession):
             base = task
         elif self.correct_texts and is_model_span(task):
             record = self._questions.record_of(task["_input_hash"])
-            if record and record.scored.analyses and not (record.spans or record.wrong):
-                if not record.asked:  # no question of the text is waiting for an answer
-                    scored = record.scored
-                    prob, ents = scored.analyses[0]
-                    base = self.scorer.whole_task(
-                        scored.item, scored.tokens, ents, prob, scored.version, {}
-                    )
+            # a fresh text: nothing answered about it, no question of it waiting for an answer
+            if (
+                record
+                and record.scored.analyses
+                and not (record.spans or record.wrong or record.asked)
+            ):
+                scored = record.scored
+                prob, ents = scored.analyses[0]
+                base = self.scorer.whole_task(
+                    scored.item, scored.tokens, ents, prob, scored.version, {}
+                )
         fix = self.correction_task(base, direct=True) if base is not None else None
         if fix is None or fix["_task_hash"] in self._dismissed or self.settled(fix):
             return None
