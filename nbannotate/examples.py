@@ -8,7 +8,8 @@ All answers on one input text merge into one ``Example``:
   token is "O"; rejected binary spans on the same text are kept as known-wrong;
 - a reviewed annotation (a gold task with ``meta["review"]``, from ``nba.review``) is the
   text's complete analysis whatever other complete annotations of the text say, older or newer:
-  it settled their disagreement;
+  it settled their disagreement; a reviewed *reject* (the reviewer found the text unfit)
+  leaves the text out, every other answer on it included, until a later review accepts it;
 - silver analyses (gold tasks with ``meta["silver"]``: a model's confident analysis, not a
   person's) count as gold only for texts no person has answered: any accept or reject by a
   person on the text (a rejected analysis too) wins, and the silver analysis is left out;
@@ -53,6 +54,7 @@ class MergedAnnotation:
     silver: list[SpanKey] | None = None  # a model's complete analysis (used when nothing else)
     human: bool = False  # a person accepted or rejected something on this text
     reviewed: bool = False  # ``gold`` is a reviewed annotation (nba.review): no other replaces it
+    review_rejected: bool = False  # the latest review rejected the text: it is left out
     conflicts: int = 0
     answers: int = 0
 
@@ -76,6 +78,7 @@ class ExampleStats:
     examples: int = 0
     answers: int = 0
     ignored: int = 0
+    review_rejected: int = 0  # texts a review rejected, left out with all their answers
     conflicts: int = 0
     misaligned: int = 0
     overlapping: int = 0
@@ -109,13 +112,16 @@ def merge_answers(
         # silver one repeats.
         item.human = item.human or not silver
         if is_gold(task):
+            reviewed = "review" in (task.get("meta") or {})
             if answer == "accept":
-                reviewed = "review" in (task.get("meta") or {})
                 if silver:
                     item.silver = spans
                 elif reviewed or not item.reviewed:
                     item.gold = spans
                     item.reviewed = item.reviewed or reviewed
+                    item.review_rejected = False
+            elif reviewed:  # the reviewer found the text unfit: it settles the text too
+                item.gold, item.reviewed, item.review_rejected = None, True, True
             continue
         for key, own in zip(spans, _span_answers(task, answer), strict=True):
             if own not in ("accept", "reject"):
@@ -128,7 +134,9 @@ def merge_answers(
                 item.conflicts += 1
                 stats.conflicts += 1
             mine[key] = order
-    return list(merged.values())
+    out = [item for item in merged.values() if not item.review_rejected]
+    stats.review_rejected += len(merged) - len(out)
+    return out
 
 
 def _span_answers(task: Mapping[str, Any], answer: str) -> list[str]:

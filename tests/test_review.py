@@ -12,7 +12,7 @@ from widget_helpers import send, wait_for
 
 import nbannotate as nba
 from nbannotate.errors import AnswerError, ArgumentError, DatasetError
-from nbannotate.examples import merge_answers
+from nbannotate.examples import ExampleStats, merge_answers
 from nbannotate.tasks import VIEW_MANUAL, doc_tokens, make_task
 from nbannotate.training.corpus import _prepare
 from nbannotate.widget import AnnotationWidget
@@ -414,6 +414,38 @@ def test_train_data_prefers_the_reviewed_version_over_raw_datasets(two):
     assert by_text[IPHONE].gold == [(12, 18, "PRODUCT"), (24, 29, "ORG")]
     assert by_text[WATCH].gold == [(3, 14, "PRODUCT")]
     assert prepared.stats["gold_train_texts"] + len(prepared.eval_items) == 4
+
+
+def test_merge_leaves_out_a_text_the_review_rejected_until_a_review_accepts_it():
+    def task(spans, answer="accept", review=False):
+        t = gold(IPHONE, spans)
+        if review:
+            t["meta"] = {"review": {"chosen": None, "versions": []}}
+        return {**t, "answer": answer}
+
+    raw = task([(24, 29, "ORG")])
+    binary = {**task([(12, 18, "PRODUCT")]), "_view_id": "ner"}  # a teach answer
+    rejected = task([], "reject", review=True)
+    stats = ExampleStats()
+    assert merge_answers([raw, binary, rejected], stats) == [] and stats.review_rejected == 1
+    assert merge_answers([rejected, raw]) == []  # a newer raw answer does not bring it back
+    (item,) = merge_answers([rejected, task([(12, 18, "PRODUCT")], review=True)])
+    assert item.gold == [(12, 18, "PRODUCT")]
+
+
+def test_train_data_leaves_out_the_texts_the_review_rejected(two):
+    """The reviewer finds a text unfit (reject): train() on the reviewed and raw datasets
+    leaves that text out, the annotators' answers on it included."""
+    db, *_ = two
+    s = nba.review(["ner_alice", "ner_bob"], "reviewed", db=db, auto_accept_agreed=True)
+    first = s.next_task()
+    s.answer(first, "reject", spans=[])
+    s.pick(s.next_task(), 1)
+    s.close()
+    prepared = _prepare(["reviewed", "ner_alice", "ner_bob"], "blank:en", None, 0.25, None, 0, db)
+    texts = {it.text for it in prepared.train_items + prepared.eval_items}
+    assert first["text"] not in texts and len(texts) == 3
+    assert prepared.stats["review_rejected"] == 1
 
 
 def test_review_works_the_same_on_each_store(store_address):
