@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -84,6 +85,27 @@ class Cluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-w", "-m", mode, "stop", check=False)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """The server hung: its processes stopped (SIGSTOP), so connections stay open and the
+        kernel still acknowledges what clients send, but nothing answers. Resumed on exit."""
+        head = (self.data / "postmaster.pid").read_text().split()[0]
+        pids = [int(head)]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pids[0]:  # the postmaster's children: backends, workers
+                pids.append(int(stat.parent.name))
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
 
     def url(self, dbname: str = "postgres", user: str = SUPERUSER, password: str = "") -> str:
         auth = f"{user}:{password}" if password else user

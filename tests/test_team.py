@@ -203,6 +203,31 @@ def test_the_server_going_away_loses_nothing_and_answering_resumes(pg_server):
     assert len(df) == 3 and df["input_hash"].is_unique
 
 
+def test_a_hung_server_fails_the_call_that_waits_on_it_and_loses_nothing(pg_server, monkeypatch):
+    """A server that stops answering (its processes stopped: the connection stays open and
+    TCP still acknowledges) fails the answer that waits on it after STALL_TIMEOUT, with an
+    error naming the hang, rather than blocking the kernel for ever. Once it answers again,
+    the same answer is stored, once."""
+    from nbannotate.store import postgres_engine
+
+    url = pg_server.create_database()
+    s = nba.manual("x", texts(6), labels=LABELS, db=url, annotator="ann")
+    s.answer(s.next_task(), "accept")
+    task = s.next_task()
+    monkeypatch.setattr(postgres_engine, "STALL_TIMEOUT", 1.0)
+    with pg_server.paused(), pytest.raises(StoreError, match="did not answer for 1 s") as err:
+        s.answer(task, "accept")
+    assert "not acknowledged" in str(err.value)
+    monkeypatch.setattr(postgres_engine, "STALL_TIMEOUT", 60.0)
+    s.answer(task, "accept")  # the same task, no restart of the session
+    s.answer(s.next_task(), "accept")
+    assert [r["answer"] for r in s.history()] == ["accept"] * 3
+    s.close()
+    with Database(url) as db:
+        df = db.dataset("x").to_pandas()
+    assert len(df) == 3 and df["input_hash"].is_unique
+
+
 # -- several writers ---------------------------------------------------------------------------
 
 

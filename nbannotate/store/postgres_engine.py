@@ -25,6 +25,8 @@ The password of a URL is never shown: :attr:`PostgresEngine.path` is the URL wit
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 import weakref
@@ -94,6 +96,10 @@ CREATE INDEX IF NOT EXISTS claims_session ON {_C} (session_id);
 """
 _STARTING = ("is starting up", "is shutting down", "in recovery mode")
 _STARTING_WAIT = 10.0  # seconds a connection waits for a server that says it is restarting
+#: Seconds a statement may wait for the server before its connection is closed. A hung server
+#: (a stopped process, a frozen machine) still has its kernel acknowledge TCP, so neither the
+#: socket nor the server's own statement_timeout ends the wait: only the client can.
+STALL_TIMEOUT = 60.0
 _SCHEMA_LOCK = 0x6E6261  # pg_advisory_xact_lock key: processes creating the schema at once
 _INSERT = (
     f"INSERT INTO {_A} ({', '.join(COLUMNS[1:])}) VALUES ({', '.join(['%s'] * (len(COLUMNS) - 1))})"
@@ -157,7 +163,7 @@ def _connect_error(url: str, err: Exception) -> StoreError:
     return StoreError(f"Cannot open the PostgreSQL database {shown}: {msg.splitlines()[0]}")
 
 
-def _store_error(url: str, err: psycopg.Error) -> StoreError:
+def _store_error(url: str, err: psycopg.Error, stalled: bool = False) -> StoreError:
     """An error of an open database, as a StoreError naming it (and never its password)."""
     shown = redact(url)
     msg = _scrub(str(err).strip().splitlines()[0] if str(err).strip() else "", url)
@@ -168,6 +174,13 @@ def _store_error(url: str, err: psycopg.Error) -> StoreError:
             f"The PostgreSQL user {user!r} may not write to {shown}: {msg}. Grant it the rights "
             f"(GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {SCHEMA} TO {user}; and "
             f"USAGE on its sequences), or use a user that has them. Reading works as it is."
+        )
+    if stalled:
+        return StoreError(
+            f"The PostgreSQL server ({shown}) did not answer for {STALL_TIMEOUT:g} s, so the "
+            f"connection was closed. Is the server or its machine hung or overloaded? What this "
+            f"call was storing is not acknowledged: do it again once the server answers (it "
+            f"connects again at the next call)."
         )
     if isinstance(err, psycopg.OperationalError):
         return StoreError(
@@ -188,6 +201,35 @@ class _Shared:
         self.indexes: dict[tuple[str, str | None], AnswerIndex] = {}
         self.state: dict[str, Any] = {}  # the dataset API's (watchers)
         self.checked = False
+        self.stalled = False  # the last watched statement was cut off (see watched)
+
+    @contextmanager
+    def watched(self) -> Iterator[None]:
+        """Run statements on the connection, closing its socket when they wait longer than
+        ``STALL_TIMEOUT``: the waiting call then fails with OperationalError at once."""
+        self.stalled = False
+        conn = self.conn
+        if conn is None or conn.closed:
+            yield
+            return
+        # A duplicate: the same socket, whoever closes the connection's own descriptor.
+        sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+
+        def cut() -> None:
+            self.stalled = True
+            try:  # psycopg's wait then reads EOF, and the connection is broken
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+        timer = threading.Timer(STALL_TIMEOUT, cut)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            sock.close()
 
     def connection(self) -> psycopg.Connection[Any]:
         if self.conn is None or self.conn.closed or self.conn.broken:
@@ -290,7 +332,7 @@ class PostgresEngine:
             try:
                 yield shared
             except psycopg.Error as err:
-                raise _store_error(self._url, err) from None
+                raise _store_error(self._url, err, shared.stalled) from None
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -306,17 +348,23 @@ class PostgresEngine:
                 return
             try:
                 tx = conn.transaction()
-                tx.__enter__()  # BEGIN: on a connection the server dropped, it fails here
+                with shared.watched():
+                    tx.__enter__()  # BEGIN: on a connection the server dropped, it fails here
             except psycopg.OperationalError:
+                if shared.stalled:
+                    raise
                 conn = shared.connection()  # nothing was sent: connect again, once
                 tx = conn.transaction()
-                tx.__enter__()
+                with shared.watched():
+                    tx.__enter__()
             try:
                 yield
             except BaseException as exc:
-                tx.__exit__(type(exc), exc, exc.__traceback__)
+                with shared.watched():
+                    tx.__exit__(type(exc), exc, exc.__traceback__)
                 raise
-            tx.__exit__(None, None, None)
+            with shared.watched():
+                tx.__exit__(None, None, None)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """A read or a one-statement write, connecting again once when the connection was
@@ -325,12 +373,17 @@ class PostgresEngine:
             conn = shared.connection()
             in_tx = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             try:
-                cur = conn.execute(sql, params)
+                with shared.watched():
+                    cur = conn.execute(sql, params)
+                    return cur.fetchall() if cur.description is not None else []
             except psycopg.OperationalError:
-                if in_tx or not conn.broken:
+                # A cut-off statement may yet run on the server: never sent twice.
+                if in_tx or not conn.broken or shared.stalled:
                     raise
-                cur = shared.connection().execute(sql, params)
-            return cur.fetchall() if cur.description is not None else []
+            conn = shared.connection()
+            with shared.watched():
+                cur = conn.execute(sql, params)
+                return cur.fetchall() if cur.description is not None else []
 
     def check_writable(self) -> None:
         rows = self._query(
@@ -388,7 +441,7 @@ class PostgresEngine:
             return []
         with self._locked() as shared:
             conn = shared.connection()
-            with self.transaction(), conn.cursor() as cur:
+            with self.transaction(), conn.cursor() as cur, shared.watched():
                 if len(rows) == 1:
                     cur.execute(_INSERT + " RETURNING id", list(rows[0]))
                     got = cur.fetchone()
@@ -633,5 +686,7 @@ class PostgresEngine:
             if not exists:
                 with self.transaction():
                     self._query("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-                    shared.connection().execute(_DDL)
+                    conn = shared.connection()
+                    with shared.watched():
+                        conn.execute(_DDL)
             shared.checked = True
