@@ -12,7 +12,9 @@ answers with the same settings and the result is scored on held-out test sentenc
 - ``loop+fix``: ``teach`` at its defaults: a rejected whole analysis or completion question is
   fixed (token-snapped, pre-filled with the model's spans) and stored as gold, and the loop
   offers corrections directly once they bring more entities per action (``loop+fix/whole``:
-  only for whole analyses, not for texts the model asks span questions about);
+  only for whole analyses, not for texts the model asks span questions about; ``loop+fix/none``:
+  with ``sorter="none"``, every candidate offered in stream order rather than the uncertain
+  ones);
 - ``correct``: ``nba.correct`` over the pool in random order (the starting model pre-highlights,
   the annotator fixes), ``correct+update``: the same with ``update=True``;
 - ``manual``: gold sentences from the pool in random order, each at its manual cost.
@@ -46,9 +48,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common as C  # noqa: E402
 
-CONFIGS = ("binary", "loop+fix", "loop+fix/whole", "correct", "correct+update", "manual")
+CONFIGS = (
+    "binary",
+    "loop+fix",
+    "loop+fix/whole",
+    "loop+fix/none",
+    "correct",
+    "correct+update",
+    "manual",
+)
 DEFAULT_CONFIGS = ("binary", "loop+fix", "correct", "manual")
-LOOPS = ("binary", "loop+fix", "loop+fix/whole")  # the in-loop model is scored for these
+LOOPS = (
+    "binary",
+    "loop+fix",
+    "loop+fix/whole",
+    "loop+fix/none",
+)  # the in-loop model is scored for these
 DOMAINS = ("btc", "wnut17", "btc>wnut17")
 WNUT_TO_BTC = {"person": "PER", "location": "LOC", "corporation": "ORG", "group": "ORG"}
 
@@ -241,9 +256,10 @@ def run_unit(domain: str, seed: int, args: argparse.Namespace) -> dict[str, Any]
                 split_sentences=False,
                 seed=seed,
                 correct_rejected=cfg != "binary",
+                sorter="none" if cfg == "loop+fix/none" else "prefer_uncertain",
                 **common,
             )
-            session.correct_texts = cfg == "loop+fix"
+            session.correct_texts = cfg in ("loop+fix", "loop+fix/none")
         else:
             session = nba.correct(
                 name,
@@ -333,6 +349,8 @@ PAIRS = (
     ("loop+fix", "correct"),
     ("loop+fix", "binary"),
     ("loop+fix", "loop+fix/whole"),
+    ("loop+fix", "loop+fix/none"),
+    ("loop+fix/none", "correct"),
     ("binary", "manual"),
     ("correct", "manual"),
     ("correct+update", "correct"),
