@@ -46,15 +46,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ..errors import DatabaseLockedError, StoreError
 from .claims import ClaimBook, Holds, Mark
-from .engine import DEFAULT_PATH, MEMORY, LatestRow
+from .engine import DEFAULT_PATH, MEMORY
 from .index import AnswerIndex
-from .rows import COLUMNS, DATASET_COLUMNS, KINDS, Key, Row
+from .queries import SqlQueries
+from .rows import COLUMNS, DATASET_COLUMNS, Row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -470,9 +471,13 @@ def _resolve(path: str) -> str:
 # -- the engine ------------------------------------------------------------------------------
 
 
-class DuckDBEngine:
+class DuckDBEngine(SqlQueries):
     """A DuckDB file (or ``":memory:"``): see the module docstring. ``path`` is resolved
     (:func:`~nbannotate.store.engine.database_path`)."""
+
+    _P = "?"
+    _ANSWERS = "answers"
+    _DATASETS = "datasets"
 
     def __init__(self, path: str) -> None:
         self.path: str = _resolve(path)
@@ -579,13 +584,6 @@ class DuckDBEngine:
 
     # -- the datasets table ----------------------------------------------------------------
 
-    def dataset_names(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT name FROM datasets ORDER BY name")]
-
-    def dataset_info(self, name: str) -> tuple[datetime, str | None] | None:
-        rows = self._query("SELECT created, meta FROM datasets WHERE name = ?", [name])
-        return (rows[0][0], rows[0][1]) if rows else None
-
     def insert_dataset(self, name: str, created: datetime, meta_json: str) -> None:
         with self.transaction(), self.connection() as conn:
             conn.execute(
@@ -600,15 +598,6 @@ class DuckDBEngine:
             conn.execute("DELETE FROM datasets WHERE name = ?", [name])
         self._claims().drop_dataset(name)
         return int(n[0]) if n else 0
-
-    def dataset_sizes(self) -> list[tuple[str, int]]:
-        return [
-            (n, int(c))
-            for n, c in self._query(
-                "SELECT d.name, count(a.id) FROM datasets d "
-                "LEFT JOIN answers a ON a.dataset = d.name GROUP BY d.name ORDER BY d.name"
-            )
-        ]
 
     # -- the answers table -----------------------------------------------------------------
 
@@ -653,58 +642,6 @@ class DuckDBEngine:
                 conn.unregister(view)
         return ids
 
-    def latest_answer(
-        self, dataset: str, task_hash: int, session_id: str | None
-    ) -> LatestRow | None:
-        sql = (
-            "SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
-            "FROM answers WHERE dataset = ? AND task_hash = ?"
-        )
-        params: list[Any] = [dataset, int(task_hash)]
-        if session_id is not None:
-            sql += " AND session_id = ?"
-            params.append(session_id)
-        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
-        return rows[0] if rows else None
-
-    def delete_answer(self, row_id: int) -> None:
-        self._query("DELETE FROM answers WHERE id = ?", [row_id])
-
-    def update_answer(self, row_id: int, answer: str, task_json: str, created: datetime) -> None:
-        self._query(
-            "UPDATE answers SET answer = ?, task = ?, created = ? WHERE id = ?",
-            [answer, task_json, created, row_id],
-        )
-
-    def index_keys(self, dataset: str, annotator: str | None = None) -> list[Key]:
-        sql = (
-            "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
-            "FROM answers WHERE dataset = ?"
-        )
-        if annotator is None:
-            return self._query(sql, [dataset])
-        return self._query(sql + " AND annotator = ?", [dataset, annotator])
-
-    def hashes(self, dataset: str, column: Literal["task_hash", "input_hash"]) -> set[int]:
-        assert column in ("task_hash", "input_hash")
-        return {
-            r[0]
-            for r in self._query(
-                f"SELECT DISTINCT {column} FROM answers WHERE dataset = ?", [dataset]
-            )
-        }
-
-    @staticmethod
-    def _where(dataset: str, kind: str | None) -> tuple[str, list[Any]]:
-        if kind is None:
-            return "WHERE dataset = ?", [dataset]
-        assert kind in KINDS
-        return "WHERE dataset = ? AND kind = ?", [dataset, kind]
-
-    def task_payloads(self, dataset: str, kind: str | None) -> list[str]:
-        sql, params = self._where(dataset, kind)
-        return [r[0] for r in self._query(f"SELECT task FROM answers {sql} ORDER BY id", params)]
-
     def stream_payloads(self, dataset: str, chunk: int) -> Iterator[list[str]]:
         with self._locked() as shared:
             cur = shared.conn.cursor()  # own connection: streams without holding the lock
@@ -720,17 +657,6 @@ class DuckDBEngine:
                 shared.pins -= 1
                 if shared.depth == 0 and shared.refs > 0:
                     shared.idle()
-
-    def count(self, dataset: str) -> int:
-        return int(self._query("SELECT count(*) FROM answers WHERE dataset = ?", [dataset])[0][0])
-
-    def answer_counts(self, dataset: str) -> list[tuple[str, int]]:
-        return [
-            (a, int(n))
-            for a, n in self._query(
-                "SELECT answer, count(*) FROM answers WHERE dataset = ? GROUP BY answer", [dataset]
-            )
-        ]
 
     def answer_frame(self, dataset: str, kind: str | None) -> pd.DataFrame:
         sql, params = self._where(dataset, kind)
@@ -769,20 +695,6 @@ class DuckDBEngine:
             "AND NOT list_contains(CAST(? AS BIGINT[]), id) ORDER BY id",
             [dataset, after, list(skip)],
         )
-
-    def max_id(self, dataset: str) -> int:
-        rows = self._query("SELECT max(id) FROM answers WHERE dataset = ?", [dataset])
-        return int(rows[0][0] or 0)
-
-    def annotator_counts(self, dataset: str) -> list[tuple[str | None, str, int]]:
-        return [
-            (a, ans, int(n))
-            for a, ans, n in self._query(
-                "SELECT annotator, answer, count(*) FROM answers WHERE dataset = ? "
-                "GROUP BY annotator, answer",
-                [dataset],
-            )
-        ]
 
     def handle(self) -> DuckDBEngine:
         """Another handle on the same file (sharing this process's connection)."""

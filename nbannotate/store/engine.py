@@ -4,7 +4,8 @@ The dataset API (:mod:`nbannotate.store.database`) talks to an :class:`Engine` o
 sessions, the recipes and ``train()`` to the dataset API only. Two engines implement it:
 DuckDB (:mod:`~nbannotate.store.duckdb_engine`, a file, the default) and PostgreSQL
 (:mod:`~nbannotate.store.postgres_engine`, a ``postgresql://`` URL, for teams);
-:func:`nbannotate.store.database.open_engine` picks one by the address.
+:func:`nbannotate.store.database.open_engine` picks one by the address. The row queries both
+run alike are written once (:mod:`~nbannotate.store.queries`).
 
 What an engine must implement:
 

@@ -33,16 +33,16 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
 
 from ..errors import StoreError
 from .claims import Holds, Mark
-from .engine import LatestRow
 from .index import AnswerIndex
-from .rows import COLUMNS, KINDS, Key, Row
+from .queries import SqlQueries
+from .rows import COLUMNS, Row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -283,8 +283,12 @@ def _release(shared: _Shared) -> None:
             shared.conn = None
 
 
-class PostgresEngine:
+class PostgresEngine(SqlQueries):
     """A PostgreSQL database (see the module docstring)."""
+
+    _P = "%s"
+    _ANSWERS = _A
+    _DATASETS = _D
 
     shared_by_processes = True
 
@@ -405,13 +409,6 @@ class PostgresEngine:
 
     # -- the datasets table ----------------------------------------------------------------
 
-    def dataset_names(self) -> list[str]:
-        return [r[0] for r in self._query(f"SELECT name FROM {_D} ORDER BY name")]
-
-    def dataset_info(self, name: str) -> tuple[datetime, str | None] | None:
-        rows = self._query(f"SELECT created, meta FROM {_D} WHERE name = %s", [name])
-        return (rows[0][0], rows[0][1]) if rows else None
-
     def insert_dataset(self, name: str, created: datetime, meta_json: str) -> None:
         self._query(
             f"INSERT INTO {_D} VALUES (%s, %s, %s) ON CONFLICT (name) DO NOTHING",
@@ -424,15 +421,6 @@ class PostgresEngine:
             self._query(f"DELETE FROM {_C} WHERE dataset = %s", [name])
             self._query(f"DELETE FROM {_D} WHERE name = %s", [name])
         return len(n)
-
-    def dataset_sizes(self) -> list[tuple[str, int]]:
-        return [
-            (n, int(c))
-            for n, c in self._query(
-                f"SELECT d.name, count(a.id) FROM {_D} d LEFT JOIN {_A} a ON a.dataset = d.name "
-                "GROUP BY d.name ORDER BY d.name"
-            )
-        ]
 
     # -- the answers table -----------------------------------------------------------------
 
@@ -460,58 +448,6 @@ class PostgresEngine:
                         copy.write_row((i, *row))
                 return ids
 
-    def latest_answer(
-        self, dataset: str, task_hash: int, session_id: str | None
-    ) -> LatestRow | None:
-        sql = (
-            f"SELECT id, task, input_hash, kind, answer, span_start, span_end, view_id "
-            f"FROM {_A} WHERE dataset = %s AND task_hash = %s"
-        )
-        params: list[Any] = [dataset, int(task_hash)]
-        if session_id is not None:
-            sql += " AND session_id = %s"
-            params.append(session_id)
-        rows = self._query(sql + " ORDER BY id DESC LIMIT 1", params)
-        return rows[0] if rows else None
-
-    def delete_answer(self, row_id: int) -> None:
-        self._query(f"DELETE FROM {_A} WHERE id = %s", [row_id])
-
-    def update_answer(self, row_id: int, answer: str, task_json: str, created: datetime) -> None:
-        self._query(
-            f"UPDATE {_A} SET answer = %s, task = %s, created = %s WHERE id = %s",
-            [answer, task_json, created, row_id],
-        )
-
-    def index_keys(self, dataset: str, annotator: str | None = None) -> list[Key]:
-        sql = (
-            "SELECT task_hash, input_hash, kind, answer, span_start, span_end, view_id "
-            f"FROM {_A} WHERE dataset = %s"
-        )
-        if annotator is None:
-            return self._query(sql, [dataset])
-        return self._query(sql + " AND annotator = %s", [dataset, annotator])
-
-    def hashes(self, dataset: str, column: Literal["task_hash", "input_hash"]) -> set[int]:
-        assert column in ("task_hash", "input_hash")
-        return {
-            r[0]
-            for r in self._query(
-                f"SELECT DISTINCT {column} FROM {_A} WHERE dataset = %s", [dataset]
-            )
-        }
-
-    @staticmethod
-    def _filter(dataset: str, kind: str | None) -> tuple[str, list[Any]]:
-        if kind is None:
-            return "WHERE dataset = %s", [dataset]
-        assert kind in KINDS
-        return "WHERE dataset = %s AND kind = %s", [dataset, kind]
-
-    def task_payloads(self, dataset: str, kind: str | None) -> list[str]:
-        sql, params = self._filter(dataset, kind)
-        return [r[0] for r in self._query(f"SELECT task FROM {_A} {sql} ORDER BY id", params)]
-
     def stream_payloads(self, dataset: str, chunk: int) -> Iterator[list[str]]:
         last = -(2**63)
         while True:  # pages by id: nothing is held between them
@@ -524,21 +460,10 @@ class PostgresEngine:
             last = rows[-1][0]
             yield [r[1] for r in rows]
 
-    def count(self, dataset: str) -> int:
-        return int(self._query(f"SELECT count(*) FROM {_A} WHERE dataset = %s", [dataset])[0][0])
-
-    def answer_counts(self, dataset: str) -> list[tuple[str, int]]:
-        return [
-            (a, int(n))
-            for a, n in self._query(
-                f"SELECT answer, count(*) FROM {_A} WHERE dataset = %s GROUP BY answer", [dataset]
-            )
-        ]
-
     def answer_frame(self, dataset: str, kind: str | None) -> pd.DataFrame:
         import pandas as pd
 
-        sql, params = self._filter(dataset, kind)
+        sql, params = self._where(dataset, kind)
         names = [
             "text", "span_text", "label", "start", "end", "token_start", "token_end", "answer",
             "score", "kind", "view_id", "annotator", "session_id", "timestamp", "input_hash",
@@ -571,20 +496,6 @@ class PostgresEngine:
             "AND NOT (id = ANY(%s::bigint[])) ORDER BY id",
             [dataset, after, list(skip)],
         )
-
-    def max_id(self, dataset: str) -> int:
-        rows = self._query(f"SELECT max(id) FROM {_A} WHERE dataset = %s", [dataset])
-        return int(rows[0][0] or 0)
-
-    def annotator_counts(self, dataset: str) -> list[tuple[str | None, str, int]]:
-        return [
-            (a, ans, int(n))
-            for a, ans, n in self._query(
-                f"SELECT annotator, answer, count(*) FROM {_A} WHERE dataset = %s "
-                "GROUP BY annotator, answer",
-                [dataset],
-            )
-        ]
 
     # -- claims (see store/claims.py) ------------------------------------------------------
 
