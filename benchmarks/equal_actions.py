@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import sys
 import tempfile
@@ -343,6 +344,27 @@ def _diff(values: list[float]) -> str:
     return f"{100 * m:+.1f} ± {100 * sd:.1f} (se {100 * se:.1f}; {ahead}/{len(values)} ahead)"
 
 
+#: A paired difference "resolves 1 F" when its standard error is at most this (1 F = 2 se).
+RESOLVES = 0.005
+
+
+def _resolution(paired: Mapping[str, Mapping[Any, list[float]]]) -> str:
+    """How many paired differences resolve 1 F, and the seeds the others would need at the
+    spread measured (sd / se_target, squared)."""
+    cells = [v for by in paired.values() for v in by.values() if len(v) > 1]
+    if not cells:
+        return ""
+    sds = [C.mean_sd(v)[1] for v in cells]
+    ses = [sd / len(v) ** 0.5 for sd, v in zip(sds, cells, strict=True)]
+    need = max(math.ceil((sd / RESOLVES) ** 2) for sd in sds)
+    ok = sum(se <= RESOLVES + 1e-12 for se in ses)
+    return (
+        f"- resolution: {ok} of {len(cells)} paired differences have a standard error of at "
+        f"most {100 * RESOLVES:.1f} F (they resolve 1 F); the largest is {100 * max(ses):.1f} F; "
+        f"resolving all would take {need} seeds at the spread measured"
+    )
+
+
 #: (a, b) pairs the report compares seed by seed; the first is the default loop.
 PAIRS = (
     ("loop+fix", "manual"),
@@ -469,6 +491,7 @@ def report(summary: dict[str, Any], units: list[dict[str, Any]]) -> str:
                 f"ever below their start: {il['seeds_below_start']}, worst drop "
                 f"{100 * il['min_drop']:+.1f}"
             )
+        lines.append(_resolution(s["paired"]))
         lines.append("\nTargets:\n")
         lines.extend(f"- {k}: {'MET' if v else 'not met'}" for k, v in s["targets"].items())
     for u in units:
