@@ -59,12 +59,8 @@ CONFIGS = (
     "manual",
 )
 DEFAULT_CONFIGS = ("binary", "loop+fix", "correct", "manual")
-LOOPS = (
-    "binary",
-    "loop+fix",
-    "loop+fix/whole",
-    "loop+fix/none",
-)  # the in-loop model is scored for these
+#: The teach configurations: their in-loop model is scored too.
+LOOPS = tuple(c for c in CONFIGS if c == "binary" or c.startswith("loop+fix"))
 DOMAINS = ("btc", "wnut17", "btc>wnut17")
 WNUT_TO_BTC = {"person": "PER", "location": "LOC", "corporation": "ORG", "group": "ORG"}
 

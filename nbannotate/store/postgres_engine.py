@@ -376,18 +376,19 @@ class PostgresEngine(SqlQueries):
         with self._locked() as shared:
             conn = shared.connection()
             in_tx = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-            try:
+
+            def run(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
                 with shared.watched():
                     cur = conn.execute(sql, params)
                     return cur.fetchall() if cur.description is not None else []
+
+            try:
+                return run(conn)
             except psycopg.OperationalError:
                 # A cut-off statement may yet run on the server: never sent twice.
                 if in_tx or not conn.broken or shared.stalled:
                     raise
-            conn = shared.connection()
-            with shared.watched():
-                cur = conn.execute(sql, params)
-                return cur.fetchall() if cur.description is not None else []
+            return run(shared.connection())
 
     def check_writable(self) -> None:
         rows = self._query(
